@@ -1,0 +1,134 @@
+"""The ``lab`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+from . import bench, host, image, kernel, report, runner, scenario
+
+
+def _sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so every context manager shuts its guest down.
+    raise SystemExit(128 + signum)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    return host.doctor(args.install)
+
+
+def cmd_kernel_build(args: argparse.Namespace) -> int:
+    return kernel.main_build(args.fragment, args.force)
+
+
+def cmd_image_build(args: argparse.Namespace) -> int:
+    return image.main_build(args.force)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        sc = scenario.load(args.scenario)
+    except scenario.ScenarioError as exc:
+        print(f"lab run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = runner.run_scenario(sc, accel=args.accel)
+    except runner.ScenarioFailure as exc:
+        print(f"FAIL {sc.name}\n{exc}", file=sys.stderr)
+        if args.json:
+            report.write_json(exc.result, Path(args.json))
+        return 1
+    if args.json:
+        report.write_json(result, Path(args.json))
+    print(f"PASS {sc.name} in {result.seconds:.1f} s (accel={result.accel}, artifacts {result.artifacts})")
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from .machine import Machine, MachineConfig
+
+    built = runner.build_all()
+    cfg = MachineConfig(name="shell", kernel=built.kernel.image, initrd=built.image.initrd,
+                        memory_mib=args.memory, smp=args.smp, accel=args.accel)
+    log_dir = runner.new_artifact_dir("shell")
+    with Machine(cfg, log_dir) as m:
+        print(f"guest up in {m.boot_seconds:.1f} s (accel={m.accel}); console log {m.console_log}; "
+              "exit the shell to shut it down", file=sys.stderr)
+        known_hosts = log_dir / "known_hosts"
+        known_hosts.write_text(f"[127.0.0.1]:{m.ssh_port} {m.keys.host_public}\n")
+        argv = ["ssh", "-q", "-i", str(m.keys.client_key), "-p", str(m.ssh_port),
+                "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+                "-o", "IdentitiesOnly=yes", "root@127.0.0.1", *args.command]
+        return subprocess.call(argv)
+
+
+def cmd_ckptinfo(args: argparse.Namespace) -> int:
+    from . import ckptimage
+
+    return ckptimage.main(args.image)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lab", description="QEMU test lab for Linux checkpoint/restart")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("doctor", help="check host prerequisites")
+    d.add_argument("--install", action="store_true", help="apt-get what is missing (as root)")
+    d.set_defaults(func=cmd_doctor)
+
+    k = sub.add_parser("kernel", help="kernel commands").add_subparsers(dest="kcmd", required=True)
+    kb = k.add_parser("build", help="build the patched kernel; prints the image path last")
+    kb.add_argument("--fragment", action="append",
+                    help="config fragment name from kernel-config/ (repeatable; default base+checkpoint)")
+    kb.add_argument("--force", action="store_true", help="rebuild even on a cache hit")
+    kb.set_defaults(func=cmd_kernel_build)
+
+    i = sub.add_parser("image", help="guest image commands").add_subparsers(dest="icmd", required=True)
+    ib = i.add_parser("build", help="build the guest initramfs; prints its path last")
+    ib.add_argument("--force", action="store_true")
+    ib.set_defaults(func=cmd_image_build)
+
+    r = sub.add_parser("run", help="run one scenario; exit 0 iff it passed")
+    r.add_argument("scenario", type=Path)
+    r.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    r.add_argument("--json", help="write the result as JSON to this file")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("shell", help="boot a guest and open a shell in it")
+    s.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    s.add_argument("--memory", type=int, default=512, help="MiB")
+    s.add_argument("--smp", type=int, default=1)
+    s.add_argument("command", nargs="*", help="run this instead of an interactive shell")
+    s.set_defaults(func=cmd_shell)
+
+    c = sub.add_parser("ckptinfo", help="print a checkpoint image's records")
+    c.add_argument("image", type=Path)
+    c.set_defaults(func=cmd_ckptinfo)
+
+    bench.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm)
+    args = build_parser().parse_args(argv)
+    try:
+        rc: int = args.func(args)
+        return rc
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    entry()

@@ -1,0 +1,409 @@
+"""One QEMU guest as a context manager: launch, QMP, SSH, console log, and a shutdown that always cleans up.
+
+Shutdown escalates QMP ``quit`` -> SIGTERM -> SIGKILL, each with a timeout, then removes the private
+run directory. QEMU runs in its own session (so a terminal's Ctrl-C reaches the lab, which shuts the
+guest down in order) with PR_SET_PDEATHSIG, so it dies with the lab even if the lab is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from . import command, console, kernel, paths
+from .ssh import GuestSSH, KeyPair
+
+QEMU = "qemu-system-x86_64"
+READY_MARKER = "lab: guest ready"
+PR_SET_PDEATHSIG = 1
+DEFAULT_APPEND = "console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1"
+
+
+class MachineError(Exception):
+    """A guest failed; carries the QEMU command line, exit code and console tail."""
+
+
+class VMLaunchFailure(MachineError):
+    def __init__(self, message: str, argv: list[str], exitcode: int | None, console_log: Path,
+                 qemu_log: Path) -> None:
+        self.argv = argv
+        self.exitcode = exitcode
+        self.console_log = console_log
+        stderr = qemu_log.read_text(errors="replace").strip() if qemu_log.is_file() else ""
+        super().__init__(
+            f"{message}\nqemu exit code: {exitcode}\ncommand: {command.quote(argv)}\n"
+            f"qemu stderr:\n{stderr[-2000:]}\nconsole ({console_log}):\n{console.tail(console_log)}"
+        )
+
+
+class AbnormalShutdown(MachineError):
+    """QEMU had to be terminated or killed instead of quitting."""
+
+
+class Runstate(enum.Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+def parse_size_mib(value: str | int) -> int:
+    """``512``, ``"512M"``, ``"1G"`` -> MiB."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    mult = 1
+    if text.endswith("G"):
+        mult, text = 1024, text[:-1]
+    elif text.endswith("M"):
+        text = text[:-1]
+    if not text.isdigit():
+        raise ValueError(f"bad memory size {value!r} (use e.g. 256M or 1G)")
+    return int(text) * mult
+
+
+@dataclass(frozen=True)
+class Link:
+    """A point-to-point guest link: a pair of UNIX datagram sockets inside ``directory``."""
+
+    directory: Path
+    local: str
+    remote: str
+    address: str  # this guest's link-local address
+
+    def netdev(self) -> str:
+        return (f"dgram,id=link,local.type=unix,local.path={self.directory / self.local}.sock,"
+                f"remote.type=unix,remote.path={self.directory / self.remote}.sock")
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    name: str
+    kernel: Path
+    initrd: Path
+    memory_mib: int = 256
+    smp: int = 1
+    cpu: str = "max"
+    machine: str = "pc"
+    accel: str = "auto"  # auto | kvm | tcg
+    append: str = ""
+    link: Link | None = None
+    index: int = 0  # distinguishes MAC addresses of guests of one run
+    boot_timeout: float = 90.0
+    extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _mac(index: int, nic: int) -> str:
+    return f"52:54:00:12:{index & 0xff:02x}:{nic:02x}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _set_pdeathsig() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, ssh_port: int,
+              keys: KeyPair, qmp_path: Path) -> list[str]:
+    """The full QEMU command line for ``cfg`` (pure: unit-tested)."""
+    cpu = cfg.cpu
+    if accel == "kvm" and cpu == "max":
+        cpu = "host"
+    argv = [
+        QEMU, "-name", cfg.name, "-machine", f"{cfg.machine},accel={accel}", "-cpu", cpu,
+        "-smp", str(cfg.smp), "-m", f"{cfg.memory_mib}M",
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", str(cfg.kernel), "-initrd", str(cfg.initrd),
+        "-append", " ".join(filter(None, [DEFAULT_APPEND, cfg.append])),
+        "-chardev", f"file,id=console,path={console_log}", "-serial", "chardev:console",
+        "-chardev", f"socket,id=qmp,path={qmp_path}", "-mon", "chardev=qmp,mode=control",
+        "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+        "-device", f"virtio-net-pci,netdev=mgmt,mac={_mac(cfg.index, 0)},romfile=",
+        "-fw_cfg", f"name=opt/lab/hostname,string={cfg.name}",
+        "-fw_cfg", f"name=opt/lab/authorized_keys,file={keys.authorized_keys}",
+        "-fw_cfg", f"name=opt/lab/host_key,file={keys.host_key}",
+    ]
+    if cfg.link is not None:
+        argv += [
+            "-netdev", cfg.link.netdev(),
+            "-device", f"virtio-net-pci,netdev=link,mac={_mac(cfg.index, 1)},romfile=",
+            "-fw_cfg", f"name=opt/lab/link_addr,string={cfg.link.address}",
+        ]
+    return argv + list(cfg.extra_args)
+
+
+class Machine:
+    """A guest. ``with Machine(cfg, log_dir) as m: m.ssh.run(...)``."""
+
+    def __init__(self, cfg: MachineConfig, log_dir: Path, keys: KeyPair | None = None) -> None:
+        self.cfg = cfg
+        self.log_dir = log_dir
+        self.console_log = log_dir / f"{cfg.name}.console.log"
+        self.qemu_log = log_dir / f"{cfg.name}.qemu.log"
+        self._keys = keys
+        self.state = Runstate.IDLE
+        self.accel = ""
+        self.boot_seconds = 0.0
+        self.ssh_port = 0
+        self.argv: list[str] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._qmp: QEMUMonitorProtocol | None = None
+        self._run_dir: Path | None = None
+        self._ssh: GuestSSH | None = None
+        self.events: list[dict[str, Any]] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> Machine:
+        self.launch()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._proc.poll() if self._proc else None
+
+    @property
+    def ssh(self) -> GuestSSH:
+        if self._ssh is None or self.state is not Runstate.RUNNING:
+            raise MachineError(f"{self.cfg.name}: not running (state {self.state.value})")
+        return self._ssh
+
+    @property
+    def keys(self) -> KeyPair:
+        assert self._keys is not None
+        return self._keys
+
+    def launch(self, wait_ssh: bool = True) -> None:
+        if self.state is not Runstate.IDLE:
+            raise MachineError(f"{self.cfg.name}: launch in state {self.state.value}")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._run_dir = Path(tempfile.mkdtemp(prefix=f"{self.cfg.name}-", dir=paths.run_root()))
+        self._run_dir.chmod(0o700)
+        try:
+            if self._keys is None:
+                self._keys = KeyPair.generate(self._run_dir / "keys")
+            self.accel = resolve_accel(self.cfg.accel, self.cfg, self.log_dir)
+            self._start(wait_ssh)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _start(self, wait_ssh: bool) -> None:
+        assert self._run_dir is not None and self._keys is not None
+        qmp_path = self._run_dir / "qmp.sock"
+        for attempt in range(5):
+            self.ssh_port = free_port()
+            self.argv = qemu_argv(self.cfg, self.accel, self._run_dir, self.console_log,
+                                  self.ssh_port, self._keys, qmp_path)
+            self.console_log.write_bytes(b"")
+            qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=self.cfg.name)
+            self._qmp = qmp
+            with open(self.qemu_log, "wb") as errlog:
+                self._proc = subprocess.Popen(
+                    self.argv, stdin=subprocess.DEVNULL, stdout=errlog, stderr=subprocess.STDOUT,
+                    start_new_session=True, preexec_fn=_set_pdeathsig,
+                )
+            self.state = Runstate.RUNNING
+            start = time.monotonic()
+            try:
+                qmp.accept(timeout=30.0)
+                qmp.settimeout(30.0)
+            except Exception as exc:
+                self._reap()
+                stderr = self.qemu_log.read_text(errors="replace")
+                if "Could not set up host forwarding rule" in stderr and attempt < 4:
+                    continue  # the port was taken between our probe and QEMU's bind
+                raise VMLaunchFailure(f"{self.cfg.name}: QMP handshake failed: {exc!r}", self.argv,
+                                      self.exitcode, self.console_log, self.qemu_log) from exc
+            break
+        self._ssh = GuestSSH("127.0.0.1", self.ssh_port, self._keys)
+        if wait_ssh:
+            try:
+                self._ssh.wait_ready(self.cfg.boot_timeout, alive=self.is_running)
+            except Exception as exc:
+                raise VMLaunchFailure(f"{self.cfg.name}: no SSH: {exc}", self.argv, self.exitcode,
+                                      self.console_log, self.qemu_log) from exc
+            self.boot_seconds = time.monotonic() - start
+
+    def wait_console(self, text: str, timeout: float) -> bool:
+        """Wait until ``text`` appears on the console or QEMU exits; True if it appeared."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.console_log.is_file() and text in self.console_log.read_text(errors="replace"):
+                return True
+            if not self.is_running():
+                return text in self.console_log.read_text(errors="replace")
+            time.sleep(0.05)
+        return False
+
+    def wait_exit(self, timeout: float) -> int | None:
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    # -- QMP -------------------------------------------------------------------------------------
+    def qmp(self, cmd: str, **args: object) -> Any:
+        if self._qmp is None or not self.is_running():
+            raise MachineError(f"{self.cfg.name}: QMP {cmd} while not running")
+        return self._qmp.cmd(cmd, **args)
+
+    def event_wait(self, name: str, timeout: float, match: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Wait for QMP event ``name`` whose data contains ``match``; other events stay buffered."""
+        assert self._qmp is not None
+        for i, ev in enumerate(self.events):
+            if ev.get("event") == name and _matches(ev.get("data", {}), match):
+                return self.events.pop(i)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                ev = self._qmp.pull_event(wait=float(left))
+            except TimeoutError:
+                break
+            if ev is None:
+                continue
+            if ev.get("event") == name and _matches(ev.get("data", {}), match):
+                return ev
+            self.events.append(ev)
+        raise MachineError(f"{self.cfg.name}: no QMP event {name} {match or ''} in {timeout:.0f} s")
+
+    # -- shutdown --------------------------------------------------------------------------------
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """QMP quit -> SIGTERM -> SIGKILL; always closes QMP/SSH and removes the run dir."""
+        abnormal = ""
+        try:
+            if self._ssh is not None:
+                self._ssh.close()
+            if self.is_running():
+                try:
+                    if self._qmp is not None:
+                        self._qmp.settimeout(timeout)
+                        self._qmp.cmd("quit")
+                except Exception:  # noqa: BLE001 - QEMU may close the socket before answering
+                    pass
+                if self.wait_exit(timeout) is None:
+                    abnormal = "did not quit on QMP quit; sent SIGTERM"
+                    self._reap(timeout)
+        finally:
+            self._close_qmp()
+            if self._run_dir is not None:
+                shutil.rmtree(self._run_dir, ignore_errors=True)
+                self._run_dir = None
+            self.state = Runstate.STOPPED
+        if abnormal:
+            raise AbnormalShutdown(f"{self.cfg.name}: {abnormal}")
+
+    def kill(self) -> None:
+        """Stop QEMU at once (no QMP), e.g. for a guest that must vanish mid-stream."""
+        self._reap(0.1)
+
+    def _reap(self, timeout: float = 3.0) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def _close_qmp(self) -> None:
+        if self._qmp is not None:
+            try:
+                self._qmp.close()
+            except Exception:  # noqa: BLE001 - best effort on a dead peer
+                pass
+            self._qmp = None
+
+
+def _matches(data: dict[str, Any], match: dict[str, Any] | None) -> bool:
+    return not match or all(data.get(k) == v for k, v in match.items())
+
+
+# -- accelerator choice -------------------------------------------------------------------------
+def _host_fingerprint() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    qemu_version = command.run([QEMU, "--version"], check=False).stdout.splitlines()[:1]
+    return hashlib.sha256(f"{os.uname().release}|{model}|{qemu_version}".encode()).hexdigest()[:16]
+
+
+def kvm_usable() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def resolve_accel(requested: str, cfg: MachineConfig, log_dir: Path,
+                  probe: Callable[[MachineConfig, Path], bool] | None = None) -> str:
+    """``kvm``/``tcg`` as asked; ``auto`` = KVM only when a probe boot worked on this host."""
+    if requested in ("kvm", "tcg"):
+        return requested
+    if requested != "auto":
+        raise MachineError(f"unknown accel {requested!r} (auto, kvm or tcg)")
+    if not kvm_usable():
+        return "tcg"
+    verdicts = paths.cache_dir() / "accel.json"
+    fp = _host_fingerprint()
+    with kernel.locked(paths.cache_dir() / "accel.lock"):
+        known = json.loads(verdicts.read_text()) if verdicts.is_file() else {}
+        if fp not in known:
+            ok = (probe or probe_kvm)(cfg, log_dir)
+            known[fp] = {"kvm": ok, "checked": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            verdicts.write_text(json.dumps(known, indent=2))
+    return "kvm" if known[fp]["kvm"] else "tcg"
+
+
+def probe_kvm(cfg: MachineConfig, log_dir: Path, timeout: float = 20.0) -> bool:
+    """Boot the guest once under KVM; usable only if init reports ready in time."""
+    probe_cfg = MachineConfig(name=f"{cfg.name}-kvmprobe", kernel=cfg.kernel, initrd=cfg.initrd,
+                              memory_mib=cfg.memory_mib, accel="kvm", machine=cfg.machine)
+    m = Machine(probe_cfg, log_dir)
+    try:
+        m.launch(wait_ssh=False)
+        return m.wait_console(READY_MARKER, timeout)
+    except MachineError:
+        return False
+    finally:
+        try:
+            m.shutdown(timeout=2.0)
+        except MachineError:
+            pass

@@ -1,0 +1,33 @@
+"""Where the lab keeps its inputs (the repository) and its outputs (the cache)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """The lab's cache root: ``$LAB_CACHE_DIR`` or ``$XDG_CACHE_HOME/lab``."""
+    override = os.environ.get("LAB_CACHE_DIR")
+    if override:
+        root = Path(override)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = Path(xdg) / "lab"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def run_root() -> Path:
+    """Parent of the per-guest private run directories (sockets, keys)."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    root = Path(base) / "lab" if base and os.access(base, os.W_OK) else cache_dir() / "run"
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def artifacts_dir() -> Path:
+    """Where failing runs leave console logs and images: ``$LAB_ARTIFACTS`` or ./artifacts."""
+    return Path(os.environ.get("LAB_ARTIFACTS", str(REPO / "artifacts")))

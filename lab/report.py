@@ -1,0 +1,41 @@
+"""Results of scenario runs: dataclasses serialised to JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class StepResult:
+    title: str
+    kind: str
+    line: int
+    seconds: float
+    ok: bool = False
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    file: str
+    artifacts: str
+    passed: bool = False
+    accel: str = ""
+    seconds: float = 0.0
+    boot_seconds: dict[str, float] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    findings: dict[str, list[str]] = field(default_factory=dict)
+    measurements: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def write_json(result: ScenarioResult | list[ScenarioResult], path: Path) -> None:
+    data = [r.to_dict() for r in result] if isinstance(result, list) else result.to_dict()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")

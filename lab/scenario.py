@@ -1,0 +1,313 @@
+"""Scenario files: YAML -> typed, validated objects. Errors name the file, line and field.
+
+A scenario has guests, optional workloads (C sources relative to the YAML file), an optional link
+between two guests, and ordered steps. Each step is a mapping with exactly one action key (``run``,
+``wait``, ``freeze`` ...) and the options of that action; see ``STEP_FIELDS``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import console
+from .machine import parse_size_mib
+
+
+class ScenarioError(Exception):
+    """A scenario file is invalid; ``str()`` is ``file:line: field: problem``."""
+
+    def __init__(self, path: Path, line: int, field_name: str, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field_name
+        self.problem = problem
+        super().__init__(f"{path}:{line}: {field_name}: {problem}")
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    name: str
+    memory_mib: int = 256
+    smp: int = 1
+    cpu: str = "max"
+    machine: str = "pc"
+    append: str = ""
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    source: Path
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    line: int
+    args: dict[str, Any]
+    title: str
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.args.get(key, default)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    description: str
+    guests: tuple[GuestSpec, ...]
+    steps: tuple[Step, ...]
+    workloads: tuple[Workload, ...] = ()
+    link: tuple[str, str] | None = None
+    expect_console: tuple[str, ...] = ()
+    timeout: float = 600.0
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+    def guest(self, name: str) -> GuestSpec:
+        return next(g for g in self.guests if g.name == name)
+
+
+# Field specs: name -> (type(s), required). ``str`` fields accept ints (YAML turns 0644 into ints).
+_Spec = dict[str, tuple[tuple[type, ...], bool]]
+_S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
+
+TOP_FIELDS: _Spec = {
+    "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
+    "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
+}
+GUEST_FIELDS: _Spec = {
+    "name": (_S, True), "memory": ((str, int), False), "smp": (_I, False), "cpu": (_S, False),
+    "machine": (_S, False), "append": (_S, False),
+}
+WORKLOAD_FIELDS: _Spec = {"name": (_S, True), "source": (_S, True)}
+_COMMON: _Spec = {"guest": (_S, False), "timeout": (_N, False), "name": (_S, False)}
+_PID: _Spec = {"pid": ((str, int), True)}
+STEP_FIELDS: dict[str, _Spec] = {
+    # run a shell command; background: start it detached and save its pid in `save`
+    "run": {"run": (_S, True), "expect_exit": ((int, str), False), "stdout_contains": (_S, False),
+            "stderr_contains": (_S, False), "output_contains": (_S, False), "user": (_S, False),
+            "background": (_B, False), "save": (_S, False), "disconnect_ok": (_B, False)},
+    # a command that must fail: non-zero exit, optionally with a message or errno name in its output
+    "expect_failure": {"expect_failure": (_S, True), "output_contains": (_S, False),
+                       "errno": (_S, False), "user": (_S, False)},
+    # wait for a file to exist, optionally until it holds a line containing `line`
+    "wait": {"wait": (_S, True), "line": (_S, False)},
+    "freeze": {"freeze": ((str, int), True), "cgroup": (_S, False)},
+    "thaw": {"thaw": ((str, int), True), "cgroup": (_S, False)},
+    "signal": {"signal": ((str, int), True), "sig": ((str, int), False)},
+    # copy a file: from guest to guest over the link (nc) or through the host, or host <-> guest
+    "transfer": {"transfer": (_S, True), "to": (_S, True), "from": (_S, False), "dst": (_S, False),
+                 "via": (_S, False)},
+    # check a guest file: equals / contains text, or same sha256 as a file on another guest
+    "verify": {"verify": (_S, True), "equals": (_S, False), "contains": (_S, False),
+               "not_contains": (_S, False), "same_as": (_S, False)},
+    # wait until the console classifier reports a kind (panic, oops, ...) on this guest
+    "console": {"console": (_S, True)},
+    "sleep": {"sleep": (_N, True)},
+}
+for _kind, _fields in STEP_FIELDS.items():
+    _fields.update(_COMMON)
+CGROUPS = ("v2", "v1")
+VIAS = ("link", "host")
+_VAR = re.compile(r"\$\{(\w+)\}")
+
+
+class _Loader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, node: yaml.Node | None, field_name: str, problem: str) -> ScenarioError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return ScenarioError(self.path, line, field_name, problem)
+
+    def mapping(self, node: yaml.Node, spec: _Spec, where: str) -> dict[str, tuple[Any, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, where, "expected a mapping")
+        out: dict[str, tuple[Any, yaml.Node]] = {}
+        for knode, vnode in node.value:
+            key = knode.value
+            fname = f"{where}.{key}" if where else key
+            if key not in spec:
+                known = ", ".join(sorted(spec))
+                raise self.error(knode, fname, f"unknown field (known: {known})")
+            if key in out:
+                raise self.error(knode, fname, "given twice")
+            types, _ = spec[key]
+            value = self.value(vnode)
+            if isinstance(value, bool) and bool not in types:
+                raise self.error(vnode, fname, f"expected {_names(types)}, got a boolean")
+            if not isinstance(value, types):
+                if str in types and isinstance(value, (int, float)):
+                    value = str(value)
+                else:
+                    raise self.error(vnode, fname,
+                                     f"expected {_names(types)}, got {type(value).__name__}")
+            out[key] = (value, vnode)
+        for key, (_, required) in spec.items():
+            if required and key not in out:
+                raise self.error(node, f"{where}.{key}" if where else key, "required field missing")
+        return out
+
+    def value(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" \
+                else node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(n) for n in node.value]
+        return {k.value: self.value(v) for k, v in node.value}
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join({str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+                        list: "a list", dict: "a mapping"}[t] for t in types)
+
+
+def load(path: Path) -> Scenario:
+    """Load and validate one scenario file."""
+    path = Path(path)
+    loader = _Loader(path)
+    try:
+        root = yaml.compose(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise ScenarioError(path, line, "(yaml)", str(getattr(exc, "problem", exc))) from exc
+    if root is None:
+        raise ScenarioError(path, 1, "(file)", "empty scenario")
+    top = loader.mapping(root, TOP_FIELDS, "")
+
+    guests = []
+    seen: set[str] = set()
+    for i, gnode in enumerate(top["guests"][1].value):
+        where = f"guests[{i}]"
+        g = loader.mapping(gnode, GUEST_FIELDS, where)
+        name = g["name"][0]
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", name):
+            raise loader.error(g["name"][1], f"{where}.name", "use 1-16 of [a-z0-9-], starting with a letter")
+        if name in seen:
+            raise loader.error(g["name"][1], f"{where}.name", f"duplicate guest {name!r}")
+        seen.add(name)
+        kw: dict[str, Any] = {"name": name}
+        if "memory" in g:
+            try:
+                kw["memory_mib"] = parse_size_mib(g["memory"][0])
+            except ValueError as exc:
+                raise loader.error(g["memory"][1], f"{where}.memory", str(exc)) from exc
+        for k in ("smp", "cpu", "machine", "append"):
+            if k in g:
+                kw[k] = g[k][0]
+        guests.append(GuestSpec(**kw))
+    if not guests:
+        raise loader.error(top["guests"][1], "guests", "at least one guest is needed")
+
+    workloads = []
+    for i, wnode in enumerate(top.get("workloads", ([], None))[1].value if "workloads" in top else []):
+        where = f"workloads[{i}]"
+        w = loader.mapping(wnode, WORKLOAD_FIELDS, where)
+        src = (path.parent / w["source"][0]).resolve()
+        if not src.is_file():
+            raise loader.error(w["source"][1], f"{where}.source", f"no such file {src}")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", w["name"][0]):
+            raise loader.error(w["name"][1], f"{where}.name", "not a valid program name")
+        workloads.append(Workload(w["name"][0], src))
+
+    link = None
+    if "link" in top:
+        names, lnode = top["link"]
+        if len(names) != 2 or len(set(names)) != 2 or not set(names) <= seen:
+            raise loader.error(lnode, "link", f"name two different guests (have: {', '.join(sorted(seen))})")
+        link = (str(names[0]), str(names[1]))
+
+    expect = tuple(str(k) for k in top.get("expect_console", ([], None))[0])
+    for k in expect:
+        if k not in console.KINDS:
+            raise loader.error(top["expect_console"][1], "expect_console",
+                               f"unknown kind {k!r} (known: {', '.join(sorted(console.KINDS))})")
+
+    steps = [_step(loader, node, i, seen, link) for i, node in enumerate(top["steps"][1].value)]
+    if not steps:
+        raise loader.error(top["steps"][1], "steps", "at least one step is needed")
+    return Scenario(
+        name=top["name"][0] if "name" in top else path.stem,
+        path=path,
+        description=top["description"][0] if "description" in top else "",
+        guests=tuple(guests),
+        steps=tuple(steps),
+        workloads=tuple(workloads),
+        link=link,
+        expect_console=expect,
+        timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
+    )
+
+
+def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None) -> Step:
+    where = f"steps[{i}]"
+    if not isinstance(node, yaml.MappingNode):
+        raise loader.error(node, where, "expected a mapping with one action key")
+    keys = [k.value for k, _ in node.value]
+    kinds = [k for k in keys if k in STEP_FIELDS]
+    if len(kinds) != 1:
+        problem = "no action" if not kinds else f"several actions ({', '.join(kinds)})"
+        raise loader.error(node, where, f"{problem}; use exactly one of: {', '.join(STEP_FIELDS)}")
+    kind = kinds[0]
+    raw = loader.mapping(node, STEP_FIELDS[kind], where)
+    args = {k: v for k, (v, _) in raw.items()}
+    default_guest = sorted(guests)[0] if len(guests) == 1 else None
+    for gfield in ("guest", "to", "from"):
+        if gfield in raw:
+            if kind == "transfer" and gfield in ("to", "from") and args[gfield] == "host":
+                continue
+            if args[gfield] not in guests:
+                raise loader.error(raw[gfield][1], f"{where}.{gfield}",
+                                   f"unknown guest {args[gfield]!r} (have: {', '.join(sorted(guests))})")
+    if kind not in ("sleep", "transfer") and "guest" not in args:
+        if default_guest is None:
+            raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
+        args["guest"] = default_guest
+    if kind in ("freeze", "thaw"):
+        cg = args.setdefault("cgroup", "v2")
+        if cg not in CGROUPS:
+            raise loader.error(raw["cgroup"][1], f"{where}.cgroup", f"use one of {', '.join(CGROUPS)}")
+    if kind == "transfer":
+        src_guest = args.get("from", default_guest)
+        if src_guest is None:
+            raise loader.error(node, f"{where}.from", "required when the scenario has several guests")
+        args["from"] = src_guest
+        via = args.setdefault("via", "host")
+        if via not in VIAS:
+            raise loader.error(raw["via"][1], f"{where}.via", f"use one of {', '.join(VIAS)}")
+        if via == "link":
+            if link is None or {args["from"], args["to"]} != set(link):
+                raise loader.error(raw["via"][1], f"{where}.via",
+                                   "a link transfer needs `link:` between its two guests")
+    if kind == "run" and "expect_exit" in args:
+        ee = args["expect_exit"]
+        if not (isinstance(ee, int) or ee in ("nonzero", "any")):
+            raise loader.error(raw["expect_exit"][1], f"{where}.expect_exit",
+                               "an exit status, 'nonzero' or 'any'")
+    if kind == "console" and args["console"] not in console.KINDS:
+        raise loader.error(raw["console"][1], f"{where}.console",
+                           f"unknown kind (known: {', '.join(sorted(console.KINDS))})")
+    if kind == "run" and args.get("background") and "save" not in args:
+        raise loader.error(node, f"{where}.save", "a background run must save its pid in a variable")
+    title = args.get("name") or f"{kind} {str(args[kind])[:60]}"
+    return Step(kind, node.start_mark.line + 1, args, title)
+
+
+def substitute(text: str, variables: dict[str, str]) -> str:
+    """Replace ``${name}`` with a saved variable; unknown names are an error."""
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) not in variables:
+            raise KeyError(f"variable ${{{m.group(1)}}} is not set by an earlier step")
+        return variables[m.group(1)]
+    return _VAR.sub(repl, text)
+
+
+def discover(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if p.is_file())

@@ -1,0 +1,8 @@
+"""Collect every YAML scenario under this directory as a pytest item (see lab.pytest_plugin)."""
+
+from lab.pytest_plugin import (  # noqa: F401 - pytest finds hooks by name in this module
+    pytest_addoption,
+    pytest_collect_file,
+    pytest_configure,
+    pytest_sessionfinish,
+)

@@ -1,0 +1,88 @@
+from pathlib import Path
+
+import pytest
+
+from lab import machine
+from lab.machine import Link, MachineConfig, parse_size_mib, qemu_argv
+from lab.ssh import KeyPair
+
+
+def keys(tmp_path: Path) -> KeyPair:
+    return KeyPair(tmp_path / "id", tmp_path / "auth", tmp_path / "host", "ssh-ed25519 AAAA")
+
+
+def cfg(**kw: object) -> MachineConfig:
+    base: dict[str, object] = {"name": "a", "kernel": Path("/k/bzImage"), "initrd": Path("/i/initrd")}
+    base.update(kw)
+    return MachineConfig(**base)  # type: ignore[arg-type]
+
+
+def test_parse_size() -> None:
+    assert parse_size_mib("512M") == 512
+    assert parse_size_mib("1G") == 1024
+    assert parse_size_mib("2GiB") == 2048
+    assert parse_size_mib(128) == 128
+    with pytest.raises(ValueError):
+        parse_size_mib("lots")
+
+
+def test_argv_basics(tmp_path: Path) -> None:
+    argv = qemu_argv(cfg(memory_mib=512, smp=2), "tcg", tmp_path, tmp_path / "c.log", 2222,
+                     keys(tmp_path), tmp_path / "qmp.sock")
+    joined = " ".join(argv)
+    assert argv[0] == "qemu-system-x86_64"
+    assert "-no-reboot" in argv and "-nodefaults" in argv
+    assert argv[argv.index("-m") + 1] == "512M" and argv[argv.index("-smp") + 1] == "2"
+    assert "pc,accel=tcg" in argv
+    assert "restrict=on" in joined and "hostfwd=tcp:127.0.0.1:2222-:22" in joined
+    assert "romfile=" in joined
+    assert "panic=-1" in argv[argv.index("-append") + 1]
+    assert f"file,id=console,path={tmp_path / 'c.log'}" in argv
+    assert "link" not in joined
+
+
+def test_kvm_uses_host_cpu(tmp_path: Path) -> None:
+    argv = qemu_argv(cfg(), "kvm", tmp_path, tmp_path / "c", 1, keys(tmp_path), tmp_path / "q")
+    assert argv[argv.index("-cpu") + 1] == "host"
+    argv = qemu_argv(cfg(cpu="Skylake-Client"), "kvm", tmp_path, tmp_path / "c", 1, keys(tmp_path),
+                     tmp_path / "q")
+    assert argv[argv.index("-cpu") + 1] == "Skylake-Client"
+
+
+def test_link_nic_has_own_mac_and_unix_dgram(tmp_path: Path) -> None:
+    link = Link(tmp_path, "a", "b", "169.254.0.1")
+    a = qemu_argv(cfg(link=link, index=0), "tcg", tmp_path, tmp_path / "c", 1, keys(tmp_path), tmp_path / "q")
+    b = qemu_argv(cfg(name="b", link=Link(tmp_path, "b", "a", "169.254.0.2"), index=1), "tcg", tmp_path,
+                  tmp_path / "c", 2, keys(tmp_path), tmp_path / "q")
+    macs_a = {x.split("mac=")[1].split(",")[0] for x in a if "mac=" in x}
+    macs_b = {x.split("mac=")[1].split(",")[0] for x in b if "mac=" in x}
+    assert len(macs_a) == 2 and not macs_a & macs_b
+    netdev = a[a.index("-netdev", a.index("-netdev") + 1) + 1]
+    assert netdev.startswith("dgram,") and f"local.path={tmp_path}/a.sock" in netdev
+    assert f"remote.path={tmp_path}/b.sock" in netdev
+    assert "name=opt/lab/link_addr,string=169.254.0.1" in a
+
+
+def test_accel_explicit_and_auto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path))
+    assert machine.resolve_accel("tcg", cfg(), tmp_path) == "tcg"
+    assert machine.resolve_accel("kvm", cfg(), tmp_path) == "kvm"
+    with pytest.raises(machine.MachineError):
+        machine.resolve_accel("hvf", cfg(), tmp_path)
+    monkeypatch.setattr(machine, "kvm_usable", lambda: True)
+    calls = []
+
+    def probe(c: MachineConfig, d: Path) -> bool:
+        calls.append(c)
+        return False
+
+    assert machine.resolve_accel("auto", cfg(), tmp_path, probe) == "tcg"
+    # the verdict is remembered per host: no second probe
+    assert machine.resolve_accel("auto", cfg(), tmp_path, probe) == "tcg"
+    assert len(calls) == 1
+
+
+def test_auto_without_kvm_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(machine, "kvm_usable", lambda: False)
+    assert machine.resolve_accel("auto", cfg(), tmp_path, lambda c, d: True) == "tcg"

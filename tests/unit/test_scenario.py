@@ -1,0 +1,126 @@
+from pathlib import Path
+
+import pytest
+
+from lab import scenario
+from lab.scenario import ScenarioError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    return p
+
+
+def error_of(tmp_path: Path, text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        scenario.load(write(tmp_path, text))
+    return info.value
+
+
+def test_repository_scenarios_all_load() -> None:
+    files = scenario.discover(REPO / "scenarios")
+    assert files, "no scenarios found"
+    for f in files:
+        sc = scenario.load(f)
+        assert sc.steps and sc.guests
+
+
+def test_minimal_scenario_defaults(tmp_path: Path) -> None:
+    sc = scenario.load(write(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: 'true'\n"))
+    assert sc.name == "s"
+    assert sc.guests[0].memory_mib == 256
+    step = sc.steps[0]
+    assert step.kind == "run" and step.args["guest"] == "a" and step.line == 4
+
+
+def test_unknown_top_field_names_line(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: 'true'\nstepz: []\n")
+    assert (err.line, err.field) == (5, "stepz")
+    assert str(err).startswith(f"{tmp_path / 's.yaml'}:5: stepz: unknown field")
+
+
+def test_wrong_type_in_guest(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\n    smp: two\nsteps:\n  - run: 'true'\n")
+    assert (err.line, err.field) == (3, "guests[0].smp")
+    assert "integer" in err.problem
+
+
+def test_bad_memory(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\n    memory: lots\nsteps:\n  - run: 'true'\n")
+    assert err.field == "guests[0].memory" and err.line == 3
+
+
+def test_step_needs_exactly_one_action(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: 'true'\n    wait: /x\n")
+    assert err.field == "steps[0]" and "several actions" in err.problem
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - guest: a\n")
+    assert "no action" in err.problem
+
+
+def test_unknown_step_option(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: 'true'\n    expect_exitt: 1\n")
+    assert (err.line, err.field) == (5, "steps[0].expect_exitt")
+
+
+def test_guest_required_with_several_guests(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\n  - name: b\nsteps:\n  - run: 'true'\n")
+    assert err.field == "steps[0].guest"
+
+
+def test_unknown_guest(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: 'true'\n    guest: z\n")
+    assert (err.line, err.field) == (5, "steps[0].guest")
+
+
+def test_link_transfer_needs_link(tmp_path: Path) -> None:
+    text = ("guests:\n  - name: a\n  - name: b\nsteps:\n"
+            "  - transfer: /x\n    from: a\n    to: b\n    via: link\n")
+    err = error_of(tmp_path, text)
+    assert err.field == "steps[0].via" and err.line == 8
+
+
+def test_duplicate_guest(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\n  - name: a\nsteps:\n  - run: 'true'\n")
+    assert err.line == 3 and "duplicate" in err.problem
+
+
+def test_missing_workload_source(tmp_path: Path) -> None:
+    text = "guests:\n  - name: a\nworkloads:\n  - name: w\n    source: w.c\nsteps:\n  - run: w\n"
+    err = error_of(tmp_path, text)
+    assert (err.line, err.field) == (5, "workloads[0].source")
+
+
+def test_workload_path_is_relative_to_yaml(tmp_path: Path) -> None:
+    (tmp_path / "w.c").write_text("int main(void) { return 0; }\n")
+    sc = scenario.load(write(tmp_path, "guests:\n  - name: a\nworkloads:\n  - name: w\n"
+                                       "    source: w.c\nsteps:\n  - run: w\n"))
+    assert sc.workloads[0].source == tmp_path / "w.c"
+
+
+def test_background_run_must_save(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - run: sleep 9\n    background: true\n")
+    assert err.field == "steps[0].save"
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps: [\n")
+    assert err.field == "(yaml)"
+
+
+def test_expect_console_kind(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nexpect_console: [boom]\nsteps:\n  - run: 'true'\n")
+    assert err.field == "expect_console" and err.line == 3
+
+
+def test_freeze_cgroup_choice(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - freeze: 1\n    cgroup: v3\n")
+    assert (err.line, err.field) == (5, "steps[0].cgroup")
+
+
+def test_substitute() -> None:
+    assert scenario.substitute("kill ${w} ${w}", {"w": "12"}) == "kill 12 12"
+    with pytest.raises(KeyError):
+        scenario.substitute("${nope}", {})
