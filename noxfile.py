@@ -31,6 +31,8 @@ def _setup(session: nox.Session, *, build: bool = True) -> None:
 
 def _pytest(session: nox.Session, name: str, *args: str) -> None:
     RESULTS.mkdir(exist_ok=True)
+    for old in RESULTS.glob(f"{name}*.json"):
+        old.unlink()  # per-worker files of an earlier run would mix into the summary
     session.run(
         "pytest", "--strict-markers", f"--junitxml={RESULTS / (name + '.xml')}", *args, *session.posargs,
     )

@@ -16,7 +16,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,6 +199,10 @@ class Machine:
         return self._ssh
 
     @property
+    def run_dir(self) -> Path | None:
+        return self._run_dir
+
+    @property
     def keys(self) -> KeyPair:
         assert self._keys is not None
         return self._keys
@@ -208,8 +211,8 @@ class Machine:
         if self.state is not Runstate.IDLE:
             raise MachineError(f"{self.cfg.name}: launch in state {self.state.value}")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._run_dir = Path(tempfile.mkdtemp(prefix=f"{self.cfg.name}-", dir=paths.run_root()))
-        self._run_dir.chmod(0o700)
+        sweep_stale_run_dirs()
+        self._run_dir = paths.new_run_dir(self.cfg.name)
         try:
             if self._keys is None:
                 self._keys = KeyPair.generate(self._run_dir / "keys")
@@ -290,14 +293,14 @@ class Machine:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             try:
-                ev = self._qmp.pull_event(wait=float(left))
+                got = self._qmp.pull_event(wait=float(left))
             except TimeoutError:
                 break
-            if ev is None:
+            if got is None:
                 continue
-            if ev.get("event") == name and _matches(ev.get("data", {}), match):
-                return ev
-            self.events.append(ev)
+            if got.get("event") == name and _matches(got.get("data", {}), match):
+                return dict(got)
+            self.events.append(dict(got))
         raise MachineError(f"{self.cfg.name}: no QMP event {name} {match or ''} in {timeout:.0f} s")
 
     # -- shutdown --------------------------------------------------------------------------------
@@ -348,6 +351,22 @@ class Machine:
             except Exception:  # noqa: BLE001 - best effort on a dead peer
                 pass
             self._qmp = None
+
+
+def sweep_stale_run_dirs() -> None:
+    """Remove run dirs whose owning lab process is gone (it was SIGKILLed; its QEMU died with it)."""
+    for d in paths.run_root().iterdir():
+        owner = d / "owner"
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _matches(data: dict[str, Any], match: dict[str, Any] | None) -> bool:

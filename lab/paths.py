@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,3 +32,11 @@ def run_root() -> Path:
 def artifacts_dir() -> Path:
     """Where failing runs leave console logs and images: ``$LAB_ARTIFACTS`` or ./artifacts."""
     return Path(os.environ.get("LAB_ARTIFACTS", str(REPO / "artifacts")))
+
+
+def new_run_dir(prefix: str) -> Path:
+    """A private (0700) run directory that records its owner, so a sweep can find orphans."""
+    d = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=run_root()))
+    d.chmod(0o700)
+    (d / "owner").write_text(f"{os.getpid()}\n")
+    return d

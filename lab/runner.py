@@ -98,6 +98,14 @@ def _timeout(step: Step, default: float = 60.0) -> float:
     return float(step.get("timeout", default))
 
 
+def poll_sh(condition: str, timeout: float, interval_ms: int = 50, negate: bool = False) -> str:
+    """A guest shell loop that waits until ``condition`` succeeds (or fails, with ``negate``)."""
+    test = f"! {{ {condition}; }}" if not negate else condition
+    limit = max(1, int(timeout * 1000 / interval_ms))
+    return (f"i=0; while {test} 2>/dev/null; do i=$((i+1)); [ $i -gt {limit} ] && exit 1; "
+            f"usleep {interval_ms * 1000}; done; exit 0")
+
+
 def _check_output(step: Step, res: Result) -> None:
     for key, stream in (("stdout_contains", res.stdout), ("stderr_contains", res.stderr),
                         ("output_contains", res.stdout + res.stderr)):
@@ -155,8 +163,7 @@ def _wait(ctx: Context, step: Step) -> None:
     line = step.get("line")
     cond = f"grep -qF -- {shlex.quote(ctx.text(step, 'line'))} {path}" if line else f"test -e {path}"
     timeout = _timeout(step, 30)
-    script = f"i=0; while ! {cond} 2>/dev/null; do i=$((i+1)); [ $i -gt {int(timeout * 20)} ] && exit 1; usleep 50000; done"
-    res = m.ssh.run(script, timeout + 10)
+    res = m.ssh.run(poll_sh(cond, timeout), timeout + 10)
     if not res.ok:
         tail = m.ssh.run(f"tail -n 20 {path} 2>&1", 10)
         raise StepFailure(step, f"not there after {timeout:.0f} s", tail)
@@ -166,14 +173,12 @@ def freeze_commands(pid: str, cgroup: str, group: str = "lab-frozen") -> tuple[s
     """Shell snippets that freeze / thaw ``pid`` in cgroup v2 or the v1 freezer, waiting for it."""
     d = f"{CGROUP_ROOT[cgroup]}/{group}"
     if cgroup == "v2":
-        freeze = (f"mkdir -p {d} && echo {pid} > {d}/cgroup.procs && echo 1 > {d}/cgroup.freeze && "
-                  f"i=0; until grep -q 'frozen 1' {d}/cgroup.events; do i=$((i+1)); "
-                  f"[ $i -gt 200 ] && exit 1; usleep 20000; done")
+        frozen = poll_sh(f"grep -q 'frozen 1' {d}/cgroup.events", 10, 20)
+        freeze = f"mkdir -p {d} && echo {pid} > {d}/cgroup.procs && echo 1 > {d}/cgroup.freeze && {{ {frozen}; }}"
         thaw = f"echo 0 > {d}/cgroup.freeze"
     else:
-        freeze = (f"mkdir -p {d} && echo {pid} > {d}/tasks && echo FROZEN > {d}/freezer.state && "
-                  f"i=0; until grep -q FROZEN {d}/freezer.state; do i=$((i+1)); "
-                  f"[ $i -gt 200 ] && exit 1; usleep 20000; done")
+        frozen = poll_sh(f"grep -q FROZEN {d}/freezer.state", 10, 20)
+        freeze = f"mkdir -p {d} && echo {pid} > {d}/tasks && echo FROZEN > {d}/freezer.state && {{ {frozen}; }}"
         thaw = f"echo THAWED > {d}/freezer.state"
     return freeze, thaw
 
@@ -218,14 +223,11 @@ def _transfer(ctx: Context, step: Step) -> None:
         recv = ctx.machines[to].ssh.run(
             f"setsid sh -c 'nc -l -p {port} > {shlex.quote(dst)}' </dev/null >/dev/null 2>&1 & echo $!", 10)
         addr = _link_address(ctx.scenario, to)
-        send = ctx.machines[frm].ssh.run(
-            f"i=0; until nc {addr} {port} < {shlex.quote(src)}; do i=$((i+1)); "
-            f"[ $i -gt 50 ] && exit 1; usleep 100000; done", timeout)
+        send = ctx.machines[frm].ssh.run(poll_sh(f"nc {addr} {port} < {shlex.quote(src)}", 5, 100), timeout)
         if not send.ok:
             raise StepFailure(step, "sending over the link failed", send)
-        wait = ctx.machines[to].ssh.run(
-            f"i=0; while kill -0 {recv.stdout.strip()} 2>/dev/null; do i=$((i+1)); "
-            f"[ $i -gt {int(timeout * 20)} ] && exit 1; usleep 50000; done", timeout + 5)
+        wait = ctx.machines[to].ssh.run(poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True),
+                                        timeout + 5)
         if not wait.ok:
             raise StepFailure(step, "receiver did not finish", wait)
     elif frm == "host":
@@ -307,7 +309,7 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
     failure: str | None = None
     machines: dict[str, Machine] = {}
     with ExitStack() as stack:
-        tmp = Path(tempfile.mkdtemp(prefix="run-", dir=paths.run_root()))
+        tmp = paths.new_run_dir("run")
         stack.callback(shutil.rmtree, tmp, True)
         extra = image.workload_archive(((w.name, w.source) for w in scenario.workloads), built.kernel)
         initrd = image.compose_initrd(built.image, extra, tmp / "initrd.cpio")

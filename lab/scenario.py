@@ -207,7 +207,7 @@ def load(path: Path) -> Scenario:
         raise loader.error(top["guests"][1], "guests", "at least one guest is needed")
 
     workloads = []
-    for i, wnode in enumerate(top.get("workloads", ([], None))[1].value if "workloads" in top else []):
+    for i, wnode in enumerate(top["workloads"][1].value if "workloads" in top else []):
         where = f"workloads[{i}]"
         w = loader.mapping(wnode, WORKLOAD_FIELDS, where)
         src = (path.parent / w["source"][0]).resolve()

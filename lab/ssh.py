@@ -165,7 +165,7 @@ class GuestSSH:
             out, err = self._drain(chan, cmd, timeout)
             status = chan.recv_exit_status()
             chan.close()
-        except socket.timeout as exc:
+        except TimeoutError as exc:
             raise SSHTimeout(f"timed out after {timeout:.0f} s", cmd) from exc
         except (paramiko.SSHException, OSError, EOFError) as exc:
             self.close()

@@ -1,0 +1,241 @@
+"""Host-side reader of checkpoint images (``lab ckptinfo``), from the uapi <linux/checkpoint_hdr.h>.
+
+The image is a stream of 8-byte-aligned records, each ``struct ckpt_hdr {u32 type; u32 len;}`` with
+``len`` counting header and payload. The reader checks what restart checks on the structure
+(magics, record order, lengths, alignment, the tail checksum) and raises :class:`ImageError` naming the
+offset and record on anything wrong. Scenarios run it on every image they produce.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAGIC_HEAD = 0x00FEED0CC0A2D200
+MAGIC_TAIL = 0x002D2A0CC0DEEF00
+ALIGN = 8
+HDR = struct.Struct("<II")
+PAGE_SIZE = 4096
+MASK64 = (1 << 64) - 1
+
+# type -> (name, struct format of the fixed payload after ckpt_hdr, field names); "_" fields are padding.
+RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
+    1: ("HEADER", "<QHHHHH3x3xHHHHII QQ".replace(" ", ""),
+        ("magic", "arch_id", "major", "minor", "patch", "rev", "task_comm_len", "uts_release_len",
+         "uts_version_len", "uts_machine_len", "page_size", "_", "time", "uflags")),
+    2: ("HEADER_ARCH", "<IIQQ", ("xstate_size", "vdso_size", "xfeatures", "_")),
+    3: ("BUFFER", "", ()),
+    4: ("STRING", "", ()),
+    101: ("TASK", "<iIIIIIQQ16s", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
+                                   "set_child_tid", "clear_child_tid", "comm")),
+    103: ("THREAD", "<QQQIIQIIQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
+                                    "rseq_sig", "_", "robust_list", "robust_list_len")),
+    104: ("CPU", "<" + "Q" * 30,
+          ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
+           "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+           "tls0", "tls1", "tls2")),
+    201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
+    301: ("FILE_TABLE", "<II", ("nfds", "_")),
+    302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
+    304: ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos", "i_size")),
+    401: ("MM", "<II" + "Q" * 14,
+          ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
+           "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
+    402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
+    404: ("PGARR", "<Q", ("nr_pages",)),
+    601: ("SIGHAND", "<II", ("nr", "_")),
+    9001: ("TAIL", "<QQQ", ("magic", "sum", "sum2")),
+    9999: ("ERROR", "", ()),
+}
+NAMES = {v[0]: k for k, v in RECORDS.items()}
+VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar"}
+FILE_TYPES = {1: "reg", 2: "devnull"}
+PGARR_MAX = 512
+
+
+class ImageError(Exception):
+    """The image is malformed; the message names the offset and what is wrong."""
+
+
+@dataclass
+class Record:
+    offset: int
+    type: int
+    length: int
+    fields: dict[str, Any]
+    payload: bytes  # bytes after the fixed part
+
+    @property
+    def name(self) -> str:
+        return RECORDS[self.type][0] if self.type in RECORDS else f"type{self.type}"
+
+    def describe(self) -> str:
+        shown = {k: v for k, v in self.fields.items() if not k.startswith("_")}
+        parts = []
+        for k, v in shown.items():
+            if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
+                                                 "size", "rev", "major", "minor", "patch", "arch_id"):
+                parts.append(f"{k}={v:#x}")
+            else:
+                parts.append(f"{k}={v}")
+        if self.name == "STRING":
+            parts.append(repr(self.payload.split(b"\0", 1)[0].decode(errors="replace")))
+        elif self.name in ("BUFFER", "ERROR"):
+            parts.append(f"{len(self.payload)} bytes")
+        return f"{self.offset:#010x} {self.name:<12} len={self.length:<6} " + " ".join(parts)
+
+
+@dataclass
+class Image:
+    records: list[Record] = field(default_factory=list)
+    size: int = 0
+
+    def first(self, name: str) -> Record:
+        return next(r for r in self.records if r.name == name)
+
+    def all(self, name: str) -> list[Record]:
+        return [r for r in self.records if r.name == name]
+
+    @property
+    def header(self) -> Record:
+        return self.first("HEADER")
+
+    @property
+    def uts(self) -> tuple[str, str, str]:
+        strings = [r.payload.split(b"\0", 1)[0].decode(errors="replace") for r in self.records[1:4]]
+        return strings[0], strings[1], strings[2]
+
+    @property
+    def error(self) -> str | None:
+        errs = self.all("ERROR")
+        return errs[0].payload.strip(b"\0").decode(errors="replace") if errs else None
+
+    def pages(self) -> int:
+        return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
+
+    def summary(self) -> dict[str, Any]:
+        task = self.all("TASK")
+        return {
+            "bytes": self.size,
+            "records": len(self.records),
+            "uts_release": self.uts[0],
+            "comm": task[0].fields["comm"] if task else None,
+            "vmas": len(self.all("VMA")),
+            "pages": self.pages(),
+            "files": len(self.all("FILE")),
+            "fds": len(self.all("FILE_DESC")),
+            "error": self.error,
+        }
+
+
+def checksum(data: bytes) -> tuple[int, int]:
+    """The tail checksum over ``data`` (little-endian 64-bit words): (sum, sum2)."""
+    s = s2 = 0
+    for (w,) in struct.iter_unpack("<Q", data):
+        s = (s + w) & MASK64
+        s2 = (s2 + s) & MASK64
+    return s, s2
+
+
+def _decode(rtype: int, body: bytes, offset: int) -> tuple[dict[str, Any], bytes]:
+    name, fmt, names = RECORDS[rtype]
+    if not fmt:
+        return {}, body
+    size = struct.calcsize(fmt)
+    if len(body) < size:
+        raise ImageError(f"offset {offset:#x}: {name} record too short ({len(body) + HDR.size} bytes, "
+                         f"needs {size + HDR.size})")
+    values = struct.unpack_from(fmt, body)
+    fields: dict[str, Any] = dict(zip(names, values, strict=True))
+    if "comm" in fields:
+        fields["comm"] = fields["comm"].split(b"\0", 1)[0].decode(errors="replace")
+    return fields, body[size:]
+
+
+def parse(data: bytes) -> Image:
+    """Parse and check a whole image; raise :class:`ImageError` on the first problem."""
+    img = Image(size=len(data))
+    pos = 0
+    tail_seen = False
+    while pos < len(data):
+        if tail_seen:
+            raise ImageError(f"offset {pos:#x}: data after the tail record")
+        if len(data) - pos < HDR.size:
+            raise ImageError(f"offset {pos:#x}: truncated record header")
+        rtype, length = HDR.unpack_from(data, pos)
+        if rtype not in RECORDS:
+            raise ImageError(f"offset {pos:#x}: unknown record type {rtype}")
+        if length < HDR.size:
+            raise ImageError(f"offset {pos:#x}: {RECORDS[rtype][0]} length {length} is shorter than its header")
+        if pos + length > len(data):
+            raise ImageError(f"offset {pos:#x}: {RECORDS[rtype][0]} record of {length} bytes is truncated "
+                             f"({len(data) - pos} left)")
+        fields, rest = _decode(rtype, data[pos + HDR.size:pos + length], pos)
+        rec = Record(pos, rtype, length, fields, rest)
+        if rec.name == "TAIL":
+            if fields["magic"] != MAGIC_TAIL:
+                raise ImageError(f"offset {pos:#x}: bad tail magic {fields['magic']:#x}")
+            s, s2 = checksum(data[:pos])
+            if (s, s2) != (fields["sum"], fields["sum2"]):
+                raise ImageError(f"offset {pos:#x}: checksum mismatch (image corrupted)")
+            tail_seen = True
+        img.records.append(rec)
+        pos += (length + ALIGN - 1) // ALIGN * ALIGN
+        if pos > len(data) and rec.name != "TAIL":
+            raise ImageError(f"offset {rec.offset:#x}: record padding runs past the end")
+    _check_structure(img)
+    if not tail_seen and img.error is None:
+        raise ImageError(f"no tail record: image truncated at {len(data)} bytes")
+    return img
+
+
+def _check_structure(img: Image) -> None:
+    recs = img.records
+    if not recs:
+        raise ImageError("empty image")
+    head = recs[0]
+    if head.name != "HEADER":
+        raise ImageError(f"first record is {head.name}, not HEADER")
+    if head.fields["magic"] != MAGIC_HEAD:
+        raise ImageError(f"bad header magic {head.fields['magic']:#x}")
+    if head.fields["page_size"] != PAGE_SIZE:
+        raise ImageError(f"page size {head.fields['page_size']} is not {PAGE_SIZE}")
+    if len(recs) < 4 or any(r.name != "STRING" for r in recs[1:4]):
+        if img.error is None:
+            raise ImageError("the header is not followed by the three uts strings")
+    for r in img.all("PGARR"):
+        if r.fields["nr_pages"] > PGARR_MAX:
+            raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
+    for r in img.all("VMA"):
+        f = r.fields
+        if f["vm_start"] >= f["vm_end"] or f["vm_start"] % PAGE_SIZE or f["vm_end"] % PAGE_SIZE:
+            raise ImageError(f"offset {r.offset:#x}: bad vma {f['vm_start']:#x}-{f['vm_end']:#x}")
+        if f["vma_type"] not in VMA_TYPES:
+            raise ImageError(f"offset {r.offset:#x}: unknown vma type {f['vma_type']}")
+
+
+def read(path: Path) -> Image:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot read {path}: {exc.strerror}") from exc
+    return parse(data)
+
+
+def main(path: Path) -> int:
+    try:
+        img = read(path)
+    except ImageError as exc:
+        print(f"lab ckptinfo: {path}: {exc}", file=sys.stderr)
+        return 1
+    for rec in img.records:
+        print(rec.describe())
+    s = img.summary()
+    print(" ".join(f"{k}={v}" for k, v in s.items()))
+    if img.error is not None:
+        print(f"lab ckptinfo: {path}: checkpoint failed: {img.error}", file=sys.stderr)
+        return 1
+    return 0

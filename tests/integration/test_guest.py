@@ -1,0 +1,104 @@
+"""Boot real guests: SSH commands, transfers, QMP, shutdown and cleanup, interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import paths, runner
+from lab.machine import Machine, MachineConfig, Runstate, VMLaunchFailure
+
+pytestmark = pytest.mark.guest
+REPO = Path(__file__).resolve().parents[2]
+
+
+def qemu_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+def cfg(built: runner.Built, name: str = "t", **kw: object) -> MachineConfig:
+    return MachineConfig(name=name, kernel=built.kernel.image, initrd=built.image.initrd, **kw)  # type: ignore[arg-type]
+
+
+def test_boot_run_transfer_shutdown(built: runner.Built, log_dir: Path, tmp_path: Path) -> None:
+    m = Machine(cfg(built), log_dir)
+    with m:
+        assert m.state is Runstate.RUNNING and m.accel in ("kvm", "tcg")
+        res = m.ssh.run("uname -r; id -u", timeout=20)
+        assert res.ok and res.stdout.split()[1] == "0"
+        assert m.ssh.run("exit 3", timeout=10).status == 3
+        assert "nope" in m.ssh.run("echo nope >&2; false", timeout=10).stderr
+        blob = os.urandom(300_000)
+        m.ssh.write_bytes("/tmp/blob", blob)
+        assert m.ssh.read_bytes("/tmp/blob") == blob
+        assert m.ssh.run("id -un", user="lab", timeout=10).stdout.strip() == "lab"
+        status = m.qmp("query-status")
+        assert status["status"] == "running"
+        pid = m.pid
+        run_dir = m.run_dir
+        assert run_dir is not None and (run_dir.stat().st_mode & 0o777) == 0o700
+    assert m.state is Runstate.STOPPED
+    assert pid is not None and pid not in qemu_pids()
+    assert not run_dir.exists()
+    assert m.console_log.is_file() and "lab: guest ready" in m.console_log.read_text()
+
+
+def test_failed_boot_leaves_nothing(built: runner.Built, log_dir: Path, tmp_path: Path) -> None:
+    bogus = tmp_path / "bzImage"
+    bogus.write_bytes(b"not a kernel")
+    before = qemu_pids()
+    c = MachineConfig(name="bad", kernel=bogus, initrd=built.image.initrd, accel="tcg", boot_timeout=15)
+    with pytest.raises(VMLaunchFailure) as info:
+        with Machine(c, log_dir):
+            pass
+    assert "qemu exit code" in str(info.value) and "qemu-system-x86_64" in str(info.value)
+    assert qemu_pids() <= before
+
+
+def test_command_timeout_is_typed(built: runner.Built, log_dir: Path) -> None:
+    from lab.ssh import SSHTimeout
+
+    with Machine(cfg(built), log_dir) as m:
+        with pytest.raises(SSHTimeout) as info:
+            m.ssh.run("sleep 30", timeout=1)
+        assert "sleep 30" in str(info.value)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupted_run_leaves_no_guest(built: runner.Built, tmp_path: Path, sig: int) -> None:
+    """Interrupt `lab run` while its guest runs: no QEMU and no run dir may remain."""
+    scenario = tmp_path / "sleepy.yaml"
+    scenario.write_text("guests:\n  - name: a\nsteps:\n  - run: touch /tmp/up && sleep 120\n"
+                        "    timeout: 200\n")
+    env = {**os.environ, "LAB_ARTIFACTS": str(tmp_path / "artifacts")}
+    before = qemu_pids()
+    runs_before = set(paths.run_root().iterdir())
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "run", str(scenario)], env=env, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (qemu_pids() - before):
+            time.sleep(0.2)
+        assert qemu_pids() - before, "the guest never started"
+        time.sleep(3)  # let it reach the long step
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and qemu_pids() - before:
+        time.sleep(0.2)
+    assert not (qemu_pids() - before), "QEMU survived the interrupted run"
+    if sig == signal.SIGKILL:
+        # a SIGKILLed lab cannot remove its run dir; the next launch sweeps it
+        from lab.machine import sweep_stale_run_dirs
+        sweep_stale_run_dirs()
+    assert set(paths.run_root().iterdir()) <= runs_before
