@@ -175,6 +175,8 @@ def parse(data: bytes) -> Image:
                              f"({len(data) - pos} left)")
         fields, rest = _decode(rtype, data[pos + HDR.size:pos + length], pos)
         rec = Record(pos, rtype, length, fields, rest)
+        if not img.records:
+            _check_header(rec)
         if rec.name == "TAIL":
             if fields["magic"] != MAGIC_TAIL:
                 raise ImageError(f"offset {pos:#x}: bad tail magic {fields['magic']:#x}")
@@ -192,17 +194,19 @@ def parse(data: bytes) -> Image:
     return img
 
 
-def _check_structure(img: Image) -> None:
-    recs = img.records
-    if not recs:
-        raise ImageError("empty image")
-    head = recs[0]
+def _check_header(head: Record) -> None:
     if head.name != "HEADER":
         raise ImageError(f"first record is {head.name}, not HEADER")
     if head.fields["magic"] != MAGIC_HEAD:
         raise ImageError(f"bad header magic {head.fields['magic']:#x}")
     if head.fields["page_size"] != PAGE_SIZE:
         raise ImageError(f"page size {head.fields['page_size']} is not {PAGE_SIZE}")
+
+
+def _check_structure(img: Image) -> None:
+    recs = img.records
+    if not recs:
+        raise ImageError("empty image")
     if len(recs) < 4 or any(r.name != "STRING" for r in recs[1:4]):
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")

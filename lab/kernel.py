@@ -427,7 +427,9 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
 
 
 def default_inputs() -> KernelInputs:
-    names = [n for n in DEFAULT_FRAGMENTS if (FRAGMENT_DIR / f"{n}.config").is_file()]
+    """Fragments from ``$LAB_KERNEL_FRAGMENTS`` (e.g. "base checkpoint debug"), else base + checkpoint."""
+    chosen = os.environ.get("LAB_KERNEL_FRAGMENTS", "").split()
+    names = chosen or [n for n in DEFAULT_FRAGMENTS if (FRAGMENT_DIR / f"{n}.config").is_file()]
     return KernelInputs.from_names(names)
 
 

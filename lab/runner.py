@@ -276,6 +276,29 @@ def _console(ctx: Context, step: Step) -> None:
     raise StepFailure(step, f"no {kind} on the console; tail:\n{console.tail(m.console_log)}")
 
 
+@handler("ckptinfo")
+def _ckptinfo(ctx: Context, step: Step) -> None:
+    from . import ckptimage
+
+    remote = ctx.text(step, "ckptinfo")
+    local = ctx.artifacts / f"{step.args['guest']}-{Path(remote).name}"
+    ctx.guest(step).ssh.get(remote, local, _timeout(step, 120))
+    try:
+        img = ckptimage.read(local)
+    except ckptimage.ImageError as exc:
+        raise StepFailure(step, f"bad image (kept at {local}): {exc}") from exc
+    summary = img.summary()
+    ctx.measurements[f"image_bytes:{Path(remote).name}"] = summary["bytes"]
+    want_error = step.get("expect_error")
+    if want_error is not None:
+        if img.error is None or want_error not in img.error:
+            raise StepFailure(step, f"image error record is {img.error!r}, expected {want_error!r}")
+    elif img.error is not None:
+        raise StepFailure(step, f"the image holds an error record: {img.error}")
+    if "comm" in step.args and summary["comm"] != step.args["comm"]:
+        raise StepFailure(step, f"image task comm is {summary['comm']!r}, expected {step.args['comm']!r}")
+
+
 @handler("sleep")
 def _sleep(ctx: Context, step: Step) -> None:
     time.sleep(float(step.args["sleep"]))

@@ -110,6 +110,9 @@ STEP_FIELDS: dict[str, _Spec] = {
     # wait until the console classifier reports a kind (panic, oops, ...) on this guest
     "console": {"console": (_S, True)},
     "sleep": {"sleep": (_N, True)},
+    # fetch a checkpoint image from the guest and check it with the host-side reader (lab ckptinfo);
+    # expect_error: the image must end in an error record containing this text
+    "ckptinfo": {"ckptinfo": (_S, True), "expect_error": (_S, False), "comm": (_S, False)},
 }
 for _kind, _fields in STEP_FIELDS.items():
     _fields.update(_COMMON)

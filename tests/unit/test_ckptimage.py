@@ -1,0 +1,138 @@
+"""The host-side image reader on images built here record by record (and on real ones in data/)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from lab import ckptimage
+from lab.ckptimage import HDR, MAGIC_HEAD, MAGIC_TAIL, NAMES, RECORDS, ImageError
+
+DATA = Path(__file__).parent / "data" / "images"
+
+
+def record(name: str, *values: object, payload: bytes = b"") -> bytes:
+    rtype = NAMES[name]
+    fmt = RECORDS[rtype][1]
+    body = (struct.pack(fmt, *values) if fmt else b"") + payload
+    raw = HDR.pack(rtype, HDR.size + len(body)) + body
+    return raw + b"\0" * (-len(raw) % 8)
+
+
+def string(text: str) -> bytes:
+    return record("STRING", payload=text.encode() + b"\0")
+
+
+def header() -> bytes:
+    return (record("HEADER", MAGIC_HEAD, 2, 6, 1, 0, 1, 16, 65, 65, 65, 4096, 0, 1700000000, 0)
+            + string("6.1.0") + string("#1 SMP") + string("x86_64")
+            + record("HEADER_ARCH", 832, 8192, 0x7, 0))
+
+
+def body() -> bytes:
+    page = bytes(range(256)) * 16
+    return (
+        record("TASK", 42, 1, 17, 0, 0, 0, 0, 0, b"counter")
+        + record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0, 0, 0)
+        + string("/usr/local/bin/counter")
+        + record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0)
+        + record("PGARR", 1) + record("BUFFER", payload=struct.pack("<Q", 0x10000))
+        + record("BUFFER", payload=page)
+        + record("PGARR", 0)
+    )
+
+
+def tail(data: bytes) -> bytes:
+    s, s2 = ckptimage.checksum(data)
+    return record("TAIL", MAGIC_TAIL, s, s2)
+
+
+def image() -> bytes:
+    data = header() + body()
+    return data + tail(data)
+
+
+def test_parses_a_well_formed_image() -> None:
+    img = ckptimage.parse(image())
+    assert [r.name for r in img.records][:5] == ["HEADER", "STRING", "STRING", "STRING", "HEADER_ARCH"]
+    assert img.uts == ("6.1.0", "#1 SMP", "x86_64")
+    s = img.summary()
+    assert s["comm"] == "counter" and s["vmas"] == 1 and s["pages"] == 1 and s["error"] is None
+    assert "TASK" in img.records[5].describe() and "comm=counter" in img.records[5].describe()
+
+
+def test_checksum_catches_a_bit_flip() -> None:
+    data = bytearray(image())
+    data[200] ^= 0x10
+    with pytest.raises(ImageError, match="checksum|vma|type|length"):
+        ckptimage.parse(bytes(data))
+
+
+@pytest.mark.parametrize("cut", [3, 8, 64, 100, 300])
+def test_truncation_is_reported(cut: int) -> None:
+    with pytest.raises(ImageError):
+        ckptimage.parse(image()[:cut])
+
+
+def test_bad_magic() -> None:
+    data = bytearray(image())
+    data[8] ^= 1
+    with pytest.raises(ImageError, match="magic"):
+        ckptimage.parse(bytes(data))
+
+
+def test_unknown_type_and_short_length() -> None:
+    data = header() + HDR.pack(7777, 8)
+    with pytest.raises(ImageError, match="unknown record type 7777"):
+        ckptimage.parse(data)
+    data = header() + HDR.pack(NAMES["TASK"], 4)
+    with pytest.raises(ImageError, match="shorter than its header"):
+        ckptimage.parse(data)
+    data = header() + HDR.pack(NAMES["TASK"], 16) + b"\0" * 8
+    with pytest.raises(ImageError, match="too short"):
+        ckptimage.parse(data)
+
+
+def test_huge_length() -> None:
+    data = header() + HDR.pack(NAMES["BUFFER"], 0xFFFFFFF0)
+    with pytest.raises(ImageError, match="truncated"):
+        ckptimage.parse(data)
+
+
+def test_error_record_is_reported() -> None:
+    data = header() + record("ERROR", payload=b"\0checkpoint: fd 0 is a tty\0")
+    img = ckptimage.parse(data)
+    assert img.error == "checkpoint: fd 0 is a tty"
+    assert ckptimage.main.__name__ == "main"
+
+
+def test_data_after_tail() -> None:
+    with pytest.raises(ImageError, match="after the tail"):
+        ckptimage.parse(image() + string("x"))
+
+
+def test_bad_vma() -> None:
+    data = header() + record("VMA", 1, 0, 0x12000, 0x10000, 3, 0, 0)
+    data += tail(data)
+    with pytest.raises(ImageError, match="bad vma"):
+        ckptimage.parse(data)
+
+
+def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.img"
+    good.write_bytes(image())
+    assert ckptimage.main(good) == 0
+    assert "comm=counter" in capsys.readouterr().out
+    bad = tmp_path / "bad.img"
+    bad.write_bytes(image()[:50])
+    assert ckptimage.main(bad) == 1
+    assert "bad.img" in capsys.readouterr().err
+    assert ckptimage.main(tmp_path / "missing.img") == 1
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.img")) if DATA.is_dir() else [], ids=lambda p: p.name)
+def test_recorded_images_from_real_guests(path: Path) -> None:
+    img = ckptimage.read(path)
+    assert img.summary()["vmas"] > 0
