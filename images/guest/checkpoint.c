@@ -1,0 +1,73 @@
+/*
+ * checkpoint PID [-o FILE] [-l LOG]: checkpoint a task (frozen by the
+ * freezer cgroup, or the caller itself) to FILE or to stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <linux/checkpoint.h>
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: checkpoint PID [-o FILE] [-l LOG]\n");
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	const char *out = NULL, *log = NULL;
+	int fd = STDOUT_FILENO, logfd = CHECKPOINT_FD_NONE;
+	char *end;
+	long pid, ret;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "o:l:h")) != -1) {
+		switch (opt) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'l':
+			log = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	pid = strtol(argv[optind], &end, 10);
+	if (*end || pid < 0) {
+		fprintf(stderr, "checkpoint: invalid pid '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (out) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));
+			return 1;
+		}
+	}
+	if (log) {
+		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (logfd < 0) {
+			fprintf(stderr, "checkpoint: %s: %s\n", log, strerror(errno));
+			return 1;
+		}
+	}
+	ret = syscall(__NR_checkpoint, (int)pid, fd, (unsigned long)CHECKPOINT_SUBTREE,
+		      logfd);
+	if (ret < 0) {
+		int err = errno;
+
+		fprintf(stderr, "checkpoint: pid %ld: %s (errno %d)\n", pid,
+			strerror(err), err);
+		return 1;
+	}
+	fprintf(stderr, "checkpoint: pid %ld: id %ld\n", pid, ret);
+	return 0;
+}

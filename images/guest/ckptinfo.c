@@ -1,0 +1,284 @@
+/*
+ * ckptinfo FILE: print the records of a checkpoint image and check its
+ * structure and checksum.  Exit 0 for a good image, 1 for a bad one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/checkpoint.h>
+
+static FILE *in;
+static uint64_t offset, csum_sum, csum_sum2;
+static unsigned char *rec;
+static size_t rec_cap;
+static const char *fname;
+
+static void bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ckptinfo: %s: bad image at offset %" PRIu64 ": ", fname, offset);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void csum(const unsigned char *p, size_t len)
+{
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		csum_sum += w;
+		csum_sum2 += csum_sum;
+	}
+}
+
+static const char *type_name(uint32_t type)
+{
+	switch (type) {
+	case CKPT_HDR_HEADER: return "HEADER";
+	case CKPT_HDR_HEADER_ARCH: return "HEADER_ARCH";
+	case CKPT_HDR_BUFFER: return "BUFFER";
+	case CKPT_HDR_STRING: return "STRING";
+	case CKPT_HDR_TASK: return "TASK";
+	case CKPT_HDR_THREAD: return "THREAD";
+	case CKPT_HDR_CPU: return "CPU";
+	case CKPT_HDR_FPU: return "FPU";
+	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
+	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
+	case CKPT_HDR_FILE: return "FILE";
+	case CKPT_HDR_MM: return "MM";
+	case CKPT_HDR_VMA: return "VMA";
+	case CKPT_HDR_PGARR: return "PGARR";
+	case CKPT_HDR_SIGHAND: return "SIGHAND";
+	case CKPT_HDR_TAIL: return "TAIL";
+	case CKPT_HDR_ERROR: return "ERROR";
+	}
+	return "?";
+}
+
+/* read the next record (header, payload, padding) into rec */
+static struct ckpt_hdr *next(void)
+{
+	struct ckpt_hdr h;
+	size_t len, padded;
+
+	if (fread(&h, sizeof(h), 1, in) != 1)
+		bad("truncated (no record header)");
+	if (h.len < sizeof(h) || h.len > (64u << 20))
+		bad("record type %u: bad length %u", h.type, h.len);
+	len = h.len;
+	padded = (len + CKPT_HDR_ALIGN - 1) & ~(size_t)(CKPT_HDR_ALIGN - 1);
+	if (padded + 1 > rec_cap) {
+		rec_cap = padded + 1;
+		rec = realloc(rec, rec_cap);
+		if (!rec) {
+			perror("ckptinfo");
+			exit(2);
+		}
+	}
+	memcpy(rec, &h, sizeof(h));
+	if (fread(rec + sizeof(h), padded - sizeof(h), 1, in) != 1 && padded > sizeof(h))
+		bad("record %s: truncated", type_name(h.type));
+	for (size_t i = len; i < padded; i++)
+		if (rec[i])
+			bad("record %s: non-zero padding", type_name(h.type));
+	rec[padded] = 0;
+	printf("%10" PRIu64 "  %-11s len %u\n", offset, type_name(h.type), h.len);
+	if (h.type != CKPT_HDR_TAIL)
+		csum(rec, padded);
+	offset += padded;
+	if (h.type == CKPT_HDR_ERROR) {
+		printf("            error: %s\n", len > 9 ? (char *)rec + 9 : "");
+		fprintf(stderr, "ckptinfo: %s: image of a failed checkpoint: %s\n", fname,
+			len > 9 ? (char *)rec + 9 : "");
+		exit(1);
+	}
+	return (struct ckpt_hdr *)rec;
+}
+
+static void *expect(uint32_t type, uint32_t min, uint32_t max)
+{
+	struct ckpt_hdr *h = next();
+
+	if (h->type != type)
+		bad("expected %s record, found type %u (%s)", type_name(type), h->type,
+		    type_name(h->type));
+	if (h->len < min || h->len > max)
+		bad("%s record: length %u, expected %u..%u", type_name(type), h->len, min, max);
+	return h;
+}
+
+static char *string(const char *what)
+{
+	struct ckpt_hdr *h = expect(CKPT_HDR_STRING, sizeof(*h) + 1, sizeof(*h) + 4096);
+	size_t n = h->len - sizeof(*h);
+	char *s = (char *)(h + 1);
+
+	if (s[n - 1] || strlen(s) != n - 1)
+		bad("malformed string");
+	printf("            %s: \"%s\"\n", what, s);
+	return s;
+}
+
+static void pages(uint64_t start, uint64_t end, uint32_t page_size)
+{
+	uint64_t total = 0, last = start;
+
+	for (;;) {
+		struct ckpt_hdr_pgarr *pa = expect(CKPT_HDR_PGARR, sizeof(*pa), sizeof(*pa));
+		uint64_t nr = pa->nr_pages;
+		uint64_t *addrs;
+
+		if (!nr)
+			break;
+		if (nr > CKPT_PGARR_MAX)
+			bad("page array of %" PRIu64 " pages", nr);
+		addrs = expect(CKPT_HDR_BUFFER, 8 + nr * 8, 8 + nr * 8);
+		addrs = (uint64_t *)((struct ckpt_hdr *)addrs + 1);
+		for (uint64_t i = 0; i < nr; i++) {
+			if (addrs[i] < last || addrs[i] >= end || addrs[i] % page_size)
+				bad("page address %#" PRIx64 " outside or out of order", addrs[i]);
+			last = addrs[i] + page_size;
+		}
+		expect(CKPT_HDR_BUFFER, 8 + nr * page_size, 8 + nr * page_size);
+		total += nr;
+	}
+	printf("            %" PRIu64 " pages\n", total);
+}
+
+int main(int argc, char *argv[])
+{
+	struct ckpt_hdr_header *hh;
+	struct ckpt_hdr_header_arch *ha;
+	struct ckpt_hdr_task *ht;
+	struct ckpt_hdr_cpu *hc;
+	struct ckpt_hdr_fpu *hf;
+	struct ckpt_hdr_file_table *hft;
+	struct ckpt_hdr_mm *hm;
+	struct ckpt_hdr_tail *tail;
+	uint32_t i, nfds, nvma, page_size;
+	int32_t objrefs = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: ckptinfo FILE\n");
+		return 2;
+	}
+	fname = argv[1];
+	in = fopen(fname, "rb");
+	if (!in) {
+		fprintf(stderr, "ckptinfo: %s: %s\n", fname, strerror(errno));
+		return 2;
+	}
+
+	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
+	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
+		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
+	if (hh->rev != CHECKPOINT_VERSION)
+		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
+	if (hh->arch_id != CKPT_ARCH_X86_64)
+		bad("architecture %u", hh->arch_id);
+	page_size = hh->constants.page_size;
+	if (page_size != 4096)
+		bad("page size %u", page_size);
+	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
+	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
+	       (uint64_t)hh->uflags);
+	string("release");
+	string("version");
+	string("machine");
+	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
+	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
+	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+
+	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
+	ht->comm[15] = 0;
+	printf("            pid %d comm \"%s\"%s\n", ht->pid, ht->comm,
+	       ht->task_flags & CKPT_TASK_SELF ? " self" : "");
+	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
+	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
+	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
+	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
+	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
+	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + ha->xstate_size);
+	if (hf->size != hf->h.len - sizeof(*hf))
+		bad("FPU size %u", hf->size);
+	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
+	       (uint64_t)hf->xfeatures);
+	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
+	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
+
+	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
+	nfds = hft->nfds;
+	printf("            %u descriptors\n", nfds);
+	for (i = 0; i < nfds; i++) {
+		struct ckpt_hdr *h = next();
+
+		if (h->type == CKPT_HDR_FILE) {
+			struct ckpt_hdr_file *f = (struct ckpt_hdr_file *)h;
+
+			if (h->len != sizeof(*f))
+				bad("FILE record length %u", h->len);
+			if (f->objref != ++objrefs)
+				bad("file objref %d out of order", f->objref);
+			printf("            objref %d type %u flags %#o pos %" PRId64 "\n",
+			       f->objref, f->f_type, f->f_flags, (int64_t)f->f_pos);
+			string("path");
+			h = next();
+		}
+		if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))
+			bad("expected FILE_DESC record");
+		{
+			struct ckpt_hdr_file_desc *d = (struct ckpt_hdr_file_desc *)h;
+
+			if (d->objref < 1 || d->objref > objrefs)
+				bad("fd %d: unknown objref %d", d->fd, d->objref);
+			printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
+			       d->close_on_exec ? " cloexec" : "");
+		}
+	}
+
+	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
+	nvma = hm->map_count;
+	printf("            %u vmas, brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 " vdso %#" PRIx64 "\n",
+	       nvma, (uint64_t)hm->start_brk, (uint64_t)hm->brk,
+	       (uint64_t)hm->start_stack, (uint64_t)hm->vdso);
+	string("exe");
+	for (i = 0; i < nvma; i++) {
+		struct ckpt_hdr_vma *v = expect(CKPT_HDR_VMA, sizeof(*v), sizeof(*v));
+		uint64_t start = v->vm_start, end = v->vm_end;
+		uint32_t type = v->vma_type;
+
+		printf("            %#" PRIx64 "-%#" PRIx64 " %c%c%c %s\n", start, end,
+		       v->vm_flags & 1 ? 'r' : '-', v->vm_flags & 2 ? 'w' : '-',
+		       v->vm_flags & 4 ? 'x' : '-',
+		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
+		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" : "?");
+		if (start >= end || start % page_size || end % page_size)
+			bad("bad vma range");
+		if (type == CKPT_VMA_FILE)
+			string("path");
+		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON)
+			pages(start, end, page_size);
+		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR)
+			bad("vma type %u", type);
+	}
+
+	tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
+	if (tail->magic != CHECKPOINT_MAGIC_TAIL)
+		bad("bad tail magic %#" PRIx64, (uint64_t)tail->magic);
+	if (tail->sum != csum_sum || tail->sum2 != csum_sum2)
+		bad("checksum mismatch");
+	if (fgetc(in) != EOF)
+		bad("data after the tail record");
+	printf("ok: %" PRIu64 " bytes\n", offset);
+	return 0;
+}

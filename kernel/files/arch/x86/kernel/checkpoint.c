@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: x86-64 registers, FPU/xstate and vDSO.
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/checkpoint_ctx.h>
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include <linux/regset.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/regset.h>
+#include <asm/fpu/types.h>
+#include <asm/fsgsbase.h>
+#include <asm/pkru.h>
+#include <asm/prctl.h>
+#include <asm/proto.h>
+#include <asm/ptrace.h>
+#include <asm/segment.h>
+#include <asm/vdso.h>
+
+#include "fpu/internal.h"
+#include "fpu/xstate.h"
+
+/* user-changeable flags, as ptrace allows (without TF and RF) */
+#define CKPT_FLAG_MASK	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_DF | \
+			 X86_EFLAGS_OF | X86_EFLAGS_AC)
+
+/* smallest uabi XSAVE buffer: legacy area and header */
+#define CKPT_XSTATE_MIN	(sizeof(struct fxregs_state) + \
+			 sizeof(struct xstate_header))
+#define CKPT_XSTATE_MAX	(1U << 20)
+
+int ckpt_arch_write_header(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_header_arch h = { };
+
+	h.xstate_size = fpu_user_cfg.max_size;
+	h.xfeatures = fpu_user_cfg.max_features;
+	h.vdso_size = vdso_image_64.size;
+	return ckpt_write_obj(ctx, &h, CKPT_HDR_HEADER_ARCH, sizeof(h));
+}
+
+static int ckpt_check_xfeatures(struct ckpt_ctx *ctx, u64 xfeatures)
+{
+	u64 missing = xfeatures & ~fpu_user_cfg.max_features;
+
+	if (!cpu_feature_enabled(X86_FEATURE_XSAVE))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"this CPU has no XSAVE: FPU state cannot be restored");
+	if (missing)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"image needs xfeatures %#llx that this CPU lacks (image %#llx, CPU %#llx)",
+				missing, xfeatures, fpu_user_cfg.max_features);
+	return 0;
+}
+
+int ckpt_arch_read_header(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_header_arch h;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_HEADER_ARCH, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.xstate_size < CKPT_XSTATE_MIN || h.xstate_size > CKPT_XSTATE_MAX ||
+	    h.xstate_size % 8)
+		return ckpt_err(ctx, -EINVAL, "bad xstate size %u",
+				h.xstate_size);
+	ctx->rst.xstate_size = h.xstate_size;
+	return ckpt_check_xfeatures(ctx, h.xfeatures);
+}
+
+static int ckpt_write_fpu(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	unsigned int size = fpu_user_cfg.max_size;
+	struct ckpt_hdr_fpu *h;
+	struct membuf to;
+	int ret;
+
+	if (!cpu_feature_enabled(X86_FEATURE_XSAVE))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"this CPU has no XSAVE: FPU state not supported");
+	h = kvzalloc(sizeof(*h) + size, GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	to.p = h + 1;
+	to.left = size;
+	ret = xstateregs_get(t, NULL, to);
+	if (!ret) {
+		h->size = size;
+		h->xfeatures = ((struct xregs_state *)(h + 1))->header.xfeatures;
+		ret = ckpt_write_obj(ctx, h, CKPT_HDR_FPU, sizeof(*h) + size);
+	}
+	kvfree(h);
+	return ret;
+}
+
+int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct pt_regs *regs = task_pt_regs(t);
+	struct ckpt_hdr_cpu h = { };
+	unsigned short ds, es, fs, gs;
+	int i, ret;
+
+	if (test_tsk_thread_flag(t, TIF_ADDR32) || !user_64bit_mode(regs))
+		return ckpt_err(ctx, -EINVAL, "32-bit tasks are not supported");
+	if (t == current) {
+		savesegment(ds, ds);
+		savesegment(es, es);
+		savesegment(fs, fs);
+		savesegment(gs, gs);
+	} else {
+		ds = t->thread.ds;
+		es = t->thread.es;
+		fs = t->thread.fsindex;
+		gs = t->thread.gsindex;
+	}
+	if (fs || gs)
+		return ckpt_err(ctx, -EINVAL,
+				"fs/gs segment selectors are not supported");
+	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
+		memcpy(&h.tls[i], &t->thread.tls_array[i], sizeof(h.tls[i]));
+		if (h.tls[i])
+			return ckpt_err(ctx, -EINVAL,
+					"set_thread_area() TLS descriptors are not supported");
+	}
+
+	h.r15 = regs->r15;
+	h.r14 = regs->r14;
+	h.r13 = regs->r13;
+	h.r12 = regs->r12;
+	h.bp = regs->bp;
+	h.bx = regs->bx;
+	h.r11 = regs->r11;
+	h.r10 = regs->r10;
+	h.r9 = regs->r9;
+	h.r8 = regs->r8;
+	/* a self-checkpointed task returns 0 from checkpoint() on restart */
+	h.ax = t == current ? 0 : regs->ax;
+	h.cx = regs->cx;
+	h.dx = regs->dx;
+	h.si = regs->si;
+	h.di = regs->di;
+	h.orig_ax = regs->orig_ax;
+	h.ip = regs->ip;
+	h.cs = regs->cs;
+	h.flags = regs->flags;
+	h.sp = regs->sp;
+	h.ss = regs->ss;
+	h.fs_base = x86_fsbase_read_task(t);
+	h.gs_base = x86_gsbase_read_task(t);
+	h.ds = ds;
+	h.es = es;
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_CPU, sizeof(h));
+	if (!ret)
+		ret = ckpt_write_fpu(ctx, t);
+	return ret;
+}
+
+int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	struct ckpt_hdr_fpu *hf;
+	int i, ret;
+
+	ret = ckpt_read_obj(ctx, h, CKPT_HDR_CPU, sizeof(*h));
+	if (ret)
+		return ret;
+	if (h->cs != __USER_CS || h->ss != __USER_DS)
+		return ckpt_err(ctx, -EINVAL, "bad cs/ss %llx/%llx: only 64-bit tasks",
+				h->cs, h->ss);
+	if (h->ip >= TASK_SIZE_MAX || h->ip < 2 || h->sp >= TASK_SIZE_MAX)
+		return ckpt_err(ctx, -EINVAL, "bad ip/sp %llx/%llx",
+				h->ip, h->sp);
+	if (h->fs_base >= TASK_SIZE_MAX || h->gs_base >= TASK_SIZE_MAX)
+		return ckpt_err(ctx, -EINVAL, "bad fs/gs base");
+	if (h->fs || h->gs || (h->ds && h->ds != __USER_DS) ||
+	    (h->es && h->es != __USER_DS))
+		return ckpt_err(ctx, -EINVAL, "bad segment selectors");
+	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
+		if (h->tls[i])
+			return ckpt_err(ctx, -EINVAL, "TLS descriptors not supported");
+
+	hf = ckpt_read_obj_var(ctx, CKPT_HDR_FPU, sizeof(*hf) + CKPT_XSTATE_MIN,
+			       sizeof(*hf) + ctx->rst.xstate_size);
+	if (IS_ERR(hf))
+		return PTR_ERR(hf);
+	ctx->rst.fpu = hf;
+	if (hf->size != hf->h.len - sizeof(*hf))
+		return ckpt_err(ctx, -EINVAL, "bad FPU record size %u", hf->size);
+	return ckpt_check_xfeatures(ctx, hf->xfeatures);
+}
+
+/* check the FPU state by loading it into a copy of the caller's */
+int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_fpu *hf = ctx->rst.fpu;
+	struct fpu *fpu = &current->thread.fpu;
+	struct fpstate *tmp;
+	size_t size = offsetof(struct fpstate, regs) + fpu->fpstate->size;
+	void *buf;
+	u32 pkru = current->thread.pkru;
+	int ret;
+
+	buf = kvzalloc(fpu_user_cfg.max_size, GFP_KERNEL);
+	tmp = vzalloc(size);
+	if (!buf || !tmp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(buf, hf + 1, min(hf->size, fpu_user_cfg.max_size));
+	fpu_sync_fpstate(fpu);
+	memcpy(tmp, fpu->fpstate, size);
+	ret = copy_uabi_from_kernel_to_xstate(tmp, buf, &pkru);
+	if (ret) {
+		ckpt_err(ctx, ret, "invalid FPU state in image");
+		goto out;
+	}
+	ctx->rst.fpstate = tmp;
+	ctx->rst.pkru = pkru;
+	tmp = NULL;
+out:
+	vfree(tmp);
+	kvfree(buf);
+	return ret;
+}
+
+static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
+{
+	struct fpu *fpu = &current->thread.fpu;
+	struct fpstate *tmp = ctx->rst.fpstate;
+
+	fpregs_lock();
+	memcpy(&fpu->fpstate->regs, &tmp->regs, fpu->fpstate->size);
+	current->thread.pkru = ctx->rst.pkru;
+	write_pkru(ctx->rst.pkru);
+	/* registers are stale: reload them on return to user mode */
+	fpu->last_cpu = -1;
+	set_thread_flag(TIF_NEED_FPU_LOAD);
+	fpregs_unlock();
+}
+
+/*
+ * Restore the registers; return what restart() returns, which is the
+ * ax of the image.  A task frozen inside a system call has -ERESTART*
+ * in ax: apply the rules of signal delivery without a handler, so that
+ * the call is made again (-ERESTART_RESTARTBLOCK also restarts the
+ * original call, as the restart block cannot be saved).
+ */
+long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	struct pt_regs *regs = current_pt_regs();
+	long ret = h->ax;
+
+	ckpt_restore_fpu(ctx);
+
+	regs->r15 = h->r15;
+	regs->r14 = h->r14;
+	regs->r13 = h->r13;
+	regs->r12 = h->r12;
+	regs->bp = h->bp;
+	regs->bx = h->bx;
+	regs->r11 = h->r11;
+	regs->r10 = h->r10;
+	regs->r9 = h->r9;
+	regs->r8 = h->r8;
+	regs->cx = h->cx;
+	regs->dx = h->dx;
+	regs->si = h->si;
+	regs->di = h->di;
+	regs->ip = h->ip;
+	regs->sp = h->sp;
+	regs->flags = (regs->flags & ~CKPT_FLAG_MASK) |
+		      (h->flags & CKPT_FLAG_MASK);
+	regs->cs = __USER_CS;
+	regs->ss = __USER_DS;
+	do_arch_prctl_64(current, ARCH_SET_FS, h->fs_base);
+	do_arch_prctl_64(current, ARCH_SET_GS, h->gs_base);
+
+	if ((long)h->orig_ax >= 0) {
+		switch (ret) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			regs->ip -= 2;
+			ret = h->orig_ax;
+			break;
+		}
+	}
+	regs->ax = ret;
+	return ret;
+}
+
+int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	unsigned long vdso = (unsigned long)mm->context.vdso;
+
+	if (!vdso || vma->vm_file || mm->context.vdso_image != &vdso_image_64)
+		return 0;
+	if (vma->vm_start == vdso)
+		return CKPT_VMA_VDSO;
+	if (vma->vm_start == vdso + vdso_image_64.sym_vvar_start)
+		return CKPT_VMA_VVAR;
+	return 0;
+}
+
+unsigned long ckpt_arch_vdso(struct mm_struct *mm)
+{
+	return (unsigned long)mm->context.vdso;
+}
+
+int ckpt_arch_map_vdso(struct ckpt_ctx *ctx, unsigned long start,
+		       unsigned long end, int type)
+{
+	const struct vdso_image *image = &vdso_image_64;
+	unsigned long vvar_size = -image->sym_vvar_start;
+	unsigned long vdso;
+	int ret;
+
+	if (type == CKPT_VMA_VVAR) {
+		if (end - start != vvar_size)
+			return ckpt_err(ctx, -EINVAL,
+					"vvar size %lu, this kernel's is %lu",
+					end - start, vvar_size);
+		ret = map_vdso_once(image, start);
+		if (ret)
+			return ckpt_err(ctx, ret, "cannot map vdso at %lx",
+					start + vvar_size);
+		vdso = (unsigned long)current->mm->context.vdso;
+		if (vdso != start + vvar_size)
+			return ckpt_err(ctx, -EINVAL,
+					"vdso mapped at %lx instead of %lx",
+					vdso, start + vvar_size);
+		return 0;
+	}
+	if (end - start != image->size)
+		return ckpt_err(ctx, -EINVAL,
+				"vdso size %lu, this kernel's is %lu: images need the same kernel",
+				end - start, image->size);
+	if ((unsigned long)current->mm->context.vdso != start)
+		return ckpt_err(ctx, -EINVAL, "vdso record without vvar");
+	return 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checkpoint/restart: kernel-internal context and helpers.
+ */
+#ifndef _LINUX_CHECKPOINT_CTX_H
+#define _LINUX_CHECKPOINT_CTX_H
+
+#include <linux/checkpoint.h>
+#include <linux/hashtable.h>
+#include <linux/types.h>
+
+struct file;
+struct mm_struct;
+struct task_struct;
+struct vm_area_struct;
+
+#define CKPT_OBJHASH_BITS	8
+#define CKPT_MSG_LEN		512
+
+/* restart: state read from the image, applied at the commit point */
+struct ckpt_restore {
+	struct ckpt_hdr_task task;
+	struct ckpt_hdr_thread thread;
+	struct ckpt_hdr_cpu cpu;
+	struct ckpt_hdr_fpu *fpu;	/* header and xstate buffer */
+	struct ckpt_hdr_sighand *sighand;
+	struct ckpt_hdr_file_desc *fds;	/* @nfds descriptors */
+	unsigned int nfds;
+	struct mm_struct *new_mm;	/* built for the restarted task */
+	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
+	unsigned int xstate_size;	/* from the arch header */
+	void *fpstate;			/* checked FPU state, ready to load */
+	u32 pkru;
+};
+
+/* running checksum of the stream (see struct ckpt_hdr_tail) */
+struct ckpt_csum {
+	u64 sum;
+	u64 sum2;
+	u64 word;		/* bytes of an incomplete word */
+	unsigned int fill;	/* number of them */
+};
+
+struct ckpt_ctx {
+	unsigned long uflags;		/* flags given to the syscall */
+	bool restart;
+	struct file *file;		/* image */
+	loff_t pos;			/* position in the image file */
+	u64 total;			/* bytes read or written */
+	struct ckpt_csum csum;
+	struct file *logfile;		/* diagnostics, or NULL */
+	struct task_struct *tsk;	/* checkpoint: target task */
+	int err;			/* first error */
+	char err_msg[CKPT_MSG_LEN];	/* first error message */
+	char msg[CKPT_MSG_LEN];
+	DECLARE_HASHTABLE(objhash, CKPT_OBJHASH_BITS);
+	int next_objref;
+	struct ckpt_restore rst;
+};
+
+/* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */
+__printf(2, 3) void ckpt_msg(struct ckpt_ctx *ctx, const char *fmt, ...);
+__printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
+			    const char *fmt, ...);
+
+/* image stream */
+int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count);
+int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count);
+int ckpt_write_obj(struct ckpt_ctx *ctx, void *rec, u32 type, u32 len);
+int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, size_t payload);
+int ckpt_write_pad(struct ckpt_ctx *ctx, size_t len);
+int ckpt_write_string(struct ckpt_ctx *ctx, const char *str);
+int ckpt_read_hdr(struct ckpt_ctx *ctx, struct ckpt_hdr *h, u32 type,
+		  u32 min, u32 max);
+int ckpt_read_pad(struct ckpt_ctx *ctx, u32 len);
+int ckpt_read_obj(struct ckpt_ctx *ctx, void *rec, u32 type, u32 len);
+void *ckpt_read_obj_var(struct ckpt_ctx *ctx, u32 type, u32 min, u32 max);
+char *ckpt_read_string(struct ckpt_ctx *ctx, u32 max);
+
+/* shared objects */
+int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr, bool *first);
+int ckpt_obj_insert(struct ckpt_ctx *ctx, struct file *file, int objref);
+struct file *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref);
+
+/* checkpoint and restart proper */
+long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);
+long do_restart(struct ckpt_ctx *ctx, pid_t pid);
+int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_files_read(struct ckpt_ctx *ctx);
+int restore_files_commit(struct ckpt_ctx *ctx);
+int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_mm_build(struct ckpt_ctx *ctx);
+void restore_mm_abort(struct ckpt_ctx *ctx);
+void restore_mm_commit(struct ckpt_ctx *ctx);
+
+/* architecture */
+int ckpt_arch_write_header(struct ckpt_ctx *ctx);
+int ckpt_arch_read_header(struct ckpt_ctx *ctx);
+int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
+int ckpt_arch_read_cpu(struct ckpt_ctx *ctx);
+int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx);
+long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx);
+int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma);
+unsigned long ckpt_arch_vdso(struct mm_struct *mm);
+int ckpt_arch_map_vdso(struct ckpt_ctx *ctx, unsigned long start,
+		       unsigned long end, int type);
+
+#endif /* _LINUX_CHECKPOINT_CTX_H */

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Checkpoint/restart: image record layout.
+ *
+ * An image is a stream of records.  Every record starts with a
+ * struct ckpt_hdr whose @len counts the header and the payload in
+ * bytes; the record is followed by zero bytes up to the next multiple
+ * of 8, which @len does not count.  All fields are little endian (the
+ * native order of the only supported architecture, x86-64).  Every
+ * structure below has explicit padding and a size that is a multiple
+ * of 8.  See kernel/README.md in the lab repository for the order.
+ */
+#ifndef _UAPI_LINUX_CHECKPOINT_HDR_H
+#define _UAPI_LINUX_CHECKPOINT_HDR_H
+
+#include <linux/types.h>
+
+#define CHECKPOINT_MAGIC_HEAD	0x00feed0cc0a2d200ULL
+#define CHECKPOINT_MAGIC_TAIL	0x002d2a0cc0deef00ULL
+
+/* record alignment in the stream */
+#define CKPT_HDR_ALIGN		8
+
+struct ckpt_hdr {
+	__u32 type;
+	__u32 len;
+};
+
+/* record types */
+enum {
+	CKPT_HDR_HEADER = 1,
+#define CKPT_HDR_HEADER CKPT_HDR_HEADER
+	CKPT_HDR_HEADER_ARCH = 2,
+#define CKPT_HDR_HEADER_ARCH CKPT_HDR_HEADER_ARCH
+	CKPT_HDR_BUFFER = 3,
+#define CKPT_HDR_BUFFER CKPT_HDR_BUFFER
+	CKPT_HDR_STRING = 4,
+#define CKPT_HDR_STRING CKPT_HDR_STRING
+
+	CKPT_HDR_TASK = 101,
+#define CKPT_HDR_TASK CKPT_HDR_TASK
+	CKPT_HDR_THREAD = 103,
+#define CKPT_HDR_THREAD CKPT_HDR_THREAD
+	CKPT_HDR_CPU = 104,
+#define CKPT_HDR_CPU CKPT_HDR_CPU
+
+	/* 201-299: architecture dependent */
+	CKPT_HDR_FPU = 201,
+#define CKPT_HDR_FPU CKPT_HDR_FPU
+
+	CKPT_HDR_FILE_TABLE = 301,
+#define CKPT_HDR_FILE_TABLE CKPT_HDR_FILE_TABLE
+	CKPT_HDR_FILE_DESC = 302,
+#define CKPT_HDR_FILE_DESC CKPT_HDR_FILE_DESC
+	CKPT_HDR_FILE = 304,
+#define CKPT_HDR_FILE CKPT_HDR_FILE
+
+	CKPT_HDR_MM = 401,
+#define CKPT_HDR_MM CKPT_HDR_MM
+	CKPT_HDR_VMA = 402,
+#define CKPT_HDR_VMA CKPT_HDR_VMA
+	CKPT_HDR_PGARR = 404,
+#define CKPT_HDR_PGARR CKPT_HDR_PGARR
+
+	CKPT_HDR_SIGHAND = 601,
+#define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
+
+	CKPT_HDR_TAIL = 9001,
+#define CKPT_HDR_TAIL CKPT_HDR_TAIL
+
+	CKPT_HDR_ERROR = 9999,
+#define CKPT_HDR_ERROR CKPT_HDR_ERROR
+};
+
+/* architectures (ckpt_hdr_header.arch_id) */
+enum {
+	CKPT_ARCH_X86_32 = 1,
+#define CKPT_ARCH_X86_32 CKPT_ARCH_X86_32
+	CKPT_ARCH_X86_64 = 2,
+#define CKPT_ARCH_X86_64 CKPT_ARCH_X86_64
+};
+
+/* kernel constants: 16 bytes */
+struct ckpt_const {
+	__u16 task_comm_len;
+	__u16 uts_release_len;
+	__u16 uts_version_len;
+	__u16 uts_machine_len;
+	__u32 page_size;
+	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_HEADER: 64 bytes, first record.  Followed by three
+ * CKPT_HDR_STRING records: uts release, uts version, uts machine.
+ */
+struct ckpt_hdr_header {
+	struct ckpt_hdr h;
+	__u64 magic;		/* CHECKPOINT_MAGIC_HEAD */
+	__u16 arch_id;		/* CKPT_ARCH_* */
+	__u16 major;		/* kernel version of the checkpoint */
+	__u16 minor;
+	__u16 patch;
+	__u16 rev;		/* CHECKPOINT_VERSION */
+	__u16 _padding[3];
+	struct ckpt_const constants;
+	__u64 time;		/* seconds since the epoch */
+	__u64 uflags;		/* flags given to checkpoint(2) */
+};
+
+/* CKPT_HDR_HEADER_ARCH: 32 bytes, x86-64 */
+struct ckpt_hdr_header_arch {
+	struct ckpt_hdr h;
+	__u32 xstate_size;	/* size of the uabi XSAVE buffer */
+	__u32 vdso_size;	/* size of the vDSO text */
+	__u64 xfeatures;	/* user xfeatures enabled on the CPU */
+	__u64 _padding;
+};
+
+/* CKPT_HDR_TASK: 64 bytes */
+#define CKPT_TASK_SELF		0x1	/* self checkpoint */
+#define CKPT_TASK_COMM_LEN	16
+
+struct ckpt_hdr_task {
+	struct ckpt_hdr h;
+	__s32 pid;		/* pid at checkpoint (informative) */
+	__u32 task_flags;	/* CKPT_TASK_* */
+	__u32 exit_signal;
+	__u32 personality;
+	__u32 pdeath_signal;
+	__u32 _padding;
+	__u64 set_child_tid;
+	__u64 clear_child_tid;
+	char comm[CKPT_TASK_COMM_LEN];
+};
+
+/* CKPT_HDR_THREAD: 72 bytes */
+struct ckpt_hdr_thread {
+	struct ckpt_hdr h;
+	__u64 blocked;		/* blocked signal mask */
+	__u64 sas_ss_sp;
+	__u64 sas_ss_size;
+	__u32 sas_ss_flags;
+	__u32 rseq_len;
+	__u64 rseq;
+	__u32 rseq_sig;
+	__u32 _padding;
+	__u64 robust_list;
+	__u64 robust_list_len;
+};
+
+/* CKPT_HDR_CPU: 248 bytes, x86-64 general registers and TLS */
+struct ckpt_hdr_cpu {
+	struct ckpt_hdr h;
+	__u64 r15;
+	__u64 r14;
+	__u64 r13;
+	__u64 r12;
+	__u64 bp;
+	__u64 bx;
+	__u64 r11;
+	__u64 r10;
+	__u64 r9;
+	__u64 r8;
+	__u64 ax;
+	__u64 cx;
+	__u64 dx;
+	__u64 si;
+	__u64 di;
+	__u64 orig_ax;
+	__u64 ip;
+	__u64 cs;
+	__u64 flags;
+	__u64 sp;
+	__u64 ss;
+	__u64 fs_base;
+	__u64 gs_base;
+	__u64 ds;
+	__u64 es;
+	__u64 fs;
+	__u64 gs;
+	__u64 tls[3];		/* GDT TLS descriptors, raw */
+};
+
+/*
+ * CKPT_HDR_FPU: 24 bytes, followed in the same record by @size bytes:
+ * the user ABI (standard format) XSAVE buffer, as in NT_X86_XSTATE.
+ */
+struct ckpt_hdr_fpu {
+	struct ckpt_hdr h;
+	__u32 size;
+	__u32 _padding;
+	__u64 xfeatures;	/* XSTATE_BV of the buffer */
+};
+
+/* CKPT_HDR_SIGHAND: 16 bytes + nr * 32 bytes */
+struct ckpt_sigaction {
+	__u64 handler;
+	__u64 flags;
+	__u64 restorer;
+	__u64 mask;
+};
+
+struct ckpt_hdr_sighand {
+	struct ckpt_hdr h;
+	__u32 nr;		/* number of signals: 64 */
+	__u32 _padding;
+	struct ckpt_sigaction action[];
+};
+
+/* CKPT_HDR_FILE_TABLE: 16 bytes */
+struct ckpt_hdr_file_table {
+	struct ckpt_hdr h;
+	__u32 nfds;		/* number of CKPT_HDR_FILE_DESC records */
+	__u32 _padding;
+};
+
+/* file types */
+enum {
+	CKPT_FILE_REG = 1,
+#define CKPT_FILE_REG CKPT_FILE_REG
+	CKPT_FILE_DEVNULL = 2,
+#define CKPT_FILE_DEVNULL CKPT_FILE_DEVNULL
+};
+
+/* CKPT_HDR_FILE: 40 bytes, followed by a CKPT_HDR_STRING (the path) */
+struct ckpt_hdr_file {
+	struct ckpt_hdr h;
+	__s32 objref;		/* 1, 2, ... in order of appearance */
+	__u32 f_type;		/* CKPT_FILE_* */
+	__u32 f_flags;		/* open flags */
+	__u32 f_mode;		/* FMODE_READ, FMODE_WRITE */
+	__s64 f_pos;
+	__u64 i_size;		/* size of a regular file (informative) */
+};
+
+/* CKPT_HDR_FILE_DESC: 24 bytes */
+struct ckpt_hdr_file_desc {
+	struct ckpt_hdr h;
+	__s32 fd;
+	__s32 objref;		/* CKPT_HDR_FILE seen earlier in the image */
+	__u32 close_on_exec;
+	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_MM: 128 bytes, followed by a CKPT_HDR_STRING (the path of
+ * the executable, "" if none) and by @map_count VMAs.
+ */
+struct ckpt_hdr_mm {
+	struct ckpt_hdr h;
+	__u32 map_count;
+	__u32 _padding;
+	__u64 def_flags;
+	__u64 start_code;
+	__u64 end_code;
+	__u64 start_data;
+	__u64 end_data;
+	__u64 start_brk;
+	__u64 brk;
+	__u64 start_stack;
+	__u64 arg_start;
+	__u64 arg_end;
+	__u64 env_start;
+	__u64 env_end;
+	__u64 vdso;		/* vDSO text address, 0 if none */
+	__u64 _reserved;
+};
+
+/* vma types */
+enum {
+	CKPT_VMA_ANON = 1,	/* private anonymous (heap, stack, ...) */
+#define CKPT_VMA_ANON CKPT_VMA_ANON
+	CKPT_VMA_FILE = 2,	/* private file mapping */
+#define CKPT_VMA_FILE CKPT_VMA_FILE
+	CKPT_VMA_VDSO = 3,
+#define CKPT_VMA_VDSO CKPT_VMA_VDSO
+	CKPT_VMA_VVAR = 4,
+#define CKPT_VMA_VVAR CKPT_VMA_VVAR
+};
+
+/*
+ * CKPT_HDR_VMA: 56 bytes.  A CKPT_VMA_FILE vma is followed by a
+ * CKPT_HDR_STRING (the path).  CKPT_VMA_ANON and CKPT_VMA_FILE vmas are
+ * then followed by page arrays: each CKPT_HDR_PGARR with nr_pages > 0
+ * is followed by a CKPT_HDR_BUFFER of nr_pages __u64 addresses and a
+ * CKPT_HDR_BUFFER of nr_pages pages; a CKPT_HDR_PGARR with nr_pages 0
+ * ends the vma.
+ */
+struct ckpt_hdr_vma {
+	struct ckpt_hdr h;
+	__u32 vma_type;		/* CKPT_VMA_* */
+	__u32 _padding;
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;		/* VM_READ 0x1, VM_WRITE 0x2, VM_EXEC 0x4, */
+				/* VM_GROWSDOWN 0x100 are restored */
+	__u64 vm_pgoff;
+	__u64 file_size;	/* CKPT_VMA_FILE: size of the file */
+};
+
+/* CKPT_HDR_PGARR: 16 bytes */
+#define CKPT_PGARR_MAX		512	/* pages per array */
+
+struct ckpt_hdr_pgarr {
+	struct ckpt_hdr h;
+	__u64 nr_pages;
+};
+
+/*
+ * CKPT_HDR_TAIL: 32 bytes, last record.  The checksum covers the stream
+ * from its first byte up to the tail record, read as little endian
+ * 64-bit words w[0..n-1]: sum = w[0] + ... + w[n-1] and
+ * sum2 = n * w[0] + (n - 1) * w[1] + ... + 1 * w[n-1], both modulo 2^64
+ * (sum2 adds the running sum after each word).
+ */
+struct ckpt_hdr_tail {
+	struct ckpt_hdr h;
+	__u64 magic;		/* CHECKPOINT_MAGIC_TAIL */
+	__u64 sum;
+	__u64 sum2;
+};
+
+/*
+ * CKPT_HDR_ERROR: written by a failed checkpoint as the last record:
+ * the header, a '\0', then the message and its terminating '\0'.
+ */
+
+#endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: address space (private anonymous and private file
+ * mappings, vDSO, mm boundaries) and page contents.
+ *
+ * Restart builds the new mm completely, as exec does, while the caller's
+ * mm is kept aside: a failure switches back to it and frees the new one.
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/checkpoint_ctx.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/namei.h>
+#include <linux/prctl.h>
+#include <linux/security.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <asm/mmu_context.h>
+
+#define CKPT_VMA_BAD_FLAGS	(VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)
+#define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN)
+
+struct ckpt_vma_desc {
+	unsigned long start;
+	unsigned long end;
+	unsigned long flags;
+	unsigned long pgoff;
+	struct file *file;
+	int type;
+	bool has_anon;
+};
+
+static const char *ckpt_vma_problem(struct mm_struct *mm,
+				    struct vm_area_struct *vma, int *type)
+{
+	*type = ckpt_arch_vma_type(mm, vma);
+	if (*type)
+		return NULL;
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return "shared mapping";
+	if (vma->vm_flags & CKPT_VMA_BAD_FLAGS)
+		return "special (I/O, PFN or hugetlb) mapping";
+	if (vma->vm_file) {
+		if (!S_ISREG(file_inode(vma->vm_file)->i_mode))
+			return "mapping of a non-regular file";
+		if (d_unlinked(vma->vm_file->f_path.dentry))
+			return "mapping of a deleted file";
+		*type = CKPT_VMA_FILE;
+		return NULL;
+	}
+	if (vma->vm_ops)
+		return "special mapping";
+	*type = CKPT_VMA_ANON;
+	return NULL;
+}
+
+/* snapshot the vmas of @mm, refusing unsupported ones */
+static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			     struct ckpt_hdr_mm *h, struct ckpt_vma_desc **pd)
+{
+	struct ckpt_vma_desc *d;
+	struct vm_area_struct *vma;
+	const char *problem = NULL;
+	unsigned long bad_start = 0, bad_end = 0;
+	struct file *bad_file = NULL;
+	int n = 0, ret;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		return ret;
+	d = kvcalloc(mm->map_count + 1, sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	for_each_vma(vmi, vma) {
+		if (n >= mm->map_count)
+			break;
+		problem = ckpt_vma_problem(mm, vma, &d[n].type);
+		if (problem) {
+			bad_start = vma->vm_start;
+			bad_end = vma->vm_end;
+			if (vma->vm_file)
+				bad_file = get_file(vma->vm_file);
+			break;
+		}
+		d[n].start = vma->vm_start;
+		d[n].end = vma->vm_end;
+		d[n].flags = vma->vm_flags & CKPT_VMA_SAVED_FLAGS;
+		d[n].pgoff = vma->vm_pgoff;
+		d[n].has_anon = !!vma->anon_vma;
+		if (d[n].type == CKPT_VMA_FILE)
+			d[n].file = get_file(vma->vm_file);
+		n++;
+	}
+	h->def_flags = mm->def_flags;
+	h->start_code = mm->start_code;
+	h->end_code = mm->end_code;
+	h->start_data = mm->start_data;
+	h->end_data = mm->end_data;
+	h->start_brk = mm->start_brk;
+	h->brk = mm->brk;
+	h->start_stack = mm->start_stack;
+	spin_lock(&mm->arg_lock);
+	h->arg_start = mm->arg_start;
+	h->arg_end = mm->arg_end;
+	h->env_start = mm->env_start;
+	h->env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+	h->vdso = ckpt_arch_vdso(mm);
+	mmap_read_unlock(mm);
+
+	*pd = d;
+	if (problem) {
+		char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
+		char *path = "";
+
+		if (buf && bad_file) {
+			path = d_path(&bad_file->f_path, buf, PATH_MAX);
+			if (IS_ERR(path))
+				path = "?";
+		}
+		ckpt_err(ctx, -EINVAL, "mapping %lx-%lx %s: %s not supported",
+			 bad_start, bad_end, path, problem);
+		kfree(buf);
+		if (bad_file)
+			fput(bad_file);
+		return -EINVAL;
+	}
+	return n;
+}
+
+static int checkpoint_write_path(struct ckpt_ctx *ctx, struct file *file)
+{
+	char *buf, *path = "";
+	int ret;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (file) {
+		path = d_path(&file->f_path, buf, PATH_MAX);
+		if (IS_ERR(path)) {
+			kfree(buf);
+			return ckpt_err(ctx, PTR_ERR(path), "path too long");
+		}
+	}
+	ret = ckpt_write_string(ctx, path);
+	kfree(buf);
+	return ret;
+}
+
+struct ckpt_pgarr {
+	u64 addrs[CKPT_PGARR_MAX];
+	struct page *pages[CKPT_PGARR_MAX];
+};
+
+static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+			    unsigned int nr)
+{
+	struct ckpt_hdr_pgarr h = { .nr_pages = nr };
+	unsigned int i;
+	int ret;
+
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_PGARR, sizeof(h));
+	if (ret || !nr)
+		return ret;
+	ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * sizeof(u64));
+	if (!ret)
+		ret = ckpt_kwrite(ctx, pa->addrs, nr * sizeof(u64));
+	if (!ret)
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * PAGE_SIZE);
+	for (i = 0; i < nr && !ret; i++) {
+		void *kaddr = kmap_local_page(pa->pages[i]);
+
+		ret = ckpt_kwrite(ctx, kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+	}
+	return ret;
+}
+
+/* the pages of a vma that exist: anonymous pages only for file vmas */
+static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
+				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
+{
+	unsigned long addr = d->start;
+	struct vm_area_struct *vma;
+	unsigned int nr, i;
+	int ret = 0;
+
+	while (d->has_anon && addr < d->end && !ret) {
+		nr = 0;
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			return ret;
+		vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr) {
+			mmap_read_unlock(mm);
+			return ckpt_err(ctx, -EBUSY, "mapping at %lx changed",
+					addr);
+		}
+		for (; addr < d->end && nr < CKPT_PGARR_MAX; addr += PAGE_SIZE) {
+			struct page *page;
+
+			page = follow_page(vma, addr, FOLL_GET | FOLL_DUMP);
+			if (IS_ERR_OR_NULL(page))
+				continue;
+			if (d->type == CKPT_VMA_FILE && !PageAnon(page)) {
+				put_page(page);
+				continue;
+			}
+			pa->addrs[nr] = addr;
+			pa->pages[nr++] = page;
+		}
+		mmap_read_unlock(mm);
+		if (nr)
+			ret = checkpoint_pgarr(ctx, pa, nr);
+		for (i = 0; i < nr; i++)
+			put_page(pa->pages[i]);
+		cond_resched();
+	}
+	if (!ret)
+		ret = checkpoint_pgarr(ctx, pa, 0);
+	return ret;
+}
+
+static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			  struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
+{
+	struct ckpt_hdr_vma h = { };
+	int ret;
+
+	h.vma_type = d->type;
+	h.vm_start = d->start;
+	h.vm_end = d->end;
+	h.vm_flags = d->flags;
+	h.vm_pgoff = d->pgoff;
+	if (d->file)
+		h.file_size = i_size_read(file_inode(d->file));
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
+	if (!ret && d->type == CKPT_VMA_FILE)
+		ret = checkpoint_write_path(ctx, d->file);
+	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
+		ret = checkpoint_vma_pages(ctx, mm, d, pa);
+	return ret;
+}
+
+int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct ckpt_hdr_mm h = { };
+	struct ckpt_vma_desc *d = NULL;
+	struct ckpt_pgarr *pa = NULL;
+	struct mm_struct *mm;
+	struct file *exe;
+	int i, n, ret;
+
+	mm = get_task_mm(t);
+	if (!mm)
+		return ckpt_err(ctx, -EINVAL, "task has no mm");
+	if (get_mm_counter(mm, MM_SWAPENTS)) {
+		mmput(mm);
+		return ckpt_err(ctx, -EBUSY, "task has swapped-out pages");
+	}
+	n = ckpt_collect_vmas(ctx, mm, &h, &d);
+	if (n < 0) {
+		ret = n;
+		n = d ? mm->map_count : 0;
+		goto out;
+	}
+	h.map_count = n;
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
+	if (ret)
+		goto out;
+	exe = get_mm_exe_file(mm);
+	ret = checkpoint_write_path(ctx, exe);
+	if (exe)
+		fput(exe);
+	if (ret)
+		goto out;
+	pa = kvmalloc(sizeof(*pa), GFP_KERNEL);
+	if (!pa) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !ret; i++)
+		ret = checkpoint_vma(ctx, mm, &d[i], pa);
+out:
+	if (d) {
+		for (i = 0; i < n; i++)
+			if (d[i].file)
+				fput(d[i].file);
+		kvfree(d);
+	}
+	kvfree(pa);
+	mmput(mm);
+	return ret;
+}
+
+/* restart */
+
+/* make @mm the mm of current; return the previous one (as exec does) */
+static struct mm_struct *ckpt_switch_mm(struct mm_struct *mm)
+{
+	struct task_struct *tsk = current;
+	struct mm_struct *old = tsk->mm, *active;
+
+	sync_mm_rss(old);
+	task_lock(tsk);
+	local_irq_disable();
+	active = tsk->active_mm;
+	tsk->active_mm = mm;
+	tsk->mm = mm;
+	if (!IS_ENABLED(CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM))
+		local_irq_enable();
+	activate_mm(active, mm);
+	if (IS_ENABLED(CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM))
+		local_irq_enable();
+	task_unlock(tsk);
+	WARN_ON_ONCE(active != old);
+	return old;
+}
+
+static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			     unsigned long start, unsigned long end)
+{
+	struct ckpt_hdr_pgarr hp;
+	struct ckpt_hdr h;
+	unsigned long next = start;
+	u64 *addrs;
+	unsigned int i;
+	int ret;
+
+	addrs = kmalloc_array(CKPT_PGARR_MAX, sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return -ENOMEM;
+	for (;;) {
+		ret = ckpt_read_obj(ctx, &hp, CKPT_HDR_PGARR, sizeof(hp));
+		if (ret)
+			break;
+		if (!hp.nr_pages)
+			break;
+		if (hp.nr_pages > CKPT_PGARR_MAX) {
+			ret = ckpt_err(ctx, -EINVAL, "page array too large: %llu",
+				       hp.nr_pages);
+			break;
+		}
+		ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER,
+				    sizeof(h) + hp.nr_pages * sizeof(u64),
+				    sizeof(h) + hp.nr_pages * sizeof(u64));
+		if (!ret)
+			ret = ckpt_kread(ctx, addrs, hp.nr_pages * sizeof(u64));
+		if (ret)
+			break;
+		for (i = 0; i < hp.nr_pages; i++) {
+			if (addrs[i] < next || addrs[i] >= end ||
+			    offset_in_page(addrs[i])) {
+				ret = ckpt_err(ctx, -EINVAL,
+					       "bad page address %llx in vma %lx-%lx",
+					       addrs[i], start, end);
+				goto out;
+			}
+			next = addrs[i] + PAGE_SIZE;
+		}
+		ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER,
+				    sizeof(h) + hp.nr_pages * PAGE_SIZE,
+				    sizeof(h) + hp.nr_pages * PAGE_SIZE);
+		for (i = 0; i < hp.nr_pages && !ret; i++) {
+			struct page *page;
+			void *kaddr;
+			long got;
+
+			ret = mmap_read_lock_killable(mm);
+			if (ret)
+				break;
+			got = get_user_pages_remote(mm, addrs[i], 1,
+						    FOLL_WRITE | FOLL_FORCE,
+						    &page, NULL, NULL);
+			mmap_read_unlock(mm);
+			if (got != 1) {
+				ret = ckpt_err(ctx, got < 0 ? got : -EFAULT,
+					       "cannot populate page %llx",
+					       addrs[i]);
+				break;
+			}
+			kaddr = kmap_local_page(page);
+			ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
+			kunmap_local(kaddr);
+			put_page(page);
+		}
+		if (ret)
+			break;
+	}
+out:
+	kfree(addrs);
+	return ret;
+}
+
+static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
+			    unsigned long prot, unsigned long *addr)
+{
+	unsigned long len = h->vm_end - h->vm_start;
+	struct file *file;
+	char *path;
+	int ret = 0;
+
+	path = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	if (h->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) - (len >> PAGE_SHIFT)) {
+		ret = ckpt_err(ctx, -EINVAL, "%s: bad offset", path);
+		goto out;
+	}
+	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	if (IS_ERR(file)) {
+		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s",
+			       path);
+		goto out;
+	}
+	if (!S_ISREG(file_inode(file)->i_mode) ||
+	    i_size_read(file_inode(file)) != h->file_size) {
+		ret = ckpt_err(ctx, -ESTALE,
+			       "mapped file %s changed (size %lld, image %llu)",
+			       path, i_size_read(file_inode(file)),
+			       h->file_size);
+	} else {
+		*addr = vm_mmap(file, h->vm_start, len, prot,
+				MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+				h->vm_pgoff << PAGE_SHIFT);
+	}
+	fput(file);
+out:
+	kvfree(path);
+	return ret;
+}
+
+static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		       unsigned long *prev_end)
+{
+	struct ckpt_hdr_vma h;
+	unsigned long prot = 0, flags, addr = -EINVAL;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.vm_start >= h.vm_end || offset_in_page(h.vm_start) ||
+	    offset_in_page(h.vm_end) || h.vm_start < *prev_end ||
+	    h.vm_start < mmap_min_addr || h.vm_end > mm->task_size)
+		return ckpt_err(ctx, -EINVAL, "bad vma %llx-%llx",
+				h.vm_start, h.vm_end);
+	if (h.vm_flags & ~(u64)CKPT_VMA_SAVED_FLAGS)
+		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad flags %llx",
+				h.vm_start, h.vm_end, h.vm_flags);
+	if (h.vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (h.vm_flags & VM_WRITE)
+		prot |= PROT_WRITE;
+	if (h.vm_flags & VM_EXEC)
+		prot |= PROT_EXEC;
+	*prev_end = h.vm_end;
+
+	switch (h.vma_type) {
+	case CKPT_VMA_VDSO:
+	case CKPT_VMA_VVAR:
+		return ckpt_arch_map_vdso(ctx, h.vm_start, h.vm_end,
+					  h.vma_type);
+	case CKPT_VMA_ANON:
+		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+		if (h.vm_flags & VM_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+		addr = vm_mmap(NULL, h.vm_start, h.vm_end - h.vm_start, prot,
+			       flags, 0);
+		break;
+	case CKPT_VMA_FILE:
+		ret = restore_vma_file(ctx, &h, prot, &addr);
+		if (ret)
+			return ret;
+		break;
+	default:
+		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad type %u",
+				h.vm_start, h.vm_end, h.vma_type);
+	}
+	if (IS_ERR_VALUE(addr))
+		return ckpt_err(ctx, (long)addr, "cannot map vma %llx-%llx",
+				h.vm_start, h.vm_end);
+	if (addr != h.vm_start)
+		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx mapped at %lx",
+				h.vm_start, h.vm_end, addr);
+	return restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
+}
+
+static int restore_mm_exe(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			  const char *path)
+{
+	struct file *file;
+	int ret;
+
+	if (!*path)
+		return 0;
+	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	if (IS_ERR(file))
+		return ckpt_err(ctx, PTR_ERR(file), "cannot open executable %s",
+				path);
+	if (!S_ISREG(file_inode(file)->i_mode))
+		ret = ckpt_err(ctx, -EACCES, "%s: not a regular file", path);
+	else
+		ret = set_mm_exe_file(mm, file);
+	fput(file);
+	return ret;
+}
+
+int restore_mm_build(struct ckpt_ctx *ctx)
+{
+	struct prctl_mm_map map = { .exe_fd = (u32)-1 };
+	struct ckpt_hdr_mm h;
+	struct rlimit rlim_stack;
+	struct mm_struct *mm;
+	unsigned long prev_end = 0;
+	char *exe;
+	int i, ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.map_count > sysctl_max_map_count)
+		return ckpt_err(ctx, -EINVAL, "too many vmas: %u", h.map_count);
+	map.start_code = h.start_code;
+	map.end_code = h.end_code;
+	map.start_data = h.start_data;
+	map.end_data = h.end_data;
+	map.start_brk = h.start_brk;
+	map.brk = h.brk;
+	map.start_stack = h.start_stack;
+	map.arg_start = h.arg_start;
+	map.arg_end = h.arg_end;
+	map.env_start = h.env_start;
+	map.env_end = h.env_end;
+	ret = prctl_mm_map_validate(&map);
+	if (ret)
+		return ckpt_err(ctx, ret, "bad mm boundaries");
+
+	exe = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(exe))
+		return PTR_ERR(exe);
+
+	mm = mm_alloc();
+	if (!mm) {
+		kvfree(exe);
+		return -ENOMEM;
+	}
+	ctx->rst.new_mm = mm;
+	mm->task_size = TASK_SIZE;
+	task_lock(current->group_leader);
+	rlim_stack = current->signal->rlim[RLIMIT_STACK];
+	task_unlock(current->group_leader);
+	arch_pick_mmap_layout(mm, &rlim_stack);
+	ret = restore_mm_exe(ctx, mm, exe);
+	kvfree(exe);
+	if (ret)
+		return ret;
+
+	ret = down_write_killable(&current->signal->exec_update_lock);
+	if (ret)
+		return ret;
+	ctx->rst.old_mm = ckpt_switch_mm(mm);
+	up_write(&current->signal->exec_update_lock);
+
+	for (i = 0; i < h.map_count && !ret; i++)
+		ret = restore_vma(ctx, mm, &prev_end);
+	if (ret)
+		return ret;
+
+	mmap_write_lock(mm);
+	mm->start_code = h.start_code;
+	mm->end_code = h.end_code;
+	mm->start_data = h.start_data;
+	mm->end_data = h.end_data;
+	mm->start_brk = h.start_brk;
+	mm->brk = h.brk;
+	mm->start_stack = h.start_stack;
+	mm->arg_start = h.arg_start;
+	mm->arg_end = h.arg_end;
+	mm->env_start = h.env_start;
+	mm->env_end = h.env_end;
+	mmap_write_unlock(mm);
+	if (h.vdso && ckpt_arch_vdso(mm) != h.vdso)
+		return ckpt_err(ctx, -EINVAL, "vdso at %llx not restored",
+				h.vdso);
+	return 0;
+}
+
+/* restart failed: give the caller its own mm back */
+void restore_mm_abort(struct ckpt_ctx *ctx)
+{
+	struct mm_struct *mm = ctx->rst.new_mm;
+
+	if (ctx->rst.old_mm) {
+		down_write(&current->signal->exec_update_lock);
+		ckpt_switch_mm(ctx->rst.old_mm);
+		up_write(&current->signal->exec_update_lock);
+		ctx->rst.old_mm = NULL;
+	}
+	if (mm) {
+		ctx->rst.new_mm = NULL;
+		mmput(mm);
+	}
+}
+
+/* restart succeeds: drop the caller's old mm */
+void restore_mm_commit(struct ckpt_ctx *ctx)
+{
+	struct mm_struct *old = ctx->rst.old_mm;
+
+	ctx->rst.old_mm = NULL;
+	ctx->rst.new_mm = NULL;
+	setmax_mm_hiwater_rss(&current->signal->maxrss, old);
+	mm_update_next_owner(old);
+	mmput(old);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: restart of a single task (RESTART_TASKSELF).
+ *
+ * Everything is read and checked, and the new mm is built, before the
+ * calling task is changed; only then the state is committed.
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/checkpoint_ctx.h>
+#include <linux/fdtable.h>
+#include <linux/futex.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/rseq.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/utsname.h>
+#include <linux/version.h>
+
+static int restore_read_header(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_header h;
+	struct new_utsname *uts = utsname();
+	char *str;
+	int i, ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_HEADER, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.magic != CHECKPOINT_MAGIC_HEAD)
+		return ckpt_err(ctx, -EINVAL, "bad magic %llx", h.magic);
+	if (h.rev != CHECKPOINT_VERSION)
+		return ckpt_err(ctx, -EINVAL, "image version %u, expected %u",
+				h.rev, CHECKPOINT_VERSION);
+	if (h.arch_id != CKPT_ARCH_X86_64)
+		return ckpt_err(ctx, -EINVAL, "image architecture %u, expected %u",
+				h.arch_id, CKPT_ARCH_X86_64);
+	if (h.constants.task_comm_len != TASK_COMM_LEN ||
+	    h.constants.uts_release_len != sizeof(uts->release) ||
+	    h.constants.uts_version_len != sizeof(uts->version) ||
+	    h.constants.uts_machine_len != sizeof(uts->machine) ||
+	    h.constants.page_size != PAGE_SIZE)
+		return ckpt_err(ctx, -EINVAL, "image kernel constants differ");
+	if (h.uflags & ~(u64)CHECKPOINT_USER_FLAGS)
+		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
+				h.uflags);
+	for (i = 0; i < 3; i++) {
+		str = ckpt_read_string(ctx, sizeof(uts->release));
+		if (IS_ERR(str))
+			return PTR_ERR(str);
+		if (i == 0)
+			ckpt_msg(ctx, "restart: image of kernel %s (%u.%u.%u)",
+				 str, h.major, h.minor, h.patch);
+		kvfree(str);
+	}
+	return ckpt_arch_read_header(ctx);
+}
+
+static int restore_read_tail(struct ckpt_ctx *ctx)
+{
+	struct ckpt_csum csum = ctx->csum;
+	struct ckpt_hdr_tail h;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_TAIL, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.magic != CHECKPOINT_MAGIC_TAIL)
+		return ckpt_err(ctx, -EINVAL, "bad tail magic %llx", h.magic);
+	if (h.sum != csum.sum || h.sum2 != csum.sum2 || csum.fill)
+		return ckpt_err(ctx, -EINVAL, "image checksum mismatch");
+	return 0;
+}
+
+static int restore_read_task(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_task *h = &ctx->rst.task;
+	struct ckpt_hdr_thread *th = &ctx->rst.thread;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, h, CKPT_HDR_TASK, sizeof(*h));
+	if (ret)
+		return ret;
+	if (h->task_flags & ~CKPT_TASK_SELF)
+		return ckpt_err(ctx, -EINVAL, "bad task flags %x",
+				h->task_flags);
+	h->comm[sizeof(h->comm) - 1] = '\0';
+
+	ret = ckpt_read_obj(ctx, th, CKPT_HDR_THREAD, sizeof(*th));
+	if (ret)
+		return ret;
+	if (th->sas_ss_flags & ~(SS_AUTODISARM | SS_DISABLE))
+		return ckpt_err(ctx, -EINVAL, "bad sigaltstack flags");
+	if (th->robust_list && th->robust_list_len != sizeof(struct robust_list_head))
+		return ckpt_err(ctx, -EINVAL, "bad robust list length");
+	if (th->rseq && (th->rseq_len != sizeof(struct rseq) ||
+			 !IS_ALIGNED(th->rseq, __alignof__(struct rseq))))
+		return ckpt_err(ctx, -EINVAL, "bad rseq registration");
+	return 0;
+}
+
+static int restore_read_sighand(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_sighand *h;
+	size_t len = struct_size(h, action, _NSIG);
+
+	h = ckpt_read_obj_var(ctx, CKPT_HDR_SIGHAND, len, len);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ctx->rst.sighand = h;
+	if (h->nr != _NSIG)
+		return ckpt_err(ctx, -EINVAL, "bad number of signals %u", h->nr);
+	return 0;
+}
+
+static void restore_sighand(struct ckpt_ctx *ctx)
+{
+	struct ckpt_sigaction *a = ctx->rst.sighand->action;
+	struct k_sigaction ka;
+	int sig;
+
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		memset(&ka, 0, sizeof(ka));
+		ka.sa.sa_handler = (__sighandler_t)(unsigned long)a[sig - 1].handler;
+		ka.sa.sa_flags = a[sig - 1].flags;
+		ka.sa.sa_restorer = (__sigrestore_t)(unsigned long)a[sig - 1].restorer;
+		ka.sa.sa_mask.sig[0] = a[sig - 1].mask;
+		do_sigaction(sig, &ka, NULL);
+	}
+}
+
+static void restore_thread(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_task *h = &ctx->rst.task;
+	struct ckpt_hdr_thread *th = &ctx->rst.thread;
+	struct task_struct *t = current;
+	sigset_t blocked;
+
+	set_task_comm(t, h->comm);
+	t->set_child_tid = u64_to_user_ptr(h->set_child_tid);
+	t->clear_child_tid = u64_to_user_ptr(h->clear_child_tid);
+
+	blocked.sig[0] = th->blocked;
+	set_current_blocked(&blocked);
+	t->sas_ss_sp = th->sas_ss_sp;
+	t->sas_ss_size = th->sas_ss_size;
+	t->sas_ss_flags = th->sas_ss_flags;
+#ifdef CONFIG_FUTEX
+	t->robust_list = u64_to_user_ptr(th->robust_list);
+#endif
+#ifdef CONFIG_RSEQ
+	t->rseq = u64_to_user_ptr(th->rseq);
+	t->rseq_len = th->rseq ? th->rseq_len : 0;
+	t->rseq_sig = th->rseq_sig;
+	if (t->rseq)
+		rseq_set_notify_resume(t);
+#else
+	if (th->rseq)
+		ckpt_msg(ctx, "restart: rseq registration not restored (no CONFIG_RSEQ)");
+#endif
+	t->restart_block.fn = do_no_restart_syscall;
+}
+
+long do_restart(struct ckpt_ctx *ctx, pid_t pid)
+{
+	long ret;
+
+	if (!(ctx->uflags & RESTART_TASKSELF))
+		return ckpt_err(ctx, -EINVAL,
+				"only RESTART_TASKSELF restart is supported");
+	if (ctx->uflags & (RESTART_FROZEN | RESTART_GHOST))
+		return ckpt_err(ctx, -EINVAL,
+				"RESTART_FROZEN and RESTART_GHOST need a coordinator");
+	if (pid && pid != task_pid_vnr(current))
+		return ckpt_err(ctx, -EINVAL, "RESTART_TASKSELF: pid %d is not self",
+				pid);
+	if (!thread_group_empty(current))
+		return ckpt_err(ctx, -EBUSY, "caller has threads");
+	if (refcount_read(&current->sighand->count) != 1)
+		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
+	ret = unshare_files();
+	if (ret)
+		return ret;
+
+	ret = restore_read_header(ctx);
+	if (!ret)
+		ret = restore_read_task(ctx);
+	if (!ret)
+		ret = ckpt_arch_read_cpu(ctx);
+	if (!ret)
+		ret = restore_read_sighand(ctx);
+	if (!ret)
+		ret = restore_files_read(ctx);
+	if (!ret)
+		ret = restore_mm_build(ctx);
+	if (!ret)
+		ret = restore_read_tail(ctx);
+	if (!ret)
+		ret = ckpt_arch_prepare_fpu(ctx);
+	if (!ret)
+		ret = restore_files_commit(ctx);
+	if (ret < 0) {
+		restore_mm_abort(ctx);
+		return ret;
+	}
+	/* point of no return */
+	restore_mm_commit(ctx);
+	if (ret > 0) {
+		/* a descriptor could not be installed after others were */
+		force_fatal_sig(SIGKILL);
+		return -ENOMEM;
+	}
+	restore_sighand(ctx);
+	restore_thread(ctx);
+	ret = ckpt_arch_restore_cpu(ctx);
+	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
+		 task_pid_vnr(current), current->comm, ret);
+	return ret;
+}
