@@ -1,0 +1,334 @@
+/*
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]: feed corrupted
+ * variants of a good checkpoint image to restart(2) and check that every
+ * restart fails cleanly with an errno.
+ *
+ * Variants: truncations, bit flips, record length fields set to 0, small,
+ * huge and negative values, record types changed, 64-bit fields set to
+ * extreme values, records swapped, deleted and duplicated.  Half of them
+ * are fed through a pipe, half from a file.  Each restart runs in a child;
+ * a child that does not exit with the restart errno within 10 seconds
+ * (restart succeeded, hang or signal) counts as a failure.
+ *
+ * Output: one line per bad outcome, then
+ *   ckptfuzz: variants=N clean=N succeeded=N crashed=N hung=N
+ * Exit 0 iff every variant failed cleanly.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/checkpoint.h>
+
+#define MAX_RECORDS 65536
+#define CHILD_TIMEOUT 10
+
+static unsigned char *img;
+static size_t img_len;
+static size_t rec_off[MAX_RECORDS];
+static size_t nrec;
+static const char *tmpfile_path = "/tmp/ckptfuzz.img";
+static int logfd = CHECKPOINT_FD_NONE;
+static int verbose;
+static unsigned long errno_count[256];
+
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static size_t rec_len(size_t i)
+{
+	size_t end = i + 1 < nrec ? rec_off[i + 1] : img_len;
+
+	return end - rec_off[i];
+}
+
+static void scan_records(void)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct ckpt_hdr) <= img_len && nrec < MAX_RECORDS) {
+		struct ckpt_hdr h;
+
+		memcpy(&h, img + off, sizeof(h));
+		if (h.len < sizeof(h))
+			break;
+		rec_off[nrec++] = off;
+		off += (h.len + 7) & ~7u;
+	}
+	if (off != img_len) {
+		fprintf(stderr, "ckptfuzz: input is not a well-formed image\n");
+		exit(2);
+	}
+}
+
+/* build variant number @n into @buf; returns its length */
+static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size_t dlen)
+{
+	size_t len = img_len, r, r2, off, a, b;
+	uint32_t v32;
+	uint64_t v64;
+	static const uint32_t lens[] = { 0, 1, 4, 7, 8, 9, 0x7fffffff, 0x80000000u,
+					 0xfffffff8u, 0xffffffffu };
+	static const uint64_t vals[] = { 0, 1, ~0ull, 0x8000000000000000ull,
+					 0x7fffffffffffffffull, 0xfffffffffffff000ull,
+					 0x1000, 0x00007ffffffff000ull };
+
+	memcpy(buf, img, img_len);
+	r = rnd() % nrec;
+	switch (n % 8) {
+	case 0: /* truncation */
+		if ((n / 8) % 2 && nrec > 1) {
+			len = rec_off[r] + (rnd() % 3) * 4;
+		} else {
+			len = rnd() % img_len;
+		}
+		if (len >= img_len)
+			len = img_len - 1;
+		snprintf(desc, dlen, "truncate at %zu", len);
+		break;
+	case 1: /* bit flip */
+		off = rnd() % img_len;
+		buf[off] ^= 1u << (rnd() % 8);
+		snprintf(desc, dlen, "bit flip at %zu", off);
+		break;
+	case 2: /* length field */
+		v32 = lens[rnd() % (sizeof(lens) / sizeof(lens[0]))];
+		if (rnd() % 3 == 0)
+			v32 = ((struct ckpt_hdr *)(img + rec_off[r]))->len + (rnd() % 2 ? 8 : -8);
+		memcpy(buf + rec_off[r] + 4, &v32, 4);
+		snprintf(desc, dlen, "record %zu len := %#x", r, v32);
+		break;
+	case 3: /* type field */
+		v32 = rnd() % 3 ? ((struct ckpt_hdr *)(img + rec_off[rnd() % nrec]))->type :
+			(uint32_t)rnd();
+		memcpy(buf + rec_off[r], &v32, 4);
+		snprintf(desc, dlen, "record %zu type := %u", r, v32);
+		break;
+	case 4: /* a 64-bit field of a record payload */
+		if (rec_len(r) <= 8)
+			r = 0;
+		off = rec_off[r] + 8 + 8 * (rnd() % ((rec_len(r) - 8) / 8));
+		v64 = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
+		memcpy(buf + off, &v64, 8);
+		snprintf(desc, dlen, "record %zu u64 at %zu := %#llx", r, off,
+			 (unsigned long long)v64);
+		break;
+	case 5: /* swap two records */
+		if (nrec < 2)
+			break;
+		a = rnd() % (nrec - 1);
+		b = (rnd() % 2) ? a + 1 : a + 1 + rnd() % (nrec - a - 1);
+		{
+			size_t la = rec_len(a), lb = rec_len(b);
+			size_t mid = rec_off[b] - (rec_off[a] + la);
+			unsigned char *p = buf + rec_off[a];
+
+			memcpy(p, img + rec_off[b], lb);
+			memcpy(p + lb, img + rec_off[a] + la, mid);
+			memcpy(p + lb + mid, img + rec_off[a], la);
+		}
+		snprintf(desc, dlen, "swap records %zu and %zu", a, b);
+		break;
+	case 6: /* delete a record */
+		memmove(buf + rec_off[r], img + rec_off[r] + rec_len(r),
+			img_len - rec_off[r] - rec_len(r));
+		len = img_len - rec_len(r);
+		snprintf(desc, dlen, "delete record %zu", r);
+		break;
+	case 7: /* duplicate a record */
+		r2 = rec_len(r);
+		memcpy(buf + rec_off[r] + r2, img + rec_off[r], img_len - rec_off[r]);
+		len = img_len + r2;
+		snprintf(desc, dlen, "duplicate record %zu", r);
+		break;
+	}
+	return len;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* child: restart from the variant; exit with the errno */
+static void child(const unsigned char *buf, size_t len, int use_pipe)
+{
+	int fd, p[2];
+	long ret;
+
+	if (use_pipe) {
+		if (pipe(p))
+			_exit(254);
+		if (fork() == 0) {
+			close(p[0]);
+			signal(SIGPIPE, SIG_DFL);
+			write_all(p[1], buf, len);
+			_exit(0);
+		}
+		close(p[1]);
+		fd = p[0];
+	} else {
+		fd = open(tmpfile_path, O_RDONLY);
+		if (fd < 0)
+			_exit(254);
+	}
+	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
+	if (ret >= 0)
+		_exit(253);
+	_exit(errno & 0xff);
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long count = 600, n, clean = 0, succeeded = 0, crashed = 0, hung = 0;
+	unsigned char *buf;
+	char desc[128];
+	struct stat st;
+	int opt, fd;
+
+	rnd_state = (uint64_t)time(NULL) | 1;
+	while ((opt = getopt(argc, argv, "n:s:l:v")) != -1) {
+		switch (opt) {
+		case 'n':
+			count = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			rnd_state = strtoull(optarg, NULL, 0) | 1;
+			break;
+		case 'l':
+			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (logfd < 0) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]\n");
+		return 2;
+	}
+	fd = open(argv[optind], O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		perror(argv[optind]);
+		return 2;
+	}
+	img_len = st.st_size;
+	img = malloc(img_len);
+	buf = malloc(2 * img_len + 16);
+	if (!img || !buf || read(fd, img, img_len) != (ssize_t)img_len) {
+		perror("read");
+		return 2;
+	}
+	close(fd);
+	scan_records();
+	printf("ckptfuzz: %s: %zu bytes, %zu records, seed %llu\n", argv[optind], img_len, nrec,
+	       (unsigned long long)rnd_state);
+	fflush(stdout);
+
+	for (n = 0; n < count; n++) {
+		size_t len = make_variant(n, buf, desc, sizeof(desc));
+		int use_pipe = n % 2, status, waited = 0;
+		pid_t pid;
+
+		if (len >= img_len && !memcmp(buf, img, img_len)) {
+			/* identical or only appended to: not a corruption */
+			count++;
+			continue;
+		}
+		if (!use_pipe) {
+			int tfd = open(tmpfile_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+			if (tfd < 0 || write_all(tfd, buf, len) || close(tfd)) {
+				perror(tmpfile_path);
+				return 2;
+			}
+		}
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return 2;
+		}
+		if (pid == 0)
+			child(buf, len, use_pipe);
+		for (;;) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+
+			if (w == pid)
+				break;
+			if (waited++ >= CHILD_TIMEOUT * 100) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+				status = -1;
+				break;
+			}
+			usleep(10000);
+		}
+		if (status == -1) {
+			hung++;
+			printf("HUNG or RESTARTED: variant %lu (%s)\n", n, desc);
+		} else if (WIFSIGNALED(status)) {
+			crashed++;
+			printf("KILLED by signal %d: variant %lu (%s)\n", WTERMSIG(status), n, desc);
+		} else if (WEXITSTATUS(status) == 253) {
+			succeeded++;
+			printf("RESTART SUCCEEDED: variant %lu (%s)\n", n, desc);
+		} else if (WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0) {
+			crashed++;
+			printf("SETUP FAILED: variant %lu (%s) status %d\n", n, desc,
+			       WEXITSTATUS(status));
+		} else {
+			clean++;
+			errno_count[WEXITSTATUS(status)]++;
+			if (verbose)
+				printf("ok: variant %lu (%s): %s\n", n, desc,
+				       strerror(WEXITSTATUS(status)));
+		}
+		/* reap pipe writers */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	printf("ckptfuzz: errnos:");
+	for (n = 0; n < 256; n++)
+		if (errno_count[n])
+			printf(" %s=%lu", strerrorname_np((int)n) ? strerrorname_np((int)n) : "?", errno_count[n]);
+	printf("\n");
+	printf("ckptfuzz: variants=%lu clean=%lu succeeded=%lu crashed=%lu hung=%lu\n",
+	       clean + succeeded + crashed + hung, clean, succeeded, crashed, hung);
+	return (succeeded || crashed || hung) ? 1 : 0;
+}
