@@ -31,7 +31,7 @@ from .ssh import GuestSSH, KeyPair
 QEMU = "qemu-system-x86_64"
 READY_MARKER = "lab: guest ready"
 PR_SET_PDEATHSIG = 1
-DEFAULT_APPEND = "console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1"
+DEFAULT_APPEND = "console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1 qemu_fw_cfg.ioport=12@0x510:0:1:4"
 
 
 class MachineError(Exception):

@@ -103,7 +103,7 @@ def poll_sh(condition: str, timeout: float, interval_ms: int = 50, negate: bool 
     test = f"! {{ {condition}; }}" if not negate else condition
     limit = max(1, int(timeout * 1000 / interval_ms))
     return (f"i=0; while {test} 2>/dev/null; do i=$((i+1)); [ $i -gt {limit} ] && exit 1; "
-            f"usleep {interval_ms * 1000}; done; exit 0")
+            f"usleep {interval_ms * 1000}; done")
 
 
 def _check_output(step: Step, res: Result) -> None:
@@ -133,6 +133,8 @@ def _run(ctx: Context, step: Step) -> None:
         if step.get("disconnect_ok"):
             return
         raise StepFailure(step, str(exc)) from exc
+    if res.status == -1 and step.get("disconnect_ok"):
+        return  # the guest went away before the command could report its status
     expect = step.get("expect_exit", 0)
     if expect == "nonzero" and res.ok or isinstance(expect, int) and res.status != expect:
         raise StepFailure(step, f"exit status {res.status}, expected {expect}", res)
@@ -221,15 +223,17 @@ def _transfer(ctx: Context, step: Step) -> None:
     if step.args["via"] == "link":
         port = 7000 + step.line % 1000
         recv = ctx.machines[to].ssh.run(
-            f"setsid sh -c 'nc -l -p {port} > {shlex.quote(dst)}' </dev/null >/dev/null 2>&1 & echo $!", 10)
+            f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {shlex.quote(dst)} 2>/tmp/linkcat.{port}.log; "
+            f"echo $? >> /tmp/linkcat.{port}.log' </dev/null >/dev/null 2>&1 & echo $!", 10)
         addr = _link_address(ctx.scenario, to)
-        send = ctx.machines[frm].ssh.run(poll_sh(f"nc {addr} {port} < {shlex.quote(src)}", 5, 100), timeout)
+        send = ctx.machines[frm].ssh.run(f"linkcat send {addr} {port} 10 < {shlex.quote(src)}", timeout)
         if not send.ok:
             raise StepFailure(step, "sending over the link failed", send)
-        wait = ctx.machines[to].ssh.run(poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True),
-                                        timeout + 5)
-        if not wait.ok:
-            raise StepFailure(step, "receiver did not finish", wait)
+        done = ctx.machines[to].ssh.run(
+            poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True) + f"; cat /tmp/linkcat.{port}.log",
+            timeout + 5)
+        if not done.ok or not done.stdout.strip().endswith("0"):
+            raise StepFailure(step, "the receiver did not get the whole stream", done)
     elif frm == "host":
         ctx.machines[to].ssh.put(ctx.scenario.path.parent / src, dst, timeout)
     elif to == "host":

@@ -8,6 +8,7 @@ Keys are generated per run: the client key with ``cryptography``, the guest's ho
 from __future__ import annotations
 
 import base64
+import logging
 import shlex
 import socket
 import time
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import command
 
 OUTPUT_TAIL = 2000
+# paramiko logs every failed connection attempt with a traceback; our errors carry the cause.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)
