@@ -202,7 +202,7 @@ static struct task_struct *checkpoint_get_target(struct ckpt_ctx *ctx,
 				 pid);
 			goto err;
 		}
-		if (!wait_task_inactive(t, 0)) {
+		if (!wait_task_inactive(t, TASK_ANY)) {
 			ckpt_err(ctx, err, "pid %d is running", pid);
 			goto err;
 		}

@@ -250,9 +250,11 @@ static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
 /*
  * Restore the registers; return what restart() returns, which is the
  * ax of the image.  A task frozen inside a system call has -ERESTART*
- * in ax: apply the rules of signal delivery without a handler, so that
- * the call is made again (-ERESTART_RESTARTBLOCK also restarts the
- * original call, as the restart block cannot be saved).
+ * in ax (cgroup v2 freezer, signal path) or still the -ENOSYS of the
+ * syscall entry (v1 freezer, frozen in a TASK_FREEZABLE sleep): apply
+ * the rules of signal delivery without a handler, so that the call is
+ * made again (-ERESTART_RESTARTBLOCK also restarts the original call, as
+ * the restart block cannot be saved).
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
@@ -286,7 +288,9 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 	do_arch_prctl_64(current, ARCH_SET_GS, h->gs_base);
 
 	if ((long)h->orig_ax >= 0) {
+		/* -ENOSYS: frozen in place (TASK_FREEZABLE) inside the call */
 		switch (ret) {
+		case -ENOSYS:
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
 		case -ERESTARTNOHAND:
