@@ -1,0 +1,40 @@
+import json
+from pathlib import Path
+
+from lab import bench, report, summary
+
+
+def test_summary_reads_worker_files_and_fails_on_any_failure(tmp_path: Path) -> None:
+    ok = report.ScenarioResult("migrate-link", "x.yaml", "/a", passed=True, accel="tcg", seconds=12.5,
+                               measurements={"downtime_s": 0.81, "image_bytes": 1234})
+    bad = report.ScenarioResult("migrate-host", "y.yaml", "/b", passed=False, accel="tcg", seconds=3.0,
+                                error="step 'restart' failed: exit status 1\nmore")
+    report.write_json([ok], tmp_path / "migrate.gw0.json")
+    report.write_json([bad], tmp_path / "migrate.gw1.json")
+    rows = summary.load(tmp_path, "migrate")
+    text = summary.render(rows)
+    assert "PASS  migrate-link" in text and "downtime_s=0.810" in text and "image_bytes=1234" in text
+    assert "FAIL  migrate-host" in text and "step 'restart' failed" in text and "artifacts: /b" in text
+    assert text.splitlines()[-1] == "1 passed, 1 failed"
+    assert summary.main([str(tmp_path), "migrate"]) == 1
+    (tmp_path / "migrate.gw1.json").unlink()
+    assert summary.main([str(tmp_path), "migrate"]) == 0
+
+
+def test_summary_with_no_results_fails(tmp_path: Path) -> None:
+    assert summary.main([str(tmp_path), "migrate"]) == 1
+
+
+def test_result_json_roundtrip(tmp_path: Path) -> None:
+    r = report.ScenarioResult("s", "f", "a")
+    r.steps.append(report.StepResult("run x", "run", 3, 0.5, True))
+    report.write_json(r, tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["steps"][0] == {"title": "run x", "kind": "run", "line": 3, "seconds": 0.5, "ok": True}
+
+
+def test_bench_parsers() -> None:
+    assert bench.parse_sizes("16M,64M,1G") == [16, 64, 1024]
+    assert bench.parse_fields("memcpy_mbs=812.5 checkpoint_s=0.2 bytes=99") == {
+        "memcpy_mbs": "812.5", "checkpoint_s": "0.2", "bytes": "99"}
+    assert bench.summarize([3.0, 1.0, 2.0]) == "median=2.00 min=1.00 max=3.00 runs=3"
