@@ -96,6 +96,83 @@ def bench_cr(args: argparse.Namespace) -> int:
     return 0
 
 
+CRTEST = paths.REPO / "scenarios" / "checkpoint" / "workloads" / "crtest.c"
+
+
+def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
+                 initrd: Path) -> tuple[dict[str, float], str]:
+    """Process migration A -> B of a ``mib`` MiB workload, then whole-VM migration B -> C."""
+    from . import migrate, vmmigrate
+    from .machine import Link
+    from .ssh import KeyPair
+
+    run = paths.new_run_dir("bench-migrate")
+    try:
+        keys = KeyPair.generate(run / "keys")
+
+        def guest(name: str, index: int, peer: str) -> Machine:
+            cfg = MachineConfig(name=name, kernel=built.kernel.image, initrd=initrd, memory_mib=512,
+                                accel=accel, index=index, boot_timeout=180,
+                                link=Link(run, name, peer, f"169.254.0.{index + 1}"))
+            return Machine(cfg, log_dir, keys=keys)
+
+        with guest("a", 0, "b") as a, guest("b", 1, "a") as b:
+            a.ssh.run(f"cd /tmp && setsid crtest /tmp/ct {mib} </dev/null >/dev/null 2>&1 & echo $! > /tmp/ct.pid",
+                      30, check=True)
+            a.ssh.run(runner.poll_sh("grep -q 'tick 3' /tmp/ct.ticks", 300), 320, check=True)
+            pid = a.ssh.run("cat /tmp/ct.pid", 10, check=True).stdout.strip()
+
+            def carry(path: str) -> None:
+                b.ssh.write_bytes(path, a.ssh.read_bytes(path))
+
+            mig = migrate.migrate_process(a, b, pid, via="link", link_addr="169.254.0.2", port=7600,
+                                          files=("/tmp/ct.data", "/tmp/ct.ticks"), copy_file=carry)
+            if not mig.ok:
+                raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
+            a.shutdown()
+            c = vmmigrate.incoming(b, "c", log_dir)
+            with c:
+                c.launch(wait_ssh=False)
+                vm = vmmigrate.migrate_vm(b, c, run / "vm-migrate.sock")
+                c.wait_ssh(60)
+                alive = c.ssh.run(f"kill -0 {mig.new_pid} && tail -1 /tmp/ct.ticks", 20)
+                if not alive.ok:
+                    raise SystemExit("lab bench migrate: the workload did not survive the VM migration")
+        return {"process_s": mig.total_s, "process_bytes": float(mig.image_bytes),
+                "process_downtime_s": mig.downtime_s, "vm_s": vm.total_s, "vm_bytes": float(vm.bytes),
+                "vm_downtime_s": vm.downtime_s, **{f"process_{k}": v for k, v in mig.phases.items()}}, a.accel
+    finally:
+        import shutil
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def bench_migrate(args: argparse.Namespace) -> int:
+    """Process migration and whole-VM migration of the same workload, side by side, in one run."""
+    sizes = parse_sizes(args.mem)
+    built = runner.build_all()
+    log_dir = runner.new_artifact_dir("bench-migrate")
+    extra = image.workload_archive([("crtest", CRTEST)], built.kernel)
+    initrd = image.compose_initrd(built.image, extra, log_dir / "initrd.cpio")
+    accel = args.accel
+    lines: dict[int, str] = {}
+    for mib in sizes:
+        results = [migrate_once(built, mib, accel, log_dir, initrd) for _ in range(args.runs)]
+        runs = [r for r, _ in results]
+        used = results[0][1]
+        med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+        line = (f"migrate: mem={mib}M process_s={med['process_s']:.2f} vm_s={med['vm_s']:.2f} "
+                f"process_bytes={med['process_bytes']:.0f} vm_bytes={med['vm_bytes']:.0f} "
+                f"time_ratio={med['process_s'] / med['vm_s']:.2f} "
+                f"bytes_ratio={med['process_bytes'] / med['vm_bytes']:.2f} accel={used}")
+        phases = " ".join(f"{k}={v:.2f}" for k, v in sorted(med.items()) if k.startswith("process_") and
+                          k.endswith("_s") and k not in ("process_s", "process_downtime_s"))
+        print(f"{line}\n  downtime: process={med['process_downtime_s']:.2f}s vm={med['vm_downtime_s']:.3f}s; "
+              f"process phases: {phases}; runs={args.runs}", file=sys.stderr)
+        lines[mib] = line
+    print(lines.get(64, lines[sizes[-1]]))
+    return 0
+
+
 def add_parser(sub: Any) -> None:
     b = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bcmd", required=True)
     boot = b.add_parser("boot", help="boot to SSH-ready")
@@ -108,3 +185,8 @@ def add_parser(sub: Any) -> None:
     cr.add_argument("--runs", type=int, default=3)
     cr.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     cr.set_defaults(func=bench_cr)
+    mg = b.add_parser("migrate", help="process migration vs whole-VM migration, side by side")
+    mg.add_argument("--mem", default="16M,64M,256M", help="workload sizes, comma-separated")
+    mg.add_argument("--runs", type=int, default=3)
+    mg.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    mg.set_defaults(func=bench_migrate)

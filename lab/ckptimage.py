@@ -221,6 +221,30 @@ def _check_structure(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: unknown vma type {f['vma_type']}")
 
 
+def tamper(data: bytes, *, release: str | None = None, arch: int | None = None) -> bytes:
+    """A copy of a good image claiming another kernel release or architecture, checksum fixed up.
+
+    Used to prove that restart refuses images from another kernel or architecture for the
+    right reason (not because the checksum broke).
+    """
+    img = parse(data)
+    out = bytearray(data)
+    if arch is not None:
+        struct.pack_into("<H", out, img.header.offset + HDR.size + 8, arch)
+    if release is not None:
+        rec = img.records[1]
+        room = rec.length - HDR.size
+        raw = release.encode() + b"\0"
+        if len(raw) > room:
+            raise ImageError(f"release {release!r} does not fit the {room}-byte string record")
+        out[rec.offset + HDR.size:rec.offset + rec.length] = raw.ljust(room, b"\0")
+    tail = img.all("TAIL")
+    if tail:
+        s, s2 = checksum(bytes(out[:tail[0].offset]))
+        struct.pack_into("<QQ", out, tail[0].offset + HDR.size + 8, s, s2)
+    return bytes(out)
+
+
 def read(path: Path) -> Image:
     try:
         data = path.read_bytes()

@@ -31,6 +31,7 @@ from .ssh import GuestSSH, KeyPair
 QEMU = "qemu-system-x86_64"
 READY_MARKER = "lab: guest ready"
 PR_SET_PDEATHSIG = 1
+LINK_NIC = "linknic"  # device id of the guest-link NIC (QMP set_link cuts the link)
 DEFAULT_APPEND = "console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1 qemu_fw_cfg.ioport=12@0x510:0:1:4"
 
 
@@ -146,7 +147,7 @@ def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, 
     if cfg.link is not None:
         argv += [
             "-netdev", cfg.link.netdev(),
-            "-device", f"virtio-net-pci,netdev=link,mac={_mac(cfg.index, 1)},romfile=",
+            "-device", f"virtio-net-pci,netdev=link,id={LINK_NIC},mac={_mac(cfg.index, 1)},romfile=",
             "-fw_cfg", f"name=opt/lab/link_addr,string={cfg.link.address}",
         ]
     return argv + list(cfg.extra_args)
@@ -171,6 +172,7 @@ class Machine:
         self._run_dir: Path | None = None
         self._ssh: GuestSSH | None = None
         self.events: list[dict[str, Any]] = []
+        self._launched_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> Machine:
@@ -251,13 +253,20 @@ class Machine:
                                       self.exitcode, self.console_log, self.qemu_log) from exc
             break
         self._ssh = GuestSSH("127.0.0.1", self.ssh_port, self._keys)
+        self._launched_at = start
         if wait_ssh:
-            try:
-                self._ssh.wait_ready(self.cfg.boot_timeout, alive=self.is_running)
-            except Exception as exc:
-                raise VMLaunchFailure(f"{self.cfg.name}: no SSH: {exc}", self.argv, self.exitcode,
-                                      self.console_log, self.qemu_log) from exc
-            self.boot_seconds = time.monotonic() - start
+            self.wait_ssh()
+
+    def wait_ssh(self, timeout: float | None = None) -> float:
+        """Wait until the guest answers over SSH; sets and returns ``boot_seconds`` (since launch)."""
+        assert self._ssh is not None
+        try:
+            self._ssh.wait_ready(timeout or self.cfg.boot_timeout, alive=self.is_running)
+        except Exception as exc:
+            raise VMLaunchFailure(f"{self.cfg.name}: no SSH: {exc}", self.argv, self.exitcode,
+                                  self.console_log, self.qemu_log) from exc
+        self.boot_seconds = time.monotonic() - self._launched_at
+        return self.boot_seconds
 
     def wait_console(self, text: str, timeout: float) -> bool:
         """Wait until ``text`` appears on the console or QEMU exits; True if it appeared."""

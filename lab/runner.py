@@ -214,6 +214,29 @@ def _link_address(scenario: Scenario, guest: str) -> str:
     return f"{LINK_NET}.{[g.name for g in scenario.guests].index(guest) + 1}"
 
 
+def _port(step: Step, salt: int = 0) -> int:
+    return 7000 + (step.line * 7 + salt) % 2000
+
+
+def link_copy(ctx: Context, step: Step, frm: str, to: str, src: str, dst: str, timeout: float,
+              salt: int = 0) -> int:
+    """Copy a guest file to another guest over the link with linkcat; returns the bytes moved."""
+    port = _port(step, salt)
+    log = f"/tmp/linkcat.{port}.log"
+    recv = ctx.machines[to].ssh.run(
+        f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {shlex.quote(dst)} 2>{log}; echo rc=$? >> {log}' "
+        f"</dev/null >/dev/null 2>&1 & echo $!", 10)
+    send = ctx.machines[frm].ssh.run(
+        f"linkcat send {_link_address(ctx.scenario, to)} {port} 10 < {shlex.quote(src)}", timeout)
+    if not send.ok:
+        raise StepFailure(step, f"sending {src} over the link failed", send)
+    done = ctx.machines[to].ssh.run(
+        poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True) + f"; cat {log}", timeout + 5)
+    if not done.ok or "rc=0" not in done.stdout:
+        raise StepFailure(step, f"the receiver did not get all of {src}", done)
+    return int(done.stdout.split()[1]) if done.stdout.startswith("linkcat: ") else 0
+
+
 @handler("transfer")
 def _transfer(ctx: Context, step: Step) -> None:
     src = ctx.text(step, "transfer")
@@ -221,19 +244,7 @@ def _transfer(ctx: Context, step: Step) -> None:
     frm, to = step.args["from"], step.args["to"]
     timeout = _timeout(step, 120)
     if step.args["via"] == "link":
-        port = 7000 + step.line % 1000
-        recv = ctx.machines[to].ssh.run(
-            f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {shlex.quote(dst)} 2>/tmp/linkcat.{port}.log; "
-            f"echo $? >> /tmp/linkcat.{port}.log' </dev/null >/dev/null 2>&1 & echo $!", 10)
-        addr = _link_address(ctx.scenario, to)
-        send = ctx.machines[frm].ssh.run(f"linkcat send {addr} {port} 10 < {shlex.quote(src)}", timeout)
-        if not send.ok:
-            raise StepFailure(step, "sending over the link failed", send)
-        done = ctx.machines[to].ssh.run(
-            poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True) + f"; cat /tmp/linkcat.{port}.log",
-            timeout + 5)
-        if not done.ok or not done.stdout.strip().endswith("0"):
-            raise StepFailure(step, "the receiver did not get the whole stream", done)
+        link_copy(ctx, step, frm, to, src, dst, timeout)
     elif frm == "host":
         ctx.machines[to].ssh.put(ctx.scenario.path.parent / src, dst, timeout)
     elif to == "host":
@@ -303,6 +314,19 @@ def _ckptinfo(ctx: Context, step: Step) -> None:
         raise StepFailure(step, f"image task comm is {summary['comm']!r}, expected {step.args['comm']!r}")
 
 
+@handler("tamper")
+def _tamper(ctx: Context, step: Step) -> None:
+    from . import ckptimage
+
+    m = ctx.guest(step)
+    remote = ctx.text(step, "tamper")
+    try:
+        data = ckptimage.tamper(m.ssh.read_bytes(remote), release=step.get("release"), arch=step.get("arch"))
+    except ckptimage.ImageError as exc:
+        raise StepFailure(step, f"cannot tamper with {remote}: {exc}") from exc
+    m.ssh.write_bytes(remote, data)
+
+
 @handler("sleep")
 def _sleep(ctx: Context, step: Step) -> None:
     time.sleep(float(step.args["sleep"]))
@@ -356,10 +380,7 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
             for m in machines.values():
                 m.launch(wait_ssh=False)
             for m in machines.values():
-                assert m._ssh is not None
-                t = m._ssh.wait_ready(m.cfg.boot_timeout, alive=m.is_running)
-                result.boot_seconds[m.cfg.name] = round(t, 2)
-                m.boot_seconds = t
+                result.boot_seconds[m.cfg.name] = round(m.wait_ssh(), 2)
             result.accel = next(iter(machines.values())).accel
             for step in scenario.steps:
                 t0 = time.monotonic()
@@ -421,3 +442,7 @@ def _shutdown_quietly(m: Machine) -> None:
         m.shutdown()
     except Exception:  # noqa: BLE001 - it is down either way; the console tells the story
         pass
+
+
+# Step kinds defined in other modules register themselves on import.
+from . import migrate  # noqa: E402,F401

@@ -113,7 +113,17 @@ STEP_FIELDS: dict[str, _Spec] = {
     # fetch a checkpoint image from the guest and check it with the host-side reader (lab ckptinfo);
     # expect_error: the image must end in an error record containing this text
     "ckptinfo": {"ckptinfo": (_S, True), "expect_error": (_S, False), "comm": (_S, False)},
+    # migrate a process: freeze on `from`, carry `files`, checkpoint and restart on `to` (streamed
+    # over the link, or as a file through the host), kill the original; measures downtime and bytes.
+    # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
+    "migrate": {"migrate": ((str, int), True), "from": (_S, True), "to": (_S, True), "via": (_S, False),
+                "files": (_L, False), "cgroup": (_S, False), "save": (_S, False), "expect": (_S, False),
+                "cut_link_after": (_N, False), "skip_files": (_B, False)},
+    # rewrite a field of a checkpoint image in place (the tail checksum is recomputed), to make an
+    # image that looks as if it came from another kernel or architecture
+    "tamper": {"tamper": (_S, True), "release": (_S, False), "arch": (_I, False)},
 }
+MIGRATE_EXPECT = ("success", "restart_fails")
 for _kind, _fields in STEP_FIELDS.items():
     _fields.update(_COMMON)
 CGROUPS = ("v2", "v1")
@@ -269,7 +279,7 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
             if args[gfield] not in guests:
                 raise loader.error(raw[gfield][1], f"{where}.{gfield}",
                                    f"unknown guest {args[gfield]!r} (have: {', '.join(sorted(guests))})")
-    if kind not in ("sleep", "transfer") and "guest" not in args:
+    if kind not in ("sleep", "transfer", "migrate") and "guest" not in args:
         if default_guest is None:
             raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
         args["guest"] = default_guest
@@ -277,6 +287,23 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
         cg = args.setdefault("cgroup", "v2")
         if cg not in CGROUPS:
             raise loader.error(raw["cgroup"][1], f"{where}.cgroup", f"use one of {', '.join(CGROUPS)}")
+    if kind == "migrate":
+        args.setdefault("cgroup", "v2")
+        args.setdefault("expect", "success")
+        args["files"] = [str(f) for f in args.get("files", [])]
+        via = args.setdefault("via", "link")
+        if via not in VIAS:
+            raise loader.error(raw["via"][1], f"{where}.via", f"use one of {', '.join(VIAS)}")
+        if args["expect"] not in MIGRATE_EXPECT:
+            raise loader.error(raw["expect"][1], f"{where}.expect", f"use one of {', '.join(MIGRATE_EXPECT)}")
+        if args["from"] == args["to"]:
+            raise loader.error(raw["to"][1], f"{where}.to", "source and target are the same guest")
+        if via == "link" and (link is None or {args["from"], args["to"]} != set(link)):
+            raise loader.error(raw["via"][1] if "via" in raw else node, f"{where}.via",
+                               "a link migration needs `link:` between its two guests")
+        if "cut_link_after" in args and (via != "link" or args["expect"] != "restart_fails"):
+            raise loader.error(raw["cut_link_after"][1], f"{where}.cut_link_after",
+                               "only for a link migration with expect: restart_fails")
     if kind == "transfer":
         src_guest = args.get("from", default_guest)
         if src_guest is None:

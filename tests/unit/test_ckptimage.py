@@ -136,3 +136,14 @@ def test_main_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_recorded_images_from_real_guests(path: Path) -> None:
     img = ckptimage.read(path)
     assert img.summary()["vmas"] > 0
+
+
+def test_tamper_keeps_the_image_valid() -> None:
+    data = image()
+    other = ckptimage.tamper(data, release="6.9.9", arch=1)
+    img = ckptimage.parse(other)  # still passes the checksum
+    assert img.uts[0] == "6.9.9"
+    assert img.header.fields["arch_id"] == 1
+    assert len(other) == len(data)
+    with pytest.raises(ImageError, match="does not fit"):
+        ckptimage.tamper(data, release="x" * 100)

@@ -1,0 +1,174 @@
+"""Process migration between two guests: the ``migrate`` scenario step and the bench's process side.
+
+freeze on the source -> carry the declared files -> checkpoint on the source and restart on the
+target (streamed: ``checkpoint | linkcat send`` -> ``linkcat recv`` -> fifo -> ``restart``; or as a
+file copied through the host) -> the restored task runs on the target -> kill the original.
+If restart fails, the source is thawed and must still be running: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from dataclasses import dataclass, field
+
+from .machine import LINK_NIC, Machine
+from .runner import (
+    CGROUP_ROOT,
+    Context,
+    StepFailure,
+    _link_address,
+    _port,
+    freeze_commands,
+    handler,
+    link_copy,
+)
+from .scenario import Step
+from .ssh import Result
+
+RESTORED_POLL = (
+    'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
+    "cat /proc/{pid}/comm 2>/dev/null || echo GONE"
+)
+
+
+@dataclass
+class Migration:
+    """What one migration did and measured (seconds are host-side, monotonic)."""
+
+    ok: bool = False
+    new_pid: str = ""
+    image_bytes: int = 0
+    downtime_s: float = 0.0
+    total_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    restart_log: str = ""
+
+
+def _restart_on_target(dst: Machine, source: str) -> str:
+    """Start ``restart`` on the target in the background, reading ``source``; return its pid."""
+    res = dst.ssh.run(
+        f"setsid restart -i {source} -l /tmp/migrate.rlog </dev/null >/dev/null 2>/tmp/migrate.rerr & echo $!", 20)
+    pid = res.stdout.strip()
+    if not res.ok or not pid.isdigit():
+        raise RuntimeError(f"cannot start restart on {dst.cfg.name}: {res.stdout}{res.stderr}")
+    return pid
+
+
+def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
+                    files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
+                    copy_file: object = None, timeout: float = 300.0) -> Migration:
+    """Migrate task ``pid`` from ``src`` to ``dst``. ``copy_file(path)`` carries one declared file."""
+    mig = Migration()
+    freeze, thaw = freeze_commands(pid, cgroup)
+    t0 = time.monotonic()
+    res = src.ssh.run(freeze, 30)
+    if not res.ok:
+        raise RuntimeError(f"cannot freeze {pid} on {src.cfg.name}: {res.stdout}{res.stderr}")
+    t_frozen = time.monotonic()
+    mig.phases["freeze_s"] = t_frozen - t0
+    try:
+        for path in files:
+            assert callable(copy_file)
+            copy_file(path)
+        mig.phases["files_s"] = time.monotonic() - t_frozen
+        t_ckpt = time.monotonic()
+        if via == "link":
+            dst.ssh.run("rm -f /tmp/migrate.fifo /tmp/migrate.rlog && mkfifo /tmp/migrate.fifo", 10, check=True)
+            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} > /tmp/migrate.fifo "
+                        f"2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10, check=True)
+            new_pid = _restart_on_target(dst, "/tmp/migrate.fifo")
+            send = (f"checkpoint {pid} -l /tmp/migrate.clog | linkcat send {link_addr} {port} 20 "
+                    f"2>/tmp/migrate.send")
+            if cut_link_after is not None:
+                src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
+                time.sleep(cut_link_after)
+                src.qmp("set_link", name=LINK_NIC, up=False)
+                sent = Result(send, 1, "", "link cut")
+            else:
+                sent = src.ssh.run(send, timeout)
+            out = src.ssh.run("cat /tmp/migrate.send /tmp/migrate.clog 2>/dev/null", 10).stdout
+            for line in out.splitlines():
+                if line.startswith("linkcat: ") and line.split()[1].isdigit():
+                    mig.image_bytes = int(line.split()[1])
+        else:
+            sent = src.ssh.run(f"checkpoint {pid} -o /tmp/migrate.img -l /tmp/migrate.clog", timeout)
+            if sent.ok:
+                data = src.ssh.read_bytes("/tmp/migrate.img", timeout)
+                mig.image_bytes = len(data)
+                mig.phases["checkpoint_s"] = time.monotonic() - t_ckpt
+                t_copy = time.monotonic()
+                dst.ssh.write_bytes("/tmp/migrate.img", data, timeout=timeout)
+                mig.phases["transfer_s"] = time.monotonic() - t_copy
+            new_pid = _restart_on_target(dst, "/tmp/migrate.img") if sent.ok else ""
+        t_restart = time.monotonic()
+        state = "GONE"
+        if new_pid:
+            state = dst.ssh.run(RESTORED_POLL.format(pid=new_pid), timeout + 30).stdout.strip()
+        t_running = time.monotonic()
+        if via == "link":
+            mig.phases["stream_s"] = t_running - t_ckpt  # checkpoint, transfer and restart overlap
+        else:
+            mig.phases["restart_s"] = t_running - t_restart
+        mig.restart_log = dst.ssh.run("cat /tmp/migrate.rlog /tmp/migrate.rerr 2>/dev/null", 10).stdout
+        if sent.ok and state not in ("GONE", "restart", ""):
+            mig.ok = True
+            mig.new_pid = new_pid
+            mig.downtime_s = t_running - t_frozen
+            src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
+        mig.total_s = time.monotonic() - t0
+        return mig
+    finally:
+        if not mig.ok:
+            # nothing lost: stop what is left of the transfer and let the original run on
+            if src.is_running():
+                if cut_link_after is not None:
+                    src.qmp("set_link", name=LINK_NIC, up=True)
+                src.ssh.run("pkill -x linkcat; pkill -x checkpoint; true", 10)
+                src.ssh.run(thaw, 20)
+            if dst.is_running():
+                dst.ssh.run("pkill -x linkcat; pkill -x restart; true", 10)
+
+
+@handler("migrate")
+def _migrate(ctx: Context, step: Step) -> None:
+    frm, to = step.args["from"], step.args["to"]
+    src, dst = ctx.machines[frm], ctx.machines[to]
+    pid = ctx.text(step, "migrate")
+    via = step.args["via"]
+    timeout = float(step.get("timeout", 300))
+
+    def copy_file(path: str) -> None:
+        if via == "link":
+            link_copy(ctx, step, frm, to, path, path, timeout, salt=hash(path) % 97 + 1)
+        else:
+            dst.ssh.write_bytes(path, src.ssh.read_bytes(path, timeout), timeout=timeout)
+
+    files = () if step.get("skip_files") else tuple(step.args["files"])
+    try:
+        mig = migrate_process(src, dst, pid, via=via, link_addr=_link_address(ctx.scenario, to),
+                              port=_port(step), files=files, cgroup=step.args["cgroup"],
+                              cut_link_after=step.get("cut_link_after"), copy_file=copy_file, timeout=timeout)
+    except RuntimeError as exc:
+        raise StepFailure(step, str(exc)) from exc
+    if step.args["expect"] == "restart_fails":
+        if mig.ok:
+            raise StepFailure(step, "restart succeeded on the target but was expected to fail")
+        cg = step.args["cgroup"]
+        state = (f"grep -q 'frozen 0' {CGROUP_ROOT[cg]}/lab-frozen/cgroup.events" if cg == "v2"
+                 else f"grep -q THAWED {CGROUP_ROOT[cg]}/lab-frozen/freezer.state")
+        alive = src.ssh.run(f"kill -0 {pid} && {state}", 10)
+        if not alive.ok:
+            raise StepFailure(step, f"the source task {pid} did not survive the failed migration", alive)
+        ctx.measurements[f"{step.get('name', 'migrate')}:restart_log"] = mig.restart_log.strip()[-300:]
+        return
+    if not mig.ok:
+        raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
+    if "save" in step.args:
+        ctx.variables[step.args["save"]] = mig.new_pid
+    ctx.measurements.update({
+        "downtime_s": round(mig.downtime_s, 3), "total_s": round(mig.total_s, 3),
+        "image_bytes": mig.image_bytes, "via": via,
+        **{k: round(v, 3) for k, v in mig.phases.items()},
+    })
+
