@@ -28,9 +28,9 @@ static int checkpoint_write_header(struct ckpt_ctx *ctx)
 
 	h.magic = CHECKPOINT_MAGIC_HEAD;
 	h.arch_id = CKPT_ARCH_X86_64;
-	h.major = (LINUX_VERSION_CODE >> 16) & 0xff;
-	h.minor = (LINUX_VERSION_CODE >> 8) & 0xff;
-	h.patch = LINUX_VERSION_CODE & 0xff;
+	h.major = LINUX_VERSION_MAJOR;
+	h.minor = LINUX_VERSION_PATCHLEVEL;
+	h.patch = LINUX_VERSION_SUBLEVEL;
 	h.rev = CHECKPOINT_VERSION;
 	h.constants.task_comm_len = TASK_COMM_LEN;
 	h.constants.uts_release_len = sizeof(uts.release);
@@ -149,8 +149,7 @@ static bool checkpoint_task_frozen(struct task_struct *t)
 }
 
 /* find the target and check that it may and can be checkpointed */
-static struct task_struct *checkpoint_get_target(struct ckpt_ctx *ctx,
-						  pid_t pid)
+static struct task_struct *checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
 	int err;

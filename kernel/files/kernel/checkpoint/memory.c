@@ -71,8 +71,8 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	unsigned long bad_start = 0, bad_end = 0;
 	struct file *bad_file = NULL;
 	int n = 0, ret;
-	VMA_ITERATOR(vmi, mm, 0);
 
+	VMA_ITERATOR(vmi, mm, 0);
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
 		return ret;

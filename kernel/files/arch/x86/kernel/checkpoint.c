@@ -10,7 +10,9 @@
 #include <linux/regset.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/syscalls.h>
 #include <linux/vmalloc.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -35,7 +37,7 @@
 /* smallest uabi XSAVE buffer: legacy area and header */
 #define CKPT_XSTATE_MIN	(sizeof(struct fxregs_state) + \
 			 sizeof(struct xstate_header))
-#define CKPT_XSTATE_MAX	(1U << 20)
+#define CKPT_XSTATE_MAX	SZ_1M
 
 int ckpt_arch_write_header(struct ckpt_ctx *ctx)
 {
@@ -250,16 +252,18 @@ static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
 /*
  * Restore the registers; return what restart() returns, which is the
  * ax of the image.  A task frozen inside a system call has -ERESTART*
- * in ax (cgroup v2 freezer, signal path) or still the -ENOSYS of the
- * syscall entry (v1 freezer, frozen in a TASK_FREEZABLE sleep): apply
- * the rules of signal delivery without a handler, so that the call is
- * made again (-ERESTART_RESTARTBLOCK also restarts the original call, as
- * the restart block cannot be saved).
+ * in ax (cgroup v2 freezer: signal path), or still the value that the
+ * syscall entry leaves there, that of a syscall that does not exist
+ * (v1 freezer: frozen in place in a TASK_FREEZABLE sleep).  Apply the
+ * rules of signal delivery without a handler, so that the call is made
+ * again (-ERESTART_RESTARTBLOCK also restarts the original call, as the
+ * restart block cannot be saved).
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
 	struct pt_regs *regs = current_pt_regs();
+	long entry_ax = __x64_sys_ni_syscall(regs);
 	long ret = h->ax;
 
 	ckpt_restore_fpu(ctx);
@@ -288,9 +292,9 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 	do_arch_prctl_64(current, ARCH_SET_GS, h->gs_base);
 
 	if ((long)h->orig_ax >= 0) {
-		/* -ENOSYS: frozen in place (TASK_FREEZABLE) inside the call */
+		if (ret == entry_ax)	/* frozen in place inside the call */
+			ret = -ERESTARTNOINTR;
 		switch (ret) {
-		case -ENOSYS:
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
 		case -ERESTARTNOHAND:
