@@ -11,8 +11,6 @@ from typing import Any
 from . import image, paths, runner
 from .machine import Machine, MachineConfig, parse_size_mib
 
-BENCH_SRC = paths.REPO / "images" / "bench"
-
 
 def summarize(values: list[float]) -> str:
     return (f"median={statistics.median(values):.2f} min={min(values):.2f} "
@@ -48,50 +46,35 @@ def parse_fields(line: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in line.split() if "=" in part)
 
 
-def boot_bench_guest(name: str, memory_mib: int, accel: str, programs: list[str]) -> tuple[Machine, Path]:
-    """A guest with the bench programs of images/bench installed (not yet launched)."""
-    built = runner.build_all()
-    log_dir = runner.new_artifact_dir(f"bench-{name}")
-    extra = image.workload_archive([(p, BENCH_SRC / f"{p}.c") for p in programs], built.kernel)
-    initrd = image.compose_initrd(built.image, extra, log_dir / "initrd.cpio")
-    cfg = MachineConfig(name=name, kernel=built.kernel.image, initrd=initrd, memory_mib=memory_mib,
-                        accel=accel, boot_timeout=180)
-    return Machine(cfg, log_dir), log_dir
-
-
-def cr_once(m: Machine, mib: int) -> dict[str, float]:
-    """One checkpoint + restart of a ``mib`` MiB task in the guest; seconds and bandwidth."""
-    m.ssh.run("rm -f /tmp/crbench.out /tmp/crbench.img", 30, check=True)
-    m.ssh.run(f"crbench ckpt {mib} /tmp/crbench.img", 600, check=True)
-    m.ssh.run("setsid crbench restart /tmp/crbench.img </dev/null >/tmp/crbench.err 2>&1 &", 30, check=True)
-    wait = runner.poll_sh("grep -q restart_s= /tmp/crbench.out", 600)
-    res = m.ssh.run(f"{wait}; cat /tmp/crbench.out; cat /tmp/crbench.err", 620)
-    fields: dict[str, str] = {}
+def cr_once(m: Machine, sizes: list[int]) -> dict[int, dict[str, float]]:
+    """One run of the guest's crbench over ``sizes`` (MiB): MB/s of checkpoint, restart and memcpy."""
+    arg = ",".join(str(mib) for mib in sizes)
+    res = m.ssh.run(f"rm -f /tmp/crbench.*; crbench -m {arg} -d /tmp", 1800)
+    out: dict[int, dict[str, float]] = {}
     for line in res.stdout.splitlines():
-        fields.update(parse_fields(line))
-    if not res.ok or "restart_s" not in fields or fields.get("memory") != "ok":
-        raise SystemExit(f"lab bench cr: run failed for {mib} MiB:\n{res.stdout}{res.stderr}")
-    mb = mib * (1 << 20) / 1e6
-    ckpt_s, rst_s = float(fields["checkpoint_s"]), float(fields["restart_s"])
-    return {"memcpy": float(fields["memcpy_mbs"]), "checkpoint": mb / ckpt_s, "restart": mb / rst_s,
-            "checkpoint_s": ckpt_s, "restart_s": rst_s, "bytes": float(fields["bytes"])}
+        if line.startswith("crbench: mem="):
+            f = parse_fields(line.replace("(MB/s)", ""))
+            out[int(f["mem"].rstrip("M"))] = {k: float(f[k]) for k in ("checkpoint", "restart", "memcpy")}
+    if not res.ok or set(out) != set(sizes):
+        raise SystemExit(f"lab bench cr: crbench failed:\n{res.stdout}{res.stderr}")
+    return out
 
 
 def bench_cr(args: argparse.Namespace) -> int:
     """Checkpoint and restart MB/s inside the guest, against the guest's memcpy MB/s (same run)."""
     sizes = parse_sizes(args.mem)
-    memory = max(512, 3 * max(sizes) + 256)
-    m, _ = boot_bench_guest("bench-cr", memory, args.accel, ["crbench"])
+    built = runner.build_all()
+    cfg = MachineConfig(name="bench-cr", kernel=built.kernel.image, initrd=built.image.initrd,
+                        memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
     line = ""
-    with m:
+    with Machine(cfg, runner.new_artifact_dir("bench-cr")) as m:
+        runs = [cr_once(m, sizes) for _ in range(args.runs)]
         for mib in sizes:
-            runs = [cr_once(m, mib) for _ in range(args.runs)]
-            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            med = {k: statistics.median(r[mib][k] for r in runs) for k in ("checkpoint", "restart", "memcpy")}
             line = (f"cr: mem={mib}M checkpoint={med['checkpoint']:.0f} restart={med['restart']:.0f} "
                     f"memcpy={med['memcpy']:.0f} ratio_ckpt={med['checkpoint'] / med['memcpy']:.2f} "
                     f"ratio_rst={med['restart'] / med['memcpy']:.2f} accel={m.accel}")
-            print(f"{line} checkpoint_s={med['checkpoint_s']:.3f} restart_s={med['restart_s']:.3f} "
-                  f"image_bytes={med['bytes']:.0f} runs={args.runs}", file=sys.stderr)
+            print(f"{line} (median of {args.runs})", file=sys.stderr)
     print(line)
     return 0
 
