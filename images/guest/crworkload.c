@@ -1,5 +1,5 @@
 /*
- * crworkload [-r RESULT] [-d DATA] [-m MB]: a workload that judges itself
+ * crworkload [-r RESULT] [-d DATA] [-m MB] [-SPCT]: a workload that judges itself
  * after checkpoint/restart.
  *
  * It fills memory with a pattern, opens DATA (and a dup of it and
@@ -8,6 +8,9 @@
  * that keeps xmm15 live) until SIGUSR1.  Then it checks all of that and
  * writes "PASS" or "FAIL: ..." to RESULT.  Run it with stdio on regular
  * files or /dev/null.  It prints "ready <pid>" to stdout once set up.
+ *
+ * For expected-failure tests it can also hold state that checkpoint
+ * refuses: -S a shared mapping, -P a pipe, -C a child, -T a thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,12 +23,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 static volatile sig_atomic_t got_usr1;
 static __thread uint64_t tls_cookie;
 static uint64_t tls_expected;
 static char failures[1024];
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
 
 static void on_usr1(int sig)
 {
@@ -84,10 +97,30 @@ int main(int argc, char *argv[])
 	uint64_t *mem, sum;
 	struct sigaction sa;
 	char block[4096];
-	int opt, fd, fd2, nullfd, out;
+	int opt, fd, fd2, nullfd, out, p[2];
+	pthread_t thr;
 
-	while ((opt = getopt(argc, argv, "r:d:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:m:SPCT")) != -1) {
 		switch (opt) {
+		case 'S':
+			if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				 -1, 0) == MAP_FAILED)
+				return 2;
+			break;
+		case 'P':
+			if (pipe(p))
+				return 2;
+			break;
+		case 'C':
+			if (fork() == 0) {
+				for (;;)
+					pause();
+			}
+			break;
+		case 'T':
+			if (pthread_create(&thr, NULL, idle_thread, NULL))
+				return 2;
+			break;
 		case 'r':
 			result = optarg;
 			break;
@@ -98,7 +131,7 @@ int main(int argc, char *argv[])
 			mb = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: crworkload [-r RESULT] [-d DATA] [-m MB]\n");
+			fprintf(stderr, "usage: crworkload [-r RESULT] [-d DATA] [-m MB] [-SPCT]\n");
 			return 2;
 		}
 	}

@@ -238,8 +238,10 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 	long ret;
 
 	t = checkpoint_get_target(ctx, pid);
-	if (IS_ERR(t))
+	if (IS_ERR(t)) {
+		checkpoint_write_error(ctx);
 		return PTR_ERR(t);
+	}
 	ctx->tsk = t;
 
 	ret = checkpoint_write_header(ctx);

@@ -509,8 +509,11 @@ static int restore_mm_exe(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (IS_ERR(file))
 		return ckpt_err(ctx, PTR_ERR(file), "cannot open executable %s",
 				path);
-	if (!S_ISREG(file_inode(file)->i_mode))
-		ret = ckpt_err(ctx, -EACCES, "%s: not a regular file", path);
+	/* only what an execve() by the caller could have made its exe */
+	if (!S_ISREG(file_inode(file)->i_mode) || path_noexec(&file->f_path) ||
+	    file_permission(file, MAY_EXEC))
+		ret = ckpt_err(ctx, -EACCES, "%s: not an executable file",
+			       path);
 	else
 		ret = set_mm_exe_file(mm, file);
 	fput(file);
