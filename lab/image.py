@@ -27,7 +27,7 @@ SAMPLES_SRC = IMAGES_DIR / "samples"
 BUSYBOX = Path("/bin/busybox")
 DROPBEAR = Path("/usr/sbin/dropbear")
 RECIPE_VERSION = "1"
-CFLAGS = ("-static", "-O2", "-Wall")
+CFLAGS = ("-static", "-O2", "-Wall", "-s")
 
 
 class ImageBuildError(Exception):
@@ -101,6 +101,7 @@ def image_key(kbuild: kernel.KernelBuild) -> str:
     d.add("busybox", _package_version("busybox-static"))
     d.add("dropbear", _package_version("dropbear-bin"))
     d.add("compiler", kernel.compiler_version())
+    d.add("cflags", " ".join(CFLAGS))
     for lib in shared_libraries(DROPBEAR):
         d.add(f"lib/{lib.name}", command.sha256_file(lib.resolve()))
     d.add_tree("rootfs", ROOTFS_DIR)

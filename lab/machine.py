@@ -260,8 +260,15 @@ class Machine:
     def wait_ssh(self, timeout: float | None = None) -> float:
         """Wait until the guest answers over SSH; sets and returns ``boot_seconds`` (since launch)."""
         assert self._ssh is not None
+        timeout = timeout or self.cfg.boot_timeout
+        # Connecting before the guest's network is up costs seconds: slirp accepts at once and
+        # then backs off retransmitting its SYN to the guest. Init prints a marker when sshd runs.
+        start = time.monotonic()
+        if not self.wait_console(READY_MARKER, timeout):
+            raise VMLaunchFailure(f"{self.cfg.name}: init never reported ready in {timeout:.0f} s", self.argv,
+                                  self.exitcode, self.console_log, self.qemu_log)
         try:
-            self._ssh.wait_ready(timeout or self.cfg.boot_timeout, alive=self.is_running)
+            self._ssh.wait_ready(max(5.0, timeout - (time.monotonic() - start)), alive=self.is_running)
         except Exception as exc:
             raise VMLaunchFailure(f"{self.cfg.name}: no SSH: {exc}", self.argv, self.exitcode,
                                   self.console_log, self.qemu_log) from exc
@@ -276,7 +283,7 @@ class Machine:
                 return True
             if not self.is_running():
                 return text in self.console_log.read_text(errors="replace")
-            time.sleep(0.05)
+            time.sleep(0.01)
         return False
 
     def wait_exit(self, timeout: float) -> int | None:
