@@ -183,6 +183,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 				pid);
 	if (!thread_group_empty(current))
 		return ckpt_err(ctx, -EBUSY, "caller has threads");
+	if (current->vfork_done)
+		return ckpt_err(ctx, -EBUSY, "caller is a vfork() child");
 	if (refcount_read(&current->sighand->count) != 1)
 		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
 	ret = unshare_files();
