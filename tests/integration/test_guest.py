@@ -18,9 +18,30 @@ pytestmark = pytest.mark.guest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def qemu_pids() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
+def qemu_pids(parent: int | None = None) -> set[int]:
+    """Running QEMU processes (children of ``parent`` if given)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            comm = fields[0].split("(", 1)[1]
+            ppid = int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if comm.startswith("qemu-system") and (parent is None or ppid == parent):
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)}
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]
+    except (OSError, IndexError):
+        return "zombie"
 
 
 def cfg(built: runner.Built, name: str = "t", **kw: object) -> MachineConfig:
@@ -45,7 +66,7 @@ def test_boot_run_transfer_shutdown(built: runner.Built, log_dir: Path, tmp_path
         run_dir = m.run_dir
         assert run_dir is not None and (run_dir.stat().st_mode & 0o777) == 0o700
     assert m.state is Runstate.STOPPED
-    assert pid is not None and pid not in qemu_pids()
+    assert pid is not None and not alive({pid})
     assert not run_dir.exists()
     assert m.console_log.is_file() and "lab: guest ready" in m.console_log.read_text()
 
@@ -53,13 +74,13 @@ def test_boot_run_transfer_shutdown(built: runner.Built, log_dir: Path, tmp_path
 def test_failed_boot_leaves_nothing(built: runner.Built, log_dir: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "bzImage"
     bogus.write_bytes(b"not a kernel")
-    before = qemu_pids()
+    before = qemu_pids(parent=os.getpid())
     c = MachineConfig(name="bad", kernel=bogus, initrd=built.image.initrd, accel="tcg", boot_timeout=15)
     with pytest.raises(VMLaunchFailure) as info:
         with Machine(c, log_dir):
             pass
     assert "qemu exit code" in str(info.value) and "qemu-system-x86_64" in str(info.value)
-    assert qemu_pids() <= before
+    assert not alive(qemu_pids(parent=os.getpid()) - before)
 
 
 def test_command_timeout_is_typed(built: runner.Built, log_dir: Path) -> None:
@@ -78,15 +99,16 @@ def test_interrupted_run_leaves_no_guest(built: runner.Built, tmp_path: Path, si
     scenario.write_text("guests:\n  - name: a\nsteps:\n  - run: touch /tmp/up && sleep 120\n"
                         "    timeout: 200\n")
     env = {**os.environ, "LAB_ARTIFACTS": str(tmp_path / "artifacts")}
-    before = qemu_pids()
     runs_before = set(paths.run_root().iterdir())
     proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "run", str(scenario)], env=env, cwd=REPO)
+    guests: set[int] = set()
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (qemu_pids() - before):
+        while time.monotonic() < deadline and not guests:
+            guests = qemu_pids(parent=proc.pid)
             time.sleep(0.2)
-        assert qemu_pids() - before, "the guest never started"
-        time.sleep(3)  # let it reach the long step
+        assert guests, "the guest never started"
+        time.sleep(4)  # let it reach the long step
         proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
@@ -94,9 +116,9 @@ def test_interrupted_run_leaves_no_guest(built: runner.Built, tmp_path: Path, si
             proc.kill()
             proc.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and qemu_pids() - before:
+    while time.monotonic() < deadline and alive(guests):
         time.sleep(0.2)
-    assert not (qemu_pids() - before), "QEMU survived the interrupted run"
+    assert not alive(guests), "QEMU survived the interrupted run"
     if sig == signal.SIGKILL:
         # a SIGKILLed lab cannot remove its run dir; the next launch sweeps it
         from lab.machine import sweep_stale_run_dirs
