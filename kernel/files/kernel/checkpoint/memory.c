@@ -292,6 +292,9 @@ int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t)
 	}
 	for (i = 0; i < n && !ret; i++)
 		ret = checkpoint_vma(ctx, mm, &d[i], pa);
+	/* a page swapped out during the walk was skipped: fail */
+	if (!ret && get_mm_counter(mm, MM_SWAPENTS))
+		ret = ckpt_err(ctx, -EBUSY, "pages were swapped out during checkpoint");
 out:
 	if (d) {
 		for (i = 0; i < n; i++)
