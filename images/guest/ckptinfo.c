@@ -123,8 +123,9 @@ static char *string(const char *what)
 	size_t n = h->len - sizeof(*h);
 	char *s = (char *)(h + 1);
 
-	if (s[n - 1] || strlen(s) != n - 1)
-		bad("malformed string");
+	for (size_t i = strlen(s); i < n; i++)
+		if (s[i])
+			bad("malformed string");
 	printf("            %s: \"%s\"\n", what, s);
 	return s;
 }

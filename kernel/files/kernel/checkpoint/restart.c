@@ -49,14 +49,23 @@ static int restore_read_header(struct ckpt_ctx *ctx)
 	if (h.uflags & ~(u64)CHECKPOINT_USER_FLAGS)
 		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
 				h.uflags);
+	/* uts release, version, machine: the release must be this kernel's */
 	for (i = 0; i < 3; i++) {
 		str = ckpt_read_string(ctx, sizeof(uts->release));
 		if (IS_ERR(str))
 			return PTR_ERR(str);
-		if (i == 0)
+		ret = 0;
+		if (i == 0) {
 			ckpt_msg(ctx, "restart: image of kernel %s (%u.%u.%u)",
 				 str, h.major, h.minor, h.patch);
+			if (strcmp(str, uts->release))
+				ret = ckpt_err(ctx, -EINVAL,
+					       "image from kernel release %s, this kernel is %s",
+					       str, uts->release);
+		}
 		kvfree(str);
+		if (ret)
+			return ret;
 	}
 	return ckpt_arch_read_header(ctx);
 }

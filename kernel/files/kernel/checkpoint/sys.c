@@ -299,7 +299,8 @@ char *ckpt_read_string(struct ckpt_ctx *ctx, u32 max)
 		return ERR_CAST(h);
 	len = h->len - sizeof(*h);
 	str = (char *)(h + 1);
-	if (str[len - 1] != '\0' || strlen(str) != len - 1) {
+	/* the string, its NUL, and possibly more NULs up to the end */
+	if (memchr_inv(str + strlen(str), 0, len - strlen(str))) {
 		kvfree(h);
 		ckpt_err(ctx, -EINVAL, "malformed string record");
 		return ERR_PTR(-EINVAL);
