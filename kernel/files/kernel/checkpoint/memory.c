@@ -27,6 +27,9 @@
 #define CKPT_VMA_BAD_FLAGS	(VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)
 #define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN)
 
+/* pages written to the image per write */
+#define CKPT_WRITE_BATCH	64
+
 struct ckpt_vma_desc {
 	unsigned long start;
 	unsigned long end;
@@ -161,6 +164,7 @@ static int checkpoint_write_path(struct ckpt_ctx *ctx, struct file *file)
 struct ckpt_pgarr {
 	u64 addrs[CKPT_PGARR_MAX];
 	struct page *pages[CKPT_PGARR_MAX];
+	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
@@ -178,11 +182,17 @@ static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 		ret = ckpt_kwrite(ctx, pa->addrs, nr * sizeof(u64));
 	if (!ret)
 		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * PAGE_SIZE);
-	for (i = 0; i < nr && !ret; i++) {
-		void *kaddr = kmap_local_page(pa->pages[i]);
+	/* fewer, larger writes: copy the pages to a buffer first */
+	for (i = 0; i < nr && !ret; i += CKPT_WRITE_BATCH) {
+		unsigned int j, n = min_t(unsigned int, nr - i, CKPT_WRITE_BATCH);
 
-		ret = ckpt_kwrite(ctx, kaddr, PAGE_SIZE);
-		kunmap_local(kaddr);
+		for (j = 0; j < n; j++) {
+			void *kaddr = kmap_local_page(pa->pages[i + j]);
+
+			memcpy(pa->buf + j * PAGE_SIZE, kaddr, PAGE_SIZE);
+			kunmap_local(kaddr);
+		}
+		ret = ckpt_kwrite(ctx, pa->buf, n * PAGE_SIZE);
 	}
 	return ret;
 }
