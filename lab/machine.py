@@ -32,7 +32,8 @@ QEMU = "qemu-system-x86_64"
 READY_MARKER = "lab: guest ready"
 PR_SET_PDEATHSIG = 1
 LINK_NIC = "linknic"  # device id of the guest-link NIC (QMP set_link cuts the link)
-DEFAULT_APPEND = "console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1 qemu_fw_cfg.ioport=12@0x510:0:1:4"
+DEFAULT_APPEND = ("console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1 qemu_fw_cfg.ioport=12@0x510:0:1:4 "
+                  "random.trust_cpu=on")  # seed the CRNG from RDRAND: dropbear would block ~1 s in getrandom
 
 
 class MachineError(Exception):

@@ -1,5 +1,5 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
@@ -13,6 +13,13 @@
  * Output: one line per bad outcome, then
  *   ckptfuzz: variants=N clean=N succeeded=N crashed=N hung=N
  * Exit 0 iff every variant failed cleanly.
+ *
+ * -c fixes up the tail checksum of each variant (as an attacker could),
+ * so that restart gets past the checksum with hostile values: then a
+ * restart may succeed and the restored task may crash; that is fine as
+ * long as the kernel stays clean.  -c only reports the counts and exits 0
+ * unless a child hung in the kernel (could not be killed).  -t sets the
+ * per-variant timeout in seconds (default 10, 2 with -c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +38,8 @@
 #include <linux/checkpoint.h>
 
 #define MAX_RECORDS 65536
-#define CHILD_TIMEOUT 10
+static int child_timeout = 10;
+static int fix_csum;
 
 static unsigned char *img;
 static size_t img_len;
@@ -162,6 +170,37 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 	return len;
 }
 
+/* recompute the tail checksum if the variant still has a tail record */
+static void fixup_csum(unsigned char *buf, size_t len)
+{
+	uint64_t sum = 0, sum2 = 0, w;
+	size_t off = 0;
+
+	while (off + sizeof(struct ckpt_hdr_tail) <= len) {
+		struct ckpt_hdr h;
+
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.type == CKPT_HDR_TAIL && h.len == sizeof(struct ckpt_hdr_tail)) {
+			struct ckpt_hdr_tail t;
+			size_t i;
+
+			for (i = 0; i < off; i += 8) {
+				memcpy(&w, buf + i, 8);
+				sum += w;
+				sum2 += sum;
+			}
+			memcpy(&t, buf + off, sizeof(t));
+			t.sum = sum;
+			t.sum2 = sum2;
+			memcpy(buf + off, &t, sizeof(t));
+			return;
+		}
+		if (h.len < sizeof(h))
+			return;
+		off += (h.len + 7) & ~(size_t)7;
+	}
+}
+
 static int write_all(int fd, const unsigned char *buf, size_t len)
 {
 	while (len) {
@@ -215,8 +254,16 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:l:v")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:l:vct:")) != -1) {
 		switch (opt) {
+		case 'c':
+			fix_csum = 1;
+			if (child_timeout == 10)
+				child_timeout = 2;
+			break;
+		case 't':
+			child_timeout = atoi(optarg);
+			break;
 		case 'n':
 			count = strtoul(optarg, NULL, 0);
 			break;
@@ -234,12 +281,12 @@ int main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);
@@ -265,6 +312,8 @@ int main(int argc, char *argv[])
 		int use_pipe = n % 2, status, waited = 0;
 		pid_t pid;
 
+		if (fix_csum)
+			fixup_csum(buf, len);
 		if (len >= img_len && !memcmp(buf, img, img_len)) {
 			/* identical or only appended to: not a corruption */
 			count++;
@@ -291,7 +340,7 @@ int main(int argc, char *argv[])
 
 			if (w == pid)
 				break;
-			if (waited++ >= CHILD_TIMEOUT * 100) {
+			if (waited++ >= child_timeout * 100) {
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
 				status = -1;
@@ -330,5 +379,7 @@ int main(int argc, char *argv[])
 	printf("\n");
 	printf("ckptfuzz: variants=%lu clean=%lu succeeded=%lu crashed=%lu hung=%lu\n",
 	       clean + succeeded + crashed + hung, clean, succeeded, crashed, hung);
+	if (fix_csum)
+		return 0;
 	return (succeeded || crashed || hung) ? 1 : 0;
 }
