@@ -36,6 +36,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("libelf-dev", "/usr/include/libelf.h", "kernel build (objtool)"),
     Requirement("libssl-dev", "/usr/include/openssl/ssl.h", "kernel build (sign-file, certs)"),
     Requirement("xz-utils", "xz", "unpacks the kernel source"),
+    Requirement("lz4", "lz4", "compresses the kernel image (fast to decompress at boot)"),
     Requirement("patch", "patch", "applies the kernel series"),
     Requirement("cpio", "cpio", "packs the initramfs"),
     Requirement("ccache", "ccache", "fast kernel rebuilds"),
