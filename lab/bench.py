@@ -117,7 +117,7 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
             with c:
                 c.launch(wait_ssh=False)
                 vm = vmmigrate.migrate_vm(b, c, run / "vm-migrate.sock")
-                c.wait_ssh(60)
+                c.wait_ssh(60, booting=False)
                 alive = c.ssh.run(f"kill -0 {mig.new_pid} && tail -1 /tmp/ct.ticks", 20)
                 if not alive.ok:
                     raise SystemExit("lab bench migrate: the workload did not survive the VM migration")

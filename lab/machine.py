@@ -258,14 +258,17 @@ class Machine:
         if wait_ssh:
             self.wait_ssh()
 
-    def wait_ssh(self, timeout: float | None = None) -> float:
-        """Wait until the guest answers over SSH; sets and returns ``boot_seconds`` (since launch)."""
+    def wait_ssh(self, timeout: float | None = None, booting: bool = True) -> float:
+        """Wait until the guest answers over SSH; sets and returns ``boot_seconds`` (since launch).
+
+        ``booting=False`` for a guest that arrived by migration: init's ready marker is not coming.
+        """
         assert self._ssh is not None
         timeout = timeout or self.cfg.boot_timeout
         # Connecting before the guest's network is up costs seconds: slirp accepts at once and
         # then backs off retransmitting its SYN to the guest. Init prints a marker when sshd runs.
         start = time.monotonic()
-        if not self.wait_console(READY_MARKER, timeout):
+        if booting and not self.wait_console(READY_MARKER, timeout):
             raise VMLaunchFailure(f"{self.cfg.name}: init never reported ready in {timeout:.0f} s", self.argv,
                                   self.exitcode, self.console_log, self.qemu_log)
         try:

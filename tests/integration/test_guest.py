@@ -124,3 +124,31 @@ def test_interrupted_run_leaves_no_guest(built: runner.Built, tmp_path: Path, si
         from lab.machine import sweep_stale_run_dirs
         sweep_stale_run_dirs()
     assert set(paths.run_root().iterdir()) <= runs_before
+
+
+def test_whole_vm_migration_moves_the_guest(built: runner.Built, log_dir: Path, tmp_path: Path) -> None:
+    from lab import paths as lab_paths
+    from lab import vmmigrate
+
+    run = lab_paths.new_run_dir("vmmig-test")
+    try:
+        with Machine(cfg(built, "src"), log_dir) as src:
+            src.ssh.run("setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n; usleep 100000; done' "
+                        "</dev/null >/dev/null 2>&1 & echo $! > /tmp/loop.pid", 10, check=True)
+            pid = src.ssh.run("cat /tmp/loop.pid", 10, check=True).stdout.strip()
+            dst = vmmigrate.incoming(src, "dst", log_dir)
+            try:
+                dst.launch(wait_ssh=False)
+                vm = vmmigrate.migrate_vm(src, dst, run / "mig.sock", timeout=120)
+                assert vm.bytes > 1_000_000 and vm.total_s > 0 and vm.downtime_s >= 0
+                assert src.qmp("query-status")["status"] == "postmigrate"
+                dst.wait_ssh(60, booting=False)
+                first = int(dst.ssh.run("cat /tmp/n", 10, check=True).stdout)
+                time.sleep(1)
+                assert int(dst.ssh.run("cat /tmp/n", 10, check=True).stdout) > first
+                assert dst.ssh.run(f"kill -0 {pid}", 10).ok
+            finally:
+                dst.shutdown()
+    finally:
+        import shutil
+        shutil.rmtree(run, ignore_errors=True)
