@@ -114,13 +114,15 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
                 raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
             a.shutdown()
             c = vmmigrate.incoming(b, "c", log_dir)
-            with c:
+            try:
                 c.launch(wait_ssh=False)
                 vm = vmmigrate.migrate_vm(b, c, run / "vm-migrate.sock")
                 c.wait_ssh(60, booting=False)
                 alive = c.ssh.run(f"kill -0 {mig.new_pid} && tail -1 /tmp/ct.ticks", 20)
                 if not alive.ok:
                     raise SystemExit("lab bench migrate: the workload did not survive the VM migration")
+            finally:
+                c.shutdown()
         return {"process_s": mig.total_s, "process_bytes": float(mig.image_bytes),
                 "process_downtime_s": mig.downtime_s, "vm_s": vm.total_s, "vm_bytes": float(vm.bytes),
                 "vm_downtime_s": vm.downtime_s, **{f"process_{k}": v for k, v in mig.phases.items()}}, a.accel

@@ -27,8 +27,12 @@ class VMMigration:
 
 
 def incoming(src: Machine, name: str, log_dir: Path) -> Machine:
-    """A stopped twin of ``src`` waiting for a migration (``-incoming defer``), same keys and disks."""
-    cfg = dataclasses.replace(src.cfg, name=name, accel=src.accel,
+    """A stopped twin of ``src`` waiting for a migration (``-incoming defer``), same keys and disks.
+
+    Launch it with ``launch(wait_ssh=False)``: the guest arrives with the migration.
+    """
+    link = src.cfg.link and dataclasses.replace(src.cfg.link, local=name)  # its own socket, same peer
+    cfg = dataclasses.replace(src.cfg, name=name, accel=src.accel, link=link,
                               extra_args=(*src.cfg.extra_args, "-incoming", "defer"))
     return Machine(cfg, log_dir, keys=src.keys)
 
