@@ -160,7 +160,8 @@ def _migrate(ctx: Context, step: Step) -> None:
         alive = src.ssh.run(f"kill -0 {pid} && {state}", 10)
         if not alive.ok:
             raise StepFailure(step, f"the source task {pid} did not survive the failed migration", alive)
-        ctx.measurements[f"{step.get('name', 'migrate')}:restart_log"] = mig.restart_log.strip()[-300:]
+        errors = [ln for ln in mig.restart_log.splitlines() if "error" in ln]
+        ctx.measurements["restart_error"] = (errors or mig.restart_log.strip().splitlines() or ["?"])[-1][-200:]
         return
     if not mig.ok:
         raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")

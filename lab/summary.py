@@ -23,7 +23,8 @@ def load(results: Path, name: str) -> list[dict[str, Any]]:
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
-    return str(value)
+    text = " ".join(str(value).split())
+    return repr(text) if " " in text else text
 
 
 def render(rows: list[dict[str, Any]]) -> str:
