@@ -34,6 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, on_term)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Interrupted xdist workers can die before their guests' run dirs are removed (their QEMUs die
+    # with them through PDEATHSIG); the main process sweeps what they left once they are gone.
+    if not hasattr(config, "workerinput"):
+        from .machine import sweep_stale_run_dirs
+
+        sweep_stale_run_dirs()
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix == ".yaml":
         return ScenarioFile.from_parent(parent, path=file_path)

@@ -5,4 +5,5 @@ from lab.pytest_plugin import (  # noqa: F401 - pytest finds hooks by name in th
     pytest_collect_file,
     pytest_configure,
     pytest_sessionfinish,
+    pytest_unconfigure,
 )
