@@ -104,12 +104,8 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
                       30, check=True)
             a.ssh.run(runner.poll_sh("grep -q 'tick 3' /tmp/ct.ticks", 300), 320, check=True)
             pid = a.ssh.run("cat /tmp/ct.pid", 10, check=True).stdout.strip()
-
-            def carry(path: str) -> None:
-                b.ssh.write_bytes(path, a.ssh.read_bytes(path))
-
             mig = migrate.migrate_process(a, b, pid, via="link", link_addr="169.254.0.2", port=7600,
-                                          files=("/tmp/ct.data", "/tmp/ct.ticks"), copy_file=carry)
+                                          files=("/tmp/ct.data", "/tmp/ct.ticks"))
             if not mig.ok:
                 raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
             a.shutdown()

@@ -21,7 +21,7 @@ from .runner import (
     _port,
     freeze_commands,
     handler,
-    link_copy,
+    poll_sh,
 )
 from .scenario import Step
 from .ssh import Result
@@ -55,10 +55,29 @@ def _restart_on_target(dst: Machine, source: str) -> str:
     return pid
 
 
+def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str, link_addr: str, port: int,
+                timeout: float) -> None:
+    """Copy ``files`` (absolute paths) from ``src`` to ``dst`` as one tar stream, over the link or the host."""
+    if not files:
+        return
+    rel = " ".join(shlex.quote(f.lstrip("/")) for f in files)
+    pack = f"tar cf - -C / {rel}"
+    if via == "host":
+        dst.ssh.run("tar xf - -C /", timeout, check=True, stdin=src.ssh.output_bytes(pack, timeout))
+        return
+    recv = dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} 2>/dev/null | tar xf - -C /; "
+                       f"echo $? > /tmp/migrate.files' </dev/null >/dev/null 2>&1 & echo $!", 10, check=True)
+    src.ssh.run(f"{pack} | linkcat send {link_addr} {port} 10", timeout, check=True)
+    done = dst.ssh.run(poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, interval_ms=10, negate=True)
+                       + "; cat /tmp/migrate.files", timeout + 5)
+    if done.stdout.strip() != "0":
+        raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {done.stdout}{done.stderr}")
+
+
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
-                    copy_file: object = None, timeout: float = 300.0) -> Migration:
-    """Migrate task ``pid`` from ``src`` to ``dst``. ``copy_file(path)`` carries one declared file."""
+                    timeout: float = 300.0) -> Migration:
+    """Migrate task ``pid`` from ``src`` to ``dst``, carrying the declared ``files`` first."""
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     t0 = time.monotonic()
@@ -68,9 +87,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     t_frozen = time.monotonic()
     mig.phases["freeze_s"] = t_frozen - t0
     try:
-        for path in files:
-            assert callable(copy_file)
-            copy_file(path)
+        carry_files(src, dst, files, via=via, link_addr=link_addr, port=port + 1, timeout=timeout)
         mig.phases["files_s"] = time.monotonic() - t_frozen
         t_ckpt = time.monotonic()
         if via == "link":
@@ -94,10 +111,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         else:
             sent = src.ssh.run(f"checkpoint {pid} -o /tmp/migrate.img -l /tmp/migrate.clog", timeout)
             if sent.ok:
-                data = src.ssh.read_bytes("/tmp/migrate.img", timeout)
-                mig.image_bytes = len(data)
                 mig.phases["checkpoint_s"] = time.monotonic() - t_ckpt
                 t_copy = time.monotonic()
+                data = src.ssh.read_bytes("/tmp/migrate.img", timeout)
+                mig.image_bytes = len(data)
                 dst.ssh.write_bytes("/tmp/migrate.img", data, timeout=timeout)
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
             new_pid = _restart_on_target(dst, "/tmp/migrate.img") if sent.ok else ""
@@ -138,17 +155,11 @@ def _migrate(ctx: Context, step: Step) -> None:
     via = step.args["via"]
     timeout = float(step.get("timeout", 300))
 
-    def copy_file(path: str) -> None:
-        if via == "link":
-            link_copy(ctx, step, frm, to, path, path, timeout, salt=hash(path) % 97 + 1)
-        else:
-            dst.ssh.write_bytes(path, src.ssh.read_bytes(path, timeout), timeout=timeout)
-
     files = () if step.get("skip_files") else tuple(step.args["files"])
     try:
         mig = migrate_process(src, dst, pid, via=via, link_addr=_link_address(ctx.scenario, to),
                               port=_port(step), files=files, cgroup=step.args["cgroup"],
-                              cut_link_after=step.get("cut_link_after"), copy_file=copy_file, timeout=timeout)
+                              cut_link_after=step.get("cut_link_after"), timeout=timeout)
     except RuntimeError as exc:
         raise StepFailure(step, str(exc)) from exc
     if step.args["expect"] == "restart_fails":

@@ -208,10 +208,13 @@ class GuestSSH:
         self.run(f"cat > {q} && chmod {mode:o} {q}", timeout, check=True, stdin=data)
 
     def read_bytes(self, remote: str, timeout: float = 120.0) -> bytes:
+        return self.output_bytes(f"cat {shlex.quote(remote)}", timeout, what=f"cannot read {remote}")
+
+    def output_bytes(self, cmd: str, timeout: float = 120.0, what: str = "command failed") -> bytes:
+        """The raw standard output of ``cmd``; :class:`SSHError` if it fails."""
         client = self._connect()
         transport = client.get_transport()
         assert transport is not None
-        cmd = f"cat {shlex.quote(remote)}"
         chan = transport.open_session(timeout=self.connect_timeout)
         chan.settimeout(timeout)
         chan.exec_command(cmd)
@@ -221,7 +224,7 @@ class GuestSSH:
             status = chan.recv_exit_status()
             chan.close()
         if status != 0:
-            raise SSHError(f"cannot read {remote}", cmd, "", err.decode(errors="replace"), status)
+            raise SSHError(what, cmd, "", err.decode(errors="replace"), status)
         return out
 
     def put(self, local: Path, remote: str, timeout: float = 120.0) -> None:
