@@ -78,7 +78,7 @@ static void scan_records(void)
 		if (h.len < sizeof(h))
 			break;
 		rec_off[nrec++] = off;
-		off += (h.len + 7) & ~7u;
+		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
 	if (off != img_len) {
 		fprintf(stderr, "ckptfuzz: input is not a well-formed image\n");
@@ -197,7 +197,7 @@ static void fixup_csum(unsigned char *buf, size_t len)
 		}
 		if (h.len < sizeof(h))
 			return;
-		off += (h.len + 7) & ~(size_t)7;
+		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
 }
 
