@@ -14,6 +14,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmu_context.h>
 #include <linux/namei.h>
 #include <linux/prctl.h>
 #include <linux/security.h>
@@ -22,7 +23,6 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/mmu_context.h>
 
 #define CKPT_VMA_BAD_FLAGS	(VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)
 #define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN)
