@@ -127,20 +127,32 @@ def _run(ctx: Context, step: Step) -> None:
             raise StepFailure(step, "could not start in the background", res)
         ctx.variables[step.args["save"]] = pid
         return
-    try:
-        res = m.ssh.run(cmd, _timeout(step), user=step.get("user"))
-    except SSHError as exc:
-        if step.get("disconnect_ok"):
-            return
-        raise StepFailure(step, str(exc)) from exc
-    if res.status == -1 and step.get("disconnect_ok"):
-        return  # the guest went away before the command could report its status
+    deadline = time.monotonic() + float(step.get("retry_for", 0))
+    while True:
+        try:
+            res = m.ssh.run(cmd, _timeout(step), user=step.get("user"))
+        except SSHError as exc:
+            if step.get("disconnect_ok"):
+                return
+            raise StepFailure(step, str(exc)) from exc
+        if res.status == -1 and step.get("disconnect_ok"):
+            return  # the guest went away before the command could report its status
+        try:
+            _check_run(step, res)
+            break
+        except StepFailure:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+    if "save" in step.args:
+        ctx.variables[step.args["save"]] = res.stdout.strip()
+
+
+def _check_run(step: Step, res: Result) -> None:
     expect = step.get("expect_exit", 0)
     if expect == "nonzero" and res.ok or isinstance(expect, int) and res.status != expect:
         raise StepFailure(step, f"exit status {res.status}, expected {expect}", res)
     _check_output(step, res)
-    if "save" in step.args:
-        ctx.variables[step.args["save"]] = res.stdout.strip()
 
 
 @handler("expect_failure")

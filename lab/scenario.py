@@ -92,7 +92,8 @@ STEP_FIELDS: dict[str, _Spec] = {
     # run a shell command; background: start it detached and save its pid in `save`
     "run": {"run": (_S, True), "expect_exit": ((int, str), False), "stdout_contains": (_S, False),
             "stderr_contains": (_S, False), "output_contains": (_S, False), "user": (_S, False),
-            "background": (_B, False), "save": (_S, False), "disconnect_ok": (_B, False)},
+            "background": (_B, False), "save": (_S, False), "disconnect_ok": (_B, False),
+            "retry_for": (_N, False)},  # rerun until it passes, for up to this many seconds
     # a command that must fail: non-zero exit, optionally with a message or errno name in its output
     "expect_failure": {"expect_failure": (_S, True), "output_contains": (_S, False),
                        "errno": (_S, False), "user": (_S, False)},
