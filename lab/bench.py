@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -123,7 +124,6 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
                 "process_downtime_s": mig.downtime_s, "vm_s": vm.total_s, "vm_bytes": float(vm.bytes),
                 "vm_downtime_s": vm.downtime_s, **{f"process_{k}": v for k, v in mig.phases.items()}}, a.accel
     finally:
-        import shutil
         shutil.rmtree(run, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,5 +151,4 @@ def test_whole_vm_migration_moves_the_guest(built: runner.Built, log_dir: Path, 
             finally:
                 dst.shutdown()
     finally:
-        import shutil
         shutil.rmtree(run, ignore_errors=True)
