@@ -1,5 +1,5 @@
 #!/bin/sh
-# usage: mkinitrd.sh TEST_SCRIPT OUT.cpio.gz
+# usage: mkinitrd.sh 'TEST_SCRIPT [TEST_SCRIPT...]' OUT.cpio.gz  (scripts run in order)
 set -e
 T=$1; OUT=$2
 R=$(mktemp -d); chmod 755 $R
@@ -25,6 +25,6 @@ echo 'user:x:1000:1000:user:/tmp:/bin/sh' >> $R/etc/passwd
 echo 'root:x:0:' > $R/etc/group
 echo 'user:x:1000:' >> $R/etc/group
 [ -n "$EXTRA" ] && cp -r $EXTRA/. $R/
-cp $T $R/test.sh
+cat $T > $R/test.sh
 (cd $R && find . | cpio -o -H newc 2>/dev/null | gzip -1) > $OUT
 rm -rf $R
