@@ -21,7 +21,7 @@ from .runner import (
     _port,
     freeze_commands,
     handler,
-    poll_sh,
+    link_pipe,
 )
 from .scenario import Step
 from .ssh import Result
@@ -65,13 +65,9 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
     if via == "host":
         dst.ssh.run("tar xf - -C /", timeout, check=True, stdin=src.ssh.output_bytes(pack, timeout))
         return
-    recv = dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} 2>/dev/null | tar xf - -C /; "
-                       f"echo $? > /tmp/migrate.files' </dev/null >/dev/null 2>&1 & echo $!", 10, check=True)
-    src.ssh.run(f"{pack} | linkcat send {link_addr} {port} 10", timeout, check=True)
-    done = dst.ssh.run(poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, interval_ms=10, negate=True)
-                       + "; cat /tmp/migrate.files", timeout + 5)
-    if done.stdout.strip() != "0":
-        raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {done.stdout}{done.stderr}")
+    failed = link_pipe(src, dst, pack, "tar xf - -C /", link_addr, port, timeout)
+    if failed is not None:
+        raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {failed.stdout}{failed.stderr}")
 
 
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import console, image, kernel, paths, report
+from . import ckptimage, console, image, kernel, paths, report
 from .machine import Link, Machine, MachineConfig
 from .scenario import Scenario, Step, substitute
 from .ssh import Result, SSHError
@@ -203,7 +203,6 @@ def _freeze(ctx: Context, step: Step) -> None:
     res = ctx.guest(step).ssh.run(freeze, _timeout(step, 20))
     if not res.ok:
         raise StepFailure(step, "the task did not freeze", res)
-    ctx.measurements.setdefault("frozen_at", time.monotonic())
 
 
 @handler("thaw")
@@ -230,23 +229,24 @@ def _port(step: Step, salt: int = 0) -> int:
     return 7000 + (step.line * 7 + salt) % 2000
 
 
-def link_copy(ctx: Context, step: Step, frm: str, to: str, src: str, dst: str, timeout: float,
-              salt: int = 0) -> int:
-    """Copy a guest file to another guest over the link with linkcat; returns the bytes moved."""
-    port = _port(step, salt)
-    log = f"/tmp/linkcat.{port}.log"
-    recv = ctx.machines[to].ssh.run(
-        f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {shlex.quote(dst)} 2>{log}; echo rc=$? >> {log}' "
-        f"</dev/null >/dev/null 2>&1 & echo $!", 10)
-    send = ctx.machines[frm].ssh.run(
-        f"linkcat send {_link_address(ctx.scenario, to)} {port} 10 < {shlex.quote(src)}", timeout)
+def link_pipe(src: Machine, dst: Machine, source: str, sink: str, addr: str, port: int,
+              timeout: float) -> Result | None:
+    """Stream ``source | linkcat send`` on ``src`` into ``linkcat recv | sink`` on ``dst``.
+
+    Returns None when both ends succeeded, else the result that shows what failed.
+    """
+    status = f"/tmp/linkpipe.{port}.status"
+    inner = f"set -o pipefail; linkcat recv {port} {int(timeout)} | {sink}; echo $? > {status}"
+    recv = dst.ssh.run(f"rm -f {status}; setsid sh -c {shlex.quote(inner)} </dev/null >/dev/null 2>&1 & echo $!",
+                       10)
+    if not recv.ok:
+        return recv
+    send = src.ssh.run(f"set -o pipefail; {source} | linkcat send {addr} {port} 10", timeout)
     if not send.ok:
-        raise StepFailure(step, f"sending {src} over the link failed", send)
-    done = ctx.machines[to].ssh.run(
-        poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, negate=True) + f"; cat {log}", timeout + 5)
-    if not done.ok or "rc=0" not in done.stdout:
-        raise StepFailure(step, f"the receiver did not get all of {src}", done)
-    return int(done.stdout.split()[1]) if done.stdout.startswith("linkcat: ") else 0
+        return send
+    done = dst.ssh.run(poll_sh(f"kill -0 {recv.stdout.strip()}", timeout, interval_ms=10, negate=True)
+                       + f"; cat {status}", timeout + 5)
+    return None if done.ok and done.stdout.strip() == "0" else done
 
 
 @handler("transfer")
@@ -256,7 +256,10 @@ def _transfer(ctx: Context, step: Step) -> None:
     frm, to = step.args["from"], step.args["to"]
     timeout = _timeout(step, 120)
     if step.args["via"] == "link":
-        link_copy(ctx, step, frm, to, src, dst, timeout)
+        failed = link_pipe(ctx.machines[frm], ctx.machines[to], f"cat {shlex.quote(src)}",
+                           f"cat > {shlex.quote(dst)}", _link_address(ctx.scenario, to), _port(step), timeout)
+        if failed is not None:
+            raise StepFailure(step, f"sending {src} over the link failed", failed)
     elif frm == "host":
         ctx.machines[to].ssh.put(ctx.scenario.path.parent / src, dst, timeout)
     elif to == "host":
@@ -305,8 +308,6 @@ def _console(ctx: Context, step: Step) -> None:
 
 @handler("ckptinfo")
 def _ckptinfo(ctx: Context, step: Step) -> None:
-    from . import ckptimage
-
     remote = ctx.text(step, "ckptinfo")
     local = ctx.artifacts / f"{step.args['guest']}-{Path(remote).name}"
     ctx.guest(step).ssh.get(remote, local, _timeout(step, 120))
@@ -328,8 +329,6 @@ def _ckptinfo(ctx: Context, step: Step) -> None:
 
 @handler("tamper")
 def _tamper(ctx: Context, step: Step) -> None:
-    from . import ckptimage
-
     m = ctx.guest(step)
     remote = ctx.text(step, "tamper")
     try:
@@ -410,7 +409,7 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
             failure = str(exc)
         except Exception as exc:  # noqa: BLE001 - any lab error fails the scenario with evidence
             failure = f"{type(exc).__name__}: {exc}"
-        result.measurements.update({k: v for k, v in ctx.measurements.items() if k != "frozen_at"})
+        result.measurements.update(ctx.measurements)
     # All guests are down: the consoles are complete.
     problems = console_problems(scenario, machines, result)
     result.seconds = round(time.monotonic() - start, 2)

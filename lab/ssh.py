@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import logging
 import shlex
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,8 +139,6 @@ class GuestSSH:
             if callable(alive) and not alive():
                 raise SSHError(f"guest died before SSH was ready ({last})")
             try:
-                with socket.create_connection((self.host, self.port), timeout=1.0):
-                    pass
                 self.run("true", timeout=max(2.0, timeout - (time.monotonic() - start)), check=True)
                 return time.monotonic() - start
             except (OSError, SSHError) as exc:
