@@ -11,8 +11,11 @@ from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
-nox.options.reuse_venv = "yes"
+# virtualenv, not venv: Debian's nox depends on python3-virtualenv, while `python3 -m venv` needs
+# python3-venv, which a new Debian machine lacks. Both spellings below also work on nox 2022.11
+# (Debian bookworm's package) and on current nox from PyPI.
+nox.options.default_venv_backend = "virtualenv"
+nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests"]
 
 ROOT = Path(__file__).parent

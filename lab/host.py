@@ -38,6 +38,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("xz-utils", "xz", "unpacks the kernel source"),
     Requirement("lz4", "lz4", "compresses the kernel image (fast to decompress at boot)"),
     Requirement("patch", "patch", "applies the kernel series"),
+    Requirement("rsync", "rsync", "kernel build (make headers_install)"),
     Requirement("cpio", "cpio", "packs the initramfs"),
     Requirement("ccache", "ccache", "fast kernel rebuilds"),
     Requirement("busybox-static", "/bin/busybox", "guest userland"),
