@@ -354,13 +354,24 @@ def configure(tree: Path, build: Path, fragments: Sequence[Path], log: Path, pro
         )
 
 
+def _cache_slot(inputs: KernelInputs, version: str) -> KernelBuild:
+    return KernelBuild(kernel_cache() / "out" / inputs.key(version, compiler_version()))
+
+
+def cached_build(inputs: KernelInputs) -> KernelBuild | None:
+    """The finished build for ``inputs`` if the cache has it, without building anything."""
+    if not BASE_TARBALL.is_file():
+        return None
+    out = _cache_slot(inputs, base_version())
+    return out if out.metadata_path.is_file() else None
+
+
 def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progress | None = None) -> KernelBuild:
     """Return the cached build for ``inputs``, building it (incrementally) when missing."""
     progress = progress or Progress("kernel")
     version = base_version()
-    compiler = compiler_version()
-    key = inputs.key(version, compiler)
-    out = KernelBuild(kernel_cache() / "out" / key)
+    out = _cache_slot(inputs, version)
+    key = out.key
     if out.metadata_path.is_file() and not force:
         progress.done(f"cache hit {key}")
         return out
@@ -407,7 +418,7 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
             "base_package": BASE_PACKAGE,
             "base_version": version,
             "kernel_release": release,
-            "compiler": compiler,
+            "compiler": compiler_version(),
             "fragments": [f.name for f in inputs.fragments],
             "patches": [p.name for p in inputs.patches()],
             "overlay_files": [str(p) for p in inputs.overlay_files()],
