@@ -73,6 +73,27 @@ def cmd_ckptinfo(args: argparse.Namespace) -> int:
     return ckptimage.main(args.image)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from . import verify
+
+    try:
+        before, after = (verify.parse(Path(f).read_text()) for f in (args.before, args.after))
+    except (OSError, ValueError) as exc:
+        print(f"lab verify: {exc}", file=sys.stderr)
+        return 2
+    verdict = verify.compare(before, after)
+    for d in verdict.unexpected:
+        print(f"DIFFERS  {d}")
+    for d, rule in verdict.known:
+        print(f"GAP #{rule.issue:<3} {d}  ({rule.reason})")
+    if args.all:
+        for d, rule in verdict.legitimate:
+            print(f"ok       {d}  ({rule.reason})")
+    print(f"verify: {len(verdict.unexpected)} unexpected, {len(verdict.known)} known gaps, "
+          f"{len(verdict.legitimate)} legitimate differences, {len(before)} fields before")
+    return 0 if verdict.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lab", description="QEMU test lab for Linux checkpoint/restart")
     sub = p.add_subparsers(dest="command", required=True)
@@ -109,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("ckptinfo", help="print a checkpoint image's records")
     c.add_argument("image", type=Path)
     c.set_defaults(func=cmd_ckptinfo)
+
+    v = sub.add_parser("verify", help="diff two procsnap snapshots (restore verification); exit 0 iff "
+                       "nothing differs that lab.verify does not explain")
+    v.add_argument("before", help="`procsnap PID` output of the checkpointed task "
+                   "(e.g. artifacts/*/verify-*-before.snap)")
+    v.add_argument("after", help="the same of the restored task")
+    v.add_argument("--all", action="store_true", help="also list the legitimate differences")
+    v.set_defaults(func=cmd_verify)
 
     bench.add_parser(sub)
     return p

@@ -4,6 +4,10 @@ freeze on the source -> carry the declared files -> checkpoint on the source and
 target (streamed: ``checkpoint | linkcat send`` -> ``linkcat recv`` -> fifo -> ``restart``; or as a
 file copied through the host) -> the restored task runs on the target -> kill the original.
 If restart fails, the source is thawed and must still be running: nothing is lost.
+
+With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
+the restored task while ``restart -H`` holds it before its first instruction, and the step fails on
+any difference that ``lab.verify.LEGITIMATE`` does not explain.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
+from . import verify
 from .machine import LINK_NIC, Machine
 from .runner import (
     CGROUP_ROOT,
@@ -26,6 +31,11 @@ from .runner import (
 from .scenario import Step
 from .ssh import Result
 
+HELD = "/tmp/migrate.held"
+HELD_POLL = (  # until the holder wrote the restored pid, or is gone (restart failed)
+    f"while [ ! -s {HELD} ] && kill -0 {{holder}} 2>/dev/null; do usleep 5000; done; "
+    f"cat {HELD} 2>/dev/null || echo GONE"
+)
 RESTORED_POLL = (
     'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
     "cat /proc/{pid}/comm 2>/dev/null || echo GONE"
@@ -43,12 +53,29 @@ class Migration:
     total_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     restart_log: str = ""
+    before: verify.Snapshot | None = None  # procsnap of the frozen source
+    after: verify.Snapshot | None = None  # procsnap of the restored task, held before it ran
+    verdict: verify.Verdict | None = None  # with check: before vs after
 
 
-def _restart_on_target(dst: Machine, source: str) -> str:
-    """Start ``restart`` on the target in the background, reading ``source``; return its pid."""
+def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
+    """``procsnap PID`` on guest ``m``, parsed."""
+    res = m.ssh.run(f"procsnap {pid}", timeout)
+    if not res.ok:
+        raise RuntimeError(f"procsnap {pid} on {m.cfg.name} failed: {res.stdout}{res.stderr}")
+    return verify.parse(res.stdout)
+
+
+def _restart_on_target(dst: Machine, source: str, *, hold: bool = False) -> str:
+    """Start ``restart`` on the target in the background, reading ``source``; return its pid.
+
+    With ``hold`` the restored task is held before its first instruction (``restart -H``): the pid
+    returned is then the holder's, and the restored pid appears in ``HELD``.
+    """
+    opt = f"-H {HELD} " if hold else ""
     res = dst.ssh.run(
-        f"setsid restart -i {source} -l /tmp/migrate.rlog </dev/null >/dev/null 2>/tmp/migrate.rerr & echo $!", 20)
+        f"rm -f {HELD}; setsid restart {opt}-i {source} -l /tmp/migrate.rlog </dev/null >/dev/null "
+        f"2>/tmp/migrate.rerr & echo $!", 20)
     pid = res.stdout.strip()
     if not res.ok or not pid.isdigit():
         raise RuntimeError(f"cannot start restart on {dst.cfg.name}: {res.stdout}{res.stderr}")
@@ -72,8 +99,14 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
 
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
-                    timeout: float = 300.0) -> Migration:
-    """Migrate task ``pid`` from ``src`` to ``dst``, carrying the declared ``files`` first."""
+                    timeout: float = 300.0, check: bool = False, while_held: str = "") -> Migration:
+    """Migrate task ``pid`` from ``src`` to ``dst``, carrying the declared ``files`` first.
+
+    ``check``: restore verification (snapshots on both sides, ``Migration.differences``). The time
+    the snapshots take is measured as ``verify_s`` and not counted in the downtime. ``while_held``: a
+    shell command run on the target (``{pid}`` = the restored pid) before its snapshot; the lab's own
+    tests change the held task with it to show that verification notices.
+    """
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     t0 = time.monotonic()
@@ -82,7 +115,12 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         raise RuntimeError(f"cannot freeze {pid} on {src.cfg.name}: {res.stdout}{res.stderr}")
     t_frozen = time.monotonic()
     mig.phases["freeze_s"] = t_frozen - t0
+    verify_s = 0.0
     try:
+        if check:
+            t = time.monotonic()
+            mig.before = snapshot(src, pid, timeout)
+            verify_s += time.monotonic() - t
         carry_files(src, dst, files, via=via, link_addr=link_addr, port=port + 1, timeout=timeout)
         mig.phases["files_s"] = time.monotonic() - t_frozen
         t_ckpt = time.monotonic()
@@ -90,7 +128,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             dst.ssh.run("rm -f /tmp/migrate.fifo /tmp/migrate.rlog && mkfifo /tmp/migrate.fifo", 10, check=True)
             dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} > /tmp/migrate.fifo "
                         f"2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10, check=True)
-            new_pid = _restart_on_target(dst, "/tmp/migrate.fifo")
+            new_pid = _restart_on_target(dst, "/tmp/migrate.fifo", hold=check)
             send = (f"checkpoint {pid} -l /tmp/migrate.clog | linkcat send {link_addr} {port} 20 "
                     f"2>/tmp/migrate.send")
             if cut_link_after is not None:
@@ -113,12 +151,29 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 mig.image_bytes = len(data)
                 dst.ssh.write_bytes("/tmp/migrate.img", data, timeout=timeout)
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
-            new_pid = _restart_on_target(dst, "/tmp/migrate.img") if sent.ok else ""
+            new_pid = _restart_on_target(dst, "/tmp/migrate.img", hold=check) if sent.ok else ""
         t_restart = time.monotonic()
         state = "GONE"
+        verify_after_s = 0.0
+        if new_pid and check:
+            holder = new_pid
+            new_pid = dst.ssh.run(HELD_POLL.format(holder=holder), timeout + 30).stdout.strip()
+            if new_pid.isdigit():
+                if while_held:
+                    dst.ssh.run(while_held.format(pid=new_pid), 30, check=True)
+                t = time.monotonic()
+                mig.after = snapshot(dst, new_pid, timeout)
+                verify_after_s = time.monotonic() - t
+                verify_s += verify_after_s
+                dst.ssh.run(f"kill -USR1 {holder}; while kill -0 {holder} 2>/dev/null; do usleep 5000; done",
+                            30, check=True)
+            else:
+                new_pid = ""
         if new_pid:
             state = dst.ssh.run(RESTORED_POLL.format(pid=new_pid), timeout + 30).stdout.strip()
-        t_running = time.monotonic()
+        t_running = time.monotonic() - verify_after_s  # as if nobody had looked
+        if check:
+            mig.phases["verify_s"] = verify_s
         if via == "link":
             mig.phases["stream_s"] = t_running - t_ckpt  # checkpoint, transfer and restart overlap
         else:
@@ -127,9 +182,11 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         if sent.ok and state not in ("GONE", "restart", ""):
             mig.ok = True
             mig.new_pid = new_pid
-            mig.downtime_s = t_running - t_frozen
+            mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
             src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
-        mig.total_s = time.monotonic() - t0
+            if mig.before is not None and mig.after is not None:
+                mig.verdict = verify.compare(mig.before, mig.after)
+        mig.total_s = time.monotonic() - t0 - verify_s
         return mig
     finally:
         if not mig.ok:
@@ -152,12 +209,17 @@ def _migrate(ctx: Context, step: Step) -> None:
     timeout = float(step.get("timeout", 300))
 
     files = () if step.get("skip_files") else tuple(step.args["files"])
+    check = step.get("verify", True)
     try:
         mig = migrate_process(src, dst, pid, via=via, link_addr=_link_address(ctx.scenario, to),
                               port=_port(step), files=files, cgroup=step.args["cgroup"],
-                              cut_link_after=step.get("cut_link_after"), timeout=timeout)
-    except RuntimeError as exc:
+                              cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check)
+    except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
+    for name, snap in (("before", mig.before), ("after", mig.after)):
+        if snap is not None:
+            (ctx.artifacts / f"verify-line{step.line}-{name}.snap").write_text(
+                "".join(f"{k}\t{v}\n" for k, v in snap.items()))
     if step.args["expect"] == "restart_fails":
         if mig.ok:
             raise StepFailure(step, "restart succeeded on the target but was expected to fail")
@@ -172,6 +234,15 @@ def _migrate(ctx: Context, step: Step) -> None:
         return
     if not mig.ok:
         raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
+    if mig.verdict is not None:
+        ctx.measurements["known_gaps"] = mig.verdict.gap_summary() or "none"
+        if not mig.verdict.ok:
+            bad = mig.verdict.unexpected
+            raise StepFailure(step, f"restore verification: {len(bad)} field(s) of the restored task differ "
+                                    f"from the checkpointed one (before -> after):\n{verify.report(bad)}\n"
+                                    f"snapshots: {ctx.artifacts}/verify-line{step.line}-*.snap")
+    elif check and mig.ok:
+        raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")
     if "save" in step.args:
         ctx.variables[step.args["save"]] = mig.new_pid
     ctx.measurements.update({

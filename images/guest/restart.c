@@ -1,37 +1,200 @@
 /*
- * restart [-i FILE] [-l LOG]: become the task checkpointed in FILE (or
- * stdin), with restart(2) and RESTART_TASKSELF.  Returns only on failure.
+ * restart [-i FILE] [-l LOG] [-H HELD]: become the task checkpointed in FILE
+ * (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on failure.
+ *
+ * -H HELD: hold the restored task before it runs a single instruction of its
+ * own, so that its state can be compared with the checkpointed one.  The tool
+ * forks; the child is traced (PTRACE_TRACEME) and calls restart(2); at the
+ * syscall-exit stop of a successful restart the parent writes the restored
+ * pid to HELD and waits for SIGUSR1, then detaches and exits 0, and the task
+ * runs on.  A failed restart is not held: the child reports the error and the
+ * tool exits with its status.  If the tool dies while holding, the held task
+ * is killed (PTRACE_O_EXITKILL): it never runs half-observed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
 
 #include <linux/checkpoint.h>
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE] [-l LOG]\n");
+	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD]\n");
 	exit(2);
+}
+
+static int do_restart(int fd, int logfd)
+{
+	long ret;
+	int err;
+
+	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
+	err = errno;
+	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
+		ret < 0 ? err : 0);
+	return 1;
+}
+
+/* Did the child become another program (restart succeeded)? */
+static int became_other(pid_t child)
+{
+	char self[PATH_MAX], other[PATH_MAX], link[64];
+	ssize_t a, b;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)child);
+	a = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	b = readlink(link, other, sizeof(other) - 1);
+	if (a < 0 || b < 0)
+		return b >= 0;
+	return a != b || memcmp(self, other, a) != 0;
+}
+
+static int write_held(const char *held, pid_t child)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", held);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%d\n", (int)child) < 0 || fclose(f) != 0 || rename(tmp, held) != 0) {
+		fprintf(stderr, "restart: %s: %s\n", held, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int wait_exit(pid_t child)
+{
+	int st;
+
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Resume the traced child until its next syscall stop; signals that stop it
+ * on the way are passed on.  Returns 0 at the stop, else the child's exit
+ * status + 1 (it is gone).
+ */
+static int next_syscall_stop(pid_t child)
+{
+	int st, sig = 0;
+
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, child, NULL, (void *)(long)sig) < 0)
+			return 1 + wait_exit(child);
+		sig = 0;
+		if (waitpid(child, &st, 0) < 0)
+			return 2;
+		if (WIFEXITED(st))
+			return 1 + WEXITSTATUS(st);
+		if (WIFSIGNALED(st))
+			return 1 + 128 + WTERMSIG(st);
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		if (WSTOPSIG(st) != SIGSTOP)
+			sig = WSTOPSIG(st);
+	}
+}
+
+static int hold_restart(const char *held, int fd, int logfd)
+{
+	struct user_regs_struct regs;
+	sigset_t usr1;
+	pid_t child;
+	int st, ret;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	child = fork();
+	if (child < 0) {
+		perror("restart: fork");
+		return 1;
+	}
+	if (child == 0) {
+		sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+		setsid();	/* a session leader, as `setsid restart` makes one */
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
+			perror("restart: PTRACE_TRACEME");
+			_exit(1);
+		}
+		raise(SIGSTOP);
+		_exit(do_restart(fd, logfd));
+	}
+	if (waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) {
+		fprintf(stderr, "restart: traced child did not stop\n");
+		return 1;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) < 0) {
+		perror("restart: PTRACE_SETOPTIONS");
+		kill(child, SIGKILL);
+		return 1;
+	}
+	/* Entry stops until restart(2)'s; its exit stop is the next one. */
+	do {
+		ret = next_syscall_stop(child);
+		if (ret)
+			return ret - 1;
+		if (ptrace(PTRACE_GETREGS, child, NULL, &regs) < 0) {
+			kill(child, SIGKILL);
+			return 1;
+		}
+		if (regs.orig_rax != __NR_restart) {
+			ret = next_syscall_stop(child);	/* that syscall's exit */
+			if (ret)
+				return ret - 1;
+		}
+	} while (regs.orig_rax != __NR_restart);
+	ret = next_syscall_stop(child);
+	if (ret)
+		return ret - 1;
+	if (!became_other(child)) {
+		/* failed: let the child report it */
+		ptrace(PTRACE_DETACH, child, NULL, NULL);
+		return wait_exit(child);
+	}
+	if (write_held(held, child) < 0) {
+		kill(child, SIGKILL);
+		return 1;
+	}
+	while (sigwaitinfo(&usr1, NULL) < 0 && errno == EINTR)
+		;
+	if (ptrace(PTRACE_DETACH, child, NULL, NULL) < 0) {
+		perror("restart: PTRACE_DETACH");
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
-	const char *in = NULL, *log = NULL;
+	const char *in = NULL, *log = NULL, *held = NULL;
 	int fd = STDIN_FILENO, logfd = CHECKPOINT_FD_NONE;
-	long ret;
-	int opt, err;
+	int opt;
 
-	while ((opt = getopt(argc, argv, "i:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:l:H:h")) != -1) {
 		switch (opt) {
 		case 'i':
 			in = optarg;
 			break;
 		case 'l':
 			log = optarg;
+			break;
+		case 'H':
+			held = optarg;
 			break;
 		default:
 			usage();
@@ -53,9 +216,7 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
-	err = errno;
-	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
-		ret < 0 ? err : 0);
-	return 1;
+	if (held)
+		return hold_restart(held, fd, logfd);
+	return do_restart(fd, logfd);
 }

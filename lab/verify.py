@@ -1,0 +1,176 @@
+"""Restore verification: what /proc shows of a task before checkpoint and after restart, and the diff.
+
+The guest tool ``procsnap PID`` prints one ``key<TAB>value`` line per observable item (status, stat,
+limits, cwd/root/exe, cmdline, environ, auxv, timers, namespaces, threads, every fd with its fdinfo,
+the merged mappings with their VmFlags and a checksum of their contents). The lab takes one snapshot
+of the frozen source before checkpoint and one of the restored task before it runs an instruction
+(``restart -H`` holds it at the exit of restart(2)), and fails the step on any difference that is not
+in ``LEGITIMATE`` below: the one place where a field may differ, each with its reason.
+
+``KNOWN_GAPS`` is the other list: state that the kernel loses today, each with the issue that fixes
+it. A known gap does not fail a step but is reported with every result (``known_gaps=...`` in the
+summary), so the list is visible and must shrink; a gap that is fixed shows up as missing there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+Snapshot = dict[str, str]
+
+# Values that are the task's own pid are compared as "self": a restart without a pid namespace
+# gives the task a new pid, and what matters is the relation (a session leader stays one).
+PID_RELATIVE = ("stat.pgrp", "stat.session", "stat.tpgid", "status.NSpgid", "status.NSsid")
+
+
+def _always(before: str | None, after: str | None) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Keys (a regular expression, matched whole) that may differ, and why.
+
+    ``when`` narrows a rule to some differences of those keys (``before``, ``after``; None where absent).
+    """
+
+    pattern: str
+    reason: str
+    issue: int = 0  # for a known gap: the issue that fixes it
+    when: Callable[[str | None, str | None], bool] = field(default=_always, compare=False)
+
+    def matches(self, key: str, before: str | None = None, after: str | None = None) -> bool:
+        return re.fullmatch(self.pattern, key) is not None and self.when(before, after)
+
+
+def _only_flags_differ(*flags: str) -> Callable[[str | None, str | None], bool]:
+    def check(before: str | None, after: str | None) -> bool:
+        if before is None or after is None:
+            return False
+        return bool(set(before.split()) ^ set(after.split())) and set(before.split()) ^ set(after.split()) <= set(flags)
+    return check
+
+
+LEGITIMATE: tuple[Rule, ...] = (
+    Rule(r"status\.(Pid|Tgid|NStgid|NSpid)", "pid numbers: restart gives the task a new pid (no pid namespace)"),
+    Rule(r"status\.PPid|stat\.ppid", "the restored task is a child of the restart tool (trees restore parents)"),
+    Rule(r"status\.State|stat\.state", "the source is frozen (cgroup freezer), the target held by ptrace"),
+    Rule(r"status\.TracerPid", "the lab holds the restored task with ptrace while it takes the snapshot"),
+    Rule(r"status\.SigQ", "queued signals of the user across the whole guest, and that user's limit"),
+    Rule(r"status\.(VmPeak|VmHWM|VmRSS|RssAnon|RssFile|RssShmem|VmPTE)|stat\.rss",
+         "residency and high-water marks: history of the mm, not state; pages come back as they are read"),
+    Rule(r"status\.(voluntary|nonvoluntary)_ctxt_switches", "context switch counters of this incarnation"),
+    Rule(r"stat\.(minflt|cminflt|majflt|cmajflt|utime|stime|cutime|cstime|guest_time|cguest_time"
+         r"|delayacct_blkio_ticks|nswap|cnswap)", "usage counters of this incarnation"),
+    Rule(r"stat\.starttime", "the restored task started at restart"),
+    Rule(r"stat\.processor", "the CPU it last ran on"),
+    Rule(r"stat\.(kstkesp|kstkeip|wchan)", "kernel stack state (shown as 0 to others, and it sleeps elsewhere)"),
+    Rule(r"stat\.flags", "PF_* flags of the kernel task (PF_FORKNOEXEC: the restart tool forked it)"),
+    Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
+    Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),
+)
+
+
+KNOWN_GAPS: tuple[Rule, ...] = (
+    Rule(r"proc\.cwd", "the working directory is not saved: the task keeps the restart caller's", issue=10),
+    Rule(r"proc\.auxv", "the auxiliary vector (mm->saved_auxv) is not restored", issue=10),
+    Rule(r"map\..*\.vmflags", "VM_ACCOUNT of a private mapping made read-only after it was writable is lost",
+         issue=10, when=_only_flags_differ("ac")),
+)
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: str
+    before: str | None  # None: the key is absent on that side
+    after: str | None
+
+    def __str__(self) -> str:
+        def show(v: str | None) -> str:
+            if v is None:
+                return "(absent)"
+            return repr(v if len(v) <= 120 else v[:117] + "...")
+        return f"{self.key}: {show(self.before)} -> {show(self.after)}"
+
+
+def parse(text: str) -> Snapshot:
+    """``procsnap`` output -> {key: value}; a line without a tab is an error."""
+    snap: Snapshot = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line:
+            continue
+        key, sep, value = line.partition("\t")
+        if not sep or not key:
+            raise ValueError(f"procsnap line {n} is not key<TAB>value: {line[:80]!r}")
+        snap[key] = value.rstrip(" ")
+    if "status.Pid" not in snap:
+        raise ValueError("procsnap output has no status.Pid: not a snapshot")
+    return snap
+
+
+def normalize(snap: Mapping[str, str]) -> Snapshot:
+    """Pid-relative fields as "self" where they name the task itself."""
+    out = dict(snap)
+    pid = snap.get("status.Pid", "")
+    for key in PID_RELATIVE:
+        if key in out and out[key] == pid:
+            out[key] = "self"
+    return out
+
+
+def first_rule(d: Difference, rules: Iterable[Rule]) -> Rule | None:
+    return next((r for r in rules if r.matches(d.key, d.before, d.after)), None)
+
+
+@dataclass
+class Verdict:
+    """The differences between two snapshots, sorted by what explains them."""
+
+    unexpected: list[Difference] = field(default_factory=list)  # these fail the step
+    known: list[tuple[Difference, Rule]] = field(default_factory=list)  # KNOWN_GAPS
+    legitimate: list[tuple[Difference, Rule]] = field(default_factory=list)  # LEGITIMATE
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected
+
+    def gap_summary(self) -> str:
+        """``proc.cwd(#10),proc.auxv(#10)``: the known gaps seen, one per rule."""
+        seen: dict[str, str] = {}
+        for d, r in self.known:
+            seen.setdefault(r.pattern, f"{d.key}(#{r.issue})")
+        return ",".join(seen.values())
+
+
+def compare(before: Mapping[str, str], after: Mapping[str, str], *,
+            legit: Iterable[Rule] = LEGITIMATE, gaps: Iterable[Rule] = KNOWN_GAPS) -> Verdict:
+    """Every key whose value differs (or exists on one side only), each explained or not."""
+    legit, gaps = tuple(legit), tuple(gaps)
+    a, b = normalize(before), normalize(after)
+    verdict = Verdict()
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        d = Difference(key, a.get(key), b.get(key))
+        if (rule := first_rule(d, legit)) is not None:
+            verdict.legitimate.append((d, rule))
+        elif (rule := first_rule(d, gaps)) is not None:
+            verdict.known.append((d, rule))
+        else:
+            verdict.unexpected.append(d)
+    return verdict
+
+
+def diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[Difference]:
+    """The differences that no rule explains."""
+    return compare(before, after).unexpected
+
+
+def report(diffs: list[Difference], limit: int = 40) -> str:
+    """A readable list of differences, most telling first (fewest per section)."""
+    lines = [str(d) for d in diffs[:limit]]
+    if len(diffs) > limit:
+        lines.append(f"... and {len(diffs) - limit} more")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Restore verification: parsing procsnap output, the legitimate-change rules, known gaps, the diff."""
+
+from pathlib import Path
+
+import pytest
+
+from lab import verify
+
+DATA = Path(__file__).parent / "data" / "verify"
+
+
+def snap(**fields: str) -> verify.Snapshot:
+    base = {"status.Pid": "10", "stat.pgrp": "10", "stat.session": "10", "status.Umask": "0022"}
+    base.update({k.replace("__", "."): v for k, v in fields.items()})
+    return base
+
+
+def test_parse_reads_key_tab_value_lines() -> None:
+    s = verify.parse("status.Pid\t7\nproc.cwd\t/tmp\nstatus.Groups\t\nmap.1-2.vmflags\trd wr \n")
+    assert s == {"status.Pid": "7", "proc.cwd": "/tmp", "status.Groups": "", "map.1-2.vmflags": "rd wr"}
+
+
+@pytest.mark.parametrize("text", ["status.Pid 7\n", "proc.cwd\t/\n", ""])
+def test_parse_refuses_what_is_not_a_snapshot(text: str) -> None:
+    with pytest.raises(ValueError):
+        verify.parse(text)
+
+
+def test_pid_numbers_may_change_but_relations_may_not() -> None:
+    before, after = snap(), snap(status__Pid="20", stat__pgrp="20", stat__session="20")
+    assert verify.diff(before, after) == []
+    not_leader = snap(status__Pid="20", stat__pgrp="20", stat__session="3")
+    assert [d.key for d in verify.diff(before, not_leader)] == ["stat.session"]
+
+
+def test_a_changed_field_is_reported_with_both_values() -> None:
+    diffs = verify.diff(snap(), snap(status__Umask="0077", proc__extra="x"))
+    assert [str(d) for d in diffs] == ["proc.extra: (absent) -> 'x'", "status.Umask: '0022' -> '0077'"]
+
+
+def test_every_rule_has_a_reason_and_gaps_name_their_issue() -> None:
+    for rule in verify.LEGITIMATE + verify.KNOWN_GAPS:
+        assert len(rule.reason) > 20, rule
+    assert all(r.issue > 0 for r in verify.KNOWN_GAPS)
+
+
+def test_known_gap_with_a_condition_only_covers_that_difference() -> None:
+    key = "map.400000-401000.vmflags"
+    lost_ac = verify.compare(snap(**{key.replace(".", "__"): "rd mr ac"}), snap(**{key.replace(".", "__"): "rd mr"}))
+    assert lost_ac.ok and lost_ac.gap_summary() == f"{key}(#10)"
+    lost_wr = verify.compare(snap(**{key.replace(".", "__"): "rd wr"}), snap(**{key.replace(".", "__"): "rd"}))
+    assert not lost_wr.ok
+
+
+def test_recorded_migration_differs_only_in_legitimate_fields_and_known_gaps() -> None:
+    """Snapshots recorded by a real migrate-link run (source frozen on A, restored task held on B)."""
+    before = verify.parse((DATA / "migrate-link-before.snap").read_text())
+    after = verify.parse((DATA / "migrate-link-after.snap").read_text())
+    verdict = verify.compare(before, after)
+    assert verdict.unexpected == []
+    assert {d.key for d, _ in verdict.known} == {"proc.cwd", "proc.auxv", "map.4a2000-4a6000.vmflags"}
+    assert {d.key for d, _ in verdict.legitimate} >= {"status.Pid", "status.State", "status.TracerPid"}
+    # memory contents, fds and their offsets, limits, signal state, creds: equal
+    for key in before:
+        if key.endswith(".ino"):
+            continue  # the carried files are new files on B
+        if key.endswith(".sum") or key.startswith(("fd", "limits.", "status.Sig", "status.Cap", "status.Uid")):
+            assert before[key] == after[key], key
+
+
+def test_without_the_gap_list_the_recorded_migration_fails_on_the_lost_cwd() -> None:
+    before = verify.parse((DATA / "migrate-link-before.snap").read_text())
+    after = verify.parse((DATA / "migrate-link-after.snap").read_text())
+    verdict = verify.compare(before, after, gaps=())
+    assert "proc.cwd: '/tmp' -> '/root'" in verify.report(verdict.unexpected)
