@@ -82,6 +82,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"lab verify: {exc}", file=sys.stderr)
         return 2
     verdict = verify.compare(before, after)
+    for u in verdict.unreadable:
+        print(f"UNREAD   {u}")
     for d in verdict.unexpected:
         print(f"DIFFERS  {d}")
     for d, rule in verdict.known:
@@ -89,7 +91,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.all:
         for d, rule in verdict.legitimate:
             print(f"ok       {d}  ({rule.reason})")
-    print(f"verify: {len(verdict.unexpected)} unexpected, {len(verdict.known)} known gaps, "
+    print(f"verify: {len(verdict.unexpected)} unexpected, {len(verdict.unreadable)} unreadable, "
+          f"{len(verdict.known)} known gaps, "
           f"{len(verdict.legitimate)} legitimate differences, {len(before)} fields before")
     return 0 if verdict.ok else 1
 

@@ -237,9 +237,7 @@ def _migrate(ctx: Context, step: Step) -> None:
     if mig.verdict is not None:
         ctx.measurements["known_gaps"] = mig.verdict.gap_summary() or "none"
         if not mig.verdict.ok:
-            bad = mig.verdict.unexpected
-            raise StepFailure(step, f"restore verification: {len(bad)} field(s) of the restored task differ "
-                                    f"from the checkpointed one (before -> after):\n{verify.report(bad)}\n"
+            raise StepFailure(step, f"restore verification: {mig.verdict.problems()}\n"
                                     f"snapshots: {ctx.artifacts}/verify-line{step.line}-*.snap")
     elif check and mig.ok:
         raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")

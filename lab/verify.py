@@ -124,6 +124,24 @@ def first_rule(d: Difference, rules: Iterable[Rule]) -> Rule | None:
     return next((r for r in rules if r.matches(d.key, d.before, d.after)), None)
 
 
+def unreadable(snap: Mapping[str, str]) -> list[str]:
+    """Items procsnap could not read, as "key: why"; a verification that cannot look must not pass.
+
+    Not counted: files this kernel does not have (ENOENT: e.g. no /proc/PID/timers without
+    CONFIG_CHECKPOINT_RESTORE; both sides must agree, which the diff checks), and the contents of
+    VM_IO/VM_PFNMAP mappings ([vvar]), which /proc/PID/mem never reads.
+    """
+    out = []
+    for key, value in snap.items():
+        if value.startswith("<error: ") and value != "<error: No such file or directory>":
+            out.append(f"{key}: {value[8:-1]}")
+        elif key.endswith(".sum") and value.startswith("unreadable"):
+            flags = snap.get(key[:-4] + ".vmflags", "").split()
+            if "io" not in flags and "pf" not in flags:
+                out.append(f"{key}: {value}")
+    return out
+
+
 @dataclass
 class Verdict:
     """The differences between two snapshots, sorted by what explains them."""
@@ -131,10 +149,20 @@ class Verdict:
     unexpected: list[Difference] = field(default_factory=list)  # these fail the step
     known: list[tuple[Difference, Rule]] = field(default_factory=list)  # KNOWN_GAPS
     legitimate: list[tuple[Difference, Rule]] = field(default_factory=list)  # LEGITIMATE
+    unreadable: list[str] = field(default_factory=list)  # "before|after key: why": these fail too
 
     @property
     def ok(self) -> bool:
-        return not self.unexpected
+        return not self.unexpected and not self.unreadable
+
+    def problems(self) -> str:
+        """What fails the verification, readable."""
+        lines = [f"cannot read {u}" for u in self.unreadable]
+        if self.unexpected:
+            lines.append(f"{len(self.unexpected)} field(s) of the restored task differ from the checkpointed "
+                         f"one (before -> after):")
+            lines.append(report(self.unexpected))
+        return "\n".join(lines)
 
     def gap_summary(self) -> str:
         """``proc.cwd(#10),proc.auxv(#10)``: the known gaps seen, one per rule."""
@@ -149,7 +177,8 @@ def compare(before: Mapping[str, str], after: Mapping[str, str], *,
     """Every key whose value differs (or exists on one side only), each explained or not."""
     legit, gaps = tuple(legit), tuple(gaps)
     a, b = normalize(before), normalize(after)
-    verdict = Verdict()
+    verdict = Verdict(unreadable=[f"{side} {u}" for side, snap in (("before", before), ("after", after))
+                                  for u in unreadable(snap)])
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key):
             continue

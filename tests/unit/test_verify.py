@@ -73,3 +73,22 @@ def test_without_the_gap_list_the_recorded_migration_fails_on_the_lost_cwd() -> 
     after = verify.parse((DATA / "migrate-link-after.snap").read_text())
     verdict = verify.compare(before, after, gaps=())
     assert "proc.cwd: '/tmp' -> '/root'" in verify.report(verdict.unexpected)
+
+
+def test_an_item_procsnap_could_not_read_fails_the_verification() -> None:
+    denied = snap(proc__environ="<error: Permission denied>")
+    verdict = verify.compare(denied, denied)
+    assert not verdict.ok and verdict.unexpected == []
+    assert "cannot read before proc.environ: Permission denied" in verdict.problems()
+    # a file this kernel does not have is no read failure (both sides must agree, as any field)
+    absent = snap(proc__timers="<error: No such file or directory>")
+    assert verify.compare(absent, absent).ok
+    assert not verify.compare(absent, snap(proc__timers="")).ok
+
+
+def test_memory_that_cannot_be_read_fails_unless_it_is_io_memory() -> None:
+    vvar = snap(**{"map__1-2__vmflags": "rd mr pf io de dd", "map__1-2__sum": "unreadable at +0: Input/output error"})
+    assert verify.compare(vvar, vvar).ok
+    anon = snap(**{"map__1-2__vmflags": "rd wr mr mw me ac", "map__1-2__sum": "unreadable at +0x1000: Bad address"})
+    assert verify.compare(anon, anon).unreadable == ["before map.1-2.sum: unreadable at +0x1000: Bad address",
+                                                      "after map.1-2.sum: unreadable at +0x1000: Bad address"]
