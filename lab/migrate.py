@@ -16,7 +16,7 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
-from . import verify
+from . import procsnap, verify
 from .machine import LINK_NIC, Machine
 from .runner import (
     CGROUP_ROOT,
@@ -32,10 +32,6 @@ from .scenario import Step
 from .ssh import Result
 
 HELD = "/tmp/migrate.held"
-HELD_POLL = (  # until the holder wrote the restored pid, or is gone (restart failed)
-    f"while [ ! -s {HELD} ] && kill -0 {{holder}} 2>/dev/null; do usleep 5000; done; "
-    f"cat {HELD} 2>/dev/null || echo GONE"
-)
 RESTORED_POLL = (
     'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
     "cat /proc/{pid}/comm 2>/dev/null || echo GONE"
@@ -58,28 +54,10 @@ class Migration:
     verdict: verify.Verdict | None = None  # with check: before vs after
 
 
-def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
-    """``procsnap PID`` on guest ``m``, parsed."""
-    res = m.ssh.run(f"procsnap {pid}", timeout)
-    if not res.ok:
-        raise RuntimeError(f"procsnap {pid} on {m.cfg.name} failed: {res.stdout}{res.stderr}")
-    return verify.parse(res.stdout)
-
-
 def _restart_on_target(dst: Machine, source: str, *, hold: bool = False) -> str:
-    """Start ``restart`` on the target in the background, reading ``source``; return its pid.
-
-    With ``hold`` the restored task is held before its first instruction (``restart -H``): the pid
-    returned is then the holder's, and the restored pid appears in ``HELD``.
-    """
-    opt = f"-H {HELD} " if hold else ""
-    res = dst.ssh.run(
-        f"rm -f {HELD}; setsid restart {opt}-i {source} -l /tmp/migrate.rlog </dev/null >/dev/null "
-        f"2>/tmp/migrate.rerr & echo $!", 20)
-    pid = res.stdout.strip()
-    if not res.ok or not pid.isdigit():
-        raise RuntimeError(f"cannot start restart on {dst.cfg.name}: {res.stdout}{res.stderr}")
-    return pid
+    """Start ``restart`` on the target reading ``source``; with ``hold``, the holder's pid."""
+    return procsnap.start_restart(dst, source, log="/tmp/migrate.rlog", held=HELD if hold else "",
+                                  err="/tmp/migrate.rerr")
 
 
 def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str, link_addr: str, port: int,
@@ -119,7 +97,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     try:
         if check:
             t = time.monotonic()
-            mig.before = snapshot(src, pid, timeout)
+            mig.before = procsnap.snapshot(src, pid, timeout)
             verify_s += time.monotonic() - t
         carry_files(src, dst, files, via=via, link_addr=link_addr, port=port + 1, timeout=timeout)
         mig.phases["files_s"] = time.monotonic() - t_frozen
@@ -157,18 +135,15 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         verify_after_s = 0.0
         if new_pid and check:
             holder = new_pid
-            new_pid = dst.ssh.run(HELD_POLL.format(holder=holder), timeout + 30).stdout.strip()
-            if new_pid.isdigit():
+            new_pid = procsnap.wait_held(dst, holder, HELD, timeout + 30)
+            if new_pid:
                 if while_held:
                     dst.ssh.run(while_held.format(pid=new_pid), 30, check=True)
                 t = time.monotonic()
-                mig.after = snapshot(dst, new_pid, timeout)
+                mig.after = procsnap.snapshot(dst, new_pid, timeout)
                 verify_after_s = time.monotonic() - t
                 verify_s += verify_after_s
-                dst.ssh.run(f"kill -USR1 {holder}; while kill -0 {holder} 2>/dev/null; do usleep 5000; done",
-                            30, check=True)
-            else:
-                new_pid = ""
+                procsnap.release(dst, holder)
         if new_pid:
             state = dst.ssh.run(RESTORED_POLL.format(pid=new_pid), timeout + 30).stdout.strip()
         t_running = time.monotonic() - verify_after_s  # as if nobody had looked

@@ -72,6 +72,7 @@ class Context:
     artifacts: Path
     variables: dict[str, str] = field(default_factory=dict)
     measurements: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[str, Any] = field(default_factory=dict)  # image path -> procsnap of its task
 
     def guest(self, step: Step, key: str = "guest") -> Machine:
         return self.machines[step.args[key]]
@@ -457,3 +458,4 @@ def _shutdown_quietly(m: Machine) -> None:
 
 # Step kinds defined in other modules register themselves on import.
 from . import migrate  # noqa: E402,F401
+from .steps import cr  # noqa: E402,F401

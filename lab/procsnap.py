@@ -1,0 +1,54 @@
+"""Restore verification in the guest: ``procsnap`` snapshots and restored tasks held by ``restart -H``.
+
+``restart -H FILE`` forks a traced child that calls restart(2); at the exit of a successful restart
+the holder writes the restored pid to FILE and keeps the task stopped until it gets SIGUSR1. So the
+lab can snapshot the restored task before it runs a single instruction of its own (``lab.verify``
+compares that with the snapshot of the frozen source).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from . import verify
+from .machine import Machine
+
+
+def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
+    """``procsnap PID`` on guest ``m``, parsed."""
+    res = m.ssh.run(f"procsnap {pid}", timeout)
+    if not res.ok:
+        raise RuntimeError(f"procsnap {pid} on {m.cfg.name} failed: {res.stdout}{res.stderr}")
+    return verify.parse(res.stdout)
+
+
+def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str = "/",
+                  err: str = "/dev/null") -> str:
+    """Start ``restart`` reading ``image`` in the background in its own session; return its pid.
+
+    With ``held`` (a guest path) the restored task is held (``restart -H``): the pid returned is then
+    the holder's, and the restored pid appears in ``held`` (see :func:`wait_held`).
+    """
+    opt = f"-H {shlex.quote(held)} " if held else ""
+    rm = f"rm -f {shlex.quote(held)}; " if held else ""
+    cmd = f"cd {shlex.quote(cwd)} && exec restart {opt}-i {shlex.quote(image)} -l {shlex.quote(log)}"
+    res = m.ssh.run(f"{rm}setsid sh -c {shlex.quote(cmd)} </dev/null >/dev/null 2>{shlex.quote(err)} & echo $!",
+                    20)
+    pid = res.stdout.strip()
+    if not res.ok or not pid.isdigit():
+        raise RuntimeError(f"cannot start restart on {m.cfg.name}: {res.stdout}{res.stderr}")
+    return pid
+
+
+def wait_held(m: Machine, holder: str, held: str, timeout: float) -> str:
+    """The restored pid once the holder wrote it, or "" if the holder is gone (restart failed)."""
+    q = shlex.quote(held)
+    poll = (f"while [ ! -s {q} ] && kill -0 {holder} 2>/dev/null; do usleep 5000; done; "
+            f"cat {q} 2>/dev/null || echo GONE")
+    pid = m.ssh.run(poll, timeout).stdout.strip()
+    return pid if pid.isdigit() else ""
+
+
+def release(m: Machine, holder: str) -> None:
+    """Let the held task run: SIGUSR1 to its holder, which detaches and exits."""
+    m.ssh.run(f"kill -USR1 {holder}; while kill -0 {holder} 2>/dev/null; do usleep 5000; done", 30, check=True)
