@@ -184,7 +184,7 @@ def _migrate(ctx: Context, step: Step) -> None:
     timeout = float(step.get("timeout", 300))
 
     files = () if step.get("skip_files") else tuple(step.args["files"])
-    check = step.get("verify", True)
+    check = step.get("verify_restore", True)
     try:
         mig = migrate_process(src, dst, pid, via=via, link_addr=_link_address(ctx.scenario, to),
                               port=_port(step), files=files, cgroup=step.args["cgroup"],

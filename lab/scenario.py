@@ -120,15 +120,15 @@ STEP_FIELDS: dict[str, _Spec] = {
     "migrate": {"migrate": ((str, int), True), "from": (_S, True), "to": (_S, True), "via": (_S, False),
                 "files": (_L, False), "cgroup": (_S, False), "save": (_S, False), "expect": (_S, False),
                 "cut_link_after": (_N, False), "skip_files": (_B, False),
-                # restore verification (lab.verify) is on; `verify: false` needs a `verify_reason`
-                "verify": (_B, False), "verify_reason": (_S, False)},
+                # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
+                "verify_restore": (_B, False), "verify_reason": (_S, False)},
     # external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification
     "checkpoint": {"checkpoint": ((str, int), True), "image": (_S, True), "log": (_S, False),
-                   "verify": (_B, False), "verify_reason": (_S, False)},
+                   "verify_restore": (_B, False), "verify_reason": (_S, False)},
     # restart an image in the background (in `cwd`, default /); the restored task is held and
     # compared with the checkpointed one before it runs; its pid saved in `save`
     "restart": {"restart": (_S, True), "log": (_S, False), "cwd": (_S, False), "save": (_S, False),
-                "verify": (_B, False), "verify_reason": (_S, False)},
+                "verify_restore": (_B, False), "verify_reason": (_S, False)},
     # rewrite a field of a checkpoint image in place (the tail checksum is recomputed), to make an
     # image that looks as if it came from another kernel or architecture
     "tamper": {"tamper": (_S, True), "release": (_S, False), "arch": (_I, False)},
@@ -312,12 +312,12 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
             raise loader.error(raw["via"][1] if "via" in raw else node, f"{where}.via",
                                "a link migration needs `link:` between its two guests")
     if kind in ("migrate", "checkpoint", "restart"):
-        if args.get("verify") is False and not args.get("verify_reason"):
-            raise loader.error(raw["verify"][1], f"{where}.verify",
+        if args.get("verify_restore") is False and not args.get("verify_reason"):
+            raise loader.error(raw["verify_restore"][1], f"{where}.verify_restore",
                                "turning restore verification off needs a verify_reason")
-        if "verify_reason" in args and args.get("verify", True):
+        if "verify_reason" in args and args.get("verify_restore", True):
             raise loader.error(raw["verify_reason"][1], f"{where}.verify_reason",
-                               "only with verify: false")
+                               "only with verify_restore: false")
     if kind == "migrate":
         if "cut_link_after" in args and (via != "link" or args["expect"] != "restart_fails"):
             raise loader.error(raw["cut_link_after"][1], f"{where}.cut_link_after",

@@ -23,7 +23,7 @@ def _checkpoint(ctx: Context, step: Step) -> None:
     pid = ctx.text(step, "checkpoint")
     image = ctx.text(step, "image")
     log = ctx.text(step, "log") if "log" in step.args else f"{image}.log"
-    if step.get("verify", True):
+    if step.get("verify_restore", True):
         try:
             ctx.snapshots[image] = procsnap.snapshot(m, pid, _timeout(step))
         except (RuntimeError, ValueError) as exc:
@@ -39,11 +39,11 @@ def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     image = ctx.text(step, "restart")
     log = ctx.text(step, "log") if "log" in step.args else f"{image}.rlog"
-    check = step.get("verify", True)
+    check = step.get("verify_restore", True)
     before = ctx.snapshots.get(image)
     if check and before is None:
         raise StepFailure(step, f"restore verification: no snapshot of the task checkpointed into {image} "
-                                "(make the image with a `checkpoint` step, or say `verify: false` and why)")
+                                "(make the image with a `checkpoint` step, or say `verify_restore: false` and why)")
     timeout = _timeout(step, 120)
     cwd = ctx.text(step, "cwd") if "cwd" in step.args else "/"
     try:

@@ -124,3 +124,24 @@ def test_substitute() -> None:
     assert scenario.substitute("kill ${w} ${w}", {"w": "12"}) == "kill 12 12"
     with pytest.raises(KeyError):
         scenario.substitute("${nope}", {})
+
+
+@pytest.mark.parametrize("kind", ["checkpoint: 1\n    image: /tmp/x", "restart: /tmp/x"])
+def test_turning_verification_off_needs_a_reason(tmp_path: Path, kind: str) -> None:
+    text = f"guests:\n  - name: a\nsteps:\n  - {kind}\n    verify_restore: false\n"
+    err = error_of(tmp_path, text)
+    assert err.field == "steps[0].verify_restore" and "verify_reason" in err.problem
+    sc = scenario.load(write(tmp_path, text + "    verify_reason: the image is tampered on purpose\n"))
+    assert sc.steps[0].args["verify_restore"] is False
+
+
+def test_verify_reason_only_with_verify_off(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - restart: /tmp/x\n    verify_reason: why\n")
+    assert err.field == "steps[0].verify_reason" and err.line == 5
+
+
+def test_no_step_option_is_named_like_a_step_kind() -> None:
+    """An option called like a kind would make its step look like two actions."""
+    for kind, fields in scenario.STEP_FIELDS.items():
+        clash = (set(fields) - {kind}) & set(scenario.STEP_FIELDS)
+        assert not clash, f"{kind}: {clash}"
