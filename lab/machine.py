@@ -26,7 +26,7 @@ from typing import Any
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from . import command, console, kernel, paths
-from .ssh import GuestSSH, KeyPair
+from .ssh import GuestSSH, KeyPair, Result
 
 QEMU = "qemu-system-x86_64"
 READY_MARKER = "lab: guest ready"
@@ -200,6 +200,10 @@ class Machine:
         if self._ssh is None or self.state is not Runstate.RUNNING:
             raise MachineError(f"{self.cfg.name}: not running (state {self.state.value})")
         return self._ssh
+
+    def ssh_observers(self) -> list[Callable[[Result, float], None]]:
+        """The SSH client's command observers (empty, and detached, once the guest is gone)."""
+        return self._ssh.observers if self._ssh is not None else []
 
     @property
     def run_dir(self) -> Path | None:

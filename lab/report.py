@@ -7,14 +7,35 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+INLINE_OUTPUT = 4096  # longer output is kept whole in a file in the artifacts, its tail here
+
+
+@dataclass
+class CommandRecord:
+    """One guest command a step ran, with its output (the tail, if ``output_file`` has it all)."""
+
+    guest: str
+    command: str
+    exit_status: int
+    seconds: float
+    stdout: str
+    stderr: str
+    output_file: str = ""
+
 
 @dataclass
 class StepResult:
+    """A step as it ran: its main command's output (the last one it ran) and every command."""
+
     title: str
     kind: str
     line: int
     seconds: float
     ok: bool = False
+    exit_status: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    commands: list[CommandRecord] = field(default_factory=list)
 
 
 @dataclass

@@ -10,14 +10,14 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import ckptimage, console, image, kernel, paths, report
-from .machine import Link, Machine, MachineConfig
+from .machine import Link, Machine, MachineConfig, Runstate
 from .scenario import Scenario, Step, substitute
 from .ssh import Result, SSHError
 
@@ -394,18 +394,20 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
             for m in machines.values():
                 result.boot_seconds[m.cfg.name] = round(m.wait_ssh(), 2)
             result.accel = next(iter(machines.values())).accel
-            for step in scenario.steps:
+            for index, step in enumerate(scenario.steps):
                 t0 = time.monotonic()
                 if time.monotonic() - start > scenario.timeout:
                     raise StepFailure(step, f"scenario timeout of {scenario.timeout:.0f} s reached")
+                record = report.StepResult(step.title, step.kind, step.line, 0.0)
+                result.steps.append(record)
                 try:
-                    HANDLERS[step.kind](ctx, step)
+                    with _recording(machines, record, artifacts / "steps" / f"{index:02d}"):
+                        HANDLERS[step.kind](ctx, step)
                 except SSHError as exc:
                     raise StepFailure(step, str(exc)) from exc
                 finally:
-                    result.steps.append(report.StepResult(step.title, step.kind, step.line,
-                                                          round(time.monotonic() - t0, 3)))
-                result.steps[-1].ok = True
+                    record.seconds = round(time.monotonic() - t0, 3)
+                record.ok = True
         except StepFailure as exc:
             failure = str(exc)
         except Exception as exc:  # noqa: BLE001 - any lab error fails the scenario with evidence
@@ -429,6 +431,40 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
     result.passed = True
     report.write_json(result, artifacts / "result.json")
     return result
+
+
+@contextmanager
+def _recording(machines: dict[str, Machine], record: report.StepResult, prefix: Path) -> Iterator[None]:
+    """Keep every guest command the step runs in ``record``; the last one is its main command."""
+    def observer(name: str) -> Callable[[Result, float], None]:
+        def observe(res: Result, seconds: float) -> None:
+            n = len(record.commands)
+            out_file = ""
+            if len(res.stdout) + len(res.stderr) > report.INLINE_OUTPUT:
+                path = prefix.with_name(f"{prefix.name}-{n}.out")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"$ {res.command}\nexit status {res.status}\n--- stdout\n{res.stdout}"
+                                f"\n--- stderr\n{res.stderr}")
+                out_file = str(path)
+            tail = report.INLINE_OUTPUT // 2
+            record.commands.append(report.CommandRecord(
+                name, res.command, res.status, round(seconds, 3), res.stdout[-tail:], res.stderr[-tail:],
+                out_file))
+            record.exit_status, record.stdout, record.stderr = res.status, res.stdout[-tail:], res.stderr[-tail:]
+        return observe
+
+    attached = []
+    for name, m in machines.items():
+        if m.state is Runstate.RUNNING:
+            fn = observer(name)
+            m.ssh_observers().append(fn)
+            attached.append((m, fn))
+    try:
+        yield
+    finally:
+        for m, fn in attached:
+            if fn in m.ssh_observers():
+                m.ssh_observers().remove(fn)
 
 
 def console_problems(scenario: Scenario, machines: dict[str, Machine],

@@ -11,6 +11,7 @@ import base64
 import logging
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,8 @@ class GuestSSH:
         self.keys = keys
         self.user = user
         self.connect_timeout = connect_timeout
+        # called with each command's result and its duration (the runner keeps every step's output)
+        self.observers: list[Callable[[Result, float], None]] = []
         self._client: paramiko.SSHClient | None = None
 
     def _connect(self) -> paramiko.SSHClient:
@@ -155,6 +158,7 @@ class GuestSSH:
         client = self._connect()
         transport = client.get_transport()
         assert transport is not None
+        started = time.monotonic()
         try:
             chan = transport.open_session(timeout=self.connect_timeout)
             chan.settimeout(timeout)
@@ -171,6 +175,8 @@ class GuestSSH:
             self.close()
             raise SSHError(f"SSH channel failed: {exc}", cmd) from exc
         result = Result(cmd, status, out.decode(errors="replace"), err.decode(errors="replace"))
+        for observe in self.observers:
+            observe(result, time.monotonic() - started)
         if check and not result.ok:
             raise SSHError(f"exit status {status}", cmd, result.stdout, result.stderr, status)
         return result

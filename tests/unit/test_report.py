@@ -30,7 +30,8 @@ def test_result_json_roundtrip(tmp_path: Path) -> None:
     r.steps.append(report.StepResult("run x", "run", 3, 0.5, True))
     report.write_json(r, tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["steps"][0] == {"title": "run x", "kind": "run", "line": 3, "seconds": 0.5, "ok": True}
+    assert data["steps"][0] == {"title": "run x", "kind": "run", "line": 3, "seconds": 0.5, "ok": True,
+                                "exit_status": None, "stdout": "", "stderr": "", "commands": []}
 
 
 def test_bench_parsers() -> None:
@@ -38,3 +39,30 @@ def test_bench_parsers() -> None:
     assert bench.parse_fields("memcpy_mbs=812.5 checkpoint_s=0.2 bytes=99") == {
         "memcpy_mbs": "812.5", "checkpoint_s": "0.2", "bytes": "99"}
     assert bench.summarize([3.0, 1.0, 2.0]) == "median=2.00 min=1.00 max=3.00 runs=3"
+
+
+def test_every_command_of_a_step_is_kept_and_long_output_goes_to_a_file(tmp_path: Path) -> None:
+    from lab import runner
+    from lab.machine import Runstate
+    from lab.ssh import Result
+
+    class FakeGuest:
+        state = Runstate.RUNNING
+
+        def __init__(self) -> None:
+            self.observers: list = []  # type: ignore[type-arg]
+
+        def ssh_observers(self) -> list:  # type: ignore[type-arg]
+            return self.observers
+
+    guest = FakeGuest()
+    step = report.StepResult("run x", "run", 3, 0.0)
+    with runner._recording({"a": guest}, step, tmp_path / "steps" / "00"):  # type: ignore[dict-item]
+        for fn in guest.observers:
+            fn(Result("echo hi", 0, "hi\n", ""), 0.01)
+            fn(Result("big", 3, "x" * 10_000, "err"), 0.5)
+    assert guest.observers == []  # detached after the step
+    assert [c.command for c in step.commands] == ["echo hi", "big"]
+    assert step.exit_status == 3 and step.stderr == "err" and len(step.stdout) == report.INLINE_OUTPUT // 2
+    kept = Path(step.commands[1].output_file).read_text()
+    assert "x" * 10_000 in kept and step.commands[0].output_file == ""
