@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 struct file;
+struct files_struct;
 struct mm_struct;
 struct task_struct;
 struct vm_area_struct;
@@ -28,6 +29,7 @@ struct ckpt_restore {
 	unsigned int nfds;
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
+	struct files_struct *old_files;	/* shared table, until the commit */
 	unsigned int xstate_size;	/* from the arch header */
 	void *fpstate;			/* checked FPU state, ready to load */
 	u32 pkru;
@@ -50,6 +52,14 @@ struct ckpt_ctx {
 	struct ckpt_csum csum;
 	struct file *logfile;		/* diagnostics, or NULL */
 	struct task_struct *tsk;	/* checkpoint: target task */
+	struct mm_struct *mm;		/* checkpoint: its mm, taken once */
+	pid_t tsk_pid;			/* its pid, for messages */
+	u64 tsk_exec_id;		/* its self_exec_id when checked */
+	unsigned long tsk_ncsw;		/* its switch count, frozen */
+	bool tsk_ready;			/* checked: it must stay so */
+	int tsk_err;			/* it changed or died: the error */
+	bool tsk_checking;		/* reporting that error */
+	bool writing_error;		/* writing the error record */
 	int err;			/* first error */
 	char err_msg[CKPT_MSG_LEN];	/* first error message */
 	char msg[CKPT_MSG_LEN];
@@ -82,13 +92,19 @@ int ckpt_obj_lookup_add(struct ckpt_ctx *ctx, void *ptr, bool *first);
 int ckpt_obj_insert(struct ckpt_ctx *ctx, struct file *file, int objref);
 struct file *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref);
 
+/* checkpoint: the target is still the task that was checked */
+int ckpt_check_target(struct ckpt_ctx *ctx);
+
+/* restart: open a path of the image, of a type checked before the open */
+struct file *ckpt_open_path(const char *path, int flags, int type);
+
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);
 long do_restart(struct ckpt_ctx *ctx, pid_t pid);
 int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_files_read(struct ckpt_ctx *ctx);
 int restore_files_commit(struct ckpt_ctx *ctx);
-int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_mm(struct ckpt_ctx *ctx);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);

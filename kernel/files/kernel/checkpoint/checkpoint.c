@@ -5,6 +5,7 @@
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/cgroup.h>
+#include <linux/fdtable.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/freezer.h>
 #include <linux/futex.h>
@@ -12,7 +13,9 @@
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -71,11 +74,13 @@ static void checkpoint_write_error(struct ckpt_ctx *ctx)
 	size_t len = strlen(ctx->err_msg) + 2;
 	char nul = '\0';
 
-	if (ckpt_write_hdr(ctx, CKPT_HDR_ERROR, len) ||
-	    ckpt_kwrite(ctx, &nul, 1) ||
-	    ckpt_kwrite(ctx, ctx->err_msg, len - 1))
-		return;
-	ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) + len);
+	/* only the message: nothing of the target */
+	ctx->writing_error = true;
+	if (!ckpt_write_hdr(ctx, CKPT_HDR_ERROR, len) &&
+	    !ckpt_kwrite(ctx, &nul, 1) &&
+	    !ckpt_kwrite(ctx, ctx->err_msg, len - 1))
+		ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) + len);
+	ctx->writing_error = false;
 }
 
 static int checkpoint_task_struct(struct ckpt_ctx *ctx, struct task_struct *t)
@@ -97,10 +102,13 @@ static int checkpoint_task_struct(struct ckpt_ctx *ctx, struct task_struct *t)
 static int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_thread h = { };
+	unsigned long flags;
 
-	spin_lock_irq(&t->sighand->siglock);
+	if (!lock_task_sighand(t, &flags))
+		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
+				ctx->tsk_pid);
 	h.blocked = t->blocked.sig[0];
-	spin_unlock_irq(&t->sighand->siglock);
+	unlock_task_sighand(t, &flags);
 	h.sas_ss_sp = t->sas_ss_sp;
 	h.sas_ss_size = t->sas_ss_size;
 	h.sas_ss_flags = t->sas_ss_flags;
@@ -122,6 +130,7 @@ static int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t)
 	struct ckpt_hdr_sighand *h;
 	size_t len = struct_size(h, action, _NSIG);
 	struct k_sigaction *k;
+	unsigned long flags;
 	int i, ret;
 
 	BUILD_BUG_ON(_NSIG != 64 || _NSIG_WORDS != 1);
@@ -129,7 +138,11 @@ static int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!h)
 		return -ENOMEM;
 	h->nr = _NSIG;
-	spin_lock_irq(&t->sighand->siglock);
+	if (!lock_task_sighand(t, &flags)) {
+		kfree(h);
+		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
+				ctx->tsk_pid);
+	}
 	for (i = 0; i < _NSIG; i++) {
 		k = &t->sighand->action[i];
 		h->action[i].handler = (unsigned long)k->sa.sa_handler;
@@ -137,7 +150,7 @@ static int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t)
 		h->action[i].restorer = (unsigned long)k->sa.sa_restorer;
 		h->action[i].mask = k->sa.sa_mask.sig[0];
 	}
-	spin_unlock_irq(&t->sighand->siglock);
+	unlock_task_sighand(t, &flags);
 	ret = ckpt_write_obj(ctx, h, CKPT_HDR_SIGHAND, len);
 	kfree(h);
 	return ret;
@@ -148,85 +161,234 @@ static bool checkpoint_task_frozen(struct task_struct *t)
 	return cgroup_task_frozen(t) || frozen(t);
 }
 
-/* find the target and check that it may and can be checkpointed */
-static struct task_struct *checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
+/*
+ * The target of an external checkpoint is checked once, then the
+ * checkpoint may be blocked on a write for as long as the caller likes.
+ * Its task_struct, stack and mm are referenced, so that reading them is
+ * safe whatever happens; and before anything read from it is written
+ * (and before every message), the target must still be the task that was
+ * checked: alive, not having executed a program, frozen, and not having
+ * run at all since (the same voluntary switch count; a task that runs and
+ * is frozen again has switched).  The first failure is latched: ESRCH if
+ * it exited, EPERM if it executed a program that the caller may not
+ * checkpoint, else EAGAIN.
+ */
+int ckpt_check_target(struct ckpt_ctx *ctx)
+{
+	struct task_struct *t = ctx->tsk;
+	const char *why = NULL;
+	unsigned long ncsw;
+	int err = 0;
+
+	if (ctx->tsk_err || !ctx->tsk_ready || t == current ||
+	    ctx->tsk_checking)
+		return ctx->tsk_err;
+	if (t->exit_state || (READ_ONCE(t->flags) & PF_EXITING) ||
+	    !READ_ONCE(t->mm)) {
+		err = -ESRCH;
+		why = "exited";
+	} else if (READ_ONCE(t->self_exec_id) != ctx->tsk_exec_id ||
+		   READ_ONCE(t->mm) != ctx->mm) {
+		err = ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS) ?
+		      -EAGAIN : -EPERM;
+		why = err == -EPERM ?
+		      "executed a program that the caller may not checkpoint" :
+		      "executed a new program";
+	} else if (!checkpoint_task_frozen(t)) {
+		err = -EAGAIN;
+		why = "was thawed";
+	} else {
+		ncsw = wait_task_inactive(t, TASK_ANY);
+		if (!ncsw || ncsw != ctx->tsk_ncsw) {
+			err = -EAGAIN;
+			why = "ran (was thawed)";
+		}
+	}
+	if (!err)
+		return 0;
+	ctx->tsk_err = err;
+	ctx->tsk_checking = true;
+	ckpt_err(ctx, err, "pid %d %s during checkpoint", ctx->tsk_pid, why);
+	ctx->tsk_checking = false;
+	return err;
+}
+
+/* a task other than @t using @mm or @files: its pid, -1 if not visible */
+static pid_t checkpoint_find_sharer(struct task_struct *t, struct mm_struct *mm,
+				    struct files_struct *files, bool *is_mm)
+{
+	struct task_struct *g, *p;
+	pid_t pid = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		if (p == t || (p->flags & PF_KTHREAD))
+			continue;
+		if (READ_ONCE(p->mm) == mm || (files && READ_ONCE(p->files) == files)) {
+			*is_mm = READ_ONCE(p->mm) == mm;
+			pid = task_pid_vnr(p) ?: -1;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return pid;
+}
+
+/*
+ * Refuse a target whose mm or descriptor table is shared with a task that
+ * is not checkpointed with it (a CLONE_VM or CLONE_FILES process that is
+ * neither a thread nor a child): it could change them during the
+ * checkpoint.  No new sharer can appear: only a task that has the mm or
+ * table can make one, and the target is frozen (or is the caller).
+ */
+static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct files_struct *files;
+	bool shared_files, is_mm = false;
+	pid_t pid;
+
+	task_lock(t);
+	files = t->files;
+	shared_files = files && atomic_read(&files->count) > 1;
+	task_unlock(t);
+	/* the target's and ours (from get_task_mm()) */
+	if (atomic_read(&ctx->mm->mm_users) <= 2 && !shared_files)
+		return 0;
+	pid = checkpoint_find_sharer(t, ctx->mm, shared_files ? files : NULL,
+				     &is_mm);
+	if (!pid)
+		return 0;	/* only transient references */
+	if (pid < 0)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d: %s shared with a task outside this pid namespace",
+				ctx->tsk_pid, is_mm ? "mm" : "file table");
+	return ckpt_err(ctx, -EBUSY,
+			"pid %d: %s shared with pid %d: only a single task is supported",
+			ctx->tsk_pid, is_mm ? "mm (CLONE_VM)" : "file table (CLONE_FILES)",
+			pid);
+}
+
+/* release what checkpoint_get_target() took */
+static void checkpoint_put_target(struct ckpt_ctx *ctx)
+{
+	if (ctx->mm)
+		mmput(ctx->mm);
+	ctx->mm = NULL;
+	if (ctx->tsk) {
+		put_task_stack(ctx->tsk);
+		put_task_struct(ctx->tsk);
+	}
+	ctx->tsk = NULL;
+}
+
+/*
+ * Find the target and check that it may and can be checkpointed.  As
+ * mm_access() does, the permission is checked under the target's
+ * exec_update_lock, and its mm and self_exec_id are taken under it; no
+ * message is written (that may block) while it is held.
+ */
+static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
+	bool self, allowed, frozen = true;
+	unsigned long ncsw = 0;
 	int err;
 
-	if (pid == 0 || pid == task_pid_vnr(current)) {
+	self = pid == 0 || pid == task_pid_vnr(current);
+	if (self) {
 		t = current;
 		get_task_struct(t);
 	} else {
 		t = find_get_task_by_vpid(pid);
-		if (!t) {
-			ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
-			return ERR_PTR(-ESRCH);
-		}
+		if (!t)
+			return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
 	}
+	if (!try_get_task_stack(t)) {
+		put_task_struct(t);
+		return ckpt_err(ctx, -ESRCH, "pid %d exited", pid);
+	}
+	ctx->tsk = t;
+	ctx->tsk_pid = task_pid_vnr(t);
 
-	err = -EPERM;
-	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS)) {
-		ckpt_err(ctx, err, "no permission to checkpoint pid %d", pid);
-		goto err;
+	/*
+	 * Everything below is checked while the target does not run: its
+	 * switch count is taken first, and checked again at the end.
+	 */
+	if (!self) {
+		ncsw = wait_task_inactive(t, TASK_ANY);
+		frozen = ncsw && checkpoint_task_frozen(t);
+		err = down_read_killable(&t->signal->exec_update_lock);
+		if (err)
+			return err;
 	}
+	allowed = ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS);
+	if (allowed) {
+		ctx->tsk_exec_id = t->self_exec_id;
+		ctx->mm = get_task_mm(t);
+	}
+	if (!self)
+		up_read(&t->signal->exec_update_lock);
+
+	if (!allowed)
+		return ckpt_err(ctx, -EPERM, "no permission to checkpoint pid %d",
+				pid);
 	err = -EINVAL;
-	if (t->flags & (PF_KTHREAD | PF_EXITING) || !t->mm) {
-		ckpt_err(ctx, err, "pid %d is a kernel thread or exiting", pid);
-		goto err;
-	}
-	if (!(ctx->uflags & CHECKPOINT_SUBTREE) && !is_child_reaper(task_pid(t))) {
-		ckpt_err(ctx, err,
-			 "pid %d is not a container init and CHECKPOINT_SUBTREE is not set",
-			 pid);
-		goto err;
-	}
+	if (t->flags & (PF_KTHREAD | PF_EXITING) || !ctx->mm)
+		return ckpt_err(ctx, err, "pid %d is a kernel thread or exiting",
+				pid);
+	if (!(ctx->uflags & CHECKPOINT_SUBTREE) && !is_child_reaper(task_pid(t)))
+		return ckpt_err(ctx, err,
+				"pid %d is not a container init and CHECKPOINT_SUBTREE is not set",
+				pid);
 	err = -EBUSY;
-	if (!thread_group_empty(t)) {
-		ckpt_err(ctx, err, "pid %d has threads: only single-threaded tasks are supported",
-			 pid);
-		goto err;
-	}
+	if (!thread_group_empty(t))
+		return ckpt_err(ctx, err,
+				"pid %d has threads: only single-threaded tasks are supported",
+				pid);
 	read_lock(&tasklist_lock);
 	if (!list_empty(&t->children)) {
 		read_unlock(&tasklist_lock);
-		ckpt_err(ctx, err, "pid %d has children: only a single task is supported",
-			 pid);
-		goto err;
+		return ckpt_err(ctx, err,
+				"pid %d has children: only a single task is supported",
+				pid);
 	}
 	read_unlock(&tasklist_lock);
-	if (t != current) {
-		if (!checkpoint_task_frozen(t)) {
-			ckpt_err(ctx, err, "pid %d is not frozen (freeze it with the freezer cgroup)",
-				 pid);
-			goto err;
-		}
-		if (!wait_task_inactive(t, TASK_ANY)) {
-			ckpt_err(ctx, err, "pid %d is running", pid);
-			goto err;
-		}
-	}
-	return t;
-err:
-	put_task_struct(t);
-	return ERR_PTR(err);
+	if (!self && !frozen)
+		return ckpt_err(ctx, err,
+				"pid %d is not frozen (freeze it with the freezer cgroup)",
+				pid);
+	ctx->tsk_ncsw = ncsw;
+	err = checkpoint_check_sharing(ctx, t);
+	if (err)
+		return err;
+	/* from now on, it must stay what was checked */
+	ctx->tsk_ready = true;
+	return ckpt_check_target(ctx);
 }
 
 static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	int ret;
 
-	ret = checkpoint_task_struct(ctx, t);
+	ret = ckpt_check_target(ctx);
+	if (!ret)
+		ret = checkpoint_task_struct(ctx, t);
 	if (!ret)
 		ret = checkpoint_thread(ctx, t);
+	if (!ret)
+		ret = ckpt_check_target(ctx);
 	if (!ret)
 		ret = ckpt_arch_write_cpu(ctx, t);
 	if (!ret)
 		ret = checkpoint_sighand(ctx, t);
 	if (!ret)
+		ret = ckpt_check_target(ctx);
+	if (!ret)
 		ret = checkpoint_files(ctx, t);
 	if (!ret)
-		ret = checkpoint_mm(ctx, t);
+		ret = ckpt_check_target(ctx);
+	if (!ret)
+		ret = checkpoint_mm(ctx);
 	return ret;
 }
 
@@ -234,21 +396,25 @@ static atomic_t ckpt_next_id = ATOMIC_INIT(0);
 
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 {
-	struct task_struct *t;
 	long ret;
 
-	t = checkpoint_get_target(ctx, pid);
-	if (IS_ERR(t)) {
+	ret = checkpoint_get_target(ctx, pid);
+	if (ret) {
 		checkpoint_write_error(ctx);
-		return PTR_ERR(t);
+		checkpoint_put_target(ctx);
+		return ret;
 	}
-	ctx->tsk = t;
 
 	ret = checkpoint_write_header(ctx);
 	if (!ret)
-		ret = checkpoint_task(ctx, t);
+		ret = checkpoint_task(ctx, ctx->tsk);
 	if (!ret)
 		ret = checkpoint_write_tail(ctx);
+	/* nothing more is read from the target */
+	ctx->tsk_ready = false;
+	/* whatever failed first, a changed target is what is reported */
+	if (ctx->tsk_err)
+		ret = ctx->tsk_err;
 	if (ret) {
 		if (!ctx->err)
 			ckpt_err(ctx, ret, "failed after %llu bytes", ctx->total);
@@ -260,8 +426,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 		if (!ret)
 			ret = atomic_inc_return(&ckpt_next_id) & INT_MAX;
 		ckpt_msg(ctx, "checkpoint: pid %d: %llu bytes, id %ld",
-			 task_pid_vnr(t), ctx->total, ret);
+			 ctx->tsk_pid, ctx->total, ret);
 	}
-	put_task_struct(t);
+	checkpoint_put_target(ctx);
 	return ret;
 }

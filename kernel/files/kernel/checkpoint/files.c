@@ -22,15 +22,46 @@
 #define CKPT_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | \
 			 O_DIRECT | O_LARGEFILE | O_NOATIME | __O_SYNC)
 
-static int ckpt_file_type(struct file *file)
+static int ckpt_inode_type(struct inode *inode)
 {
-	struct inode *inode = file_inode(file);
-
 	if (S_ISREG(inode->i_mode))
 		return CKPT_FILE_REG;
 	if (S_ISCHR(inode->i_mode) && inode->i_rdev == CKPT_DEVNULL)
 		return CKPT_FILE_DEVNULL;
 	return 0;
+}
+
+static int ckpt_file_type(struct file *file)
+{
+	return ckpt_inode_type(file_inode(file));
+}
+
+/*
+ * Open @name for restart only if it is of @type (CKPT_FILE_REG or
+ * CKPT_FILE_DEVNULL): its type is looked up first, so that nothing else is
+ * opened (a tty would become the controlling terminal, a FIFO open would
+ * block); O_NOCTTY and a check after the open, in case it was replaced in
+ * between.  -ESTALE if it is of another type.
+ */
+struct file *ckpt_open_path(const char *name, int flags, int type)
+{
+	struct file *file;
+	struct path path;
+	int err;
+
+	err = kern_path(name, LOOKUP_FOLLOW, &path);
+	if (err)
+		return ERR_PTR(err);
+	err = ckpt_inode_type(d_inode(path.dentry)) == type ? 0 : -ESTALE;
+	path_put(&path);
+	if (err)
+		return ERR_PTR(err);
+	file = filp_open(name, flags | O_NOCTTY, 0);
+	if (!IS_ERR(file) && ckpt_file_type(file) != type) {
+		fput(file);
+		file = ERR_PTR(-ESTALE);
+	}
+	return file;
 }
 
 static const char *ckpt_file_kind(struct file *file)
@@ -219,14 +250,14 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	if (IS_ERR(path))
 		return PTR_ERR(path);
 
-	file = filp_open(path, (h->f_flags & CKPT_FILE_FLAGS) | O_LARGEFILE, 0);
-	if (IS_ERR(file)) {
-		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open %s", path);
+	file = ckpt_open_path(path, (h->f_flags & CKPT_FILE_FLAGS) | O_LARGEFILE,
+			      h->f_type);
+	if (PTR_ERR_OR_ZERO(file) == -ESTALE) {
+		ret = ckpt_err(ctx, -ESTALE, "%s: file type changed", path);
 		goto out;
 	}
-	if (ckpt_file_type(file) != h->f_type) {
-		fput(file);
-		ret = ckpt_err(ctx, -ESTALE, "%s: file type changed", path);
+	if (IS_ERR(file)) {
+		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open %s", path);
 		goto out;
 	}
 	if (h->f_type == CKPT_FILE_REG && h->f_pos) {

@@ -16,6 +16,7 @@
 #include <linux/mman.h>
 #include <linux/mmu_context.h>
 #include <linux/namei.h>
+#include <linux/pagewalk.h>
 #include <linux/prctl.h>
 #include <linux/security.h>
 #include <linux/sched.h>
@@ -62,6 +63,16 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 		return "special mapping";
 	*type = CKPT_VMA_ANON;
 	return NULL;
+}
+
+static void ckpt_put_vmas(struct ckpt_vma_desc *d, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (d[i].file)
+			fput(d[i].file);
+	kvfree(d);
 }
 
 /* snapshot the vmas of @mm, refusing unsupported ones */
@@ -121,23 +132,25 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	h->vdso = ckpt_arch_vdso(mm);
 	mmap_read_unlock(mm);
 
-	*pd = d;
 	if (problem) {
 		char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
 		char *path = "";
 
+		/* release exactly the @n entries taken */
+		ckpt_put_vmas(d, n);
 		if (buf && bad_file) {
 			path = d_path(&bad_file->f_path, buf, PATH_MAX);
 			if (IS_ERR(path))
 				path = "?";
 		}
-		ckpt_err(ctx, -EINVAL, "mapping %lx-%lx %s: %s not supported",
-			 bad_start, bad_end, path, problem);
+		ret = ckpt_err(ctx, -EINVAL, "mapping %lx-%lx %s: %s not supported",
+			       bad_start, bad_end, path, problem);
 		kfree(buf);
 		if (bad_file)
 			fput(bad_file);
-		return -EINVAL;
+		return ret;
 	}
+	*pd = d;
 	return n;
 }
 
@@ -197,49 +210,109 @@ static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 	return ret;
 }
 
-/* the pages of a vma that exist: anonymous pages only for file vmas */
+/* address space walked per mmap lock hold, at most */
+#define CKPT_WALK_SPAN	PUD_SIZE
+
+struct ckpt_walk {
+	struct ckpt_pgarr *pa;
+	unsigned int nr;	/* pages taken into @pa */
+	int type;		/* CKPT_VMA_ANON or CKPT_VMA_FILE */
+	unsigned long next;	/* where a full @pa stopped the walk */
+	unsigned long busy;	/* a swapped-out or migrating page */
+};
+
+static int ckpt_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
+			 struct mm_walk *walk)
+{
+	struct ckpt_walk *w = walk->private;
+	pte_t ptent = ptep_get(pte);
+	struct page *page;
+
+	if (pte_none(ptent))
+		return 0;
+	if (!pte_present(ptent)) {
+		w->busy = addr;
+		return -EBUSY;
+	}
+	/* not the zero page, not a special pte */
+	page = vm_normal_page(walk->vma, addr, ptent);
+	if (!page)
+		return 0;
+	if (w->type == CKPT_VMA_FILE && !PageAnon(page))
+		return 0;
+	get_page(page);
+	w->pa->addrs[w->nr] = addr;
+	w->pa->pages[w->nr] = page;
+	if (++w->nr < CKPT_PGARR_MAX)
+		return 0;
+	w->next = next;
+	return 1;
+}
+
+static const struct mm_walk_ops ckpt_walk_ops = {
+	.pte_entry = ckpt_walk_pte,
+};
+
+/* is @vma still the mapping recorded in @d? */
+static bool ckpt_vma_same(struct vm_area_struct *vma, struct ckpt_vma_desc *d)
+{
+	return vma && vma->vm_start == d->start && vma->vm_end == d->end &&
+	       (vma->vm_flags & CKPT_VMA_SAVED_FLAGS) == d->flags &&
+	       !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE | CKPT_VMA_BAD_FLAGS)) &&
+	       vma->vm_pgoff == d->pgoff && vma->vm_file == d->file;
+}
+
+/*
+ * The pages of a vma that exist (anonymous pages only, for file vmas), in
+ * batches of at most CKPT_PGARR_MAX pages or CKPT_WALK_SPAN of address
+ * space: each batch walks the live page tables of the vma, checked to be
+ * the one recorded, under the mmap lock, and empty tables are skipped.
+ * Between batches the lock is dropped, the target checked, a fatal signal
+ * ends the walk and the CPU is yielded.
+ */
 static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
 {
-	unsigned long addr = d->start;
-	struct vm_area_struct *vma;
-	unsigned int nr, i;
+	struct ckpt_walk w = { .pa = pa, .type = d->type };
+	unsigned long addr = d->start, end;
+	unsigned int i;
 	int ret = 0;
 
-	while (d->has_anon && addr < d->end && !ret) {
-		nr = 0;
+	while (d->has_anon && addr < d->end) {
+		ret = ckpt_check_target(ctx);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		ret = mmap_read_lock_killable(mm);
 		if (ret)
 			return ret;
-		vma = find_vma(mm, addr);
-		if (!vma || vma->vm_start > addr) {
+		if (!ckpt_vma_same(vma_lookup(mm, addr), d)) {
 			mmap_read_unlock(mm);
-			return ckpt_err(ctx, -EBUSY, "mapping at %lx changed",
-					addr);
+			return ckpt_err(ctx, -EBUSY,
+					"mapping %lx-%lx changed during checkpoint",
+					d->start, d->end);
 		}
-		for (; addr < d->end && nr < CKPT_PGARR_MAX; addr += PAGE_SIZE) {
-			struct page *page;
-
-			page = follow_page(vma, addr, FOLL_GET | FOLL_DUMP);
-			if (IS_ERR_OR_NULL(page))
-				continue;
-			if (d->type == CKPT_VMA_FILE && !PageAnon(page)) {
-				put_page(page);
-				continue;
-			}
-			pa->addrs[nr] = addr;
-			pa->pages[nr++] = page;
-		}
+		end = min(d->end, ALIGN(addr + 1, CKPT_WALK_SPAN));
+		w.nr = 0;
+		ret = walk_page_range(mm, addr, end, &ckpt_walk_ops, &w);
 		mmap_read_unlock(mm);
-		if (nr)
-			ret = checkpoint_pgarr(ctx, pa, nr);
-		for (i = 0; i < nr; i++)
+		addr = ret == 1 ? w.next : end;
+		if (ret == -EBUSY)
+			ret = ckpt_err(ctx, -EBUSY,
+				       "page at %lx is swapped out or migrating",
+				       w.busy);
+		else if (ret >= 0 && w.nr)
+			ret = checkpoint_pgarr(ctx, pa, w.nr);
+		else if (ret > 0)
+			ret = 0;
+		for (i = 0; i < w.nr; i++)
 			put_page(pa->pages[i]);
+		if (ret)
+			return ret;
 		cond_resched();
 	}
-	if (!ret)
-		ret = checkpoint_pgarr(ctx, pa, 0);
-	return ret;
+	return checkpoint_pgarr(ctx, pa, 0);
 }
 
 static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
@@ -263,28 +336,20 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	return ret;
 }
 
-int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t)
+int checkpoint_mm(struct ckpt_ctx *ctx)
 {
+	struct mm_struct *mm = ctx->mm;
 	struct ckpt_hdr_mm h = { };
 	struct ckpt_vma_desc *d = NULL;
 	struct ckpt_pgarr *pa = NULL;
-	struct mm_struct *mm;
 	struct file *exe;
 	int i, n, ret;
 
-	mm = get_task_mm(t);
-	if (!mm)
-		return ckpt_err(ctx, -EINVAL, "task has no mm");
-	if (get_mm_counter(mm, MM_SWAPENTS)) {
-		mmput(mm);
+	if (get_mm_counter(mm, MM_SWAPENTS))
 		return ckpt_err(ctx, -EBUSY, "task has swapped-out pages");
-	}
 	n = ckpt_collect_vmas(ctx, mm, &h, &d);
-	if (n < 0) {
-		ret = n;
-		n = d ? mm->map_count : 0;
-		goto out;
-	}
+	if (n < 0)
+		return n;
 	h.map_count = n;
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
 	if (ret)
@@ -302,31 +367,35 @@ int checkpoint_mm(struct ckpt_ctx *ctx, struct task_struct *t)
 	}
 	for (i = 0; i < n && !ret; i++)
 		ret = checkpoint_vma(ctx, mm, &d[i], pa);
-	/* a page swapped out during the walk was skipped: fail */
-	if (!ret && get_mm_counter(mm, MM_SWAPENTS))
-		ret = ckpt_err(ctx, -EBUSY, "pages were swapped out during checkpoint");
 out:
-	if (d) {
-		for (i = 0; i < n; i++)
-			if (d[i].file)
-				fput(d[i].file);
-		kvfree(d);
-	}
+	ckpt_put_vmas(d, n);
 	kvfree(pa);
-	mmput(mm);
 	return ret;
 }
 
 /* restart */
 
-/* make @mm the mm of current; return the previous one (as exec does) */
-static struct mm_struct *ckpt_switch_mm(struct mm_struct *mm)
+/*
+ * Make @mm the mm of current and return the previous one, as exec_mmap()
+ * does: under the old mm's lock and the exec_update_lock, with the
+ * membarrier and LRU-gen updates.  @fresh: @mm was never used (exec's
+ * case); otherwise current switches back or forth between the two mms of a
+ * restart.  exec_mm_release() is restore_mm_commit()'s: it cannot be
+ * undone, and a failed restart switches back.
+ */
+static struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh)
 {
 	struct task_struct *tsk = current;
 	struct mm_struct *old = tsk->mm, *active;
 
 	sync_mm_rss(old);
+	down_write(&tsk->signal->exec_update_lock);
+	mmap_read_lock(old);
 	task_lock(tsk);
+	if (fresh)
+		membarrier_exec_mmap(mm);
+	else
+		membarrier_update_current_mm(mm);
 	local_irq_disable();
 	active = tsk->active_mm;
 	tsk->active_mm = mm;
@@ -336,7 +405,12 @@ static struct mm_struct *ckpt_switch_mm(struct mm_struct *mm)
 	activate_mm(active, mm);
 	if (IS_ENABLED(CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM))
 		local_irq_enable();
+	if (fresh)
+		lru_gen_add_mm(mm);
 	task_unlock(tsk);
+	lru_gen_use_mm(mm);
+	mmap_read_unlock(old);
+	up_write(&tsk->signal->exec_update_lock);
 	WARN_ON_ONCE(active != old);
 	return old;
 }
@@ -393,7 +467,8 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			ret = mmap_read_lock_killable(mm);
 			if (ret)
 				break;
-			got = get_user_pages_remote(mm, addrs[i], 1,
+			/* pinned: reclaim leaves it alone while it is filled */
+			got = pin_user_pages_remote(mm, addrs[i], 1,
 						    FOLL_WRITE | FOLL_FORCE,
 						    &page, NULL, NULL);
 			mmap_read_unlock(mm);
@@ -406,7 +481,7 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			kaddr = kmap_local_page(page);
 			ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
 			kunmap_local(kaddr);
-			put_page(page);
+			unpin_user_pages_dirty_lock(&page, 1, true);
 		}
 		if (ret)
 			break;
@@ -431,14 +506,14 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 		ret = ckpt_err(ctx, -EINVAL, "%s: bad offset", path);
 		goto out;
 	}
-	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	file = ckpt_open_path(path, O_RDONLY | O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file)) {
-		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s",
-			       path);
+		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s%s",
+			       path, PTR_ERR(file) == -ESTALE ?
+			       ": not a regular file" : "");
 		goto out;
 	}
-	if (!S_ISREG(file_inode(file)->i_mode) ||
-	    i_size_read(file_inode(file)) != h->file_size) {
+	if (i_size_read(file_inode(file)) != h->file_size) {
 		ret = ckpt_err(ctx, -ESTALE,
 			       "mapped file %s changed (size %lld, image %llu)",
 			       path, i_size_read(file_inode(file)),
@@ -510,22 +585,35 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	return restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
 }
 
+/*
+ * /proc/PID/exe: as prctl(PR_SET_MM_MAP) allows, a new link needs
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the caller's user
+ * namespace; without it, only the caller's own executable.  Either way
+ * only a file that an execve() by the caller could have run.
+ */
 static int restore_mm_exe(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			  const char *path)
 {
-	struct file *file;
+	struct file *file, *own;
+	bool same;
 	int ret;
 
 	if (!*path)
 		return 0;
-	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	file = ckpt_open_path(path, O_RDONLY | O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file))
-		return ckpt_err(ctx, PTR_ERR(file), "cannot open executable %s",
-				path);
-	/* only what an execve() by the caller could have made its exe */
-	if (!S_ISREG(file_inode(file)->i_mode) || path_noexec(&file->f_path) ||
-	    file_permission(file, MAY_EXEC))
+		return ckpt_err(ctx, PTR_ERR(file) == -ESTALE ? -EACCES : PTR_ERR(file),
+				"cannot open executable %s", path);
+	own = get_mm_exe_file(current->mm);
+	same = own && path_equal(&own->f_path, &file->f_path);
+	if (own)
+		fput(own);
+	if (path_noexec(&file->f_path) || file_permission(file, MAY_EXEC))
 		ret = ckpt_err(ctx, -EACCES, "%s: not an executable file",
+			       path);
+	else if (!same && !checkpoint_restore_ns_capable(current_user_ns()))
+		ret = ckpt_err(ctx, -EPERM,
+			       "exe %s is not the caller's: setting /proc/PID/exe needs CAP_CHECKPOINT_RESTORE",
 			       path);
 	else
 		ret = set_mm_exe_file(mm, file);
@@ -583,11 +671,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	if (ret)
 		return ret;
 
-	ret = down_write_killable(&current->signal->exec_update_lock);
-	if (ret)
-		return ret;
-	ctx->rst.old_mm = ckpt_switch_mm(mm);
-	up_write(&current->signal->exec_update_lock);
+	ctx->rst.old_mm = ckpt_switch_mm(mm, true);
 
 	for (i = 0; i < h.map_count && !ret; i++)
 		ret = restore_vma(ctx, mm, &prev_end);
@@ -619,9 +703,7 @@ void restore_mm_abort(struct ckpt_ctx *ctx)
 	struct mm_struct *mm = ctx->rst.new_mm;
 
 	if (ctx->rst.old_mm) {
-		down_write(&current->signal->exec_update_lock);
-		ckpt_switch_mm(ctx->rst.old_mm);
-		up_write(&current->signal->exec_update_lock);
+		ckpt_switch_mm(ctx->rst.old_mm, false);
 		ctx->rst.old_mm = NULL;
 	}
 	if (mm) {
@@ -633,10 +715,17 @@ void restore_mm_abort(struct ckpt_ctx *ctx)
 /* restart succeeds: drop the caller's old mm */
 void restore_mm_commit(struct ckpt_ctx *ctx)
 {
-	struct mm_struct *old = ctx->rst.old_mm;
+	struct mm_struct *old = ctx->rst.old_mm, *mm = ctx->rst.new_mm;
 
 	ctx->rst.old_mm = NULL;
 	ctx->rst.new_mm = NULL;
+	/*
+	 * What exec_mmap() does for the old mm, in it: release its robust
+	 * and PI futexes (waking their waiters), clear_child_tid.
+	 */
+	ckpt_switch_mm(old, false);
+	exec_mm_release(current, old);
+	ckpt_switch_mm(mm, false);
 	setmax_mm_hiwater_rss(&current->signal->maxrss, old);
 	mm_update_next_owner(old);
 	mmput(old);

@@ -177,6 +177,42 @@ static void restore_thread(struct ckpt_ctx *ctx)
 	t->restart_block.fn = do_no_restart_syscall;
 }
 
+/*
+ * The descriptor table is replaced by the image's: unshare it first (as
+ * exec does), keeping the shared one until the commit, so that a failure
+ * gives the caller back the very table it shared.
+ */
+static int restore_unshare_files(struct ckpt_ctx *ctx)
+{
+	struct files_struct *old = current->files;
+	int ret;
+
+	if (atomic_read(&old->count) == 1)
+		return 0;
+	atomic_inc(&old->count);
+	ret = unshare_files();
+	if (ret) {
+		put_files_struct(old);
+		return ret;
+	}
+	ctx->rst.old_files = old;
+	return 0;
+}
+
+static void restore_files_rollback(struct ckpt_ctx *ctx)
+{
+	struct files_struct *old = ctx->rst.old_files, *copy;
+
+	if (!old)
+		return;
+	ctx->rst.old_files = NULL;
+	task_lock(current);
+	copy = current->files;
+	current->files = old;
+	task_unlock(current);
+	put_files_struct(copy);
+}
+
 long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 {
 	long ret;
@@ -196,9 +232,6 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		return ckpt_err(ctx, -EBUSY, "caller is a vfork() child");
 	if (refcount_read(&current->sighand->count) != 1)
 		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
-	ret = unshare_files();
-	if (ret)
-		return ret;
 
 	ret = restore_read_header(ctx);
 	if (!ret)
@@ -216,12 +249,18 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = ckpt_arch_prepare_fpu(ctx);
 	if (!ret)
+		ret = restore_unshare_files(ctx);
+	if (!ret)
 		ret = restore_files_commit(ctx);
 	if (ret < 0) {
+		restore_files_rollback(ctx);
 		restore_mm_abort(ctx);
 		return ret;
 	}
 	/* point of no return */
+	if (ctx->rst.old_files)
+		put_files_struct(ctx->rst.old_files);
+	ctx->rst.old_files = NULL;
 	restore_mm_commit(ctx);
 	if (ret > 0) {
 		/* a descriptor could not be installed after others were */

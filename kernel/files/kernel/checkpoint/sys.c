@@ -57,10 +57,21 @@ static void ckpt_log_write(struct ckpt_ctx *ctx, const char *msg)
 		file->f_pos = pos;
 }
 
+/*
+ * A checkpoint's messages may describe the target (paths, addresses): if
+ * the target changed since it was checked, only that is reported.
+ */
+static bool ckpt_msg_allowed(struct ckpt_ctx *ctx)
+{
+	return ctx->restart || ctx->tsk_checking || !ckpt_check_target(ctx);
+}
+
 void ckpt_msg(struct ckpt_ctx *ctx, const char *fmt, ...)
 {
 	va_list args;
 
+	if (!ckpt_msg_allowed(ctx))
+		return;
 	va_start(args, fmt);
 	vsnprintf(ctx->msg, sizeof(ctx->msg) - 1, fmt, args);
 	va_end(args);
@@ -74,6 +85,8 @@ int ckpt_err(struct ckpt_ctx *ctx, int err, const char *fmt, ...)
 	va_list args;
 	int n;
 
+	if (!ckpt_msg_allowed(ctx))
+		return err;
 	n = snprintf(ctx->msg, sizeof(ctx->msg), "%s: error %d: ",
 		     ctx->restart ? "restart" : "checkpoint", err);
 	va_start(args, fmt);
@@ -122,6 +135,17 @@ int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count)
 	ssize_t n;
 
 	while (count) {
+		/*
+		 * Everything written was read from a target that has not
+		 * run since it was checked: check again before each write
+		 * (a write may have blocked for as long as the caller likes).
+		 */
+		if (!ctx->writing_error) {
+			int ret = ckpt_check_target(ctx);
+
+			if (ret)
+				return ret;
+		}
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		n = kernel_write(file, buf, count, ppos);
