@@ -27,7 +27,7 @@ def cmd_kernel_build(args: argparse.Namespace) -> int:
 
 
 def cmd_image_build(args: argparse.Namespace) -> int:
-    return image.main_build(args.force)
+    return image.main_build(args.force, args.package or ())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -51,9 +51,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_shell(args: argparse.Namespace) -> int:
     from .machine import Machine, MachineConfig
+    from .packages import PackageError
 
     built = runner.build_all()
-    cfg = MachineConfig(name="shell", kernel=built.kernel.image, initrd=built.image.initrd,
+    try:
+        initrd = image.with_packages(built.image, args.package or ())
+    except PackageError as exc:
+        print(f"lab shell: {exc}", file=sys.stderr)
+        return 1
+    cfg = MachineConfig(name="shell", kernel=built.kernel.image, initrd=initrd,
                         memory_mib=args.memory, smp=args.smp, accel=args.accel)
     log_dir = runner.new_artifact_dir("shell")
     with Machine(cfg, log_dir) as m:
@@ -115,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("image", help="guest image commands").add_subparsers(dest="icmd", required=True)
     ib = i.add_parser("build", help="build the guest initramfs; prints its path last")
     ib.add_argument("--force", action="store_true")
+    ib.add_argument("--package", action="append", metavar="NAME",
+                    help="also a layer with this Debian package and its dependencies (repeatable; "
+                    "`lab shell --package NAME` boots with it); the path printed is then the image with it")
     ib.set_defaults(func=cmd_image_build)
 
     r = sub.add_parser("run", help="run one scenario; exit 0 iff it passed")
@@ -127,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     s.add_argument("--memory", type=int, default=512, help="MiB")
     s.add_argument("--smp", type=int, default=1)
+    s.add_argument("--package", action="append", metavar="NAME",
+                   help="Debian package (and its dependencies) in the guest (repeatable)")
     s.add_argument("command", nargs="*", help="run this instead of an interactive shell")
     s.set_defaults(func=cmd_shell)
 

@@ -67,6 +67,22 @@ def shared_libraries(binary: Path) -> list[Path]:
     return libs
 
 
+def library_closure(binary: Path) -> list[Path]:
+    """What ``binary`` needs to run in the guest: its shared objects (none for a static program).
+
+    Raises :class:`ImageBuildError` naming the libraries the host's loader cannot find.
+    """
+    proc = command.run(["ldd", binary], check=False)
+    if proc.returncode != 0:
+        if "not a dynamic executable" in proc.stdout or "statically linked" in proc.stdout:
+            return []
+        raise ImageBuildError(f"ldd {binary} failed: {proc.stdout.strip()}")
+    missing = sorted({line.split()[0] for line in proc.stdout.splitlines() if "=> not found" in line})
+    if missing:
+        raise ImageBuildError(f"{binary} needs libraries the host does not have: {', '.join(missing)}")
+    return shared_libraries(binary)
+
+
 def compile_static(source: Path, output: Path, headers: Path, extra: Sequence[str] = ()) -> None:
     """Compile one guest program statically against the built kernel's exported headers."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -178,16 +194,77 @@ def build_image(kbuild: kernel.KernelBuild, *, force: bool = False,
     return out
 
 
-def workload_archive(sources: Iterable[tuple[str, Path]], kbuild: kernel.KernelBuild) -> Path | None:
-    """Compile scenario workloads (name, C source) into a cached cpio installing /usr/local/bin/NAME."""
+@dataclass(frozen=True)
+class Binary:
+    """A host program copied into the guest at ``dst``, with its library closure unless told not to."""
+
+    path: Path
+    dst: str
+    closure: bool = True
+
+
+@dataclass(frozen=True)
+class Files:
+    """A file or a directory tree (scripts, data) copied into the guest at ``dst``, modes kept."""
+
+    src: Path
+    dst: str
+
+
+def _tree(src: Path) -> list[Path]:
+    return [src] if not src.is_dir() else sorted(src.rglob("*"))
+
+
+def _add_files(d: command.Digest, item: Files) -> None:
+    d.add("files", f"{item.src} -> {item.dst}")
+    for p in _tree(item.src):
+        rel = str(p.relative_to(item.src)) if p != item.src else "."
+        if p.is_symlink():
+            d.add(f"link/{rel}", os.readlink(p))
+        elif p.is_file():
+            d.add(f"file/{rel}", f"{os.access(p, os.X_OK)}")
+            d.add_file(f"data/{rel}", p)
+        elif p.is_dir():
+            d.add(f"dir/{rel}", "")
+
+
+def _copy_files(item: Files, root: Path) -> None:
+    dest = root / item.dst.lstrip("/")
+    if item.src.is_dir():
+        shutil.copytree(item.src, dest, symlinks=True, dirs_exist_ok=True)
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(item.src, dest)
+    for p in [dest, *dest.rglob("*")] if dest.is_dir() else [dest]:
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
+
+
+def workload_archive(sources: Iterable[tuple[str, Path]], kbuild: kernel.KernelBuild,
+                     binaries: Iterable[Binary] = (), files: Iterable[Files] = ()) -> Path | None:
+    """Scenario workloads in one cached cpio.
+
+    C sources (name, file) are compiled to /usr/local/bin/NAME; host binaries are copied to their
+    ``dst`` with their shared libraries at the host paths; files and directories go to their ``dst``.
+    """
     items = sorted(sources)
-    if not items:
+    bins = sorted(binaries, key=lambda b: b.dst)
+    trees = list(files)
+    if not items and not bins and not trees:
         return None
     d = command.Digest()
     d.add("kernel", kbuild.key)
     d.add("cflags", " ".join(CFLAGS))
     for name, src in items:
         d.add(f"src/{name}", src.read_bytes())
+    libs: dict[Path, list[Path]] = {}
+    for b in bins:
+        libs[b.path] = library_closure(b.path) if b.closure else []
+        d.add(f"bin/{b.dst}", command.sha256_file(b.path.resolve()))
+        for lib in libs[b.path]:
+            d.add(f"lib/{lib}", command.sha256_file(lib.resolve()))
+    for t in trees:
+        _add_files(d, t)
     cache = paths.cache_dir() / "workloads"
     archive = cache / f"{d.hexdigest()}.cpio"
     if archive.is_file():
@@ -195,32 +272,84 @@ def workload_archive(sources: Iterable[tuple[str, Path]], kbuild: kernel.KernelB
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wl-", dir=cache) as tmp:
         root = Path(tmp) / "root"
+        root.mkdir()
         for name, src in items:
             compile_static(src, root / "usr/local/bin" / name, kbuild.headers)
+        for b in bins:
+            for lib in libs[b.path]:
+                _install(lib.resolve(), root / str(lib).lstrip("/"))
+            _install(b.path.resolve(), root / b.dst.lstrip("/"))
+        for t in trees:
+            _copy_files(t, root)
         part = Path(tmp) / "out.cpio"
         write_cpio(root, part)
         part.rename(archive)
     return archive
 
 
-def compose_initrd(image: GuestImage, extra: Path | None, dest: Path) -> Path:
-    """The initrd a guest boots: the base image, plus the workload archive when there is one."""
-    if extra is None:
+def scenario_layers(sources: Iterable[tuple[str, Path]], kbuild: kernel.KernelBuild,
+                    binaries: Iterable[Binary] = (), files: Iterable[Files] = (),
+                    packages: Sequence[str] = ()) -> list[Path]:
+    """The cpio layers a scenario's guests boot with on top of the image: packages, then workloads."""
+    from . import packages as debian
+
+    layers = []
+    pkg_layer = debian.layer(packages)
+    if pkg_layer is not None:
+        layers.append(pkg_layer.path)
+    archive = workload_archive(sources, kbuild, binaries, files)
+    if archive is not None:
+        layers.append(archive)
+    return layers
+
+
+def compose_initrd(image: GuestImage, extra: Path | Sequence[Path] | None, dest: Path) -> Path:
+    """The initrd a guest boots: the base image, then each extra layer (later files win)."""
+    extras = [extra] if isinstance(extra, Path) else list(extra or ())
+    if not extras:
         return image.initrd
     with open(dest, "wb") as out:
-        for part in (image.initrd, extra):
+        for part in (image.initrd, *extras):
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, out)
     dest.chmod(stat.S_IRUSR | stat.S_IWUSR)
     return dest
 
 
-def main_build(force: bool) -> int:
+def with_packages(image: GuestImage, names: Sequence[str]) -> Path:
+    """The image's initramfs with a layer of Debian packages on top (cached); the image's own without."""
+    from . import packages as debian
+
+    pkg_layer = debian.layer(names)
+    if pkg_layer is None:
+        return image.initrd
+    dest = paths.cache_dir() / "packages" / "initrd" / f"{image.key}-{pkg_layer.key}.cpio"
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_suffix(f".{os.getpid()}.part")
+        compose_initrd(image, pkg_layer.path, part)
+        part.rename(dest)
+    return dest
+
+
+def main_build(force: bool, names: Sequence[str] = ()) -> int:
+    from . import packages as debian
+
     try:
         kbuild = kernel.build_kernel(kernel.default_inputs())
         image = build_image(kbuild, force=force)
-    except (ImageBuildError, kernel.KernelBuildError, command.CommandError) as exc:
+        initrd = image.initrd
+        if names:
+            progress = Progress("packages")
+            progress.status("resolve, download, unpack")
+            pkg_layer = debian.layer(names)
+            assert pkg_layer is not None
+            size = pkg_layer.path.stat().st_size / 1e6
+            progress.done(f"{len(pkg_layer.packages)} packages ({' '.join(p.name for p in pkg_layer.packages)}), "
+                          f"layer {pkg_layer.key} ({size:.1f} MB)")
+            initrd = with_packages(image, names)
+    except (ImageBuildError, debian.PackageError, kernel.KernelBuildError, command.CommandError) as exc:
         print(f"lab image build: {exc}", file=sys.stderr)
         return 1
-    print(image.initrd)
+    print(initrd)
     return 0

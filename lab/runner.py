@@ -374,7 +374,8 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
     with ExitStack() as stack:
         tmp = paths.new_run_dir("run")
         stack.callback(shutil.rmtree, tmp, True)
-        extra = image.workload_archive(((w.name, w.source) for w in scenario.workloads), built.kernel)
+        extra = image.scenario_layers(scenario.sources(), built.kernel, scenario.binaries(), scenario.trees(),
+                                      scenario.packages)
         initrd = image.compose_initrd(built.image, extra, tmp / "initrd.cpio")
         for index, g in enumerate(scenario.guests):
             link = None

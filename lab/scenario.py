@@ -7,6 +7,7 @@ between two guests, and ordered steps. Each step is a mapping with exactly one a
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from . import console
+from . import console, image, packages
 from .machine import parse_size_mib
 
 
@@ -41,8 +42,14 @@ class GuestSpec:
 
 @dataclass(frozen=True)
 class Workload:
+    """One entry of ``workloads``: a C source (``source``), a host program (``binary``, with its
+    library closure unless ``closure: false``) or a file or directory (``files``) placed at ``dst``."""
+
     name: str
     source: Path
+    kind: str = "source"  # source | binary | files
+    dst: str = ""
+    closure: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,16 @@ class Scenario:
     expect_console: tuple[str, ...] = ()
     timeout: float = 600.0
     files: tuple[str, ...] = field(default_factory=tuple)
+    packages: tuple[str, ...] = ()  # Debian packages unpacked (with dependencies) into a layer
+
+    def sources(self) -> list[tuple[str, Path]]:
+        return [(w.name, w.source) for w in self.workloads if w.kind == "source"]
+
+    def binaries(self) -> list[image.Binary]:
+        return [image.Binary(w.source, w.dst, w.closure) for w in self.workloads if w.kind == "binary"]
+
+    def trees(self) -> list[image.Files]:
+        return [image.Files(w.source, w.dst) for w in self.workloads if w.kind == "files"]
 
     def guest(self, name: str) -> GuestSpec:
         return next(g for g in self.guests if g.name == name)
@@ -80,12 +97,16 @@ _S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
 TOP_FIELDS: _Spec = {
     "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
     "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
+    "packages": (_L, False),
 }
 GUEST_FIELDS: _Spec = {
     "name": (_S, True), "memory": ((str, int), False), "smp": (_I, False), "cpu": (_S, False),
     "machine": (_S, False), "append": (_S, False),
 }
-WORKLOAD_FIELDS: _Spec = {"name": (_S, True), "source": (_S, True)}
+# exactly one of source (C file, needs name), binary (host path), files (file or directory, needs dst)
+WORKLOAD_FIELDS: _Spec = {"name": (_S, False), "source": (_S, False), "binary": (_S, False),
+                          "files": (_S, False), "dst": (_S, False), "closure": (_B, False)}
+WORKLOAD_KINDS = ("source", "binary", "files")
 _COMMON: _Spec = {"guest": (_S, False), "timeout": (_N, False), "name": (_S, False)}
 _PID: _Spec = {"pid": ((str, int), True)}
 STEP_FIELDS: dict[str, _Spec] = {
@@ -229,16 +250,9 @@ def load(path: Path) -> Scenario:
     if not guests:
         raise loader.error(top["guests"][1], "guests", "at least one guest is needed")
 
-    workloads = []
-    for i, wnode in enumerate(top["workloads"][1].value if "workloads" in top else []):
-        where = f"workloads[{i}]"
-        w = loader.mapping(wnode, WORKLOAD_FIELDS, where)
-        src = (path.parent / w["source"][0]).resolve()
-        if not src.is_file():
-            raise loader.error(w["source"][1], f"{where}.source", f"no such file {src}")
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", w["name"][0]):
-            raise loader.error(w["name"][1], f"{where}.name", "not a valid program name")
-        workloads.append(Workload(w["name"][0], src))
+    workloads = [_workload(loader, wnode, i)
+                 for i, wnode in enumerate(top["workloads"][1].value if "workloads" in top else [])]
+    wanted = _packages(loader, top["packages"]) if "packages" in top else ()
 
     link = None
     if "link" in top:
@@ -263,10 +277,80 @@ def load(path: Path) -> Scenario:
         guests=tuple(guests),
         steps=tuple(steps),
         workloads=tuple(workloads),
+        packages=wanted,
         link=link,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
     )
+
+
+def _workload(loader: _Loader, node: yaml.Node, i: int) -> Workload:
+    where = f"workloads[{i}]"
+    w = loader.mapping(node, WORKLOAD_FIELDS, where)
+    kinds = [k for k in WORKLOAD_KINDS if k in w]
+    if len(kinds) != 1:
+        raise loader.error(node, where, f"use exactly one of {', '.join(WORKLOAD_KINDS)}")
+    kind = kinds[0]
+    value, vnode = w[kind]
+    for key, allowed in (("dst", ("binary", "files")), ("closure", ("binary",))):
+        if key in w and kind not in allowed:
+            raise loader.error(w[key][1], f"{where}.{key}", f"only with {' or '.join(allowed)}")
+    if "name" in w and not re.fullmatch(r"[A-Za-z0-9_.-]+", w["name"][0]):
+        raise loader.error(w["name"][1], f"{where}.name", "not a valid program name")
+    dst = ""
+    if "dst" in w:
+        dst = w["dst"][0]
+        if not dst.startswith("/") or ".." in Path(dst).parts or dst.rstrip("/") == "":
+            raise loader.error(w["dst"][1], f"{where}.dst", "an absolute guest path, not / and without ..")
+    if kind == "source":
+        if "name" not in w:
+            raise loader.error(node, f"{where}.name", "required field missing")
+        src = (loader.path.parent / value).resolve()
+        if not src.is_file():
+            raise loader.error(vnode, f"{where}.source", f"no such file {src}")
+        return Workload(w["name"][0], src)
+    if kind == "binary":
+        src = Path(value)
+        if not src.is_absolute():
+            raise loader.error(vnode, f"{where}.binary", "an absolute path on the host")
+        if not src.is_file() or not os.access(src, os.X_OK):
+            raise loader.error(vnode, f"{where}.binary", f"no executable file {src} on the host")
+        closure = w["closure"][0] if "closure" in w else True
+        if closure:
+            try:
+                image.library_closure(src)
+            except image.ImageBuildError as exc:
+                raise loader.error(vnode, f"{where}.binary", str(exc)) from exc
+        return Workload(w["name"][0] if "name" in w else src.name, src, "binary", dst or str(src), closure)
+    src = (loader.path.parent / value).resolve()
+    if not src.exists():
+        raise loader.error(vnode, f"{where}.files", f"no such file or directory {src}")
+    if not dst:
+        raise loader.error(node, f"{where}.dst", "required with files (where the guest gets them)")
+    return Workload(w["name"][0] if "name" in w else src.name, src, "files", dst)
+
+
+def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+    """Package names, checked against apt's lists now: an unknown name fails at load, at its line."""
+    names, lnode = entry
+    nodes: dict[str, yaml.Node] = {}
+    for j, (name, n) in enumerate(zip(names, lnode.value, strict=True)):
+        if not isinstance(name, str) or not packages.NAME_RE.fullmatch(name):
+            raise loader.error(n, f"packages[{j}]", "a Debian package name (no version, no glob)")
+        if name in nodes:
+            raise loader.error(n, f"packages[{j}]", f"{name!r} given twice")
+        nodes[name] = n
+    if not names:
+        return ()
+    try:
+        packages.resolve(names)
+    except packages.PackageError as exc:
+        culprit = next((name for name in names if name in exc.names), None)
+        if culprit is None or len(exc.names) == len(names) > 1:
+            raise loader.error(lnode, "packages", str(exc)) from exc
+        j = names.index(culprit)
+        raise loader.error(nodes[culprit], f"packages[{j}]", str(exc)) from exc
+    return tuple(names)
 
 
 def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None) -> Step:
