@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -377,8 +378,12 @@ class Machine:
             self._qmp = None
 
 
-def sweep_stale_run_dirs() -> None:
-    """Remove run dirs whose owning lab process is gone (it was SIGKILLed; its QEMU died with it)."""
+def sweep_stale_run_dirs() -> int:
+    """Remove run dirs whose owning lab process is gone (it was SIGKILLed; its QEMU died with it).
+
+    Says so in one line on stderr; returns how many were removed.
+    """
+    gone: list[str] = []
     for d in paths.run_root().iterdir():
         owner = d / "owner"
         try:
@@ -389,8 +394,13 @@ def sweep_stale_run_dirs() -> None:
             os.kill(pid, 0)
         except ProcessLookupError:
             shutil.rmtree(d, ignore_errors=True)
+            gone.append(f"{d.name} (pid {pid})")
         except PermissionError:
             pass
+    if gone:
+        print(f"lab: removed {len(gone)} run dir(s) of lab processes that were killed: {', '.join(gone)}",
+              file=sys.stderr)
+    return len(gone)
 
 
 def _matches(data: dict[str, Any], match: dict[str, Any] | None) -> bool:
