@@ -286,16 +286,28 @@ def parse_config(text: str) -> dict[str, str]:
     return opts
 
 
+def wanted_options(fragments: Sequence[Path]) -> dict[str, tuple[str, str]]:
+    """Option -> (value, fragment name) as the fragments ask for it, the last fragment winning.
+
+    As the kernel's merge_config.sh does: a later fragment (say, ``criu`` after ``base``) may
+    override an earlier one's value; only the last word counts.
+    """
+    wanted: dict[str, tuple[str, str]] = {}
+    for frag in fragments:
+        for opt, value in parse_config(frag.read_text()).items():
+            wanted[opt] = (value, frag.name)
+    return wanted
+
+
 def missing_options(fragments: Sequence[Path], final_config: str) -> list[str]:
-    """Fragment options whose value did not survive into the final config, with what happened."""
+    """Fragment options whose (last) value did not survive into the final config, with what happened."""
     final = parse_config(final_config)
     problems = []
-    for frag in fragments:
-        for opt, want in parse_config(frag.read_text()).items():
-            got = final.get(opt, "n")
-            if got != want:
-                shown = "not set" if got == "n" else got
-                problems.append(f"{opt}={want} (from {frag.name}) became {shown}")
+    for opt, (want, frag) in wanted_options(fragments).items():
+        got = final.get(opt, "n")
+        if got != want:
+            shown = "not set" if got == "n" else got
+            problems.append(f"{opt}={want} (from {frag}) became {shown}")
     return problems
 
 

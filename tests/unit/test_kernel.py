@@ -137,3 +137,15 @@ def test_key_changes_with_each_input(tmp_path: Path) -> None:
 def test_unknown_fragment_lists_known() -> None:
     with pytest.raises(kernel.KernelBuildError, match="known: .*base"):
         kernel.KernelInputs.from_names(["nonexistent"])
+
+
+def test_a_later_fragment_overrides_an_earlier_one(tmp_path: Path) -> None:
+    """The last fragment wins, as merge_config.sh merges them; what no fragment got is still named."""
+    base = tmp_path / "base.config"
+    base.write_text("# CONFIG_IPV6 is not set\nCONFIG_A=y\n")
+    criu = tmp_path / "criu.config"
+    criu.write_text("CONFIG_IPV6=y\nCONFIG_B=y\n")
+    final = "CONFIG_IPV6=y\nCONFIG_A=y\n# CONFIG_B is not set\n"
+    assert kernel.missing_options([base, criu], final) == ["CONFIG_B=y (from criu.config) became not set"]
+    assert kernel.missing_options([criu, base], final) == [
+        "CONFIG_IPV6=n (from base.config) became y", "CONFIG_B=y (from criu.config) became not set"]
