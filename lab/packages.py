@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ SKIP_PATHS = ("usr/share/doc", "usr/share/doc-base", "usr/share/man", "usr/share
 APT_OPTIONS = ("-o", "APT::Install-Recommends=false", "-o", "APT::Install-Suggests=false",
                "-o", f"APT::Architecture={ARCH}", "-o", "APT::Sandbox::User=root", "-q")
 APT_LISTS = Path("/var/lib/apt/lists")
+FRESH_LISTS_S = 600
 APT_ARCHIVES = Path("/var/cache/apt/archives")  # apt's own download cache: reused when it has a file
 
 
@@ -152,10 +154,18 @@ def _apt_state_key() -> str:
 _updated = False
 
 
+def _lists_age() -> float:
+    """Seconds since apt's package lists were last written (infinite without lists)."""
+    # ctime: when apt wrote the file (the mtime is the archive's Last-Modified)
+    times = [p.stat().st_ctime for p in APT_LISTS.glob("*_Packages*")] if APT_LISTS.is_dir() else []
+    return time.time() - max(times) if times else float("inf")
+
+
 def _apt_update() -> bool:
-    """``apt-get update``, at most once per process, and only as root; True if it ran and succeeded."""
+    """``apt-get update`` after a failed lookup: at most once per process, as root, and not when the
+    lists are minutes old (then the name really is unknown). True if it ran and succeeded."""
     global _updated
-    if _updated or os.geteuid() != 0:
+    if _updated or os.geteuid() != 0 or _lists_age() < FRESH_LISTS_S:
         return False
     _updated = True
     proc = command.run(["apt-get", "update", "-q"], check=False)
