@@ -340,8 +340,15 @@ def _make(tree: Path, build: Path, *targets: str, log: Path, progress: Progress)
             raise
         rc = proc.wait()
     if rc != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-        raise KernelBuildError(f"make {' '.join(targets)} failed (exit {rc}):\n{tail}\nfull log: {log}")
+        text = log.read_text(errors="replace")
+        tail = "\n".join(text.splitlines()[-40:])
+        hint = ""
+        missing = re.findall(r"^(?:/bin/sh: \d+: ([\w.+-]+): not found"
+                             r"|make(?:\[\d+\])?: ([\w.+-]+): No such file or directory)$", text, re.M)
+        if tools := sorted({a or b for a, b in missing}):
+            hint = (f"\nmissing host tool(s): {', '.join(tools)}: the build needs a package that `lab doctor` "
+                    "does not know (add it to lab/host.py REQUIREMENTS)")
+        raise KernelBuildError(f"make {' '.join(targets)} failed (exit {rc}):\n{tail}\nfull log: {log}{hint}")
 
 
 def configure(tree: Path, build: Path, fragments: Sequence[Path], log: Path, progress: Progress) -> None:

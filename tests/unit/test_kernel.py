@@ -149,3 +149,17 @@ def test_a_later_fragment_overrides_an_earlier_one(tmp_path: Path) -> None:
     assert kernel.missing_options([base, criu], final) == ["CONFIG_B=y (from criu.config) became not set"]
     assert kernel.missing_options([criu, base], final) == [
         "CONFIG_IPV6=n (from base.config) became y", "CONFIG_B=y (from criu.config) became not set"]
+
+
+@pytest.mark.parametrize("recipe", ["lab-no-such-tool -mrl usr/include $(INSTALL_HDR_PATH) && :", "lab-no-such-tool"])
+def test_a_build_step_that_runs_a_missing_tool_names_it(tmp_path: Path, recipe: str) -> None:
+    """Through the shell (as the kernel's headers_install runs rsync) or run by make itself."""
+    from lab.progress import Progress
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "Makefile").write_text(f"headers_install:\n\t{recipe}\n")
+    log = tmp_path / "build.log"
+    with pytest.raises(kernel.KernelBuildError) as info:
+        kernel._make(tree, tmp_path / "build", "headers_install", log=log, progress=Progress("test"))
+    assert "missing host tool(s): lab-no-such-tool:" in str(info.value)
