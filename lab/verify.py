@@ -45,11 +45,33 @@ class Rule:
         return re.fullmatch(self.pattern, key) is not None and self.when(before, after)
 
 
+def vmflags_parts(value: str, without: frozenset[str] = frozenset()) -> list[tuple[int | None, frozenset[str]]]:
+    """A procsnap ``.vmflags`` value as (size, flags) parts, ``without`` those flags, equal neighbours
+    joined. ``"rd mr"`` -> [(None, {rd, mr})] (the whole range); ``"3000:rd|1000:rd ac"`` -> two parts.
+    """
+    parts: list[tuple[int | None, frozenset[str]]] = []
+    for piece in value.split("|"):
+        size_text, sep, flags = piece.partition(":")
+        size = int(size_text, 16) if sep else None
+        fl = frozenset((flags if sep else piece).split()) - without
+        if parts and parts[-1][1] == fl:
+            prev = parts[-1][0]
+            parts[-1] = (None if prev is None or size is None else prev + size, fl)
+        else:
+            parts.append((size, fl))
+    if len(parts) == 1:
+        parts = [(None, parts[0][1])]
+    return parts
+
+
 def _only_flags_differ(*flags: str) -> Callable[[str | None, str | None], bool]:
+    """VmFlags values that are equal once ``flags`` are taken out of every part."""
+    drop = frozenset(flags)
+
     def check(before: str | None, after: str | None) -> bool:
         if before is None or after is None:
             return False
-        return bool(set(before.split()) ^ set(after.split())) and set(before.split()) ^ set(after.split()) <= set(flags)
+        return vmflags_parts(before, drop) == vmflags_parts(after, drop)
     return check
 
 

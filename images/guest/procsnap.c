@@ -15,7 +15,8 @@
  *   fd.N, fdinfo.N.KEY   every descriptor: its link and its fdinfo lines
  *   map.START-END    mappings, merged as the kernel could have split them:
  *                    ".perms", ".offset", ".path", ".file" (dev and inode),
- *                    ".vmflags" (smaps) and ".sum" (a checksum of the
+ *                    ".vmflags" (smaps; "SIZE:flags|SIZE:flags" for a range
+ *                    whose parts differ) and ".sum" (a checksum of the
  *                    contents read through /proc/PID/mem, or "unreadable")
  *
  * Bytes outside printable ASCII, and tabs and backslashes, are printed as
@@ -320,19 +321,53 @@ static void put_ns(void)
 	}
 }
 
+#define MAX_PARTS 32
+
 struct map {
 	unsigned long start, end, offset;
 	char perms[8], dev[16], path[PATH_MAX];
 	unsigned long inode;
-	char vmflags[160];
+	char vmflags[96];
+	/* a merged range: its parts' VmFlags, adjacent parts with equal flags joined */
+	int nparts;
+	unsigned long part_size[MAX_PARTS];
+	char part_flags[MAX_PARTS][96];
 };
 
+/*
+ * Adjacent mappings of the same object with the same protection are one range,
+ * whatever their VmFlags: how the kernel split them is not the task's state,
+ * their flags are (printed part by part when they differ).
+ */
 static int mergeable(const struct map *a, const struct map *b)
 {
 	if (a->end != b->start || strcmp(a->perms, b->perms) || strcmp(a->path, b->path) ||
-	    strcmp(a->vmflags, b->vmflags) || strcmp(a->dev, b->dev) || a->inode != b->inode)
+	    strcmp(a->dev, b->dev) || a->inode != b->inode)
+		return 0;
+	if (a->nparts == MAX_PARTS && strcmp(a->part_flags[a->nparts - 1], b->vmflags))
 		return 0;
 	return a->inode == 0 || a->offset + (a->end - a->start) == b->offset;
+}
+
+static void start_range(struct map *m)
+{
+	m->nparts = 1;
+	m->part_size[0] = m->end - m->start;
+	snprintf(m->part_flags[0], sizeof(m->part_flags[0]), "%s", m->vmflags);
+}
+
+static void extend_range(struct map *m, const struct map *next)
+{
+	int last = m->nparts - 1;
+
+	if (strcmp(m->part_flags[last], next->vmflags) == 0) {
+		m->part_size[last] += next->end - next->start;
+	} else {
+		m->part_size[m->nparts] = next->end - next->start;
+		snprintf(m->part_flags[m->nparts], sizeof(m->part_flags[0]), "%s", next->vmflags);
+		m->nparts++;
+	}
+	m->end = next->end;
 }
 
 /* 64-bit FNV-1a over 8-byte words: fast enough under TCG, not cryptographic. */
@@ -381,7 +416,16 @@ static void put_map(int memfd, const struct map *m)
 	put(key, m->path, strlen(m->path));
 	key[k] = 0;
 	printf("%s.file\t%s %lu\n", key, m->dev, m->inode);
-	printf("%s.vmflags\t%s\n", key, m->vmflags);
+	if (m->nparts == 1) {
+		printf("%s.vmflags\t%s\n", key, m->part_flags[0]);
+	} else {
+		int i;
+
+		printf("%s.vmflags\t", key);
+		for (i = 0; i < m->nparts; i++)
+			printf("%s%lx:%s", i ? "|" : "", m->part_size[i], m->part_flags[i]);
+		putchar('\n');
+	}
 	sum_range(memfd, m, sum, sizeof(sum));
 	printf("%s.sum\t%s\n", key, sum);
 }
@@ -406,19 +450,24 @@ static void put_maps(void)
 
 		if (strncmp(line, "VmFlags:", 8) == 0) {
 			char *v = line + 8;
+			size_t len;
 
 			while (*v == ' ')
 				v++;
+			len = strlen(v);
+			while (len && v[len - 1] == ' ')
+				v[--len] = 0;
 			snprintf(next.vmflags, sizeof(next.vmflags), "%s", v);
 			if (!got_header)
 				continue;
 			got_header = 0;
 			if (have && mergeable(&cur, &next)) {
-				cur.end = next.end;
+				extend_range(&cur, &next);
 			} else {
 				if (have)
 					put_map(memfd, &cur);
 				cur = next;
+				start_range(&cur);
 				have = 1;
 			}
 			continue;

@@ -92,3 +92,19 @@ def test_memory_that_cannot_be_read_fails_unless_it_is_io_memory() -> None:
     anon = snap(**{"map__1-2__vmflags": "rd wr mr mw me ac", "map__1-2__sum": "unreadable at +0x1000: Bad address"})
     assert verify.compare(anon, anon).unreadable == ["before map.1-2.sum: unreadable at +0x1000: Bad address",
                                                       "after map.1-2.sum: unreadable at +0x1000: Bad address"]
+
+
+def test_vmflags_of_a_range_whose_parts_differ() -> None:
+    assert verify.vmflags_parts("rd mr") == [(None, frozenset({"rd", "mr"}))]
+    assert verify.vmflags_parts("3000:rd mr|1000:rd mr ac") == [(0x3000, frozenset({"rd", "mr"})),
+                                                                (0x1000, frozenset({"rd", "mr", "ac"}))]
+    assert verify.vmflags_parts("3000:rd mr|1000:rd mr ac", frozenset({"ac"})) == [(None, frozenset({"rd", "mr"}))]
+
+
+def test_lost_vm_account_on_part_of_a_merged_range_is_the_known_gap() -> None:
+    """As in a restored shared library: its RELRO part lost "ac" and the range came back as one."""
+    k = "map__7f00-7f04__vmflags"
+    verdict = verify.compare(snap(**{k: "3000:rd mr mw me|1000:rd mr mw me ac"}), snap(**{k: "rd mr mw me"}))
+    assert verdict.ok and verdict.known
+    lost_more = verify.compare(snap(**{k: "3000:rd mr mw me|1000:rd mr mw me ac"}), snap(**{k: "rd mr me"}))
+    assert not lost_more.ok
