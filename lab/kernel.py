@@ -456,11 +456,20 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
     return out
 
 
-def default_inputs() -> KernelInputs:
-    """Fragments from ``$LAB_KERNEL_FRAGMENTS`` (e.g. "base checkpoint debug"), else base + checkpoint."""
+def default_fragment_names() -> list[str]:
+    """``$LAB_KERNEL_FRAGMENTS`` (e.g. "base checkpoint debug"), else base + checkpoint."""
     chosen = os.environ.get("LAB_KERNEL_FRAGMENTS", "").split()
-    names = chosen or [n for n in DEFAULT_FRAGMENTS if (FRAGMENT_DIR / f"{n}.config").is_file()]
-    return KernelInputs.from_names(names)
+    return chosen or [n for n in DEFAULT_FRAGMENTS if (FRAGMENT_DIR / f"{n}.config").is_file()]
+
+
+def known_fragments() -> list[str]:
+    return sorted(f.stem for f in FRAGMENT_DIR.glob("*.config"))
+
+
+def default_inputs(extra: Sequence[str] = ()) -> KernelInputs:
+    """The default fragments, then ``extra`` ones (a scenario's ``kernel_fragments``: the last wins)."""
+    names = default_fragment_names()
+    return KernelInputs.from_names([*names, *(e for e in extra if e not in names)])
 
 
 def main_build(fragments: Sequence[str] | None, force: bool) -> int:

@@ -17,7 +17,7 @@ import pytest
 from . import report, runner, scenario
 
 _results: list[report.ScenarioResult] = []
-_built: runner.Built | None = None
+_built: dict[tuple[str, ...], runner.Built] = {}  # by the scenario's extra kernel fragments
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,12 +65,12 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.guest)
 
     def runtest(self) -> None:
-        global _built
-        if _built is None:
-            _built = runner.build_all()
+        extra = self.spec.kernel_fragments
+        if extra not in _built:
+            _built[extra] = runner.build_all(extra)
         accel = self.config.getoption("--accel")
         try:
-            result = runner.run_scenario(self.spec, accel=accel, built=_built)
+            result = runner.run_scenario(self.spec, accel=accel, built=_built[extra])
         except runner.ScenarioFailure as exc:
             _results.append(exc.result)
             raise

@@ -10,7 +10,7 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,8 +350,9 @@ class Built:
     image: image.GuestImage
 
 
-def build_all() -> Built:
-    kb = kernel.build_kernel(kernel.default_inputs())
+def build_all(extra_fragments: Sequence[str] = ()) -> Built:
+    """Kernel (the default fragments + ``extra_fragments``) and guest image, both cached."""
+    kb = kernel.build_kernel(kernel.default_inputs(extra_fragments))
     return Built(kb, image.build_image(kb))
 
 
@@ -365,7 +366,7 @@ def new_artifact_dir(name: str) -> Path:
 def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None = None,
                  artifacts: Path | None = None) -> report.ScenarioResult:
     """Run ``scenario``; return its result, or raise :class:`ScenarioFailure` with the evidence."""
-    built = built or build_all()
+    built = built or build_all(scenario.kernel_fragments)
     artifacts = artifacts or new_artifact_dir(scenario.name)
     result = report.ScenarioResult(scenario=scenario.name, file=str(scenario.path), artifacts=str(artifacts))
     start = time.monotonic()

@@ -76,6 +76,7 @@ class Scenario:
     timeout: float = 600.0
     files: tuple[str, ...] = field(default_factory=tuple)
     packages: tuple[str, ...] = ()  # Debian packages unpacked (with dependencies) into a layer
+    kernel_fragments: tuple[str, ...] = ()  # config fragments merged after the default ones
 
     def sources(self) -> list[tuple[str, Path]]:
         return [(w.name, w.source) for w in self.workloads if w.kind == "source"]
@@ -97,7 +98,7 @@ _S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
 TOP_FIELDS: _Spec = {
     "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
     "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
-    "packages": (_L, False),
+    "packages": (_L, False), "kernel_fragments": (_L, False),
 }
 GUEST_FIELDS: _Spec = {
     "name": (_S, True), "memory": ((str, int), False), "smp": (_I, False), "cpu": (_S, False),
@@ -278,6 +279,7 @@ def load(path: Path) -> Scenario:
         steps=tuple(steps),
         workloads=tuple(workloads),
         packages=wanted,
+        kernel_fragments=_fragments(loader, top["kernel_fragments"]) if "kernel_fragments" in top else (),
         link=link,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
@@ -328,6 +330,20 @@ def _workload(loader: _Loader, node: yaml.Node, i: int) -> Workload:
     if not dst:
         raise loader.error(node, f"{where}.dst", "required with files (where the guest gets them)")
     return Workload(w["name"][0] if "name" in w else src.name, src, "files", dst)
+
+
+def _fragments(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+    """``kernel_fragments: [criu]``: names of kernel-config/*.config, each once."""
+    from . import kernel
+
+    names, node = entry
+    known = kernel.known_fragments()
+    for j, (name, n) in enumerate(zip(names, node.value, strict=True)):
+        if not isinstance(name, str) or name not in known:
+            raise loader.error(n, f"kernel_fragments[{j}]", f"no fragment {name!r} (known: {', '.join(known)})")
+        if names.index(name) != j:
+            raise loader.error(n, f"kernel_fragments[{j}]", f"{name!r} given twice")
+    return tuple(names)
 
 
 def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:

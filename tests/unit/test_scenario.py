@@ -145,3 +145,18 @@ def test_no_step_option_is_named_like_a_step_kind() -> None:
     for kind, fields in scenario.STEP_FIELDS.items():
         clash = (set(fields) - {kind}) & set(scenario.STEP_FIELDS)
         assert not clash, f"{kind}: {clash}"
+
+
+def test_kernel_fragments_name_known_fragments(tmp_path: Path) -> None:
+    base = "guests:\n  - name: a\nsteps:\n  - run: 'true'\n"
+    sc = scenario.load(write(tmp_path, base + "kernel_fragments: [debug]\n"))
+    assert sc.kernel_fragments == ("debug",)
+    err = error_of(tmp_path, base + "kernel_fragments: [debug, nosuch]\n")
+    assert err.field == "kernel_fragments[1]" and err.line == 5 and "known:" in err.problem
+
+
+def test_extra_fragments_come_after_the_defaults() -> None:
+    from lab import kernel
+
+    names = [f.stem for f in kernel.default_inputs(["debug"]).fragments]
+    assert names == [*kernel.default_fragment_names(), "debug"]
