@@ -150,3 +150,21 @@ def test_workload_archive_with_binary_closure_and_files(tmp_path: Path, monkeypa
     (tree / "sub" / "data.txt").write_text("other\n")
     assert image.workload_archive([], kb, [], [image.Files(tree, "/opt/tree")]) != archive
     assert image.workload_archive([], kb) is None
+
+
+def test_image_build_with_package_prints_the_image_with_the_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    _need("apt", packages.have_apt())
+    kb = _kernel()
+    if os.geteuid() != 0:
+        pytest.skip("ldconfig -r needs root")  # the lab runs as root in CI
+    from lab import cli
+
+    assert cli.main(["image", "build", "--package", "hello"]) == 0
+    printed = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    base = image.build_image(kb).initrd
+    lay = packages.layer(["hello"])
+    assert lay is not None
+    assert printed.read_bytes() == base.read_bytes() + lay.path.read_bytes()
+    assert image.with_packages(image.build_image(kb), []) == base  # no package, the image as it is
+    assert cli.main(["image", "build", "--package", "lab-no-such-package"]) == 1
+    assert "lab-no-such-package" in capsys.readouterr().err
