@@ -155,9 +155,10 @@ _updated = False
 
 
 def _lists_age() -> float:
-    """Seconds since apt's package lists were last written (infinite without lists)."""
-    # ctime: when apt wrote the file (the mtime is the archive's Last-Modified)
-    times = [p.stat().st_ctime for p in APT_LISTS.glob("*_Packages*")] if APT_LISTS.is_dir() else []
+    """Seconds since ``apt-get update`` last wrote its lists (infinite without lists)."""
+    # ctime: when apt wrote the file (the mtime is the archive's Last-Modified); every update rewrites
+    # the InRelease files, unchanged Packages files are kept
+    times = [p.stat().st_ctime for p in APT_LISTS.glob("*Release")] if APT_LISTS.is_dir() else []
     return time.time() - max(times) if times else float("inf")
 
 
