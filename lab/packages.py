@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import command, paths
 
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 ARCH = "amd64"
 ARCH_TRIPLET = "x86_64-linux-gnu"
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
@@ -123,10 +123,12 @@ def unknown_names(text: str) -> list[str]:
 
 
 def fake_status(stanzas: Iterable[dict[str, str]]) -> str:
-    """A dpkg status file that says these packages are installed (with what they provide, no dependencies)."""
+    """A dpkg status file that says these packages are installed and held (with what they provide, no
+    dependencies). Held: without their dependencies apt would otherwise see them as another version
+    of the same number and, for some closures (criu: util-linux), install them again."""
     parts = []
     for s in stanzas:
-        lines = [f"Package: {s['Package']}", "Status: install ok installed", f"Version: {s['Version']}",
+        lines = [f"Package: {s['Package']}", "Status: hold ok installed", f"Version: {s['Version']}",
                  f"Architecture: {s.get('Architecture', ARCH)}", "Maintainer: lab", "Description: lab"]
         for key in ("Provides", "Multi-Arch", "Essential"):
             if key in s:

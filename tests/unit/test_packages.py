@@ -63,7 +63,7 @@ def test_parse_stanzas_and_fake_status() -> None:
     assert stanzas[0]["Description"] == "Debian configuration\nmanagement system"
     status = packages.fake_status(stanzas)
     parsed = packages.parse_stanzas(status)
-    assert parsed[0]["Status"] == "install ok installed" and parsed[0]["Provides"] == "debconf-2.0"
+    assert parsed[0]["Status"] == "hold ok installed" and parsed[0]["Provides"] == "debconf-2.0"
     assert "Depends" not in parsed[0]  # apt must not pull perl-base for an "installed" debconf
     assert parsed[1]["Essential"] == "yes" and parsed[1]["Version"] == "1.21.23"
 
@@ -116,6 +116,8 @@ def test_resolve_real_closure_without_busybox_covered_packages(clean_cache: Path
     # covered ones it needs (tar)
     with_dpkg = {r.name for r in packages.resolve(["dpkg"])}
     assert {"dpkg", "libmd0"} <= with_dpkg and "tar" not in with_dpkg
+    # criu's closure needs util-linux, which apt would reinstall were it not held
+    assert not {r.name for r in packages.resolve(["criu"])} & {"util-linux", "bsdutils", "util-linux-extra"}
 
 
 def test_resolve_unknown_package_names_it(clean_cache: Path) -> None:
