@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
+#include <linux/rseq.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -114,7 +115,7 @@ static int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 	h.sas_ss_flags = t->sas_ss_flags;
 #ifdef CONFIG_RSEQ
 	h.rseq = (unsigned long)t->rseq;
-	h.rseq_len = t->rseq_len;
+	h.rseq_len = t->rseq ? sizeof(struct rseq) : 0;	/* 6.1: one size */
 	h.rseq_sig = t->rseq_sig;
 #endif
 #ifdef CONFIG_FUTEX

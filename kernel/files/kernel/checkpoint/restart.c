@@ -166,7 +166,6 @@ static void restore_thread(struct ckpt_ctx *ctx)
 #endif
 #ifdef CONFIG_RSEQ
 	t->rseq = u64_to_user_ptr(th->rseq);
-	t->rseq_len = th->rseq ? th->rseq_len : 0;
 	t->rseq_sig = th->rseq_sig;
 	if (t->rseq)
 		rseq_set_notify_resume(t);
