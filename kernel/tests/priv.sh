@@ -21,7 +21,7 @@ echo "--- ckpt_unpriv_allowed=0"
 echo 0 > /proc/sys/kernel/ckpt_unpriv_allowed
 su user -c "/samples/self_checkpoint > /tmp/self.u.img"; echo "rc=$?"; cat /tmp/cr-self.out
 echo 1 > /proc/sys/kernel/ckpt_unpriv_allowed
-echo "--- unprivileged self checkpoint and restart"
+echo "--- unprivileged self checkpoint and restart (restart: EPERM, the exe link needs CAP_CHECKPOINT_RESTORE)"
 su user -c "/samples/self_checkpoint > /tmp/self.u.img" &
 sleep 4
 cat /tmp/cr-self.out
