@@ -161,6 +161,8 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_header *hh;
 	struct ckpt_hdr_header_arch *ha;
 	struct ckpt_hdr_task *ht;
+	struct ckpt_hdr_signal *hs;
+	struct ckpt_hdr_fs *hfs;
 	struct ckpt_hdr_cpu *hc;
 	struct ckpt_hdr_fpu *hf;
 	struct ckpt_hdr_file_table *hft;
@@ -216,6 +218,16 @@ int main(int argc, char *argv[])
 	       (uint64_t)hf->xfeatures);
 	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
 	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
+	hs = expect(CKPT_HDR_SIGNAL, sizeof(*hs), sizeof(*hs));
+	if (hs->nr_rlim != CKPT_RLIM_NLIMITS)
+		bad("SIGNAL: %u rlimits", hs->nr_rlim);
+	printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
+	       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
+	       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
+	printf("            umask %#o\n", hfs->umask);
+	string("root");
+	string("cwd");
 
 	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
 	nfds = hft->nfds;

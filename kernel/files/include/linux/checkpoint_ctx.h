@@ -7,6 +7,7 @@
 
 #include <linux/checkpoint.h>
 #include <linux/hashtable.h>
+#include <linux/path.h>
 #include <linux/types.h>
 
 struct file;
@@ -21,6 +22,11 @@ struct vm_area_struct;
 /* restart: state read from the image, applied at the commit point */
 struct ckpt_restore {
 	struct ckpt_hdr_task task;
+	struct ckpt_hdr_signal signal;	/* rlimits, checked */
+	u32 umask;
+	bool has_root, has_pwd;
+	struct path root;		/* a new root (chroot) */
+	struct path pwd;		/* the working directory */
 	struct ckpt_hdr_thread thread;
 	struct ckpt_hdr_cpu cpu;
 	struct ckpt_hdr_fpu *fpu;	/* header and xstate buffer */
@@ -101,6 +107,12 @@ struct file *ckpt_open_path(const char *path, int flags, int type);
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);
 long do_restart(struct ckpt_ctx *ctx, pid_t pid);
+int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_signal_read(struct ckpt_ctx *ctx);
+int restore_fs_read(struct ckpt_ctx *ctx);
+int restore_process_commit(struct ckpt_ctx *ctx);
+void restore_process_free(struct ckpt_ctx *ctx);
 int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_files_read(struct ckpt_ctx *ctx);
 int restore_files_commit(struct ckpt_ctx *ctx);

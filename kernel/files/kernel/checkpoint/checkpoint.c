@@ -10,6 +10,7 @@
 #include <linux/freezer.h>
 #include <linux/futex.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/rseq.h>
@@ -214,9 +215,16 @@ int ckpt_check_target(struct ckpt_ctx *ctx)
 	return err;
 }
 
-/* a task other than @t using @mm or @files: its pid, -1 if not visible */
-static pid_t checkpoint_find_sharer(struct task_struct *t, struct mm_struct *mm,
-				    struct files_struct *files, bool *is_mm)
+/* what of the target another task shares */
+struct ckpt_sharing {
+	struct mm_struct *mm;		/* NULL: not shared */
+	struct files_struct *files;	/* NULL: not shared */
+	struct fs_struct *fs;		/* NULL: not shared */
+};
+
+/* a task other than @t sharing something of @sh: its pid, -1 if not visible */
+static pid_t checkpoint_find_sharer(struct task_struct *t, struct ckpt_sharing *sh,
+				    const char **what)
 {
 	struct task_struct *g, *p;
 	pid_t pid = 0;
@@ -225,48 +233,56 @@ static pid_t checkpoint_find_sharer(struct task_struct *t, struct mm_struct *mm,
 	for_each_process_thread(g, p) {
 		if (p == t || (p->flags & PF_KTHREAD))
 			continue;
-		if (READ_ONCE(p->mm) == mm || (files && READ_ONCE(p->files) == files)) {
-			*is_mm = READ_ONCE(p->mm) == mm;
-			pid = task_pid_vnr(p) ?: -1;
-			break;
-		}
+		if (sh->mm && READ_ONCE(p->mm) == sh->mm)
+			*what = "mm (CLONE_VM)";
+		else if (sh->files && READ_ONCE(p->files) == sh->files)
+			*what = "file table (CLONE_FILES)";
+		else if (sh->fs && READ_ONCE(p->fs) == sh->fs)
+			*what = "fs_struct: root, cwd, umask (CLONE_FS)";
+		else
+			continue;
+		pid = task_pid_vnr(p) ?: -1;
+		break;
 	}
 	rcu_read_unlock();
 	return pid;
 }
 
 /*
- * Refuse a target whose mm or descriptor table is shared with a task that
- * is not checkpointed with it (a CLONE_VM or CLONE_FILES process that is
- * neither a thread nor a child): it could change them during the
- * checkpoint.  No new sharer can appear: only a task that has the mm or
- * table can make one, and the target is frozen (or is the caller).
+ * Refuse a target whose mm, descriptor table or fs_struct is shared with
+ * a task that is not checkpointed with it (a CLONE_VM, CLONE_FILES or
+ * CLONE_FS process that is neither a thread nor a child): it could change
+ * them during the checkpoint, and the sharing would not be restored.  No
+ * new sharer can appear: only a task that has them can make one, and the
+ * target is frozen (or is the caller).
  */
 static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
 {
-	struct files_struct *files;
-	bool shared_files, is_mm = false;
+	struct ckpt_sharing sh = { .mm = ctx->mm };
+	const char *what = "";
 	pid_t pid;
 
 	task_lock(t);
-	files = t->files;
-	shared_files = files && atomic_read(&files->count) > 1;
+	if (t->files && atomic_read(&t->files->count) > 1)
+		sh.files = t->files;
+	if (t->fs && READ_ONCE(t->fs->users) > 1)
+		sh.fs = t->fs;
 	task_unlock(t);
 	/* the target's and ours (from get_task_mm()) */
-	if (atomic_read(&ctx->mm->mm_users) <= 2 && !shared_files)
+	if (atomic_read(&ctx->mm->mm_users) <= 2)
+		sh.mm = NULL;
+	if (!sh.mm && !sh.files && !sh.fs)
 		return 0;
-	pid = checkpoint_find_sharer(t, ctx->mm, shared_files ? files : NULL,
-				     &is_mm);
+	pid = checkpoint_find_sharer(t, &sh, &what);
 	if (!pid)
 		return 0;	/* only transient references */
 	if (pid < 0)
 		return ckpt_err(ctx, -EBUSY,
 				"pid %d: %s shared with a task outside this pid namespace",
-				ctx->tsk_pid, is_mm ? "mm" : "file table");
+				ctx->tsk_pid, what);
 	return ckpt_err(ctx, -EBUSY,
 			"pid %d: %s shared with pid %d: only a single task is supported",
-			ctx->tsk_pid, is_mm ? "mm (CLONE_VM)" : "file table (CLONE_FILES)",
-			pid);
+			ctx->tsk_pid, what, pid);
 }
 
 /* release what checkpoint_get_target() took */
@@ -382,6 +398,12 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = ckpt_arch_write_cpu(ctx, t);
 	if (!ret)
 		ret = checkpoint_sighand(ctx, t);
+	if (!ret)
+		ret = checkpoint_signal(ctx, t);
+	if (!ret)
+		ret = ckpt_check_target(ctx);
+	if (!ret)
+		ret = checkpoint_fs(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
 	if (!ret)

@@ -662,9 +662,9 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	}
 	ctx->rst.new_mm = mm;
 	mm->task_size = TASK_SIZE;
-	task_lock(current->group_leader);
-	rlim_stack = current->signal->rlim[RLIMIT_STACK];
-	task_unlock(current->group_leader);
+	/* the layout follows the stack limit of the image (as exec's does) */
+	rlim_stack.rlim_cur = ctx->rst.signal.rlim[RLIMIT_STACK].cur;
+	rlim_stack.rlim_max = ctx->rst.signal.rlim[RLIMIT_STACK].max;
 	arch_pick_mmap_layout(mm, &rlim_stack);
 	ret = restore_mm_exe(ctx, mm, exe);
 	kvfree(exe);

@@ -11,6 +11,7 @@
 #include <linux/fdtable.h>
 #include <linux/futex.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/mm.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
@@ -231,6 +232,9 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		return ckpt_err(ctx, -EBUSY, "caller is a vfork() child");
 	if (refcount_read(&current->sighand->count) != 1)
 		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
+	if (READ_ONCE(current->fs->users) != 1)
+		return ckpt_err(ctx, -EBUSY,
+				"caller shares its root, cwd and umask (CLONE_FS)");
 
 	ret = restore_read_header(ctx);
 	if (!ret)
@@ -239,6 +243,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = ckpt_arch_read_cpu(ctx);
 	if (!ret)
 		ret = restore_read_sighand(ctx);
+	if (!ret)
+		ret = restore_signal_read(ctx);
+	if (!ret)
+		ret = restore_fs_read(ctx);
 	if (!ret)
 		ret = restore_files_read(ctx);
 	if (!ret)
@@ -268,6 +276,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	}
 	restore_sighand(ctx);
 	restore_thread(ctx);
+	if (restore_process_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EPERM;
+	}
 	ret = ckpt_arch_restore_cpu(ctx);
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);

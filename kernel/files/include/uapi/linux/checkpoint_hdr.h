@@ -54,6 +54,8 @@ enum {
 #define CKPT_HDR_FILE_DESC CKPT_HDR_FILE_DESC
 	CKPT_HDR_FILE = 304,
 #define CKPT_HDR_FILE CKPT_HDR_FILE
+	CKPT_HDR_FS = 311,
+#define CKPT_HDR_FS CKPT_HDR_FS
 
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
@@ -64,6 +66,8 @@ enum {
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
+	CKPT_HDR_SIGNAL = 602,
+#define CKPT_HDR_SIGNAL CKPT_HDR_SIGNAL
 
 	CKPT_HDR_TAIL = 9001,
 #define CKPT_HDR_TAIL CKPT_HDR_TAIL
@@ -206,6 +210,32 @@ struct ckpt_hdr_sighand {
 	__u32 nr;		/* number of signals: 64 */
 	__u32 _padding;
 	struct ckpt_sigaction action[];
+};
+
+/* CKPT_HDR_SIGNAL: 272 bytes; the process-wide state of signal_struct */
+#define CKPT_RLIM_NLIMITS	16
+
+struct ckpt_rlimit {
+	__u64 cur;		/* RLIM_INFINITY is ~0 */
+	__u64 max;
+};
+
+struct ckpt_hdr_signal {
+	struct ckpt_hdr h;
+	__u32 nr_rlim;		/* CKPT_RLIM_NLIMITS */
+	__u32 _padding;
+	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
+};
+
+/*
+ * CKPT_HDR_FS: 16 bytes, followed by two CKPT_HDR_STRING records: the
+ * root directory and the working directory, as paths seen from the
+ * checkpointing task's root ("/" for the root: not chrooted).
+ */
+struct ckpt_hdr_fs {
+	struct ckpt_hdr h;
+	__u32 umask;
+	__u32 _padding;
 };
 
 /* CKPT_HDR_FILE_TABLE: 16 bytes */

@@ -1,0 +1,167 @@
+/*
+ * procstate: process state that restart must restore exactly or refuse
+ * (issue 10, first items): working directory, umask, the 16 rlimits.
+ *
+ *   procstate run DIR IMG RES   chdir DIR, umask 027, set some rlimits,
+ *                               self checkpoint into IMG.  Restarted, it
+ *                               compares cwd, umask and every rlimit with
+ *                               what it had, and writes PASS or
+ *                               "FAIL: what" to RES (an absolute path).
+ *   procstate restart IMG [LOG] restart IMG with this program as caller
+ *                               (an unprivileged restart keeps the exe).
+ *   procstate deleted IMG LOG   self checkpoint from a removed directory:
+ *                               must fail with ENOENT ("deleted").
+ * stdio must be regular files or /dev/null (checkpoint refuses pipes).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/checkpoint.h>
+
+static struct rlimit saved[RLIM_NLIMITS];
+static char saved_cwd[4096];
+static mode_t saved_umask;
+
+static void set_limit(int res, rlim_t cur, rlim_t max)
+{
+	struct rlimit r = { cur, max };
+
+	if (setrlimit(res, &r)) {
+		printf("procstate: setrlimit %d: %s\n", res, strerror(errno));
+		exit(1);
+	}
+}
+
+static int mode_run(char **argv)
+{
+	char cwd[4096], msg[512] = "PASS";
+	mode_t mask;
+	long ret;
+	int fd, i;
+
+	if (chdir(argv[0])) {
+		printf("procstate: chdir %s: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	umask(027);
+	set_limit(RLIMIT_NOFILE, 512, 2048);
+	set_limit(RLIMIT_STACK, 4 << 20, RLIM_INFINITY);
+	set_limit(RLIMIT_CORE, 0, 1 << 20);
+	set_limit(RLIMIT_CPU, 1000, RLIM_INFINITY);
+	{
+		struct rlimit np;
+
+		/* lower than the default, which depends on the memory */
+		getrlimit(RLIMIT_NPROC, &np);
+		np.rlim_max = np.rlim_max > 400 ? 400 : np.rlim_max - 1;
+		set_limit(RLIMIT_NPROC, np.rlim_max - 1, np.rlim_max);
+	}
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		getrlimit(i, &saved[i]);
+	if (!getcwd(saved_cwd, sizeof(saved_cwd)))
+		return 1;
+	saved_umask = umask(027);
+
+	fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		printf("procstate: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, CHECKPOINT_FD_NONE);
+	if (ret < 0) {
+		printf("procstate: checkpoint: %s\n", strerror(errno));
+		return 1;
+	}
+	if (ret > 0) {
+		printf("procstate: checkpointed in %s, umask %03o, id %ld\n",
+		       saved_cwd, saved_umask, ret);
+		return 0;
+	}
+	/* restarted */
+	close(fd);
+	mask = umask(0);
+	umask(mask);
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "(getcwd: %s)", strerror(errno));
+	if (strcmp(cwd, saved_cwd))
+		snprintf(msg, sizeof(msg), "FAIL: cwd %s, was %s", cwd, saved_cwd);
+	else if (mask != saved_umask)
+		snprintf(msg, sizeof(msg), "FAIL: umask %03o, was %03o", mask, saved_umask);
+	for (i = 0; i < RLIM_NLIMITS && !strcmp(msg, "PASS"); i++) {
+		struct rlimit r;
+
+		getrlimit(i, &r);
+		if (r.rlim_cur != saved[i].rlim_cur || r.rlim_max != saved[i].rlim_max)
+			snprintf(msg, sizeof(msg),
+				 "FAIL: rlimit %d is %llu/%llu, was %llu/%llu", i,
+				 (unsigned long long)r.rlim_cur,
+				 (unsigned long long)r.rlim_max,
+				 (unsigned long long)saved[i].rlim_cur,
+				 (unsigned long long)saved[i].rlim_max);
+	}
+	/* a relative path works from the restored cwd */
+	if (!strcmp(msg, "PASS") && access("marker", F_OK))
+		snprintf(msg, sizeof(msg), "FAIL: relative path marker: %s", strerror(errno));
+	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dprintf(fd, "%s\n", msg);
+		close(fd);
+	}
+	printf("procstate: restarted: %s\n", msg);
+	return 0;
+}
+
+static int mode_restart(int argc, char **argv)
+{
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+	int logfd = CHECKPOINT_FD_NONE;
+	long ret;
+
+	if (argc > 1)
+		logfd = open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
+	printf("procstate: restart returned %ld: %s (errno %d)\n", ret, strerror(errno),
+	       errno);
+	return 1;
+}
+
+static int mode_deleted(char **argv)
+{
+	char dir[] = "/tmp/procstate.XXXXXX";
+	int fd, logfd;
+	long ret;
+
+	fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	logfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || logfd < 0 || !mkdtemp(dir) || chdir(dir) || rmdir(dir))
+		return 1;
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, logfd);
+	if (ret >= 0) {
+		printf("procstate: FAIL: checkpoint from a deleted cwd succeeded\n");
+		return 1;
+	}
+	printf("procstate: checkpoint from a deleted cwd: %s (errno %d)\n",
+	       strerror(errno), errno);
+	return errno == ENOENT ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 5 && !strcmp(argv[1], "run"))
+		return mode_run(argv + 2);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "restart"))
+		return mode_restart(argc - 2, argv + 2);
+	if (argc == 4 && !strcmp(argv[1], "deleted"))
+		return mode_deleted(argv + 2);
+	fprintf(stderr, "usage: procstate run DIR IMG RES | restart IMG [LOG] | deleted IMG LOG\n");
+	return 2;
+}
