@@ -11,11 +11,15 @@
  *                               (an unprivileged restart keeps the exe).
  *   procstate deleted IMG LOG   self checkpoint from a removed directory:
  *                               must fail with ENOENT ("deleted").
+ *   procstate clonefs IMG LOG   self checkpoint while a CLONE_FS sibling
+ *                               shares root, cwd and umask: EBUSY.
  * stdio must be regular files or /dev/null (checkpoint refuses pipes).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +46,7 @@ static void set_limit(int res, rlim_t cur, rlim_t max)
 
 static int mode_run(char **argv)
 {
-	char cwd[4096], msg[512] = "PASS";
+	char cwd[4096], msg[8448] = "PASS";
 	mode_t mask;
 	long ret;
 	int fd, i;
@@ -153,6 +157,35 @@ static int mode_deleted(char **argv)
 	return errno == ENOENT ? 0 : 1;
 }
 
+/* a CLONE_FS sibling (not a child): the checkpoint must be refused */
+static int mode_clonefs(char **argv)
+{
+	int fd, logfd;
+	long ret;
+	pid_t s;
+
+	fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	logfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || logfd < 0)
+		return 1;
+	s = syscall(SYS_clone, CLONE_FS | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (s < 0)
+		return 1;
+	if (s == 0) {
+		sleep(30);
+		_exit(0);
+	}
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, logfd);
+	kill(s, SIGKILL);
+	if (ret >= 0) {
+		printf("procstate: FAIL: checkpoint of a task sharing its fs_struct succeeded\n");
+		return 1;
+	}
+	printf("procstate: checkpoint with a CLONE_FS sibling %d: %s (errno %d)\n", s,
+	       strerror(errno), errno);
+	return errno == EBUSY ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -162,6 +195,8 @@ int main(int argc, char **argv)
 		return mode_restart(argc - 2, argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "deleted"))
 		return mode_deleted(argv + 2);
-	fprintf(stderr, "usage: procstate run DIR IMG RES | restart IMG [LOG] | deleted IMG LOG\n");
+	if (argc == 4 && !strcmp(argv[1], "clonefs"))
+		return mode_clonefs(argv + 2);
+	fprintf(stderr, "usage: procstate run DIR IMG RES | restart IMG [LOG] | deleted IMG LOG | clonefs IMG LOG\n");
 	return 2;
 }
