@@ -36,17 +36,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     except scenario.ScenarioError as exc:
         print(f"lab run: {exc}", file=sys.stderr)
         return 2
-    try:
-        result = runner.run_scenario(sc, accel=args.accel)
-    except runner.ScenarioFailure as exc:
-        print(f"FAIL {sc.name}\n{exc}", file=sys.stderr)
-        if args.json:
-            report.write_json(exc.result, Path(args.json))
-        return 1
+    results, rc = [], 0
+    for engine in sc.engines:  # `engine: both` runs the scenario through each engine
+        one = sc.for_engine(engine)
+        try:
+            result = runner.run_scenario(one, accel=args.accel)
+        except runner.ScenarioFailure as exc:
+            print(f"FAIL {one.name}\n{exc}", file=sys.stderr)
+            results.append(exc.result)
+            rc = 1
+            continue
+        results.append(result)
+        print(f"PASS {one.name} in {result.seconds:.1f} s (accel={result.accel}, artifacts {result.artifacts})")
     if args.json:
-        report.write_json(result, Path(args.json))
-    print(f"PASS {sc.name} in {result.seconds:.1f} s (accel={result.accel}, artifacts {result.artifacts})")
-    return 0
+        report.write_json(results[0] if len(results) == 1 else results, Path(args.json))
+    return rc
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

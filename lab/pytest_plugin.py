@@ -55,7 +55,9 @@ class ScenarioFile(pytest.File):
             spec = scenario.load(self.path)
         except scenario.ScenarioError as exc:
             raise self.CollectError(str(exc)) from exc
-        yield ScenarioItem.from_parent(self, name=spec.name, spec=spec)
+        for engine in spec.engines:
+            one = spec.for_engine(engine)
+            yield ScenarioItem.from_parent(self, name=one.name, spec=one)
 
 
 class ScenarioItem(pytest.Item):

@@ -73,6 +73,7 @@ class Context:
     variables: dict[str, str] = field(default_factory=dict)
     measurements: dict[str, Any] = field(default_factory=dict)
     snapshots: dict[str, Any] = field(default_factory=dict)  # image path -> procsnap of its task
+    checkpointed: dict[str, str] = field(default_factory=dict)  # image path -> pid of its task
 
     def guest(self, step: Step, key: str = "guest") -> Machine:
         return self.machines[step.args[key]]

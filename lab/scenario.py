@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,22 @@ class Scenario:
     files: tuple[str, ...] = field(default_factory=tuple)
     packages: tuple[str, ...] = ()  # Debian packages unpacked (with dependencies) into a layer
     kernel_fragments: tuple[str, ...] = ()  # config fragments merged after the default ones
+    engines: tuple[str, ...] = ("kernel",)  # `engine: kernel | criu | both`
+    engine: str = "kernel"  # the one this run uses (see for_engine)
+
+    def for_engine(self, engine: str) -> Scenario:
+        """This scenario as run by ``engine``: with what the engine needs in the guest and its kernel.
+
+        A scenario for both engines runs both on the same kernel (with every engine's fragments).
+        """
+        from . import engines
+
+        frags, pkgs = list(self.kernel_fragments), list(self.packages)
+        for name in self.engines:
+            frags += [f for f in engines.get(name).kernel_fragments if f not in frags]
+        pkgs += [p for p in engines.get(engine).packages if p not in pkgs]
+        name = self.name if len(self.engines) == 1 else f"{self.name}[{engine}]"
+        return replace(self, name=name, engine=engine, kernel_fragments=tuple(frags), packages=tuple(pkgs))
 
     def sources(self) -> list[tuple[str, Path]]:
         return [(w.name, w.source) for w in self.workloads if w.kind == "source"]
@@ -98,7 +114,7 @@ _S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
 TOP_FIELDS: _Spec = {
     "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
     "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
-    "packages": (_L, False), "kernel_fragments": (_L, False),
+    "packages": (_L, False), "kernel_fragments": (_L, False), "engine": (_S, False),
 }
 GUEST_FIELDS: _Spec = {
     "name": (_S, True), "memory": ((str, int), False), "smp": (_I, False), "cpu": (_S, False),
@@ -145,7 +161,7 @@ STEP_FIELDS: dict[str, _Spec] = {
                 # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
                 "verify_restore": (_B, False), "verify_reason": (_S, False)},
     # external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification
-    "checkpoint": {"checkpoint": ((str, int), True), "image": (_S, True), "log": (_S, False),
+    "checkpoint": {"checkpoint": ((str, int), True), "image": (_S, True), "log": (_S, False), "cgroup": (_S, False),
                    "verify_restore": (_B, False), "verify_reason": (_S, False)},
     # restart an image in the background (in `cwd`, default /); the restored task is held and
     # compared with the checkpointed one before it runs; its pid saved in `save`
@@ -280,6 +296,7 @@ def load(path: Path) -> Scenario:
         workloads=tuple(workloads),
         packages=wanted,
         kernel_fragments=_fragments(loader, top["kernel_fragments"]) if "kernel_fragments" in top else (),
+        engines=_engines(loader, top["engine"]) if "engine" in top else ("kernel",),
         link=link,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
@@ -330,6 +347,16 @@ def _workload(loader: _Loader, node: yaml.Node, i: int) -> Workload:
     if not dst:
         raise loader.error(node, f"{where}.dst", "required with files (where the guest gets them)")
     return Workload(w["name"][0] if "name" in w else src.name, src, "files", dst)
+
+
+ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu")}
+
+
+def _engines(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+    value, node = entry
+    if value not in ENGINE_CHOICES:
+        raise loader.error(node, "engine", f"use one of {', '.join(ENGINE_CHOICES)}")
+    return ENGINE_CHOICES[value]
 
 
 def _fragments(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
@@ -393,7 +420,7 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
         if default_guest is None:
             raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
         args["guest"] = default_guest
-    if kind in ("freeze", "thaw"):
+    if kind in ("freeze", "thaw", "checkpoint"):
         cg = args.setdefault("cgroup", "v2")
         if cg not in CGROUPS:
             raise loader.error(raw["cgroup"][1], f"{where}.cgroup", f"use one of {', '.join(CGROUPS)}")

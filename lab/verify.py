@@ -64,7 +64,7 @@ def vmflags_parts(value: str, without: frozenset[str] = frozenset()) -> list[tup
     return parts
 
 
-def _only_flags_differ(*flags: str) -> Callable[[str | None, str | None], bool]:
+def only_flags_differ(*flags: str) -> Callable[[str | None, str | None], bool]:
     """VmFlags values that are equal once ``flags`` are taken out of every part."""
     drop = frozenset(flags)
 
@@ -90,6 +90,10 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"stat\.processor", "the CPU it last ran on"),
     Rule(r"stat\.(kstkesp|kstkeip|wchan)", "kernel stack state (shown as 0 to others, and it sleeps elsewhere)"),
     Rule(r"stat\.flags", "PF_* flags of the kernel task (PF_FORKNOEXEC: the restart tool forked it)"),
+    Rule(r"map\..*\.vmflags", "sd (VM_SOFTDIRTY) is a tracker's mark, not the task's state: a mapping made by a "
+         "restore is soft-dirty until a tracker clears it", when=only_flags_differ("sd")),
+    Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
+    Rule(r"status\.FDSize", "capacity of the fd table: it grows with the highest fd ever open, never shrinks"),
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),
 )
@@ -99,7 +103,7 @@ KNOWN_GAPS: tuple[Rule, ...] = (
     Rule(r"proc\.cwd", "the working directory is not saved: the task keeps the restart caller's", issue=10),
     Rule(r"proc\.auxv", "the auxiliary vector (mm->saved_auxv) is not restored", issue=10),
     Rule(r"map\..*\.vmflags", "VM_ACCOUNT of a private mapping made read-only after it was writable is lost",
-         issue=10, when=_only_flags_differ("ac")),
+         issue=10, when=only_flags_differ("ac", "sd")),  # sd: see LEGITIMATE
 )
 
 
@@ -190,7 +194,7 @@ class Verdict:
         """``proc.cwd(#10),proc.auxv(#10)``: the known gaps seen, one per rule."""
         seen: dict[str, str] = {}
         for d, r in self.known:
-            seen.setdefault(r.pattern, f"{d.key}(#{r.issue})")
+            seen.setdefault(r.pattern, f"{d.key}(#{r.issue})" if r.issue else f"{d.key}(known)")
         return ",".join(seen.values())
 
 

@@ -160,3 +160,17 @@ def test_extra_fragments_come_after_the_defaults() -> None:
 
     names = [f.stem for f in kernel.default_inputs(["debug"]).fragments]
     assert names == [*kernel.default_fragment_names(), "debug"]
+
+
+def test_engine_both_runs_each_engine_on_one_kernel(tmp_path: Path) -> None:
+    base = "guests:\n  - name: a\nsteps:\n  - run: 'true'\n"
+    sc = scenario.load(write(tmp_path, base + "engine: both\n"))
+    assert sc.engines == ("kernel", "criu")
+    ours, criu = sc.for_engine("kernel"), sc.for_engine("criu")
+    assert (ours.name, criu.name) == ("s[kernel]", "s[criu]")
+    assert ours.kernel_fragments == criu.kernel_fragments == ("criu",)  # the same kernel for both
+    assert ours.packages == () and criu.packages == ("criu",)
+    single = scenario.load(write(tmp_path, base)).for_engine("kernel")
+    assert single.name == "s" and single.kernel_fragments == () and single.engine == "kernel"
+    err = error_of(tmp_path, base + "engine: crui\n")
+    assert err.field == "engine" and err.line == 5 and "kernel, criu, both" in err.problem

@@ -1,0 +1,59 @@
+"""C/R engines: our kernel's checkpoint/restart and CRIU, behind one interface.
+
+A scenario says ``engine: kernel | criu | both``; its ``checkpoint`` and ``restart`` steps go to
+the engine, and restore verification compares the same snapshots whichever engine restored the
+task. Each engine lists what it is known to restore differently (``differences``: reported, not
+failed), so ``both`` shows a kernel developer where the two differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .. import verify
+from ..machine import Machine
+from ..ssh import Result
+
+
+@dataclass
+class Restarting:
+    """A restart under way: ``holder`` (our engine's restart -H) and, once known, the restored pid."""
+
+    holder: str = ""
+    pid: str = ""
+
+
+class Engine(Protocol):
+    name: str
+    kernel_fragments: tuple[str, ...]  # what the guest kernel needs for this engine
+    packages: tuple[str, ...]  # what the guest needs (Debian packages)
+    differences: tuple[verify.Rule, ...]  # known differences of its restores, each with the reason
+
+    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
+                   timeout: float) -> Result:
+        """Checkpoint frozen task ``pid`` (frozen in ``cgroup_dir``) into ``image``; it stays frozen."""
+        ...
+
+    def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
+                      timeout: float) -> Restarting:
+        """Restart ``image`` (of task ``pid``) in the background; with ``hold``, stopped before it runs."""
+        ...
+
+    def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
+        """The restored pid once it is there (held, with ``hold``), or "" if the restart failed."""
+        ...
+
+    def release(self, m: Machine, r: Restarting) -> None:
+        """Let a held task run."""
+        ...
+
+
+ENGINES = ("kernel", "criu")
+
+
+def get(name: str) -> Engine:
+    from . import criu, kernel
+
+    engines: dict[str, Engine] = {"kernel": kernel.KernelEngine(), "criu": criu.CriuEngine()}
+    return engines[name]

@@ -1,0 +1,48 @@
+"""CRIU (Debian's criu 3.17.1 in the guest) as the second engine.
+
+checkpoint: ``criu dump --freeze-cgroup DIR --leave-running`` of the task frozen by the scenario (it
+stays frozen, as with our engine); restart: ``criu restore -d`` into the same pid (once the killed
+original is reaped), ``--leave-stopped`` to hold it for verification, SIGCONT to release it.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from .. import verify
+from ..machine import Machine
+from ..ssh import Result
+from . import Restarting
+
+
+class CriuEngine:
+    name = "criu"
+    kernel_fragments: tuple[str, ...] = ("criu",)
+    packages: tuple[str, ...] = ("criu",)
+    differences: tuple[verify.Rule, ...] = (
+        verify.Rule(r"ns\.time(_for_children)?", "CRIU restores into a new time namespace, so that "
+                    "CLOCK_MONOTONIC and CLOCK_BOOTTIME go on from where they were"),
+        verify.Rule(r"map\..*\.vmflags", "CRIU maps every private area writable first: restored areas "
+                    "are soft-dirty (sd) and accounted (ac)", when=verify.only_flags_differ("sd", "ac")),
+    )
+
+    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
+                   timeout: float) -> Result:
+        d, lg = shlex.quote(image), shlex.quote(log)
+        return m.ssh.run(f"mkdir -p {d} && criu dump -t {pid} -D {d} -o {lg} -v4 "
+                         f"--freeze-cgroup {shlex.quote(cgroup_dir)} --leave-running", timeout)
+
+    def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
+                      timeout: float) -> Restarting:
+        # the same pid comes back: wait until the killed original is reaped (init does it, later)
+        m.ssh.run(f"i=0; while [ -e /proc/{pid} ] && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
+        stop = " --leave-stopped" if hold else ""
+        res = m.ssh.run(f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} "
+                        f"-v4 -d{stop}", timeout)
+        return Restarting(pid=pid if res.ok else "")
+
+    def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
+        return r.pid
+
+    def release(self, m: Machine, r: Restarting) -> None:
+        m.ssh.run(f"kill -CONT {r.pid}", 10, check=True)

@@ -1,0 +1,36 @@
+"""Our in-kernel C/R: the guest tools ``checkpoint`` and ``restart`` (``-H`` holds the restored task)."""
+
+from __future__ import annotations
+
+import shlex
+
+from .. import procsnap, verify
+from ..machine import Machine
+from ..ssh import Result
+from . import Restarting
+
+HELD = "/tmp/lab-restart.held"
+
+
+class KernelEngine:
+    name = "kernel"
+    kernel_fragments: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    differences: tuple[verify.Rule, ...] = verify.KNOWN_GAPS
+
+    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
+                   timeout: float) -> Result:
+        return m.ssh.run(f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}", timeout)
+
+    def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
+                      timeout: float) -> Restarting:
+        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd)
+        return Restarting(holder=holder, pid="" if hold else holder)
+
+    def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
+        if not r.pid:
+            r.pid = procsnap.wait_held(m, r.holder, HELD, timeout)
+        return r.pid
+
+    def release(self, m: Machine, r: Restarting) -> None:
+        procsnap.release(m, r.holder)
