@@ -63,6 +63,13 @@ def cr_once(m: Machine, sizes: list[int]) -> dict[int, dict[str, float]]:
 
 def bench_cr(args: argparse.Namespace) -> int:
     """Checkpoint and restart MB/s inside the guest, against the guest's memcpy MB/s (same run)."""
+    names = [n for n in args.engine.split(",") if n]
+    from . import engines
+
+    if unknown := [n for n in names if n not in engines.ENGINES]:
+        raise SystemExit(f"lab bench cr: unknown engine {', '.join(unknown)} (known: {', '.join(engines.ENGINES)})")
+    if names != ["kernel"]:
+        return bench_engines(args, names)
     sizes = parse_sizes(args.mem)
     built = runner.build_all()
     cfg = MachineConfig(name="bench-cr", kernel=built.kernel.image, initrd=built.image.initrd,
@@ -81,6 +88,86 @@ def bench_cr(args: argparse.Namespace) -> int:
 
 
 CRTEST = paths.REPO / "scenarios" / "checkpoint" / "workloads" / "crtest.c"
+# guest-side seconds from /proc/uptime (10 ms resolution) around one command
+_TIMED = 't0=$(cut -d" " -f1 /proc/uptime); {cmd} || exit $?; t1=$(cut -d" " -f1 /proc/uptime); echo "secs $t0 $t1"'
+
+
+def _seconds(out: str) -> float:
+    for line in out.splitlines():
+        if line.startswith("secs "):
+            _, t0, t1 = line.split()
+            return float(t1) - float(t0)
+    raise ValueError(f"no timing in {out!r}")
+
+
+def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
+    """One external C/R of a ``mib`` MiB crtest by each engine, same guest: seconds per phase.
+
+    Each engine: freeze, checkpoint (our checkpoint(2), or criu dump --freeze-cgroup --leave-running),
+    kill + thaw, restart until the task runs (our restart(2), or criu restore -d).
+    """
+    out: dict[str, float] = {}
+    for name in names:
+        m.ssh.run(f"rm -rf /tmp/b.img /tmp/ct.*; cd /tmp && setsid crtest /tmp/ct {mib} </dev/null >/dev/null 2>&1 & "
+                  "echo $! > /tmp/b.pid", 30, check=True)
+        m.ssh.run(runner.poll_sh("grep -q 'tick 2' /tmp/ct.ticks", 300), 320, check=True)
+        pid = m.ssh.run("cat /tmp/b.pid", 10, check=True).stdout.strip()
+        freeze, thaw = runner.freeze_commands(pid, "v2")
+        m.ssh.run(freeze, 30, check=True)
+        if name == "kernel":
+            ckpt = f"checkpoint {pid} -o /tmp/b.img -l /tmp/b.log"
+        else:
+            ckpt = (f"mkdir -p /tmp/b.img && criu dump -t {pid} -D /tmp/b.img -o /tmp/b.log "
+                    f"--freeze-cgroup {runner.CGROUP_ROOT['v2']}/lab-frozen --leave-running")
+        res = m.ssh.run(_TIMED.format(cmd=ckpt), 600)
+        if not res.ok:
+            raise SystemExit(f"lab bench cr: {name} checkpoint failed:\n{res.stdout}{res.stderr}")
+        out[f"{name}_ckpt_s"] = _seconds(res.stdout)
+        m.ssh.run(f"kill -KILL {pid}; {thaw}; while [ -e /proc/{pid} ]; do usleep 20000; done", 30, check=True)
+        if name == "kernel":
+            rst = ("cd /tmp; setsid restart -i /tmp/b.img -l /tmp/b.rlog </dev/null >/dev/null 2>&1 & r=$!; "
+                   "while c=$(cat /proc/$r/comm 2>/dev/null) && { [ $c = restart ] || [ $c = setsid ]; }; do "
+                   "usleep 2000; done; "
+                   "test \"$(cat /proc/$r/comm)\" = crtest && echo $r > /tmp/b.pid")
+        else:
+            rst = "cd /tmp && criu restore -D /tmp/b.img -o /tmp/b.rlog -d"
+        res = m.ssh.run(_TIMED.format(cmd=rst), 600)
+        if not res.ok:
+            raise SystemExit(f"lab bench cr: {name} restart failed:\n{res.stdout}{res.stderr}")
+        out[f"{name}_rst_s"] = _seconds(res.stdout)
+        m.ssh.run(f"kill -KILL $(cat /tmp/b.pid) {pid} 2>/dev/null; true", 10)
+    return out
+
+
+def bench_engines(args: argparse.Namespace, names: list[str]) -> int:
+    """``lab bench cr --engine kernel,criu``: the same workload through each engine, one line per size."""
+    from . import engines
+
+    sizes = parse_sizes(args.mem)
+    extra = [f for n in names for f in engines.get(n).kernel_fragments]
+    pkgs = [p for n in names for p in engines.get(n).packages]
+    built = runner.build_all(extra)
+    run = paths.new_run_dir("bench-engines")
+    try:
+        layers = image.scenario_layers([("crtest", CRTEST)], built.kernel, packages=pkgs)
+        initrd = image.compose_initrd(built.image, layers, run / "initrd.cpio")
+        cfg = MachineConfig(name="bench-engines", kernel=built.kernel.image, initrd=initrd,
+                            memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
+        line = ""
+        with Machine(cfg, runner.new_artifact_dir("bench-engines")) as m:
+            for mib in sizes:
+                runs = [engines_once(m, mib, names) for _ in range(args.runs)]
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                fields = " ".join(f"{k}={v:.3f}" for k, v in med.items())
+                if "kernel" in names and "criu" in names:
+                    fields += (f" ratio_ckpt={med['kernel_ckpt_s'] / med['criu_ckpt_s']:.2f}"
+                               f" ratio_rst={med['kernel_rst_s'] / med['criu_rst_s']:.2f}")
+                line = f"cr: mem={mib}M {fields} accel={m.accel}"
+                print(f"{line} (median of {args.runs}; ratio = kernel/criu time)", file=sys.stderr)
+        print(line)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+    return 0
 
 
 def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
@@ -165,6 +252,9 @@ def add_parser(sub: Any) -> None:
     cr.add_argument("--mem", default="16M,64M,256M", help="task sizes, comma-separated")
     cr.add_argument("--runs", type=int, default=3)
     cr.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    cr.add_argument("--engine", default="kernel",
+                    help="kernel (in-guest crbench vs memcpy), or a list such as kernel,criu: the same "
+                         "external C/R through each engine, times side by side")
     cr.set_defaults(func=bench_cr)
     mg = b.add_parser("migrate", help="process migration vs whole-VM migration, side by side")
     mg.add_argument("--mem", default="16M,64M,256M", help="workload sizes, comma-separated")
