@@ -18,18 +18,9 @@ from dataclasses import dataclass, field
 
 from . import procsnap, verify
 from .machine import LINK_NIC, Machine
-from .runner import (
-    CGROUP_ROOT,
-    Context,
-    StepFailure,
-    _link_address,
-    _port,
-    freeze_commands,
-    handler,
-    link_pipe,
-)
-from .scenario import Step
 from .ssh import Result
+from .steps.link import link_pipe
+from .steps.process import freeze_commands
 
 HELD = "/tmp/migrate.held"
 RESTORED_POLL = (
@@ -173,54 +164,3 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 src.ssh.run(thaw, 20)
             if dst.is_running():
                 dst.ssh.run("pkill -x linkcat; pkill -x restart; true", 10)
-
-
-@handler("migrate")
-def _migrate(ctx: Context, step: Step) -> None:
-    frm, to = step.args["from"], step.args["to"]
-    src, dst = ctx.machines[frm], ctx.machines[to]
-    pid = ctx.text(step, "migrate")
-    via = step.args["via"]
-    timeout = float(step.get("timeout", 300))
-
-    files = () if step.get("skip_files") else tuple(step.args["files"])
-    check = step.get("verify_restore", True)
-    try:
-        mig = migrate_process(src, dst, pid, via=via, link_addr=_link_address(ctx.scenario, to),
-                              port=_port(step), files=files, cgroup=step.args["cgroup"],
-                              cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check)
-    except (RuntimeError, ValueError) as exc:
-        raise StepFailure(step, str(exc)) from exc
-    for name, snap in (("before", mig.before), ("after", mig.after)):
-        if snap is not None:
-            (ctx.artifacts / f"verify-line{step.line}-{name}.snap").write_text(
-                "".join(f"{k}\t{v}\n" for k, v in snap.items()))
-    if step.args["expect"] == "restart_fails":
-        if mig.ok:
-            raise StepFailure(step, "restart succeeded on the target but was expected to fail")
-        cg = step.args["cgroup"]
-        state = (f"grep -q 'frozen 0' {CGROUP_ROOT[cg]}/lab-frozen/cgroup.events" if cg == "v2"
-                 else f"grep -q THAWED {CGROUP_ROOT[cg]}/lab-frozen/freezer.state")
-        alive = src.ssh.run(f"kill -0 {pid} && {state}", 10)
-        if not alive.ok:
-            raise StepFailure(step, f"the source task {pid} did not survive the failed migration", alive)
-        errors = [ln for ln in mig.restart_log.splitlines() if "error" in ln]
-        ctx.measurements["restart_error"] = (errors or mig.restart_log.strip().splitlines() or ["?"])[-1][-200:]
-        return
-    if not mig.ok:
-        raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
-    if mig.verdict is not None:
-        ctx.measurements["known_gaps"] = mig.verdict.gap_summary() or "none"
-        if not mig.verdict.ok:
-            raise StepFailure(step, f"restore verification: {mig.verdict.problems()}\n"
-                                    f"snapshots: {ctx.artifacts}/verify-line{step.line}-*.snap")
-    elif check and mig.ok:
-        raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")
-    if "save" in step.args:
-        ctx.variables[step.args["save"]] = mig.new_pid
-    ctx.measurements.update({
-        "downtime_s": round(mig.downtime_s, 3), "total_s": round(mig.total_s, 3),
-        "image_bytes": mig.image_bytes, "via": via,
-        **{k: round(v, 3) for k, v in mig.phases.items()},
-    })
-

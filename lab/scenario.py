@@ -124,59 +124,14 @@ GUEST_FIELDS: _Spec = {
 WORKLOAD_FIELDS: _Spec = {"name": (_S, False), "source": (_S, False), "binary": (_S, False),
                           "files": (_S, False), "dst": (_S, False), "closure": (_B, False)}
 WORKLOAD_KINDS = ("source", "binary", "files")
-_COMMON: _Spec = {"guest": (_S, False), "timeout": (_N, False), "name": (_S, False)}
-_PID: _Spec = {"pid": ((str, int), True)}
-STEP_FIELDS: dict[str, _Spec] = {
-    # run a shell command; background: start it detached and save its pid in `save`
-    "run": {"run": (_S, True), "expect_exit": ((int, str), False), "stdout_contains": (_S, False),
-            "stderr_contains": (_S, False), "output_contains": (_S, False), "user": (_S, False),
-            "background": (_B, False), "save": (_S, False), "disconnect_ok": (_B, False),
-            "retry_for": (_N, False)},  # rerun until it passes, for up to this many seconds
-    # a command that must fail: non-zero exit, optionally with a message or errno name in its output
-    "expect_failure": {"expect_failure": (_S, True), "output_contains": (_S, False),
-                       "errno": (_S, False), "user": (_S, False)},
-    # wait for a file to exist, optionally until it holds a line containing `line`
-    "wait": {"wait": (_S, True), "line": (_S, False)},
-    "freeze": {"freeze": ((str, int), True), "cgroup": (_S, False)},
-    "thaw": {"thaw": ((str, int), True), "cgroup": (_S, False)},
-    "signal": {"signal": ((str, int), True), "sig": ((str, int), False)},
-    # copy a file: from guest to guest over the link (nc) or through the host, or host <-> guest
-    "transfer": {"transfer": (_S, True), "to": (_S, True), "from": (_S, False), "dst": (_S, False),
-                 "via": (_S, False)},
-    # check a guest file: equals / contains text, or same sha256 as a file on another guest
-    "verify": {"verify": (_S, True), "equals": (_S, False), "contains": (_S, False),
-               "not_contains": (_S, False), "same_as": (_S, False)},
-    # wait until the console classifier reports a kind (panic, oops, ...) on this guest
-    "console": {"console": (_S, True)},
-    "sleep": {"sleep": (_N, True)},
-    # fetch a checkpoint image from the guest and check it with the host-side reader (lab ckptinfo);
-    # expect_error: the image must end in an error record containing this text
-    "ckptinfo": {"ckptinfo": (_S, True), "expect_error": (_S, False), "comm": (_S, False)},
-    # migrate a process: freeze on `from`, carry `files`, checkpoint and restart on `to` (streamed
-    # over the link, or as a file through the host), kill the original; measures downtime and bytes.
-    # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
-    "migrate": {"migrate": ((str, int), True), "from": (_S, True), "to": (_S, True), "via": (_S, False),
-                "files": (_L, False), "cgroup": (_S, False), "save": (_S, False), "expect": (_S, False),
-                "cut_link_after": (_N, False), "skip_files": (_B, False),
-                # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
-                "verify_restore": (_B, False), "verify_reason": (_S, False)},
-    # external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification
-    "checkpoint": {"checkpoint": ((str, int), True), "image": (_S, True), "log": (_S, False), "cgroup": (_S, False),
-                   "verify_restore": (_B, False), "verify_reason": (_S, False)},
-    # restart an image in the background (in `cwd`, default /); the restored task is held and
-    # compared with the checkpointed one before it runs; its pid saved in `save`
-    "restart": {"restart": (_S, True), "log": (_S, False), "cwd": (_S, False), "save": (_S, False),
-                "verify_restore": (_B, False), "verify_reason": (_S, False)},
-    # rewrite a field of a checkpoint image in place (the tail checksum is recomputed), to make an
-    # image that looks as if it came from another kernel or architecture
-    "tamper": {"tamper": (_S, True), "release": (_S, False), "arch": (_I, False)},
-}
-MIGRATE_EXPECT = ("success", "restart_fails")
-for _kind, _fields in STEP_FIELDS.items():
-    _fields.update(_COMMON)
-CGROUPS = ("v2", "v1")
-VIAS = ("link", "host")
 _VAR = re.compile(r"\$\{(\w+)\}")
+
+
+def step_fields() -> dict[str, _Spec]:
+    """Each step kind's YAML fields, as ``lab.steps`` registers them (loaded on first use)."""
+    from . import steps
+
+    return {name: k.fields for name, k in steps.KINDS.items()}
 
 
 class _Loader:
@@ -397,82 +352,35 @@ def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
 
 
 def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None) -> Step:
+    from .steps import KINDS
+    from .steps.base import StepCheck
+
     where = f"steps[{i}]"
     if not isinstance(node, yaml.MappingNode):
         raise loader.error(node, where, "expected a mapping with one action key")
     keys = [k.value for k, _ in node.value]
-    kinds = [k for k in keys if k in STEP_FIELDS]
+    kinds = [k for k in keys if k in KINDS]
     if len(kinds) != 1:
         problem = "no action" if not kinds else f"several actions ({', '.join(kinds)})"
-        raise loader.error(node, where, f"{problem}; use exactly one of: {', '.join(STEP_FIELDS)}")
-    kind = kinds[0]
-    raw = loader.mapping(node, STEP_FIELDS[kind], where)
+        raise loader.error(node, where, f"{problem}; use exactly one of: {', '.join(KINDS)}")
+    kind = KINDS[kinds[0]]
+    raw = loader.mapping(node, kind.fields, where)
     args = {k: v for k, (v, _) in raw.items()}
-    default_guest = sorted(guests)[0] if len(guests) == 1 else None
     for gfield in ("guest", "to", "from"):
         if gfield in raw:
-            if kind == "transfer" and gfield in ("to", "from") and args[gfield] == "host":
+            if kind.host_endpoints and gfield in ("to", "from") and args[gfield] == "host":
                 continue
             if args[gfield] not in guests:
                 raise loader.error(raw[gfield][1], f"{where}.{gfield}",
                                    f"unknown guest {args[gfield]!r} (have: {', '.join(sorted(guests))})")
-    if kind not in ("sleep", "transfer", "migrate") and "guest" not in args:
-        if default_guest is None:
+    if kind.needs_guest and "guest" not in args:
+        if len(guests) != 1:
             raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
-        args["guest"] = default_guest
-    if kind in ("freeze", "thaw", "checkpoint"):
-        cg = args.setdefault("cgroup", "v2")
-        if cg not in CGROUPS:
-            raise loader.error(raw["cgroup"][1], f"{where}.cgroup", f"use one of {', '.join(CGROUPS)}")
-    if kind == "migrate":
-        args.setdefault("cgroup", "v2")
-        args.setdefault("expect", "success")
-        args["files"] = [str(f) for f in args.get("files", [])]
-        via = args.setdefault("via", "link")
-        if via not in VIAS:
-            raise loader.error(raw["via"][1], f"{where}.via", f"use one of {', '.join(VIAS)}")
-        if args["expect"] not in MIGRATE_EXPECT:
-            raise loader.error(raw["expect"][1], f"{where}.expect", f"use one of {', '.join(MIGRATE_EXPECT)}")
-        if args["from"] == args["to"]:
-            raise loader.error(raw["to"][1], f"{where}.to", "source and target are the same guest")
-        if via == "link" and (link is None or {args["from"], args["to"]} != set(link)):
-            raise loader.error(raw["via"][1] if "via" in raw else node, f"{where}.via",
-                               "a link migration needs `link:` between its two guests")
-    if kind in ("migrate", "checkpoint", "restart"):
-        if args.get("verify_restore") is False and not args.get("verify_reason"):
-            raise loader.error(raw["verify_restore"][1], f"{where}.verify_restore",
-                               "turning restore verification off needs a verify_reason")
-        if "verify_reason" in args and args.get("verify_restore", True):
-            raise loader.error(raw["verify_reason"][1], f"{where}.verify_reason",
-                               "only with verify_restore: false")
-    if kind == "migrate":
-        if "cut_link_after" in args and (via != "link" or args["expect"] != "restart_fails"):
-            raise loader.error(raw["cut_link_after"][1], f"{where}.cut_link_after",
-                               "only for a link migration with expect: restart_fails")
-    if kind == "transfer":
-        src_guest = args.get("from", default_guest)
-        if src_guest is None:
-            raise loader.error(node, f"{where}.from", "required when the scenario has several guests")
-        args["from"] = src_guest
-        via = args.setdefault("via", "host")
-        if via not in VIAS:
-            raise loader.error(raw["via"][1], f"{where}.via", f"use one of {', '.join(VIAS)}")
-        if via == "link":
-            if link is None or {args["from"], args["to"]} != set(link):
-                raise loader.error(raw["via"][1], f"{where}.via",
-                                   "a link transfer needs `link:` between its two guests")
-    if kind == "run" and "expect_exit" in args:
-        ee = args["expect_exit"]
-        if not (isinstance(ee, int) or ee in ("nonzero", "any")):
-            raise loader.error(raw["expect_exit"][1], f"{where}.expect_exit",
-                               "an exit status, 'nonzero' or 'any'")
-    if kind == "console" and args["console"] not in console.KINDS:
-        raise loader.error(raw["console"][1], f"{where}.console",
-                           f"unknown kind (known: {', '.join(sorted(console.KINDS))})")
-    if kind == "run" and args.get("background") and "save" not in args:
-        raise loader.error(node, f"{where}.save", "a background run must save its pid in a variable")
-    title = args.get("name") or f"{kind} {str(args[kind])[:60]}"
-    return Step(kind, node.start_mark.line + 1, args, title)
+        args["guest"] = next(iter(guests))
+    if kind.validate is not None:
+        kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error))
+    title = args.get("name") or f"{kind.name} {str(args[kind.name])[:60]}"
+    return Step(kind.name, node.start_mark.line + 1, args, title)
 
 
 def substitute(text: str, variables: dict[str, str]) -> str:

@@ -12,11 +12,19 @@ from __future__ import annotations
 import shlex
 
 from .. import engines, procsnap, verify
-from ..runner import CGROUP_ROOT, Context, StepFailure, _timeout, handler
 from ..scenario import Step
+from .base import B, Context, S, StepCheck, StepFailure, kind, timeout_of, validate_verify_restore
+from .process import CGROUP_ROOT, validate_cgroup
 
 
-@handler("checkpoint")
+def _validate_checkpoint(c: StepCheck) -> None:
+    validate_cgroup(c)
+    validate_verify_restore(c)
+
+
+# external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification
+@kind("checkpoint", {"checkpoint": ((str, int), True), "image": (S, True), "log": (S, False), "cgroup": (S, False),
+                     "verify_restore": (B, False), "verify_reason": (S, False)}, validate=_validate_checkpoint)
 def _checkpoint(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)
@@ -25,18 +33,21 @@ def _checkpoint(ctx: Context, step: Step) -> None:
     log = ctx.text(step, "log") if "log" in step.args else f"{image}.log"
     if step.get("verify_restore", True):
         try:
-            ctx.snapshots[image] = procsnap.snapshot(m, pid, _timeout(step))
+            ctx.snapshots[image] = procsnap.snapshot(m, pid, timeout_of(step))
         except (RuntimeError, ValueError) as exc:
             raise StepFailure(step, f"restore verification: {exc}") from exc
     ctx.checkpointed[image] = pid
     cgroup_dir = f"{CGROUP_ROOT[step.args['cgroup']]}/lab-frozen"
-    res = engine.checkpoint(m, pid, image, log, cgroup_dir, _timeout(step, 120))
+    res = engine.checkpoint(m, pid, image, log, cgroup_dir, timeout_of(step, 120))
     if not res.ok:
         log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout
         raise StepFailure(step, f"checkpoint ({engine.name}) failed; log:\n{log_text}", res)
 
 
-@handler("restart")
+# restart an image in the background (in `cwd`, default /); the restored task is held and
+# compared with the checkpointed one before it runs; its pid saved in `save`
+@kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
+                  "verify_restore": (B, False), "verify_reason": (S, False)}, validate=validate_verify_restore)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)
@@ -47,7 +58,7 @@ def _restart(ctx: Context, step: Step) -> None:
     if check and before is None:
         raise StepFailure(step, f"restore verification: no snapshot of the task checkpointed into {image} "
                                 "(make the image with a `checkpoint` step, or say `verify_restore: false` and why)")
-    timeout = _timeout(step, 120)
+    timeout = timeout_of(step, 120)
     cwd = ctx.text(step, "cwd") if "cwd" in step.args else "/"
     try:
         r = engine.start_restart(m, image, log, cwd, check, ctx.checkpointed.get(image, ""), timeout)

@@ -142,8 +142,8 @@ def test_verify_reason_only_with_verify_off(tmp_path: Path) -> None:
 
 def test_no_step_option_is_named_like_a_step_kind() -> None:
     """An option called like a kind would make its step look like two actions."""
-    for kind, fields in scenario.STEP_FIELDS.items():
-        clash = (set(fields) - {kind}) & set(scenario.STEP_FIELDS)
+    for kind, fields in scenario.step_fields().items():
+        clash = (set(fields) - {kind}) & set(scenario.step_fields())
         assert not clash, f"{kind}: {clash}"
 
 

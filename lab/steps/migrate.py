@@ -1,0 +1,86 @@
+"""The ``migrate`` step: process migration between two guests (``lab.migrate``), with its checks."""
+
+from __future__ import annotations
+
+from ..migrate import migrate_process
+from ..scenario import Step
+from .base import B, Context, L, N, S, StepCheck, StepFailure, kind, validate_verify_restore
+from .link import link_address, port_for
+from .process import CGROUP_ROOT, CGROUPS
+
+MIGRATE_EXPECT = ("success", "restart_fails")
+VIAS = ("link", "host")
+
+
+def _validate_migrate(c: StepCheck) -> None:
+    c.choice("cgroup", "v2", CGROUPS)
+    c.choice("expect", "success", MIGRATE_EXPECT)
+    c.args["files"] = [str(f) for f in c.args.get("files", [])]
+    via = c.choice("via", "link", VIAS)
+    if c.args["from"] == c.args["to"]:
+        raise c.fail("to", "source and target are the same guest")
+    if via == "link" and (c.link is None or {c.args["from"], c.args["to"]} != set(c.link)):
+        raise c.fail("via", "a link migration needs `link:` between its two guests")
+    validate_verify_restore(c)
+    if "cut_link_after" in c.args and (via != "link" or c.args["expect"] != "restart_fails"):
+        raise c.fail("cut_link_after", "only for a link migration with expect: restart_fails")
+
+
+# migrate a process: freeze on `from`, carry `files`, checkpoint and restart on `to` (streamed
+# over the link, or as a file through the host), kill the original; measures downtime and bytes.
+# expect: restart_fails -> restart must fail, and the source must be thawed and still running.
+@kind("migrate", {
+    "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
+    "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
+    "cut_link_after": (N, False), "skip_files": (B, False),
+    # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
+    "verify_restore": (B, False), "verify_reason": (S, False),
+}, validate=_validate_migrate, needs_guest=False)
+def _migrate(ctx: Context, step: Step) -> None:
+    frm, to = step.args["from"], step.args["to"]
+    src, dst = ctx.machines[frm], ctx.machines[to]
+    pid = ctx.text(step, "migrate")
+    via = step.args["via"]
+    timeout = float(step.get("timeout", 300))
+
+    files = () if step.get("skip_files") else tuple(step.args["files"])
+    check = step.get("verify_restore", True)
+    try:
+        mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
+                              port=port_for(step), files=files, cgroup=step.args["cgroup"],
+                              cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check)
+    except (RuntimeError, ValueError) as exc:
+        raise StepFailure(step, str(exc)) from exc
+    for name, snap in (("before", mig.before), ("after", mig.after)):
+        if snap is not None:
+            (ctx.artifacts / f"verify-line{step.line}-{name}.snap").write_text(
+                "".join(f"{k}\t{v}\n" for k, v in snap.items()))
+    if step.args["expect"] == "restart_fails":
+        if mig.ok:
+            raise StepFailure(step, "restart succeeded on the target but was expected to fail")
+        cg = step.args["cgroup"]
+        state = (f"grep -q 'frozen 0' {CGROUP_ROOT[cg]}/lab-frozen/cgroup.events" if cg == "v2"
+                 else f"grep -q THAWED {CGROUP_ROOT[cg]}/lab-frozen/freezer.state")
+        alive = src.ssh.run(f"kill -0 {pid} && {state}", 10)
+        if not alive.ok:
+            raise StepFailure(step, f"the source task {pid} did not survive the failed migration", alive)
+        errors = [ln for ln in mig.restart_log.splitlines() if "error" in ln]
+        ctx.measurements["restart_error"] = (errors or mig.restart_log.strip().splitlines() or ["?"])[-1][-200:]
+        return
+    if not mig.ok:
+        raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
+    if mig.verdict is not None:
+        ctx.measurements["known_gaps"] = mig.verdict.gap_summary() or "none"
+        if not mig.verdict.ok:
+            raise StepFailure(step, f"restore verification: {mig.verdict.problems()}\n"
+                                    f"snapshots: {ctx.artifacts}/verify-line{step.line}-*.snap")
+    elif check and mig.ok:
+        raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")
+    if "save" in step.args:
+        ctx.variables[step.args["save"]] = mig.new_pid
+    ctx.measurements.update({
+        "downtime_s": round(mig.downtime_s, 3), "total_s": round(mig.total_s, 3),
+        "image_bytes": mig.image_bytes, "via": via,
+        **{k: round(v, 3) for k, v in mig.phases.items()},
+    })
+
