@@ -224,14 +224,22 @@ def _check_structure(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: unknown vma type {f['vma_type']}")
 
 
-def tamper(data: bytes, *, release: str | None = None, arch: int | None = None) -> bytes:
-    """A copy of a good image claiming another kernel release or architecture, checksum fixed up.
+def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
+           umask: int | None = None) -> bytes:
+    """A copy of a good image claiming another kernel release or architecture (or, with ``umask``,
+    another umask in the FS record), checksum fixed up.
 
     Used to prove that restart refuses images from another kernel or architecture for the
-    right reason (not because the checksum broke).
+    right reason (not because the checksum broke), and that restore verification notices a
+    record that says something else than the task had.
     """
     img = parse(data)
     out = bytearray(data)
+    if umask is not None:
+        fs = img.all("FS")
+        if not fs:
+            raise ImageError("no FS record to rewrite the umask of")
+        struct.pack_into("<I", out, fs[0].offset + HDR.size, umask)
     if arch is not None:
         struct.pack_into("<H", out, img.header.offset + HDR.size + 8, arch)
     if release is not None:

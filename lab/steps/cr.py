@@ -13,7 +13,7 @@ import shlex
 
 from .. import engines, procsnap, verify
 from ..scenario import Step
-from .base import B, Context, S, StepCheck, StepFailure, kind, timeout_of, validate_verify_restore
+from .base import B, Context, L, S, StepCheck, StepFailure, kind, timeout_of, validate_verify_restore
 from .process import CGROUP_ROOT, validate_cgroup
 
 
@@ -44,10 +44,20 @@ def _checkpoint(ctx: Context, step: Step) -> None:
         raise StepFailure(step, f"checkpoint ({engine.name}) failed; log:\n{log_text}", res)
 
 
+def _validate_restart(c: StepCheck) -> None:
+    validate_verify_restore(c)
+    if ("expect_differences" in c.args or "while_held" in c.args) and c.args.get("verify_restore") is False:
+        raise c.fail("expect_differences" if "expect_differences" in c.args else "while_held",
+                     "needs restore verification")
+
+
 # restart an image in the background (in `cwd`, default /); the restored task is held and
-# compared with the checkpointed one before it runs; its pid saved in `save`
+# compared with the checkpointed one before it runs; its pid saved in `save`.
+# The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
+# `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
-                  "verify_restore": (B, False), "verify_reason": (S, False)}, validate=validate_verify_restore)
+                  "verify_restore": (B, False), "verify_reason": (S, False), "while_held": (S, False),
+                  "expect_differences": (L, False)}, validate=_validate_restart)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)
@@ -67,6 +77,8 @@ def _restart(ctx: Context, step: Step) -> None:
             log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout
             raise StepFailure(step, f"restart ({engine.name}) failed; log:\n{log_text}")
         if check and before is not None:
+            if "while_held" in step.args:
+                m.ssh.run(ctx.text(step, "while_held").replace("{pid}", pid), 30, check=True)
             after = procsnap.snapshot(m, pid, timeout)
             engine.release(m, r)
             name = image.strip("/").replace("/", "_")
@@ -75,7 +87,14 @@ def _restart(ctx: Context, step: Step) -> None:
                     "".join(f"{k}\t{v}\n" for k, v in snap.items()))
             verdict = verify.compare(before, after, gaps=engine.differences)
             ctx.measurements["known_gaps"] = verdict.gap_summary() or "none"
-            if not verdict.ok:
+            if "expect_differences" in step.args:
+                want = sorted(str(k) for k in step.args["expect_differences"])
+                got = sorted(d.key for d in verdict.unexpected)
+                if got != want or verdict.unreadable:
+                    raise StepFailure(step, f"restore verification reported {got or 'nothing'}, expected "
+                                            f"exactly {want}:\n{verdict.problems()}")
+                ctx.measurements["caught"] = ",".join(got)
+            elif not verdict.ok:
                 raise StepFailure(step, f"restore verification ({engine.name}): {verdict.problems()}\n"
                                         f"snapshots: {ctx.artifacts}/verify-{name}-*.snap")
     except RuntimeError as exc:
