@@ -178,6 +178,6 @@ def test_engine_both_runs_each_engine_on_one_kernel(tmp_path: Path) -> None:
 
 def test_verifier_self_checks_need_verification(tmp_path: Path) -> None:
     text = ("guests:\n  - name: a\nsteps:\n  - restart: /tmp/x\n    expect_differences: [status.Umask]\n"
-            "    verify_restore: false\n    verify_reason: no\n")
+            "    verify_restore: false\n    verify_reason: on purpose\n")
     err = error_of(tmp_path, text)
     assert err.field == "steps[0].expect_differences" and "needs restore verification" in err.problem
