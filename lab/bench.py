@@ -133,7 +133,8 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
             rst = "cd /tmp && criu restore -D /tmp/b.img -o /tmp/b.rlog -d"
         res = m.ssh.run(_TIMED.format(cmd=rst), 600)
         if not res.ok:
-            raise SystemExit(f"lab bench cr: {name} restart failed:\n{res.stdout}{res.stderr}")
+            log = m.ssh.run("tail -n 20 /tmp/b.rlog; dmesg | tail -n 8", 10).stdout
+            raise SystemExit(f"lab bench cr: {name} restart failed:\n{res.stdout}{res.stderr}\n{log}")
         out[f"{name}_rst_s"] = _seconds(res.stdout)
         m.ssh.run(f"kill -KILL $(cat /tmp/b.pid) {pid} 2>/dev/null; true", 10)
     return out
