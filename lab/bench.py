@@ -125,10 +125,12 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
         out[f"{name}_ckpt_s"] = _seconds(res.stdout)
         m.ssh.run(f"kill -KILL {pid}; {thaw}; while [ -e /proc/{pid} ]; do usleep 20000; done", 30, check=True)
         if name == "kernel":
-            rst = ("cd /tmp; setsid restart -i /tmp/b.img -l /tmp/b.rlog </dev/null >/dev/null 2>&1 & r=$!; "
-                   "while c=$(cat /proc/$r/comm 2>/dev/null) && { [ $c = restart ] || [ $c = setsid ]; }; do "
+            # until the restarted task is crtest (restart(2) returned into it), or gone
+            rst = ("cd /tmp; setsid restart -i /tmp/b.img -l /tmp/b.rlog </dev/null >/dev/null 2>/tmp/b.err & r=$!; "
+                   "until [ \"$(cat /proc/$r/comm 2>/dev/null)\" = crtest ]; do "
+                   "[ -e /proc/$r ] || { echo \"restart pid $r is gone\"; cat /tmp/b.err; exit 1; }; "
                    "usleep 2000; done; "
-                   "test \"$(cat /proc/$r/comm)\" = crtest && echo $r > /tmp/b.pid")
+                   "echo $r > /tmp/b.pid")
         else:
             rst = "cd /tmp && criu restore -D /tmp/b.img -o /tmp/b.rlog -d"
         res = m.ssh.run(_TIMED.format(cmd=rst), 600)
