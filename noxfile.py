@@ -2,6 +2,7 @@
 
     nox -s migrate             the main job: migrate scenarios, summary, JUnit XML + JSON results
     nox -s lint tests scenarios   what CI runs: lint, the lab's own tests, every scenario
+    nox -s nightly             every scenario on the debug kernel, with the long stress cells
 """
 
 from __future__ import annotations
@@ -72,3 +73,13 @@ def migrate(session: nox.Session) -> None:
         session.error("scenarios/migrate/ does not exist yet (see the migrate issue)")
     _pytest(session, "migrate", str(target), "-n", XDIST, f"--lab-json={RESULTS / 'migrate.json'}")
     session.run("python", "-m", "lab.summary", str(RESULTS), "migrate")
+
+
+@nox.session
+def nightly(session: nox.Session) -> None:
+    """Every scenario on the debug kernel (KASAN, lockdep, kmemleak) with the nightly-only cells
+    (LAB_NIGHTLY=1: the 10-minute race stress). Too long for CI; run by hand or on a schedule."""
+    session.env.update({"LAB_KERNEL_FRAGMENTS": "base checkpoint debug", "LAB_NIGHTLY": "1"})
+    _setup(session)
+    _pytest(session, "nightly", "scenarios", "-n", XDIST, f"--lab-json={RESULTS / 'nightly.json'}")
+    session.run("python", "-m", "lab.summary", str(RESULTS), "nightly")
