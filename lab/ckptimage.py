@@ -29,8 +29,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     2: ("HEADER_ARCH", "<IIQQ", ("xstate_size", "vdso_size", "xfeatures", "_")),
     3: ("BUFFER", "", ()),
     4: ("STRING", "", ()),
-    101: ("TASK", "<iIIIIIQQ16s", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
-                                   "set_child_tid", "clear_child_tid", "comm")),
+    101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
+                                       "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
+                                       "default_timer_slack_ns", "oom_score_adj", "dumpable")),
     103: ("THREAD", "<QQQIIQIIQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
                                     "rseq_sig", "_", "robust_list", "robust_list_len")),
     104: ("CPU", "<" + "Q" * 30,
@@ -54,6 +55,12 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     9999: ("ERROR", "", ()),
 }
 NAMES = {v[0]: k for k, v in RECORDS.items()}
+# records whose layout changed, as images of older format versions (HEADER rev) have them
+OLD_RECORDS: dict[int, dict[int, tuple[str, str, tuple[str, ...]]]] = {
+    2: {101: ("TASK", "<iIIIIIQQ16s", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
+                                       "set_child_tid", "clear_child_tid", "comm"))},
+}
+OLD_RECORDS[1] = OLD_RECORDS[2]
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar"}
 FILE_TYPES = {1: "reg", 2: "devnull"}
 PGARR_MAX = 512
@@ -143,8 +150,8 @@ def checksum(data: bytes) -> tuple[int, int]:
     return s, s2
 
 
-def _decode(rtype: int, body: bytes, offset: int) -> tuple[dict[str, Any], bytes]:
-    name, fmt, names = RECORDS[rtype]
+def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tuple[dict[str, Any], bytes]:
+    name, fmt, names = OLD_RECORDS.get(rev or 0, {}).get(rtype) or RECORDS[rtype]
     if not fmt:
         return {}, body
     size = struct.calcsize(fmt)
@@ -176,7 +183,8 @@ def parse(data: bytes) -> Image:
         if pos + length > len(data):
             raise ImageError(f"offset {pos:#x}: {RECORDS[rtype][0]} record of {length} bytes is truncated "
                              f"({len(data) - pos} left)")
-        fields, rest = _decode(rtype, data[pos + HDR.size:pos + length], pos)
+        rev = img.records[0].fields.get("rev") if img.records else None
+        fields, rest = _decode(rtype, data[pos + HDR.size:pos + length], pos, rev)
         rec = Record(pos, rtype, length, fields, rest)
         if not img.records:
             _check_header(rec)
@@ -225,9 +233,10 @@ def _check_structure(img: Image) -> None:
 
 
 def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
-           umask: int | None = None) -> bytes:
+           umask: int | None = None, dumpable: int | None = None) -> bytes:
     """A copy of a good image claiming another kernel release or architecture (or, with ``umask``,
-    another umask in the FS record), checksum fixed up.
+    another umask in the FS record; with ``dumpable``, another dumpable in the TASK record),
+    checksum fixed up.
 
     Used to prove that restart refuses images from another kernel or architecture for the
     right reason (not because the checksum broke), and that restore verification notices a
@@ -240,6 +249,12 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
         if not fs:
             raise ImageError("no FS record to rewrite the umask of")
         struct.pack_into("<I", out, fs[0].offset + HDR.size, umask)
+    if dumpable is not None:
+        task = img.all("TASK")
+        if not task or "dumpable" not in task[0].fields:
+            raise ImageError("no TASK record (format version 3) to rewrite the dumpable of")
+        struct.pack_into("<I", out, task[0].offset + HDR.size + struct.calcsize(RECORDS[NAMES["TASK"]][1]) - 4,
+                         dumpable)
     if arch is not None:
         struct.pack_into("<H", out, img.header.offset + HDR.size + 8, arch)
     if release is not None:

@@ -204,8 +204,15 @@ int main(int argc, char *argv[])
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
 	ht->comm[15] = 0;
-	printf("            pid %d comm \"%s\"%s\n", ht->pid, ht->comm,
-	       ht->task_flags & CKPT_TASK_SELF ? " self" : "");
+	printf("            pid %d comm \"%s\"%s%s%s\n", ht->pid, ht->comm,
+	       ht->task_flags & CKPT_TASK_SELF ? " self" : "",
+	       ht->task_flags & CKPT_TASK_SUBREAPER ? " subreaper" : "",
+	       ht->task_flags & CKPT_TASK_NO_NEW_PRIVS ? " no_new_privs" : "");
+	if (ht->task_flags & ~CKPT_TASK_FLAGS)
+		bad("bad task flags %#x", ht->task_flags);
+	printf("            personality %#x pdeath_signal %u oom_score_adj %d dumpable %u timer_slack_ns %" PRIu64 " default %" PRIu64 "\n",
+	       ht->personality, ht->pdeath_signal, ht->oom_score_adj, ht->dumpable,
+	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
 	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
 	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
 	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64

@@ -34,7 +34,7 @@ def header() -> bytes:
 def body() -> bytes:
     page = bytes(range(256)) * 16
     return (
-        record("TASK", 42, 1, 17, 0, 0, 0, 0, 0, b"counter")
+        record("TASK", 42, 1, 17, 0, 0, 0, 0, 0, b"counter", 50000, 50000, 0, 1)
         + record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0, 0, 0)
         + string("/usr/local/bin/counter")
         + record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0)

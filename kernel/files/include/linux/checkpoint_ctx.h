@@ -107,6 +107,9 @@ struct file *ckpt_open_path(const char *path, int flags, int type);
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);
 long do_restart(struct ckpt_ctx *ctx, pid_t pid);
+void checkpoint_task_process(struct ckpt_ctx *ctx, struct task_struct *t,
+			     struct ckpt_hdr_task *h);
+int restore_task_check(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_signal_read(struct ckpt_ctx *ctx);

@@ -92,8 +92,7 @@ static int checkpoint_task_struct(struct ckpt_ctx *ctx, struct task_struct *t)
 	h.pid = task_pid_vnr(t);
 	h.task_flags = t == current ? CKPT_TASK_SELF : 0;
 	h.exit_signal = t->exit_signal;
-	h.personality = t->personality;
-	h.pdeath_signal = t->pdeath_signal;
+	checkpoint_task_process(ctx, t, &h);
 	h.set_child_tid = (unsigned long)t->set_child_tid;
 	h.clear_child_tid = (unsigned long)t->clear_child_tid;
 	BUILD_BUG_ON(sizeof(h.comm) != TASK_COMM_LEN);

@@ -626,6 +626,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	struct prctl_mm_map map = { .exe_fd = (u32)-1 };
 	struct ckpt_hdr_mm h;
 	struct rlimit rlim_stack;
+	unsigned int personality;
 	struct mm_struct *mm;
 	unsigned long prev_end = 0;
 	char *exe;
@@ -662,10 +663,16 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	}
 	ctx->rst.new_mm = mm;
 	mm->task_size = TASK_SIZE;
-	/* the layout follows the stack limit of the image (as exec's does) */
+	/*
+	 * The layout follows the stack limit and the personality
+	 * (ADDR_COMPAT_LAYOUT) of the image, as exec's does.
+	 */
 	rlim_stack.rlim_cur = ctx->rst.signal.rlim[RLIMIT_STACK].cur;
 	rlim_stack.rlim_max = ctx->rst.signal.rlim[RLIMIT_STACK].max;
+	personality = current->personality;
+	current->personality = ctx->rst.task.personality;
 	arch_pick_mmap_layout(mm, &rlim_stack);
+	current->personality = personality;
 	ret = restore_mm_exe(ctx, mm, exe);
 	kvfree(exe);
 	if (ret)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checkpoint/restart: process state: resource limits (CKPT_HDR_SIGNAL),
- * root and working directory, umask (CKPT_HDR_FS).  Each is saved,
+ * Checkpoint/restart: process state: personality, pdeath signal, child
+ * subreaper, no_new_privs, timer slack, oom_score_adj, dumpable
+ * (CKPT_HDR_TASK), resource limits (CKPT_HDR_SIGNAL), root and working
+ * directory, umask (CKPT_HDR_FS).  Each is saved,
  * checked when read from the image (hostile input, and the caller must be
  * allowed to set it), and applied at the commit point.
  */
@@ -12,9 +14,12 @@
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
+#include <linux/oom.h>
 #include <linux/path.h>
+#include <linux/personality.h>
 #include <linux/resource.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/security.h>
 #include <linux/slab.h>
@@ -25,6 +30,109 @@ static const char *const ckpt_rlimit_names[CKPT_RLIM_NLIMITS] = {
 	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
 	"rttime",
 };
+
+/* the prctl() and /proc state of the (frozen) task, in its TASK record */
+void checkpoint_task_process(struct ckpt_ctx *ctx, struct task_struct *t,
+			     struct ckpt_hdr_task *h)
+{
+	BUILD_BUG_ON(sizeof(*h) != 88);
+	h->personality = t->personality;
+	h->pdeath_signal = t->pdeath_signal;
+	if (t->signal->is_child_subreaper)
+		h->task_flags |= CKPT_TASK_SUBREAPER;
+	if (task_no_new_privs(t))
+		h->task_flags |= CKPT_TASK_NO_NEW_PRIVS;
+	task_lock(t);
+	h->timer_slack_ns = t->timer_slack_ns;
+	h->default_timer_slack_ns = t->default_timer_slack_ns;
+	task_unlock(t);
+	h->oom_score_adj = READ_ONCE(t->signal->oom_score_adj);
+	h->dumpable = get_dumpable(ctx->mm);
+}
+
+/*
+ * Restart: the TASK record's process state, each item as the caller could
+ * set it for itself (personality(), prctl(), /proc/self/oom_score_adj),
+ * else an errno naming it.  Nothing here grants more than the caller has.
+ */
+int restore_task_check(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_task *h = &ctx->rst.task;
+	short min = READ_ONCE(current->signal->oom_score_adj_min);
+
+	if (h->task_flags & ~CKPT_TASK_FLAGS)
+		return ckpt_err(ctx, -EINVAL, "bad task flags %x",
+				h->task_flags);
+	/* personality() takes any other value (0xffffffff only queries) */
+	if (h->personality == 0xffffffff)
+		return ckpt_err(ctx, -EINVAL, "personality %#x: not a personality",
+				h->personality);
+	if (!valid_signal(h->pdeath_signal))
+		return ckpt_err(ctx, -EINVAL, "pdeath signal %u: not a signal",
+				h->pdeath_signal);
+	/* never 0: prctl() and fork() set a slack of at least 1 ns */
+	if (!h->timer_slack_ns || !h->default_timer_slack_ns)
+		return ckpt_err(ctx, -EINVAL, "timer slack %llu (default %llu): not a slack",
+				h->timer_slack_ns, h->default_timer_slack_ns);
+	if (h->oom_score_adj < OOM_SCORE_ADJ_MIN ||
+	    h->oom_score_adj > OOM_SCORE_ADJ_MAX)
+		return ckpt_err(ctx, -EINVAL, "oom_score_adj %d: out of range",
+				h->oom_score_adj);
+	/* as /proc/PID/oom_score_adj: below the minimum needs CAP_SYS_RESOURCE */
+	if (h->oom_score_adj < min && !capable(CAP_SYS_RESOURCE))
+		return ckpt_err(ctx, -EPERM,
+				"oom_score_adj %d below the caller's minimum %d (needs CAP_SYS_RESOURCE)",
+				h->oom_score_adj, min);
+	/* no_new_privs is never cleared (prctl() cannot either) */
+	if (task_no_new_privs(current) &&
+	    !(h->task_flags & CKPT_TASK_NO_NEW_PRIVS))
+		return ckpt_err(ctx, -EPERM,
+				"no_new_privs: set on the caller, clear in the image (cannot be cleared)");
+	/* PR_SET_DUMPABLE: 0 or 1; 2 is suid_dumpable's, never granted */
+	if (h->dumpable == SUID_DUMP_ROOT)
+		return ckpt_err(ctx, -EPERM,
+				"dumpable 2 (suid_dumpable): only 0 or 1 can be restored");
+	if (h->dumpable != SUID_DUMP_DISABLE && h->dumpable != SUID_DUMP_USER)
+		return ckpt_err(ctx, -EINVAL, "dumpable %u: out of range",
+				h->dumpable);
+	return 0;
+}
+
+/* as prctl(PR_SET_CHILD_SUBREAPER) tells the caller's descendants */
+static int restore_propagate_subreaper(struct task_struct *p, void *data)
+{
+	if (p->signal->has_child_subreaper ||
+	    is_child_reaper(task_pid(p)))
+		return 0;
+	p->signal->has_child_subreaper = 1;
+	return 1;
+}
+
+/* at the commit point, on the restored mm: cannot fail */
+static void restore_task_commit(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_task *h = &ctx->rst.task;
+	struct task_struct *t = current;
+
+	set_personality(h->personality);
+	t->pdeath_signal = h->pdeath_signal;
+	task_lock(t);
+	t->timer_slack_ns = h->timer_slack_ns;
+	t->default_timer_slack_ns = h->default_timer_slack_ns;
+	t->signal->oom_score_adj = h->oom_score_adj;
+	if (has_capability_noaudit(t, CAP_SYS_RESOURCE))
+		t->signal->oom_score_adj_min = h->oom_score_adj;
+	task_unlock(t);
+	if (h->task_flags & CKPT_TASK_SUBREAPER) {
+		t->signal->is_child_subreaper = 1;
+		walk_process_tree(t, restore_propagate_subreaper, NULL);
+	} else {
+		t->signal->is_child_subreaper = 0;
+	}
+	if (h->task_flags & CKPT_TASK_NO_NEW_PRIVS)
+		task_set_no_new_privs(t);
+	set_dumpable(t->mm, h->dumpable);
+}
 
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t)
 {
@@ -255,6 +363,7 @@ int restore_process_commit(struct ckpt_ctx *ctx)
 	if (ctx->rst.has_pwd)
 		set_fs_pwd(fs, &ctx->rst.pwd);
 	xchg(&fs->umask, ctx->rst.umask);
+	restore_task_commit(ctx);
 	return 0;
 }
 

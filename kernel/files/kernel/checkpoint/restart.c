@@ -96,9 +96,9 @@ static int restore_read_task(struct ckpt_ctx *ctx)
 	ret = ckpt_read_obj(ctx, h, CKPT_HDR_TASK, sizeof(*h));
 	if (ret)
 		return ret;
-	if (h->task_flags & ~CKPT_TASK_SELF)
-		return ckpt_err(ctx, -EINVAL, "bad task flags %x",
-				h->task_flags);
+	ret = restore_task_check(ctx);
+	if (ret)
+		return ret;
 	h->comm[sizeof(h->comm) - 1] = '\0';
 
 	ret = ckpt_read_obj(ctx, th, CKPT_HDR_THREAD, sizeof(*th));

@@ -121,8 +121,11 @@ struct ckpt_hdr_header_arch {
 	__u64 _padding;
 };
 
-/* CKPT_HDR_TASK: 64 bytes */
+/* CKPT_HDR_TASK: 88 bytes */
 #define CKPT_TASK_SELF		0x1	/* self checkpoint */
+#define CKPT_TASK_SUBREAPER	0x2	/* PR_SET_CHILD_SUBREAPER */
+#define CKPT_TASK_NO_NEW_PRIVS	0x4	/* PR_SET_NO_NEW_PRIVS */
+#define CKPT_TASK_FLAGS		0x7
 #define CKPT_TASK_COMM_LEN	16
 
 struct ckpt_hdr_task {
@@ -136,6 +139,10 @@ struct ckpt_hdr_task {
 	__u64 set_child_tid;
 	__u64 clear_child_tid;
 	char comm[CKPT_TASK_COMM_LEN];
+	__u64 timer_slack_ns;
+	__u64 default_timer_slack_ns;
+	__s32 oom_score_adj;	/* OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX */
+	__u32 dumpable;		/* 0 or 1 (PR_SET_DUMPABLE) */
 };
 
 /* CKPT_HDR_THREAD: 72 bytes */
