@@ -425,6 +425,7 @@ static int mode_leak(int argc, char **argv)
 	const char *cg, *suid, *secret, *word;
 	int ip[2], res, status, tmp;
 	long prefill, len, ret, direct;
+	sigset_t set, old_mask;
 	double end;
 	pid_t t, c;
 
@@ -441,22 +442,23 @@ static int mode_leak(int argc, char **argv)
 	if (pipe(ip))
 		fail("pipe: %s", strerror(errno));
 	prefill = fill_pipe(ip[1]);
+	/* blocked before the fork: the target never runs with SIGUSR1 unblocked */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old_mask);
 	t = fork();
 	if (t < 0)
 		fail("fork: %s", strerror(errno));
 	if (t == 0) {
-		sigset_t set;
 		int sig;
 
 		quiet_fds();
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &set, NULL);
 		while (sigwait(&set, &sig))
 			;
 		execl(suid, "suidread", secret, ready, (char *)NULL);
 		_exit(127);
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	cg_enter(victim, t);
 	cg_freeze(victim, 1);
 
@@ -1079,6 +1081,7 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 			 long *image_len, int *marker)
 {
 	int ip[2], lp[2], res, status, logfd = CHECKPOINT_FD_NONE;
+	sigset_t usr1, old_mask;
 	long prefill = 0, ret;
 	pid_t t, c;
 
@@ -1120,22 +1123,27 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 		return WEXITSTATUS(status) == 0 ? -EBUSY : -EINVAL;
 	}
 
+	/*
+	 * SIGUSR1 is blocked before the fork, so that the target has it blocked
+	 * from its first instruction: frozen early and thawed, it would
+	 * otherwise die of a SIGUSR1 it had not blocked yet (an ESRCH that is
+	 * the harness's, not the kernel's).
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
 	t = fork();
 	if (t < 0)
 		fail("fork: %s", strerror(errno));
 	if (t == 0) {
-		sigset_t set;
 		int sig, unsupported[2];
 
 		quiet_fds();
 		/* a pipe, unsupported: the checkpoint logs an error (and blocks) */
 		if (use_log && pipe(unsupported))
 			_exit(3);
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &set, NULL);
 		for (;;) {
-			while (sigwait(&set, &sig))
+			while (sigwait(&usr1, &sig))
 				;
 			if (v == V_EXEC)
 				execl(self, "cratk", "marker", MARKER, (char *)NULL);
@@ -1143,6 +1151,7 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 				_exit(0);
 		}
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	cg_enter(victim, t);
 	cg_freeze(victim, 1);
 	c = spawn_checkpointer(t, ip[1], logfd, &res);
