@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
 
 def load(results: Path, name: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -42,10 +47,34 @@ def render(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def render_table(rows: list[dict[str, Any]]) -> Table:
+    """The same summary as a rich table, for a terminal."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col, kw in (("", {}), ("scenario", {"no_wrap": True}), ("seconds", {"justify": "right"}), ("accel", {}),
+                    ("figures", {"overflow": "fold"})):
+        table.add_column(col, **kw)  # type: ignore[arg-type]
+    for r in sorted(rows, key=lambda r: str(r["scenario"])):
+        verdict = "[green]PASS[/]" if r["passed"] else "[bold red]FAIL[/]"
+        figures = " ".join(f"{k}={_fmt(v)}" for k, v in sorted(r.get("measurements", {}).items()))
+        if not r["passed"]:
+            first = (r.get("error") or "").strip().splitlines()[:3]
+            figures = "\n".join([*first, f"artifacts: {r['artifacts']}"])
+        table.add_row(verdict, str(r["scenario"]), f"{r['seconds']:.1f}", r["accel"] or "-",
+                      escape(figures))
+    return table
+
+
 def main(argv: list[str]) -> int:
+    """Print the summary: a rich table on a terminal, plain lines otherwise (CI, pipes); the last line
+    is always the plain "N passed, N failed"."""
     results, name = Path(argv[0]), argv[1]
     rows = load(results, name)
-    print(render(rows))
+    console = Console()
+    if console.is_terminal:
+        console.print(render_table(rows))
+        print(render(rows).splitlines()[-1])
+    else:
+        print(render(rows))
     return 0 if rows and all(r["passed"] for r in rows) else 1
 
 

@@ -66,3 +66,17 @@ def test_every_command_of_a_step_is_kept_and_long_output_goes_to_a_file(tmp_path
     assert step.exit_status == 3 and step.stderr == "err" and len(step.stdout) == report.INLINE_OUTPUT // 2
     kept = Path(step.commands[1].output_file).read_text()
     assert "x" * 10_000 in kept and step.commands[0].output_file == ""
+
+
+def test_summary_table_for_a_terminal_shows_verdicts_and_failures() -> None:
+    from rich.console import Console
+
+    rows = [report.ScenarioResult("migrate-link", "x.yaml", "/a", passed=True, accel="tcg", seconds=6.4,
+                                  measurements={"downtime_s": 2.09, "known_gaps": "proc.auxv(#10)"}).to_dict(),
+            report.ScenarioResult("migrate-host", "y.yaml", "/b", passed=False, accel="tcg", seconds=3.0,
+                                  error="step 'restart' failed: [bad] exit status 1").to_dict()]
+    console = Console(record=True, width=160, force_terminal=False)
+    console.print(summary.render_table(rows))
+    text = console.export_text()
+    assert "PASS" in text and "FAIL" in text and "downtime_s=2.090" in text
+    assert "[bad] exit status 1" in text and "artifacts: /b" in text  # markup in errors is escaped
