@@ -52,7 +52,7 @@ def render_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for col, kw in (("", {}), ("scenario", {"no_wrap": True}), ("seconds", {"justify": "right"}), ("accel", {}),
                     ("figures", {"overflow": "fold"})):
-        table.add_column(col, **kw)  # type: ignore[arg-type]
+        table.add_column(col, **kw)
     for r in sorted(rows, key=lambda r: str(r["scenario"])):
         verdict = "[green]PASS[/]" if r["passed"] else "[bold red]FAIL[/]"
         figures = " ".join(f"{k}={_fmt(v)}" for k, v in sorted(r.get("measurements", {}).items()))
