@@ -173,7 +173,7 @@ def build_image(kbuild: kernel.KernelBuild, *, force: bool = False,
     if out.initrd.is_file() and not force:
         progress.done(f"cache hit {key}")
         return out
-    with kernel.locked(cache / "build.lock"):
+    with paths.locked(cache / "build.lock"):
         if out.initrd.is_file() and not force:
             return out
         with tempfile.TemporaryDirectory(prefix="rootfs-", dir=cache) as tmp:

@@ -8,7 +8,6 @@ option survived, ``build_kernel`` ties them together behind a content-addressed 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import platform
@@ -18,8 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,18 +167,6 @@ def base_version() -> str:
 
 def compiler_version() -> str:
     return command.run(["gcc", "--version"]).stdout.splitlines()[0]
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock file, so parallel builders (xdist workers) take turns."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def kernel_cache() -> Path:
@@ -394,7 +380,7 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
     if out.metadata_path.is_file() and not force:
         progress.done(f"cache hit {key}")
         return out
-    with locked(kernel_cache() / "build.lock"):
+    with paths.locked(kernel_cache() / "build.lock"):
         if out.metadata_path.is_file() and not force:
             progress.done(f"cache hit {key} (built by another process)")
             return out

@@ -26,7 +26,7 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from . import command, console, kernel, paths
+from . import command, console, paths
 from .ssh import GuestSSH, KeyPair, Result
 
 QEMU = "qemu-system-x86_64"
@@ -436,7 +436,7 @@ def resolve_accel(requested: str, cfg: MachineConfig, log_dir: Path,
         return "tcg"
     verdicts = paths.cache_dir() / "accel.json"
     fp = _host_fingerprint()
-    with kernel.locked(paths.cache_dir() / "accel.lock"):
+    with paths.locked(paths.cache_dir() / "accel.lock"):
         known = json.loads(verdicts.read_text()) if verdicts.is_file() else {}
         if fp not in known:
             ok = (probe or probe_kvm)(cfg, log_dir)

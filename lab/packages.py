@@ -15,7 +15,6 @@ they are installed, so neither they nor their own dependencies come in.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -23,8 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,16 +179,6 @@ def _cache() -> Path:
     return d
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _simulate(names: Sequence[str], workdir: Path) -> subprocess.CompletedProcess[str]:
     skipped = [n for n in BUSYBOX_COVERS if n not in names]
     show = command.run(["apt-cache", "show", "--no-all-versions", *skipped], check=False)
@@ -258,7 +246,7 @@ def download(packages: Sequence[Resolved]) -> dict[Resolved, Path]:
     debs = _cache() / "debs"
     debs.mkdir(exist_ok=True)
     out: dict[Resolved, Path] = {}
-    with _locked(debs / ".lock"):
+    with paths.locked(debs / ".lock"):
         want = []
         for p in packages:
             mine = debs / p.deb_name
@@ -329,7 +317,7 @@ def layer(names: Sequence[str]) -> Layer | None:
     out = Layer(cache / f"{key}.cpio", tuple(resolved), key)
     if out.path.is_file():
         return out
-    with _locked(cache / ".lock"):
+    with paths.locked(cache / ".lock"):
         if out.path.is_file():
             return out
         debs = download(resolved)
