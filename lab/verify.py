@@ -135,6 +135,11 @@ def parse(text: str) -> Snapshot:
     return snap
 
 
+def dump(snap: Mapping[str, str]) -> str:
+    """A snapshot as procsnap printed it (``parse(dump(s)) == s``), for the artifacts."""
+    return "".join(f"{k}\t{v}\n" for k, v in snap.items())
+
+
 def normalize(snap: Mapping[str, str]) -> Snapshot:
     """Pid-relative fields as "self" where they name the task itself."""
     out = dict(snap)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import verify
 from ..machine import Machine
 from ..ssh import Result
 
@@ -146,3 +147,18 @@ def validate_verify_restore(c: StepCheck) -> None:
         raise c.fail("verify_restore", "turning restore verification off needs a verify_reason")
     if "verify_reason" in c.args and c.args.get("verify_restore", True):
         raise c.fail("verify_reason", "only with verify_restore: false")
+
+
+def keep_snapshots(ctx: Context, stem: str, **snaps: verify.Snapshot | None) -> str:
+    """Write the snapshots there are as artifacts ``verify-STEM-SIDE.snap``; return their glob."""
+    for side, snap in snaps.items():
+        if snap is not None:
+            (ctx.artifacts / f"verify-{stem}-{side}.snap").write_text(verify.dump(snap))
+    return f"{ctx.artifacts}/verify-{stem}-*.snap"
+
+
+def report_verdict(ctx: Context, step: Step, verdict: verify.Verdict, snapshots: str, who: str = "") -> None:
+    """Known gaps into the step's measurements; a verification that failed fails the step."""
+    ctx.measurements["known_gaps"] = verdict.gap_summary() or "none"
+    if not verdict.ok:
+        raise StepFailure(step, f"restore verification{who}: {verdict.problems()}\nsnapshots: {snapshots}")

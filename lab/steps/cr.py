@@ -13,7 +13,19 @@ import shlex
 
 from .. import engines, procsnap, verify
 from ..scenario import Step
-from .base import B, Context, L, S, StepCheck, StepFailure, kind, timeout_of, validate_verify_restore
+from .base import (
+    B,
+    Context,
+    L,
+    S,
+    StepCheck,
+    StepFailure,
+    keep_snapshots,
+    kind,
+    report_verdict,
+    timeout_of,
+    validate_verify_restore,
+)
 from .process import CGROUP_ROOT, validate_cgroup
 
 
@@ -81,22 +93,18 @@ def _restart(ctx: Context, step: Step) -> None:
                 m.ssh.run(ctx.text(step, "while_held").replace("{pid}", pid), 30, check=True)
             after = procsnap.snapshot(m, pid, timeout)
             engine.release(m, r)
-            name = image.strip("/").replace("/", "_")
-            for side, snap in (("before", before), ("after", after)):
-                (ctx.artifacts / f"verify-{name}-{side}.snap").write_text(
-                    "".join(f"{k}\t{v}\n" for k, v in snap.items()))
+            snapshots = keep_snapshots(ctx, image.strip("/").replace("/", "_"), before=before, after=after)
             verdict = verify.compare(before, after, gaps=engine.differences)
-            ctx.measurements["known_gaps"] = verdict.gap_summary() or "none"
             if "expect_differences" in step.args:
+                ctx.measurements["known_gaps"] = verdict.gap_summary() or "none"
                 want = sorted(str(k) for k in step.args["expect_differences"])
                 got = sorted(d.key for d in verdict.unexpected)
                 if got != want or verdict.unreadable:
                     raise StepFailure(step, f"restore verification reported {got or 'nothing'}, expected "
                                             f"exactly {want}:\n{verdict.problems()}")
                 ctx.measurements["caught"] = ",".join(got)
-            elif not verdict.ok:
-                raise StepFailure(step, f"restore verification ({engine.name}): {verdict.problems()}\n"
-                                        f"snapshots: {ctx.artifacts}/verify-{name}-*.snap")
+            else:
+                report_verdict(ctx, step, verdict, snapshots, f" ({engine.name})")
     except RuntimeError as exc:
         raise StepFailure(step, str(exc)) from exc
     if "save" in step.args:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..migrate import migrate_process
 from ..scenario import Step
-from .base import B, Context, L, N, S, StepCheck, StepFailure, kind, validate_verify_restore
+from .base import (
+    B,
+    Context,
+    L,
+    N,
+    S,
+    StepCheck,
+    StepFailure,
+    keep_snapshots,
+    kind,
+    report_verdict,
+    validate_verify_restore,
+)
 from .link import link_address, port_for
 from .process import CGROUP_ROOT, CGROUPS
 
@@ -51,10 +63,7 @@ def _migrate(ctx: Context, step: Step) -> None:
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check)
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
-    for name, snap in (("before", mig.before), ("after", mig.after)):
-        if snap is not None:
-            (ctx.artifacts / f"verify-line{step.line}-{name}.snap").write_text(
-                "".join(f"{k}\t{v}\n" for k, v in snap.items()))
+    snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)
     if step.args["expect"] == "restart_fails":
         if mig.ok:
             raise StepFailure(step, "restart succeeded on the target but was expected to fail")
@@ -70,11 +79,8 @@ def _migrate(ctx: Context, step: Step) -> None:
     if not mig.ok:
         raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
     if mig.verdict is not None:
-        ctx.measurements["known_gaps"] = mig.verdict.gap_summary() or "none"
-        if not mig.verdict.ok:
-            raise StepFailure(step, f"restore verification: {mig.verdict.problems()}\n"
-                                    f"snapshots: {ctx.artifacts}/verify-line{step.line}-*.snap")
-    elif check and mig.ok:
+        report_verdict(ctx, step, mig.verdict, snapshots)
+    elif check:
         raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")
     if "save" in step.args:
         ctx.variables[step.args["save"]] = mig.new_pid

@@ -103,3 +103,8 @@ def test_lost_vm_account_on_part_of_a_merged_range_is_the_known_gap() -> None:
     assert verdict.ok and verdict.known
     lost_more = verify.compare(snap(**{k: "3000:rd mr mw me|1000:rd mr mw me ac"}), snap(**{k: "rd mr me"}))
     assert not lost_more.ok
+
+
+def test_dump_writes_what_parse_reads() -> None:
+    before = verify.parse((DATA / "migrate-link-before.snap").read_text())
+    assert verify.parse(verify.dump(before)) == before
