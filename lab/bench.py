@@ -106,6 +106,9 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
     Each engine: freeze, checkpoint (our checkpoint(2), or criu dump --freeze-cgroup --leave-running),
     kill + thaw, restart until the task runs (our restart(2), or criu restore -d).
     """
+    from . import engines
+    from .engines import criu
+
     out: dict[str, float] = {}
     for name in names:
         m.ssh.run(f"rm -rf /tmp/b.img /tmp/ct.*; cd /tmp && setsid crtest /tmp/ct {mib} </dev/null >/dev/null 2>&1 & "
@@ -114,11 +117,8 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
         pid = m.ssh.run("cat /tmp/b.pid", 10, check=True).stdout.strip()
         freeze, thaw = runner.freeze_commands(pid, "v2")
         m.ssh.run(freeze, 30, check=True)
-        if name == "kernel":
-            ckpt = f"checkpoint {pid} -o /tmp/b.img -l /tmp/b.log"
-        else:
-            ckpt = (f"mkdir -p /tmp/b.img && criu dump -t {pid} -D /tmp/b.img -o /tmp/b.log "
-                    f"--freeze-cgroup {runner.CGROUP_ROOT['v2']}/lab-frozen --leave-running")
+        ckpt = engines.get(name).checkpoint_command(pid, "/tmp/b.img", "/tmp/b.log",
+                                                    f"{runner.CGROUP_ROOT['v2']}/lab-frozen")
         res = m.ssh.run(_TIMED.format(cmd=ckpt), 600)
         if not res.ok:
             raise SystemExit(f"lab bench cr: {name} checkpoint failed:\n{res.stdout}{res.stderr}")
@@ -132,7 +132,7 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
                    "usleep 2000; done; "
                    "echo $r > /tmp/b.pid")
         else:
-            rst = "cd /tmp && criu restore -D /tmp/b.img -o /tmp/b.rlog -d"
+            rst = criu.CriuEngine().restore_command("/tmp/b.img", "/tmp/b.rlog", "/tmp", hold=False)
         res = m.ssh.run(_TIMED.format(cmd=rst), 600)
         if not res.ok:
             log = m.ssh.run("tail -n 20 /tmp/b.rlog; dmesg | tail -n 8", 10).stdout

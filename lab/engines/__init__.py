@@ -30,9 +30,14 @@ class Engine(Protocol):
     packages: tuple[str, ...]  # what the guest needs (Debian packages)
     differences: tuple[verify.Rule, ...]  # known differences of its restores, each with the reason
 
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+        """The guest shell command that checkpoints frozen task ``pid`` (frozen in ``cgroup_dir``)
+        into ``image``; the task stays frozen."""
+        ...
+
     def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
                    timeout: float) -> Result:
-        """Checkpoint frozen task ``pid`` (frozen in ``cgroup_dir``) into ``image``; it stays frozen."""
+        """Run :meth:`checkpoint_command` on ``m``."""
         ...
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,

@@ -26,19 +26,24 @@ class CriuEngine:
                     "are soft-dirty (sd) and accounted (ac)", when=verify.only_flags_differ("sd", "ac")),
     )
 
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+        d, lg = shlex.quote(image), shlex.quote(log)
+        return (f"mkdir -p {d} && criu dump -t {pid} -D {d} -o {lg} -v4 "
+                f"--freeze-cgroup {shlex.quote(cgroup_dir)} --leave-running")
+
+    def restore_command(self, image: str, log: str, cwd: str, hold: bool) -> str:
+        stop = " --leave-stopped" if hold else ""
+        return f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} -v4 -d{stop}"
+
     def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
                    timeout: float) -> Result:
-        d, lg = shlex.quote(image), shlex.quote(log)
-        return m.ssh.run(f"mkdir -p {d} && criu dump -t {pid} -D {d} -o {lg} -v4 "
-                         f"--freeze-cgroup {shlex.quote(cgroup_dir)} --leave-running", timeout)
+        return m.ssh.run(self.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:
         # the same pid comes back: wait until the killed original is reaped (init does it, later)
         m.ssh.run(f"i=0; while [ -e /proc/{pid} ] && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
-        stop = " --leave-stopped" if hold else ""
-        res = m.ssh.run(f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} "
-                        f"-v4 -d{stop}", timeout)
+        res = m.ssh.run(self.restore_command(image, log, cwd, hold), timeout)
         return Restarting(pid=pid if res.ok else "")
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:

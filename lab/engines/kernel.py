@@ -18,9 +18,12 @@ class KernelEngine:
     packages: tuple[str, ...] = ()
     differences: tuple[verify.Rule, ...] = verify.KNOWN_GAPS
 
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+        return f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
+
     def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
                    timeout: float) -> Result:
-        return m.ssh.run(f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}", timeout)
+        return m.ssh.run(self.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:
