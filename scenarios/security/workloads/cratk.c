@@ -363,6 +363,28 @@ static void cg_enter(const char *cg, pid_t pid)
 }
 
 /* a checkpointer child: checkpoint @target into @fd, report through @res */
+/*
+ * fork() with SIGUSR1 blocked in the child from its first instruction (the
+ * parent's mask is kept): a target frozen early and thawed by the test
+ * cannot die of a SIGUSR1 it had not blocked yet.  @usr1 gets the set, for
+ * the child's sigwait().
+ */
+static pid_t fork_usr1_blocked(sigset_t *usr1)
+{
+	sigset_t old;
+	pid_t pid;
+
+	sigemptyset(usr1);
+	sigaddset(usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, usr1, &old);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 static pid_t spawn_checkpointer(pid_t target, int fd, int logfd, int *res)
 {
 	int p[2];
@@ -425,7 +447,7 @@ static int mode_leak(int argc, char **argv)
 	const char *cg, *suid, *secret, *word;
 	int ip[2], res, status, tmp;
 	long prefill, len, ret, direct;
-	sigset_t set, old_mask;
+	sigset_t set;
 	double end;
 	pid_t t, c;
 
@@ -442,13 +464,7 @@ static int mode_leak(int argc, char **argv)
 	if (pipe(ip))
 		fail("pipe: %s", strerror(errno));
 	prefill = fill_pipe(ip[1]);
-	/* blocked before the fork: the target never runs with SIGUSR1 unblocked */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, &old_mask);
-	t = fork();
-	if (t < 0)
-		fail("fork: %s", strerror(errno));
+	t = fork_usr1_blocked(&set);
 	if (t == 0) {
 		int sig;
 
@@ -458,7 +474,6 @@ static int mode_leak(int argc, char **argv)
 		execl(suid, "suidread", secret, ready, (char *)NULL);
 		_exit(127);
 	}
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	cg_enter(victim, t);
 	cg_freeze(victim, 1);
 
@@ -1081,7 +1096,7 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 			 long *image_len, int *marker)
 {
 	int ip[2], lp[2], res, status, logfd = CHECKPOINT_FD_NONE;
-	sigset_t usr1, old_mask;
+	sigset_t usr1;
 	long prefill = 0, ret;
 	pid_t t, c;
 
@@ -1123,18 +1138,7 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 		return WEXITSTATUS(status) == 0 ? -EBUSY : -EINVAL;
 	}
 
-	/*
-	 * SIGUSR1 is blocked before the fork, so that the target has it blocked
-	 * from its first instruction: frozen early and thawed, it would
-	 * otherwise die of a SIGUSR1 it had not blocked yet (an ESRCH that is
-	 * the harness's, not the kernel's).
-	 */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
-	t = fork();
-	if (t < 0)
-		fail("fork: %s", strerror(errno));
+	t = fork_usr1_blocked(&usr1);
 	if (t == 0) {
 		int sig, unsupported[2];
 
@@ -1151,7 +1155,6 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 				_exit(0);
 		}
 	}
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	cg_enter(victim, t);
 	cg_freeze(victim, 1);
 	c = spawn_checkpointer(t, ip[1], logfd, &res);
