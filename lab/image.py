@@ -173,8 +173,9 @@ def build_image(kbuild: kernel.KernelBuild, *, force: bool = False,
     if out.initrd.is_file() and not force:
         progress.done(f"cache hit {key}")
         return out
-    with paths.locked(cache / "build.lock"):
+    with progress, paths.locked(cache / "build.lock"):
         if out.initrd.is_file() and not force:
+            progress.done(f"cache hit {key} (built by another process)")
             return out
         with tempfile.TemporaryDirectory(prefix="rootfs-", dir=cache) as tmp:
             root = Path(tmp) / "root"
@@ -340,9 +341,9 @@ def main_build(force: bool, names: Sequence[str] = ()) -> int:
         image = build_image(kbuild, force=force)
         initrd = image.initrd
         if names:
-            progress = Progress("packages")
-            progress.status("resolve, download, unpack")
-            pkg_layer = debian.layer(names)
+            with Progress("packages") as progress:
+                progress.status("resolve, download, unpack")
+                pkg_layer = debian.layer(names)
             assert pkg_layer is not None
             size = pkg_layer.path.stat().st_size / 1e6
             progress.done(f"{len(pkg_layer.packages)} packages ({' '.join(p.name for p in pkg_layer.packages)}), "

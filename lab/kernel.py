@@ -380,7 +380,7 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
     if out.metadata_path.is_file() and not force:
         progress.done(f"cache hit {key}")
         return out
-    with paths.locked(kernel_cache() / "build.lock"):
+    with progress, paths.locked(kernel_cache() / "build.lock"):
         if out.metadata_path.is_file() and not force:
             progress.done(f"cache hit {key} (built by another process)")
             return out
