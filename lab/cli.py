@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from . import bench, host, image, kernel, report, runner, scenario
+from . import bench, host, image, kernel, report, runner, scenario, verify
+
+# written by `lab shell` into its artifact directory: how `lab verify --guest` reaches the guest
+GUEST_FILE = "guest.json"
 
 
 def _sigterm(signum: int, frame: FrameType | None) -> None:
@@ -69,6 +72,9 @@ def cmd_shell(args: argparse.Namespace) -> int:
     with Machine(cfg, log_dir) as m:
         print(f"guest up in {m.boot_seconds:.1f} s (accel={m.accel}); console log {m.console_log}; "
               "exit the shell to shut it down", file=sys.stderr)
+        m.ssh.save(log_dir / GUEST_FILE)
+        print(f"from another terminal, while it is up: lab verify --guest {log_dir} PID_BEFORE PID_AFTER",
+              file=sys.stderr)
         known_hosts = log_dir / "known_hosts"
         known_hosts.write_text(f"[127.0.0.1]:{m.ssh_port} {m.keys.host_public}\n")
         argv = ["ssh", "-q", "-i", str(m.keys.client_key), "-p", str(m.ssh_port),
@@ -83,11 +89,39 @@ def cmd_ckptinfo(args: argparse.Namespace) -> int:
     return ckptimage.main(args.image)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from . import verify
+def _snapshots(args: argparse.Namespace) -> tuple[verify.Snapshot, verify.Snapshot]:
+    """Each of BEFORE and AFTER: a snapshot file, or a live pid in the guest of ``--guest``."""
+    from .ssh import GuestSSH, SSHError
 
+    pids = [a for a in (args.before, args.after) if a.isdigit() and not Path(a).exists()]
+    ssh = None
+    if pids:
+        if args.guest is None:
+            raise ValueError(f"{pids[0]} is a pid: say in which guest with --guest DIR "
+                             "(the artifact directory `lab shell` printed)")
+        ssh = GuestSSH.load(args.guest / GUEST_FILE if args.guest.is_dir() else args.guest)
+    snaps = []
     try:
-        before, after = (verify.parse(Path(f).read_text()) for f in (args.before, args.after))
+        for arg in (args.before, args.after):
+            if arg in pids:
+                assert ssh is not None
+                res = ssh.run(f"procsnap {arg}", 60)
+                if not res.ok:
+                    raise ValueError(f"procsnap {arg} in the guest failed: {(res.stdout + res.stderr).strip()}")
+                snaps.append(verify.parse(res.stdout))
+            else:
+                snaps.append(verify.parse(Path(arg).read_text()))
+    except SSHError as exc:
+        raise ValueError(f"cannot reach the guest of {args.guest} (is its `lab shell` still up?): {exc}") from exc
+    finally:
+        if ssh is not None:
+            ssh.close()
+    return snaps[0], snaps[1]
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        before, after = _snapshots(args)
     except (OSError, ValueError) as exc:
         print(f"lab verify: {exc}", file=sys.stderr)
         return 2
@@ -149,11 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("image", type=Path)
     c.set_defaults(func=cmd_ckptinfo)
 
-    v = sub.add_parser("verify", help="diff two procsnap snapshots (restore verification); exit 0 iff "
-                       "nothing differs that lab.verify does not explain")
+    v = sub.add_parser("verify", help="diff two procsnap snapshots or two live tasks (restore verification); "
+                       "exit 0 iff nothing differs that lab.verify does not explain")
     v.add_argument("before", help="`procsnap PID` output of the checkpointed task "
-                   "(e.g. artifacts/*/verify-*-before.snap)")
+                   "(e.g. artifacts/*/verify-*-before.snap), or its pid in the --guest")
     v.add_argument("after", help="the same of the restored task")
+    v.add_argument("--guest", type=Path, metavar="DIR",
+                   help="the guest of a running `lab shell` (its artifact directory) in which pids are snapshotted")
     v.add_argument("--all", action="store_true", help="also list the legitimate differences")
     v.set_defaults(func=cmd_verify)
 

@@ -8,6 +8,7 @@ Keys are generated per run: the client key with ``cryptography``, the guest's ho
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import shlex
 import time
@@ -98,6 +99,26 @@ class KeyPair:
 
 class GuestSSH:
     """One lazily opened SSH connection to a guest; ``close`` is idempotent."""
+
+    def save(self, path: Path) -> None:
+        """Write how to reach this guest (address, port, client key, pinned host key) to ``path``,
+        so another ``lab`` process can run commands in it while it is up (see :meth:`load`)."""
+        path.write_text(json.dumps({
+            "host": self.host, "port": self.port, "user": self.user,
+            "client_key": str(self.keys.client_key), "host_public": self.keys.host_public,
+        }, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> GuestSSH:
+        """A connection to the guest that :meth:`save` described; ``ValueError`` names what is wrong."""
+        try:
+            d = json.loads(path.read_text())
+            key = Path(d["client_key"])
+            keys = KeyPair(key, key.with_name("authorized_keys"), key.with_name("host_key"),
+                           str(d["host_public"]))
+            return cls(str(d["host"]), int(d["port"]), keys, user=str(d["user"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a guest connection file ({exc!r})") from exc
 
     def __init__(self, host: str, port: int, keys: KeyPair, user: str = "root",
                  connect_timeout: float = 10.0) -> None:

@@ -34,3 +34,25 @@ def test_migration_verifies_and_a_changed_nice_value_is_caught(built: runner.Bui
     changed = _migrate(built, log_dir, while_held="renice -n 7 -p {pid}")
     assert changed.verdict is not None
     assert {d.key for d in changed.verdict.unexpected} == {"stat.nice", "stat.priority"}
+
+
+def test_lab_verify_on_two_live_pids_in_a_shell_guest(built: runner.Built, log_dir: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from lab import cli
+
+    with Machine(cfg(built, "a"), log_dir) as a:
+        a.ssh.save(log_dir / cli.GUEST_FILE)
+        one = a.ssh.run(WORKLOAD, 10, check=True).stdout.strip()
+        other = a.ssh.run(WORKLOAD.replace("cd /tmp", "cd /root"), 10, check=True).stdout.strip()
+        assert cli.main(["verify", "--guest", str(log_dir), one, one]) == 0
+        capsys.readouterr()
+        assert cli.main(["verify", "--guest", str(log_dir), one, other]) == 1
+        out = capsys.readouterr().out
+        assert any(line.startswith("DIFFERS  proc.cwd:") for line in out.splitlines()), out
+        # a snapshot file on one side, a live pid on the other
+        snap = log_dir / "one.snap"
+        snap.write_text(a.ssh.run(f"procsnap {one}", 30, check=True).stdout)
+        assert cli.main(["verify", "--guest", str(log_dir), str(snap), one]) == 0
+    # the guest is gone: the error says so instead of a traceback
+    assert cli.main(["verify", "--guest", str(log_dir), one, one]) == 2
+    assert "is its `lab shell` still up?" in capsys.readouterr().err
