@@ -16,17 +16,19 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
-from . import procsnap, verify
+from . import engines, procsnap, verify
+from .engines import Engine
 from .machine import LINK_NIC, Machine
 from .ssh import Result
 from .steps.link import link_pipe
-from .steps.process import freeze_commands
+from .steps.process import CGROUP_ROOT, freeze_commands
 
-HELD = "/tmp/migrate.held"
 RESTORED_POLL = (
     'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
     "cat /proc/{pid}/comm 2>/dev/null || echo GONE"
 )
+IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
+CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
 
 
 @dataclass
@@ -45,10 +47,10 @@ class Migration:
     verdict: verify.Verdict | None = None  # with check: before vs after
 
 
-def _restart_on_target(dst: Machine, source: str, *, hold: bool = False) -> str:
-    """Start ``restart`` on the target reading ``source``; with ``hold``, the holder's pid."""
-    return procsnap.start_restart(dst, source, log="/tmp/migrate.rlog", held=HELD if hold else "",
-                                  err="/tmp/migrate.rerr")
+def image_bytes(m: Machine, path: str) -> int:
+    """Size of an image on ``m``: a file, or every file of an image directory."""
+    out = m.ssh.run(f"find {shlex.quote(path)} -type f -exec stat -c %s {{}} +", 30, check=True).stdout
+    return sum(int(n) for n in out.split())
 
 
 def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str, link_addr: str, port: int,
@@ -68,14 +70,26 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
 
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
-                    timeout: float = 300.0, check: bool = False, while_held: str = "") -> Migration:
-    """Migrate task ``pid`` from ``src`` to ``dst``, carrying the declared ``files`` first.
+                    timeout: float = 300.0, check: bool = False, while_held: str = "",
+                    engine: Engine | None = None) -> Migration:
+    """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
+    carrying the declared ``files`` first.
 
-    ``check``: restore verification (snapshots on both sides, ``Migration.differences``). The time
-    the snapshots take is measured as ``verify_s`` and not counted in the downtime. ``while_held``: a
-    shell command run on the target (``{pid}`` = the restored pid) before its snapshot; the lab's own
-    tests change the held task with it to show that verification notices.
+    Our engine over the link streams: ``checkpoint | linkcat send`` on the source, ``linkcat recv``
+    into a fifo that ``restart`` reads on the target, so checkpoint, transfer and restart overlap.
+    Otherwise the image (a file, or CRIU's directory) is made on the source, carried like the files
+    (over the link or through the host) and restarted from on the target.
+
+    ``check``: restore verification (snapshots on both sides, ``Migration.verdict``, with the
+    engine's known differences). The time the snapshots take is measured as ``verify_s`` and not
+    counted in the downtime. ``while_held``: a shell command run on the target (``{pid}`` = the
+    restored pid) before its snapshot; the lab's own tests change the held task with it to show
+    that verification notices.
     """
+    engine = engine or engines.get("kernel")
+    streamed = via == "link" and engine.name == "kernel"
+    if cut_link_after is not None and not streamed:
+        raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     t0 = time.monotonic()
@@ -93,13 +107,14 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         carry_files(src, dst, files, via=via, link_addr=link_addr, port=port + 1, timeout=timeout)
         mig.phases["files_s"] = time.monotonic() - t_frozen
         t_ckpt = time.monotonic()
-        if via == "link":
-            dst.ssh.run("rm -f /tmp/migrate.fifo /tmp/migrate.rlog && mkfifo /tmp/migrate.fifo", 10, check=True)
-            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} > /tmp/migrate.fifo "
+        dst.ssh.run(f"rm -rf {IMAGE} {RESTART_LOG}*", 10, check=True)
+        if streamed:
+            fifo = "/tmp/migrate.fifo"
+            dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
+            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {fifo} "
                         f"2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10, check=True)
-            new_pid = _restart_on_target(dst, "/tmp/migrate.fifo", hold=check)
-            send = (f"checkpoint {pid} -l /tmp/migrate.clog | linkcat send {link_addr} {port} 20 "
-                    f"2>/tmp/migrate.send")
+            restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
+            send = f"checkpoint {pid} -l {CKPT_LOG} | linkcat send {link_addr} {port} 20 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 time.sleep(cut_link_after)
@@ -107,51 +122,53 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 sent = Result(send, 1, "", "link cut")
             else:
                 sent = src.ssh.run(send, timeout)
-            out = src.ssh.run("cat /tmp/migrate.send /tmp/migrate.clog 2>/dev/null", 10).stdout
+            out = src.ssh.run(f"cat /tmp/migrate.send {CKPT_LOG} 2>/dev/null", 10).stdout
             for line in out.splitlines():
                 if line.startswith("linkcat: ") and line.split()[1].isdigit():
                     mig.image_bytes = int(line.split()[1])
         else:
-            sent = src.ssh.run(f"checkpoint {pid} -o /tmp/migrate.img -l /tmp/migrate.clog", timeout)
+            src.ssh.run(f"rm -rf {IMAGE}", 10, check=True)
+            sent = engine.checkpoint(src, pid, IMAGE, CKPT_LOG, f"{CGROUP_ROOT[cgroup]}/lab-frozen", timeout)
+            restarting = None
             if sent.ok:
                 mig.phases["checkpoint_s"] = time.monotonic() - t_ckpt
                 t_copy = time.monotonic()
-                data = src.ssh.read_bytes("/tmp/migrate.img", timeout)
-                mig.image_bytes = len(data)
-                dst.ssh.write_bytes("/tmp/migrate.img", data, timeout=timeout)
+                mig.image_bytes = image_bytes(src, IMAGE)
+                carry_files(src, dst, (IMAGE,), via=via, link_addr=link_addr, port=port, timeout=timeout)
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
-            new_pid = _restart_on_target(dst, "/tmp/migrate.img", hold=check) if sent.ok else ""
+                restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout)
         t_restart = time.monotonic()
         state = "GONE"
         verify_after_s = 0.0
+        new_pid = engine.wait_restored(dst, restarting, timeout + 30) if restarting is not None else ""
         if new_pid and check:
-            holder = new_pid
-            new_pid = procsnap.wait_held(dst, holder, HELD, timeout + 30)
-            if new_pid:
-                if while_held:
-                    dst.ssh.run(while_held.format(pid=new_pid), 30, check=True)
-                t = time.monotonic()
-                mig.after = procsnap.snapshot(dst, new_pid, timeout)
-                verify_after_s = time.monotonic() - t
-                verify_s += verify_after_s
-                procsnap.release(dst, holder)
+            assert restarting is not None
+            if while_held:
+                dst.ssh.run(while_held.format(pid=new_pid), 30, check=True)
+            t = time.monotonic()
+            mig.after = procsnap.snapshot(dst, new_pid, timeout)
+            verify_after_s = time.monotonic() - t
+            verify_s += verify_after_s
+            engine.release(dst, restarting)
         if new_pid:
             state = dst.ssh.run(RESTORED_POLL.format(pid=new_pid), timeout + 30).stdout.strip()
         t_running = time.monotonic() - verify_after_s  # as if nobody had looked
         if check:
             mig.phases["verify_s"] = verify_s
-        if via == "link":
+        if streamed:
             mig.phases["stream_s"] = t_running - t_ckpt  # checkpoint, transfer and restart overlap
         else:
             mig.phases["restart_s"] = t_running - t_restart
-        mig.restart_log = dst.ssh.run("cat /tmp/migrate.rlog /tmp/migrate.rerr 2>/dev/null", 10).stdout
+        mig.restart_log = dst.ssh.run(f"cat {RESTART_LOG} {RESTART_LOG}.err 2>/dev/null", 10).stdout
+        if not sent.ok:
+            mig.restart_log = src.ssh.run(f"tail -n 40 {CKPT_LOG} 2>/dev/null", 10).stdout + mig.restart_log
         if sent.ok and state not in ("GONE", "restart", ""):
             mig.ok = True
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
             src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
             if mig.before is not None and mig.after is not None:
-                mig.verdict = verify.compare(mig.before, mig.after)
+                mig.verdict = verify.compare(mig.before, mig.after, gaps=engine.differences)
         mig.total_s = time.monotonic() - t0 - verify_s
         return mig
     finally:
@@ -160,7 +177,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if src.is_running():
                 if cut_link_after is not None:
                     src.qmp("set_link", name=LINK_NIC, up=True)
-                src.ssh.run("pkill -x linkcat; pkill -x checkpoint; true", 10)
+                src.ssh.run("pkill -x linkcat; pkill -x checkpoint; pkill -x criu; true", 10)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
-                dst.ssh.run("pkill -x linkcat; pkill -x restart; true", 10)
+                dst.ssh.run("pkill -x linkcat; pkill -x restart; pkill -x criu; true", 10)

@@ -239,7 +239,8 @@ def load(path: Path) -> Scenario:
             raise loader.error(top["expect_console"][1], "expect_console",
                                f"unknown kind {k!r} (known: {', '.join(sorted(console.KINDS))})")
 
-    steps = [_step(loader, node, i, seen, link) for i, node in enumerate(top["steps"][1].value)]
+    engines = _engines(loader, top["engine"]) if "engine" in top else ("kernel",)
+    steps = [_step(loader, node, i, seen, link, engines) for i, node in enumerate(top["steps"][1].value)]
     if not steps:
         raise loader.error(top["steps"][1], "steps", "at least one step is needed")
     return Scenario(
@@ -251,7 +252,7 @@ def load(path: Path) -> Scenario:
         workloads=tuple(workloads),
         packages=wanted,
         kernel_fragments=_fragments(loader, top["kernel_fragments"]) if "kernel_fragments" in top else (),
-        engines=_engines(loader, top["engine"]) if "engine" in top else ("kernel",),
+        engines=engines,
         link=link,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
@@ -351,7 +352,8 @@ def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None) -> Step:
+def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None,
+          engines: tuple[str, ...]) -> Step:
     from .steps import KINDS
     from .steps.base import StepCheck
 
@@ -378,7 +380,7 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
             raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
         args["guest"] = next(iter(guests))
     if kind.validate is not None:
-        kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error))
+        kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error, engines))
     title = args.get("name") or f"{kind.name} {str(args[kind.name])[:60]}"
     return Step(kind.name, node.start_mark.line + 1, args, title)
 

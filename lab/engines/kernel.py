@@ -27,7 +27,7 @@ class KernelEngine:
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:
-        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd)
+        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err")
         return Restarting(holder=holder, pid="" if hold else holder)
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:

@@ -70,7 +70,7 @@ class Context:
 @dataclass
 class StepCheck:
     """A step being loaded, for a kind's ``validate``: its arguments (defaults may be set), the YAML
-    nodes, the scenario's guests and link."""
+    nodes, the scenario's guests, link and engines."""
 
     kind: str
     args: dict[str, Any]
@@ -80,6 +80,7 @@ class StepCheck:
     guests: set[str]
     link: tuple[str, str] | None
     error: Callable[[yaml.Node | None, str, str], Exception]
+    engines: tuple[str, ...] = ("kernel",)  # the scenario's engines (`engine: both`: each of them)
 
     def fail(self, key: str, problem: str) -> Exception:
         """A load error pointing at field ``key`` (or at the step when it is absent)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import engines
 from ..migrate import migrate_process
 from ..scenario import Step
 from .base import (
@@ -36,10 +37,13 @@ def _validate_migrate(c: StepCheck) -> None:
     validate_verify_restore(c)
     if "cut_link_after" in c.args and (via != "link" or c.args["expect"] != "restart_fails"):
         raise c.fail("cut_link_after", "only for a link migration with expect: restart_fails")
+    if "cut_link_after" in c.args and c.engines != ("kernel",):
+        raise c.fail("cut_link_after", "only with engine: kernel (the streamed migration)")
 
 
-# migrate a process: freeze on `from`, carry `files`, checkpoint and restart on `to` (streamed
-# over the link, or as a file through the host), kill the original; measures downtime and bytes.
+# migrate a process with the scenario's engine: freeze on `from`, carry `files`, checkpoint and
+# restart on `to` (streamed over the link with our engine, else the image carried over the link or
+# through the host), kill the original; measures downtime and bytes.
 # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
 @kind("migrate", {
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
@@ -60,7 +64,8 @@ def _migrate(ctx: Context, step: Step) -> None:
     try:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
-                              cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check)
+                              cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
+                              engine=engines.get(ctx.scenario.engine))
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)
@@ -79,7 +84,7 @@ def _migrate(ctx: Context, step: Step) -> None:
     if not mig.ok:
         raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
     if mig.verdict is not None:
-        report_verdict(ctx, step, mig.verdict, snapshots)
+        report_verdict(ctx, step, mig.verdict, snapshots, f" ({ctx.scenario.engine})")
     elif check:
         raise StepFailure(step, "restore verification: no snapshot of the restored task was taken")
     if "save" in step.args:

@@ -181,3 +181,13 @@ def test_verifier_self_checks_need_verification(tmp_path: Path) -> None:
             "    verify_restore: false\n    verify_reason: on purpose\n")
     err = error_of(tmp_path, text)
     assert err.field == "steps[0].expect_differences" and "needs restore verification" in err.problem
+
+
+def test_cut_link_needs_the_streamed_migration_of_our_engine(tmp_path: Path) -> None:
+    steps = ("guests:\n  - name: a\n  - name: b\nlink: [a, b]\nsteps:\n"
+             "  - migrate: 1\n    from: a\n    to: b\n    expect: restart_fails\n    cut_link_after: 0.1\n")
+    assert scenario.load(write(tmp_path, steps)).steps[0].args["cut_link_after"] == 0.1
+    for engine in ("criu", "both"):
+        err = error_of(tmp_path, f"engine: {engine}\n" + steps)
+        assert err.field == "steps[0].cut_link_after" and "engine: kernel" in err.problem
+        assert err.line == 11
