@@ -13,13 +13,25 @@ import shlex
 from . import verify
 from .machine import Machine
 
+# the descendants of $1, depth first (/proc/PID/task/TID/children: CONFIG_PROC_CHILDREN, which
+# CONFIG_CHECKPOINT_RESTORE selects)
+DESCENDANTS_SH = "desc() { for c in $(cat /proc/$1/task/*/children 2>/dev/null); do echo $c; desc $c; done; }"
+MARK = "=== procsnap "
+
 
 def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
-    """``procsnap PID`` on guest ``m``, parsed."""
-    res = m.ssh.run(f"procsnap {pid}", timeout)
+    """``procsnap`` of task ``pid`` and of all its descendants on guest ``m``, as one snapshot
+    (:func:`lab.verify.tree`; a task without children is its own snapshot)."""
+    script = (f"{DESCENDANTS_SH}; for p in {pid} $(desc {pid}); do echo '{MARK}'$p; procsnap $p || "
+              f"{{ echo \"procsnap $p failed\" >&2; exit 1; }}; done")
+    res = m.ssh.run(script, timeout)
     if not res.ok:
-        raise RuntimeError(f"procsnap {pid} on {m.cfg.name} failed: {res.stdout}{res.stderr}")
-    return verify.parse(res.stdout)
+        raise RuntimeError(f"procsnap {pid} on {m.cfg.name} failed: {res.stdout[-2000:]}{res.stderr}")
+    snaps: dict[str, verify.Snapshot] = {}
+    for chunk in res.stdout.split(MARK)[1:]:
+        task, _, text = chunk.partition("\n")
+        snaps[task.strip()] = verify.parse(text)
+    return verify.tree(snaps, pid)
 
 
 def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str = "/",

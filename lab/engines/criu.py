@@ -2,17 +2,24 @@
 
 checkpoint: ``criu dump --freeze-cgroup DIR --leave-running`` of the task frozen by the scenario (it
 stays frozen, as with our engine); restart: ``criu restore -d`` into the same pid (once the killed
-original is reaped), ``--leave-stopped`` to hold it for verification, SIGCONT to release it.
+original is reaped), ``--leave-stopped`` to hold it (a tree: every task) for verification,
+SIGCONT to release it.
 """
 
 from __future__ import annotations
 
 import shlex
 
-from .. import verify
+from .. import procsnap, verify
 from ..machine import Machine
 from ..ssh import Result
 from . import Restarting
+
+
+def pid_in_use(pid: str) -> str:
+    """A guest shell test: true while some task has ``pid`` as its pid, process group or session."""
+    awk = f'{{ p = $1; sub(/.*\\) /, ""); if (p == {pid} || $3 == {pid} || $4 == {pid}) f = 1 }} END {{ exit !f }}'
+    return f"cat /proc/[0-9]*/stat 2>/dev/null | awk {shlex.quote(awk)}"
 
 
 class CriuEngine:
@@ -41,8 +48,9 @@ class CriuEngine:
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:
-        # the same pid comes back: wait until the killed original is reaped (init does it, later)
-        m.ssh.run(f"i=0; while [ -e /proc/{pid} ] && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
+        # the same pid comes back: wait until the killed original is reaped (init does it, later),
+        # and so are the tasks of its session or group (a pid stays taken while one is left)
+        m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
         res = m.ssh.run(self.restore_command(image, log, cwd, hold), timeout)
         return Restarting(pid=pid if res.ok else "")
 
@@ -50,4 +58,5 @@ class CriuEngine:
         return r.pid
 
     def release(self, m: Machine, r: Restarting) -> None:
-        m.ssh.run(f"kill -CONT {r.pid}", 10, check=True)
+        # --leave-stopped stops every task of a restored tree
+        m.ssh.run(f"{procsnap.DESCENDANTS_SH}; kill -CONT {r.pid} $(desc {r.pid})", 10, check=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from ..procsnap import DESCENDANTS_SH
 from ..scenario import Step
 from .base import Context, S, StepCheck, StepFailure, kind, poll_sh, timeout_of
 
@@ -16,16 +17,24 @@ def validate_cgroup(c: StepCheck) -> None:
 
 
 def freeze_commands(pid: str, cgroup: str, group: str = "lab-frozen") -> tuple[str, str]:
-    """Shell snippets that freeze / thaw ``pid`` in cgroup v2 or the v1 freezer, waiting for it."""
+    """Shell snippets that freeze / thaw ``pid`` and all its descendants in cgroup v2 or the v1
+    freezer, waiting until the group is frozen.
+
+    The whole process tree goes into the group (``cgroup.procs``: every thread of each process);
+    the descendants are moved again once the group is frozen, to catch a child forked meanwhile.
+    """
     d = f"{CGROUP_ROOT[cgroup]}/{group}"
     if cgroup == "v2":
         frozen = poll_sh(f"grep -q 'frozen 1' {d}/cgroup.events", 10, 20)
-        freeze = f"mkdir -p {d} && echo {pid} > {d}/cgroup.procs && echo 1 > {d}/cgroup.freeze && {{ {frozen}; }}"
+        start = f"echo 1 > {d}/cgroup.freeze"
         thaw = f"echo 0 > {d}/cgroup.freeze"
     else:
         frozen = poll_sh(f"grep -q FROZEN {d}/freezer.state", 10, 20)
-        freeze = f"mkdir -p {d} && echo {pid} > {d}/tasks && echo FROZEN > {d}/freezer.state && {{ {frozen}; }}"
+        start = f"echo FROZEN > {d}/freezer.state"
         thaw = f"echo THAWED > {d}/freezer.state"
+    move = f"for p in $(desc {pid}); do echo $p > {d}/cgroup.procs 2>/dev/null; done"
+    freeze = (f"mkdir -p {d} && echo {pid} > {d}/cgroup.procs && {DESCENDANTS_SH}; {move}; {start} && "
+              f"{{ {frozen}; }} && {move}; {{ {frozen}; }}")
     return freeze, thaw
 
 

@@ -108,3 +108,55 @@ def test_lost_vm_account_on_part_of_a_merged_range_is_the_known_gap() -> None:
 def test_dump_writes_what_parse_reads() -> None:
     before = verify.parse((DATA / "migrate-link-before.snap").read_text())
     assert verify.parse(verify.dump(before)) == before
+
+
+def task(pid: str, ppid: str, pgrp: str, sid: str, **fields: str) -> verify.Snapshot:
+    s = {"status.Pid": pid, "status.PPid": ppid, "stat.ppid": ppid, "stat.pgrp": pgrp, "stat.session": sid,
+         "status.Umask": "0022", "stat.nice": "0", "stat.starttime": pid}
+    s.update({k.replace("__", "."): v for k, v in fields.items()})
+    return s
+
+
+def shell_tree(base: int, *, child_pgrp: str = "", extra: bool = False) -> verify.Snapshot:
+    """A session leader (pid base) with two children; the second its own process group."""
+    r, c1, c2 = str(base), str(base + 1), str(base + 5)
+    snaps = {r: task(r, "1", r, r), c1: task(c1, r, r, r), c2: task(c2, r, child_pgrp or c2, r)}
+    if extra:
+        snaps[str(base + 9)] = task(str(base + 9), c1, r, r)
+    return verify.tree(snaps, r)
+
+
+def test_a_tree_is_compared_by_positions_and_relations_not_pid_numbers() -> None:
+    before = shell_tree(100)
+    assert before["tree.tasks"] == "3"
+    assert before["tree.0.1/stat.pgrp"] == "tree.0.1" and before["tree.0.0/stat.ppid"] == "tree.0"
+    assert before["tree.0/stat.ppid"] == "outside"
+    assert verify.compare(before, shell_tree(300)).ok  # every pid renumbered, same relations
+
+
+def test_a_tree_whose_relations_changed_fails_on_them() -> None:
+    before = shell_tree(100)
+    # the second child lost its own process group: no rule excuses a relation within a tree
+    regrouped = verify.compare(before, shell_tree(300, child_pgrp="300"))
+    assert [d.key for d in regrouped.unexpected] == ["tree.0.1/stat.pgrp"]
+    # an extra task is a difference in the task count, the children of its parent and its own fields
+    grown = verify.compare(before, shell_tree(100, extra=True))
+    assert {"tree.tasks", "tree.0.0/children", "tree.0.0.0/status.Umask"} <= {d.key for d in grown.unexpected}
+
+
+def test_rules_apply_to_each_task_of_a_tree() -> None:
+    before = shell_tree(100)
+    after = dict(shell_tree(300))
+    after["tree.0.1/stat.nice"] = "5"
+    verdict = verify.compare(before, after)
+    assert [d.key for d in verdict.unexpected] == ["tree.0.1/stat.nice"]
+    assert any(d.key == "tree.0.1/stat.starttime" for d, _ in verdict.legitimate)
+
+
+def test_a_tree_snapshot_is_parsed_back_and_a_lone_task_is_its_own_snapshot() -> None:
+    t = shell_tree(100)
+    assert verify.parse(verify.dump(t)) == t
+    lone = task("7", "1", "7", "7")
+    assert verify.tree({"7": lone}, "7") == lone
+    with pytest.raises(ValueError, match="not descendants of 7"):
+        verify.tree({"7": lone, "9": task("9", "2", "9", "9")}, "7")
