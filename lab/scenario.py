@@ -312,6 +312,16 @@ def _engines(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     value, node = entry
     if value not in ENGINE_CHOICES:
         raise loader.error(node, "engine", f"use one of {', '.join(ENGINE_CHOICES)}")
+    from . import engines
+
+    for name in ENGINE_CHOICES[value]:
+        wanted = engines.get(name).packages
+        try:
+            if wanted:
+                packages.resolve(wanted)
+        except packages.PackageError as exc:
+            raise loader.error(node, "engine", f"engine {name} cannot be installed in the guest "
+                                               f"(packages {', '.join(wanted)}): {exc}") from exc
     return ENGINE_CHOICES[value]
 
 

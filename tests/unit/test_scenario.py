@@ -191,3 +191,16 @@ def test_cut_link_needs_the_streamed_migration_of_our_engine(tmp_path: Path) -> 
         err = error_of(tmp_path, f"engine: {engine}\n" + steps)
         assert err.field == "steps[0].cut_link_after" and "engine: kernel" in err.problem
         assert err.line == 11
+
+
+def test_an_engine_that_cannot_be_installed_fails_at_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import packages
+
+    def no_criu(names: list[str]) -> list[packages.Resolved]:
+        raise packages.PackageError("apt knows no package criu", names)
+
+    monkeypatch.setattr(packages, "resolve", no_criu)
+    err = error_of(tmp_path, "guests:\n  - name: a\nengine: both\nsteps:\n  - run: 'true'\n")
+    assert err.field == "engine" and err.line == 3
+    assert "engine criu cannot be installed" in err.problem and "apt knows no package criu" in err.problem
+    assert scenario.load(write(tmp_path, "guests:\n  - name: a\nengine: kernel\nsteps:\n  - run: 'true'\n"))
