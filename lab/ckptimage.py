@@ -38,6 +38,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
           ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
            "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
            "tls0", "tls1", "tls2")),
+    105: ("CRED", "<IIIIIIIIIIQQQQQ", ("uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid", "securebits",
+                                       "ngroups", "cap_inheritable", "cap_permitted", "cap_effective", "cap_bset",
+                                       "cap_ambient")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -87,12 +90,17 @@ class Record:
         parts = []
         for k, v in shown.items():
             if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
-                                                 "size", "rev", "major", "minor", "patch", "arch_id"):
+                                                 "size", "rev", "major", "minor", "patch", "arch_id",
+                                                 "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
+                                                 "ngroups"):
                 parts.append(f"{k}={v:#x}")
             else:
                 parts.append(f"{k}={v}")
         if self.name == "STRING":
             parts.append(repr(self.payload.split(b"\0", 1)[0].decode(errors="replace")))
+        elif self.name == "CRED":
+            groups = struct.iter_unpack("<I", self.payload[:len(self.payload) // 4 * 4])
+            parts.append("groups=" + ",".join(str(g) for (g,) in groups))
         elif self.name in ("BUFFER", "ERROR"):
             parts.append(f"{len(self.payload)} bytes")
         return f"{self.offset:#010x} {self.name:<12} len={self.length:<6} " + " ".join(parts)

@@ -51,6 +51,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
+	case CKPT_HDR_CRED: return "CRED";
 	case CKPT_HDR_FPU: return "FPU";
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
@@ -59,6 +60,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_PGARR: return "PGARR";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
+	case CKPT_HDR_SIGNAL: return "SIGNAL";
+	case CKPT_HDR_FS: return "FS";
 	case CKPT_HDR_TAIL: return "TAIL";
 	case CKPT_HDR_ERROR: return "ERROR";
 	}
@@ -156,6 +159,24 @@ static void pages(uint64_t start, uint64_t end, uint32_t page_size)
 	printf("            %" PRIu64 " pages\n", total);
 }
 
+static void cred(void)
+{
+	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
+
+	if (c->ngroups > 65536 || c->h.len != sizeof(*c) + 4 * c->ngroups)
+		bad("CRED: %u groups in %u bytes", c->ngroups, c->h.len);
+	printf("            uid %u %u %u %u gid %u %u %u %u securebits %#x\n",
+	       c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
+	       c->securebits);
+	printf("            cap inh %#" PRIx64 " prm %#" PRIx64 " eff %#" PRIx64 " bnd %#" PRIx64
+	       " amb %#" PRIx64 "\n", (uint64_t)c->cap_inheritable, (uint64_t)c->cap_permitted,
+	       (uint64_t)c->cap_effective, (uint64_t)c->cap_bset, (uint64_t)c->cap_ambient);
+	printf("            %u groups:", c->ngroups);
+	for (uint32_t i = 0; i < c->ngroups && i < 32; i++)
+		printf(" %u", c->groups[i]);
+	printf("%s\n", c->ngroups > 32 ? " ..." : "");
+}
+
 int main(int argc, char *argv[])
 {
 	struct ckpt_hdr_header *hh;
@@ -213,6 +234,7 @@ int main(int argc, char *argv[])
 	printf("            personality %#x pdeath_signal %u oom_score_adj %d dumpable %u timer_slack_ns %" PRIu64 " default %" PRIu64 "\n",
 	       ht->personality, ht->pdeath_signal, ht->oom_score_adj, ht->dumpable,
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
+	cred();
 	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
 	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
 	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64

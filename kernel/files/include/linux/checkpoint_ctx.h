@@ -10,6 +10,7 @@
 #include <linux/path.h>
 #include <linux/types.h>
 
+struct cred;
 struct file;
 struct files_struct;
 struct mm_struct;
@@ -22,6 +23,7 @@ struct vm_area_struct;
 /* restart: state read from the image, applied at the commit point */
 struct ckpt_restore {
 	struct ckpt_hdr_task task;
+	struct cred *cred;		/* checked, committed last */
 	struct ckpt_hdr_signal signal;	/* rlimits, checked */
 	u32 umask;
 	bool has_root, has_pwd;
@@ -110,6 +112,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid);
 void checkpoint_task_process(struct ckpt_ctx *ctx, struct task_struct *t,
 			     struct ckpt_hdr_task *h);
 int restore_task_check(struct ckpt_ctx *ctx);
+int checkpoint_cred(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_cred_read(struct ckpt_ctx *ctx);
+void restore_cred_commit(struct ckpt_ctx *ctx);
+void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_signal_read(struct ckpt_ctx *ctx);

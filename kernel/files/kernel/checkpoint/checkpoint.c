@@ -390,6 +390,8 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_task_struct(ctx, t);
 	if (!ret)
+		ret = checkpoint_cred(ctx, t);
+	if (!ret)
 		ret = checkpoint_thread(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);

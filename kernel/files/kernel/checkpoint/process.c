@@ -363,6 +363,8 @@ int restore_process_commit(struct ckpt_ctx *ctx)
 	if (ctx->rst.has_pwd)
 		set_fs_pwd(fs, &ctx->rst.pwd);
 	xchg(&fs->umask, ctx->rst.umask);
+	/* before the pdeath signal and dumpable, which a new cred resets */
+	restore_cred_commit(ctx);
 	restore_task_commit(ctx);
 	return 0;
 }

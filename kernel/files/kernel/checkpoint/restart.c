@@ -100,6 +100,9 @@ static int restore_read_task(struct ckpt_ctx *ctx)
 	if (ret)
 		return ret;
 	h->comm[sizeof(h->comm) - 1] = '\0';
+	ret = restore_cred_read(ctx);
+	if (ret)
+		return ret;
 
 	ret = ckpt_read_obj(ctx, th, CKPT_HDR_THREAD, sizeof(*th));
 	if (ret)

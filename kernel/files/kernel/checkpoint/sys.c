@@ -449,6 +449,7 @@ static void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->rst.fds);
 	vfree(ctx->rst.fpstate);
 	restore_process_free(ctx);
+	restore_cred_free(ctx);
 	fput(file);
 	if (ctx->logfile)
 		fput(ctx->logfile);

@@ -43,6 +43,8 @@ enum {
 #define CKPT_HDR_THREAD CKPT_HDR_THREAD
 	CKPT_HDR_CPU = 104,
 #define CKPT_HDR_CPU CKPT_HDR_CPU
+	CKPT_HDR_CRED = 105,
+#define CKPT_HDR_CRED CKPT_HDR_CRED
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -143,6 +145,31 @@ struct ckpt_hdr_task {
 	__u64 default_timer_slack_ns;
 	__s32 oom_score_adj;	/* OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX */
 	__u32 dumpable;		/* 0 or 1 (PR_SET_DUMPABLE) */
+};
+
+/*
+ * CKPT_HDR_CRED: 88 bytes + 4 * ngroups: credentials, ids as seen from
+ * the checkpointing task's user namespace; a capability set is a bit mask
+ * of CAP_* numbers.
+ */
+struct ckpt_hdr_cred {
+	struct ckpt_hdr h;
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+	__u32 securebits;
+	__u32 ngroups;		/* supplementary groups, at most 65536 */
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bset;
+	__u64 cap_ambient;
+	__u32 groups[];		/* @ngroups gids */
 };
 
 /* CKPT_HDR_THREAD: 72 bytes */
