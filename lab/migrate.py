@@ -92,6 +92,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
+    # the tools append to their logs: an earlier migration's lines must not pass for this one's
+    src.ssh.run(f"rm -f {CKPT_LOG} /tmp/migrate.send", 10, check=True)
+    dst.ssh.run(f"rm -f {RESTART_LOG} {RESTART_LOG}.err", 10, check=True)
     t0 = time.monotonic()
     res = src.ssh.run(freeze, 30)
     if not res.ok:

@@ -38,6 +38,7 @@ class GuestSpec:
     cpu: str = "max"
     machine: str = "pc"
     append: str = ""
+    pinned: frozenset[str] = frozenset()  # the hardware fields the YAML sets (memory, smp, cpu, machine)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Step:
     line: int
     args: dict[str, Any]
     title: str
+    given: frozenset[str] = frozenset()  # the option keys the YAML sets (the others are defaults)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.args.get(key, default)
@@ -134,13 +136,33 @@ def step_fields() -> dict[str, _Spec]:
     return {name: k.fields for name, k in steps.KINDS.items()}
 
 
-class _Loader:
+class Loader:
+    """Typed reading of a composed YAML node tree, every error at ``file:line: field``.
+
+    Shared by every YAML file of the lab (scenarios, matrix files): ``error_type`` is the
+    :class:`ScenarioError` subclass a file kind raises.
+    """
+
+    error_type: type[ScenarioError] = ScenarioError
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def error(self, node: yaml.Node | None, field_name: str, problem: str) -> ScenarioError:
         line = node.start_mark.line + 1 if node is not None else 1
-        return ScenarioError(self.path, line, field_name, problem)
+        return self.error_type(self.path, line, field_name, problem)
+
+    def compose(self) -> yaml.Node:
+        """The file's node tree; a YAML syntax error or an empty file is an error at its line."""
+        try:
+            root = yaml.compose(self.path.read_text())
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            raise self.error_type(self.path, line, "(yaml)", str(getattr(exc, "problem", exc))) from exc
+        if root is None:
+            raise self.error_type(self.path, 1, "(file)", "empty file")
+        return root
 
     def mapping(self, node: yaml.Node, spec: _Spec, where: str) -> dict[str, tuple[Any, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
@@ -187,15 +209,8 @@ def _names(types: tuple[type, ...]) -> str:
 def load(path: Path) -> Scenario:
     """Load and validate one scenario file."""
     path = Path(path)
-    loader = _Loader(path)
-    try:
-        root = yaml.compose(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise ScenarioError(path, line, "(yaml)", str(getattr(exc, "problem", exc))) from exc
-    if root is None:
-        raise ScenarioError(path, 1, "(file)", "empty scenario")
+    loader = Loader(path)
+    root = loader.compose()
     top = loader.mapping(root, TOP_FIELDS, "")
 
     guests = []
@@ -218,6 +233,7 @@ def load(path: Path) -> Scenario:
         for k in ("smp", "cpu", "machine", "append"):
             if k in g:
                 kw[k] = g[k][0]
+        kw["pinned"] = frozenset(k for k in ("memory", "smp", "cpu", "machine") if k in g)
         guests.append(GuestSpec(**kw))
     if not guests:
         raise loader.error(top["guests"][1], "guests", "at least one guest is needed")
@@ -259,7 +275,7 @@ def load(path: Path) -> Scenario:
     )
 
 
-def _workload(loader: _Loader, node: yaml.Node, i: int) -> Workload:
+def _workload(loader: Loader, node: yaml.Node, i: int) -> Workload:
     where = f"workloads[{i}]"
     w = loader.mapping(node, WORKLOAD_FIELDS, where)
     kinds = [k for k in WORKLOAD_KINDS if k in w]
@@ -308,7 +324,7 @@ def _workload(loader: _Loader, node: yaml.Node, i: int) -> Workload:
 ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu")}
 
 
-def _engines(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+def _engines(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     value, node = entry
     if value not in ENGINE_CHOICES:
         raise loader.error(node, "engine", f"use one of {', '.join(ENGINE_CHOICES)}")
@@ -325,7 +341,7 @@ def _engines(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     return ENGINE_CHOICES[value]
 
 
-def _fragments(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+def _fragments(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     """``kernel_fragments: [criu]``: names of kernel-config/*.config, each once."""
     from . import kernel
 
@@ -339,7 +355,7 @@ def _fragments(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]
     return tuple(names)
 
 
-def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
+def _packages(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     """Package names, checked against apt's lists now: an unknown name fails at load, at its line."""
     names, lnode = entry
     nodes: dict[str, yaml.Node] = {}
@@ -362,7 +378,7 @@ def _packages(loader: _Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None,
+def _step(loader: Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None,
           engines: tuple[str, ...]) -> Step:
     from .steps import KINDS
     from .steps.base import StepCheck
@@ -392,7 +408,7 @@ def _step(loader: _Loader, node: yaml.Node, i: int, guests: set[str], link: tupl
     if kind.validate is not None:
         kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error, engines))
     title = args.get("name") or f"{kind.name} {str(args[kind.name])[:60]}"
-    return Step(kind.name, node.start_mark.line + 1, args, title)
+    return Step(kind.name, node.start_mark.line + 1, args, title, frozenset(raw))
 
 
 def substitute(text: str, variables: dict[str, str]) -> str:

@@ -76,6 +76,18 @@ def only_flags_differ(*flags: str) -> Callable[[str | None, str | None], bool]:
     return check
 
 
+def both_in(values: frozenset[str]) -> Callable[[str | None, str | None], bool]:
+    """Differences where both values are among ``values`` (e.g. what the CPU, not the task, decides)."""
+    def check(before: str | None, after: str | None) -> bool:
+        return before in values and after in values
+    return check
+
+
+# /proc/PID/status speculation lines that the CPU and the boot decide, not the task (a task's own
+# prctl choice shows as "thread ..." or "conditional ..." and must survive)
+CPU_SSB = frozenset({"not vulnerable", "vulnerable", "globally mitigated", "unknown"})
+CPU_IB = frozenset({"unsupported", "not affected", "always enabled", "always disabled", "unknown"})
+
 LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"status\.(Pid|Tgid|NStgid|NSpid)", "pid numbers: restart gives the task a new pid (no pid namespace)"),
     Rule(r"status\.PPid|stat\.ppid", "the restored task is a child of the restart tool (trees restore parents)"),
@@ -97,6 +109,10 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"status\.FDSize", "capacity of the fd table: it grows with the highest fd ever open, never shrinks"),
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),
+    Rule(r"status\.Speculation_Store_Bypass", "the CPU's own SSB state: restart on another CPU model",
+         when=both_in(CPU_SSB)),
+    Rule(r"status\.SpeculationIndirectBranch", "the CPU's own indirect branch state: restart on another CPU model",
+         when=both_in(CPU_IB)),
 )
 
 

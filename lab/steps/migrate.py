@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .. import engines
-from ..migrate import migrate_process
+from .. import cpufeatures, engines
+from ..machine import Machine
+from ..migrate import CKPT_LOG, migrate_process
 from ..scenario import Step
 from .base import (
     B,
@@ -21,7 +22,8 @@ from .base import (
 from .link import link_address, port_for
 from .process import CGROUP_ROOT, CGROUPS
 
-MIGRATE_EXPECT = ("success", "restart_fails")
+MIGRATE_EXPECT = ("success", "restart_fails", "xfeatures")
+EOPNOTSUPP = -95
 VIAS = ("link", "host")
 
 
@@ -35,6 +37,10 @@ def _validate_migrate(c: StepCheck) -> None:
     if via == "link" and (c.link is None or {c.args["from"], c.args["to"]} != set(c.link)):
         raise c.fail("via", "a link migration needs `link:` between its two guests")
     validate_verify_restore(c)
+    if c.args["expect"] == "xfeatures" and "cut_link_after" in c.args:
+        raise c.fail("cut_link_after", "not with expect: xfeatures")
+    if c.args["expect"] == "xfeatures" and c.engines != ("kernel",):
+        raise c.fail("expect", "xfeatures: only with engine: kernel (the refusal is our restart's)")
     if "cut_link_after" in c.args and (via != "link" or c.args["expect"] != "restart_fails"):
         raise c.fail("cut_link_after", "only for a link migration with expect: restart_fails")
     if "cut_link_after" in c.args and c.engines != ("kernel",):
@@ -45,6 +51,8 @@ def _validate_migrate(c: StepCheck) -> None:
 # restart on `to` (streamed over the link with our engine, else the image carried over the link or
 # through the host), kill the original; measures downtime and bytes.
 # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
+# expect: xfeatures -> success or a clean EOPNOTSUPP refusal, as the two guests' CPU models say
+#   (lab.cpufeatures): the refusal names the missing xfeatures (or the missing XSAVE).
 @kind("migrate", {
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
     "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
@@ -61,6 +69,11 @@ def _migrate(ctx: Context, step: Step) -> None:
 
     files = () if step.get("skip_files") else tuple(step.args["files"])
     check = step.get("verify_restore", True)
+    expect = step.args["expect"]
+    outcome = None
+    if expect == "xfeatures":
+        outcome = cross_cpu_outcome(ctx, step, src, dst)
+        expect = "success" if outcome.ok else "restart_fails"
     try:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
@@ -69,9 +82,10 @@ def _migrate(ctx: Context, step: Step) -> None:
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)
-    if step.args["expect"] == "restart_fails":
+    if expect == "restart_fails":
         if mig.ok:
-            raise StepFailure(step, "restart succeeded on the target but was expected to fail")
+            why = f" ({outcome.describe()})" if outcome else ""
+            raise StepFailure(step, f"restart succeeded on the target but was expected to fail{why}")
         cg = step.args["cgroup"]
         state = (f"grep -q 'frozen 0' {CGROUP_ROOT[cg]}/lab-frozen/cgroup.events" if cg == "v2"
                  else f"grep -q THAWED {CGROUP_ROOT[cg]}/lab-frozen/freezer.state")
@@ -80,6 +94,8 @@ def _migrate(ctx: Context, step: Step) -> None:
             raise StepFailure(step, f"the source task {pid} did not survive the failed migration", alive)
         errors = [ln for ln in mig.restart_log.splitlines() if "error" in ln]
         ctx.measurements["restart_error"] = (errors or mig.restart_log.strip().splitlines() or ["?"])[-1][-200:]
+        if outcome is not None:
+            ctx.measurements["restart_error"] = check_refusal(step, outcome, src, mig.restart_log)
         return
     if not mig.ok:
         raise StepFailure(step, f"migration failed; restart log on {to}:\n{mig.restart_log}")
@@ -95,3 +111,34 @@ def _migrate(ctx: Context, step: Step) -> None:
         **{k: round(v, 3) for k, v in mig.phases.items()},
     })
 
+
+def cross_cpu_outcome(ctx: Context, step: Step, src: Machine, dst: Machine) -> cpufeatures.Outcome:
+    """What C/R from ``src``'s CPU to ``dst``'s must do, from QEMU's vCPU features over QMP; each
+    guest kernel's enabled xfeatures must agree with the prediction (else the prediction is wrong)."""
+    sides = []
+    for m in (src, dst):
+        predicted, seen = cpufeatures.of_machine(m), cpufeatures.of_guest(m)
+        if (predicted.xsave, predicted.xfeatures) != (seen.xsave, seen.xfeatures):
+            raise StepFailure(step, f"{m.cfg.name}: QEMU's vCPU features predict {predicted.describe()}, "
+                              f"but the guest kernel enabled {seen.describe()}")
+        sides.append(predicted)
+    outcome = cpufeatures.expected(sides[0], sides[1])
+    ctx.measurements["cross_cpu"] = f"{src.cfg.cpu}->{dst.cfg.cpu}: {outcome.describe()}"
+    return outcome
+
+
+def check_refusal(step: Step, outcome: cpufeatures.Outcome, src: Machine, restart_log: str) -> str:
+    """The refusal is the expected one: EOPNOTSUPP, in the right tool's log, naming what is missing;
+    returns the log line that says so."""
+    if outcome.stage == "checkpoint":
+        log = src.ssh.run(f"cat {CKPT_LOG} 2>/dev/null", 10).stdout
+        want = [f"error {EOPNOTSUPP}", "XSAVE"]
+    elif outcome.missing and "XSAVE" not in outcome.reason:
+        log, want = restart_log, [f"error {EOPNOTSUPP}", f"xfeatures {outcome.missing:#x}"]
+    else:
+        log, want = restart_log, [f"error {EOPNOTSUPP}", "XSAVE"]
+    lacking = [w for w in want if w not in log]
+    if lacking:
+        raise StepFailure(step, f"expected {outcome.describe()}; the {outcome.stage} log lacks "
+                          f"{', '.join(map(repr, lacking))}:\n{log.strip()[-1500:]}")
+    return next(ln for ln in log.splitlines() if want[0] in ln)[-200:]

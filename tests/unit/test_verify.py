@@ -160,3 +160,15 @@ def test_a_tree_snapshot_is_parsed_back_and_a_lone_task_is_its_own_snapshot() ->
     assert verify.tree({"7": lone}, "7") == lone
     with pytest.raises(ValueError, match="not descendants of 7"):
         verify.tree({"7": lone, "9": task("9", "2", "9", "9")}, "7")
+
+
+def test_cpu_decided_speculation_state_may_change_a_task_choice_may_not() -> None:
+    from lab.verify import LEGITIMATE
+
+    def legit(key: str, before: str, after: str) -> bool:
+        return any(r.matches(key, before, after) for r in LEGITIMATE)
+
+    assert legit("status.Speculation_Store_Bypass", "vulnerable", "not vulnerable")
+    assert not legit("status.Speculation_Store_Bypass", "thread mitigated", "vulnerable")
+    assert legit("status.SpeculationIndirectBranch", "unsupported", "always enabled")
+    assert not legit("status.SpeculationIndirectBranch", "conditional force disabled", "always enabled")
