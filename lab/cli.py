@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import bench, host, image, kernel, report, runner, scenario, verify
+from .matrix import cli as matrix_cli
 
 # written by `lab shell` into its artifact directory: how `lab verify --guest` reaches the guest
 GUEST_FILE = "guest.json"
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_verify)
 
     bench.add_parser(sub)
+    matrix_cli.add_parser(sub)
     return p
 
 

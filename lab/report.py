@@ -51,6 +51,7 @@ class ScenarioResult:
     findings: dict[str, list[str]] = field(default_factory=dict)
     measurements: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    infra_error: str = ""  # the guests did not boot (e.g. a CPU model QEMU rejects): not a C/R failure
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import console, image, kernel, paths, report, steps
-from .machine import Link, Machine, MachineConfig, Runstate
+from .machine import Link, Machine, MachineConfig, MachineError, Runstate
 from .scenario import Scenario
 from .ssh import Result, SSHError
 from .steps import Context, StepFailure
@@ -82,10 +82,14 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
             machines[g.name] = m
         ctx = Context(scenario, machines, artifacts)
         try:
-            for m in machines.values():
-                m.launch(wait_ssh=False)
-            for m in machines.values():
-                result.boot_seconds[m.cfg.name] = round(m.wait_ssh(), 2)
+            try:
+                for m in machines.values():
+                    m.launch(wait_ssh=False)
+                for m in machines.values():
+                    result.boot_seconds[m.cfg.name] = round(m.wait_ssh(), 2)
+            except MachineError as exc:
+                result.infra_error = f"guest did not boot: {str(exc).splitlines()[0]}"
+                raise
             result.accel = next(iter(machines.values())).accel
             for index, step in enumerate(scenario.steps):
                 t0 = time.monotonic()
