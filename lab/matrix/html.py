@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import statistics
 import time
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from .run import ItemResult
 
 STATUS_ORDER = ("fail", "infra", "miss", "pass", "skip")
 SYMBOL = {"pass": "✓", "fail": "✗", "infra": "!", "skip": "–", "miss": "?"}
+SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
 PHASES = ("boot", "checkpoint", "restart", "migrate")
 CHART_STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
                     colors=("#4c72b0", "#dd8452", "#55a868", "#c44e52"))
@@ -151,8 +153,14 @@ def timing_chart(items: Iterable[ItemResult], axis: str, title: str) -> str:
         series = [statistics.median(by[v][phase]) if phase in by[v] else None for v in values]
         if any(s is not None for s in series):
             chart.add(phase, series)
+    return f'<figure class="plot" data-axis="{_e(axis)}">{_svg(chart)}</figure>'
+
+
+def _svg(chart: Any) -> str:
+    """The chart's SVG without pygal's inline config script (it only feeds the tooltips of pygal.js,
+    which the page does not load)."""
     svg: str = chart.render(is_unicode=True)
-    return f'<figure class="plot" data-axis="{_e(axis)}">{svg}</figure>'
+    return SCRIPT_RE.sub("", svg)
 
 
 def trend_chart(runs: list[Run]) -> str:
@@ -165,8 +173,7 @@ def trend_chart(runs: list[Run]) -> str:
     chart.x_labels = [r.label for r in runs]
     for status in STATUS_ORDER:
         chart.add(status, [r.counts()[status] for r in runs])
-    svg: str = chart.render(is_unicode=True)
-    return f'<figure class="plot" data-axis="trend">{svg}</figure>'
+    return f'<figure class="plot" data-axis="trend">{_svg(chart)}</figure>'
 
 
 # -- changes -----------------------------------------------------------------------------------------
