@@ -22,17 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pygal
-from pygal.style import Style
-
 from .run import ItemResult
 
 STATUS_ORDER = ("fail", "infra", "miss", "pass", "skip")
 SYMBOL = {"pass": "✓", "fail": "✗", "infra": "!", "skip": "–", "miss": "?"}
 SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S)
 PHASES = ("boot", "checkpoint", "restart", "migrate")
-CHART_STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
-                    colors=("#4c72b0", "#dd8452", "#55a868", "#c44e52"))
+PHASE_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
+STATUS_COLORS = ("#c44e52", "#e0a800", "#8e6cc0", "#55a868", "#aaaaaa")  # as STATUS_ORDER
 
 CSS = """
 body{font-family:sans-serif;margin:1.5em;color:#222}
@@ -145,8 +142,10 @@ def timing_chart(items: Iterable[ItemResult], axis: str, title: str) -> str:
             by.setdefault(value, {}).setdefault(phase, []).append(secs)
     if not by:
         return ""
+    import pygal  # only where a page is drawn: `lab` starts without it
+
     chart = pygal.Bar(js=[], disable_xml_declaration=True, width=560, height=320, title=title,
-                      style=CHART_STYLE, x_label_rotation=30, y_title="seconds (median)", print_values=False)
+                      style=_style(PHASE_COLORS), x_label_rotation=30, y_title="seconds (median)", print_values=False)
     values = list(by)
     chart.x_labels = values
     for phase in PHASES:
@@ -154,6 +153,12 @@ def timing_chart(items: Iterable[ItemResult], axis: str, title: str) -> str:
         if any(s is not None for s in series):
             chart.add(phase, series)
     return f'<figure class="plot" data-axis="{_e(axis)}">{_svg(chart)}</figure>'
+
+
+def _style(colors: tuple[str, ...]) -> Any:
+    from pygal.style import Style
+
+    return Style(background="white", plot_background="white", font_family="sans-serif", colors=colors)
 
 
 def _svg(chart: Any) -> str:
@@ -166,10 +171,10 @@ def _svg(chart: Any) -> str:
 def trend_chart(runs: list[Run]) -> str:
     if len(runs) < 2:
         return ""
-    style = Style(background="white", plot_background="white", font_family="sans-serif",
-                  colors=("#c44e52", "#e0a800", "#8e6cc0", "#55a868", "#aaaaaa"))  # as STATUS_ORDER
+    import pygal
+
     chart = pygal.StackedBar(js=[], disable_xml_declaration=True, width=560, height=320, title="items per run",
-                             style=style)
+                             style=_style(STATUS_COLORS))
     chart.x_labels = [r.label for r in runs]
     for status in STATUS_ORDER:
         chart.add(status, [r.counts()[status] for r in runs])
