@@ -114,6 +114,10 @@ def _mac(index: int, nic: int) -> str:
     return f"52:54:00:12:{index & 0xff:02x}:{nic:02x}"
 
 
+# The guest port that the lab's host relay reaches through a second forwarded port (lab.relay).
+GUEST_DATA_PORT = 6900
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,7 +131,7 @@ def _set_pdeathsig() -> None:
 
 
 def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, ssh_port: int,
-              keys: KeyPair, qmp_path: Path) -> list[str]:
+              keys: KeyPair, qmp_path: Path, data_port: int = 0) -> list[str]:
     """The full QEMU command line for ``cfg`` (pure: unit-tested)."""
     cpu = cfg.cpu
     if accel == "kvm" and cpu == "max":
@@ -140,7 +144,8 @@ def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, 
         "-append", " ".join(filter(None, [DEFAULT_APPEND, cfg.append])),
         "-chardev", f"file,id=console,path={console_log}", "-serial", "chardev:console",
         "-chardev", f"socket,id=qmp,path={qmp_path}", "-mon", "chardev=qmp,mode=control",
-        "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+        "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
+                   + (f",hostfwd=tcp:127.0.0.1:{data_port}-:{GUEST_DATA_PORT}" if data_port else ""),
         "-device", f"virtio-net-pci,netdev=mgmt,mac={_mac(cfg.index, 0)},romfile=",
         "-fw_cfg", f"name=opt/lab/hostname,string={cfg.name}",
         "-fw_cfg", f"name=opt/lab/authorized_keys,file={keys.authorized_keys}",
@@ -168,6 +173,7 @@ class Machine:
         self.accel = ""
         self.boot_seconds = 0.0
         self.ssh_port = 0
+        self.data_port = 0  # 127.0.0.1 port forwarded to the guest's GUEST_DATA_PORT
         self.argv: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._qmp: QEMUMonitorProtocol | None = None
@@ -234,9 +240,9 @@ class Machine:
         assert self._run_dir is not None and self._keys is not None
         qmp_path = self._run_dir / "qmp.sock"
         for attempt in range(5):
-            self.ssh_port = free_port()
+            self.ssh_port, self.data_port = free_port(), free_port()
             self.argv = qemu_argv(self.cfg, self.accel, self._run_dir, self.console_log,
-                                  self.ssh_port, self._keys, qmp_path)
+                                  self.ssh_port, self._keys, qmp_path, self.data_port)
             self.console_log.write_bytes(b"")
             qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=self.cfg.name)
             self._qmp = qmp

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from . import engines, procsnap, verify
 from .engines import Engine
 from .machine import LINK_NIC, Machine
+from .relay import host_pipe
 from .ssh import Result
 from .steps.link import link_pipe
 from .steps.process import CGROUP_ROOT, freeze_commands
@@ -29,6 +30,8 @@ RESTORED_POLL = (
 )
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
+# a streamed image that stops for this long (a link cut) fails the restart on the target
+STREAM_IDLE_S = 5
 
 
 @dataclass
@@ -61,9 +64,9 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
     rel = " ".join(shlex.quote(f.lstrip("/")) for f in files)
     pack = f"tar cf - -C / {rel}"
     if via == "host":
-        dst.ssh.run("tar xf - -C /", timeout, check=True, stdin=src.ssh.output_bytes(pack, timeout))
-        return
-    failed = link_pipe(src, dst, pack, "tar xf - -C /", link_addr, port, timeout)
+        failed, _ = host_pipe(src, dst, pack, "tar xf - -C /", timeout)
+    else:
+        failed = link_pipe(src, dst, pack, "tar xf - -C /", link_addr, port, timeout)
     if failed is not None:
         raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {failed.stdout}{failed.stderr}")
 
@@ -114,7 +117,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         if streamed:
             fifo = "/tmp/migrate.fifo"
             dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
-            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} > {fifo} "
+            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} {STREAM_IDLE_S} > {fifo} "
                         f"2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10, check=True)
             restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
             send = f"checkpoint {pid} -l {CKPT_LOG} | linkcat send {link_addr} {port} 20 2>/tmp/migrate.send"

@@ -2,10 +2,15 @@
 /*
  * linkcat: move a byte stream between two guests over TCP, reliably.
  *
- *   linkcat recv PORT [TIMEOUT_S]        accept one connection, copy it to stdout until EOF
+ *   linkcat recv PORT [TIMEOUT_S [IDLE_S]]  accept one connection, copy it to stdout until EOF;
+ *                                        fail after TIMEOUT_S in all, or when no byte came for
+ *                                        IDLE_S (a link that was cut)
  *   linkcat send HOST PORT [TIMEOUT_S]   copy stdin to HOST:PORT (retrying the connect until
  *                                        the receiver listens), then half-close and wait for
  *                                        the receiver to finish
+ *   linkcat serve PORT [TIMEOUT_S]       accept one connection (the lab's host relay, through a
+ *                                        forwarded port), copy stdin to it, half-close and wait
+ *                                        for the reader to finish
  *
  * busybox nc quits as soon as its own stdin ends, truncating the transfer; this does not.
  * Both ends print "linkcat: N bytes in S s" on stderr. Exit status 0 only if the whole
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,40 +60,80 @@ static int copy(int in, int out, long long *total)
 	}
 }
 
-static int do_recv(int port)
+/* Listen on PORT (any address) and accept one connection; -1 on failure, said on stderr. */
+static int accept_one(int port)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int one = 1, ls, s;
-	long long total = 0;
-	double t0;
 
 	ls = socket(AF_INET, SOCK_STREAM, 0);
 	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(ls, (struct sockaddr *)&addr, sizeof(addr)) || listen(ls, 1)) {
 		perror("linkcat: listen");
-		return 1;
+		return -1;
 	}
 	s = accept(ls, NULL, NULL);
-	if (s < 0) {
+	if (s < 0)
 		perror("linkcat: accept");
+	close(ls);
+	return s;
+}
+
+static int do_recv(int port, int idle_s)
+{
+	struct timeval idle = { .tv_sec = idle_s };
+	long long total = 0;
+	double t0;
+	int s;
+
+	s = accept_one(port);
+	if (s < 0)
+		return 1;
+	if (idle_s > 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle))) {
+		perror("linkcat: SO_RCVTIMEO");
 		return 1;
 	}
-	close(ls);
 	t0 = now();
 	if (copy(s, STDOUT_FILENO, &total)) {
-		perror("linkcat: recv");
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			fprintf(stderr, "linkcat: recv: no data for %d s after %lld bytes\n", idle_s, total);
+		else
+			perror("linkcat: recv");
 		return 1;
 	}
 	fprintf(stderr, "linkcat: %lld bytes in %.3f s\n", total, now() - t0);
 	return 0;
 }
 
+/* Copy stdin to s, half-close, and wait until the reader has taken everything and closed. */
+static int send_all(int s)
+{
+	long long total = 0;
+	char sink[256];
+	double t0 = now();
+
+	if (copy(STDIN_FILENO, s, &total)) {
+		perror("linkcat: send");
+		return 1;
+	}
+	shutdown(s, SHUT_WR);
+	while (read(s, sink, sizeof(sink)) > 0)
+		;
+	fprintf(stderr, "linkcat: %lld bytes in %.3f s\n", total, now() - t0);
+	return 0;
+}
+
+static int do_serve(int port)
+{
+	int s = accept_one(port);
+
+	return s < 0 ? 1 : send_all(s);
+}
+
 static int do_send(const char *host, int port, int timeout_s)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
-	double deadline = now() + timeout_s, t0;
-	long long total = 0;
-	char sink[256];
+	double deadline = now() + timeout_s;
 	int s = -1;
 
 	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
@@ -106,29 +152,22 @@ static int do_send(const char *host, int port, int timeout_s)
 		}
 		usleep(50000);
 	}
-	t0 = now();
-	if (copy(STDIN_FILENO, s, &total)) {
-		perror("linkcat: send");
-		return 1;
-	}
-	/* half-close, then wait until the receiver has read everything and closed */
-	shutdown(s, SHUT_WR);
-	while (read(s, sink, sizeof(sink)) > 0)
-		;
-	fprintf(stderr, "linkcat: %lld bytes in %.3f s\n", total, now() - t0);
-	return 0;
+	return send_all(s);
 }
 
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 3 && !strcmp(argv[1], "recv")) {
+	if (argc >= 3 && (!strcmp(argv[1], "recv") || !strcmp(argv[1], "serve"))) {
 		if (argc > 3)
 			alarm(atoi(argv[3]));
-		return do_recv(atoi(argv[2]));
+		if (!strcmp(argv[1], "serve"))
+			return do_serve(atoi(argv[2]));
+		return do_recv(atoi(argv[2]), argc > 4 ? atoi(argv[4]) : 0);
 	}
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 30);
-	fprintf(stderr, "usage: linkcat recv PORT [TIMEOUT_S] | linkcat send HOST PORT [TIMEOUT_S]\n");
+	fprintf(stderr, "usage: linkcat recv PORT [TIMEOUT_S [IDLE_S]] | linkcat send HOST PORT [TIMEOUT_S]"
+		" | linkcat serve PORT [TIMEOUT_S]\n");
 	return 2;
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from ..relay import host_pipe
 from ..scenario import Step
 from .base import Context, S, StepCheck, StepFailure, kind, poll_sh, timeout_of
 from .link import link_address, link_pipe, port_for
@@ -54,8 +55,10 @@ def _transfer(ctx: Context, step: Step) -> None:
     elif to == "host":
         ctx.machines[frm].ssh.get(src, ctx.artifacts / Path(dst).name, timeout)
     else:
-        data = ctx.machines[frm].ssh.read_bytes(src, timeout)
-        ctx.machines[to].ssh.write_bytes(dst, data, timeout=timeout)
+        failed, _ = host_pipe(ctx.machines[frm], ctx.machines[to], f"cat {shlex.quote(src)}",
+                              f"cat > {shlex.quote(dst)}", timeout)
+        if failed is not None:
+            raise StepFailure(step, f"sending {src} through the host failed", failed)
 
 
 @kind("verify", {"verify": (S, True), "equals": (S, False), "contains": (S, False),
