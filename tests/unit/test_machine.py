@@ -86,3 +86,10 @@ def test_auto_without_kvm_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(machine, "kvm_usable", lambda: False)
     assert machine.resolve_accel("auto", cfg(), tmp_path, lambda c, d: True) == "tcg"
+
+
+def test_data_port_is_a_second_local_forward_on_the_restricted_netdev(tmp_path: Path) -> None:
+    argv = qemu_argv(cfg(), "tcg", tmp_path, tmp_path / "c", 2222, keys(tmp_path), tmp_path / "q", 3333)
+    netdevs = [argv[i + 1] for i, a in enumerate(argv) if a == "-netdev"]
+    assert netdevs == ["user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,"
+                       "hostfwd=tcp:127.0.0.1:3333-:6900"]
