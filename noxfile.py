@@ -2,7 +2,8 @@
 
     nox -s migrate             the main job: migrate scenarios, summary, JUnit XML + JSON results
     nox -s lint tests scenarios   what CI runs: lint, the lab's own tests, every scenario
-    nox -s nightly             every scenario on the debug kernel, with the long stress cells
+    nox -s matrix              the nightly hardware-emulation matrix (-- --shard K/N, -- --list)
+    nox -s nightly             the matrix's debug-all group: every scenario on the debug kernel
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ nox.options.sessions = ["lint", "tests"]
 ROOT = Path(__file__).parent
 RESULTS = ROOT / "results"
 XDIST = os.environ.get("LAB_WORKERS", "2")
+MATRIX = ROOT / "matrix" / "nightly.yaml"
 
 
 def _setup(session: nox.Session, *, build: bool = True) -> None:
@@ -75,11 +77,26 @@ def migrate(session: nox.Session) -> None:
     session.run("python", "-m", "lab.summary", str(RESULTS), "migrate")
 
 
+def _matrix(session: nox.Session, *selection: str) -> None:
+    session.env["LAB_NIGHTLY"] = "1"  # pytest collection's switch for the long cells; the matrix names them
+    listing = "--list" in session.posargs
+    _setup(session, build=not listing)
+    session.run("lab", "matrix", str(MATRIX), "--results", str(RESULTS), *selection, *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """The nightly hardware-emulation matrix (matrix/nightly.yaml): CPU models, machines, SMP, memory,
+    accel, kernel configurations and preemption models, cgroup v1/v2, cross-CPU C/R pairs. Writes
+    results/report.html, results/matrix/items/*.json, results/kcidb.json and results/durations.json.
+    Hours under TCG: for the schedule (.github/workflows/nightly-matrix.yml), never CI.
+    `nox -s matrix -- --shard 2/3` runs one shard, `-- --list` only lists the items, `-- -k 'cross-cpu/*'`
+    selects by id."""
+    _matrix(session)
+
+
 @nox.session
 def nightly(session: nox.Session) -> None:
-    """Every scenario on the debug kernel (KASAN, lockdep, kmemleak) with the nightly-only cells
-    (LAB_NIGHTLY=1: the 10-minute race stress). Too long for CI; run by hand or on a schedule."""
-    session.env.update({"LAB_KERNEL_FRAGMENTS": "base checkpoint debug", "LAB_NIGHTLY": "1"})
-    _setup(session)
-    _pytest(session, "nightly", "scenarios", "-n", XDIST, f"--lab-json={RESULTS / 'nightly.json'}")
-    session.run("python", "-m", "lab.summary", str(RESULTS), "nightly")
+    """The matrix's debug-all group: every scenario on the debug kernel (KASAN, lockdep, kmemleak), the
+    nightly-only cells included (the 10-minute race stress); `nox -s matrix` runs it with the rest."""
+    _matrix(session, "-k", "debug-all/*")

@@ -2,7 +2,9 @@
 
 Each ``*.yaml`` under a directory whose conftest loads this plugin becomes one test item. A failing
 scenario is reported with its step, command, output and console excerpt (``repr_failure``).
-Options: ``--accel auto|kvm|tcg``, ``--lab-json FILE`` (all results as JSON).
+Options: ``--accel auto|kvm|tcg``, ``--lab-json FILE`` (all results as JSON, and ``report.html``
+beside it: the matrix report of this run), ``--lab-cell cpu=Haswell,kernel=debug,...`` (every
+scenario on one cell of the nightly matrix, as ``lab matrix`` would run it).
 """
 
 from __future__ import annotations
@@ -10,24 +12,38 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import report, runner, scenario
 
+if TYPE_CHECKING:
+    from .matrix.spec import Cell
+
 _results: list[report.ScenarioResult] = []
 _built: dict[tuple[str, ...], runner.Built] = {}  # by the scenario's extra kernel fragments
+CELL = pytest.StashKey["Cell"]()  # the --lab-cell
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lab")
     group.addoption("--accel", choices=("auto", "kvm", "tcg"), default="auto",
                     help="QEMU accelerator for scenario guests (default: probe KVM, else TCG)")
-    group.addoption("--lab-json", default=None, help="write every scenario result to this JSON file")
+    group.addoption("--lab-json", default=None, help="write every scenario result to this JSON file "
+                    "(and report.html beside it)")
+    group.addoption("--lab-cell", default="", metavar="AXIS=VALUE,...",
+                    help="run every scenario on this matrix cell (axes of matrix files: cpu, machine, smp, "
+                    "memory, accel, kernel, preempt, cgroup)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .matrix import spec
+
+    try:
+        config.stash[CELL] = spec.parse_cell(config.getoption("--lab-cell") or "")
+    except spec.MatrixError as exc:
+        raise pytest.UsageError(str(exc)) from exc
     # A SIGTERM to the test process unwinds like Ctrl-C, so every guest is shut down.
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -67,12 +83,18 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.guest)
 
     def runtest(self) -> None:
-        extra = self.spec.kernel_fragments
+        from .matrix import plan
+        from .matrix.spec import Cell
+
+        cell = self.config.stash[CELL]
+        sc = plan.apply(cell, self.spec) if cell != Cell() else self.spec
+        extra = sc.kernel_fragments
         if extra not in _built:
             _built[extra] = runner.build_all(extra)
-        accel = self.config.getoption("--accel")
+        given = "accel=" in (self.config.getoption("--lab-cell") or "")
+        accel = cell.accel if given else self.config.getoption("--accel")
         try:
-            result = runner.run_scenario(self.spec, accel=accel, built=_built[extra])
+            result = runner.run_scenario(sc, accel=accel, built=_built[extra])
         except runner.ScenarioFailure as exc:
             _results.append(exc.result)
             raise
@@ -100,3 +122,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if worker:
             path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
         report.write_json(_results, path)
+    if target and not hasattr(session.config, "workerinput"):
+        write_report(Path(target), session.config.stash[CELL])
+
+
+def write_report(json_path: Path, cell: Cell) -> None:
+    """``report.html`` beside the results (this process's and every xdist worker's JSON file)."""
+    import json
+
+    from .matrix import html, run
+    from .matrix.spec import Cell
+
+    rows: list[dict[str, Any]] = []
+    for f in sorted(json_path.parent.glob(f"{json_path.stem}*{json_path.suffix}")):
+        data = json.loads(f.read_text())
+        rows.extend(data if isinstance(data, list) else [data])
+    if rows:
+        items = [run.from_scenario_result(r, cell, Cell()) for r in rows]
+        html.write(html.Run("this run", items), json_path.with_name("report.html"),
+                   title=f"scenarios ({json_path.stem})")

@@ -69,7 +69,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         print(f"{len(mine)} items ({cross} cross-CPU) of {len(every)}, shard {k}/{n}, "
               f"~{sum(seconds.values()) / 60:.0f} min", file=sys.stderr)
         return 0
-    if not mine:
+    if not mine and not args.shard:
         print("lab matrix: no item selected", file=sys.stderr)
         return 2
     out = Path(args.results)
@@ -77,35 +77,41 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     if target.is_dir():
         for old in target.glob("*.json"):
             old.unlink()  # an earlier run's items would mix into this report
+    results.write_json({"matrix": mf.name, "file": str(args.file), "shard": f"{k}/{n}",
+                        "items": [i.id for i in every]}, out / results.MATRIX_DIR / results.PLAN_FILE)
     print(f"lab matrix: {len(mine)} items of {len(every)} (shard {k}/{n}), ~{sum(seconds.values()) / 60:.0f} min",
           flush=True)
     done = run.run_items(mine, out / results.MATRIX_DIR, shard=f"{k}/{n}",
                          echo=lambda line: print(line, flush=True))
+    if not done:  # a shard may be empty (fewer items than shards): nothing failed
+        print(counts_line(done))
+        return 0
     return _finish(done, out, f"{mf.name} matrix, shard {k}/{n}", args.history, recorded)
 
 
 def cmd_report_merge(args: argparse.Namespace) -> int:
+    dirs = [Path(d) for d in args.dirs]
     try:
-        merged = results.merge([Path(d) for d in args.dirs])
+        merged = results.merge(dirs)
+        planned = results.planned(dirs)
     except results.MergeError as exc:
         print(f"lab report merge: {exc}", file=sys.stderr)
         return 2
-    title = "matrix"
+    name, order = planned if planned else ("", [])
     if args.matrix:
         try:
             mf = spec.load(args.matrix)
         except spec.MatrixError as exc:
             print(f"lab report merge: {exc}", file=sys.stderr)
             return 2
-        order = [i.id for i in plan.items(mf, predict=False)]
-        merged += results.missing(merged, order)
-        rank = {iid: pos for pos, iid in enumerate(order)}
-        merged.sort(key=lambda i: rank.get(i.id, len(rank)))
-        title = f"{mf.name} matrix"
+        name, order = mf.name, [i.id for i in plan.items(mf, predict=False)]
+    merged += results.missing(merged, order)
+    rank = {iid: pos for pos, iid in enumerate(order)}
+    merged.sort(key=lambda i: rank.get(i.id, len(rank)))
     out = Path(args.output)
     results.write_items(merged, out)
     previous = plan.load_durations(Path(args.durations) if args.durations else None)
-    return _finish(merged, out, title, args.history, previous)
+    return _finish(merged, out, f"{name} matrix" if name else "matrix", args.history, previous)
 
 
 def add_parser(sub: Any) -> None:
@@ -123,7 +129,8 @@ def add_parser(sub: Any) -> None:
     mg = r.add_parser("merge", help="merge shard results into one report (report.html, kcidb.json, durations.json)")
     mg.add_argument("dirs", nargs="+", help="results directories of the shards")
     mg.add_argument("-o", "--output", default="results", help="merged results directory (default: results)")
-    mg.add_argument("--matrix", type=Path, help="the matrix file: items no shard reported are listed as missing")
+    mg.add_argument("--matrix", type=Path, help="the matrix file whose items no shard reported are listed as missing "
+                    "(default: the item list each shard recorded)")
     mg.add_argument("--history", type=Path, help="directory of earlier runs' results, for the trend")
     mg.add_argument("--durations", help="the previous durations.json, updated with this run's")
     mg.set_defaults(func=cmd_report_merge)

@@ -7,8 +7,9 @@ different nights line up by id.
 
 Shards: ``K/N`` is the K-th of N parts of the item list. Every item is in exactly one shard; items
 are dealt longest first to the least loaded shard (LPT), with the durations recorded by earlier
-runs (``durations.json``, written by ``lab report merge``) or else an estimate, so each CI runner
-computes the same partition from the same inputs.
+runs (``durations.json``, written by ``lab report merge``) or else an estimate, plus the build of
+each kernel configuration a shard needs, so each CI runner computes the same partition from the
+same inputs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from .. import cpufeatures, scenario
 from .spec import HARDWARE, Cell, MatrixFile
 
 SHARD_RE = re.compile(r"([0-9]+)/([0-9]+)")
+# a kernel configuration a CI runner has not built: a cold build with ccache empty, 2-4 cores
+# (measured here: 4-6 min for base + checkpoint on 2 shared cores; the debug kernel takes longer)
+BUILD_SECONDS = 480.0
 
 
 @dataclass(frozen=True)
@@ -126,15 +130,43 @@ def durations_of(all_items: list[Item], recorded: dict[str, float]) -> dict[str,
     return {i.id: recorded.get(i.id, estimate(i)) for i in all_items}
 
 
-def shards(all_items: list[Item], n: int, recorded: dict[str, float]) -> list[list[Item]]:
-    """``n`` shards partitioning ``all_items``, balanced by duration (longest first, least loaded)."""
+def kernel_of(item: Item) -> tuple[str, ...]:
+    """The kernel configuration an item boots (its cell's and its scenario's extra fragments)."""
+    return tuple(dict.fromkeys([*item.scenario.kernel_fragments, *item.cell.fragments()]))
+
+
+def shards(all_items: list[Item], n: int, recorded: dict[str, float],
+           build_seconds: float = BUILD_SECONDS) -> list[list[Item]]:
+    """``n`` shards partitioning ``all_items``, balanced by duration, each kernel configuration kept
+    on as few shards as balance allows (each CI runner builds the kernels of its own items, for
+    ``build_seconds`` each).
+
+    The items of one configuration form a unit; a unit longer than a fair share (the items' time
+    divided by ``n``) is cut, longest items first, into pieces of at most that share. Units go longest
+    first to the shard they load least (LPT), a configuration new to a shard costing its build."""
     seconds = durations_of(all_items, recorded)
+    by_kernel: dict[tuple[str, ...], list[Item]] = {}
+    for item in sorted(all_items, key=lambda i: (-seconds[i.id], i.id)):
+        by_kernel.setdefault(kernel_of(item), []).append(item)
+    share = sum(seconds.values()) / n
+    units: list[tuple[float, tuple[str, ...], list[Item]]] = []
+    for config, members in by_kernel.items():
+        piece: list[Item] = []
+        for item in members:
+            if piece and sum(seconds[i.id] for i in piece) + seconds[item.id] > share:
+                units.append((sum(seconds[i.id] for i in piece), config, piece))
+                piece = []
+            piece.append(item)
+        units.append((sum(seconds[i.id] for i in piece), config, piece))
     parts: list[list[Item]] = [[] for _ in range(n)]
     load = [0.0] * n
-    for item in sorted(all_items, key=lambda i: (-seconds[i.id], i.id)):
-        k = min(range(n), key=lambda j: (load[j], j))
-        parts[k].append(item)
-        load[k] += seconds[item.id]
+    kernels: list[set[tuple[str, ...]]] = [set() for _ in range(n)]
+    for cost, config, piece in sorted(units, key=lambda u: (-u[0], u[2][0].id)):
+        after = [load[j] + cost + (0.0 if config in kernels[j] else build_seconds) for j in range(n)]
+        k = min(range(n), key=lambda j: (after[j], j))
+        load[k] = after[k]
+        kernels[k].add(config)
+        parts[k].extend(piece)
     order = {i.id: pos for pos, i in enumerate(all_items)}
     return [sorted(p, key=lambda i: order[i.id]) for p in parts]
 

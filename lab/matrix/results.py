@@ -15,6 +15,7 @@ from typing import Any
 from .run import ITEMS_DIR, ItemResult, read_dir, write
 
 MATRIX_DIR = "matrix"
+PLAN_FILE = "plan.json"  # beside items/: the matrix's name and every item id, as the shard listed them
 KCIDB_ORIGIN = "lab"
 KCIDB_STATUS = {"pass": "PASS", "fail": "FAIL", "infra": "ERROR", "skip": "SKIP", "miss": "MISS"}
 
@@ -40,8 +41,8 @@ def merge(directories: list[Path]) -> list[ItemResult]:
     merged: dict[str, tuple[ItemResult, Path]] = {}
     for d in directories:
         found = find_items(d)
-        if not found:
-            raise MergeError(f"{d}: no matrix item results (matrix/items/*.json)")
+        if not found and planned([d]) is None:
+            raise MergeError(f"{d}: no matrix item results (matrix/items/*.json) and no plan.json")
         for item in found:
             if item.id in merged and merged[item.id][0] != item:
                 raise MergeError(f"item {item.id} has different results in {merged[item.id][1]} and {d}")
@@ -55,6 +56,24 @@ def missing(merged: list[ItemResult], expected_ids: list[str]) -> list[ItemResul
     return [ItemResult(i, i.split("/", 1)[0], i.split("/", 1)[1].rsplit("@", 1)[0], "", {}, "", "", "miss", 0.0,
                        reason="not run: no shard reported this item")
             for i in expected_ids if i not in have]
+
+
+def planned(directories: list[Path]) -> tuple[str, list[str]] | None:
+    """The matrix name and item ids the shards recorded (``matrix/plan.json``); shards of different
+    plans are an error."""
+    found: dict[tuple[str, tuple[str, ...]], Path] = {}
+    for d in directories:
+        for candidate in (d / MATRIX_DIR / PLAN_FILE, d / PLAN_FILE):
+            if candidate.is_file():
+                data = json.loads(candidate.read_text())
+                found.setdefault((str(data["matrix"]), tuple(data["items"])), candidate)
+                break
+    if len(found) > 1:
+        raise MergeError(f"shards of different matrices or item lists: {', '.join(map(str, found.values()))}")
+    if not found:
+        return None
+    name, ids = next(iter(found))
+    return name, list(ids)
 
 
 def write_items(items: list[ItemResult], results: Path) -> None:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import command, console, kernel, machine, paths, report, runner
+from .. import command, console, kernel, machine, paths, runner
 from .plan import Item, apply, slug
+from .spec import Cell
 
 ITEMS_DIR = "items"  # under the matrix results directory
 CONSOLE_LINES = 30  # kept in each item's result, so a merged report has them without the artifacts
@@ -42,6 +43,7 @@ class ItemResult:
     console: dict[str, str] = field(default_factory=dict)  # guest -> last console lines
     kernel: dict[str, Any] = field(default_factory=dict)  # key, fragments, version of the kernel it ran
     commit: str = ""  # the lab's git commit
+    build_s: float = 0.0  # kernel and image build (or cache look-up) before the item ran
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
@@ -59,14 +61,32 @@ def read_dir(items_dir: Path) -> list[ItemResult]:
     return [ItemResult.from_dict(json.loads(p.read_text())) for p in sorted(items_dir.glob("*.json"))]
 
 
-def classify(result: report.ScenarioResult, passed: bool) -> tuple[str, str]:
-    if passed:
+def classify(result: dict[str, Any]) -> tuple[str, str]:
+    """Status and reason of a scenario result (``ScenarioResult.to_dict()``)."""
+    if result.get("passed"):
         return "pass", ""
-    kernel_findings = any(result.findings.values())
-    if result.infra_error and not kernel_findings:
-        return "infra", result.infra_error
-    first = (result.error or "").strip().splitlines()
+    kernel_findings = any(result.get("findings", {}).values())
+    if result.get("infra_error") and not kernel_findings:
+        return "infra", str(result["infra_error"])
+    first = str(result.get("error") or "").strip().splitlines()
     return "fail", first[0][:300] if first else "failed"
+
+
+def console_tails(artifacts: Path) -> dict[str, str]:
+    """Each guest's last console lines, from a run's artifact directory."""
+    return {log.name.removesuffix(".console.log"): console.tail(log, CONSOLE_LINES)
+            for log in sorted(artifacts.glob("*.console.log"))}
+
+
+def from_scenario_result(result: dict[str, Any], cell: Cell, defaults: Cell) -> ItemResult:
+    """A scenario run outside the matrix (``pytest scenarios/``) as an item: ``DIR/SCENARIO@CELL``."""
+    group = Path(str(result.get("file", "x/x"))).parent.name or "scenarios"
+    status, reason = classify(result)
+    artifacts = Path(str(result.get("artifacts", "")))
+    return ItemResult(f"{group}/{result['scenario']}@{cell.key(defaults)}", group, str(result["scenario"]),
+                      str(result.get("file", "")), cell.values(), "", "", status, float(result.get("seconds", 0.0)),
+                      reason=reason, host=socket.gethostname(), result=result,
+                      console=console_tails(artifacts) if artifacts.is_dir() else {})
 
 
 class KvmProbe:
@@ -100,8 +120,10 @@ def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built], kvm: Ca
         built = builds[frags]
     except (kernel.KernelBuildError, command.CommandError) as exc:
         base.status, base.reason = "infra", f"kernel build ({'+'.join(sc.kernel_fragments) or 'default'}): {exc}"
-        base.seconds = round(time.monotonic() - t0, 2)
+        base.build_s = round(time.monotonic() - t0, 2)
         return base
+    base.build_s = round(time.monotonic() - t0, 2)
+    t0 = time.monotonic()  # an item's seconds are its own: the build serves every item of its kernel
     meta = built.kernel.metadata()
     base.kernel = {"key": built.kernel.key, "fragments": meta.get("fragments", []),
                    "version": meta.get("base_version", ""), "release": meta.get("kernel_release", "")}
@@ -114,11 +136,11 @@ def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built], kvm: Ca
         passed = True
     except runner.ScenarioFailure as exc:
         result, passed = exc.result, False
-    base.status, base.reason = classify(result, passed)
-    base.seconds = round(time.monotonic() - t0, 2)
     base.result = result.to_dict()
-    base.console = {log.name.removesuffix(".console.log"): console.tail(log, CONSOLE_LINES)
-                    for log in sorted(artifacts.glob("*.console.log"))}
+    base.result["passed"] = passed
+    base.status, base.reason = classify(base.result)
+    base.seconds = round(time.monotonic() - t0, 2)
+    base.console = console_tails(artifacts)
     return base
 
 

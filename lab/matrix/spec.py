@@ -276,6 +276,29 @@ def _pinned_problem(sc: scenario.Scenario, cells: list[Cell], varied: set[str], 
     return ""
 
 
+def parse_cell(text: str, defaults: Cell | None = None, where: str = "--lab-cell") -> Cell:
+    """``cpu=Haswell,machine=q35,kernel=debug`` -> a Cell (the others from ``defaults``); the values are
+    checked as in a matrix file (MatrixError naming ``where``)."""
+    loader = _MatrixLoader(Path(where))
+    pairs = [p.partition("=") for p in text.split(",") if p.strip()] if text.strip() else []
+    # `cpu=Haswell,-avx` keeps the model's own ,-feature part: a piece without '=' extends the one before
+    merged: list[list[str]] = []
+    for key, sep, value in pairs:
+        if not sep and merged:
+            merged[-1][1] += "," + key
+        else:
+            merged.append([key.strip(), value.strip()])
+    typed = {k: yaml.safe_load(v) if v else v for k, v in merged}
+    node = yaml.compose(yaml.safe_dump(typed, sort_keys=False) if typed else "{}")
+    assert node is not None
+    given = _axis_mapping(loader, node, "cell")
+    cell = replace(defaults or Cell(), **{a: v for a, (v, _) in given.items()})
+    problem = _combination_problem(cell)
+    if problem:
+        raise loader.error(node, "cell", f"invalid combination {cell.key(Cell())}: {problem}")
+    return cell
+
+
 def load(path: Path) -> MatrixFile:
     """Load, check and expand a matrix file."""
     path = Path(path)

@@ -141,7 +141,7 @@ def test_merge_shards_missing_items_durations_and_kcidb(tmp_path: Path, capsys: 
     write(item(ITEMS[0].id, "fail"), results.items_dir(b))
     with pytest.raises(results.MergeError, match="different results"):
         results.merge([a, b])
-    with pytest.raises(results.MergeError, match="no matrix item results"):
+    with pytest.raises(results.MergeError, match="no matrix item results .* and no plan.json"):
         results.merge([tmp_path / "empty"])
     miss = results.missing(ITEMS, [i.id for i in ITEMS] + ["cpu/extra@cpu=EPYC"])
     assert [(m.id, m.group, m.scenario, m.status) for m in miss] == [("cpu/extra@cpu=EPYC", "cpu", "extra", "miss")]
@@ -178,3 +178,17 @@ def test_lab_report_merge_command(tmp_path: Path, capsys: pytest.CaptureFixture[
     write(ITEMS[2], results.items_dir(b))
     assert cli.main(["report", "merge", str(a), str(b), "-o", str(out)]) == 1  # a failed item: exit 1
     assert capsys.readouterr().out.splitlines()[-1] == "3 passed, 1 failed, 0 skipped"
+
+
+def test_a_scenario_run_outside_the_matrix_as_an_item() -> None:
+    from lab.matrix.run import from_scenario_result
+    from lab.matrix.spec import Cell
+
+    row = {**ITEMS[2].result, "file": "/repo/scenarios/checkpoint/external_freeze_v2.yaml",
+           "scenario": "external-freeze-v2", "passed": False}
+    got = from_scenario_result(row, Cell(cpu="Haswell"), Cell())
+    assert (got.id, got.group, got.status) == ("checkpoint/external-freeze-v2@cpu=Haswell", "checkpoint", "fail")
+    booted_not = {**row, "infra_error": "guest did not boot: QMP handshake failed"}
+    assert from_scenario_result(booted_not, Cell(), Cell()).status == "infra"
+    panicked = {**booted_not, "findings": {"a": ["panic: Kernel panic - not syncing"]}}
+    assert from_scenario_result(panicked, Cell(), Cell()).status == "fail"  # a kernel problem is no infra error
