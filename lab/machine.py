@@ -26,7 +26,7 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from . import command, console, paths
+from . import command, console, hostclock, paths
 from .ssh import GuestSSH, KeyPair, Result
 
 QEMU = "qemu-system-x86_64"
@@ -131,17 +131,20 @@ def _set_pdeathsig() -> None:
 
 
 def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, ssh_port: int,
-              keys: KeyPair, qmp_path: Path, data_port: int = 0) -> list[str]:
-    """The full QEMU command line for ``cfg`` (pure: unit-tested)."""
+              keys: KeyPair, qmp_path: Path, data_port: int = 0, accel_append: str = "") -> list[str]:
+    """The full QEMU command line for ``cfg`` (pure: unit-tested). ``accel_append``: kernel options
+    for this accelerator (:func:`lab.hostclock.tcg_append` under TCG), before the config's own."""
     cpu = cfg.cpu
     if accel == "kvm" and cpu == "max":
         cpu = "host"
     argv = [
         QEMU, "-name", cfg.name, "-machine", f"{cfg.machine},accel={accel}", "-cpu", cpu,
-        "-smp", str(cfg.smp), "-m", f"{cfg.memory_mib}M",
+        # one CPU per socket: without ACPI the guest finds its CPUs in SeaBIOS's MP table, which
+        # lists only the first logical CPU of each package (-smp 2 alone is 1 socket x 2 cores: 1 CPU)
+        "-smp", f"{cfg.smp},sockets={cfg.smp},cores=1,threads=1", "-m", f"{cfg.memory_mib}M",
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
         "-kernel", str(cfg.kernel), "-initrd", str(cfg.initrd),
-        "-append", " ".join(filter(None, [DEFAULT_APPEND, cfg.append])),
+        "-append", " ".join(filter(None, [DEFAULT_APPEND, accel_append, cfg.append])),
         "-chardev", f"file,id=console,path={console_log}", "-serial", "chardev:console",
         "-chardev", f"socket,id=qmp,path={qmp_path}", "-mon", "chardev=qmp,mode=control",
         "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
@@ -242,7 +245,8 @@ class Machine:
         for attempt in range(5):
             self.ssh_port, self.data_port = free_port(), free_port()
             self.argv = qemu_argv(self.cfg, self.accel, self._run_dir, self.console_log,
-                                  self.ssh_port, self._keys, qmp_path, self.data_port)
+                                  self.ssh_port, self._keys, qmp_path, self.data_port,
+                                  hostclock.tcg_append() if self.accel == "tcg" else "")
             self.console_log.write_bytes(b"")
             qmp = QEMUMonitorProtocol(str(qmp_path), server=True, nickname=self.cfg.name)
             self._qmp = qmp

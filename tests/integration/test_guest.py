@@ -160,3 +160,15 @@ def test_whole_vm_migration_moves_the_guest(built: runner.Built, log_dir: Path, 
                 dst.shutdown()
     finally:
         shutil.rmtree(run, ignore_errors=True)
+
+
+def test_guest_sees_every_cpu_and_the_host_clock(built: runner.Built, log_dir: Path) -> None:
+    from lab import hostclock
+
+    with Machine(cfg(built, smp=3), log_dir) as m:
+        res = m.ssh.run("nproc; cat /sys/devices/system/clocksource/clocksource0/current_clocksource", 20,
+                        check=True)
+        cpus, clock = res.stdout.split()
+        assert cpus == "3"
+        if m.accel == "tcg" and hostclock.tsc_khz():
+            assert clock.startswith("tsc"), "under TCG the guest runs on the host's TSC, not jiffies"

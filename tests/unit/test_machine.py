@@ -32,7 +32,7 @@ def test_argv_basics(tmp_path: Path) -> None:
     joined = " ".join(argv)
     assert argv[0] == "qemu-system-x86_64"
     assert "-no-reboot" in argv and "-nodefaults" in argv
-    assert argv[argv.index("-m") + 1] == "512M" and argv[argv.index("-smp") + 1] == "2"
+    assert argv[argv.index("-m") + 1] == "512M" and argv[argv.index("-smp") + 1] == "2,sockets=2,cores=1,threads=1"
     assert "pc,accel=tcg" in argv
     assert "restrict=on" in joined and "hostfwd=tcp:127.0.0.1:2222-:22" in joined
     assert "romfile=" in joined
@@ -93,3 +93,9 @@ def test_data_port_is_a_second_local_forward_on_the_restricted_netdev(tmp_path: 
     netdevs = [argv[i + 1] for i, a in enumerate(argv) if a == "-netdev"]
     assert netdevs == ["user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,"
                        "hostfwd=tcp:127.0.0.1:3333-:6900"]
+
+
+def test_tcg_clock_options_go_before_the_configs_own(tmp_path: Path) -> None:
+    argv = qemu_argv(cfg(append="quiet"), "tcg", tmp_path, tmp_path / "c", 1, keys(tmp_path), tmp_path / "q",
+                     accel_append="tsc_early_khz=2596122 tsc=reliable nolapic_timer")
+    assert argv[argv.index("-append") + 1].endswith(" tsc_early_khz=2596122 tsc=reliable nolapic_timer quiet")
