@@ -55,6 +55,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("dropbear-bin", "/usr/sbin/dropbear", "guest SSH server and host keys"),
     Requirement("openssh-client", "ssh", "lab shell"),
     Requirement("kmod", "depmod", "kernel build"),
+    Requirement("chromium", "chromium", "the lab's tests: the HTML report checked in a real headless browser"),
 )
 
 

@@ -82,8 +82,11 @@ def _square(item: ItemResult | None) -> str:
     if item is None:
         return '<td class="cell none"></td>'
     tip = f"{item.status}: {item.id} ({item.seconds:.1f}s){' — ' + item.reason if item.reason else ''}"
+    mark = SYMBOL.get(item.status, "?")
+    if item.cross and item.expected:  # cross-CPU: which outcome the models called for
+        mark += " ok" if item.expected == "success" else " refused"
     return (f'<td class="cell {item.status}" title="{_e(tip)}"><a href="#{anchor(item.id)}">'
-            f"{SYMBOL.get(item.status, '?')}</a></td>")
+            f"{mark}</a></td>")
 
 
 def grid(group: str, items: list[ItemResult]) -> str:
