@@ -44,7 +44,10 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
-    304: ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos", "i_size")),
+    304: ("FILE", "<iIIIqQIIIIII", ("objref", "f_type", "f_flags", "f_mode", "f_pos", "i_size", "i_mode", "rdev",
+                                     "nlocks", "f_owner", "f_signum", "_")),
+    305: ("FILE_LOCK", "<IIqq", ("kind", "type", "start", "end")),
+    306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     311: ("FS", "<II", ("umask", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
@@ -63,9 +66,13 @@ OLD_RECORDS: dict[int, dict[int, tuple[str, str, tuple[str, ...]]]] = {
     2: {101: ("TASK", "<iIIIIIQQ16s", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
                                        "set_child_tid", "clear_child_tid", "comm"))},
 }
+OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos", "i_size"))  # before version 4
+OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
+OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar"}
-FILE_TYPES = {1: "reg", 2: "devnull"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe"}
+LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 PGARR_MAX = 512
 
 
@@ -145,6 +152,7 @@ class Image:
             "pages": self.pages(),
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
+            "locks": len(self.all("FILE_LOCK")),
             "error": self.error,
         }
 
@@ -238,6 +246,14 @@ def _check_structure(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: bad vma {f['vm_start']:#x}-{f['vm_end']:#x}")
         if f["vma_type"] not in VMA_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown vma type {f['vma_type']}")
+    for r in img.all("FILE"):
+        if r.fields["f_type"] not in FILE_TYPES:
+            raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("FILE_LOCK"):
+        f = r.fields
+        if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
+            raise ImageError(f"offset {r.offset:#x}: bad lock (kind {f['kind']} type {f['type']} "
+                             f"{f['start']}-{f['end']})")
 
 
 def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,

@@ -88,6 +88,18 @@ def both_in(values: frozenset[str]) -> Callable[[str | None, str | None], bool]:
 CPU_SSB = frozenset({"not vulnerable", "vulnerable", "globally mitigated", "unknown"})
 CPU_IB = frozenset({"unsupported", "not affected", "always enabled", "always disabled", "unknown"})
 
+
+# a /proc/PID/fdinfo "lock:" line: "ID: KIND ADVISORY TYPE PID MAJ:MIN:INO START END"
+_LOCK_PID = re.compile(r"^(\d+:\s+\S+\s+\S+\s+\S+\s+)-?\d+(?=\s)")
+
+
+def lock_lines_equal_but_pid(before: str | None, after: str | None) -> bool:
+    """Two fdinfo lock lines that differ only in the holder's pid."""
+    if before is None or after is None:
+        return False
+    return _LOCK_PID.sub(r"\1PID", before) == _LOCK_PID.sub(r"\1PID", after)
+
+
 LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"status\.(Pid|Tgid|NStgid|NSpid)", "pid numbers: restart gives the task a new pid (no pid namespace)"),
     Rule(r"status\.PPid|stat\.ppid", "the restored task is a child of the restart tool (trees restore parents)"),
@@ -108,6 +120,10 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
     Rule(r"status\.FDSize", "capacity of the fd table: it grows with the highest fd ever open, never shrinks"),
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
+    Rule(r"fd\.\d+", "a pipe is made anew by restart: its inode number (in the link pipe:[N]) is the new pipe's",
+         when=lambda before, after: all(re.fullmatch(r"pipe:\[\d+\]", v or "") for v in (before, after))),
+    Rule(r"fdinfo\.\d+\.lock(\.\d+)?", "a lock of the task shows the task's pid: restart gives it a new pid "
+         "(fdinfo shows only the task's own locks)", when=lock_lines_equal_but_pid),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),
     Rule(r"status\.Speculation_Store_Bypass", "the CPU's own SSB state: restart on another CPU model",
          when=both_in(CPU_SSB)),

@@ -56,6 +56,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
 	case CKPT_HDR_FILE: return "FILE";
+	case CKPT_HDR_FILE_LOCK: return "FILE_LOCK";
+	case CKPT_HDR_PIPE: return "PIPE";
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_PGARR: return "PGARR";
@@ -177,6 +179,18 @@ static void cred(void)
 	printf("%s\n", c->ngroups > 32 ? " ..." : "");
 }
 
+static const char *file_type(uint32_t type)
+{
+	switch (type) {
+	case CKPT_FILE_REG: return "reg";
+	case CKPT_FILE_CHR: return "chr";
+	case CKPT_FILE_DIR: return "dir";
+	case CKPT_FILE_PATH: return "path";
+	case CKPT_FILE_PIPE: return "pipe";
+	}
+	return "?";
+}
+
 int main(int argc, char *argv[])
 {
 	struct ckpt_hdr_header *hh;
@@ -191,6 +205,8 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_tail *tail;
 	uint32_t i, nfds, nvma, page_size;
 	int32_t objrefs = 0;
+	uint32_t nlocks, f_type;
+	int32_t pipes = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -271,9 +287,47 @@ int main(int argc, char *argv[])
 				bad("FILE record length %u", h->len);
 			if (f->objref != ++objrefs)
 				bad("file objref %d out of order", f->objref);
-			printf("            objref %d type %u flags %#o pos %" PRId64 "\n",
-			       f->objref, f->f_type, f->f_flags, (int64_t)f->f_pos);
+			printf("            objref %d type %s flags %#o mode %#o pos %" PRId64
+			       " i_mode %#o rdev %#x owner %u signal %u\n",
+			       f->objref, file_type(f->f_type), f->f_flags, f->f_mode,
+			       (int64_t)f->f_pos, f->i_mode, f->rdev, f->f_owner, f->f_signum);
+			if (!strcmp(file_type(f->f_type), "?"))
+				bad("file type %u", f->f_type);
+			if (f->nlocks > CKPT_FILE_LOCKS_MAX)
+				bad("%u locks", f->nlocks);
+			/* next() reuses the record buffer */
+			f_type = f->f_type;
+			nlocks = f->nlocks;
 			string("path");
+			if (f_type == CKPT_FILE_PIPE) {
+				struct ckpt_hdr_pipe p = *(struct ckpt_hdr_pipe *)
+					expect(CKPT_HDR_PIPE, sizeof(p), sizeof(p));
+
+				printf("            pipe %d size %u, %u bytes\n", p.pipe_ref,
+				       p.size, p.nbytes);
+				if (p.pipe_ref < 1 || p.pipe_ref > ++pipes)
+					bad("pipe ref %d", p.pipe_ref);
+				if (p.pipe_ref < pipes)
+					pipes--;
+				if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
+					bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
+				if (p.nbytes)
+					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
+			}
+			while (nlocks--) {
+				struct ckpt_hdr_file_lock *l =
+					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
+
+				printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
+				       l->kind == CKPT_LOCK_POSIX ? "posix" :
+				       l->kind == CKPT_LOCK_OFD ? "ofd" :
+				       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
+				       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
+				       (int64_t)l->start, (int64_t)l->end);
+				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
+				    l->type > 1 || l->start < 0 || l->end < l->start)
+					bad("bad lock");
+			}
 			h = next();
 		}
 		if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))

@@ -7,10 +7,12 @@
 
 #include <linux/checkpoint.h>
 #include <linux/hashtable.h>
+#include <linux/list.h>
 #include <linux/path.h>
 #include <linux/types.h>
 
 struct cred;
+struct ckpt_rst_pipe;
 struct file;
 struct files_struct;
 struct mm_struct;
@@ -35,6 +37,9 @@ struct ckpt_restore {
 	struct ckpt_hdr_sighand *sighand;
 	struct ckpt_hdr_file_desc *fds;	/* @nfds descriptors */
 	unsigned int nfds;
+	struct list_head posix_locks;	/* taken once the table is final */
+	struct ckpt_rst_pipe *pipes;	/* @npipes pipes made for the image */
+	unsigned int npipes;
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -105,6 +110,32 @@ int ckpt_check_target(struct ckpt_ctx *ctx);
 
 /* restart: open a path of the image, of a type checked before the open */
 struct file *ckpt_open_path(const char *path, int flags, int type);
+struct file *ckpt_open_inode(const char *name, int flags, umode_t type,
+			     dev_t rdev);
+
+/* a descriptor of the checkpointed table */
+struct ckpt_fd {
+	struct file *file;
+	int fd;
+	bool cloexec;
+};
+
+/* file kinds: checkpoint (refusal) and restart */
+int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+		       int i, const char *path);
+int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
+		    int pipe_ref, bool first);
+struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+void restore_pipes_free(struct ckpt_ctx *ctx);
+int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
+			  struct files_struct *files,
+			  struct ckpt_hdr_file_lock **plocks);
+int checkpoint_file_locks_write(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_file_lock *locks, int n);
+int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
+		       const char *path);
+int restore_file_locks_commit(struct ckpt_ctx *ctx);
+void restore_file_locks_free(struct ckpt_ctx *ctx);
 
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);

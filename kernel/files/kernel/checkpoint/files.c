@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checkpoint/restart: open files (regular files and /dev/null).
+ * Checkpoint/restart: the descriptor table and the files reopened by path
+ * (regular files, directories, O_PATH descriptors, the memory character
+ * devices), with their flags, position and SIGIO owner; the refusals of
+ * every other kind of file, by name.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -9,118 +12,269 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/kdev_t.h>
+#include <linux/major.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/tty.h>
 
-#define CKPT_DEVNULL	MKDEV(1, 3)
+/* character devices that are restored by reopening their path */
+static const dev_t ckpt_chr_devs[] = {
+	MKDEV(MEM_MAJOR, 3),	/* /dev/null */
+	MKDEV(MEM_MAJOR, 5),	/* /dev/zero */
+	MKDEV(MEM_MAJOR, 7),	/* /dev/full */
+	MKDEV(MEM_MAJOR, 8),	/* /dev/random */
+	MKDEV(MEM_MAJOR, 9),	/* /dev/urandom */
+};
 
-/* open flags that restart passes to the open of a file */
+/*
+ * The file status and open flags that a file keeps and that restart
+ * passes to its open (O_PATH opens take only O_DIRECTORY and O_NOFOLLOW
+ * besides).  FASYNC is only a flag for a file without ->fasync: one with
+ * it (signal-driven I/O) is refused.  O_CLOEXEC is per descriptor.
+ */
 #define CKPT_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | \
-			 O_DIRECT | O_LARGEFILE | O_NOATIME | __O_SYNC)
+			 FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
+			 O_NOFOLLOW | O_NOATIME | __O_SYNC | O_PATH)
 
-static int ckpt_inode_type(struct inode *inode)
+static bool ckpt_chr_dev_ok(dev_t rdev)
 {
-	if (S_ISREG(inode->i_mode))
-		return CKPT_FILE_REG;
-	if (S_ISCHR(inode->i_mode) && inode->i_rdev == CKPT_DEVNULL)
-		return CKPT_FILE_DEVNULL;
-	return 0;
-}
+	int i;
 
-static int ckpt_file_type(struct file *file)
-{
-	return ckpt_inode_type(file_inode(file));
+	for (i = 0; i < ARRAY_SIZE(ckpt_chr_devs); i++)
+		if (ckpt_chr_devs[i] == rdev)
+			return true;
+	return false;
 }
 
 /*
- * Open @name for restart only if it is of @type (CKPT_FILE_REG or
- * CKPT_FILE_DEVNULL): its type is looked up first, so that nothing else is
- * opened (a tty would become the controlling terminal, a FIFO open would
- * block); O_NOCTTY and a check after the open, in case it was replaced in
- * between.  -ESTALE if it is of another type.
+ * Open @name for restart only if it is still the inode type @type (S_IFMT
+ * bits; and device @rdev for a device): it is looked up first, so that
+ * nothing else is opened (a tty would become the controlling terminal, a
+ * FIFO open would block); then opened with O_NOCTTY and the caller's
+ * rights, and checked to be the very inode that was looked up, in case it
+ * was replaced in between.  -ESTALE if it is of another type.  O_NOFOLLOW
+ * (an O_PATH descriptor of a symlink) looks up the link itself.
  */
-struct file *ckpt_open_path(const char *name, int flags, int type)
+struct file *ckpt_open_inode(const char *name, int flags, umode_t type,
+			     dev_t rdev)
 {
+	struct inode *inode;
 	struct file *file;
 	struct path path;
 	int err;
 
-	err = kern_path(name, LOOKUP_FOLLOW, &path);
+	err = kern_path(name, flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &path);
 	if (err)
 		return ERR_PTR(err);
-	err = ckpt_inode_type(d_inode(path.dentry)) == type ? 0 : -ESTALE;
-	path_put(&path);
-	if (err)
-		return ERR_PTR(err);
+	inode = d_inode(path.dentry);
+	if ((inode->i_mode & S_IFMT) != type ||
+	    ((S_ISCHR(type) || S_ISBLK(type)) && inode->i_rdev != rdev)) {
+		path_put(&path);
+		return ERR_PTR(-ESTALE);
+	}
 	file = filp_open(name, flags | O_NOCTTY, 0);
-	if (!IS_ERR(file) && ckpt_file_type(file) != type) {
+	if (!IS_ERR(file) && (file->f_path.dentry != path.dentry ||
+			      file->f_path.mnt != path.mnt)) {
 		fput(file);
 		file = ERR_PTR(-ESTALE);
 	}
+	path_put(&path);
 	return file;
 }
 
-static const char *ckpt_file_kind(struct file *file)
+/* a regular file (CKPT_FILE_REG): mapped files and the executable */
+struct file *ckpt_open_path(const char *name, int flags, int type)
 {
-	umode_t mode = file_inode(file)->i_mode;
-
-	if (S_ISFIFO(mode))
-		return "pipe";
-	if (S_ISSOCK(mode))
-		return "socket";
-	if (S_ISCHR(mode))
-		return "character device (tty?)";
-	if (S_ISBLK(mode))
-		return "block device";
-	if (S_ISDIR(mode))
-		return "directory";
-	return "special file";
+	if (type != CKPT_FILE_REG)
+		return ERR_PTR(-EINVAL);
+	return ckpt_open_inode(name, flags, S_IFREG, 0);
 }
 
-/* CKPT_HDR_FILE and its path, the first time a file is seen */
-static int checkpoint_file(struct ckpt_ctx *ctx, struct file *file, int fd,
-			   int objref, char *buf)
+static bool ckpt_is_tty(struct inode *inode)
 {
-	struct ckpt_hdr_file h = { };
+	unsigned int major = imajor(inode);
+
+	return S_ISCHR(inode->i_mode) &&
+	       (major == TTY_MAJOR || major == TTYAUX_MAJOR ||
+		(major >= UNIX98_PTY_MASTER_MAJOR &&
+		 major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT));
+}
+
+/* the tty of an open tty file (tty_add_file() set its private data) */
+static struct tty_struct *ckpt_file_tty(struct file *file)
+{
+	struct tty_file_private *priv = file->private_data;
+
+	return priv ? priv->tty : NULL;
+}
+
+/* the other end of the pty of fds[@i], if the task holds it */
+static bool ckpt_tty_peer_held(struct ckpt_fd *fds, int n, int i)
+{
+	struct tty_struct *tty = ckpt_file_tty(fds[i].file);
+	int j;
+
+	if (!tty || !tty->link)
+		return false;
+	for (j = 0; j < n; j++)
+		if (ckpt_is_tty(file_inode(fds[j].file)) &&
+		    ckpt_file_tty(fds[j].file) == tty->link)
+			return true;
+	return false;
+}
+
+/*
+ * What kind of file fds[@i] is for the image (CKPT_FILE_*), or an error
+ * with a logfd line naming the descriptor: EBUSY for a file whose other
+ * end is outside the checkpoint (a tty, a pipe), EOPNOTSUPP for a kind
+ * that is not restored (sockets, deleted files, other devices, anonymous
+ * inodes such as eventfd, epoll, io_uring, userfaultfd, bpf, perf events,
+ * fanotify ...).
+ */
+static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
+			      int n, int i, char *buf)
+{
+	struct file *file = fds[i].file;
+	struct inode *inode = file_inode(file);
+	umode_t mode = inode->i_mode;
+	int fd = fds[i].fd;
 	char *path;
-	int type, ret;
 
 	path = d_path(&file->f_path, buf, PATH_MAX);
 	if (IS_ERR(path))
-		path = "?";
-	type = ckpt_file_type(file);
-	if (!type)
-		return ckpt_err(ctx, -EBADF,
-				"fd %d: unsupported file type: %s (%s)",
-				fd, ckpt_file_kind(file), path);
-	if (d_unlinked(file->f_path.dentry))
-		return ckpt_err(ctx, -EBADF, "fd %d: file is deleted: %s",
+		return ckpt_err(ctx, PTR_ERR(path), "fd %d: path too long", fd);
+	if (!(mode & S_IFMT))
+		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
 				fd, path);
+	if (S_ISSOCK(mode))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: socket (%s) not supported", fd, path);
+	if (S_ISFIFO(mode) && !(file->f_mode & FMODE_PATH))
+		return ckpt_pipe_classify(ctx, fds, n, i, path);
+	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH)) {
+		if (ckpt_tty_peer_held(fds, n, i))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: pty (%s) with both ends held: not supported",
+					fd, path);
+		return ckpt_err(ctx, -EBUSY,
+				"fd %d: tty peer outside the checkpoint (%s)",
+				fd, path);
+	}
+	if (d_unlinked(file->f_path.dentry))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: deleted file not supported: %s", fd, path);
+	if (*path != '/')
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: file outside the root: %s", fd, path);
+	if ((file->f_flags & FASYNC) && file->f_op->fasync)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: O_ASYNC signal-driven I/O not supported (%s)",
+				fd, path);
+	if (file->f_mode & FMODE_PATH)
+		return CKPT_FILE_PATH;
+	if (S_ISREG(mode))
+		return CKPT_FILE_REG;
+	if (S_ISDIR(mode))
+		return CKPT_FILE_DIR;
+	if (S_ISCHR(mode) && ckpt_chr_dev_ok(inode->i_rdev))
+		return CKPT_FILE_CHR;
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"fd %d: %s device %u:%u (%s) not supported", fd,
+			S_ISBLK(mode) ? "block" : "character", imajor(inode),
+			iminor(inode), path);
+}
 
+/* owner of the file's SIGIO: only the task itself can be restored */
+static int ckpt_file_owner(struct ckpt_ctx *ctx, struct task_struct *t,
+			   struct file *file, int fd, struct ckpt_hdr_file *h)
+{
+	struct fown_struct *fown = &file->f_owner;
+	int ret = 0;
+
+	read_lock_irq(&fown->lock);
+	h->f_signum = fown->signum;
+	if (!fown->pid)
+		h->f_owner = CKPT_FOWN_NONE;
+	else if (fown->pid == task_tgid(t) && fown->pid_type == PIDTYPE_TGID)
+		h->f_owner = CKPT_FOWN_SELF;
+	else if (fown->pid == task_pid(t) && fown->pid_type == PIDTYPE_PID)
+		h->f_owner = CKPT_FOWN_SELF_TID;
+	else
+		ret = -EOPNOTSUPP;
+	read_unlock_irq(&fown->lock);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"fd %d: F_SETOWN owner outside the checkpoint (another process or a process group)",
+				fd);
+	return 0;
+}
+
+/*
+ * CKPT_HDR_FILE, its path, its pipe and its locks, the first time a file
+ * is seen.  @posix: the POSIX locks of the task on this inode go with this
+ * file (its first file of the inode that is not O_PATH); for a pipe, it is
+ * also the first end of pipe @pipe_ref, which carries the data.
+ */
+static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
+			   struct ckpt_fd *f, int type, int objref,
+			   struct files_struct *files, bool posix, int pipe_ref,
+			   char *buf)
+{
+	struct file *file = f->file;
+	struct inode *inode = file_inode(file);
+	struct ckpt_hdr_file h = { };
+	struct ckpt_hdr_file_lock *locks = NULL;
+	char *path;
+	int ret;
+
+	path = d_path(&file->f_path, buf, PATH_MAX);
+	if (IS_ERR(path))
+		return ckpt_err(ctx, PTR_ERR(path), "fd %d: path too long",
+				f->fd);
 	h.objref = objref;
 	h.f_type = type;
-	h.f_flags = file->f_flags;
+	h.f_flags = file->f_flags & CKPT_FILE_FLAGS;
+	/* a linked O_TMPFILE: not a directory */
+	if ((file->f_flags & __O_TMPFILE) == __O_TMPFILE)
+		h.f_flags &= ~O_DIRECTORY;
 	h.f_mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
 	h.f_pos = file->f_pos;
-	h.i_size = i_size_read(file_inode(file));
+	h.i_size = i_size_read(inode);
+	h.i_mode = inode->i_mode & S_IFMT;
+	if (S_ISCHR(inode->i_mode) || S_ISBLK(inode->i_mode))
+		h.rdev = new_encode_dev(inode->i_rdev);
+	ret = ckpt_file_owner(ctx, t, file, f->fd, &h);
+	if (ret)
+		return ret;
+	if (type != CKPT_FILE_PATH) {
+		ret = checkpoint_file_locks(ctx, file, f->fd,
+					    posix ? files : NULL, &locks);
+		if (ret < 0)
+			return ret;
+		h.nlocks = ret;
+	}
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_FILE, sizeof(h));
 	if (!ret)
 		ret = ckpt_write_string(ctx, path);
+	if (!ret && type == CKPT_FILE_PIPE)
+		ret = checkpoint_pipe(ctx, file, f->fd, pipe_ref, posix);
+	if (!ret)
+		ret = checkpoint_file_locks_write(ctx, locks, h.nlocks);
+	kvfree(locks);
 	return ret;
 }
 
-struct ckpt_fd {
-	struct file *file;
-	int fd;
-	bool cloexec;
-};
-
-/* snapshot the descriptor table of @t */
-static int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds)
+/*
+ * Snapshot the descriptor table of @t; *@pfiles: the table (the owner of
+ * the task's POSIX locks; compared, never dereferenced).
+ */
+static int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds,
+			    struct files_struct **pfiles)
 {
 	struct files_struct *files;
 	struct ckpt_fd *fds = NULL;
@@ -133,6 +287,7 @@ static int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds)
 	if (files)
 		atomic_inc(&files->count);
 	task_unlock(t);
+	*pfiles = files;
 	if (!files)
 		return 0;
 again:
@@ -170,41 +325,53 @@ again:
 	return n;
 }
 
-int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
+/* inodes seen: their POSIX locks are in the image; the ref of a pipe */
+struct ckpt_inode_seen {
+	struct hlist_node node;
+	struct inode *inode;
+	int pipe_ref;
+};
+
+/* the entry of @inode, @slot if it is new (*@first) */
+static struct ckpt_inode_seen *ckpt_inode_seen(struct hlist_head *seen,
+					       unsigned int bits,
+					       struct ckpt_inode_seen *slot,
+					       struct inode *inode, bool *first)
 {
-	struct ckpt_hdr_file_table ht = { };
-	struct ckpt_fd *fds = NULL;
-	char *buf;
-	int i, n, ret;
+	struct hlist_head *head = &seen[hash_ptr(inode, bits)];
+	struct ckpt_inode_seen *s;
 
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	n = ckpt_collect_fds(t, &fds);
-	if (n < 0) {
-		kfree(buf);
-		return n;
-	}
-
-	/* refuse unsupported descriptors before writing anything */
-	ret = 0;
-	for (i = 0; i < n && !ret; i++) {
-		if (!ckpt_file_type(fds[i].file)) {
-			char *path = d_path(&fds[i].file->f_path, buf, PATH_MAX);
-
-			ret = ckpt_err(ctx, -EBADF,
-				       "fd %d: unsupported file type: %s (%s)",
-				       fds[i].fd, ckpt_file_kind(fds[i].file),
-				       IS_ERR(path) ? "?" : path);
+	hlist_for_each_entry(s, head, node)
+		if (s->inode == inode) {
+			*first = false;
+			return s;
 		}
-	}
+	slot->inode = inode;
+	hlist_add_head(&slot->node, head);
+	*first = true;
+	return slot;
+}
 
-	ht.nfds = n;
-	if (!ret)
-		ret = ckpt_write_obj(ctx, &ht, CKPT_HDR_FILE_TABLE, sizeof(ht));
+#define CKPT_SEEN_BITS	8
+
+static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
+			  struct ckpt_fd *fds, int n, int *types,
+			  struct files_struct *files, char *buf)
+{
+	struct ckpt_inode_seen *slots, *ino;
+	struct hlist_head *seen;
+	int i, pipes = 0, ret = 0;
+
+	seen = kcalloc(1 << CKPT_SEEN_BITS, sizeof(*seen), GFP_KERNEL);
+	slots = kvcalloc(max(n, 1), sizeof(*slots), GFP_KERNEL);
+	if (!seen || !slots) {
+		kfree(seen);
+		kvfree(slots);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n && !ret; i++) {
 		struct ckpt_hdr_file_desc hd = { };
-		bool first;
+		bool first, posix;
 		int objref;
 
 		objref = ckpt_obj_lookup_add(ctx, fds[i].file, &first);
@@ -212,9 +379,19 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 			ret = objref;
 			break;
 		}
-		if (first)
-			ret = checkpoint_file(ctx, fds[i].file, fds[i].fd,
-					      objref, buf);
+		if (first) {
+			ino = ckpt_inode_seen(seen, CKPT_SEEN_BITS, &slots[i],
+					      file_inode(fds[i].file), &posix);
+			if (posix && types[i] == CKPT_FILE_PIPE)
+				ino->pipe_ref = ++pipes;
+			/* O_PATH files have no locks, another file may */
+			if (posix && types[i] == CKPT_FILE_PATH) {
+				hlist_del(&ino->node);
+				posix = false;
+			}
+			ret = checkpoint_file(ctx, t, &fds[i], types[i], objref,
+					      files, posix, ino->pipe_ref, buf);
+		}
 		if (ret)
 			break;
 		hd.fd = fds[i].fd;
@@ -222,36 +399,181 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 		hd.close_on_exec = fds[i].cloexec;
 		ret = ckpt_write_obj(ctx, &hd, CKPT_HDR_FILE_DESC, sizeof(hd));
 	}
+	kfree(seen);
+	kvfree(slots);
+	return ret;
+}
 
+int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct ckpt_hdr_file_table ht = { };
+	struct files_struct *files = NULL;
+	struct ckpt_fd *fds = NULL;
+	int *types = NULL;
+	char *buf;
+	int i, n, ret;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	n = ckpt_collect_fds(t, &fds, &files);
+	if (n < 0) {
+		kfree(buf);
+		return n;
+	}
+	ret = -ENOMEM;
+	types = kvcalloc(max(n, 1), sizeof(*types), GFP_KERNEL);
+	if (!types)
+		goto out;
+
+	/* refuse unsupported descriptors before writing anything */
+	ret = 0;
+	for (i = 0; i < n && !ret; i++) {
+		types[i] = ckpt_file_classify(ctx, fds, n, i, buf);
+		if (types[i] < 0)
+			ret = types[i];
+	}
+	ht.nfds = n;
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &ht, CKPT_HDR_FILE_TABLE, sizeof(ht));
+	if (!ret)
+		ret = checkpoint_fds(ctx, t, fds, n, types, files, buf);
+out:
 	for (i = 0; i < n; i++)
 		fput(fds[i].file);
 	kvfree(fds);
+	kvfree(types);
 	kfree(buf);
 	return ret;
 }
 
-/* restart: open the file of a CKPT_HDR_FILE record */
+/* restart: the checks of a CKPT_HDR_FILE record before its path is opened */
+static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
+{
+	u32 acc = h->f_flags & O_ACCMODE, mode = 0;
+	umode_t type = h->i_mode;
+	bool is_path;
+	int ok;
+
+	if (h->objref != ctx->next_objref + 1)
+		return ckpt_err(ctx, -EINVAL, "file objref %d out of order",
+				h->objref);
+	if (h->f_flags & ~CKPT_FILE_FLAGS || acc == O_ACCMODE)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: bad flags %#o",
+				h->objref, h->f_flags);
+	if (acc == O_RDONLY || acc == O_RDWR)
+		mode |= FMODE_READ;
+	if (acc == O_WRONLY || acc == O_RDWR)
+		mode |= FMODE_WRITE;
+	if (h->f_flags & O_PATH) {
+		mode = 0;
+		if (h->f_flags & ~(O_PATH | O_DIRECTORY | O_NOFOLLOW))
+			return ckpt_err(ctx, -EINVAL,
+					"file objref %d: bad O_PATH flags %#o",
+					h->objref, h->f_flags);
+	}
+	if (h->f_mode != mode)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: bad mode %#x",
+				h->objref, h->f_mode);
+	if (type & ~S_IFMT || h->_padding)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: bad inode type %#o",
+				h->objref, type);
+	switch (h->f_type) {
+	case CKPT_FILE_REG:
+		ok = S_ISREG(type);
+		break;
+	case CKPT_FILE_DIR:
+		ok = S_ISDIR(type);
+		break;
+	case CKPT_FILE_CHR:
+		ok = S_ISCHR(type) && ckpt_chr_dev_ok(new_decode_dev(h->rdev));
+		break;
+	case CKPT_FILE_PIPE:
+		ok = S_ISFIFO(type);
+		break;
+	case CKPT_FILE_PATH:
+		ok = (S_ISREG(type) || S_ISDIR(type) || S_ISCHR(type) ||
+		      S_ISBLK(type) || S_ISFIFO(type) || S_ISSOCK(type) ||
+		      S_ISLNK(type)) && !h->nlocks;
+		break;
+	default:
+		ok = 0;
+	}
+	is_path = h->f_type == CKPT_FILE_PATH;
+	if (!ok || is_path != !!(h->f_flags & O_PATH))
+		return ckpt_err(ctx, -EINVAL,
+				"file objref %d: bad type %u (inode type %#o, device %#x)",
+				h->objref, h->f_type, type, h->rdev);
+	if (!S_ISCHR(type) && !S_ISBLK(type) && h->rdev)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: bad device",
+				h->objref);
+	if (h->f_pos < 0)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: bad position",
+				h->objref);
+	if (h->nlocks > CKPT_FILE_LOCKS_MAX)
+		return ckpt_err(ctx, -EINVAL, "file objref %d: %u locks",
+				h->objref, h->nlocks);
+	if (h->f_owner > CKPT_FOWN_SELF_TID ||
+	    (h->f_signum && !valid_signal(h->f_signum)))
+		return ckpt_err(ctx, -EINVAL,
+				"file objref %d: bad owner %u or signal %u",
+				h->objref, h->f_owner, h->f_signum);
+	return 0;
+}
+
+/* restart: the file's position, SIGIO owner and signal */
+static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
+			      struct file *file, const char *path)
+{
+	u32 flags = file->f_flags & CKPT_FILE_FLAGS;
+
+	if ((h->f_flags & FASYNC) && file->f_op->fasync)
+		return ckpt_err(ctx, -EINVAL,
+				"%s: O_ASYNC of a signal-driven file cannot be restored",
+				path);
+	if (flags != h->f_flags)
+		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
+				path, flags, h->f_flags);
+	if ((h->f_type == CKPT_FILE_REG || h->f_type == CKPT_FILE_DIR) &&
+	    h->f_pos) {
+		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
+
+		if (pos != h->f_pos)
+			return ckpt_err(ctx, pos < 0 ? (int)pos : -EINVAL,
+					"%s: cannot seek to %lld", path,
+					h->f_pos);
+	}
+	if (h->f_owner == CKPT_FOWN_SELF)
+		__f_setown(file, task_tgid(current), PIDTYPE_TGID, 1);
+	else if (h->f_owner == CKPT_FOWN_SELF_TID)
+		__f_setown(file, task_pid(current), PIDTYPE_PID, 1);
+	file->f_owner.signum = h->f_signum;
+	return 0;
+}
+
+/* restart: open the file of a CKPT_HDR_FILE record and take its locks */
 static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 {
 	struct file *file;
 	char *path;
 	int ret;
 
-	if (h->objref != ctx->next_objref + 1)
-		return ckpt_err(ctx, -EINVAL, "file objref %d out of order",
-				h->objref);
-	if (h->f_type != CKPT_FILE_REG && h->f_type != CKPT_FILE_DEVNULL)
-		return ckpt_err(ctx, -EINVAL, "file objref %d: bad type %u",
-				h->objref, h->f_type);
-	if (h->f_pos < 0)
-		return ckpt_err(ctx, -EINVAL, "file objref %d: bad position",
-				h->objref);
+	ret = restore_file_check(ctx, h);
+	if (ret)
+		return ret;
 	path = ckpt_read_string(ctx, PATH_MAX);
 	if (IS_ERR(path))
 		return PTR_ERR(path);
 
-	file = ckpt_open_path(path, (h->f_flags & CKPT_FILE_FLAGS) | O_LARGEFILE,
-			      h->f_type);
+	if (h->f_type == CKPT_FILE_PIPE)
+		file = restore_pipe(ctx, h);
+	else
+		file = ckpt_open_inode(path, h->f_flags, h->i_mode,
+				       new_decode_dev(h->rdev));
+	if (h->f_type == CKPT_FILE_PIPE && IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out;
+	}
 	if (PTR_ERR_OR_ZERO(file) == -ESTALE) {
 		ret = ckpt_err(ctx, -ESTALE, "%s: file type changed", path);
 		goto out;
@@ -260,18 +582,11 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open %s", path);
 		goto out;
 	}
-	if (h->f_type == CKPT_FILE_REG && h->f_pos) {
-		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
-
-		if (pos != h->f_pos) {
-			fput(file);
-			ret = ckpt_err(ctx, pos < 0 ? (int)pos : -EINVAL,
-				       "%s: cannot seek to %lld", path,
-				       h->f_pos);
-			goto out;
-		}
-	}
-	ret = ckpt_obj_insert(ctx, file, h->objref);
+	ret = restore_file_state(ctx, h, file, path);
+	if (!ret)
+		ret = restore_file_locks(ctx, file, h->nlocks, path);
+	if (!ret)
+		ret = ckpt_obj_insert(ctx, file, h->objref);
 	if (ret)
 		fput(file);
 	else
@@ -383,5 +698,8 @@ int restore_files_commit(struct ckpt_ctx *ctx)
 		next = fds[i].fd + 1;
 	}
 	__close_range(next, ~0U, 0);
+	/* POSIX locks belong to the table: taken once it is final */
+	if (restore_file_locks_commit(ctx))
+		return 1;
 	return 0;
 }

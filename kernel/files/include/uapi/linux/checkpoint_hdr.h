@@ -56,6 +56,10 @@ enum {
 #define CKPT_HDR_FILE_DESC CKPT_HDR_FILE_DESC
 	CKPT_HDR_FILE = 304,
 #define CKPT_HDR_FILE CKPT_HDR_FILE
+	CKPT_HDR_FILE_LOCK = 305,
+#define CKPT_HDR_FILE_LOCK CKPT_HDR_FILE_LOCK
+	CKPT_HDR_PIPE = 306,
+#define CKPT_HDR_PIPE CKPT_HDR_PIPE
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
 
@@ -281,21 +285,83 @@ struct ckpt_hdr_file_table {
 
 /* file types */
 enum {
-	CKPT_FILE_REG = 1,
+	CKPT_FILE_REG = 1,	/* regular file, reopened by path */
 #define CKPT_FILE_REG CKPT_FILE_REG
-	CKPT_FILE_DEVNULL = 2,
-#define CKPT_FILE_DEVNULL CKPT_FILE_DEVNULL
+	CKPT_FILE_CHR = 2,	/* /dev/null, zero, full, random, urandom */
+#define CKPT_FILE_CHR CKPT_FILE_CHR
+	CKPT_FILE_DIR = 3,	/* directory, reopened by path */
+#define CKPT_FILE_DIR CKPT_FILE_DIR
+	CKPT_FILE_PATH = 4,	/* O_PATH descriptor of any inode type */
+#define CKPT_FILE_PATH CKPT_FILE_PATH
+	CKPT_FILE_PIPE = 5,	/* an end of a pipe, followed by CKPT_HDR_PIPE */
+#define CKPT_FILE_PIPE CKPT_FILE_PIPE
 };
 
-/* CKPT_HDR_FILE: 40 bytes, followed by a CKPT_HDR_STRING (the path) */
+/* before version 4 the only character device was /dev/null */
+#define CKPT_FILE_DEVNULL	CKPT_FILE_CHR
+
+/* owner of the file's signals (F_SETOWN, F_SETOWN_EX), in @f_owner */
+enum {
+	CKPT_FOWN_NONE = 0,
+#define CKPT_FOWN_NONE CKPT_FOWN_NONE
+	CKPT_FOWN_SELF = 1,	/* the task's process (F_SETOWN getpid()) */
+#define CKPT_FOWN_SELF CKPT_FOWN_SELF
+	CKPT_FOWN_SELF_TID = 2,	/* the task's thread (F_OWNER_TID) */
+#define CKPT_FOWN_SELF_TID CKPT_FOWN_SELF_TID
+};
+
+/*
+ * CKPT_HDR_FILE: 64 bytes, followed by a CKPT_HDR_STRING (the path) and
+ * @nlocks CKPT_HDR_FILE_LOCK records.
+ */
 struct ckpt_hdr_file {
 	struct ckpt_hdr h;
 	__s32 objref;		/* 1, 2, ... in order of appearance */
 	__u32 f_type;		/* CKPT_FILE_* */
-	__u32 f_flags;		/* open flags */
+	__u32 f_flags;		/* open flags (O_*, file status flags) */
 	__u32 f_mode;		/* FMODE_READ, FMODE_WRITE */
 	__s64 f_pos;
 	__u64 i_size;		/* size of a regular file (informative) */
+	__u32 i_mode;		/* file type bits (S_IFMT) of the inode */
+	__u32 rdev;		/* device number (new_encode_dev) */
+	__u32 nlocks;		/* CKPT_HDR_FILE_LOCK records that follow */
+	__u32 f_owner;		/* CKPT_FOWN_* */
+	__u32 f_signum;		/* F_SETSIG signal, 0 for SIGIO */
+	__u32 _padding;
+};
+
+/* CKPT_HDR_FILE_LOCK: 32 bytes */
+enum {
+	CKPT_LOCK_POSIX = 1,	/* fcntl(F_SETLK), owned by the process */
+#define CKPT_LOCK_POSIX CKPT_LOCK_POSIX
+	CKPT_LOCK_OFD = 2,	/* fcntl(F_OFD_SETLK), owned by the file */
+#define CKPT_LOCK_OFD CKPT_LOCK_OFD
+	CKPT_LOCK_FLOCK = 3,	/* flock(), owned by the file */
+#define CKPT_LOCK_FLOCK CKPT_LOCK_FLOCK
+};
+
+#define CKPT_FILE_LOCKS_MAX	4096	/* lock records per file */
+
+/*
+ * CKPT_HDR_PIPE: 24 bytes, after the path of a CKPT_FILE_PIPE file (and
+ * before its locks).  The first time a pipe appears (@pipe_ref is the next
+ * number, 1, 2, ...) it is followed by a CKPT_HDR_BUFFER of @nbytes bytes,
+ * the data in the pipe; later ends of the same pipe have @nbytes 0.
+ */
+struct ckpt_hdr_pipe {
+	struct ckpt_hdr h;
+	__s32 pipe_ref;
+	__u32 size;		/* capacity in bytes (F_GETPIPE_SZ) */
+	__u32 nbytes;		/* bytes in the pipe */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_file_lock {
+	struct ckpt_hdr h;
+	__u32 kind;		/* CKPT_LOCK_* */
+	__u32 type;		/* F_RDLCK or F_WRLCK */
+	__s64 start;		/* first byte */
+	__s64 end;		/* last byte, 0x7fffffffffffffff: to EOF */
 };
 
 /* CKPT_HDR_FILE_DESC: 24 bytes */
