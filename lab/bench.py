@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
+import shlex
 import shutil
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,41 @@ from .machine import Machine, MachineConfig, parse_size_mib
 def summarize(values: list[float]) -> str:
     return (f"median={statistics.median(values):.2f} min={min(values):.2f} "
             f"max={max(values):.2f} runs={len(values)}")
+
+
+BENCH_RESULTS = paths.REPO / "results" / "bench"
+
+
+def host_info() -> dict[str, Any]:
+    """The machine a benchmark ran on (printed with the figures and kept in the record)."""
+    from . import command, hostclock
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    qemu = command.run(["qemu-system-x86_64", "--version"], check=False).stdout.splitlines()[:1]
+    return {"host": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "qemu": qemu[0] if qemu else "",
+            "host_tsc_khz": hostclock.tsc_khz(), "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def guest_clock(m: Machine) -> str:
+    """The guest's clocksource: the in-guest timings are only as good as it (tsc: exact; jiffies: 4 ms)."""
+    res = m.ssh.run("cat /sys/devices/system/clocksource/clocksource0/current_clocksource", 10)
+    return res.stdout.strip() or "unknown"
+
+
+def record(bench: str, args: argparse.Namespace, medians: dict[str, Any], runs: list[Any]) -> Path:
+    """Write one benchmark run as JSON (results/bench/BENCH-TIME.json) and append it to
+    results/bench/history.jsonl, the series the report plots over time."""
+    BENCH_RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    rec = {"bench": bench, "time": stamp, "args": {k: v for k, v in vars(args).items() if k != "func"},
+           "machine": host_info(), "medians": medians, "runs": runs}
+    path = BENCH_RESULTS / f"{bench}-{stamp}.json"
+    path.write_text(json.dumps(rec, indent=2) + "\n")
+    with open(BENCH_RESULTS / "history.jsonl", "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print(f"bench record: {path}", file=sys.stderr)
+    return path
 
 
 def bench_boot(args: argparse.Namespace) -> int:
@@ -31,6 +71,7 @@ def bench_boot(args: argparse.Namespace) -> int:
             times.append(m.boot_seconds)
             accel = m.accel
         print(f"run {i + 1}: {m.boot_seconds:.2f} s to SSH-ready", file=sys.stderr)
+    record("boot", args, {"median_s": statistics.median(times), "accel": accel}, times)
     print(f"boot: {summarize(times)} accel={accel}")
     return 0
 
@@ -62,42 +103,73 @@ def cr_once(m: Machine, sizes: list[int]) -> dict[int, dict[str, float]]:
 
 
 def bench_cr(args: argparse.Namespace) -> int:
-    """Checkpoint and restart MB/s inside the guest, against the guest's memcpy MB/s (same run)."""
-    names = [n for n in args.engine.split(",") if n]
+    """Checkpoint and restart MB/s inside the guest against the guest's memcpy MB/s (same run); with
+    ``--engine kernel,criu`` also the same external C/R through each engine, times and image sizes side
+    by side (``vs_criu_dump``/``vs_criu_restore``: our time / CRIU's)."""
     from . import engines
 
+    names = [n for n in args.engine.split(",") if n]
     if unknown := [n for n in names if n not in engines.ENGINES]:
         raise SystemExit(f"lab bench cr: unknown engine {', '.join(unknown)} (known: {', '.join(engines.ENGINES)})")
-    if names != ["kernel"]:
-        return bench_engines(args, names)
+    by_engine = names != ["kernel"]
     sizes = parse_sizes(args.mem)
-    built = runner.build_all()
-    cfg = MachineConfig(name="bench-cr", kernel=built.kernel.image, initrd=built.image.initrd,
-                        memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
-    line = ""
-    with Machine(cfg, runner.new_artifact_dir("bench-cr")) as m:
-        runs = [cr_once(m, sizes) for _ in range(args.runs)]
-        for mib in sizes:
-            med = {k: statistics.median(r[mib][k] for r in runs) for k in ("checkpoint", "restart", "memcpy")}
-            line = (f"cr: mem={mib}M checkpoint={med['checkpoint']:.0f} restart={med['restart']:.0f} "
-                    f"memcpy={med['memcpy']:.0f} ratio_ckpt={med['checkpoint'] / med['memcpy']:.2f} "
-                    f"ratio_rst={med['restart'] / med['memcpy']:.2f} accel={m.accel}")
-            print(f"{line} (median of {args.runs})", file=sys.stderr)
-    print(line)
+    built = runner.build_all([f for n in names for f in engines.get(n).kernel_fragments])
+    run = paths.new_run_dir("bench-cr")
+    try:
+        initrd = built.image.initrd
+        if by_engine:
+            layers = image.scenario_layers([("crtest", CRTEST)], built.kernel,
+                                           packages=[p for n in names for p in engines.get(n).packages])
+            initrd = image.compose_initrd(built.image, layers, run / "initrd.cpio")
+        cfg = MachineConfig(name="bench-cr", kernel=built.kernel.image, initrd=initrd,
+                            memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
+        line = ""
+        medians: dict[str, dict[str, float]] = {}
+        raw: dict[str, list[dict[str, float]]] = {}
+        with Machine(cfg, runner.new_artifact_dir("bench-cr")) as m:
+            clock = guest_clock(m)
+            for mib in sizes:
+                runs = []
+                for _ in range(args.runs):
+                    r = cr_once(m, [mib])[mib]
+                    if by_engine:
+                        r.update(engines_once(m, mib, names))
+                    runs.append(r)
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                medians[f"{mib}M"], raw[f"{mib}M"] = med, runs
+                line = (f"cr: mem={mib}M checkpoint={med['checkpoint']:.0f} restart={med['restart']:.0f} "
+                        f"memcpy={med['memcpy']:.0f} ratio_ckpt={med['checkpoint'] / med['memcpy']:.2f} "
+                        f"ratio_rst={med['restart'] / med['memcpy']:.2f}")
+                if by_engine:
+                    line += "".join(f" {k}={v:.3f}" if k.endswith("_s") else f" {k}={v:.0f}"
+                                    for k, v in med.items() if k.startswith(tuple(names)))
+                if "kernel" in names and "criu" in names:
+                    line += (f" vs_criu_dump={med['kernel_ckpt_s'] / med['criu_ckpt_s']:.2f}"
+                             f" vs_criu_restore={med['kernel_rst_s'] / med['criu_rst_s']:.2f}"
+                             f" vs_criu_bytes={med['kernel_image_bytes'] / med['criu_image_bytes']:.2f}")
+                line += f" clock={clock} accel={m.accel}"
+                print(f"{line} (median of {args.runs}; MB/s, seconds, bytes)", file=sys.stderr)
+        record("cr", args, medians, [raw])
+        print(line)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
     return 0
 
 
 CRTEST = paths.REPO / "scenarios" / "checkpoint" / "workloads" / "crtest.c"
-# guest-side seconds from /proc/uptime (10 ms resolution) around one command
-_TIMED = 't0=$(cut -d" " -f1 /proc/uptime); {cmd} || exit $?; t1=$(cut -d" " -f1 /proc/uptime); echo "secs $t0 $t1"'
 
 
-def _seconds(out: str) -> float:
-    for line in out.splitlines():
-        if line.startswith("secs "):
-            _, t0, t1 = line.split()
-            return float(t1) - float(t0)
-    raise ValueError(f"no timing in {out!r}")
+def timed(cmd: str) -> str:
+    """``cmd`` under the guest tool ``timeit`` (CLOCK_MONOTONIC; see :func:`seconds`)."""
+    return f"timeit {shlex.quote(cmd)}"
+
+
+def seconds(stderr: str) -> float:
+    """The duration ``timeit`` printed (its last line on stderr)."""
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("timeit: ") and line.endswith(" s"):
+            return float(line.split()[1])
+    raise ValueError(f"no timing in {stderr!r}")
 
 
 def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
@@ -106,7 +178,7 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
     Each engine: freeze, checkpoint (our checkpoint(2), or criu dump --freeze-cgroup --leave-running),
     kill + thaw, restart until the task runs (our restart(2), or criu restore -d).
     """
-    from . import engines
+    from . import engines, migrate
     from .engines import criu
 
     out: dict[str, float] = {}
@@ -119,10 +191,11 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
         m.ssh.run(freeze, 30, check=True)
         ckpt = engines.get(name).checkpoint_command(pid, "/tmp/b.img", "/tmp/b.log",
                                                     f"{runner.CGROUP_ROOT['v2']}/lab-frozen")
-        res = m.ssh.run(_TIMED.format(cmd=ckpt), 600)
+        res = m.ssh.run(timed(ckpt), 600)
         if not res.ok:
             raise SystemExit(f"lab bench cr: {name} checkpoint failed:\n{res.stdout}{res.stderr}")
-        out[f"{name}_ckpt_s"] = _seconds(res.stdout)
+        out[f"{name}_ckpt_s"] = seconds(res.stderr)
+        out[f"{name}_image_bytes"] = float(migrate.image_bytes(m, "/tmp/b.img"))
         m.ssh.run(f"kill -KILL {pid}; {thaw}; while [ -e /proc/{pid} ]; do usleep 20000; done", 30, check=True)
         if name == "kernel":
             # until the restarted task is crtest (restart(2) returned into it), or gone
@@ -133,48 +206,17 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
                    "echo $r > /tmp/b.pid")
         else:
             rst = criu.CriuEngine().restore_command("/tmp/b.img", "/tmp/b.rlog", "/tmp", hold=False)
-        res = m.ssh.run(_TIMED.format(cmd=rst), 600)
+        res = m.ssh.run(timed(rst), 600)
         if not res.ok:
             log = m.ssh.run("tail -n 20 /tmp/b.rlog; dmesg | tail -n 8", 10).stdout
             raise SystemExit(f"lab bench cr: {name} restart failed:\n{res.stdout}{res.stderr}\n{log}")
-        out[f"{name}_rst_s"] = _seconds(res.stdout)
+        out[f"{name}_rst_s"] = seconds(res.stderr)
         m.ssh.run(f"kill -KILL $(cat /tmp/b.pid) {pid} 2>/dev/null; true", 10)
     return out
 
 
-def bench_engines(args: argparse.Namespace, names: list[str]) -> int:
-    """``lab bench cr --engine kernel,criu``: the same workload through each engine, one line per size."""
-    from . import engines
-
-    sizes = parse_sizes(args.mem)
-    extra = [f for n in names for f in engines.get(n).kernel_fragments]
-    pkgs = [p for n in names for p in engines.get(n).packages]
-    built = runner.build_all(extra)
-    run = paths.new_run_dir("bench-engines")
-    try:
-        layers = image.scenario_layers([("crtest", CRTEST)], built.kernel, packages=pkgs)
-        initrd = image.compose_initrd(built.image, layers, run / "initrd.cpio")
-        cfg = MachineConfig(name="bench-engines", kernel=built.kernel.image, initrd=initrd,
-                            memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
-        line = ""
-        with Machine(cfg, runner.new_artifact_dir("bench-engines")) as m:
-            for mib in sizes:
-                runs = [engines_once(m, mib, names) for _ in range(args.runs)]
-                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                fields = " ".join(f"{k}={v:.3f}" for k, v in med.items())
-                if "kernel" in names and "criu" in names:
-                    fields += (f" ratio_ckpt={med['kernel_ckpt_s'] / med['criu_ckpt_s']:.2f}"
-                               f" ratio_rst={med['kernel_rst_s'] / med['criu_rst_s']:.2f}")
-                line = f"cr: mem={mib}M {fields} accel={m.accel}"
-                print(f"{line} (median of {args.runs}; ratio = kernel/criu time)", file=sys.stderr)
-        print(line)
-    finally:
-        shutil.rmtree(run, ignore_errors=True)
-    return 0
-
-
 def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
-                 initrd: Path) -> tuple[dict[str, float], str]:
+                 initrd: Path, via: str = "link") -> tuple[dict[str, float], str, str]:
     """Process migration A -> B of a ``mib`` MiB workload, then whole-VM migration B -> C."""
     from . import migrate, vmmigrate
     from .machine import Link
@@ -195,7 +237,8 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
                       30, check=True)
             a.ssh.run(runner.poll_sh("grep -q 'tick 3' /tmp/ct.ticks", 300), 320, check=True)
             pid = a.ssh.run("cat /tmp/ct.pid", 10, check=True).stdout.strip()
-            mig = migrate.migrate_process(a, b, pid, via="link", link_addr="169.254.0.2", port=7600,
+            clock = guest_clock(a)
+            mig = migrate.migrate_process(a, b, pid, via=via, link_addr="169.254.0.2", port=7600,
                                           files=("/tmp/ct.data", "/tmp/ct.ticks"))
             if not mig.ok:
                 raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
@@ -212,7 +255,7 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
                 c.shutdown()
         return {"process_s": mig.total_s, "process_bytes": float(mig.image_bytes),
                 "process_downtime_s": mig.downtime_s, "vm_s": vm.total_s, "vm_bytes": float(vm.bytes),
-                "vm_downtime_s": vm.downtime_s, **{f"process_{k}": v for k, v in mig.phases.items()}}, a.accel
+                "vm_downtime_s": vm.downtime_s, **{f"process_{k}": v for k, v in mig.phases.items()}}, a.accel, clock
     finally:
         shutil.rmtree(run, ignore_errors=True)
 
@@ -226,20 +269,25 @@ def bench_migrate(args: argparse.Namespace) -> int:
     initrd = image.compose_initrd(built.image, extra, log_dir / "initrd.cpio")
     accel = args.accel
     lines: dict[int, str] = {}
+    medians: dict[str, dict[str, float]] = {}
+    raw: dict[str, list[dict[str, float]]] = {}
     for mib in sizes:
-        results = [migrate_once(built, mib, accel, log_dir, initrd) for _ in range(args.runs)]
-        runs = [r for r, _ in results]
-        used = results[0][1]
+        results = [migrate_once(built, mib, accel, log_dir, initrd, args.via) for _ in range(args.runs)]
+        runs = [r for r, _, _ in results]
+        used, clock = results[0][1], results[0][2]
         med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
-        line = (f"migrate: mem={mib}M process_s={med['process_s']:.2f} vm_s={med['vm_s']:.2f} "
+        medians[f"{mib}M"], raw[f"{mib}M"] = med, runs
+        line = (f"migrate: mem={mib}M via={args.via} process_s={med['process_s']:.2f} vm_s={med['vm_s']:.2f} "
                 f"process_bytes={med['process_bytes']:.0f} vm_bytes={med['vm_bytes']:.0f} "
                 f"time_ratio={med['process_s'] / med['vm_s']:.2f} "
-                f"bytes_ratio={med['process_bytes'] / med['vm_bytes']:.2f} accel={used}")
+                f"bytes_ratio={med['process_bytes'] / med['vm_bytes']:.2f} "
+                f"process_downtime_s={med['process_downtime_s']:.3f} vm_downtime_s={med['vm_downtime_s']:.3f} "
+                f"clock={clock} accel={used}")
         phases = " ".join(f"{k}={v:.2f}" for k, v in sorted(med.items()) if k.startswith("process_") and
                           k.endswith("_s") and k not in ("process_s", "process_downtime_s"))
-        print(f"{line}\n  downtime: process={med['process_downtime_s']:.2f}s vm={med['vm_downtime_s']:.3f}s; "
-              f"process phases: {phases}; runs={args.runs}", file=sys.stderr)
+        print(f"{line}\n  process phases: {phases}; runs={args.runs}", file=sys.stderr)
         lines[mib] = line
+    record("migrate", args, medians, [raw])
     print(lines.get(64, lines[sizes[-1]]))
     return 0
 
@@ -263,4 +311,6 @@ def add_parser(sub: Any) -> None:
     mg.add_argument("--mem", default="16M,64M,256M", help="workload sizes, comma-separated")
     mg.add_argument("--runs", type=int, default=3)
     mg.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    mg.add_argument("--via", choices=("link", "host"), default="link",
+                    help="stream the image over the guest link, or carry it through the host")
     mg.set_defaults(func=bench_migrate)

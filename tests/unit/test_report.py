@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from lab import bench, report, summary
 
 
@@ -80,3 +82,20 @@ def test_summary_table_for_a_terminal_shows_verdicts_and_failures() -> None:
     text = console.export_text()
     assert "PASS" in text and "FAIL" in text and "downtime_s=2.090" in text
     assert "[bad] exit status 1" in text and "artifacts: /b" in text  # markup in errors is escaped
+
+
+def test_bench_reads_timeit_and_keeps_a_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import json
+
+    assert bench.seconds("some output\ntimeit: 0.123456 s\n") == 0.123456
+    with pytest.raises(ValueError):
+        bench.seconds("timeit: usage\n")
+    monkeypatch.setattr(bench, "BENCH_RESULTS", tmp_path)
+    args = argparse.Namespace(runs=3, func=print)
+    path = bench.record("boot", args, {"median_s": 0.9}, [0.8, 0.9, 1.0])
+    rec = json.loads(path.read_text())
+    assert rec["bench"] == "boot" and rec["args"] == {"runs": 3} and rec["runs"] == [0.8, 0.9, 1.0]
+    assert rec["machine"]["cores"] and "cpu" in rec["machine"]
+    history = (tmp_path / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["medians"] for line in history] == [{"median_s": 0.9}]
