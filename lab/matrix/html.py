@@ -134,13 +134,24 @@ def phases(item: ItemResult) -> dict[str, float]:
     return out
 
 
+def axis_value(item: ItemResult, axis: str) -> str:
+    """The value of ``axis`` the item's first guest had (a scenario's own memory may exceed the cell's)."""
+    first = next(iter(item.guests.values()), None)
+    if first is not None and axis == "memory":
+        mib = int(first["memory_mib"])
+        return f"{mib // 1024}G" if mib % 1024 == 0 else f"{mib}M"
+    if first is not None and axis in first:
+        return str(first[axis])
+    return str(item.cell.get(axis, ""))
+
+
 def timing_chart(items: Iterable[ItemResult], axis: str, title: str) -> str:
     """A bar chart of each phase's median seconds per value of ``axis`` (passing items only)."""
     by: dict[str, dict[str, list[float]]] = {}
     for item in items:
         if item.status != "pass":
             continue
-        value = str(item.cell.get(axis, ""))
+        value = axis_value(item, axis)
         for phase, secs in phases(item).items():
             by.setdefault(value, {}).setdefault(phase, []).append(secs)
     if not by:

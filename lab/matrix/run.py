@@ -44,6 +44,7 @@ class ItemResult:
     kernel: dict[str, Any] = field(default_factory=dict)  # key, fragments, version of the kernel it ran
     commit: str = ""  # the lab's git commit
     build_s: float = 0.0  # kernel and image build (or cache look-up) before the item ran
+    guests: dict[str, dict[str, Any]] = field(default_factory=dict)  # the hardware each guest had
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemResult:
@@ -141,6 +142,13 @@ def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built], kvm: Ca
     base.status, base.reason = classify(base.result)
     base.seconds = round(time.monotonic() - t0, 2)
     base.console = console_tails(artifacts)
+    base.guests = {g.name: {"cpu": g.cpu, "machine": g.machine, "smp": g.smp, "memory_mib": g.memory_mib}
+                   for g in sc.guests}
+    proof = item.cell.console_proof()
+    if base.status == "pass" and proof:
+        lacking = [log.name for log in sorted(artifacts.glob("*.console.log")) if proof not in log.read_text()]
+        if lacking:
+            base.status, base.reason = "fail", f"the cell's kernel did not say {proof!r} on {', '.join(lacking)}"
     return base
 
 
