@@ -99,7 +99,7 @@ class Cell:
     def append(self) -> str:
         """Kernel command line for the cell: the preemption model of a PREEMPT_DYNAMIC kernel, with the
         console at info level so that its "Dynamic Preempt: MODEL" line shows the model took."""
-        return "" if self.preempt == "none" else f"preempt={self.preempt} loglevel=6"
+        return "" if self.preempt == "none" else f"preempt={self.preempt} loglevel=7"
 
     def console_proof(self) -> str:
         """A line every guest console of this cell must show ('' if none)."""

@@ -66,7 +66,7 @@ def test_nightly_kernel_cells_use_fragments_and_command_line() -> None:
     full_debug = next(i for i in items if i.id.startswith("kernels/") and "kernel=debug,preempt=full" in i.id)
     sc = plan.apply(full_debug.cell, full_debug.scenario)
     assert sc.kernel_fragments[-2:] == ("debug", "preempt-dynamic")
-    assert all("preempt=full loglevel=6" in g.append for g in sc.guests)
+    assert all("preempt=full loglevel=7" in g.append for g in sc.guests)
     assert full_debug.cell.console_proof() == "Dynamic Preempt: full"
 
 
@@ -162,7 +162,7 @@ def test_apply_cell_to_scenario(root: Path) -> None:
     assert [g.cpu for g in sc.guests] == ["max", "Haswell"]
     assert [g.memory_mib for g in sc.guests] == [1024, 1024]
     assert [s.args["cgroup"] for s in sc.steps] == ["v1", "v2"]  # the step that names its cgroup keeps it
-    assert sc.kernel_fragments == ("preempt-dynamic",) and sc.guests[0].append == "preempt=voluntary loglevel=6"
+    assert sc.kernel_fragments == ("preempt-dynamic",) and sc.guests[0].append == "preempt=voluntary loglevel=7"
     pinned = spec.load(matrix(root, "defaults: {memory: 256M}\ngroups:\n  - name: g\n"
                                     "    scenarios: [one/pinned.yaml]\n"))
     it = plan.items(pinned)[0]
