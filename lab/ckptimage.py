@@ -8,6 +8,7 @@ offset and record on anything wrong. Scenarios run it on every image they produc
 
 from __future__ import annotations
 
+import re
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
+    501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
+          ("sk_id", "peer_id", "family", "type", "protocol", "state", "flags", "shutdown", "sndbuf", "rcvbuf",
+           "backlog", "peek_off", "rcvlowat", "priority", "mark", "err", "rcvtimeo_us", "sndtimeo_us",
+           "laddr_len", "raddr_len", "laddr", "raddr")),
+    502: ("SOCKET_QUEUE", "<IIQ", ("nmsgs", "_", "bytes")),
+    503: ("SOCKET_MSG", "<IIII", ("len", "sender_id", "flags", "_")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -71,8 +78,22 @@ OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 500: "socket"}
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
+SOCK_QUEUE_MSGS = 65536
+SOCK_QUEUE_MAX = 16 << 20
+SOCK_MSG_MAX = 4 << 20
+SOCK_ADDR_MAX = 128
+
+
+def sockaddr_text(raw: bytes, length: int) -> str:
+    """A UNIX socket name as text: a path, ``@abstract`` (other bytes as \\xNN), ``-`` for none."""
+    if length <= 2 or length > SOCK_ADDR_MAX:
+        return "-" if length < 2 else "(unnamed)"
+    name = raw[2:length]
+    if name[:1] == b"\0":
+        return "@" + "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in name[1:])
+    return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
 
 
@@ -178,6 +199,9 @@ def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tup
     fields: dict[str, Any] = dict(zip(names, values, strict=True))
     if "comm" in fields:
         fields["comm"] = fields["comm"].split(b"\0", 1)[0].decode(errors="replace")
+    if name == "SOCKET":
+        fields["laddr"] = sockaddr_text(fields["laddr"], fields["laddr_len"])
+        fields["raddr"] = sockaddr_text(fields["raddr"], fields["raddr_len"])
     return fields, body[size:]
 
 
@@ -240,6 +264,16 @@ def _check_structure(img: Image) -> None:
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
+    for r in img.all("SOCKET_QUEUE"):
+        if r.fields["nmsgs"] > SOCK_QUEUE_MSGS or r.fields["bytes"] > SOCK_QUEUE_MAX:
+            raise ImageError(f"offset {r.offset:#x}: socket queue of {r.fields['nmsgs']} messages, "
+                             f"{r.fields['bytes']} bytes (max {SOCK_QUEUE_MSGS}, {SOCK_QUEUE_MAX})")
+    for r in img.all("SOCKET_MSG"):
+        if r.fields["len"] > SOCK_MSG_MAX:
+            raise ImageError(f"offset {r.offset:#x}: socket message of {r.fields['len']} bytes (max {SOCK_MSG_MAX})")
+    for r in img.all("SOCKET"):
+        if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
+            raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
     for r in img.all("VMA"):
         f = r.fields
         if f["vm_start"] >= f["vm_end"] or f["vm_start"] % PAGE_SIZE or f["vm_end"] % PAGE_SIZE:
@@ -256,18 +290,52 @@ def _check_structure(img: Image) -> None:
                              f"{f['start']}-{f['end']})")
 
 
+def field_offset(rtype: int, name: str) -> tuple[int, str]:
+    """Offset (from the record's start, header included) and struct code of field ``name`` of a record type."""
+    _, fmt, names = RECORDS[rtype]
+    offset, k = HDR.size, 0
+    for count_text, code in re.findall(r"(\d*)([a-zA-Z?])", fmt.lstrip("<")):
+        count = int(count_text or 1)
+        if code == "x":
+            offset += count
+            continue
+        for _ in range(1 if code == "s" else count):
+            one = f"{count}s" if code == "s" else code
+            if names[k] == name:
+                return offset, one
+            offset += struct.calcsize("<" + one)
+            k += 1
+    raise ImageError(f"record {RECORDS[rtype][0]} has no field {name!r}")
+
+
 def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
-           umask: int | None = None, dumpable: int | None = None) -> bytes:
+           umask: int | None = None, dumpable: int | None = None,
+           fields: dict[str, int] | None = None) -> bytes:
     """A copy of a good image claiming another kernel release or architecture (or, with ``umask``,
     another umask in the FS record; with ``dumpable``, another dumpable in the TASK record),
     checksum fixed up.
 
     Used to prove that restart refuses images from another kernel or architecture for the
     right reason (not because the checksum broke), and that restore verification notices a
-    record that says something else than the task had.
+    record that says something else than the task had. ``fields`` sets any integer field of the
+    first record of a type: ``{"SOCKET.family": 99, "SOCKET_QUEUE.bytes": 1 << 40}``
+    (``RECORD.field``, or ``RECORD#N.field`` for the N-th record of that type, from 0).
     """
     img = parse(data)
     out = bytearray(data)
+    for spec, value in (fields or {}).items():
+        rname, _, fname = spec.partition(".")
+        rname, _, index = rname.partition("#")
+        if rname not in NAMES or not fname:
+            raise ImageError(f"bad field {spec!r}: RECORD.field or RECORD#N.field")
+        recs = img.all(rname)
+        if len(recs) <= int(index or 0):
+            raise ImageError(f"no record {rname}#{int(index or 0)} to rewrite {fname} of")
+        off, code = field_offset(NAMES[rname], fname)
+        if code.endswith("s"):
+            raise ImageError(f"field {spec!r} is not an integer")
+        bits = 8 * struct.calcsize(code)
+        struct.pack_into("<" + code.upper(), out, recs[int(index or 0)].offset + off, value & ((1 << bits) - 1))
     if umask is not None:
         fs = img.all("FS")
         if not fs:

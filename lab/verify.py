@@ -100,6 +100,15 @@ def lock_lines_equal_but_pid(before: str | None, after: str | None) -> bool:
     return _LOCK_PID.sub(r"\1PID", before) == _LOCK_PID.sub(r"\1PID", after)
 
 
+_MADE_ANEW = re.compile(r"(pipe|socket):\[\d+\]")
+
+
+def same_kind_made_anew(before: str | None, after: str | None) -> bool:
+    """Two fd links ``pipe:[N]`` (or both ``socket:[N]``): the same kind of inode, another number."""
+    b, a = _MADE_ANEW.fullmatch(before or ""), _MADE_ANEW.fullmatch(after or "")
+    return b is not None and a is not None and b.group(1) == a.group(1)
+
+
 LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"status\.(Pid|Tgid|NStgid|NSpid)", "pid numbers: restart gives the task a new pid (no pid namespace)"),
     Rule(r"status\.PPid|stat\.ppid", "the restored task is a child of the restart tool (trees restore parents)"),
@@ -120,8 +129,8 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
     Rule(r"status\.FDSize", "capacity of the fd table: it grows with the highest fd ever open, never shrinks"),
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
-    Rule(r"fd\.\d+", "a pipe is made anew by restart: its inode number (in the link pipe:[N]) is the new pipe's",
-         when=lambda before, after: all(re.fullmatch(r"pipe:\[\d+\]", v or "") for v in (before, after))),
+    Rule(r"fd\.\d+", "a pipe or a socket is made anew by restart: its inode number (in the link pipe:[N], "
+         "socket:[N]) is the new one's", when=same_kind_made_anew),
     Rule(r"fdinfo\.\d+\.lock(\.\d+)?", "a lock of the task shows the task's pid: restart gives it a new pid "
          "(fdinfo shows only the task's own locks)", when=lock_lines_equal_but_pid),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),

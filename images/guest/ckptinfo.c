@@ -64,6 +64,9 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
+	case CKPT_HDR_SOCKET: return "SOCKET";
+	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
+	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_TAIL: return "TAIL";
 	case CKPT_HDR_ERROR: return "ERROR";
 	}
@@ -161,6 +164,77 @@ static void pages(uint64_t start, uint64_t end, uint32_t page_size)
 	printf("            %" PRIu64 " pages\n", total);
 }
 
+/* a socket address as text: a path, @abstract (non-printable bytes as \xNN), or "-" */
+static void sock_addr(char *out, size_t cap, const uint8_t *a, uint32_t len)
+{
+	size_t o = 0;
+
+	if (len <= 2 || len > CKPT_SOCK_ADDR_MAX) {
+		snprintf(out, cap, len == 2 ? "(unnamed)" : "-");
+		return;
+	}
+	if (a[2] == 0)
+		out[o++] = '@';
+	for (uint32_t i = a[2] ? 2 : 3; i < len && o + 5 < cap; i++) {
+		if (a[2] && !a[i])
+			break;
+		if (a[i] >= 0x20 && a[i] < 0x7f)
+			out[o++] = a[i];
+		else
+			o += snprintf(out + o, cap - o, "\\x%02x", a[i]);
+	}
+	out[o] = 0;
+}
+
+/* SOCKET STRING STRING SOCKET_QUEUE { SOCKET_MSG BUFFER }* after a socket FILE */
+static void socket_records(void)
+{
+	struct ckpt_hdr_socket s = *(struct ckpt_hdr_socket *)expect(CKPT_HDR_SOCKET,
+					sizeof(s), sizeof(s));
+	struct ckpt_hdr_socket_queue q;
+	char la[4 * CKPT_SOCK_ADDR_MAX], ra[4 * CKPT_SOCK_ADDR_MAX];
+	uint64_t total = 0;
+
+	if (s.flags & ~CKPT_SOCK_FLAGS)
+		bad("socket %u: bad flags %#x", s.sk_id, s.flags);
+	sock_addr(la, sizeof(la), s.laddr, s.laddr_len);
+	sock_addr(ra, sizeof(ra), s.raddr, s.raddr_len);
+	printf("            socket %u family %u %s state %u peer %u flags %#x%s%s%s%s%s%s shutdown %u\n",
+	       s.sk_id, s.family, s.type == 1 ? "stream" : s.type == 2 ? "dgram" :
+	       s.type == 5 ? "seqpacket" : "?", s.state, s.peer_id, s.flags,
+	       s.flags & CKPT_SOCK_PAIR ? " pair" : "",
+	       s.flags & CKPT_SOCK_PEER_CLOSED ? " peer-closed" : "",
+	       s.flags & CKPT_SOCK_CONNECT ? " connect" : "",
+	       s.flags & CKPT_SOCK_BOUND ? " bound" : "",
+	       s.flags & CKPT_SOCK_INHERITED ? " accepted" : "",
+	       s.flags & CKPT_SOCK_PASSCRED ? " passcred" : "", s.shutdown);
+	printf("            name %s peer name %s sndbuf %d rcvbuf %d backlog %u rcvtimeo_us %" PRId64
+	       " sndtimeo_us %" PRId64 " peek_off %d err %d\n", la, ra, s.sndbuf, s.rcvbuf,
+	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
+	string("bind path");
+	string("peer path");
+	q = *(struct ckpt_hdr_socket_queue *)expect(CKPT_HDR_SOCKET_QUEUE, sizeof(q), sizeof(q));
+	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX)
+		bad("socket %u: queue of %u messages, %" PRIu64 " bytes", s.sk_id, q.nmsgs,
+		    (uint64_t)q.bytes);
+	printf("            queue %u messages, %" PRIu64 " bytes\n", q.nmsgs, (uint64_t)q.bytes);
+	for (uint32_t i = 0; i < q.nmsgs; i++) {
+		struct ckpt_hdr_socket_msg m = *(struct ckpt_hdr_socket_msg *)expect(
+			CKPT_HDR_SOCKET_MSG, sizeof(m), sizeof(m));
+
+		if (m.len > CKPT_SOCK_MSG_MAX)
+			bad("socket %u: message of %u bytes", s.sk_id, m.len);
+		printf("            message %u: %u bytes from %s %u\n", i, m.len,
+		       m.sender_id ? "socket" : m.flags & CKPT_MSG_PEER ? "the closed peer" :
+		       "an unnamed socket", m.sender_id);
+		expect(CKPT_HDR_BUFFER, 8 + m.len, 8 + m.len);
+		total += m.len;
+	}
+	if (total != q.bytes)
+		bad("socket %u: messages of %" PRIu64 " bytes in a queue of %" PRIu64, s.sk_id,
+		    total, (uint64_t)q.bytes);
+}
+
 static void cred(void)
 {
 	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
@@ -187,6 +261,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_DIR: return "dir";
 	case CKPT_FILE_PATH: return "path";
 	case CKPT_FILE_PIPE: return "pipe";
+	case CKPT_FILE_SOCKET: return "socket";
 	}
 	return "?";
 }
@@ -314,6 +389,8 @@ int main(int argc, char *argv[])
 				if (p.nbytes)
 					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
 			}
+			if (f_type == CKPT_FILE_SOCKET)
+				socket_records();
 			while (nlocks--) {
 				struct ckpt_hdr_file_lock *l =
 					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));

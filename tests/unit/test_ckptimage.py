@@ -177,3 +177,39 @@ def test_tamper_keeps_the_image_valid() -> None:
     assert len(other) == len(data)
     with pytest.raises(ImageError, match="does not fit"):
         ckptimage.tamper(data, release="x" * 100)
+
+
+def socket_records() -> bytes:
+    name = b"\1\0" + b"/tmp/s.sock\0"
+    return (record("SOCKET", 1, 0, 1, 2, 0, 7, 0x8, 0, 212992, 212992, 10, -1, 1, 0, 0, 0,
+                   2**64 - 1, 2**64 - 1, len(name), 0, name, b"")
+            + string("/tmp/s.sock") + string("")
+            + record("SOCKET_QUEUE", 1, 0, 3)
+            + record("SOCKET_MSG", 3, 0, 0, 0) + record("BUFFER", payload=b"abc"))
+
+
+def test_socket_records_are_decoded_with_their_names() -> None:
+    data = header() + body() + socket_records()
+    img = ckptimage.parse(data + tail(data))
+    sock = img.first("SOCKET")
+    assert sock.length == 344  # struct ckpt_hdr_socket
+    assert sock.fields["laddr"] == "/tmp/s.sock" and sock.fields["raddr"] == "-"
+    assert img.first("SOCKET_QUEUE").fields["bytes"] == 3
+    assert ckptimage.sockaddr_text(b"\1\0\0abc\x01", 7) == "@abc\\x01"
+
+
+def test_tamper_rewrites_a_named_field_of_the_nth_record() -> None:
+    data = header() + body() + socket_records() + socket_records()
+    data += tail(data)
+    assert ckptimage.field_offset(NAMES["SOCKET"], "family") == (16, "H")
+    assert ckptimage.field_offset(NAMES["SOCKET"], "laddr") == (88, "128s")
+    other = ckptimage.tamper(data, fields={"SOCKET#1.family": 99, "SOCKET.peek_off": -5})
+    img = ckptimage.parse(other)  # the checksum is fixed up
+    assert [r.fields["family"] for r in img.all("SOCKET")] == [1, 99]
+    assert img.first("SOCKET").fields["peek_off"] == -5
+    with pytest.raises(ImageError, match="socket queue of 1 messages, 1099511627776 bytes"):
+        ckptimage.parse(ckptimage.tamper(data, fields={"SOCKET_QUEUE.bytes": 1 << 40}))
+    with pytest.raises(ImageError, match="no field"):
+        ckptimage.tamper(data, fields={"SOCKET.nope": 1})
+    with pytest.raises(ImageError, match="no record"):
+        ckptimage.tamper(data, fields={"SOCKET#5.family": 1})

@@ -172,3 +172,13 @@ def test_cpu_decided_speculation_state_may_change_a_task_choice_may_not() -> Non
     assert not legit("status.Speculation_Store_Bypass", "thread mitigated", "vulnerable")
     assert legit("status.SpeculationIndirectBranch", "unsupported", "always enabled")
     assert not legit("status.SpeculationIndirectBranch", "conditional force disabled", "always enabled")
+
+
+def test_a_restored_socket_may_have_another_inode_but_not_become_a_file() -> None:
+    before = {"status.Pid": "1", "fd.3": "socket:[1234]"}
+    same = verify.compare(before, {"status.Pid": "2", "fd.3": "socket:[99]"})
+    assert not same.unexpected and sorted(d.key for d, _ in same.legitimate) == ["fd.3", "status.Pid"]
+    lost = verify.compare(before, {"status.Pid": "2", "fd.3": "/dev/null"})
+    assert [d.key for d in lost.unexpected] == ["fd.3"]
+    other_kind = verify.compare(before, {"status.Pid": "2", "fd.3": "pipe:[99]"})
+    assert [d.key for d in other_kind.unexpected] == ["fd.3"]

@@ -16,6 +16,7 @@ struct ckpt_rst_pipe;
 struct file;
 struct files_struct;
 struct mm_struct;
+struct ckpt_socks;
 struct task_struct;
 struct vm_area_struct;
 
@@ -78,6 +79,7 @@ struct ckpt_ctx {
 	char msg[CKPT_MSG_LEN];
 	DECLARE_HASHTABLE(objhash, CKPT_OBJHASH_BITS);
 	int next_objref;
+	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_restore rst;
 };
 
@@ -136,6 +138,15 @@ int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
 		       const char *path);
 int restore_file_locks_commit(struct ckpt_ctx *ctx);
 void restore_file_locks_free(struct ckpt_ctx *ctx);
+
+/* sockets (socket.c) */
+int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			 int i);
+int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h);
+int restore_sockets_finish(struct ckpt_ctx *ctx);
+void restore_sockets_commit(struct ckpt_ctx *ctx);
+void ckpt_sockets_free(struct ckpt_ctx *ctx);
 
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);

@@ -151,9 +151,8 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 	if (!(mode & S_IFMT))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
 				fd, path);
-	if (S_ISSOCK(mode))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: socket (%s) not supported", fd, path);
+	if (S_ISSOCK(mode) && !(file->f_mode & FMODE_PATH))
+		return ckpt_socket_classify(ctx, fds, n, i);
 	if (S_ISFIFO(mode) && !(file->f_mode & FMODE_PATH))
 		return ckpt_pipe_classify(ctx, fds, n, i, path);
 	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH)) {
@@ -263,6 +262,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = ckpt_write_string(ctx, path);
 	if (!ret && type == CKPT_FILE_PIPE)
 		ret = checkpoint_pipe(ctx, file, f->fd, pipe_ref, posix);
+	if (!ret && type == CKPT_FILE_SOCKET)
+		ret = checkpoint_socket(ctx, file, f->fd);
 	if (!ret)
 		ret = checkpoint_file_locks_write(ctx, locks, h.nlocks);
 	kvfree(locks);
@@ -491,6 +492,9 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	case CKPT_FILE_PIPE:
 		ok = S_ISFIFO(type);
 		break;
+	case CKPT_FILE_SOCKET:
+		ok = S_ISSOCK(type) && acc == O_RDWR;
+		break;
 	case CKPT_FILE_PATH:
 		ok = (S_ISREG(type) || S_ISDIR(type) || S_ISCHR(type) ||
 		      S_ISBLK(type) || S_ISFIFO(type) || S_ISSOCK(type) ||
@@ -567,10 +571,13 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 
 	if (h->f_type == CKPT_FILE_PIPE)
 		file = restore_pipe(ctx, h);
+	else if (h->f_type == CKPT_FILE_SOCKET)
+		file = restore_socket(ctx, h);
 	else
 		file = ckpt_open_inode(path, h->f_flags, h->i_mode,
 				       new_decode_dev(h->rdev));
-	if (h->f_type == CKPT_FILE_PIPE && IS_ERR(file)) {
+	if ((h->f_type == CKPT_FILE_PIPE || h->f_type == CKPT_FILE_SOCKET) &&
+	    IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto out;
 	}
@@ -665,7 +672,7 @@ int restore_files_read(struct ckpt_ctx *ctx)
 			return ckpt_err(ctx, -EINVAL, "fd %d: unknown objref %d",
 					fds[i].fd, fds[i].objref);
 	}
-	return 0;
+	return restore_sockets_finish(ctx);
 }
 
 /*
@@ -691,6 +698,7 @@ int restore_files_commit(struct ckpt_ctx *ctx)
 			return 1;
 		}
 	}
+	restore_sockets_commit(ctx);
 	/* close every other descriptor */
 	for (i = 0; i < ctx->rst.nfds; i++) {
 		if (fds[i].fd > next)

@@ -443,6 +443,7 @@ static void ckpt_ctx_free(struct ckpt_ctx *ctx)
 
 	if (!(file->f_mode & FMODE_STREAM))
 		file->f_pos = ctx->pos;
+	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);

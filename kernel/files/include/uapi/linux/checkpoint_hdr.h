@@ -70,6 +70,14 @@ enum {
 	CKPT_HDR_PGARR = 404,
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
 
+	/* 501-599: sockets (kernel/checkpoint/socket.c, unix.c) */
+	CKPT_HDR_SOCKET = 501,
+#define CKPT_HDR_SOCKET CKPT_HDR_SOCKET
+	CKPT_HDR_SOCKET_QUEUE = 502,
+#define CKPT_HDR_SOCKET_QUEUE CKPT_HDR_SOCKET_QUEUE
+	CKPT_HDR_SOCKET_MSG = 503,
+#define CKPT_HDR_SOCKET_MSG CKPT_HDR_SOCKET_MSG
+
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
 	CKPT_HDR_SIGNAL = 602,
@@ -295,6 +303,8 @@ enum {
 #define CKPT_FILE_PATH CKPT_FILE_PATH
 	CKPT_FILE_PIPE = 5,	/* an end of a pipe, followed by CKPT_HDR_PIPE */
 #define CKPT_FILE_PIPE CKPT_FILE_PIPE
+	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
+#define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
 };
 
 /* before version 4 the only character device was /dev/null */
@@ -362,6 +372,85 @@ struct ckpt_hdr_file_lock {
 	__u32 type;		/* F_RDLCK or F_WRLCK */
 	__s64 start;		/* first byte */
 	__s64 end;		/* last byte, 0x7fffffffffffffff: to EOF */
+};
+
+/*
+ * Sockets.  A CKPT_HDR_FILE of type CKPT_FILE_SOCKET (its STRING is the
+ * socket's name, "socket:[ino]", informative) is followed by
+ *   SOCKET STRING(bind path) STRING(peer path)
+ *   SOCKET_QUEUE { SOCKET_MSG BUFFER(data) }*nmsgs
+ * The two strings are absolute paths of a UNIX socket bound to a path (to
+ * bind it again) and of the peer it reconnects to, "" if none.
+ */
+#define CKPT_SOCK_ADDR_MAX	128	/* a sockaddr, as the kernel saw it */
+#define CKPT_SOCK_MSG_MAX	(4U << 20)	/* bytes of one message */
+#define CKPT_SOCK_QUEUE_MAX	(16U << 20)	/* bytes of one queue */
+#define CKPT_SOCK_QUEUE_MSGS	65536	/* messages of one queue */
+#define CKPT_SOCK_TIMEO_INF	(~0ULL)	/* timeout: never */
+
+/* ckpt_hdr_socket.flags */
+#define CKPT_SOCK_PASSCRED	0x1	/* SO_PASSCRED */
+#define CKPT_SOCK_SNDBUF_LOCK	0x2	/* SO_SNDBUF was set: @sndbuf */
+#define CKPT_SOCK_RCVBUF_LOCK	0x4	/* SO_RCVBUF was set: @rcvbuf */
+#define CKPT_SOCK_BOUND		0x8	/* bound by itself to @laddr */
+#define CKPT_SOCK_PAIR		0x10	/* connected both ways to @peer_id */
+#define CKPT_SOCK_PEER_CLOSED	0x20	/* its connected peer was closed */
+#define CKPT_SOCK_CONNECT	0x40	/* dgram connected (one way) to @raddr */
+#define CKPT_SOCK_INHERITED	0x80	/* @laddr is its listener's (accept) */
+#define CKPT_SOCK_PASSSEC	0x100	/* SO_PASSSEC */
+#define CKPT_SOCK_TIMESTAMP	0x200	/* SO_TIMESTAMP */
+#define CKPT_SOCK_TIMESTAMPNS	0x400	/* SO_TIMESTAMPNS */
+#define CKPT_SOCK_TSTAMP_NEW	0x800	/* ... through the _NEW option */
+#define CKPT_SOCK_RXQ_OVFL	0x1000	/* SO_RXQ_OVFL */
+#define CKPT_SOCK_FLAGS		0x1fff
+
+/* CKPT_HDR_SOCKET: 344 bytes */
+struct ckpt_hdr_socket {
+	struct ckpt_hdr h;
+	__u32 sk_id;		/* 1, 2, ... in order of appearance */
+	__u32 peer_id;		/* sk_id of its peer, 0: none or outside */
+	__u16 family;		/* AF_UNIX */
+	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	__u16 protocol;
+	__u16 state;		/* TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN */
+	__u32 flags;		/* CKPT_SOCK_* */
+	__u32 shutdown;		/* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+	__s32 sndbuf;		/* bytes, as SO_SNDBUF reads it */
+	__s32 rcvbuf;
+	__u32 backlog;		/* listen() backlog */
+	__s32 peek_off;		/* SO_PEEK_OFF, -1: off */
+	__s32 rcvlowat;		/* SO_RCVLOWAT */
+	__u32 priority;		/* SO_PRIORITY */
+	__u32 mark;		/* SO_MARK */
+	__s32 err;		/* pending error (SO_ERROR), 0..4095 */
+	__u64 rcvtimeo_us;	/* SO_RCVTIMEO, CKPT_SOCK_TIMEO_INF: never */
+	__u64 sndtimeo_us;	/* SO_SNDTIMEO */
+	__u32 laddr_len;	/* bytes of @laddr (getsockname) */
+	__u32 raddr_len;	/* bytes of @raddr (the peer's name) */
+	__u8 laddr[CKPT_SOCK_ADDR_MAX];
+	__u8 raddr[CKPT_SOCK_ADDR_MAX];
+};
+
+/* CKPT_HDR_SOCKET_QUEUE: 24 bytes (the receive queue) */
+struct ckpt_hdr_socket_queue {
+	struct ckpt_hdr h;
+	__u32 nmsgs;		/* SOCKET_MSG records that follow */
+	__u32 _padding;
+	__u64 bytes;		/* their total length */
+};
+
+/* ckpt_hdr_socket_msg.flags */
+#define CKPT_MSG_PEER		0x1	/* sent by the closed peer */
+#define CKPT_MSG_CREDS		0x2	/* carries credentials (SO_PASSCRED) */
+#define CKPT_MSG_FLAGS		0x3
+
+/* CKPT_HDR_SOCKET_MSG: 24 bytes, followed by a BUFFER of @len bytes */
+struct ckpt_hdr_socket_msg {
+	struct ckpt_hdr h;
+	__u32 len;		/* unread bytes (a whole datagram) */
+	__u32 sender_id;	/* sk_id of the sender, 0: see @flags */
+	__u32 flags;		/* CKPT_MSG_*; sender 0 without PEER: unnamed */
+	__u32 _padding;
 };
 
 /* CKPT_HDR_FILE_DESC: 24 bytes */

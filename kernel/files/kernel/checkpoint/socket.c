@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: sockets, the part common to every family.
+ *
+ * Every socket of the descriptor table gets an id (sk_id: 1, 2, ... in
+ * the order of its first descriptor), so that a socket can name its peer
+ * and the senders of its queued messages before they appear in the image.
+ * A socket is a CKPT_HDR_FILE of type CKPT_FILE_SOCKET followed by a
+ * CKPT_HDR_SOCKET record (family, type, state, options, addresses), two
+ * strings and its receive queue (see checkpoint_hdr.h).
+ *
+ * Restart creates each socket when its record is read (both ends of a
+ * pair at the first one), binds it and makes it listen; once the whole
+ * descriptor table is read, restore_sockets_finish() refills the queues
+ * from their senders, reconnects datagram sockets, then sets the options
+ * and the shutdown state.  Everything happens before the commit point;
+ * a failed restart releases the sockets and removes the paths it bound.
+ *
+ * Refused at checkpoint, with a logfd line naming the descriptor: other
+ * families (EOPNOTSUPP), O_ASYNC sockets and socket filters (EOPNOTSUPP),
+ * and what the family refuses (unix.c).
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/sockptr.h>
+#include <net/sock.h>
+
+#include "socket.h"
+
+static const char *ckpt_family_name(int family)
+{
+	switch (family) {
+	case AF_UNIX:
+		return "unix";
+	case AF_INET:
+		return "inet (IPv4)";
+	case AF_INET6:
+		return "inet6 (IPv6)";
+	case AF_NETLINK:
+		return "netlink";
+	case AF_PACKET:
+		return "packet";
+	}
+	return "other";
+}
+
+static int ckpt_socks_alloc(struct ckpt_ctx *ctx, u32 max)
+{
+	struct ckpt_socks *s;
+
+	if (ctx->socks)
+		return 0;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->sk = kvcalloc(max + 1, sizeof(*s->sk), GFP_KERNEL);
+	if (!s->sk) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	s->max = max;
+	ctx->socks = s;
+	return 0;
+}
+
+struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id)
+{
+	if (!ctx->socks || !id || id > ctx->socks->max)
+		return NULL;
+	return &ctx->socks->sk[id];
+}
+
+u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk)
+{
+	u32 id;
+
+	if (!ctx->socks || !sk)
+		return 0;
+	for (id = 1; id <= ctx->socks->n; id++)
+		if (ctx->socks->sk[id].sk == sk)
+			return id;
+	return 0;
+}
+
+/* checkpoint: number the sockets of the table, in descriptor order */
+static int ckpt_socks_collect(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
+			      int n)
+{
+	int i, ret;
+
+	ret = ckpt_socks_alloc(ctx, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		struct socket *sock = sock_from_file(fds[i].file);
+		struct ckpt_sk *e;
+
+		if (!sock || !sock->sk || ckpt_sk_id(ctx, sock->sk))
+			continue;
+		e = &ctx->socks->sk[++ctx->socks->n];
+		sock_hold(sock->sk);
+		e->sk = sock->sk;
+		e->fd = fds[i].fd;
+	}
+	return 0;
+}
+
+/* checkpoint: may fds[@i] be saved?  CKPT_FILE_SOCKET, or an error */
+int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			 int i)
+{
+	struct socket *sock = sock_from_file(fds[i].file);
+	int fd = fds[i].fd;
+	struct sock *sk;
+	int ret;
+
+	if (!ctx->socks) {
+		ret = ckpt_socks_collect(ctx, fds, n);
+		if (ret)
+			return ret;
+	}
+	if (!sock || !sock->sk)
+		return ckpt_err(ctx, -EBADF, "fd %d: socket without a sock",
+				fd);
+	sk = sock->sk;
+	if (fds[i].file->f_flags & FASYNC)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: O_ASYNC (signal-driven I/O) socket not supported",
+				fd);
+	if (rcu_access_pointer(sk->sk_filter))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: socket filter (SO_ATTACH_FILTER) not supported",
+				fd);
+	if (sk->sk_family == AF_UNIX)
+		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"fd %d: %s socket (family %d, type %d) not supported",
+			fd, ckpt_family_name(sk->sk_family), sk->sk_family,
+			sk->sk_type);
+}
+
+static u64 ckpt_timeo_us(long timeo)
+{
+	if (timeo == MAX_SCHEDULE_TIMEOUT)
+		return CKPT_SOCK_TIMEO_INF;
+	return (u64)timeo * (USEC_PER_SEC / HZ);
+}
+
+static void checkpoint_socket_common(struct socket *sock,
+				     struct ckpt_hdr_socket *h)
+{
+	struct sock *sk = sock->sk;
+
+	h->family = sk->sk_family;
+	h->type = sk->sk_type;
+	h->protocol = sk->sk_protocol;
+	h->state = READ_ONCE(sk->sk_state);
+	if (test_bit(SOCK_PASSCRED, &sock->flags))
+		h->flags |= CKPT_SOCK_PASSCRED;
+	if (test_bit(SOCK_PASSSEC, &sock->flags))
+		h->flags |= CKPT_SOCK_PASSSEC;
+	if (sock_flag(sk, SOCK_RCVTSTAMP))
+		h->flags |= CKPT_SOCK_TIMESTAMP;
+	if (sock_flag(sk, SOCK_RCVTSTAMPNS))
+		h->flags |= CKPT_SOCK_TIMESTAMPNS;
+	if (sock_flag(sk, SOCK_TSTAMP_NEW))
+		h->flags |= CKPT_SOCK_TSTAMP_NEW;
+	if (sock_flag(sk, SOCK_RXQ_OVFL))
+		h->flags |= CKPT_SOCK_RXQ_OVFL;
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		h->flags |= CKPT_SOCK_SNDBUF_LOCK;
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		h->flags |= CKPT_SOCK_RCVBUF_LOCK;
+	h->shutdown = READ_ONCE(sk->sk_shutdown);
+	h->sndbuf = READ_ONCE(sk->sk_sndbuf);
+	h->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	h->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	h->peek_off = READ_ONCE(sk->sk_peek_off);
+	h->rcvlowat = READ_ONCE(sk->sk_rcvlowat);
+	h->priority = READ_ONCE(sk->sk_priority);
+	h->mark = READ_ONCE(sk->sk_mark);
+	h->err = READ_ONCE(sk->sk_err);
+	h->rcvtimeo_us = ckpt_timeo_us(READ_ONCE(sk->sk_rcvtimeo));
+	h->sndtimeo_us = ckpt_timeo_us(READ_ONCE(sk->sk_sndtimeo));
+}
+
+/* checkpoint: the socket records that follow its CKPT_HDR_FILE */
+int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
+{
+	struct socket *sock = sock_from_file(file);
+	char *paths[2] = { NULL, NULL };
+	struct ckpt_hdr_socket *h;
+	int ret;
+
+	if (!sock || !sock->sk || !ckpt_sk_id(ctx, sock->sk))
+		return ckpt_err(ctx, -EBADF, "fd %d: socket not classified",
+				fd);
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->sk_id = ckpt_sk_id(ctx, sock->sk);
+	checkpoint_socket_common(sock, h);
+	ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
+	if (!ret)
+		ret = ckpt_write_obj(ctx, h, CKPT_HDR_SOCKET, sizeof(*h));
+	if (!ret)
+		ret = ckpt_write_string(ctx, paths[0] ?: "");
+	if (!ret)
+		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret)
+		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
+	kfree(paths[0]);
+	kfree(paths[1]);
+	kfree(h);
+	return ret;
+}
+
+/* restart: the checks of the common fields */
+static int restore_socket_check(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_socket *h)
+{
+	u64 tmax = (u64)(MAX_SCHEDULE_TIMEOUT / HZ - 1) * USEC_PER_SEC;
+	u32 id = h->sk_id;
+
+	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
+		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
+	if (h->family != AF_UNIX)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
+				h->family);
+	if (h->peer_id == id || h->peer_id > ctx->socks->max)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad peer %u", id,
+				h->peer_id);
+	if (h->flags & ~CKPT_SOCK_FLAGS)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad flags %#x", id,
+				h->flags);
+	if (h->shutdown & ~SHUTDOWN_MASK)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad shutdown %#x", id,
+				h->shutdown);
+	if (h->sndbuf < 0 || h->rcvbuf < 0 || h->peek_off < -1 ||
+	    h->rcvlowat < 1 || h->err < 0 || h->err > MAX_ERRNO)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad option value", id);
+	if ((h->rcvtimeo_us != CKPT_SOCK_TIMEO_INF && h->rcvtimeo_us > tmax) ||
+	    (h->sndtimeo_us != CKPT_SOCK_TIMEO_INF && h->sndtimeo_us > tmax))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad timeout", id);
+	if (h->laddr_len > CKPT_SOCK_ADDR_MAX ||
+	    h->raddr_len > CKPT_SOCK_ADDR_MAX)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad address length",
+				id);
+	return restore_unix_check(ctx, h);
+}
+
+/* restart: the receive queue, kept until restore_sockets_finish() */
+static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct ckpt_socks *s = ctx->socks;
+	struct ckpt_hdr_socket_queue q;
+	u32 id = e->h.sk_id, i;
+	u64 total = 0;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &q, CKPT_HDR_SOCKET_QUEUE, sizeof(q));
+	if (ret)
+		return ret;
+	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
+	    q._padding)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad queue (%u messages, %llu bytes)",
+				id, q.nmsgs, q.bytes);
+	if (s->bytes + q.bytes > CKPT_SOCK_TOTAL_MAX)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: queues above %u bytes in all", id,
+				CKPT_SOCK_TOTAL_MAX);
+	e->msgs = kvcalloc(max_t(u32, q.nmsgs, 1), sizeof(*e->msgs),
+			   GFP_KERNEL);
+	if (!e->msgs)
+		return -ENOMEM;
+	for (i = 0; i < q.nmsgs; i++) {
+		struct ckpt_sk_msg *m = &e->msgs[i];
+		struct ckpt_hdr *b;
+
+		ret = ckpt_read_obj(ctx, &m->h, CKPT_HDR_SOCKET_MSG,
+				    sizeof(m->h));
+		if (ret)
+			return ret;
+		if (m->h.len > CKPT_SOCK_MSG_MAX || total + m->h.len > q.bytes ||
+		    m->h.flags & ~CKPT_MSG_FLAGS || m->h._padding ||
+		    m->h.sender_id > s->max ||
+		    (m->h.sender_id && (m->h.flags & CKPT_MSG_PEER)))
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: bad message %u", id, i);
+		b = ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
+				      sizeof(*b) + m->h.len,
+				      sizeof(*b) + m->h.len);
+		if (IS_ERR(b))
+			return PTR_ERR(b);
+		m->data = b;
+		e->nmsgs = i + 1;
+		total += m->h.len;
+	}
+	if (total != q.bytes)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: queue of %llu bytes, messages of %llu",
+				id, q.bytes, total);
+	s->bytes += total;
+	return 0;
+}
+
+/* restart: the socket of a CKPT_HDR_FILE record of type CKPT_FILE_SOCKET */
+struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
+{
+	struct ckpt_hdr_socket *h;
+	char *bind = NULL;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct ckpt_sk *e;
+	int ret;
+
+	ret = ckpt_socks_alloc(ctx, ctx->rst.nfds);
+	if (ret)
+		return ERR_PTR(ret);
+	h = kmalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	ret = ckpt_read_obj(ctx, h, CKPT_HDR_SOCKET, sizeof(*h));
+	if (ret)
+		goto out;
+	bind = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(bind)) {
+		ret = PTR_ERR(bind);
+		bind = NULL;
+		goto out;
+	}
+	ret = restore_socket_check(ctx, h);
+	if (ret)
+		goto out;
+	e = &ctx->socks->sk[h->sk_id];
+	ctx->socks->n = h->sk_id;
+	e->h = *h;
+	e->peer = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(e->peer)) {
+		ret = PTR_ERR(e->peer);
+		e->peer = NULL;
+		goto out;
+	}
+	ret = restore_unix(ctx, e, bind, &sock);
+	if (ret)
+		goto out;
+	file = sock_alloc_file(sock, O_RDWR | (hf->f_flags & O_NONBLOCK),
+			       NULL);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out;
+	}
+	/* status flags that fcntl(F_SETFL) could set on it */
+	spin_lock(&file->f_lock);
+	file->f_flags |= hf->f_flags & O_APPEND;
+	spin_unlock(&file->f_lock);
+	e->file = get_file(file);
+	ret = restore_socket_queue(ctx, e);
+	if (ret)
+		fput(file);
+out:
+	kvfree(bind);
+	kfree(h);
+	return ret ? ERR_PTR(ret) : file;
+}
+
+/* SO_SNDBUF/SO_RCVBUF as the caller could set them, else -EPERM */
+static int restore_socket_buf(struct sock *sk, int opt, int force, int val,
+			      int *field)
+{
+	int half = val / 2;
+	int ret;
+
+	ret = sk_setsockopt(sk, SOL_SOCKET, opt, KERNEL_SOCKPTR(&half),
+			    sizeof(half));
+	if (!ret && READ_ONCE(*field) != val)
+		ret = sk_setsockopt(sk, SOL_SOCKET, force,
+				    KERNEL_SOCKPTR(&half), sizeof(half));
+	if (!ret && READ_ONCE(*field) != val)
+		ret = -EINVAL;
+	return ret;
+}
+
+static int restore_socket_opt(struct sock *sk, int opt, int val)
+{
+	return sk_setsockopt(sk, SOL_SOCKET, opt, KERNEL_SOCKPTR(&val),
+			     sizeof(val));
+}
+
+static long restore_timeo(u64 us)
+{
+	if (us == CKPT_SOCK_TIMEO_INF)
+		return MAX_SCHEDULE_TIMEOUT;
+	return div_u64(us, USEC_PER_SEC / HZ);
+}
+
+/* restart: options, once the queues are refilled */
+static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	struct socket *sock = sock_from_file(e->file);
+	struct sock *sk = sock->sk;
+	int ret = 0;
+
+	if (h->flags & CKPT_SOCK_SNDBUF_LOCK) {
+		ret = restore_socket_buf(sk, SO_SNDBUF, SO_SNDBUFFORCE,
+					 h->sndbuf, &sk->sk_sndbuf);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"socket %u: SO_SNDBUF %d above net.core.wmem_max",
+					h->sk_id, h->sndbuf);
+	} else {
+		WRITE_ONCE(sk->sk_sndbuf, e->sndbuf0);
+	}
+	if (h->flags & CKPT_SOCK_RCVBUF_LOCK) {
+		ret = restore_socket_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE,
+					 h->rcvbuf, &sk->sk_rcvbuf);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"socket %u: SO_RCVBUF %d above net.core.rmem_max",
+					h->sk_id, h->rcvbuf);
+	} else {
+		WRITE_ONCE(sk->sk_rcvbuf, e->rcvbuf0);
+	}
+	if (h->flags & CKPT_SOCK_PASSCRED)
+		ret = restore_socket_opt(sk, SO_PASSCRED, 1);
+	if (!ret && (h->flags & CKPT_SOCK_PASSSEC))
+		ret = restore_socket_opt(sk, SO_PASSSEC, 1);
+	if (!ret && (h->flags & CKPT_SOCK_TIMESTAMPNS))
+		ret = restore_socket_opt(sk, h->flags & CKPT_SOCK_TSTAMP_NEW ?
+					 SO_TIMESTAMPNS_NEW :
+					 SO_TIMESTAMPNS_OLD, 1);
+	else if (!ret && (h->flags & CKPT_SOCK_TIMESTAMP))
+		ret = restore_socket_opt(sk, h->flags & CKPT_SOCK_TSTAMP_NEW ?
+					 SO_TIMESTAMP_NEW :
+					 SO_TIMESTAMP_OLD, 1);
+	if (!ret && (h->flags & CKPT_SOCK_RXQ_OVFL))
+		ret = restore_socket_opt(sk, SO_RXQ_OVFL, 1);
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: cannot set its flags",
+				h->sk_id);
+	if (h->priority) {
+		ret = restore_socket_opt(sk, SO_PRIORITY, h->priority);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: SO_PRIORITY %u",
+					h->sk_id, h->priority);
+	}
+	if (h->mark) {
+		ret = restore_socket_opt(sk, SO_MARK, h->mark);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: SO_MARK %u",
+					h->sk_id, h->mark);
+	}
+	WRITE_ONCE(sk->sk_rcvtimeo, restore_timeo(h->rcvtimeo_us));
+	WRITE_ONCE(sk->sk_sndtimeo, restore_timeo(h->sndtimeo_us));
+	WRITE_ONCE(sk->sk_rcvlowat, h->rcvlowat);
+	WRITE_ONCE(sk->sk_peek_off, h->peek_off);
+	if (h->state != TCP_LISTEN)
+		WRITE_ONCE(sk->sk_max_ack_backlog, e->backlog0);
+	WRITE_ONCE(sk->sk_err, h->err);
+	return 0;
+}
+
+/*
+ * restart: once the whole descriptor table is read, every socket exists:
+ * refill the queues from their senders, reconnect, then set the options
+ * and the shutdown state (a shut down socket could not be refilled).
+ */
+int restore_sockets_finish(struct ckpt_ctx *ctx)
+{
+	struct ckpt_socks *s = ctx->socks;
+	u32 id;
+	int ret;
+
+	if (!s)
+		return 0;
+	for (id = s->n + 1; id <= s->max; id++)
+		if (s->sk[id].sock)
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: its pair (socket %u) is not in the image",
+					s->sk[id].creator, id);
+	for (id = 1; id <= s->n; id++) {
+		ret = restore_unix_refill(ctx, &s->sk[id]);
+		if (ret)
+			return ret;
+	}
+	for (id = 1; id <= s->n; id++) {
+		ret = restore_unix_connect(ctx, &s->sk[id]);
+		if (ret)
+			return ret;
+	}
+	for (id = 1; id <= s->n; id++) {
+		restore_unix_finish(ctx, &s->sk[id]);
+		ret = restore_socket_options(ctx, &s->sk[id]);
+		if (ret)
+			return ret;
+	}
+	for (id = 1; id <= s->n; id++)
+		restore_unix_shutdown(&s->sk[id]);
+	return 0;
+}
+
+/* restart: past the commit point, the paths bound stay */
+void restore_sockets_commit(struct ckpt_ctx *ctx)
+{
+	if (ctx->socks)
+		ctx->socks->committed = true;
+}
+
+void ckpt_sockets_free(struct ckpt_ctx *ctx)
+{
+	struct ckpt_socks *s = ctx->socks;
+	u32 id, i;
+
+	if (!s)
+		return;
+	for (id = 1; id <= s->max; id++) {
+		struct ckpt_sk *e = &s->sk[id];
+
+		if (e->sk)
+			sock_put(e->sk);
+		if (!s->committed)
+			restore_unix_rollback(e);
+		if (e->tmp)
+			sock_release(e->tmp);
+		if (e->sock)
+			sock_release(e->sock);
+		if (e->file)
+			fput(e->file);
+		for (i = 0; i < e->nmsgs; i++)
+			kvfree(e->msgs[i].data);
+		kvfree(e->msgs);
+		kfree(e->bound);
+		kvfree(e->peer);
+	}
+	kvfree(s->sk);
+	kfree(s);
+	ctx->socks = NULL;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checkpoint/restart of sockets: state shared by socket.c (the table of
+ * the image's sockets, their common options, records and phases) and the
+ * families (unix.c).
+ */
+#ifndef _CHECKPOINT_SOCKET_H
+#define _CHECKPOINT_SOCKET_H
+
+#include <linux/checkpoint_ctx.h>
+#include <linux/types.h>
+
+struct file;
+struct sock;
+struct socket;
+
+/* restart: a message to put back into a receive queue */
+#define CKPT_SOCK_TOTAL_MAX	(64U << 20)	/* bytes of all the queues */
+
+struct ckpt_sk_msg {
+	struct ckpt_hdr_socket_msg h;
+	struct ckpt_hdr *data;		/* its BUFFER: @h.len bytes after it */
+};
+
+/* one socket of the image, by sk_id */
+struct ckpt_sk {
+	struct sock *sk;		/* checkpoint: the socket (held) */
+	int fd;				/* checkpoint: its first descriptor */
+	struct ckpt_hdr_socket h;	/* restart: its record */
+	struct socket *sock;		/* restart: created, not yet a file */
+	struct file *file;		/* restart: its file (a reference) */
+	struct socket *tmp;		/* restart: stand-in for a closed peer */
+	u32 creator;			/* restart: sk_id that made it (pair) */
+	struct ckpt_sk_msg *msgs;	/* restart: its receive queue */
+	u32 nmsgs;
+	char *bound;			/* restart: the path it was bound to */
+	char *peer;			/* restart: the path to reconnect to */
+	int sndbuf0, rcvbuf0;		/* restart: the defaults at creation */
+	u32 backlog0;
+};
+
+struct ckpt_socks {
+	struct ckpt_sk *sk;		/* [1 .. max] */
+	u32 n;				/* sockets seen so far */
+	u32 max;
+	u64 bytes;			/* restart: bytes of all the queues */
+	bool committed;			/* restart: bound paths stay */
+};
+
+/* the socket of sk_id @id, or NULL */
+struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id);
+/* checkpoint: the sk_id of @sk if the task holds it, else 0 */
+u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk);
+
+/* AF_UNIX (unix.c) */
+int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+		    struct ckpt_hdr_socket *h, char **paths);
+int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			  struct ckpt_hdr_socket *h);
+int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
+int restore_unix(struct ckpt_ctx *ctx, struct ckpt_sk *e, const char *bind,
+		 struct socket **psock);
+int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e);
+int restore_unix_connect(struct ckpt_ctx *ctx, struct ckpt_sk *e);
+void restore_unix_finish(struct ckpt_ctx *ctx, struct ckpt_sk *e);
+void restore_unix_shutdown(struct ckpt_sk *e);
+void restore_unix_rollback(struct ckpt_sk *e);
+
+#endif /* _CHECKPOINT_SOCKET_H */

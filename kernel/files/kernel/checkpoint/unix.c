@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: UNIX sockets (stream, datagram, seqpacket).
+ *
+ * Saved: the name (getsockname) and whether the socket bound it itself
+ * or inherited it from its listener (accept), the absolute path of a
+ * socket bound to a path, the peer (a socket of the image, a closed one,
+ * or for a datagram socket one outside the checkpoint, by name), the
+ * listen backlog, and the receive queue: the unread bytes of every skb,
+ * each with its sender.  Restored: a connected pair is made again with
+ * socketpair (its names bound or set afterwards); a socket whose peer
+ * was closed is paired with a stand-in that is released once the queue
+ * is refilled, which leaves it as the closed peer left it; a path that
+ * holds a stale socket file (the killed original's) is taken over, any
+ * other file there is EADDRINUSE.  Queues are refilled by sending each
+ * message from its sender (boundaries kept), so the credentials the
+ * receiver sees (SCM_CREDENTIALS) are the restarted task's.
+ *
+ * Refused at checkpoint, naming the descriptor: a stream or seqpacket
+ * peer outside the checkpoint (EBUSY), a datagram socket connected to an
+ * unnamed socket outside (EOPNOTSUPP), descriptors in flight
+ * (SCM_RIGHTS), out-of-band data, connections waiting in a listener's
+ * backlog, a path that was deleted, datagrams queued by a named socket
+ * outside the checkpoint (EOPNOTSUPP).
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/net.h>
+#include <linux/security.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/un.h>
+#include <linux/uio.h>
+#include <net/af_unix.h>
+#include <linux/nsproxy.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "socket.h"
+
+#define CKPT_SUN_PATH	offsetof(struct sockaddr_un, sun_path)
+
+/* the name of @sk, or NULL */
+static struct unix_address *ckpt_unix_addr(struct sock *sk)
+{
+	/* pairs with the smp_store_release() of a bind, as unix_getname() */
+	return smp_load_acquire(&unix_sk(sk)->addr);
+}
+
+static bool ckpt_unix_abstract(const struct unix_address *addr)
+{
+	return addr->len > CKPT_SUN_PATH && !addr->name->sun_path[0];
+}
+
+/* did @sk bind its name itself (else it has its listener's: accept) */
+static bool ckpt_unix_bound(struct sock *sk, const struct unix_address *addr)
+{
+	if (addr->len <= CKPT_SUN_PATH)
+		return false;
+	if (ckpt_unix_abstract(addr))
+		return sk->sk_hash > UNIX_HASH_MOD;
+	return !hlist_unhashed(&sk->sk_bind_node);
+}
+
+/* does the absolute path @abs end with the relative name @name (@n) */
+static bool ckpt_unix_at(const char *abs, const char *name, size_t n)
+{
+	size_t alen = strlen(abs);
+
+	return alen > n && abs[alen - n - 1] == '/' &&
+	       !strncmp(abs + alen - n, name, n);
+}
+
+/* checkpoint: may this socket be saved? */
+int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct unix_sock *u = unix_sk(sk);
+	struct sock *peer;
+	int ret = 0;
+
+#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
+	if (READ_ONCE(u->oob_skb))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: unix socket with out-of-band data (MSG_OOB) not supported",
+				fd);
+#endif
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
+	    skb_queue_len_lockless(&sk->sk_receive_queue))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: unix listening socket with %u connections waiting in its backlog not supported",
+				fd, skb_queue_len_lockless(&sk->sk_receive_queue));
+	unix_state_lock(sk);
+	if (u->path.dentry && d_unlinked(u->path.dentry))
+		ret = -ENOENT;
+	unix_state_unlock(sk);
+	if (ret)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: unix socket bound to a deleted path not supported",
+				fd);
+
+	peer = unix_peer_get(sk);
+	if (!peer)
+		return 0;
+	if (ckpt_sk_id(ctx, peer)) {
+		if (sk->sk_type == SOCK_DGRAM && READ_ONCE(unix_peer(peer)) != sk &&
+		    !ckpt_unix_addr(peer))
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: unix dgram socket connected to an unnamed socket",
+				       fd);
+	} else if (sock_flag(peer, SOCK_DEAD)) {
+		ret = 0;	/* a closed peer: restored as one */
+	} else if (sk->sk_type != SOCK_DGRAM) {
+		ret = ckpt_err(ctx, -EBUSY,
+			       "fd %d: unix peer outside the checkpoint%s", fd,
+			       peer->sk_socket ? "" : " (not yet accepted)");
+	} else if (!ckpt_unix_addr(peer)) {
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "fd %d: unix dgram socket connected to an unnamed socket outside the checkpoint",
+			       fd);
+	}
+	sock_put(peer);
+	return ret;
+}
+
+/* the name of @sk into @buf (CKPT_SOCK_ADDR_MAX); its path, held */
+static u32 ckpt_unix_name(struct sock *sk, u8 *buf, struct path *path,
+			  bool *bound)
+{
+	struct unix_sock *u = unix_sk(sk);
+	struct unix_address *addr;
+	u32 len = 0;
+
+	unix_state_lock(sk);
+	addr = u->addr;
+	if (addr) {
+		len = min_t(u32, addr->len, CKPT_SOCK_ADDR_MAX);
+		memcpy(buf, addr->name, len);
+		if (bound)
+			*bound = ckpt_unix_bound(sk, addr);
+	}
+	*path = u->path;
+	if (path->dentry)
+		path_get(path);
+	unix_state_unlock(sk);
+	return len;
+}
+
+/* an absolute path for @path (kfree it), or an error */
+static char *ckpt_unix_path(struct path *path)
+{
+	char *buf, *p, *ret;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	p = d_path(path, buf, PATH_MAX);
+	ret = IS_ERR(p) ? p : kstrdup(p, GFP_KERNEL);
+	kfree(buf);
+	return ret ?: ERR_PTR(-ENOMEM);
+}
+
+/* checkpoint: name, peer; @paths: bind path and peer path (kfree them) */
+int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+		    struct ckpt_hdr_socket *h, char **paths)
+{
+	struct path path;
+	struct sock *peer;
+	bool bound = false;
+	int ret = 0;
+
+	h->laddr_len = ckpt_unix_name(sk, h->laddr, &path, &bound);
+	if (h->laddr_len)
+		h->flags |= bound ? CKPT_SOCK_BOUND : CKPT_SOCK_INHERITED;
+	if (bound && path.dentry) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)h->laddr;
+		size_t n = strnlen(sun->sun_path, h->laddr_len - CKPT_SUN_PATH);
+
+		paths[0] = ckpt_unix_path(&path);
+		ret = PTR_ERR_OR_ZERO(paths[0]);
+		if (ret) {
+			paths[0] = NULL;
+			ret = ckpt_err(ctx, ret, "fd %d: path of its name", fd);
+		} else if (sun->sun_path[0] != '/' &&
+			   !ckpt_unix_at(paths[0], sun->sun_path, n)) {
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: unix socket bound to the relative name %.*s, now at %s: not supported",
+				       fd, (int)n, sun->sun_path, paths[0]);
+		}
+	}
+	if (path.dentry)
+		path_put(&path);
+	if (ret)
+		return ret;
+
+	peer = unix_peer_get(sk);
+	if (!peer)
+		return 0;
+	h->peer_id = ckpt_sk_id(ctx, peer);
+	if (h->peer_id && READ_ONCE(unix_peer(peer)) == sk) {
+		h->flags |= CKPT_SOCK_PAIR;
+	} else if (!h->peer_id && sock_flag(peer, SOCK_DEAD)) {
+		h->flags |= CKPT_SOCK_PEER_CLOSED;
+	} else {
+		/* a datagram socket connected one way, by the peer's name */
+		h->flags |= CKPT_SOCK_CONNECT;
+		h->raddr_len = ckpt_unix_name(peer, h->raddr, &path, NULL);
+		if (path.dentry) {
+			paths[1] = ckpt_unix_path(&path);
+			ret = PTR_ERR_OR_ZERO(paths[1]);
+			if (ret) {
+				paths[1] = NULL;
+				ret = ckpt_err(ctx, ret,
+					       "fd %d: path of its peer", fd);
+			}
+			path_put(&path);
+		}
+		if (!ret && !h->raddr_len)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: unix dgram socket connected to an unnamed socket",
+				       fd);
+	}
+	sock_put(peer);
+	return ret;
+}
+
+struct ckpt_unix_msg {
+	struct sk_buff *skb;
+	void *data;
+	struct ckpt_hdr_socket_msg h;
+};
+
+/* the sender of a queued message, for the image */
+static int ckpt_unix_sender(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			    struct ckpt_hdr_socket *h, struct sock *from,
+			    struct ckpt_hdr_socket_msg *m)
+{
+	struct sock *peer = READ_ONCE(unix_peer(sk));
+	bool connected = h->flags & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED);
+
+	m->sender_id = ckpt_sk_id(ctx, from);
+	if (m->sender_id) {
+		if (connected && m->sender_id != h->peer_id)
+			goto other;
+		return 0;
+	}
+	if ((h->flags & CKPT_SOCK_PEER_CLOSED) && from == peer) {
+		m->flags |= CKPT_MSG_PEER;
+		return 0;
+	}
+	if (sk->sk_type != SOCK_DGRAM || connected)
+		goto other;
+	/* an unnamed sender outside: a stand-in sends it to our name */
+	if (!ckpt_unix_addr(from) &&
+	    (h->flags & CKPT_SOCK_BOUND))
+		return 0;
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"fd %d: datagram queued by a named socket outside the checkpoint",
+			fd);
+other:
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"fd %d: data queued by a socket other than its peer",
+			fd);
+}
+
+/* take a reference to every skb of the receive queue, in order */
+static int ckpt_unix_queue_get(struct sock *sk, struct ckpt_unix_msg **pmsgs)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct ckpt_unix_msg *msgs;
+	struct sk_buff *skb;
+	u32 n, i;
+
+	n = skb_queue_len_lockless(q);
+	if (n > CKPT_SOCK_QUEUE_MSGS)
+		return -E2BIG;
+	msgs = kvcalloc(n + 1, sizeof(*msgs), GFP_KERNEL);
+	if (!msgs)
+		return -ENOMEM;
+	i = 0;
+	spin_lock(&q->lock);
+	if (skb_queue_len(q) != n) {
+		spin_unlock(&q->lock);
+		kvfree(msgs);
+		return -EAGAIN;
+	}
+	skb_queue_walk(q, skb)
+		msgs[i++].skb = skb_get(skb);
+	spin_unlock(&q->lock);
+	*pmsgs = msgs;
+	return n;
+}
+
+/* checkpoint: SOCKET_QUEUE and the messages of the receive queue */
+int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			  struct ckpt_hdr_socket *h)
+{
+	struct ckpt_hdr_socket_queue q = { };
+	struct ckpt_unix_msg *msgs = NULL;
+	struct unix_sock *u = unix_sk(sk);
+	int i, n, tries, ret = 0;
+
+	if (mutex_lock_interruptible(&u->iolock))
+		return -EINTR;
+	for (tries = 0; tries < 8; tries++) {
+		n = ckpt_unix_queue_get(sk, &msgs);
+		if (n != -EAGAIN)
+			break;
+	}
+	if (n < 0) {
+		mutex_unlock(&u->iolock);
+		return ckpt_err(ctx, n == -E2BIG ? -EOPNOTSUPP : n,
+				"fd %d: cannot read its receive queue", fd);
+	}
+	for (i = 0; i < n && !ret; i++) {
+		struct sk_buff *skb = msgs[i].skb;
+		struct ckpt_hdr_socket_msg *m = &msgs[i].h;
+		u32 off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
+
+		if (UNIXCB(skb).fp) {
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: descriptors in flight (SCM_RIGHTS) not supported",
+				       fd);
+			break;
+		}
+		m->len = skb->len - off;
+		if (m->len > CKPT_SOCK_MSG_MAX ||
+		    q.bytes + m->len > CKPT_SOCK_QUEUE_MAX) {
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: receive queue above %u bytes not supported",
+				       fd, CKPT_SOCK_QUEUE_MAX);
+			break;
+		}
+		if (sk->sk_type == SOCK_STREAM && !m->len)
+			continue;
+		if (UNIXCB(skb).pid)
+			m->flags |= CKPT_MSG_CREDS;
+		ret = ckpt_unix_sender(ctx, sk, fd, h, skb->sk, m);
+		if (ret)
+			break;
+		msgs[i].data = kvmalloc(max_t(u32, m->len, 1), GFP_KERNEL);
+		if (!msgs[i].data) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = skb_copy_bits(skb, off, msgs[i].data, m->len);
+		q.bytes += m->len;
+		q.nmsgs++;
+	}
+	mutex_unlock(&u->iolock);
+	for (i = 0; i < n; i++)
+		consume_skb(msgs[i].skb);
+
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &q, CKPT_HDR_SOCKET_QUEUE, sizeof(q));
+	for (i = 0; i < n && !ret; i++) {
+		if (!msgs[i].data)
+			continue;
+		ret = ckpt_write_obj(ctx, &msgs[i].h, CKPT_HDR_SOCKET_MSG,
+				     sizeof(msgs[i].h));
+		if (!ret)
+			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, msgs[i].h.len);
+		if (!ret)
+			ret = ckpt_kwrite(ctx, msgs[i].data, msgs[i].h.len);
+		if (!ret)
+			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
+					     msgs[i].h.len);
+	}
+	for (i = 0; i < n; i++)
+		kvfree(msgs[i].data);
+	kvfree(msgs);
+	return ret;
+}
+
+/* restart */
+
+static bool restore_unix_addr_ok(const u8 *buf, u32 len)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
+
+	/* a path name of 108 bytes has its NUL counted beyond */
+	return !len || (len > CKPT_SUN_PATH &&
+			len <= sizeof(struct sockaddr_un) + 1 &&
+			sun->sun_family == AF_UNIX);
+}
+
+int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
+{
+	u32 f = h->flags, id = h->sk_id;
+	bool stream = h->type == SOCK_STREAM || h->type == SOCK_SEQPACKET;
+
+	if (h->type != SOCK_STREAM && h->type != SOCK_DGRAM &&
+	    h->type != SOCK_SEQPACKET)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u", id,
+				h->type);
+	if (h->protocol && h->protocol != PF_UNIX)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad protocol %u", id,
+				h->protocol);
+	if (h->state != TCP_CLOSE && h->state != TCP_ESTABLISHED &&
+	    (h->state != TCP_LISTEN || !stream))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
+				h->state);
+	if (!restore_unix_addr_ok(h->laddr, h->laddr_len) ||
+	    !restore_unix_addr_ok(h->raddr, h->raddr_len) ||
+	    !(f & (CKPT_SOCK_BOUND | CKPT_SOCK_INHERITED)) != !h->laddr_len ||
+	    ((f & CKPT_SOCK_BOUND) && (f & CKPT_SOCK_INHERITED)))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad address", id);
+	if (hweight32(f & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED |
+			   CKPT_SOCK_CONNECT)) > 1 ||
+	    ((f & CKPT_SOCK_PAIR) && !h->peer_id) ||
+	    (!(f & (CKPT_SOCK_PAIR | CKPT_SOCK_CONNECT)) && h->peer_id) ||
+	    ((f & CKPT_SOCK_CONNECT) && (stream || !h->raddr_len)) ||
+	    (!(f & CKPT_SOCK_CONNECT) && h->raddr_len) ||
+	    (h->state == TCP_LISTEN &&
+	     (!(f & CKPT_SOCK_BOUND) || (f & (CKPT_SOCK_PAIR |
+					       CKPT_SOCK_PEER_CLOSED)))))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad peer", id);
+	if (h->state == TCP_LISTEN &&
+	    h->backlog > READ_ONCE(current->nsproxy->net_ns->core.sysctl_somaxconn))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: backlog %u above net.core.somaxconn",
+				id, h->backlog);
+	return 0;
+}
+
+static int restore_unix_create(int type, struct socket **res)
+{
+	return sock_create(AF_UNIX, type, 0, res);
+}
+
+static int restore_unix_pair(int type, struct socket **a, struct socket **b)
+{
+	int ret;
+
+	ret = restore_unix_create(type, a);
+	if (ret)
+		return ret;
+	ret = restore_unix_create(type, b);
+	if (ret)
+		goto err_a;
+	ret = security_socket_socketpair(*a, *b);
+	if (!ret)
+		ret = (*a)->ops->socketpair(*a, *b);
+	if (!ret)
+		return 0;
+	sock_release(*b);
+	*b = NULL;
+err_a:
+	sock_release(*a);
+	*a = NULL;
+	return ret;
+}
+
+/* unlink the socket file at @name (only @inode, if given) */
+static int restore_unix_unlink(const char *name, struct inode *inode)
+{
+	struct path parent;
+	struct dentry *d;
+	int ret;
+
+	d = kern_path_locked(name, &parent);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	ret = -ENOENT;
+	if (d_is_negative(d))
+		goto out;
+	ret = -EADDRINUSE;
+	if (!S_ISSOCK(d_inode(d)->i_mode) || (inode && d_inode(d) != inode))
+		goto out;
+	ret = mnt_want_write(parent.mnt);
+	if (ret)
+		goto out;
+	ret = security_path_unlink(&parent, d);
+	if (!ret)
+		ret = vfs_unlink(mnt_user_ns(parent.mnt),
+				 d_inode(parent.dentry), d, NULL);
+	mnt_drop_write(parent.mnt);
+out:
+	inode_unlock(d_inode(parent.dentry));
+	dput(d);
+	path_put(&parent);
+	return ret;
+}
+
+/*
+ * Bind a path name again, taking over a stale socket file there (the
+ * killed original's).  An absolute name is bound as it is; a relative one
+ * from the directory it was relative to (@abs, the absolute path at
+ * checkpoint, ends with it), so that getsockname() reads as before.
+ */
+static int restore_unix_bind_path(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+				  struct socket *sock, const char *abs)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	int alen = min_t(int, h->laddr_len, sizeof(struct sockaddr_un));
+	struct sockaddr_un *sun = (struct sockaddr_un *)h->laddr;
+	size_t n = strnlen(sun->sun_path, h->laddr_len - CKPT_SUN_PATH);
+	struct path dir, old;
+	const char *where;
+	char *d;
+	int ret;
+
+	if (*abs != '/' ||
+	    (sun->sun_path[0] != '/' && !ckpt_unix_at(abs, sun->sun_path, n)))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad bind path",
+				h->sk_id);
+	d = kstrndup(sun->sun_path[0] == '/' ? sun->sun_path : abs,
+		     sun->sun_path[0] == '/' ? n : strlen(abs) - n,
+		     GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	where = sun->sun_path[0] == '/' ? d : abs;
+	ret = restore_unix_unlink(where, NULL);
+	if (ret == -EADDRINUSE) {
+		ckpt_err(ctx, ret, "socket %u: %s exists and is not a socket",
+			 h->sk_id, where);
+		goto out;
+	}
+	if (ret && ret != -ENOENT) {
+		ckpt_err(ctx, ret, "socket %u: cannot remove the stale %s",
+			 h->sk_id, where);
+		goto out;
+	}
+	if (sun->sun_path[0] == '/') {
+		ret = kernel_bind(sock, (struct sockaddr *)sun, alen);
+	} else {
+		ret = kern_path(d, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &dir);
+		if (ret) {
+			ckpt_err(ctx, ret, "socket %u: directory of %s",
+				 h->sk_id, abs);
+			goto out;
+		}
+		/* restart refuses a caller sharing its fs_struct */
+		get_fs_pwd(current->fs, &old);
+		set_fs_pwd(current->fs, &dir);
+		ret = kernel_bind(sock, (struct sockaddr *)sun, alen);
+		set_fs_pwd(current->fs, &old);
+		path_put(&old);
+		path_put(&dir);
+	}
+	if (ret) {
+		ckpt_err(ctx, ret, "socket %u: cannot bind %s", h->sk_id,
+			 where);
+		goto out;
+	}
+	e->bound = kstrdup(where, GFP_KERNEL);
+	if (!e->bound)
+		ret = -ENOMEM;
+out:
+	kfree(d);
+	return ret;
+}
+
+/* the name of an accepted socket: its listener's, shared, not bound */
+static int restore_unix_set_name(struct sock *sk, const u8 *name, u32 len)
+{
+	struct unix_address *addr;
+
+	addr = kmalloc(sizeof(*addr) + len, GFP_KERNEL);
+	if (!addr)
+		return -ENOMEM;
+	refcount_set(&addr->refcnt, 1);
+	addr->len = len;
+	memcpy(addr->name, name, len);
+	unix_state_lock(sk);
+	if (unix_sk(sk)->addr) {
+		unix_state_unlock(sk);
+		kfree(addr);
+		return -EINVAL;
+	}
+	/* published as unix_bind() does: readers use smp_load_acquire() */
+	smp_store_release(&unix_sk(sk)->addr, addr);
+	unix_state_unlock(sk);
+	return 0;
+}
+
+static int restore_unix_name(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			     struct socket *sock, const char *bind)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	int ret;
+
+	if (h->flags & CKPT_SOCK_INHERITED)
+		return restore_unix_set_name(sock->sk, h->laddr, h->laddr_len);
+	if (!(h->flags & CKPT_SOCK_BOUND))
+		return 0;
+	if (h->laddr[CKPT_SUN_PATH])
+		return restore_unix_bind_path(ctx, e, sock, bind);
+	if (*bind)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad bind path",
+				h->sk_id);
+	ret = kernel_bind(sock, (struct sockaddr *)h->laddr, h->laddr_len);
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: cannot bind its abstract name @%.*s",
+				h->sk_id, (int)(h->laddr_len - CKPT_SUN_PATH - 1),
+				h->laddr + CKPT_SUN_PATH + 1);
+	return 0;
+}
+
+/* a failed restart removes the path it bound, if it still is ours */
+static void restore_unix_rollback_sock(struct ckpt_sk *e, struct socket *sock)
+{
+	struct unix_sock *u = unix_sk(sock->sk);
+
+	if (e->bound && u->path.dentry)
+		restore_unix_unlink(e->bound, d_inode(u->path.dentry));
+	kfree(e->bound);
+	e->bound = NULL;
+}
+
+void restore_unix_rollback(struct ckpt_sk *e)
+{
+	if (e->bound && e->file)
+		restore_unix_rollback_sock(e, sock_from_file(e->file));
+}
+
+/* restart: create (or take, if its pair made it), name, listen */
+int restore_unix(struct ckpt_ctx *ctx, struct ckpt_sk *e, const char *bind,
+		 struct socket **psock)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	struct socket *sock = NULL;
+	struct ckpt_sk *pe;
+	int ret;
+
+	if (e->sock) {
+		if (!(h->flags & CKPT_SOCK_PAIR) || e->creator != h->peer_id ||
+		    e->sock->type != h->type)
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: does not match its pair %u",
+					h->sk_id, e->creator);
+		swap(sock, e->sock);
+	} else if (h->flags & CKPT_SOCK_PAIR) {
+		pe = ckpt_sk_get(ctx, h->peer_id);
+		if (h->peer_id < h->sk_id || !pe || pe->sock)
+			return ckpt_err(ctx, -EINVAL, "socket %u: bad pair %u",
+					h->sk_id, h->peer_id);
+		ret = restore_unix_pair(h->type, &sock, &pe->sock);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: socketpair",
+					h->sk_id);
+		pe->creator = h->sk_id;
+	} else if (h->flags & CKPT_SOCK_PEER_CLOSED) {
+		ret = restore_unix_pair(h->type, &sock, &e->tmp);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: socketpair",
+					h->sk_id);
+	} else {
+		ret = restore_unix_create(h->type, &sock);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: cannot create it",
+					h->sk_id);
+	}
+	e->sndbuf0 = READ_ONCE(sock->sk->sk_sndbuf);
+	e->rcvbuf0 = READ_ONCE(sock->sk->sk_rcvbuf);
+	e->backlog0 = READ_ONCE(sock->sk->sk_max_ack_backlog);
+	ret = restore_unix_name(ctx, e, sock, bind);
+	if (!ret && h->state == TCP_LISTEN) {
+		ret = kernel_listen(sock, h->backlog);
+		if (ret)
+			ckpt_err(ctx, ret, "socket %u: cannot listen", h->sk_id);
+	}
+	if (ret) {
+		restore_unix_rollback_sock(e, sock);
+		sock_release(sock);
+		return ret;
+	}
+	*psock = sock;
+	return 0;
+}
+
+/* the socket that sends message @m back, and the name to send it to */
+static struct socket *restore_unix_sender(struct ckpt_ctx *ctx,
+					  struct ckpt_sk *e,
+					  struct ckpt_sk_msg *m,
+					  struct socket **anon)
+{
+	struct ckpt_sk *se;
+	int ret;
+
+	if (m->h.sender_id) {
+		se = ckpt_sk_get(ctx, m->h.sender_id);
+		if (se && se->file && m->h.sender_id <= ctx->socks->n &&
+		    se->h.type == e->h.type)
+			return sock_from_file(se->file);
+		return ERR_PTR(-EINVAL);
+	}
+	if (m->h.flags & CKPT_MSG_PEER)
+		return e->tmp ?: ERR_PTR(-EINVAL);
+	if (e->h.type != SOCK_DGRAM)
+		return ERR_PTR(-EINVAL);
+	if (!*anon) {
+		ret = restore_unix_create(SOCK_DGRAM, anon);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	return *anon;
+}
+
+/*
+ * Send message @m from @from to the socket of @e: through the connection,
+ * else to its name (a path by the absolute path it was bound to: the
+ * name may be relative to another directory).
+ */
+static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
+			     struct ckpt_sk_msg *m)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	u8 name[CKPT_SOCK_ADDR_MAX] = { };	/* NUL-terminated in place */
+	struct sockaddr_un *sun = (struct sockaddr_un *)name;
+	struct sock *to = sock_from_file(e->file)->sk;
+	char *data = (char *)(m->data + 1);
+	struct unix_address *addr;
+	u32 done = 0;
+	int ret;
+
+	if (READ_ONCE(unix_peer(from->sk)) != to) {
+		addr = ckpt_unix_addr(to);
+		if (!addr)
+			return -EDESTADDRREQ;
+		if (e->bound) {
+			sun->sun_family = AF_UNIX;
+			if (strscpy(sun->sun_path, e->bound,
+				    sizeof(sun->sun_path)) < 0)
+				return -ENAMETOOLONG;
+			msg.msg_namelen = CKPT_SUN_PATH + strlen(e->bound) + 1;
+		} else {
+			msg.msg_namelen = min_t(int, addr->len,
+						sizeof(struct sockaddr_un));
+			memcpy(name, addr->name, msg.msg_namelen);
+		}
+		msg.msg_name = name;
+	}
+	/*
+	 * No limit while refilling: the options are set afterwards.  The
+	 * message gets credentials (the restarted task's) if it had them:
+	 * unix_passcred_enabled() looks at the receiver's SO_PASSCRED.
+	 */
+	WRITE_ONCE(from->sk->sk_sndbuf, INT_MAX / 2);
+	assign_bit(SOCK_PASSCRED, &to->sk_socket->flags,
+		   m->h.flags & CKPT_MSG_CREDS);
+	do {
+		struct kvec vec = {
+			.iov_base = data + done,
+			.iov_len = m->h.len - done,
+		};
+
+		ret = kernel_sendmsg(from, &msg, &vec, 1, vec.iov_len);
+		if (ret < 0)
+			return ret;
+		if (from->type != SOCK_STREAM && ret != m->h.len)
+			return -EMSGSIZE;
+		done += ret;
+	} while (done < m->h.len);
+	return 0;
+}
+
+/* restart: put the receive queue back, from the senders */
+int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct socket *anon = NULL, *from;
+	struct sock *sk;
+	u32 i;
+	int ret = 0;
+
+	if (!e->nmsgs)
+		return 0;
+	sk = sock_from_file(e->file)->sk;
+	WRITE_ONCE(sk->sk_max_ack_backlog, U32_MAX / 2);
+	for (i = 0; i < e->nmsgs && !ret; i++) {
+		from = restore_unix_sender(ctx, e, &e->msgs[i], &anon);
+		ret = PTR_ERR_OR_ZERO(from);
+		if (!ret)
+			ret = restore_unix_send(from, e, &e->msgs[i]);
+		if (ret)
+			ckpt_err(ctx, ret, "socket %u: cannot queue message %u again",
+				 e->h.sk_id, i);
+	}
+	WRITE_ONCE(sk->sk_max_ack_backlog, e->backlog0);
+	if (anon)
+		sock_release(anon);
+	for (i = 0; i < e->nmsgs; i++) {
+		kvfree(e->msgs[i].data);
+		e->msgs[i].data = NULL;
+	}
+	return ret;
+}
+
+/* restart: a datagram socket connected one way, by name */
+int restore_unix_connect(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	u8 name[CKPT_SOCK_ADDR_MAX] = { };	/* NUL-terminated in place */
+	struct sockaddr_un *sun = (struct sockaddr_un *)name;
+	int len, ret;
+
+	if (!(h->flags & CKPT_SOCK_CONNECT))
+		return 0;
+	if (h->raddr[CKPT_SUN_PATH]) {
+		if (*e->peer != '/' ||
+		    strscpy(sun->sun_path, e->peer, sizeof(sun->sun_path)) < 0)
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: bad peer path %s", h->sk_id,
+					e->peer);
+		sun->sun_family = AF_UNIX;
+		len = CKPT_SUN_PATH + strlen(sun->sun_path) + 1;
+	} else {
+		if (*e->peer)
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: bad peer path %s", h->sk_id,
+					e->peer);
+		len = min_t(int, h->raddr_len, sizeof(struct sockaddr_un));
+		memcpy(name, h->raddr, len);
+	}
+	ret = kernel_connect(sock_from_file(e->file), (struct sockaddr *)sun,
+			     len, 0);
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: cannot reconnect to %s",
+				h->sk_id, *e->peer ? e->peer : "its abstract peer");
+	return 0;
+}
+
+/* restart: the stand-in of a closed peer goes, as the peer went */
+void restore_unix_finish(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	if (e->tmp) {
+		sock_release(e->tmp);
+		e->tmp = NULL;
+	}
+}
+
+void restore_unix_shutdown(struct ckpt_sk *e)
+{
+	struct sock *sk = sock_from_file(e->file)->sk;
+
+	unix_state_lock(sk);
+	WRITE_ONCE(sk->sk_shutdown, e->h.shutdown);
+	unix_state_unlock(sk);
+}
