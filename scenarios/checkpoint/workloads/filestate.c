@@ -26,7 +26,8 @@
  *   filestate refuse WHAT    holds one thing that checkpoint must refuse,
  *                            prints "ready PID", and sleeps: eventfd, fifo
  *                            (a named FIFO), pipeproc (a pipe end opened
- *                            again through /proc), socket, deleted, lease,
+ *                            again through /proc), socket (with an fd in
+ *                            flight), deleted, lease,
  *                            owner (F_SETOWN to another process), ptypeer
  *                            (a pty slave whose master another process
  *                            holds), ptypair (both ends held), chrdev
@@ -438,8 +439,24 @@ static void refuse(const char *what)
 		if (open(name, O_RDONLY) < 0)
 			die("pipe reopen");
 	} else if (!strcmp(what, "socket")) {
+		/* UNIX sockets are restored (issue 11), not their in-flight fds */
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = { .iov_base = "f", .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, p))
 			die("socketpair");
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+		if (sendmsg(p[0], &mh, 0) != 1)
+			die("sendmsg SCM_RIGHTS");
 	} else if (!strcmp(what, "deleted")) {
 		fd = open("/tmp/filestate.deleted", O_RDWR | O_CREAT, 0600);
 		if (fd < 0 || unlink("/tmp/filestate.deleted"))
