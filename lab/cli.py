@@ -37,8 +37,12 @@ def cmd_image_build(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         sc = scenario.load(args.scenario)
+        sc = sc.with_params(dict(p.partition("=")[::2] for p in args.param or ()))
     except scenario.ScenarioError as exc:
         print(f"lab run: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:
+        print(f"lab run: --param: {exc.args[0]}", file=sys.stderr)
         return 2
     results, rc = [], 0
     for engine in sc.engines:  # `engine: both` runs the scenario through each engine
@@ -169,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", type=Path)
     r.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
     r.add_argument("--json", help="write the result as JSON to this file")
+    r.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="set one of the scenario's `params` (repeatable), as a matrix cell does")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("shell", help="boot a guest and open a shell in it")

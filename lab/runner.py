@@ -81,6 +81,10 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
             stack.callback(_shutdown_quietly, m)
             machines[g.name] = m
         ctx = Context(scenario, machines, artifacts)
+        # built in: where this run keeps its artifacts and the scenario file (e.g. for a printed
+        # replay command), then the scenario's params
+        ctx.variables.update({"artifacts": str(artifacts), "scenario_file": str(scenario.path),
+                              **dict(scenario.params)})
         try:
             try:
                 for m in machines.values():

@@ -81,6 +81,15 @@ class Scenario:
     kernel_fragments: tuple[str, ...] = ()  # config fragments merged after the default ones
     engines: tuple[str, ...] = ("kernel",)  # `engine: kernel | criu | both`
     engine: str = "kernel"  # the one this run uses (see for_engine)
+    params: tuple[tuple[str, str], ...] = ()  # `params: {seed: 1}`: ${seed} in steps; a matrix cell sets them
+
+    def with_params(self, given: dict[str, str]) -> Scenario:
+        """This scenario with some of its params set; a name it does not declare is a KeyError."""
+        unknown = sorted(set(given) - {k for k, _ in self.params})
+        if unknown:
+            raise KeyError(f"scenario {self.name} has no param {unknown[0]!r} "
+                           f"(has: {', '.join(k for k, _ in self.params) or 'none'})")
+        return replace(self, params=tuple((k, str(given.get(k, v))) for k, v in self.params))
 
     def for_engine(self, engine: str) -> Scenario:
         """This scenario as run by ``engine``: with what the engine needs in the guest and its kernel.
@@ -116,7 +125,7 @@ _S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
 TOP_FIELDS: _Spec = {
     "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
     "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
-    "packages": (_L, False), "kernel_fragments": (_L, False), "engine": (_S, False),
+    "packages": (_L, False), "kernel_fragments": (_L, False), "engine": (_S, False), "params": (_D, False),
 }
 GUEST_FIELDS: _Spec = {
     "name": (_S, True), "memory": ((str, int), False), "smp": (_I, False), "cpu": (_S, False),
@@ -272,7 +281,20 @@ def load(path: Path) -> Scenario:
         link=link,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
+        params=_params(loader, top["params"]) if "params" in top else (),
     )
+
+
+def _params(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[tuple[str, str], ...]:
+    """``params: {seed: 1, cycles: 250}``: names a step uses as ${name}, with their defaults."""
+    values, node = entry
+    for knode, vnode in node.value:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(knode.value)):
+            raise loader.error(knode, f"params.{knode.value}", "a name of [a-z0-9_], starting with a letter")
+        if not isinstance(vnode, yaml.ScalarNode) or isinstance(values[knode.value], bool) \
+                or values[knode.value] is None:
+            raise loader.error(vnode, f"params.{knode.value}", "a string or number (the default)")
+    return tuple((str(k), str(v)) for k, v in values.items())
 
 
 def _workload(loader: Loader, node: yaml.Node, i: int) -> Workload:

@@ -1,5 +1,5 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
@@ -20,6 +20,11 @@
  * long as the kernel stays clean.  -c only reports the counts and exits 0
  * unless a child hung in the kernel (could not be killed).  -t sets the
  * per-variant timeout in seconds (default 10, 2 with -c).
+ *
+ * -f FIRST runs only the variants from number FIRST on (the earlier ones
+ * are still made, so that the same seed makes the same variants): with the
+ * same image, `-s SEED -f N -n N+1` replays variant N alone.  Each bad
+ * outcome is printed with that command.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -247,14 +252,15 @@ static void child(const unsigned char *buf, size_t len, int use_pipe)
 
 int main(int argc, char *argv[])
 {
-	unsigned long count = 600, n, clean = 0, succeeded = 0, crashed = 0, hung = 0;
+	unsigned long count = 600, first = 0, n, clean = 0, succeeded = 0, crashed = 0, hung = 0;
+	unsigned long long seed;
 	unsigned char *buf;
 	char desc[128];
 	struct stat st;
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:l:vct:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:")) != -1) {
 		switch (opt) {
 		case 'c':
 			fix_csum = 1;
@@ -270,6 +276,9 @@ int main(int argc, char *argv[])
 		case 's':
 			rnd_state = strtoull(optarg, NULL, 0) | 1;
 			break;
+		case 'f':
+			first = strtoul(optarg, NULL, 0);
+			break;
 		case 'l':
 			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0600);
 			if (logfd < 0) {
@@ -281,12 +290,12 @@ int main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-l LOG] [-v] [-c] [-t SECS]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);
@@ -303,8 +312,8 @@ int main(int argc, char *argv[])
 	}
 	close(fd);
 	scan_records();
-	printf("ckptfuzz: %s: %zu bytes, %zu records, seed %llu\n", argv[optind], img_len, nrec,
-	       (unsigned long long)rnd_state);
+	seed = (unsigned long long)rnd_state;
+	printf("ckptfuzz: %s: %zu bytes, %zu records, seed %llu\n", argv[optind], img_len, nrec, seed);
 	fflush(stdout);
 
 	for (n = 0; n < count; n++) {
@@ -316,9 +325,12 @@ int main(int argc, char *argv[])
 			fixup_csum(buf, len);
 		if (len >= img_len && !memcmp(buf, img, img_len)) {
 			/* identical or only appended to: not a corruption */
-			count++;
+			if (n >= first)
+				count++;
 			continue;
 		}
+		if (n < first)
+			continue;
 		if (!use_pipe) {
 			int tfd = open(tmpfile_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
@@ -368,6 +380,11 @@ int main(int argc, char *argv[])
 				printf("ok: variant %lu (%s): %s\n", n, desc,
 				       strerror(WEXITSTATUS(status)));
 		}
+		/* a failure (with -c only a hang is one): the command that replays it */
+		if (status == -1 || (!fix_csum && (WIFSIGNALED(status) || WEXITSTATUS(status) == 253 ||
+						   WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0)))
+			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s\n", argv[optind], seed, n, n + 1,
+			       fix_csum ? " -c" : "");
 		/* reap pipe writers */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

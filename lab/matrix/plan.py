@@ -95,7 +95,7 @@ def apply(cell: Cell, sc: scenario.Scenario) -> scenario.Scenario:
         if "cgroup" in KINDS[s.kind].fields and "cgroup" not in s.given else s
         for s in sc.steps)
     frags = [*sc.kernel_fragments, *(f for f in cell.fragments() if f not in sc.kernel_fragments)]
-    return replace(sc, guests=tuple(guests), steps=steps, kernel_fragments=tuple(frags))
+    return replace(sc, guests=tuple(guests), steps=steps, kernel_fragments=tuple(frags)).with_params(dict(cell.params))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -10,6 +10,7 @@ groups:
       exclude: [{cpu: qemu64, machine: q35}]    # ... less every cell an exclude entry matches ...
       include: [{cpu: max, machine: q35, smp: 2}]  # ... extended or added as GitHub Actions does
     scenarios: [smoke/boot.yaml, checkpoint/external_*.yaml]   # globs under `root`
+    except_scenarios: [checkpoint/external_freeze_v1.yaml]     # (optional) globs taken out again
   - name: cross-cpu
     cross_cpu: [SandyBridge, Haswell, max]   # every ordered pair X->Y: guest 1 on X, guest 2 on Y
     scenarios: [checkpoint/cross_cpu.yaml]
@@ -49,7 +50,7 @@ _S, _L, _D = (str,), (list,), (dict,)
 TOP_FIELDS: Spec = {"name": (_S, False), "description": (_S, False), "root": (_S, False), "defaults": (_D, False),
               "groups": (_L, True)}
 GROUP_FIELDS: Spec = {"name": (_S, True), "description": (_S, False), "matrix": (_D, False), "cross_cpu": (_L, False),
-                "scenarios": (_L, True)}
+                      "params": (_D, False), "scenarios": (_L, True), "except_scenarios": (_L, False)}
 AXIS_FIELDS: Spec = {a: ((str, int) if a in ("memory", "smp") else _S, False) for a in AXES}
 
 
@@ -74,6 +75,7 @@ class Cell:
     preempt: str = "none"
     cgroup: str = "v2"
     target_cpu: str = ""
+    params: tuple[tuple[str, str], ...] = ()  # the scenarios' params this cell sets (`params:` of a group)
 
     def values(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -83,6 +85,7 @@ class Cell:
         parts = [f"{self.cpu}->{self.target_cpu}"] if self.target_cpu else []
         parts += [f"{a}={getattr(self, a)}" for a in AXES
                   if getattr(self, a) != getattr(defaults, a) and not (self.target_cpu and a == "cpu")]
+        parts += [f"{k}={v}" for k, v in self.params]
         return ",".join(parts) or "default"
 
     @property
@@ -342,9 +345,19 @@ def load(path: Path) -> MatrixFile:
                     raise loader.error(g["cross_cpu"][1], f"{where}.cross_cpu",
                                        f"invalid combination {c.key(defaults)}: {problem}")
             varied.add("cpu")
+        if "params" in g:
+            cells = [replace(c, params=p) for c in cells for p in _param_sets(loader, g["params"], f"{where}.params")]
         found = _scenarios(loader, g["scenarios"], root, f"{where}.scenarios")
+        if "except_scenarios" in g:
+            dropped = _scenarios(loader, g["except_scenarios"], root, f"{where}.except_scenarios")
+            found = [sc for sc in found if sc.path not in {d.path for d in dropped}]
         for sc in found:
+            declared = {k for k, _ in sc.params}
+            missing_params = sorted({k for c in cells for k, _ in c.params} - declared)
             problem = _pinned_problem(sc, cells, varied, bool(models))
+            if missing_params:
+                problem = (f"scenario {sc.name} has no param {missing_params[0]!r} "
+                           f"(has: {', '.join(sorted(declared)) or 'none'})")
             if problem:
                 raise loader.error(g["scenarios"][1], f"{where}.scenarios", problem)
         groups.append(Group(name, gnode.start_mark.line + 1, tuple(cells), tuple(found), tuple(models),
@@ -353,6 +366,24 @@ def load(path: Path) -> MatrixFile:
         raise loader.error(top["groups"][1], "groups", "at least one group is needed")
     return MatrixFile(path, top["name"][0] if "name" in top else path.stem, defaults, tuple(groups),
                       top["description"][0] if "description" in top else "")
+
+
+def _param_sets(loader: Loader, entry: tuple[Any, yaml.Node], where: str) -> list[tuple[tuple[str, str], ...]]:
+    """``params: {seed: [1, 2], cycles: [250]}``: every combination of the values, in order."""
+    values, node = entry
+    names: list[str] = []
+    lists: list[list[str]] = []
+    for knode, vnode in node.value:
+        name, given = str(knode.value), values[knode.value]
+        if not isinstance(given, list) or not given or any(isinstance(v, (bool, list, dict)) or v is None
+                                                           for v in given):
+            raise loader.error(vnode, f"{where}.{name}", "a non-empty list of strings or numbers")
+        text = [str(v) for v in given]
+        if len(set(text)) != len(text):
+            raise loader.error(vnode, f"{where}.{name}", "a value given twice")
+        names.append(name)
+        lists.append(text)
+    return [tuple(zip(names, combo, strict=True)) for combo in itertools.product(*lists)]
 
 
 def _raw_keys(node: yaml.Node) -> Iterator[str]:

@@ -200,8 +200,9 @@ def test_shards_partition_exactly_and_balance() -> None:
                  for p in parts if p]
         if n <= 7:
             assert max(loads) <= 1.5 * sum(loads) / n  # no shard far above the average
-    # a recorded duration counts instead of the estimate
-    assert plan.shards(items, 3, {}) != plan.shards(items, 3, recorded)
+    # a recorded duration counts instead of the estimate: an item recorded as very long gets a shard alone
+    alone = plan.shards(items, 3, {items[0].id: 1e6})
+    assert [items[0].id] in [[i.id for i in p] for p in alone] and plan.shards(items, 3, {}) != alone
 
 
 def test_shards_keep_a_kernel_configuration_together() -> None:
@@ -255,3 +256,54 @@ def test_parse_cell_for_pytest_and_its_errors() -> None:
         with pytest.raises(MatrixError, match=problem) as info:
             spec.parse_cell(text)
         assert str(info.value).startswith("--lab-cell:1: cell")
+
+
+def test_group_params_cross_the_cells_and_must_be_declared(root: Path) -> None:
+    (root / "one" / "fuzz.yaml").write_text("params:\n  seed: 1\n  n: 10\nguests:\n  - name: a\n"
+                                            "steps:\n  - run: echo ${seed} ${n}\n")
+    mf = spec.load(matrix(root, "groups:\n  - name: f\n    matrix:\n      smp: [1, 2]\n    params:\n"
+                                "      seed: [11, 12]\n    scenarios: [one/*.yaml]\n"
+                                "    except_scenarios: [one/p*.yaml]\n"))
+    items = plan.items(mf)
+    assert [i.id for i in items] == ["f/fuzz@seed=11", "f/fuzz@seed=12", "f/fuzz@smp=2,seed=11", "f/fuzz@smp=2,seed=12"]
+    assert plan.apply(items[3].cell, items[3].scenario).params == (("seed", "12"), ("n", "10"))
+    err = error_of(matrix(root, "groups:\n  - name: f\n    params:\n      seed: [1]\n"
+                                "    scenarios: [one/plain.yaml]\n"))
+    assert err.field == "groups[0].scenarios" and "has no param 'seed' (has: none)" in err.problem
+    err = error_of(matrix(root, "groups:\n  - name: f\n    params:\n      seed: 1\n    scenarios: [one/fuzz.yaml]\n"))
+    assert (err.line, err.field) == (5, "groups[0].params.seed") and "non-empty list" in err.problem
+
+
+def test_nightly_robustness_cells() -> None:
+    items = plan.items(spec.load(NIGHTLY), predict=False)
+    fuzz = [i for i in items if i.group == "fuzz"]
+    soak = [i for i in items if i.group == "soak"]
+    variants = sum(int(dict(plan.apply(i.cell, i.scenario).params)["variants"]) for i in fuzz)
+    cycles = sum(int(dict(plan.apply(i.cell, i.scenario).params)["cycles"]) for i in soak)
+    assert variants >= 10_000 and cycles >= 1_000 and len(fuzz) > 1 and len(soak) > 1  # shardable parts
+    assert len({dict(i.cell.params)["seed"] for i in fuzz}) == len(fuzz)  # recorded, distinct seeds
+    assert all(i.cell.kernel == "debug" for i in fuzz + soak)
+    assert not any(i.group == "debug-all" and "nightly/fuzz" in str(i.scenario.path) for i in items)
+
+
+def test_fuzz_failures_are_printed_with_their_replay_command(tmp_path: Path) -> None:
+    """The fuzz step's own shell, here with a ckptfuzz that reports a failure: the line it prints
+    becomes one `lab run` command with the kept image, the seed and that variant alone."""
+    import subprocess
+
+    from lab.scenario import load, substitute
+
+    sc = load(REPO / "scenarios" / "security" / "nightly" / "fuzz.yaml").with_params({"seed": "1503"})
+    step = next(s for s in sc.steps if s.kind == "run" and "ckptfuzz" in s.args["run"])
+    variables = {"artifacts": "/art/x", "scenario_file": str(sc.path), **dict(sc.params)}
+    command = substitute(step.args["run"], variables).replace("/tmp/", f"{tmp_path}/")
+    fake = tmp_path / "ckptfuzz"
+    fake.write_text("#!/bin/sh\necho 'RESTART SUCCEEDED: variant 417 (bit flip)'\n"
+                    "echo '  replay: ckptfuzz /tmp/self.image -s 1503 -f 417 -n 418'\n"
+                    "echo 'ckptfuzz: variants=1000 clean=999 succeeded=1 crashed=0 hung=0'\nexit 1\n")
+    fake.chmod(0o755)
+    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False,
+                         env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert out.returncode == 1
+    assert (f"  replay: lab run {sc.path} --param image=/art/x/self.image --param seed=1503 --param first=417 "
+            "--param variants=418") in out.stdout.splitlines()

@@ -204,3 +204,24 @@ def test_an_engine_that_cannot_be_installed_fails_at_load(tmp_path: Path, monkey
     assert err.field == "engine" and err.line == 3
     assert "engine criu cannot be installed" in err.problem and "apt knows no package criu" in err.problem
     assert scenario.load(write(tmp_path, "guests:\n  - name: a\nengine: kernel\nsteps:\n  - run: 'true'\n"))
+
+
+def test_params_have_defaults_and_are_set_by_name(tmp_path: Path) -> None:
+    sc = scenario.load(write(tmp_path, "params:\n  seed: 7\n  mode: fast\nguests:\n  - name: a\n"
+                                       "steps:\n  - run: echo ${seed} ${mode}\n"))
+    assert sc.params == (("seed", "7"), ("mode", "fast"))
+    assert sc.with_params({"seed": "9"}).params == (("seed", "9"), ("mode", "fast"))
+    with pytest.raises(KeyError, match="no param 'sed'"):
+        sc.with_params({"sed": "1"})
+    err = error_of(tmp_path, "params:\n  Seed: 7\nguests:\n  - name: a\nsteps:\n  - run: 'true'\n")
+    assert (err.line, err.field) == (2, "params.Seed")
+    err = error_of(tmp_path, "params:\n  seed: [1, 2]\nguests:\n  - name: a\nsteps:\n  - run: 'true'\n")
+    assert (err.line, err.field) == (2, "params.seed") and "default" in err.problem
+
+
+def test_lab_run_param_names_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lab import cli
+
+    p = write(tmp_path, "params:\n  seed: 7\nguests:\n  - name: a\nsteps:\n  - run: echo ${seed}\n")
+    assert cli.main(["run", str(p), "--param", "sead=1"]) == 2
+    assert "--param: scenario s has no param 'sead' (has: seed)" in capsys.readouterr().err
