@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import command, console, kernel, machine, paths, runner
+from .. import command, console, image, kernel, machine, packages, paths, runner
 from .plan import Item, apply, slug
 from .spec import Cell
 
@@ -106,7 +106,8 @@ class KvmProbe:
         return self.verdict
 
 
-def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built], kvm: Callable[[runner.Built, Path], bool],
+def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built | str],
+             kvm: Callable[[runner.Built, Path], bool],
              shard: str = "") -> ItemResult:
     """Run one item; never raises for a failure of the item itself (its status says it)."""
     sc = apply(item.cell, item.scenario)
@@ -114,16 +115,18 @@ def run_item(item: Item, *, builds: dict[tuple[str, ...], runner.Built], kvm: Ca
                       item.expected, "fail", 0.0, shard=shard, host=socket.gethostname(),
                       started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     t0 = time.monotonic()
-    try:
-        frags = sc.kernel_fragments
-        if frags not in builds:
+    frags = sc.kernel_fragments
+    if frags not in builds:
+        try:
             builds[frags] = runner.build_all(frags)
-        built = builds[frags]
-    except (kernel.KernelBuildError, command.CommandError) as exc:
-        base.status, base.reason = "infra", f"kernel build ({'+'.join(sc.kernel_fragments) or 'default'}): {exc}"
-        base.build_s = round(time.monotonic() - t0, 2)
-        return base
+        except (kernel.KernelBuildError, image.ImageBuildError, packages.PackageError, command.CommandError) as exc:
+            # once per configuration: the other items of this kernel are not built again
+            builds[frags] = f"kernel or image build ({'+'.join(frags) or 'default'}): {str(exc).strip()[:2000]}"
+    built = builds[frags]
     base.build_s = round(time.monotonic() - t0, 2)
+    if isinstance(built, str):
+        base.status, base.reason = "infra", built
+        return base
     t0 = time.monotonic()  # an item's seconds are its own: the build serves every item of its kernel
     meta = built.kernel.metadata()
     base.kernel = {"key": built.kernel.key, "fragments": meta.get("fragments", []),
@@ -160,7 +163,7 @@ def lab_commit() -> str:
 def run_items(items: list[Item], results_dir: Path, *, shard: str = "",
               echo: Callable[[str], None] = print) -> list[ItemResult]:
     """Run ``items`` one after the other, writing ``results_dir/items/ID.json`` as each ends."""
-    builds: dict[tuple[str, ...], runner.Built] = {}
+    builds: dict[tuple[str, ...], runner.Built | str] = {}  # a str: why it could not be built
     kvm = KvmProbe()
     commit = lab_commit()
     out = []

@@ -307,3 +307,22 @@ def test_fuzz_failures_are_printed_with_their_replay_command(tmp_path: Path) -> 
     assert out.returncode == 1
     assert (f"  replay: lab run {sc.path} --param image=/art/x/self.image --param seed=1503 --param first=417 "
             "--param variants=418") in out.stdout.splitlines()
+
+
+def test_a_configuration_that_does_not_build_is_an_infrastructure_error_once(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from lab import image, runner
+    from lab.matrix import run
+
+    calls: list[tuple[str, ...]] = []
+
+    def broken(frags: tuple[str, ...] = ()) -> runner.Built:
+        calls.append(tuple(frags))
+        raise image.ImageBuildError("cannot compile images/guest/ckptinfo.c: struct unknown")
+
+    monkeypatch.setattr(runner, "build_all", broken)
+    items = [i for i in plan.items(spec.load(NIGHTLY), predict=False) if i.group == "kernels"][:2]
+    done = run.run_items(items, tmp_path, echo=lambda _: None)
+    assert [r.status for r in done] == ["infra", "infra"] and "cannot compile" in done[0].reason
+    assert len(calls) == len({plan.kernel_of(i) for i in items})  # tried once per configuration
+    assert len(list((tmp_path / "items").glob("*.json"))) == 2
