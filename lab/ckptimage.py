@@ -42,6 +42,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     105: ("CRED", "<IIIIIIIIIIQQQQQ", ("uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid", "securebits",
                                        "ngroups", "cap_inheritable", "cap_permitted", "cap_effective", "cap_bset",
                                        "cap_ambient")),
+    106: ("RESTART_BLOCK", "<IiQQQIIII", ("kind", "clockid", "timeout_ns", "uaddr", "uaddr2", "val", "flags", "bitset",
+                                          "_")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -64,6 +66,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
+    603: ("SIGPENDING", "<IIQQ", ("nr", "_", "private_mask", "shared_mask")),
+    701: ("ITIMERS", "<QQQQQQ", ("real_value_ns", "real_interval_ns", "virtual_value_ns", "virtual_interval_ns",
+                                 "prof_value_ns", "prof_interval_ns")),
     9001: ("TAIL", "<QQQ", ("magic", "sum", "sum2")),
     9999: ("ERROR", "", ()),
 }

@@ -109,6 +109,23 @@ def same_kind_made_anew(before: str | None, after: str | None) -> bool:
     return b is not None and a is not None and b.group(1) == a.group(1)
 
 
+def only_signals_added(*signals: int) -> Callable[[str | None, str | None], bool]:
+    """Pending-signal masks (hex, as /proc shows them) where the second has only ``signals`` more."""
+    allowed = sum(1 << (s - 1) for s in signals)
+
+    def check(before: str | None, after: str | None) -> bool:
+        try:
+            b, a = int(before or "", 16), int(after or "", 16)
+        except ValueError:
+            return False
+        added = a & ~b
+        return not b & ~a and bool(added) and not added & ~allowed
+    return check
+
+
+# SIGALRM, SIGVTALRM, SIGPROF: what the interval timers send
+ITIMER_SIGNALS = (14, 26, 27)
+
 LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"status\.(Pid|Tgid|NStgid|NSpid)", "pid numbers: restart gives the task a new pid (no pid namespace)"),
     Rule(r"status\.PPid|stat\.ppid", "the restored task is a child of the restart tool (trees restore parents)"),
@@ -127,6 +144,8 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"map\..*\.vmflags", "sd (VM_SOFTDIRTY) is a tracker's mark, not the task's state: a mapping made by a "
          "restore is soft-dirty until a tracker clears it", when=only_flags_differ("sd")),
     Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
+    Rule(r"status\.(ShdPnd|SigPnd)", "an interval timer, armed again at restart with the time it had left, fired "
+         "while the lab held the restored task for its snapshot", when=only_signals_added(*ITIMER_SIGNALS)),
     Rule(r"status\.FDSize", "capacity of the fd table: it grows with the highest fd ever open, never shrinks"),
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
     Rule(r"fd\.\d+", "a pipe or a socket is made anew by restart: its inode number (in the link pipe:[N], "

@@ -52,6 +52,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
 	case CKPT_HDR_CRED: return "CRED";
+	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
 	case CKPT_HDR_FPU: return "FPU";
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
@@ -67,6 +68,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
+	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
+	case CKPT_HDR_ITIMERS: return "ITIMERS";
 	case CKPT_HDR_TAIL: return "TAIL";
 	case CKPT_HDR_ERROR: return "ERROR";
 	}
@@ -235,6 +238,55 @@ static void socket_records(void)
 		    total, (uint64_t)q.bytes);
 }
 
+static void sigpending(void)
+{
+	struct ckpt_hdr_sigpending *s;
+
+	s = expect(CKPT_HDR_SIGPENDING, sizeof(*s), sizeof(*s) + 65536 * sizeof(struct ckpt_siginfo));
+	if (s->nr > 65536 || s->h.len != sizeof(*s) + s->nr * sizeof(struct ckpt_siginfo))
+		bad("SIGPENDING: %u signals in %u bytes", s->nr, s->h.len);
+	printf("            pending private %#" PRIx64 " shared %#" PRIx64 ", %u queued\n",
+	       (uint64_t)s->private_mask, (uint64_t)s->shared_mask, s->nr);
+	for (uint32_t i = 0; i < s->nr; i++) {
+		struct ckpt_siginfo *e = &s->signals[i];
+		int32_t w[6];
+
+		memcpy(w, e->info, sizeof(w));
+		if (e->queue > CKPT_SIGQ_SHARED || e->signo < 1 || e->signo > 64)
+			bad("SIGPENDING: signal %u queue %u", e->signo, e->queue);
+		/* si_signo, si_errno, si_code, pad, si_pid, si_uid */
+		printf("            %s signal %u code %d pid %d uid %d\n",
+		       e->queue == CKPT_SIGQ_SHARED ? "shared " : "private", e->signo, w[2], w[4],
+		       w[5]);
+	}
+}
+
+static void itimers(void)
+{
+	static const char *const name[] = { "real", "virtual", "prof" };
+	struct ckpt_hdr_itimers *t = expect(CKPT_HDR_ITIMERS, sizeof(*t), sizeof(*t));
+
+	for (int i = 0; i < 3; i++)
+		printf("            itimer %s value %" PRIu64 " ns interval %" PRIu64 " ns\n", name[i],
+		       (uint64_t)t->it[i].value_ns, (uint64_t)t->it[i].interval_ns);
+}
+
+static void restart_block(void)
+{
+	struct ckpt_hdr_restart_block *r = expect(CKPT_HDR_RESTART_BLOCK, sizeof(*r), sizeof(*r));
+
+	if (r->kind == CKPT_RESTART_NANOSLEEP)
+		printf("            nanosleep clock %d left %" PRIu64 " ns rmtp %#" PRIx64 "\n",
+		       r->clockid, (uint64_t)r->timeout_ns, (uint64_t)r->uaddr);
+	else if (r->kind == CKPT_RESTART_POLL)
+		printf("            poll %u fds at %#" PRIx64 " timeout %s%" PRIu64 " ns left\n", r->val,
+		       (uint64_t)r->uaddr, r->flags ? "" : "none, ", (uint64_t)r->timeout_ns);
+	else if (r->kind == CKPT_RESTART_NONE)
+		printf("            none\n");
+	else
+		bad("RESTART_BLOCK: kind %u", r->kind);
+}
+
 static void cred(void)
 {
 	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
@@ -344,6 +396,9 @@ int main(int argc, char *argv[])
 	printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
 	       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
 	       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	sigpending();
+	itimers();
+	restart_block();
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
 	string("root");

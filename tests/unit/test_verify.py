@@ -52,6 +52,15 @@ def test_known_gap_with_a_condition_only_covers_that_difference() -> None:
     assert not lost_wr.ok
 
 
+def test_only_a_timer_signal_that_fired_while_held_may_be_added_to_the_pending_set() -> None:
+    fired = verify.compare(snap(status__ShdPnd="0000000000000800"), snap(status__ShdPnd="0000000000002800"))
+    assert fired.ok and [d.key for d, _ in fired.legitimate] == ["status.ShdPnd"]
+    for before, after in (("0000000000000800", "0000000000000000"),    # a pending signal lost
+                          ("0000000000000800", "0000000000000c00"),    # another signal than a timer's
+                          ("0000000000002000", "0000000000000000")):   # the timer's own one lost
+        assert not verify.compare(snap(status__ShdPnd=before), snap(status__ShdPnd=after)).ok
+
+
 def test_recorded_migration_of_a_kernel_that_lost_the_cwd_fails_on_it_alone() -> None:
     """Snapshots recorded by a real migrate-link run (source frozen on A, restored task held on B) on
     the kernel of 2026-12-01, which did not restore the working directory yet: the lab names that

@@ -28,6 +28,9 @@ struct ckpt_restore {
 	struct ckpt_hdr_task task;
 	struct cred *cred;		/* checked, committed last */
 	struct ckpt_hdr_signal signal;	/* rlimits, checked */
+	struct ckpt_hdr_sigpending *sigpending;
+	struct ckpt_hdr_itimers itimers;
+	struct ckpt_hdr_restart_block restart_block;
 	u32 umask;
 	bool has_root, has_pwd;
 	struct path root;		/* a new root (chroot) */
@@ -160,6 +163,16 @@ void restore_cred_commit(struct ckpt_ctx *ctx);
 void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_sigpending_read(struct ckpt_ctx *ctx);
+int restore_sigpending_commit(struct ckpt_ctx *ctx);
+int checkpoint_timers(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_timers_read(struct ckpt_ctx *ctx);
+void restore_timers_commit(struct ckpt_ctx *ctx);
+int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
+			     long ax, unsigned long orig_ax, unsigned long op);
+int restore_restart_block_read(struct ckpt_ctx *ctx);
+void restore_restart_block_commit(struct ckpt_ctx *ctx);
 int restore_signal_read(struct ckpt_ctx *ctx);
 int restore_fs_read(struct ckpt_ctx *ctx);
 int restore_process_commit(struct ckpt_ctx *ctx);

@@ -23,6 +23,7 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
+#include <asm/syscall.h>
 #include <linux/version.h>
 
 static int checkpoint_write_header(struct ckpt_ctx *ctx)
@@ -382,6 +383,22 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	return ckpt_check_target(ctx);
 }
 
+/* the interrupted system call of the target, if any */
+static int checkpoint_task_restart_block(struct ckpt_ctx *ctx,
+					 struct task_struct *t)
+{
+	struct pt_regs *regs = task_pt_regs(t);
+	unsigned long args[6];
+	long nr = syscall_get_nr(t, regs);
+
+	if (t == current || nr < 0)
+		return checkpoint_restart_block(ctx, t, 0, nr, 0);
+	syscall_get_arguments(t, regs, args);
+	return checkpoint_restart_block(ctx, t,
+					syscall_get_return_value(t, regs),
+					nr, args[1]);
+}
+
 static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	int ret;
@@ -401,6 +418,12 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = checkpoint_sighand(ctx, t);
 	if (!ret)
 		ret = checkpoint_signal(ctx, t);
+	if (!ret)
+		ret = checkpoint_sigpending(ctx, t);
+	if (!ret)
+		ret = checkpoint_timers(ctx, t);
+	if (!ret)
+		ret = checkpoint_task_restart_block(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
 	if (!ret)

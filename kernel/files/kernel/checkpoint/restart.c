@@ -249,6 +249,12 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_signal_read(ctx);
 	if (!ret)
+		ret = restore_sigpending_read(ctx);
+	if (!ret)
+		ret = restore_timers_read(ctx);
+	if (!ret)
+		ret = restore_restart_block_read(ctx);
+	if (!ret)
 		ret = restore_fs_read(ctx);
 	if (!ret)
 		ret = restore_files_read(ctx);
@@ -283,6 +289,13 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}
+	/* on the restored task, with its mask, handlers and credentials */
+	if (restore_sigpending_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EAGAIN;
+	}
+	restore_timers_commit(ctx);
+	restore_restart_block_commit(ctx);
 	ret = ckpt_arch_restore_cpu(ctx);
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);

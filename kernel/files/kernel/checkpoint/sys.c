@@ -447,6 +447,7 @@ static void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_obj_hash_free(ctx);
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);
+	kvfree(ctx->rst.sigpending);
 	kvfree(ctx->rst.fds);
 	restore_file_locks_free(ctx);
 	restore_pipes_free(ctx);

@@ -13,6 +13,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/syscalls.h>
+#include <linux/unistd.h>
 #include <linux/vmalloc.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -256,8 +257,9 @@ static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
  * syscall entry leaves there, that of a syscall that does not exist
  * (v1 freezer: frozen in place in a TASK_FREEZABLE sleep).  Apply the
  * rules of signal delivery without a handler, so that the call is made
- * again (-ERESTART_RESTARTBLOCK also restarts the original call, as the
- * restart block cannot be saved).
+ * again: -ERESTART_RESTARTBLOCK resumes through restart_syscall() when the
+ * image had the restart block (a sleep, with the time it had left), else
+ * it restarts the original call.
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
@@ -301,6 +303,9 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 		case -ERESTART_RESTARTBLOCK:
 			regs->ip -= 2;
 			ret = h->orig_ax;
+			if ((long)h->ax == -ERESTART_RESTARTBLOCK &&
+			    ctx->rst.restart_block.kind != CKPT_RESTART_NONE)
+				ret = __NR_restart_syscall;
 			break;
 		}
 	}

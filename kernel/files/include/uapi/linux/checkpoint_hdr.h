@@ -45,6 +45,8 @@ enum {
 #define CKPT_HDR_CPU CKPT_HDR_CPU
 	CKPT_HDR_CRED = 105,
 #define CKPT_HDR_CRED CKPT_HDR_CRED
+	CKPT_HDR_RESTART_BLOCK = 106,
+#define CKPT_HDR_RESTART_BLOCK CKPT_HDR_RESTART_BLOCK
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -82,6 +84,11 @@ enum {
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
 	CKPT_HDR_SIGNAL = 602,
 #define CKPT_HDR_SIGNAL CKPT_HDR_SIGNAL
+	CKPT_HDR_SIGPENDING = 603,
+#define CKPT_HDR_SIGPENDING CKPT_HDR_SIGPENDING
+
+	CKPT_HDR_ITIMERS = 701,
+#define CKPT_HDR_ITIMERS CKPT_HDR_ITIMERS
 
 	CKPT_HDR_TAIL = 9001,
 #define CKPT_HDR_TAIL CKPT_HDR_TAIL
@@ -184,6 +191,33 @@ struct ckpt_hdr_cred {
 	__u32 groups[];		/* @ngroups gids */
 };
 
+/*
+ * CKPT_HDR_RESTART_BLOCK: 56 bytes: the restart block of a call that the
+ * freezer interrupted with -ERESTART_RESTARTBLOCK, as the time it had
+ * left; restart resumes the call through restart_syscall().
+ */
+enum {
+	CKPT_RESTART_NONE = 0,		/* nothing, or the original call again */
+#define CKPT_RESTART_NONE CKPT_RESTART_NONE
+	CKPT_RESTART_NANOSLEEP = 1,	/* relative [clock_]nanosleep() */
+#define CKPT_RESTART_NANOSLEEP CKPT_RESTART_NANOSLEEP
+	CKPT_RESTART_POLL = 2,		/* poll() */
+#define CKPT_RESTART_POLL CKPT_RESTART_POLL
+};
+
+struct ckpt_hdr_restart_block {
+	struct ckpt_hdr h;
+	__u32 kind;		/* CKPT_RESTART_* */
+	__s32 clockid;		/* the clock of the timeout */
+	__u64 timeout_ns;	/* time left */
+	__u64 uaddr;		/* nanosleep: rmtp; poll: ufds */
+	__u64 uaddr2;		/* reserved, 0 */
+	__u32 val;		/* poll: nfds */
+	__u32 flags;		/* nanosleep: rmtp type; poll: has timeout */
+	__u32 bitset;		/* reserved, 0 */
+	__u32 _padding;
+};
+
 /* CKPT_HDR_THREAD: 72 bytes */
 struct ckpt_hdr_thread {
 	struct ckpt_hdr h;
@@ -271,6 +305,48 @@ struct ckpt_hdr_signal {
 	__u32 nr_rlim;		/* CKPT_RLIM_NLIMITS */
 	__u32 _padding;
 	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
+};
+
+/*
+ * CKPT_HDR_SIGPENDING: 32 bytes + nr * 136: the pending signals of the
+ * private (tgkill, a fault) and the shared (kill, sigqueue) queue, in
+ * queue order, each with its siginfo_t; a pending bit that had no queued
+ * siginfo gets the one dequeueing it would give (SI_USER, pid 0, uid 0).
+ */
+enum {
+	CKPT_SIGQ_PRIVATE = 0,
+#define CKPT_SIGQ_PRIVATE CKPT_SIGQ_PRIVATE
+	CKPT_SIGQ_SHARED = 1,
+#define CKPT_SIGQ_SHARED CKPT_SIGQ_SHARED
+};
+
+struct ckpt_siginfo {
+	__u32 queue;		/* CKPT_SIGQ_* */
+	__u32 signo;
+	__u8 info[128];		/* siginfo_t */
+};
+
+struct ckpt_hdr_sigpending {
+	struct ckpt_hdr h;
+	__u32 nr;
+	__u32 _padding;
+	__u64 private_mask;	/* pending signals: bit N-1 is signal N */
+	__u64 shared_mask;
+	struct ckpt_siginfo signals[];
+};
+
+/*
+ * CKPT_HDR_ITIMERS: 56 bytes: ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF,
+ * each with the time left (0: disarmed) and the interval, in ns.
+ */
+struct ckpt_itimer {
+	__u64 value_ns;
+	__u64 interval_ns;
+};
+
+struct ckpt_hdr_itimers {
+	struct ckpt_hdr h;
+	struct ckpt_itimer it[3];
 };
 
 /*
