@@ -31,7 +31,9 @@
  * datagram from an unnamed sender, one bound to an abstract name with
  * datagrams from a named socket and from an autobound one, a dgram socket
  * connected one way to it; an accepted connection (its name is the
- * listener's) with data both ways.  After restart every queue is read
+ * listener's) with data both ways; a listener (backlog 2) with two
+ * connections waiting, the first with data sent, the second from a named
+ * client: accepted after restart in their order.  After restart every queue is read
  * back byte for byte, then every connection is used both ways again.
  * stdio must be regular files or /dev/null.
  */
@@ -50,6 +52,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <linux/checkpoint.h>
 
@@ -129,6 +132,17 @@ static void bind_to(int s, const char *path, int abstract)
 		unlink(path);
 	if (bind(s, (struct sockaddr *)&sun, len))
 		die("bind");
+}
+
+/* a socket of @type bound to @path (abstract name if @abstract), listening */
+static int listener(int type, const char *path, int abstract, int backlog)
+{
+	int s = sock(type);
+
+	bind_to(s, path, abstract);
+	if (listen(s, backlog))
+		die("listen");
+	return s;
 }
 
 static void connect_to(int s, const char *path, int abstract)
@@ -286,6 +300,8 @@ static int hold(const char *dir, const char *res)
 {
 	int st[2], dg[2], sq[2], cl[2], lst, lst2, cli, acc, rel, abs_, conn, anon, autob;
 	int ub_stream, ub_dgram, sndbuf, rcvbuf, peek, prio, lowat, passcred, nonblock;
+	int lst3, w1, w2;
+	char alisten[64], aclient[64];
 	long rcvtimeo, sndtimeo;
 	struct sockaddr_un n_lst, n_acc, n_rel, n_abs, n_autob, p_conn, x;
 	socklen_t l_lst, l_acc, l_rel, l_abs, l_autob, lp_conn, lx;
@@ -305,6 +321,8 @@ static int hold(const char *dir, const char *res)
 		die(dir);
 	signal(SIGUSR1, on_usr1);
 	snprintf(abstract, sizeof(abstract), "crsock-%d", getpid());
+	snprintf(alisten, sizeof(alisten), "crlisten-%d", getpid());
+	snprintf(aclient, sizeof(aclient), "crclient-%d", getpid());
 	snprintf(lpath, sizeof(lpath), "%s/listen.sock", dir);
 	snprintf(lpath2, sizeof(lpath2), "%s/accept.sock", dir);
 
@@ -373,16 +391,10 @@ static int hold(const char *dir, const char *res)
 	ub_dgram = sock(SOCK_DGRAM);
 
 	/* a listener on an absolute path, backlog 7, nothing waiting */
-	lst = sock(SOCK_STREAM);
-	bind_to(lst, lpath, 0);
-	if (listen(lst, 7))
-		die("listen");
+	lst = listener(SOCK_STREAM, lpath, 0, 7);
 
 	/* an accepted connection: its name is its listener's */
-	lst2 = sock(SOCK_SEQPACKET);
-	bind_to(lst2, lpath2, 0);
-	if (listen(lst2, 3))
-		die("listen");
+	lst2 = listener(SOCK_SEQPACKET, lpath2, 0, 3);
 	cli = sock(SOCK_SEQPACKET);
 	connect_to(cli, lpath2, 0);
 	acc = accept(lst2, NULL, NULL);
@@ -427,6 +439,16 @@ static int hold(const char *dir, const char *res)
 	/* connected one way to it */
 	conn = sock(SOCK_DGRAM);
 	connect_to(conn, abstract, 1);
+
+	/* a listener with two connections waiting: the first sent 10 bytes */
+	lst3 = listener(SOCK_STREAM, alisten, 1, 2);
+	w1 = sock(SOCK_STREAM);
+	connect_to(w1, alisten, 1);
+	pattern(big, 10, 12);
+	send_all(w1, big, 10);
+	w2 = sock(SOCK_STREAM);
+	bind_to(w2, aclient, 1);
+	connect_to(w2, alisten, 1);
 
 	name_of(lst, &n_lst, &l_lst, 0);
 	name_of(acc, &n_acc, &l_acc, 0);
@@ -563,6 +585,36 @@ static int hold(const char *dir, const char *res)
 	CHECK(send(conn, big, 1, MSG_DONTWAIT) == 1, "send on the connected dgram: %s",
 	      strerror(errno));
 	expect_msg("abstract <- connected", abs_, 1, 0, NULL, 0);
+
+	/* the backlog: both connections, in order, the first with its data */
+	{
+		struct sockaddr_un want, got;
+		socklen_t wl = sun_of(&want, alisten, 1), gl = sizeof(got);
+		int a1, a2;
+
+		CHECK(getpeername(w1, (struct sockaddr *)&got, &gl) == 0 && gl == wl &&
+		      !memcmp(&got, &want, wl), "waiting client's peer name");
+		CHECK(getopt_int(lst3, SOL_SOCKET, SO_ACCEPTCONN) == 1, "backlog listener");
+		fcntl(lst3, F_SETFL, O_NONBLOCK);
+		gl = sizeof(got);
+		a1 = accept(lst3, (struct sockaddr *)&got, &gl);
+		CHECK(a1 >= 0, "no first connection in the backlog: %s", strerror(errno));
+		CHECK(a1 < 0 || gl == offsetof(struct sockaddr_un, sun_path),
+		      "first waiting client has a name (%u bytes)", gl);
+		gl = sizeof(got);
+		a2 = accept(lst3, (struct sockaddr *)&got, &gl);
+		CHECK(a2 >= 0, "no second connection in the backlog: %s", strerror(errno));
+		wl = sun_of(&want, aclient, 1);
+		CHECK(a2 < 0 || (gl == wl && !memcmp(&got, &want, wl)),
+		      "second waiting client's name (%u bytes)", gl);
+		CHECK(accept(lst3, NULL, NULL) < 0 && errno == EAGAIN, "a third connection");
+		if (a1 >= 0) {
+			expect_stream("backlog: what the first client sent", a1, 10, 12);
+			ping_pong("backlog connection 1", w1, a1);
+		}
+		if (a2 >= 0)
+			ping_pong("backlog connection 2", w2, a2);
+	}
 	write_result(res);
 	return 0;
 }
@@ -612,11 +664,8 @@ static __attribute__((noreturn)) int dgram_echo(const char *path)
 
 static __attribute__((noreturn)) int stream_serve(const char *path)
 {
-	int s = sock(SOCK_STREAM);
+	int s = listener(SOCK_STREAM, path, 0, 5);
 
-	bind_to(s, path, 0);
-	if (listen(s, 5))
-		die("listen");
 	for (;;) {
 		int c = accept(s, NULL, NULL);
 
@@ -658,12 +707,17 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("sendmsg");
 		close(nul);
 	} else if (!strcmp(kind, "backlog")) {
-		fd = sock(SOCK_STREAM);
-		bind_to(fd, arg, 0);
-		if (listen(fd, 4))
-			die("listen");
-		sv[0] = sock(SOCK_STREAM);
-		connect_to(sv[0], arg, 0);
+		/* a connection waiting, from a client that is gone */
+		pid_t child;
+
+		fd = listener(SOCK_STREAM, arg, 0, 4);
+		child = fork();
+		if (child == 0) {
+			connect_to(sock(SOCK_STREAM), arg, 0);
+			_exit(0);
+		}
+		if (child < 0 || waitpid(child, NULL, 0) != child)
+			die("fork");
 	} else if (!strcmp(kind, "inet")) {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0)

@@ -254,6 +254,28 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 	return restore_unix_check(ctx, h);
 }
 
+/*
+ * A listener's messages are its connections waiting to be accepted (CONN,
+ * from a client, without data) each followed by what that client sent on
+ * it (EMBRYO); no other socket has those.
+ */
+static int restore_socket_msg_check(struct ckpt_sk *e, u32 i)
+{
+	struct ckpt_hdr_socket_msg *m = &e->msgs[i].h;
+	u32 conn = m->flags & (CKPT_MSG_CONN | CKPT_MSG_EMBRYO);
+	u32 last;
+
+	if (e->h.state != TCP_LISTEN)
+		return conn ? -EINVAL : 0;
+	if (conn == CKPT_MSG_CONN)
+		return m->len || !m->sender_id ? -EINVAL : 0;
+	if (conn != CKPT_MSG_EMBRYO || !i)
+		return -EINVAL;
+	for (last = i - 1; !(e->msgs[last].h.flags & CKPT_MSG_CONN); last--)
+		;
+	return e->msgs[last].h.sender_id == m->sender_id ? 0 : -EINVAL;
+}
+
 /* restart: the receive queue, kept until restore_sockets_finish() */
 static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 {
@@ -293,6 +315,10 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		    (m->h.sender_id && (m->h.flags & CKPT_MSG_PEER)))
 			return ckpt_err(ctx, -EINVAL,
 					"socket %u: bad message %u", id, i);
+		ret = restore_socket_msg_check(e, i);
+		if (ret)
+			return ckpt_err(ctx, ret, "socket %u: bad message %u", id,
+					i);
 		b = ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
 				      sizeof(*b) + m->h.len,
 				      sizeof(*b) + m->h.len);

@@ -31,6 +31,7 @@ struct ckpt_sk {
 	struct file *file;		/* restart: its file (a reference) */
 	struct socket *tmp;		/* restart: stand-in for a closed peer */
 	u32 creator;			/* restart: sk_id that made it (pair) */
+	bool connected;			/* restart: a PENDING one, connected */
 	struct ckpt_sk_msg *msgs;	/* restart: its receive queue */
 	u32 nmsgs;
 	char *bound;			/* restart: the path it was bound to */

@@ -90,11 +90,6 @@ int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 				"fd %d: unix socket with out-of-band data (MSG_OOB) not supported",
 				fd);
 #endif
-	if (READ_ONCE(sk->sk_state) == TCP_LISTEN &&
-	    skb_queue_len_lockless(&sk->sk_receive_queue))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: unix listening socket with %u connections waiting in its backlog not supported",
-				fd, skb_queue_len_lockless(&sk->sk_receive_queue));
 	unix_state_lock(sk);
 	if (u->path.dentry && d_unlinked(u->path.dentry))
 		ret = -ENOENT;
@@ -115,6 +110,9 @@ int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 				       fd);
 	} else if (sock_flag(peer, SOCK_DEAD)) {
 		ret = 0;	/* a closed peer: restored as one */
+	} else if (sk->sk_type != SOCK_DGRAM && !peer->sk_socket &&
+		   ckpt_sk_id(ctx, READ_ONCE(unix_sk(peer)->listener))) {
+		ret = 0;	/* waiting in the backlog of a listener held */
 	} else if (sk->sk_type != SOCK_DGRAM) {
 		ret = ckpt_err(ctx, -EBUSY,
 			       "fd %d: unix peer outside the checkpoint%s", fd,
@@ -206,6 +204,10 @@ int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 		h->flags |= CKPT_SOCK_PAIR;
 	} else if (!h->peer_id && sock_flag(peer, SOCK_DEAD)) {
 		h->flags |= CKPT_SOCK_PEER_CLOSED;
+	} else if (!h->peer_id && sk->sk_type != SOCK_DGRAM) {
+		/* classified: a connection waiting in a listener's backlog */
+		h->flags |= CKPT_SOCK_PENDING;
+		h->peer_id = ckpt_sk_id(ctx, READ_ONCE(unix_sk(peer)->listener));
 	} else {
 		/* a datagram socket connected one way, by the peer's name */
 		h->flags |= CKPT_SOCK_CONNECT;
@@ -230,10 +232,33 @@ int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 }
 
 struct ckpt_unix_msg {
-	struct sk_buff *skb;
 	void *data;
 	struct ckpt_hdr_socket_msg h;
 };
+
+/* the messages of a queue, as they go into the image */
+struct ckpt_unix_q {
+	struct ckpt_unix_msg *m;
+	u32 n, cap;
+	u64 bytes;
+};
+
+static struct ckpt_unix_msg *ckpt_unix_q_add(struct ckpt_unix_q *q)
+{
+	struct ckpt_unix_msg *m;
+
+	if (q->n == q->cap) {
+		u32 cap = max_t(u32, 16, q->cap * 2);
+
+		m = kvrealloc(q->m, q->cap * sizeof(*m), cap * sizeof(*m),
+			      GFP_KERNEL | __GFP_ZERO);
+		if (!m)
+			return NULL;
+		q->m = m;
+		q->cap = cap;
+	}
+	return &q->m[q->n++];
+}
 
 /* the sender of a queued message, for the image */
 static int ckpt_unix_sender(struct ckpt_ctx *ctx, struct sock *sk, int fd,
@@ -241,7 +266,8 @@ static int ckpt_unix_sender(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 			    struct ckpt_hdr_socket_msg *m)
 {
 	struct sock *peer = READ_ONCE(unix_peer(sk));
-	bool connected = h->flags & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED);
+	bool connected = h->flags & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED |
+				     CKPT_SOCK_PENDING);
 
 	m->sender_id = ckpt_sk_id(ctx, from);
 	if (m->sender_id) {
@@ -256,8 +282,7 @@ static int ckpt_unix_sender(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 	if (sk->sk_type != SOCK_DGRAM || connected)
 		goto other;
 	/* an unnamed sender outside: a stand-in sends it to our name */
-	if (!ckpt_unix_addr(from) &&
-	    (h->flags & CKPT_SOCK_BOUND))
+	if (!ckpt_unix_addr(from) && (h->flags & CKPT_SOCK_BOUND))
 		return 0;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: datagram queued by a named socket outside the checkpoint",
@@ -269,46 +294,97 @@ other:
 }
 
 /* take a reference to every skb of the receive queue, in order */
-static int ckpt_unix_queue_get(struct sock *sk, struct ckpt_unix_msg **pmsgs)
+static int ckpt_unix_queue_get(struct sock *sk, struct sk_buff ***pskbs)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
-	struct ckpt_unix_msg *msgs;
-	struct sk_buff *skb;
+	struct sk_buff **skbs, *skb;
 	u32 n, i;
 
 	n = skb_queue_len_lockless(q);
 	if (n > CKPT_SOCK_QUEUE_MSGS)
 		return -E2BIG;
-	msgs = kvcalloc(n + 1, sizeof(*msgs), GFP_KERNEL);
-	if (!msgs)
+	skbs = kvcalloc(n + 1, sizeof(*skbs), GFP_KERNEL);
+	if (!skbs)
 		return -ENOMEM;
 	i = 0;
 	spin_lock(&q->lock);
 	if (skb_queue_len(q) != n) {
 		spin_unlock(&q->lock);
-		kvfree(msgs);
+		kvfree(skbs);
 		return -EAGAIN;
 	}
 	skb_queue_walk(q, skb)
-		msgs[i++].skb = skb_get(skb);
+		skbs[i++] = skb_get(skb);
 	spin_unlock(&q->lock);
-	*pmsgs = msgs;
+	*pskbs = skbs;
 	return n;
 }
 
-/* checkpoint: SOCKET_QUEUE and the messages of the receive queue */
-int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
-			  struct ckpt_hdr_socket *h)
+/* one queued skb into @q: its unread bytes, its sender */
+static int ckpt_unix_msg(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			 struct ckpt_hdr_socket *h, struct sk_buff *skb,
+			 struct sock *client, struct ckpt_unix_q *q)
 {
-	struct ckpt_hdr_socket_queue q = { };
-	struct ckpt_unix_msg *msgs = NULL;
+	u32 off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
+	u32 len = skb->len - off;
+	struct ckpt_unix_msg *m;
+
+	if (UNIXCB(skb).fp)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: descriptors in flight (SCM_RIGHTS) not supported",
+				fd);
+	if (len > CKPT_SOCK_MSG_MAX || q->bytes + len > CKPT_SOCK_QUEUE_MAX ||
+	    q->n >= CKPT_SOCK_QUEUE_MSGS)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: receive queue above %u bytes or %u messages not supported",
+				fd, CKPT_SOCK_QUEUE_MAX, CKPT_SOCK_QUEUE_MSGS);
+	if (sk->sk_type == SOCK_STREAM && !len)
+		return 0;
+	m = ckpt_unix_q_add(q);
+	if (!m)
+		return -ENOMEM;
+	m->h.len = len;
+	if (UNIXCB(skb).pid)
+		m->h.flags |= CKPT_MSG_CREDS;
+	if (client) {
+		/* sent by the client of a connection not yet accepted */
+		if (skb->sk != client)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: data queued by a socket other than its peer",
+					fd);
+		m->h.sender_id = ckpt_sk_id(ctx, client);
+		m->h.flags |= CKPT_MSG_EMBRYO;
+	} else {
+		int ret = ckpt_unix_sender(ctx, sk, fd, h, skb->sk, &m->h);
+
+		if (ret)
+			return ret;
+	}
+	m->data = kvmalloc(max_t(u32, len, 1), GFP_KERNEL);
+	if (!m->data)
+		return -ENOMEM;
+	q->bytes += len;
+	return skb_copy_bits(skb, off, m->data, len);
+}
+
+/*
+ * The receive queue of @sk into @q.  A listener's holds one skb for every
+ * connection waiting to be accepted: its embryo socket, whose peer is the
+ * client, and whose own queue holds what the client sent already; each
+ * is a CONN message naming the client, then its EMBRYO messages.
+ */
+static int ckpt_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			   struct ckpt_hdr_socket *h, struct sock *client,
+			   struct ckpt_unix_q *q)
+{
 	struct unix_sock *u = unix_sk(sk);
+	struct sk_buff **skbs = NULL;
 	int i, n, tries, ret = 0;
 
 	if (mutex_lock_interruptible(&u->iolock))
 		return -EINTR;
 	for (tries = 0; tries < 8; tries++) {
-		n = ckpt_unix_queue_get(sk, &msgs);
+		n = ckpt_unix_queue_get(sk, &skbs);
 		if (n != -EAGAIN)
 			break;
 	}
@@ -317,63 +393,67 @@ int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 		return ckpt_err(ctx, n == -E2BIG ? -EOPNOTSUPP : n,
 				"fd %d: cannot read its receive queue", fd);
 	}
-	for (i = 0; i < n && !ret; i++) {
-		struct sk_buff *skb = msgs[i].skb;
-		struct ckpt_hdr_socket_msg *m = &msgs[i].h;
-		u32 off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
+	for (i = 0; i < n && !ret && !client && h->state != TCP_LISTEN; i++)
+		ret = ckpt_unix_msg(ctx, sk, fd, h, skbs[i], NULL, q);
+	for (i = 0; i < n && !ret && client; i++)
+		ret = ckpt_unix_msg(ctx, sk, fd, h, skbs[i], client, q);
+	mutex_unlock(&u->iolock);
 
-		if (UNIXCB(skb).fp) {
-			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: descriptors in flight (SCM_RIGHTS) not supported",
-				       fd);
-			break;
-		}
-		m->len = skb->len - off;
-		if (m->len > CKPT_SOCK_MSG_MAX ||
-		    q.bytes + m->len > CKPT_SOCK_QUEUE_MAX) {
-			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: receive queue above %u bytes not supported",
-				       fd, CKPT_SOCK_QUEUE_MAX);
-			break;
-		}
-		if (sk->sk_type == SOCK_STREAM && !m->len)
-			continue;
-		if (UNIXCB(skb).pid)
-			m->flags |= CKPT_MSG_CREDS;
-		ret = ckpt_unix_sender(ctx, sk, fd, h, skb->sk, m);
-		if (ret)
-			break;
-		msgs[i].data = kvmalloc(max_t(u32, m->len, 1), GFP_KERNEL);
-		if (!msgs[i].data) {
+	/* the connections of a listener, its lock released */
+	for (i = 0; i < n && !ret && !client && h->state == TCP_LISTEN; i++) {
+		struct sock *embryo = skbs[i]->sk;
+		struct sock *from = READ_ONCE(unix_peer(embryo));
+		struct ckpt_unix_msg *m = ckpt_unix_q_add(q);
+
+		if (!m) {
 			ret = -ENOMEM;
 			break;
 		}
-		ret = skb_copy_bits(skb, off, msgs[i].data, m->len);
-		q.bytes += m->len;
-		q.nmsgs++;
+		m->h.sender_id = ckpt_sk_id(ctx, from);
+		m->h.flags = CKPT_MSG_CONN;
+		if (!m->h.sender_id)
+			ret = ckpt_err(ctx, -EBUSY,
+				       "fd %d: unix peer outside the checkpoint (a connection waiting in its backlog)",
+				       fd);
+		else
+			ret = ckpt_unix_queue(ctx, embryo, fd, h, from, q);
 	}
-	mutex_unlock(&u->iolock);
 	for (i = 0; i < n; i++)
-		consume_skb(msgs[i].skb);
+		consume_skb(skbs[i]);
+	kvfree(skbs);
+	return ret;
+}
 
+/* checkpoint: SOCKET_QUEUE and the messages of the receive queue */
+int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			  struct ckpt_hdr_socket *h)
+{
+	struct ckpt_hdr_socket_queue hq = { };
+	struct ckpt_unix_q q = { };
+	u32 i;
+	int ret;
+
+	ret = ckpt_unix_queue(ctx, sk, fd, h, NULL, &q);
+	hq.nmsgs = q.n;
+	hq.bytes = q.bytes;
 	if (!ret)
-		ret = ckpt_write_obj(ctx, &q, CKPT_HDR_SOCKET_QUEUE, sizeof(q));
-	for (i = 0; i < n && !ret; i++) {
-		if (!msgs[i].data)
-			continue;
-		ret = ckpt_write_obj(ctx, &msgs[i].h, CKPT_HDR_SOCKET_MSG,
-				     sizeof(msgs[i].h));
+		ret = ckpt_write_obj(ctx, &hq, CKPT_HDR_SOCKET_QUEUE, sizeof(hq));
+	for (i = 0; i < q.n && !ret; i++) {
+		struct ckpt_unix_msg *m = &q.m[i];
+
+		ret = ckpt_write_obj(ctx, &m->h, CKPT_HDR_SOCKET_MSG,
+				     sizeof(m->h));
 		if (!ret)
-			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, msgs[i].h.len);
-		if (!ret)
-			ret = ckpt_kwrite(ctx, msgs[i].data, msgs[i].h.len);
+			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, m->h.len);
+		if (!ret && m->h.len)
+			ret = ckpt_kwrite(ctx, m->data, m->h.len);
 		if (!ret)
 			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
-					     msgs[i].h.len);
+					     m->h.len);
 	}
-	for (i = 0; i < n; i++)
-		kvfree(msgs[i].data);
-	kvfree(msgs);
+	for (i = 0; i < q.n; i++)
+		kvfree(q.m[i].data);
+	kvfree(q.m);
 	return ret;
 }
 
@@ -393,6 +473,8 @@ int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 {
 	u32 f = h->flags, id = h->sk_id;
 	bool stream = h->type == SOCK_STREAM || h->type == SOCK_SEQPACKET;
+	u32 conn = f & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED |
+			CKPT_SOCK_CONNECT | CKPT_SOCK_PENDING);
 
 	if (h->type != SOCK_STREAM && h->type != SOCK_DGRAM &&
 	    h->type != SOCK_SEQPACKET)
@@ -410,15 +492,14 @@ int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !(f & (CKPT_SOCK_BOUND | CKPT_SOCK_INHERITED)) != !h->laddr_len ||
 	    ((f & CKPT_SOCK_BOUND) && (f & CKPT_SOCK_INHERITED)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address", id);
-	if (hweight32(f & (CKPT_SOCK_PAIR | CKPT_SOCK_PEER_CLOSED |
-			   CKPT_SOCK_CONNECT)) > 1 ||
-	    ((f & CKPT_SOCK_PAIR) && !h->peer_id) ||
-	    (!(f & (CKPT_SOCK_PAIR | CKPT_SOCK_CONNECT)) && h->peer_id) ||
+	if (hweight32(conn) > 1 ||
+	    ((f & (CKPT_SOCK_PAIR | CKPT_SOCK_PENDING)) && !h->peer_id) ||
+	    (!(f & (CKPT_SOCK_PAIR | CKPT_SOCK_CONNECT | CKPT_SOCK_PENDING)) &&
+	     h->peer_id) ||
 	    ((f & CKPT_SOCK_CONNECT) && (stream || !h->raddr_len)) ||
+	    ((f & CKPT_SOCK_PENDING) && !stream) ||
 	    (!(f & CKPT_SOCK_CONNECT) && h->raddr_len) ||
-	    (h->state == TCP_LISTEN &&
-	     (!(f & CKPT_SOCK_BOUND) || (f & (CKPT_SOCK_PAIR |
-					       CKPT_SOCK_PEER_CLOSED)))))
+	    (h->state == TCP_LISTEN && (!(f & CKPT_SOCK_BOUND) || conn)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad peer", id);
 	if (h->state == TCP_LISTEN &&
 	    h->backlog > READ_ONCE(current->nsproxy->net_ns->core.sysctl_somaxconn))
@@ -703,47 +784,63 @@ static struct socket *restore_unix_sender(struct ckpt_ctx *ctx,
 }
 
 /*
- * Send message @m from @from to the socket of @e: through the connection,
- * else to its name (a path by the absolute path it was bound to: the
- * name may be relative to another directory).
+ * The name to reach the socket of @e at, into @name (CKPT_SOCK_ADDR_MAX
+ * bytes): a path by the absolute path it was bound to (the name may be
+ * relative to another directory), else its name.  Its length, or -errno.
+ */
+static int restore_unix_dest(struct ckpt_sk *e, u8 *name)
+{
+	struct unix_address *addr = ckpt_unix_addr(sock_from_file(e->file)->sk);
+	struct sockaddr_un *sun = (struct sockaddr_un *)name;
+
+	if (!addr)
+		return -EDESTADDRREQ;
+	if (e->bound) {
+		sun->sun_family = AF_UNIX;
+		if (strscpy(sun->sun_path, e->bound, sizeof(sun->sun_path)) < 0)
+			return -ENAMETOOLONG;
+		return CKPT_SUN_PATH + strlen(e->bound) + 1;
+	}
+	memcpy(name, addr->name, min_t(int, addr->len,
+				       sizeof(struct sockaddr_un)));
+	return min_t(int, addr->len, sizeof(struct sockaddr_un));
+}
+
+/*
+ * Send message @m from @from to the socket of @e, through the connection
+ * if it is @from's peer, else to its name; @e NULL: to @from's peer (the
+ * embryo of a connection not yet accepted).
  */
 static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
 			     struct ckpt_sk_msg *m)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	u8 name[CKPT_SOCK_ADDR_MAX] = { };	/* NUL-terminated in place */
-	struct sockaddr_un *sun = (struct sockaddr_un *)name;
-	struct sock *to = sock_from_file(e->file)->sk;
+	struct sock *to = READ_ONCE(unix_peer(from->sk));
 	char *data = (char *)(m->data + 1);
-	struct unix_address *addr;
 	u32 done = 0;
 	int ret;
 
-	if (READ_ONCE(unix_peer(from->sk)) != to) {
-		addr = ckpt_unix_addr(to);
-		if (!addr)
-			return -EDESTADDRREQ;
-		if (e->bound) {
-			sun->sun_family = AF_UNIX;
-			if (strscpy(sun->sun_path, e->bound,
-				    sizeof(sun->sun_path)) < 0)
-				return -ENAMETOOLONG;
-			msg.msg_namelen = CKPT_SUN_PATH + strlen(e->bound) + 1;
-		} else {
-			msg.msg_namelen = min_t(int, addr->len,
-						sizeof(struct sockaddr_un));
-			memcpy(name, addr->name, msg.msg_namelen);
-		}
+	if (e && to != sock_from_file(e->file)->sk) {
+		to = sock_from_file(e->file)->sk;
+		ret = restore_unix_dest(e, name);
+		if (ret < 0)
+			return ret;
 		msg.msg_name = name;
+		msg.msg_namelen = ret;
 	}
+	if (!to)
+		return -ENOTCONN;
 	/*
 	 * No limit while refilling: the options are set afterwards.  The
 	 * message gets credentials (the restarted task's) if it had them:
-	 * unix_passcred_enabled() looks at the receiver's SO_PASSCRED.
+	 * unix_passcred_enabled() looks at the receiver's SO_PASSCRED (an
+	 * embryo, without a socket, always gets them).
 	 */
 	WRITE_ONCE(from->sk->sk_sndbuf, INT_MAX / 2);
-	assign_bit(SOCK_PASSCRED, &to->sk_socket->flags,
-		   m->h.flags & CKPT_MSG_CREDS);
+	if (to->sk_socket)
+		assign_bit(SOCK_PASSCRED, &to->sk_socket->flags,
+			   m->h.flags & CKPT_MSG_CREDS);
 	do {
 		struct kvec vec = {
 			.iov_base = data + done,
@@ -760,6 +857,50 @@ static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
 	return 0;
 }
 
+/*
+ * restart: the connections waiting in the backlog of the listener of @e,
+ * in their order: each client connects again, then sends what it had
+ * sent (the embryo's queue).
+ */
+static int restore_unix_backlog(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	u8 name[CKPT_SOCK_ADDR_MAX] = { };	/* NUL-terminated in place */
+	struct ckpt_sk *ce = NULL;
+	int len, ret = 0;
+	u32 i;
+
+	len = restore_unix_dest(e, name);
+	if (len < 0)
+		return ckpt_err(ctx, len, "socket %u: listener without a name",
+				e->h.sk_id);
+	for (i = 0; i < e->nmsgs && !ret; i++) {
+		struct ckpt_sk_msg *m = &e->msgs[i];
+
+		if (m->h.flags & CKPT_MSG_EMBRYO) {
+			ret = restore_unix_send(sock_from_file(ce->file), NULL, m);
+			if (ret)
+				ckpt_err(ctx, ret, "socket %u: connection of socket %u: cannot queue its data again",
+					 e->h.sk_id, ce->h.sk_id);
+			continue;
+		}
+		ce = ckpt_sk_get(ctx, m->h.sender_id);
+		if (!ce || !ce->file || m->h.sender_id > ctx->socks->n ||
+		    !(ce->h.flags & CKPT_SOCK_PENDING) ||
+		    ce->h.peer_id != e->h.sk_id || ce->connected ||
+		    ce->h.type != e->h.type)
+			return ckpt_err(ctx, -EINVAL,
+					"socket %u: bad connection from socket %u",
+					e->h.sk_id, m->h.sender_id);
+		ret = kernel_connect(sock_from_file(ce->file),
+				     (struct sockaddr *)name, len, O_NONBLOCK);
+		if (ret)
+			ckpt_err(ctx, ret, "socket %u: cannot connect socket %u to it again",
+				 e->h.sk_id, ce->h.sk_id);
+		ce->connected = true;
+	}
+	return ret;
+}
+
 /* restart: put the receive queue back, from the senders */
 int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 {
@@ -770,6 +911,8 @@ int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 
 	if (!e->nmsgs)
 		return 0;
+	if (e->h.state == TCP_LISTEN)
+		return restore_unix_backlog(ctx, e);
 	sk = sock_from_file(e->file)->sk;
 	WRITE_ONCE(sk->sk_max_ack_backlog, U32_MAX / 2);
 	for (i = 0; i < e->nmsgs && !ret; i++) {
@@ -799,6 +942,10 @@ int restore_unix_connect(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	struct sockaddr_un *sun = (struct sockaddr_un *)name;
 	int len, ret;
 
+	if ((h->flags & CKPT_SOCK_PENDING) && !e->connected)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: not in the backlog of its listener %u",
+				h->sk_id, h->peer_id);
 	if (!(h->flags & CKPT_SOCK_CONNECT))
 		return 0;
 	if (h->raddr[CKPT_SUN_PATH]) {

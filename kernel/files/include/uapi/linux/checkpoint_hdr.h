@@ -478,7 +478,8 @@ struct ckpt_hdr_file_lock {
 #define CKPT_SOCK_TIMESTAMPNS	0x400	/* SO_TIMESTAMPNS */
 #define CKPT_SOCK_TSTAMP_NEW	0x800	/* ... through the _NEW option */
 #define CKPT_SOCK_RXQ_OVFL	0x1000	/* SO_RXQ_OVFL */
-#define CKPT_SOCK_FLAGS		0x1fff
+#define CKPT_SOCK_PENDING	0x2000	/* waiting in listener @peer_id */
+#define CKPT_SOCK_FLAGS		0x3fff
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -518,7 +519,9 @@ struct ckpt_hdr_socket_queue {
 /* ckpt_hdr_socket_msg.flags */
 #define CKPT_MSG_PEER		0x1	/* sent by the closed peer */
 #define CKPT_MSG_CREDS		0x2	/* carries credentials (SO_PASSCRED) */
-#define CKPT_MSG_FLAGS		0x3
+#define CKPT_MSG_CONN		0x4	/* listener: a connection from sender */
+#define CKPT_MSG_EMBRYO		0x8	/* data the sender sent on that one */
+#define CKPT_MSG_FLAGS		0xf
 
 /* CKPT_HDR_SOCKET_MSG: 24 bytes, followed by a BUFFER of @len bytes */
 struct ckpt_hdr_socket_msg {
