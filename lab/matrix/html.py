@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import benchtrend
 from .run import ItemResult
 
 STATUS_ORDER = ("fail", "infra", "miss", "pass", "skip")
@@ -270,8 +271,9 @@ def details(item: ItemResult, base: Path) -> str:
 
 # -- page --------------------------------------------------------------------------------------------
 def render(current: Run, *, title: str = "lab matrix", history: list[Run] | None = None,
-           base: Path = Path("results")) -> str:
-    """The whole page; ``history``: earlier runs, oldest first (the last one is "previous")."""
+           base: Path = Path("results"), bench_history: Path | None = None) -> str:
+    """The whole page; ``history``: earlier runs, oldest first (the last one is "previous");
+    ``bench_history``: ``lab bench``'s records (:mod:`lab.benchtrend`), plotted over time."""
     history = history or []
     items = current.items
     counts = current.counts()
@@ -295,7 +297,7 @@ def render(current: Run, *, title: str = "lab matrix", history: list[Run] | None
         out.append(f"<h3>{_e(name)}</h3>{grid(name, mine)}")
     plots = [timing_chart(items, "cpu", "seconds by CPU model"), timing_chart(items, "memory", "seconds by memory"),
              trend_chart([*history, current])]
-    plots = [p for p in plots if p]
+    plots = [p for p in plots if p] + (benchtrend.figures(bench_history) if bench_history else [])
     if plots:
         out.append('<h2 id=timings>Timings</h2><div class="plots">' + "".join(plots) + "</div>")
     out.append("<h2 id=items>Items</h2>")
@@ -307,5 +309,6 @@ def render(current: Run, *, title: str = "lab matrix", history: list[Run] | None
 
 def write(current: Run, path: Path, *, title: str = "lab matrix", history: list[Run] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(current, title=title, history=history, base=path.parent.resolve()))
+    path.write_text(render(current, title=title, history=history, base=path.parent.resolve(),
+                           bench_history=path.parent / "bench" / "history.jsonl"))
     return path
