@@ -51,6 +51,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
                                      "nlocks", "f_owner", "f_signum", "_")),
     305: ("FILE_LOCK", "<IIqq", ("kind", "type", "start", "end")),
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
+    307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
@@ -83,7 +84,7 @@ OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 500: "socket"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 500: "socket"}
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20

@@ -150,6 +150,9 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"fdinfo\.\d+\.ino", "files are reopened by path: inode numbers are the target filesystem's"),
     Rule(r"fd\.\d+", "a pipe or a socket is made anew by restart: its inode number (in the link pipe:[N], "
          "socket:[N]) is the new one's", when=same_kind_made_anew),
+    Rule(r"fd\.\d+", "an O_TMPFILE file is made anew by restart: its dentry is named after its new inode number",
+         when=lambda before, after: all(re.fullmatch(r"/.*/#\d+ \(deleted\)", v or "") for v in (before, after))
+         and re.sub(r"#\d+", "#", before or "") == re.sub(r"#\d+", "#", after or "")),
     Rule(r"fdinfo\.\d+\.lock(\.\d+)?", "a lock of the task shows the task's pid: restart gives it a new pid "
          "(fdinfo shows only the task's own locks)", when=lock_lines_equal_but_pid),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),

@@ -59,6 +59,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_FILE: return "FILE";
 	case CKPT_HDR_FILE_LOCK: return "FILE_LOCK";
 	case CKPT_HDR_PIPE: return "PIPE";
+	case CKPT_HDR_FILE_DATA: return "FILE_DATA";
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_PGARR: return "PGARR";
@@ -313,6 +314,8 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_DIR: return "dir";
 	case CKPT_FILE_PATH: return "path";
 	case CKPT_FILE_PIPE: return "pipe";
+	case CKPT_FILE_DELETED: return "deleted";
+	case CKPT_FILE_MEMFD: return "memfd";
 	case CKPT_FILE_SOCKET: return "socket";
 	}
 	return "?";
@@ -333,7 +336,7 @@ int main(int argc, char *argv[])
 	uint32_t i, nfds, nvma, page_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0;
+	int32_t pipes = 0, datas = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -443,6 +446,27 @@ int main(int argc, char *argv[])
 					bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
 				if (p.nbytes)
 					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
+			}
+			if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
+				struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
+					expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
+				uint64_t left = d.size;
+
+				printf("            content %d mode %#o seals %#x, %" PRIu64 " bytes\n",
+				       d.data_ref, d.i_perm, d.seals, (uint64_t)d.size);
+				if (d.data_ref < 1 || d.data_ref > ++datas)
+					bad("content ref %d", d.data_ref);
+				if (d.data_ref < datas)
+					datas--;
+				if (d.size && d.data_ref != datas)
+					bad("content %d repeated with %" PRIu64 " bytes", d.data_ref,
+					    (uint64_t)d.size);
+				while (left) {
+					uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+					expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+					left -= n;
+				}
 			}
 			if (f_type == CKPT_FILE_SOCKET)
 				socket_records();

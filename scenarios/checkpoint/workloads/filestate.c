@@ -16,7 +16,9 @@
  *                            with data in them: both ends held (write end
  *                            O_NONBLOCK, F_SETPIPE_SZ 128 KiB), the read
  *                            end only (writer closed: EOF after the data),
- *                            the write end only (EPIPE).  Prints
+ *                            the write end only (EPIPE); a deleted file
+ *                            (150000 bytes, mode 0640, two open files), an
+ *                            O_TMPFILE file, two memfds (one sealed).  Prints
  *                            "ready PID", pause()s until SIGUSR1, then
  *                            checks everything (flags, descriptor flags,
  *                            positions, inodes, owner, signal, device
@@ -27,7 +29,8 @@
  *                            prints "ready PID", and sleeps: eventfd, fifo
  *                            (a named FIFO), pipeproc (a pipe end opened
  *                            again through /proc), socket (with an fd in
- *                            flight), deleted, lease,
+ *                            flight), linked (a deleted name of a file
+ *                            linked elsewhere), lease,
  *                            owner (F_SETOWN to another process), ptypeer
  *                            (a pty slave whose master another process
  *                            holds), ptypair (both ends held), chrdev
@@ -49,6 +52,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -66,6 +70,7 @@ struct want {
 	off_t pos;	/* -1: not checked */
 	dev_t dev;
 	ino_t ino;
+	int newinode;	/* restart makes the inode anew */
 };
 
 static struct want w[NFD];
@@ -116,6 +121,13 @@ static int keep(const char *name, int fd, int check_pos)
 	return fd;
 }
 
+static int keep_new(const char *name, int fd, int check_pos)
+{
+	keep(name, fd, check_pos);
+	w[nw - 1].newinode = 1;
+	return fd;
+}
+
 static void put_file(const char *name, const char *text)
 {
 	int fd = open(in_dir(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -148,17 +160,128 @@ static void setup_pipes(void)
 	    fcntl(pipe_both[1], F_SETFL, O_NONBLOCK) ||
 	    write(pipe_both[1], PIPE_DATA, sizeof(PIPE_DATA)) != sizeof(PIPE_DATA))
 		die("pipe");
-	keep("pipe read end", pipe_both[0], 0);
-	keep("pipe write end (O_NONBLOCK)", pipe_both[1], 0);
+	keep_new("pipe read end", pipe_both[0], 0);
+	keep_new("pipe write end (O_NONBLOCK)", pipe_both[1], 0);
 	if (pipe(p) || write(p[1], "left", 4) != 4 || close(p[1]))
 		die("pipe_rd");
-	pipe_rd = keep("pipe read end, writer closed", p[0], 0);
+	pipe_rd = keep_new("pipe read end, writer closed", p[0], 0);
 	if (pipe(p) || close(p[0]))
 		die("pipe_wr");
-	pipe_wr = keep("pipe write end, reader closed", p[1], 0);
+	pipe_wr = keep_new("pipe write end, reader closed", p[1], 0);
 }
 
 static void fail(const char *fmt, ...);
+
+#define DEL_SIZE	150000
+static int del_rw, del_ro, tmpf, mfd_sealed, mfd_plain;
+static char del_link[4200], tmp_link[4200];
+
+static unsigned char del_byte(size_t i)
+{
+	return (unsigned char)(i * 7 + i / 4096);
+}
+
+static void link_of(int fd, char *out, size_t len)
+{
+	char name[64];
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	n = readlink(name, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+static void setup_unlinked(void)
+{
+	static unsigned char buf[DEL_SIZE];
+	size_t i;
+
+	for (i = 0; i < DEL_SIZE; i++)
+		buf[i] = del_byte(i);
+	unlink(in_dir("gone"));
+	del_rw = open(in_dir("gone"), O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (del_rw < 0 || write(del_rw, buf, DEL_SIZE) != DEL_SIZE ||
+	    fchmod(del_rw, 0640) || lseek(del_rw, 1000, SEEK_SET) != 1000)
+		die("deleted file");
+	del_ro = open(in_dir("gone"), O_RDONLY | O_NOATIME);
+	if (del_ro < 0 || lseek(del_ro, 5, SEEK_SET) != 5 || unlink(in_dir("gone")))
+		die("deleted file");
+	keep_new("deleted file O_RDWR", del_rw, 1);
+	keep_new("deleted file O_RDONLY|O_NOATIME", del_ro, 1);
+	link_of(del_rw, del_link, sizeof(del_link));
+	tmpf = open(dir, O_TMPFILE | O_RDWR, 0600);
+	if (tmpf < 0 || write(tmpf, "tmpfile", 7) != 7)
+		die("O_TMPFILE");
+	keep_new("O_TMPFILE file", tmpf, 1);
+	link_of(tmpf, tmp_link, sizeof(tmp_link));
+	mfd_sealed = memfd_create("filestate", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (mfd_sealed < 0 || write(mfd_sealed, buf, 10000) != 10000 ||
+	    fcntl(mfd_sealed, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		die("memfd");
+	keep_new("memfd, sealed", mfd_sealed, 1);
+	mfd_plain = memfd_create("plain name", 0);
+	if (mfd_plain < 0 || write(mfd_plain, "plain", 5) != 5)
+		die("memfd");
+	keep_new("memfd", mfd_plain, 1);
+}
+
+static void check_unlinked(void)
+{
+	static unsigned char buf[DEL_SIZE];
+	char lnk[4200];
+	struct stat a, b;
+	size_t i;
+
+	if (fstat(del_rw, &a) || fstat(del_ro, &b) || a.st_ino != b.st_ino ||
+	    a.st_nlink || a.st_size != DEL_SIZE || (a.st_mode & 07777) != 0640)
+		fail("deleted file: ino %lu/%lu nlink %lu size %lld mode %o",
+		     (unsigned long)a.st_ino, (unsigned long)b.st_ino,
+		     (unsigned long)a.st_nlink, (long long)a.st_size, a.st_mode);
+	if (pread(del_ro, buf, DEL_SIZE, 0) != DEL_SIZE)
+		fail("deleted file: short read");
+	for (i = 0; i < DEL_SIZE; i++)
+		if (buf[i] != del_byte(i)) {
+			fail("deleted file: byte %zu differs", i);
+			break;
+		}
+	link_of(del_rw, lnk, sizeof(lnk));
+	if (strcmp(lnk, del_link))
+		fail("deleted file link %s, was %s", lnk, del_link);
+	if (access(in_dir("gone"), F_OK) == 0)
+		fail("deleted file has a name again");
+	if (write(del_rw, "W", 1) != 1 || pread(del_ro, buf, 1, 1000) != 1 ||
+	    buf[0] != 'W')
+		fail("the two files of the deleted file do not share it");
+	/* an O_TMPFILE dentry is named after its (new) inode number */
+	link_of(tmpf, lnk, sizeof(lnk));
+	if (!strchr(lnk, '#') || strncmp(lnk, tmp_link, strchr(tmp_link, '#') - tmp_link) ||
+	    pread(tmpf, buf, 7, 0) != 7 || memcmp(buf, "tmpfile", 7))
+		fail("O_TMPFILE file: link %s (was %s) or content", lnk, tmp_link);
+	snprintf(lnk, sizeof(lnk), "/proc/self/fd/%d", tmpf);
+	unlink(in_dir("published"));
+	if (linkat(AT_FDCWD, lnk, AT_FDCWD, in_dir("published"), AT_SYMLINK_FOLLOW) ||
+	    stat(in_dir("published"), &a) || a.st_size != 7)
+		fail("O_TMPFILE file cannot be given a name with linkat(): %s",
+		     strerror(errno));
+	link_of(mfd_sealed, lnk, sizeof(lnk));
+	if (strcmp(lnk, "/memfd:filestate (deleted)"))
+		fail("memfd link %s", lnk);
+	if (fcntl(mfd_sealed, F_GET_SEALS) != (F_SEAL_SHRINK | F_SEAL_GROW))
+		fail("memfd seals %#x", fcntl(mfd_sealed, F_GET_SEALS));
+	if (pread(mfd_sealed, buf, 10000, 0) != 10000 || ftruncate(mfd_sealed, 5) == 0)
+		fail("memfd content or F_SEAL_SHRINK");
+	for (i = 0; i < 10000; i++)
+		if (buf[i] != del_byte(i)) {
+			fail("memfd: byte %zu differs", i);
+			break;
+		}
+	link_of(mfd_plain, lnk, sizeof(lnk));
+	if (strcmp(lnk, "/memfd:plain name (deleted)") ||
+	    fcntl(mfd_plain, F_GET_SEALS) != F_SEAL_SEAL ||
+	    pread(mfd_plain, buf, 5, 0) != 5 || memcmp(buf, "plain", 5))
+		fail("memfd without sealing: link %s seals %#x", lnk,
+		     fcntl(mfd_plain, F_GET_SEALS));
+}
 
 static void check_pipes(void)
 {
@@ -256,6 +379,7 @@ static void setup(void)
 		die("async");
 	keep("O_ASYNC, F_SETOWN, F_SETSIG", fd_async, 1);
 	setup_pipes();
+	setup_unlinked();
 }
 
 static char failed[4096];
@@ -364,7 +488,7 @@ static void check(void)
 			     (long long)lseek(fd, 0, SEEK_CUR),
 			     (long long)w[i].pos);
 		/* a pipe is made anew: another inode */
-		if (fstat(fd, &st) || (!S_ISFIFO(st.st_mode) &&
+		if (fstat(fd, &st) || (!w[i].newinode &&
 				       (st.st_ino != w[i].ino || st.st_dev != w[i].dev)))
 			fail("%s: another inode", w[i].name);
 	}
@@ -391,6 +515,7 @@ static void check(void)
 		}
 	}
 	check_pipes();
+	check_unlinked();
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0)
@@ -457,10 +582,12 @@ static void refuse(const char *what)
 		memcpy(CMSG_DATA(c), &p[0], sizeof(int));
 		if (sendmsg(p[0], &mh, 0) != 1)
 			die("sendmsg SCM_RIGHTS");
-	} else if (!strcmp(what, "deleted")) {
+	} else if (!strcmp(what, "linked")) {
 		fd = open("/tmp/filestate.deleted", O_RDWR | O_CREAT, 0600);
-		if (fd < 0 || unlink("/tmp/filestate.deleted"))
-			die("deleted");
+		unlink("/tmp/filestate.other");
+		if (fd < 0 || link("/tmp/filestate.deleted", "/tmp/filestate.other") ||
+		    unlink("/tmp/filestate.deleted"))
+			die("linked");
 	} else if (!strcmp(what, "lease")) {
 		fd = open("/tmp/filestate.lease", O_RDONLY | O_CREAT, 0600);
 		if (fd < 0 || fcntl(fd, F_SETLEASE, F_RDLCK))

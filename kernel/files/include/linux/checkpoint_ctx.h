@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 struct cred;
+struct ckpt_rst_data;
 struct ckpt_rst_pipe;
 struct file;
 struct files_struct;
@@ -44,6 +45,8 @@ struct ckpt_restore {
 	struct list_head posix_locks;	/* taken once the table is final */
 	struct ckpt_rst_pipe *pipes;	/* @npipes pipes made for the image */
 	unsigned int npipes;
+	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
+	unsigned int ndatas;
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -132,6 +135,15 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 		    int pipe_ref, bool first);
 struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 void restore_pipes_free(struct ckpt_ctx *ctx);
+int ckpt_unlinked_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
+			   const char *path);
+bool ckpt_is_memfd(struct file *file);
+void ckpt_unlinked_path(char *path);
+int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
+			 int data_ref, bool first);
+struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
+			       const char *path);
+void restore_file_data_free(struct ckpt_ctx *ctx);
 int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
 			  struct files_struct *files,
 			  struct ckpt_hdr_file_lock **plocks);

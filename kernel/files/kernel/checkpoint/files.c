@@ -41,6 +41,12 @@ static const dev_t ckpt_chr_devs[] = {
 			 FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
 			 O_NOFOLLOW | O_NOATIME | __O_SYNC | O_PATH)
 
+/*
+ * An O_TMPFILE file keeps __O_TMPFILE (with O_DIRECTORY) in its flags,
+ * linked since or not; only an open looks at it, so restart sets it after
+ * the open.
+ */
+#define CKPT_FILE_ALL_FLAGS	(CKPT_FILE_FLAGS | O_TMPFILE)
 static bool ckpt_chr_dev_ok(dev_t rdev)
 {
 	int i;
@@ -164,9 +170,16 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 				"fd %d: tty peer outside the checkpoint (%s)",
 				fd, path);
 	}
-	if (d_unlinked(file->f_path.dentry))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: deleted file not supported: %s", fd, path);
+	/* unlinked files, and pseudo files (memfd, ...) of no directory */
+	if (d_unlinked(file->f_path.dentry) ||
+	    (IS_ROOT(file->f_path.dentry) &&
+	     file->f_path.dentry != file->f_path.mnt->mnt_root)) {
+		if (!d_unlinked(file->f_path.dentry) && !ckpt_is_memfd(file))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: internal file %s not supported",
+					fd, path);
+		return ckpt_unlinked_classify(ctx, file, fd, path);
+	}
 	if (*path != '/')
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: file outside the root: %s", fd, path);
@@ -216,12 +229,13 @@ static int ckpt_file_owner(struct ckpt_ctx *ctx, struct task_struct *t,
 /*
  * CKPT_HDR_FILE, its path, its pipe and its locks, the first time a file
  * is seen.  @posix: the POSIX locks of the task on this inode go with this
- * file (its first file of the inode that is not O_PATH); for a pipe, it is
- * also the first end of pipe @pipe_ref, which carries the data.
+ * file (its first file of the inode that is not O_PATH); for a pipe, an
+ * unlinked file or a memfd, it is also the first file of inode @ref, which
+ * carries the data.
  */
 static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			   struct ckpt_fd *f, int type, int objref,
-			   struct files_struct *files, bool posix, int pipe_ref,
+			   struct files_struct *files, bool posix, int ref,
 			   char *buf)
 {
 	struct file *file = f->file;
@@ -237,10 +251,7 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 				f->fd);
 	h.objref = objref;
 	h.f_type = type;
-	h.f_flags = file->f_flags & CKPT_FILE_FLAGS;
-	/* a linked O_TMPFILE: not a directory */
-	if ((file->f_flags & __O_TMPFILE) == __O_TMPFILE)
-		h.f_flags &= ~O_DIRECTORY;
+	h.f_flags = file->f_flags & CKPT_FILE_ALL_FLAGS;
 	h.f_mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
 	h.f_pos = file->f_pos;
 	h.i_size = i_size_read(inode);
@@ -257,11 +268,18 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			return ret;
 		h.nlocks = ret;
 	}
+	/* what restart creates: the old name, or the memfd's name */
+	if (type == CKPT_FILE_DELETED)
+		ckpt_unlinked_path(path);
+	if (type == CKPT_FILE_MEMFD)
+		path = (char *)file->f_path.dentry->d_name.name;
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_FILE, sizeof(h));
 	if (!ret)
 		ret = ckpt_write_string(ctx, path);
 	if (!ret && type == CKPT_FILE_PIPE)
-		ret = checkpoint_pipe(ctx, file, f->fd, pipe_ref, posix);
+		ret = checkpoint_pipe(ctx, file, f->fd, ref, posix);
+	if (!ret && (type == CKPT_FILE_DELETED || type == CKPT_FILE_MEMFD))
+		ret = checkpoint_file_data(ctx, file, f->fd, ref, posix);
 	if (!ret && type == CKPT_FILE_SOCKET)
 		ret = checkpoint_socket(ctx, file, f->fd);
 	if (!ret)
@@ -326,11 +344,11 @@ again:
 	return n;
 }
 
-/* inodes seen: their POSIX locks are in the image; the ref of a pipe */
+/* inodes seen: their POSIX locks are in the image; a pipe's or content's ref */
 struct ckpt_inode_seen {
 	struct hlist_node node;
 	struct inode *inode;
-	int pipe_ref;
+	int ref;
 };
 
 /* the entry of @inode, @slot if it is new (*@first) */
@@ -361,7 +379,7 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 {
 	struct ckpt_inode_seen *slots, *ino;
 	struct hlist_head *seen;
-	int i, pipes = 0, ret = 0;
+	int i, pipes = 0, datas = 0, ret = 0;
 
 	seen = kcalloc(1 << CKPT_SEEN_BITS, sizeof(*seen), GFP_KERNEL);
 	slots = kvcalloc(max(n, 1), sizeof(*slots), GFP_KERNEL);
@@ -384,14 +402,17 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 			ino = ckpt_inode_seen(seen, CKPT_SEEN_BITS, &slots[i],
 					      file_inode(fds[i].file), &posix);
 			if (posix && types[i] == CKPT_FILE_PIPE)
-				ino->pipe_ref = ++pipes;
+				ino->ref = ++pipes;
+			if (posix && (types[i] == CKPT_FILE_DELETED ||
+				      types[i] == CKPT_FILE_MEMFD))
+				ino->ref = ++datas;
 			/* O_PATH files have no locks, another file may */
 			if (posix && types[i] == CKPT_FILE_PATH) {
 				hlist_del(&ino->node);
 				posix = false;
 			}
 			ret = checkpoint_file(ctx, t, &fds[i], types[i], objref,
-					      files, posix, ino->pipe_ref, buf);
+					      files, posix, ino->ref, buf);
 		}
 		if (ret)
 			break;
@@ -459,7 +480,10 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	if (h->objref != ctx->next_objref + 1)
 		return ckpt_err(ctx, -EINVAL, "file objref %d out of order",
 				h->objref);
-	if (h->f_flags & ~CKPT_FILE_FLAGS || acc == O_ACCMODE)
+	if (h->f_flags & ~CKPT_FILE_ALL_FLAGS || acc == O_ACCMODE ||
+	    ((h->f_flags & __O_TMPFILE) &&
+	     ((h->f_flags & O_TMPFILE) != O_TMPFILE || acc == O_RDONLY ||
+	      (h->f_type != CKPT_FILE_REG && h->f_type != CKPT_FILE_DELETED))))
 		return ckpt_err(ctx, -EINVAL, "file objref %d: bad flags %#o",
 				h->objref, h->f_flags);
 	if (acc == O_RDONLY || acc == O_RDWR)
@@ -491,6 +515,10 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		break;
 	case CKPT_FILE_PIPE:
 		ok = S_ISFIFO(type);
+		break;
+	case CKPT_FILE_DELETED:
+	case CKPT_FILE_MEMFD:
+		ok = S_ISREG(type);
 		break;
 	case CKPT_FILE_SOCKET:
 		ok = S_ISSOCK(type) && acc == O_RDWR;
@@ -529,8 +557,14 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 			      struct file *file, const char *path)
 {
-	u32 flags = file->f_flags & CKPT_FILE_FLAGS;
+	u32 flags;
 
+	if (h->f_flags & __O_TMPFILE) {
+		spin_lock(&file->f_lock);
+		file->f_flags |= O_TMPFILE;
+		spin_unlock(&file->f_lock);
+	}
+	flags = file->f_flags & CKPT_FILE_ALL_FLAGS;
 	if ((h->f_flags & FASYNC) && file->f_op->fasync)
 		return ckpt_err(ctx, -EINVAL,
 				"%s: O_ASYNC of a signal-driven file cannot be restored",
@@ -538,8 +572,8 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 	if (flags != h->f_flags)
 		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
 				path, flags, h->f_flags);
-	if ((h->f_type == CKPT_FILE_REG || h->f_type == CKPT_FILE_DIR) &&
-	    h->f_pos) {
+	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
+	    h->f_type != CKPT_FILE_PIPE && h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
 		if (pos != h->f_pos)
@@ -571,13 +605,19 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 
 	if (h->f_type == CKPT_FILE_PIPE)
 		file = restore_pipe(ctx, h);
+	else if (h->f_type == CKPT_FILE_DELETED || h->f_type == CKPT_FILE_MEMFD)
+		file = restore_file_data(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_SOCKET)
 		file = restore_socket(ctx, h);
 	else
-		file = ckpt_open_inode(path, h->f_flags, h->i_mode,
-				       new_decode_dev(h->rdev));
-	if ((h->f_type == CKPT_FILE_PIPE || h->f_type == CKPT_FILE_SOCKET) &&
-	    IS_ERR(file)) {
+		file = ckpt_open_inode(path, h->f_flags & __O_TMPFILE ?
+				       h->f_flags & ~O_TMPFILE : h->f_flags,
+				       h->i_mode, new_decode_dev(h->rdev));
+	/* these named what failed */
+	if (IS_ERR(file) && (h->f_type == CKPT_FILE_PIPE ||
+			     h->f_type == CKPT_FILE_DELETED ||
+			     h->f_type == CKPT_FILE_MEMFD ||
+			     h->f_type == CKPT_FILE_SOCKET)) {
 		ret = PTR_ERR(file);
 		goto out;
 	}

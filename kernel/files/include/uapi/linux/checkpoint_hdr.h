@@ -62,6 +62,8 @@ enum {
 #define CKPT_HDR_FILE_LOCK CKPT_HDR_FILE_LOCK
 	CKPT_HDR_PIPE = 306,
 #define CKPT_HDR_PIPE CKPT_HDR_PIPE
+	CKPT_HDR_FILE_DATA = 307,
+#define CKPT_HDR_FILE_DATA CKPT_HDR_FILE_DATA
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
 
@@ -379,6 +381,10 @@ enum {
 #define CKPT_FILE_PATH CKPT_FILE_PATH
 	CKPT_FILE_PIPE = 5,	/* an end of a pipe, followed by CKPT_HDR_PIPE */
 #define CKPT_FILE_PIPE CKPT_FILE_PIPE
+	CKPT_FILE_DELETED = 6,	/* an unlinked regular file, CKPT_HDR_FILE_DATA */
+#define CKPT_FILE_DELETED CKPT_FILE_DELETED
+	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
+#define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
 #define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
 };
@@ -415,6 +421,28 @@ struct ckpt_hdr_file {
 	__u32 f_signum;		/* F_SETSIG signal, 0 for SIGIO */
 	__u32 _padding;
 };
+
+/*
+ * CKPT_HDR_FILE_DATA: 32 bytes, after the path of a CKPT_FILE_DELETED or
+ * CKPT_FILE_MEMFD file (and before its locks).  The first time the inode
+ * appears (@data_ref is the next number, 1, 2, ...) it is followed by its
+ * @size bytes of content in CKPT_HDR_BUFFER records of CKPT_DATA_CHUNK
+ * bytes (the last one shorter); later files of the inode repeat @data_ref
+ * with @size 0 and no buffers.
+ */
+#define CKPT_DATA_CHUNK		65536
+
+struct ckpt_hdr_file_data {
+	struct ckpt_hdr h;
+	__s32 data_ref;
+	__u32 i_perm;		/* permission bits (07777) */
+	__u64 size;		/* bytes of content */
+	__u32 seals;		/* memfd: F_SEAL_* */
+	__u32 data_flags;	/* CKPT_DATA_* */
+};
+
+/* an O_TMPFILE inode that linkat() may still give a name (not O_EXCL) */
+#define CKPT_DATA_LINKABLE	0x1
 
 /* CKPT_HDR_FILE_LOCK: 32 bytes */
 enum {
