@@ -56,6 +56,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("openssh-client", "ssh", "lab shell"),
     Requirement("kmod", "depmod", "kernel build"),
     Requirement("chromium", "chromium", "the lab's tests: the HTML report checked in a real headless browser"),
+    Requirement("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                "text for that browser (chromium only recommends a font)"),
 )
 
 
