@@ -61,7 +61,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     every = plan.items(mf)
     recorded = plan.load_durations(_durations_file(args.file, args.durations))
     mine = _select(plan.shard(every, k, n, recorded), args.k)
-    seconds = plan.durations_of(mine, recorded)
+    chosen = {i.id for i in mine}
+    seconds = {k: v for k, v in plan.durations_of(every, recorded).items() if k in chosen}
     if args.list:
         for item in mine:
             print(plan.list_line(item, seconds[item.id]))
@@ -93,7 +94,7 @@ def cmd_report_merge(args: argparse.Namespace) -> int:
     dirs = [Path(d) for d in args.dirs]
     try:
         merged = results.merge(dirs)
-        planned = results.planned(dirs)
+        planned = None if args.matrix else results.planned(dirs)  # --matrix: its items, whatever ran
     except results.MergeError as exc:
         print(f"lab report merge: {exc}", file=sys.stderr)
         return 2

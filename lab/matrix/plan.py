@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,17 @@ def load_durations(path: Path | None) -> dict[str, float]:
 
 
 def durations_of(all_items: list[Item], recorded: dict[str, float]) -> dict[str, float]:
-    return {i.id: recorded.get(i.id, estimate(i)) for i in all_items}
+    """Each item's seconds: as recorded; else the median of its recorded siblings (the same scenario
+    in the same group and kernel configuration, e.g. the fuzzer's other seeds); else the estimate."""
+    siblings: dict[tuple[str, str, tuple[str, ...]], list[float]] = {}
+    for i in all_items:
+        if i.id in recorded:
+            siblings.setdefault((i.group, i.scenario.name, kernel_of(i)), []).append(recorded[i.id])
+    out = {}
+    for i in all_items:
+        known = siblings.get((i.group, i.scenario.name, kernel_of(i)))
+        out[i.id] = recorded.get(i.id, statistics.median(known) if known else estimate(i))
+    return out
 
 
 def kernel_of(item: Item) -> tuple[str, ...]:

@@ -201,8 +201,9 @@ def test_shards_partition_exactly_and_balance() -> None:
         if n <= 7:
             assert max(loads) <= 1.5 * sum(loads) / n  # no shard far above the average
     # a recorded duration counts instead of the estimate: an item recorded as very long gets a shard alone
-    alone = plan.shards(items, 3, {items[0].id: 1e6})
-    assert [items[0].id] in [[i.id for i in p] for p in alone] and plan.shards(items, 3, {}) != alone
+    heavy = next(i for i in items if i.group == "debug-all")  # no siblings: its time is its own
+    alone = plan.shards(items, 3, {heavy.id: 1e6})
+    assert [heavy.id] in [[i.id for i in p] for p in alone] and plan.shards(items, 3, {}) != alone
 
 
 def test_shards_keep_a_kernel_configuration_together() -> None:
@@ -326,3 +327,12 @@ def test_a_configuration_that_does_not_build_is_an_infrastructure_error_once(
     assert [r.status for r in done] == ["infra", "infra"] and "cannot compile" in done[0].reason
     assert len(calls) == len({plan.kernel_of(i) for i in items})  # tried once per configuration
     assert len(list((tmp_path / "items").glob("*.json"))) == 2
+
+
+def test_an_unrecorded_item_takes_its_recorded_siblings_time() -> None:
+    items = plan.items(spec.load(NIGHTLY), predict=False)
+    fuzz = [i for i in items if i.group == "fuzz"]
+    secs = plan.durations_of(items, {fuzz[0].id: 80.0, fuzz[1].id: 90.0})
+    assert all(secs[i.id] == 85.0 for i in fuzz[2:])  # the other seeds: the median of the recorded ones
+    other = next(i for i in items if i.group == "cpu-boot")
+    assert secs[other.id] == plan.estimate(other)
