@@ -94,6 +94,8 @@ SOCK_ADDR_MAX = 128
 
 def sockaddr_text(raw: bytes, length: int) -> str:
     """A UNIX socket name as text: a path, ``@abstract`` (other bytes as \\xNN), ``-`` for none."""
+    if length == 16 and raw[:2] == b"\2\0":  # AF_INET
+        return ".".join(str(b) for b in raw[4:8]) + f":{raw[2] << 8 | raw[3]}"
     if length <= 2 or length > SOCK_ADDR_MAX:
         return "-" if length < 2 else "(unnamed)"
     name = raw[2:length]

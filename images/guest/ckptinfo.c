@@ -173,6 +173,10 @@ static void sock_addr(char *out, size_t cap, const uint8_t *a, uint32_t len)
 {
 	size_t o = 0;
 
+	if (len == 16 && a[0] == 2 && a[1] == 0) {	/* AF_INET */
+		snprintf(out, cap, "%u.%u.%u.%u:%u", a[4], a[5], a[6], a[7], a[2] << 8 | a[3]);
+		return;
+	}
 	if (len <= 2 || len > CKPT_SOCK_ADDR_MAX) {
 		snprintf(out, cap, len == 2 ? "(unnamed)" : "-");
 		return;

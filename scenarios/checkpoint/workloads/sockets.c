@@ -15,10 +15,16 @@
  *   sockets dgram-echo PATH  bind a datagram socket to PATH, echo every
  *                            datagram back to its sender (forever).
  *   sockets stream-serve PATH  listen on PATH, accept, hold (forever).
- *   sockets refuse KIND IMG LOG  build a state checkpoint must refuse
- *                            (outside PATH, inflight, backlog, inet), self
- *                            checkpoint into IMG with logfd LOG, print
+ *   sockets refuse KIND ARG IMG LOG  build a state checkpoint must refuse
+ *                            (outside PATH, inflight, backlog PATH, inet (a
+ *                            raw socket), tcp-est [accept], udp-queue),
+ *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
+ *   sockets inet-hold DIR RES  IPv4 sockets without connection state (see
+ *                            inet_hold()), checked after SIGUSR1 as hold.
+ *   sockets inet-bind udp|tcp PORT  hold that port (a port taken).
+ *   sockets port80 IMG LOG   bind TCP port 80, self checkpoint.
+ *   sockets restart IMG LOG  restart IMG, this program as the caller.
  *
  * The states of "hold": socketpairs (stream, dgram, seqpacket) with data
  * queued both ways (message boundaries, a 0-byte datagram, 200 KB of
@@ -47,7 +53,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -619,6 +627,170 @@ static int hold(const char *dir, const char *res)
 	return 0;
 }
 
+static int inet_sock(int type, const char *ip, int port, int reuse)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, type, 0), one = 1;
+
+	if (s < 0)
+		die("socket");
+	if ((reuse & 1) && setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("SO_REUSEADDR");
+	if ((reuse & 2) && setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		die("SO_REUSEPORT");
+	if (ip && (inet_pton(AF_INET, ip, &sin.sin_addr) != 1 ||
+		   bind(s, (struct sockaddr *)&sin, sizeof(sin))))
+		die("bind");
+	return s;
+}
+
+static int same_name(int s, const struct sockaddr_in *want, int peer)
+{
+	struct sockaddr_in got;
+	socklen_t len = sizeof(got);
+
+	memset(&got, 0, sizeof(got));
+	if ((peer ? getpeername : getsockname)(s, (struct sockaddr *)&got, &len))
+		return 0;
+	return len == sizeof(got) && !memcmp(&got, want, sizeof(got));
+}
+
+static void inet_name(int s, struct sockaddr_in *sin, int peer)
+{
+	socklen_t len = sizeof(*sin);
+
+	memset(sin, 0, sizeof(*sin));
+	if ((peer ? getpeername : getsockname)(s, (struct sockaddr *)sin, &len))
+		die("getsockname");
+}
+
+/*
+ * IPv4 sockets without connection state: TCP unbound, bound (SO_REUSEADDR,
+ * TCP_NODELAY, SO_KEEPALIVE) and two listeners sharing a port
+ * (SO_REUSEPORT); UDP bound (SO_BROADCAST), connected, unbound.
+ */
+static int inet_hold(const char *dir, const char *res)
+{
+	int t_unb, t_bnd, l1, l2, u_bnd, u_con, u_unb, one = 1, c, a = -1;
+	struct sockaddr_in n_bnd, n_l1, n_l2, n_ub, n_uc, p_uc, from;
+	socklen_t flen = sizeof(from);
+	char buf[8];
+
+	if (chdir(dir))
+		die(dir);
+	signal(SIGUSR1, on_usr1);
+	t_unb = inet_sock(SOCK_STREAM, NULL, 0, 0);
+	t_bnd = inet_sock(SOCK_STREAM, "127.0.0.1", 0, 1);
+	if (setsockopt(t_bnd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    setsockopt(t_bnd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)))
+		die("TCP_NODELAY");
+	l1 = inet_sock(SOCK_STREAM, "0.0.0.0", 47001, 3);
+	l2 = inet_sock(SOCK_STREAM, "0.0.0.0", 47001, 2);
+	if (listen(l1, 5) || listen(l2, 3))
+		die("listen");
+	u_bnd = inet_sock(SOCK_DGRAM, "127.0.0.1", 47002, 0);
+	if (setsockopt(u_bnd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)))
+		die("SO_BROADCAST");
+	u_con = inet_sock(SOCK_DGRAM, NULL, 0, 0);
+	inet_name(u_bnd, &n_ub, 0);
+	if (connect(u_con, (struct sockaddr *)&n_ub, sizeof(n_ub)))
+		die("connect");
+	u_unb = inet_sock(SOCK_DGRAM, NULL, 0, 0);
+	inet_name(t_bnd, &n_bnd, 0);
+	inet_name(l1, &n_l1, 0);
+	inet_name(l2, &n_l2, 0);
+	inet_name(u_con, &n_uc, 0);
+	inet_name(u_con, &p_uc, 1);
+
+	wait_usr1(dir);
+
+	CHECK(same_name(t_bnd, &n_bnd, 0), "bound TCP socket's name");
+	CHECK(same_name(l1, &n_l1, 0) && same_name(l2, &n_l2, 0), "listeners' names");
+	CHECK(same_name(u_bnd, &n_ub, 0), "bound UDP socket's name");
+	CHECK(same_name(u_con, &n_uc, 0) && same_name(u_con, &p_uc, 1), "connected UDP names");
+	CHECK(getopt_int(t_bnd, SOL_SOCKET, SO_REUSEADDR) == 1, "SO_REUSEADDR");
+	CHECK(getopt_int(t_bnd, IPPROTO_TCP, TCP_NODELAY) == 1, "TCP_NODELAY");
+	CHECK(getopt_int(t_bnd, SOL_SOCKET, SO_KEEPALIVE) == 1, "SO_KEEPALIVE");
+	CHECK(getopt_int(t_unb, SOL_SOCKET, SO_KEEPALIVE) == 0, "SO_KEEPALIVE on t_unb");
+	CHECK(getopt_int(l1, SOL_SOCKET, SO_REUSEPORT) == 1 &&
+	      getopt_int(l2, SOL_SOCKET, SO_REUSEPORT) == 1 &&
+	      getopt_int(l2, SOL_SOCKET, SO_REUSEADDR) == 0, "SO_REUSEPORT");
+	CHECK(getopt_int(l1, SOL_SOCKET, SO_ACCEPTCONN) == 1 &&
+	      getopt_int(l2, SOL_SOCKET, SO_ACCEPTCONN) == 1, "listening");
+	CHECK(getopt_int(u_bnd, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST");
+	CHECK(getopt_int(u_unb, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM, "unbound UDP");
+	/* a new connection reaches one of the two listeners */
+	c = inet_sock(SOCK_STREAM, NULL, 0, 0);
+	n_l1.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(connect(c, (struct sockaddr *)&n_l1, sizeof(n_l1)) == 0,
+	      "connect to the restored listeners: %s", strerror(errno));
+	fcntl(l1, F_SETFL, O_NONBLOCK);
+	fcntl(l2, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 100 && a < 0; i++) {
+		a = accept(l1, NULL, NULL);
+		if (a < 0)
+			a = accept(l2, NULL, NULL);
+		if (a < 0)
+			usleep(10000);
+	}
+	CHECK(a >= 0, "no connection on either listener");
+	if (a >= 0) {
+		CHECK(send(c, "t", 1, 0) == 1 && recv(a, buf, 1, 0) == 1 && buf[0] == 't',
+		      "TCP data");
+		CHECK(send(a, "r", 1, 0) == 1 && recv(c, buf, 1, 0) == 1 && buf[0] == 'r',
+		      "TCP data back");
+	}
+	CHECK(send(u_con, "u", 1, 0) == 1, "UDP send: %s", strerror(errno));
+	CHECK(recvfrom(u_bnd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) == 1 &&
+	      flen == sizeof(from) && !memcmp(&from, &n_uc, sizeof(from)),
+	      "UDP datagram or its source address");
+	write_result(res);
+	return 0;
+}
+
+/* bind PROTO port PORT of 127.0.0.1 (or 0.0.0.0 for TCP) and hold it */
+static __attribute__((noreturn)) int inet_bind(const char *proto, int port)
+{
+	int s = !strcmp(proto, "udp") ? inet_sock(SOCK_DGRAM, "127.0.0.1", port, 0) :
+		inet_sock(SOCK_STREAM, "0.0.0.0", port, 0);
+
+	(void)s;
+	printf("bound\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* a TCP socket on port 80, self checkpointed; restarted: exit 0 */
+static int port80(const char *img, const char *log)
+{
+	int s = inet_sock(SOCK_STREAM, "0.0.0.0", 80, 0);
+	int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long ret;
+
+	if (fd < 0 || lfd < 0)
+		die("open");
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, lfd);
+	if (ret == 0) {
+		printf("restarted on port 80 (socket %d)\n", s);
+		return 0;
+	}
+	printf("checkpoint returned %ld (%s)\n", ret, ret < 0 ? strerror(errno) : "ok");
+	return ret < 0;
+}
+
+/* restart IMG with this program as the caller (an unprivileged restart keeps the exe) */
+static int restart_img(const char *img, const char *log)
+{
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	long ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, lfd);
+
+	printf("restart returned %ld: %s (errno %d)\n", ret, strerror(errno), errno);
+	return 1;
+}
+
 /* a datagram socket connected to another process's socket at PEER */
 static int dgram_hold(const char *dir, const char *peer, const char *res)
 {
@@ -719,9 +891,30 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		if (child < 0 || waitpid(child, NULL, 0) != child)
 			die("fork");
 	} else if (!strcmp(kind, "inet")) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 		if (fd < 0)
 			die("socket");
+	} else if (!strcmp(kind, "tcp-est")) {
+		struct sockaddr_in sin;
+
+		fd = inet_sock(SOCK_STREAM, "127.0.0.1", 0, 0);
+		if (listen(fd, 1))
+			die("listen");
+		inet_name(fd, &sin, 0);
+		sv[0] = inet_sock(SOCK_STREAM, NULL, 0, 0);
+		if (connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)))
+			die("connect");
+		if (!strcmp(arg, "accept") && accept(fd, NULL, NULL) < 0)
+			die("accept");
+	} else if (!strcmp(kind, "udp-queue")) {
+		struct sockaddr_in sin;
+
+		fd = inet_sock(SOCK_DGRAM, "127.0.0.1", 0, 0);
+		inet_name(fd, &sin, 0);
+		sv[0] = inet_sock(SOCK_DGRAM, NULL, 0, 0);
+		if (sendto(sv[0], "q", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) != 1)
+			die("sendto");
+		usleep(100000);
 	} else {
 		printf("sockets: unknown refusal %s\n", kind);
 		return 2;
@@ -752,7 +945,16 @@ int main(int argc, char *argv[])
 		return stream_serve(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "refuse"))
 		return refuse(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 4 && !strcmp(argv[1], "inet-hold"))
+		return inet_hold(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "inet-bind"))
+		inet_bind(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "port80"))
+		return port80(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "restart"))
+		return restart_img(argv[2], argv[3]);
 	fprintf(stderr, "usage: sockets hold DIR RES | dgram-hold DIR PEER RES | dgram-echo PATH |"
-		" stream-serve PATH | refuse KIND ARG IMG LOG\n");
+		" stream-serve PATH | refuse KIND ARG IMG LOG | inet-hold DIR RES |"
+		" inet-bind udp|tcp PORT | port80 IMG LOG | restart IMG LOG\n");
 	return 2;
 }

@@ -26,8 +26,10 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/net.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/sockptr.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "socket.h"
@@ -138,6 +140,8 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 				fd);
 	if (sk->sk_family == AF_UNIX)
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
+	if (sk->sk_family == AF_INET)
+		return ckpt_inet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: %s socket (family %d, type %d) not supported",
 			fd, ckpt_family_name(sk->sk_family), sk->sk_family,
@@ -193,6 +197,7 @@ static void checkpoint_socket_common(struct socket *sock,
 int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 {
 	struct socket *sock = sock_from_file(file);
+	struct ckpt_hdr_socket_queue q = { };	/* inet: none */
 	char *paths[2] = { NULL, NULL };
 	struct ckpt_hdr_socket *h;
 	int ret;
@@ -205,15 +210,20 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		return -ENOMEM;
 	h->sk_id = ckpt_sk_id(ctx, sock->sk);
 	checkpoint_socket_common(sock, h);
-	ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
+	if (h->family == AF_UNIX)
+		ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
+	else
+		ret = checkpoint_inet(ctx, sock, fd, h);
 	if (!ret)
 		ret = ckpt_write_obj(ctx, h, CKPT_HDR_SOCKET, sizeof(*h));
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
-	if (!ret)
+	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
+	else if (!ret)
+		ret = ckpt_write_obj(ctx, &q, CKPT_HDR_SOCKET_QUEUE, sizeof(q));
 	kfree(paths[0]);
 	kfree(paths[1]);
 	kfree(h);
@@ -229,7 +239,7 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 
 	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
 		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
-	if (h->family != AF_UNIX)
+	if (h->family != AF_UNIX && h->family != AF_INET)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
 				h->family);
 	if (h->peer_id == id || h->peer_id > ctx->socks->max)
@@ -251,6 +261,13 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 	    h->raddr_len > CKPT_SOCK_ADDR_MAX)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address length",
 				id);
+	if (h->state == TCP_LISTEN &&
+	    h->backlog > READ_ONCE(current->nsproxy->net_ns->core.sysctl_somaxconn))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: backlog %u above net.core.somaxconn",
+				id, h->backlog);
+	if (h->family == AF_INET)
+		return restore_inet_check(ctx, h);
 	return restore_unix_check(ctx, h);
 }
 
@@ -289,7 +306,7 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (ret)
 		return ret;
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
-	    q._padding)
+	    q._padding || (e->h.family != AF_UNIX && q.nmsgs))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);
@@ -373,9 +390,18 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		e->peer = NULL;
 		goto out;
 	}
-	ret = restore_unix(ctx, e, bind, &sock);
+	if (h->family == AF_INET && (*bind || *e->peer))
+		ret = ckpt_err(ctx, -EINVAL, "socket %u: bad paths", h->sk_id);
+	else if (h->family == AF_INET)
+		ret = restore_inet(ctx, e, &sock);
+	else
+		ret = restore_unix(ctx, e, bind, &sock);
 	if (ret)
 		goto out;
+	/* the defaults, for the options that the image leaves unset */
+	e->sndbuf0 = READ_ONCE(sock->sk->sk_sndbuf);
+	e->rcvbuf0 = READ_ONCE(sock->sk->sk_rcvbuf);
+	e->backlog0 = READ_ONCE(sock->sk->sk_max_ack_backlog);
 	file = sock_alloc_file(sock, O_RDWR | (hf->f_flags & O_NONBLOCK),
 			       NULL);
 	if (IS_ERR(file)) {
@@ -512,11 +538,15 @@ int restore_sockets_finish(struct ckpt_ctx *ctx)
 					"socket %u: its pair (socket %u) is not in the image",
 					s->sk[id].creator, id);
 	for (id = 1; id <= s->n; id++) {
+		if (s->sk[id].h.family != AF_UNIX)
+			continue;
 		ret = restore_unix_refill(ctx, &s->sk[id]);
 		if (ret)
 			return ret;
 	}
 	for (id = 1; id <= s->n; id++) {
+		if (s->sk[id].h.family != AF_UNIX)
+			continue;
 		ret = restore_unix_connect(ctx, &s->sk[id]);
 		if (ret)
 			return ret;
@@ -527,8 +557,12 @@ int restore_sockets_finish(struct ckpt_ctx *ctx)
 		if (ret)
 			return ret;
 	}
-	for (id = 1; id <= s->n; id++)
-		restore_unix_shutdown(&s->sk[id]);
+	for (id = 1; id <= s->n; id++) {
+		if (s->sk[id].h.family == AF_UNIX)
+			restore_unix_shutdown(&s->sk[id]);
+		else
+			restore_inet_shutdown(&s->sk[id]);
+	}
 	return 0;
 }
 

@@ -37,7 +37,7 @@ struct ckpt_sk {
 	char *bound;			/* restart: the path it was bound to */
 	char *peer;			/* restart: the path to reconnect to */
 	int sndbuf0, rcvbuf0;		/* restart: the defaults at creation */
-	u32 backlog0;
+	u32 backlog0;			/* (a listener's: its backlog) */
 };
 
 struct ckpt_socks {
@@ -67,5 +67,14 @@ int restore_unix_connect(struct ckpt_ctx *ctx, struct ckpt_sk *e);
 void restore_unix_finish(struct ckpt_ctx *ctx, struct ckpt_sk *e);
 void restore_unix_shutdown(struct ckpt_sk *e);
 void restore_unix_rollback(struct ckpt_sk *e);
+
+/* AF_INET (inet.c) */
+int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
+		    struct ckpt_hdr_socket *h);
+int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
+int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		 struct socket **psock);
+void restore_inet_shutdown(struct ckpt_sk *e);
 
 #endif /* _CHECKPOINT_SOCKET_H */

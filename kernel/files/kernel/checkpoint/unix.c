@@ -38,7 +38,6 @@
 #include <linux/un.h>
 #include <linux/uio.h>
 #include <net/af_unix.h>
-#include <linux/nsproxy.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -501,11 +500,6 @@ int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    (!(f & CKPT_SOCK_CONNECT) && h->raddr_len) ||
 	    (h->state == TCP_LISTEN && (!(f & CKPT_SOCK_BOUND) || conn)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad peer", id);
-	if (h->state == TCP_LISTEN &&
-	    h->backlog > READ_ONCE(current->nsproxy->net_ns->core.sysctl_somaxconn))
-		return ckpt_err(ctx, -EINVAL,
-				"socket %u: backlog %u above net.core.somaxconn",
-				id, h->backlog);
 	return 0;
 }
 
@@ -737,9 +731,6 @@ int restore_unix(struct ckpt_ctx *ctx, struct ckpt_sk *e, const char *bind,
 			return ckpt_err(ctx, ret, "socket %u: cannot create it",
 					h->sk_id);
 	}
-	e->sndbuf0 = READ_ONCE(sock->sk->sk_sndbuf);
-	e->rcvbuf0 = READ_ONCE(sock->sk->sk_rcvbuf);
-	e->backlog0 = READ_ONCE(sock->sk->sk_max_ack_backlog);
 	ret = restore_unix_name(ctx, e, sock, bind);
 	if (!ret && h->state == TCP_LISTEN) {
 		ret = kernel_listen(sock, h->backlog);

@@ -507,16 +507,30 @@ struct ckpt_hdr_file_lock {
 #define CKPT_SOCK_TSTAMP_NEW	0x800	/* ... through the _NEW option */
 #define CKPT_SOCK_RXQ_OVFL	0x1000	/* SO_RXQ_OVFL */
 #define CKPT_SOCK_PENDING	0x2000	/* waiting in listener @peer_id */
-#define CKPT_SOCK_FLAGS		0x3fff
+#define CKPT_SOCK_REUSEADDR	0x4000	/* SO_REUSEADDR (inet) */
+#define CKPT_SOCK_REUSEPORT	0x8000	/* SO_REUSEPORT (inet) */
+#define CKPT_SOCK_KEEPALIVE	0x10000	/* SO_KEEPALIVE (TCP) */
+#define CKPT_SOCK_BROADCAST	0x20000	/* SO_BROADCAST (UDP) */
+#define CKPT_SOCK_NODELAY	0x40000	/* TCP_NODELAY */
+#define CKPT_SOCK_FLAGS		0x7ffff
+/* the flags an inet socket may have */
+#define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
+				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
+				 CKPT_SOCK_CONNECT | CKPT_SOCK_PASSSEC | \
+				 CKPT_SOCK_TIMESTAMP | CKPT_SOCK_TIMESTAMPNS | \
+				 CKPT_SOCK_TSTAMP_NEW | CKPT_SOCK_RXQ_OVFL | \
+				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
+				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
+				 CKPT_SOCK_NODELAY)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
 	struct ckpt_hdr h;
 	__u32 sk_id;		/* 1, 2, ... in order of appearance */
 	__u32 peer_id;		/* sk_id of its peer, 0: none or outside */
-	__u16 family;		/* AF_UNIX */
+	__u16 family;		/* AF_UNIX, AF_INET */
 	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-	__u16 protocol;
+	__u16 protocol;		/* 0 (unix), IPPROTO_TCP, IPPROTO_UDP */
 	__u16 state;		/* TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN */
 	__u32 flags;		/* CKPT_SOCK_* */
 	__u32 shutdown;		/* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
