@@ -107,6 +107,11 @@ def grid(group: str, items: list[ItemResult]) -> str:
         return "".join(parts)
     cells = list(dict.fromkeys(cell_key(i) for i in items))
     at2 = {(cell_key(i), i.scenario): i for i in items}
+    if len(cells) < len(scenarios):  # few cells, many scenarios (debug-all): a scenario a row
+        head = "".join(f"<th>{_e(c)}</th>" for c in cells)
+        rows = "".join(f"<tr><th>{_e(sc)}</th>" + "".join(_square(at2.get((c, sc))) for c in cells) + "</tr>"
+                       for sc in scenarios)
+        return f'<table class="grid" data-group="{_e(group)}"><tr><th>scenario</th>{head}</tr>{rows}</table>'
     head = "".join(f"<th>{_e(sc)}</th>" for sc in scenarios)
     rows = "".join(f"<tr><th>{_e(c)}</th>" + "".join(_square(at2.get((c, sc))) for sc in scenarios) + "</tr>"
                    for c in cells)
@@ -288,10 +293,17 @@ def render(current: Run, *, title: str = "lab matrix", history: list[Run] | None
            + "</p>"]
     if history:
         rows = changes(current, history[-1])
+        # item by item what changed; items that are new or gone (a matrix that grew) as one line each
         body = "".join(f"<tr><td>{_e(k)}</td><td><a href='#{anchor(i)}'>{_e(i)}</a></td><td>{_e(d)}</td></tr>"
-                       for i, k, d in rows) or "<tr><td colspan=3>nothing changed</td></tr>"
+                       for i, k, d in rows if k not in ("new", "gone"))
+        for kind in ("new", "gone"):
+            ids = [i for i, k, _ in rows if k == kind]
+            if ids:
+                listed = "".join(f"<li>{_e(i)}</li>" for i in ids)
+                body += (f"<tr><td>{kind}</td><td colspan=2><details><summary>{len(ids)} items</summary>"
+                         f"<ul>{listed}</ul></details></td></tr>")
         out.append(f"<h2 id=changes>Changes since {_e(history[-1].label)}</h2><table><tr><th>change</th>"
-                   f"<th>item</th><th></th></tr>{body}</table>")
+                   f"<th>item</th><th></th></tr>{body or '<tr><td colspan=3>nothing changed</td></tr>'}</table>")
     out.append("<h2 id=grid>Matrix</h2>")
     for name, mine in groups.items():
         out.append(f"<h3>{_e(name)}</h3>{grid(name, mine)}")

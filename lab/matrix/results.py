@@ -53,8 +53,12 @@ def merge(directories: list[Path]) -> list[ItemResult]:
 def missing(merged: list[ItemResult], expected_ids: list[str]) -> list[ItemResult]:
     """Placeholders for the items of the matrix that no shard reported."""
     have = {i.id for i in merged}
-    return [ItemResult(i, i.split("/", 1)[0], i.split("/", 1)[1].rsplit("@", 1)[0], "", {}, "", "", "miss", 0.0,
-                       reason="not run: no shard reported this item")
+
+    def cross(item_id: str) -> str:
+        first = item_id.rsplit("@", 1)[1].split(",")[0]
+        return first if "->" in first else ""
+    return [ItemResult(i, i.split("/", 1)[0], i.split("/", 1)[1].rsplit("@", 1)[0], "", {}, cross(i), "", "miss",
+                       0.0, reason="not run: no shard reported this item")
             for i in expected_ids if i not in have]
 
 

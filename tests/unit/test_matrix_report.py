@@ -97,7 +97,7 @@ def test_page_is_self_contained_with_grid_plots_and_details() -> None:
     ids = {a.get("id") for _, a in page.tags}
     links = {a["href"][1:] for tag, a in page.tags if tag == "a" and (a.get("href") or "").startswith("#")}
     assert links and links <= ids
-    assert len([a for tag, a in page.tags if tag == "details"]) == len(ITEMS)
+    assert len([a for tag, a in page.tags if tag == "details" and a.get("id")]) == len(ITEMS)
     # plots: inline SVG, by CPU model and by memory size, with the phases as series
     figures = [a["data-axis"] for tag, a in page.tags if tag == "figure"]
     assert figures == ["cpu", "memory"]
@@ -145,6 +145,7 @@ def test_merge_shards_missing_items_durations_and_kcidb(tmp_path: Path, capsys: 
         results.merge([tmp_path / "empty"])
     miss = results.missing(ITEMS, [i.id for i in ITEMS] + ["cpu/extra@cpu=EPYC"])
     assert [(m.id, m.group, m.scenario, m.status) for m in miss] == [("cpu/extra@cpu=EPYC", "cpu", "extra", "miss")]
+    assert results.missing([], ["x/cc@max->EPYC,smp=2"])[0].cross == "max->EPYC"  # still in the square
     rec = results.durations(ITEMS, {"old/x@default": 5.0, "cpu/boot@default": 99.0})
     assert rec["cpu/boot@default"] == 10.0 and rec["old/x@default"] == 5.0
     assert "kvm/boot@accel=kvm" not in rec and "cpu/cr@default" not in rec  # skipped and infra: not durations

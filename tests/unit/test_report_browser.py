@@ -20,7 +20,7 @@ document.body.setAttribute('data-probe', JSON.stringify({
   grids: [...document.querySelectorAll('table.grid')].map(box),
   squares: document.querySelectorAll('table.grid td.cell a').length,
   plots: [...document.querySelectorAll('figure.plot svg')].map(s => [...box(s), s.querySelectorAll('rect').length]),
-  details: document.querySelectorAll('details').length,
+  details: document.querySelectorAll('details[id]').length,
   fetched: performance.getEntriesByType('resource').map(e => e.name),
 }));
 </script>"""
