@@ -26,7 +26,8 @@
 #include <linux/string.h>
 
 #define CKPT_VMA_BAD_FLAGS	(VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)
-#define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN)
+#define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN | \
+				 VM_NORESERVE)
 
 /* pages written to the image per write */
 #define CKPT_WRITE_BATCH	64
@@ -520,7 +521,8 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 			       h->file_size);
 	} else {
 		*addr = vm_mmap(file, h->vm_start, len, prot,
-				MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+				MAP_PRIVATE | MAP_FIXED_NOREPLACE |
+				(h->vm_flags & VM_NORESERVE ? MAP_NORESERVE : 0),
 				h->vm_pgoff << PAGE_SHIFT);
 	}
 	fput(file);
@@ -564,6 +566,9 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 		if (h.vm_flags & VM_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
+		/* no commit charge, as mmap(MAP_NORESERVE) made it (arenas) */
+		if (h.vm_flags & VM_NORESERVE)
+			flags |= MAP_NORESERVE;
 		addr = vm_mmap(NULL, h.vm_start, h.vm_end - h.vm_start, prot,
 			       flags, 0);
 		break;

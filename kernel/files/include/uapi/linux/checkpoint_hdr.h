@@ -634,7 +634,8 @@ struct ckpt_hdr_vma {
 	__u64 vm_start;
 	__u64 vm_end;
 	__u64 vm_flags;		/* VM_READ 0x1, VM_WRITE 0x2, VM_EXEC 0x4, */
-				/* VM_GROWSDOWN 0x100 are restored */
+				/* VM_GROWSDOWN 0x100, VM_NORESERVE */
+				/* 0x200000 are restored */
 	__u64 vm_pgoff;
 	__u64 file_size;	/* CKPT_VMA_FILE: size of the file */
 };
