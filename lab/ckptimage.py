@@ -30,7 +30,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     2: ("HEADER_ARCH", "<IIQQ", ("xstate_size", "vdso_size", "xfeatures", "_")),
     3: ("BUFFER", "", ()),
     4: ("STRING", "", ()),
-    101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal", "_",
+    101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
+                                       "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
                                        "default_timer_slack_ns", "oom_score_adj", "dumpable")),
     103: ("THREAD", "<QQQIIQIIQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
@@ -44,6 +45,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
                                        "cap_ambient")),
     106: ("RESTART_BLOCK", "<IiQQQIIII", ("kind", "clockid", "timeout_ns", "uaddr", "uaddr2", "val", "flags", "bitset",
                                           "_")),
+    107: ("AUXV", "<II", ("nr", "_")),
+    108: ("SCHED", "<IiIIII" + "Q" * 16,
+          ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -128,7 +132,7 @@ class Record:
             if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
                                                  "size", "rev", "major", "minor", "patch", "arch_id",
                                                  "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
-                                                 "ngroups"):
+                                                 "ngroups", "policy", "nice", "rt_priority"):
                 parts.append(f"{k}={v:#x}")
             else:
                 parts.append(f"{k}={v}")

@@ -164,7 +164,6 @@ LEGITIMATE: tuple[Rule, ...] = (
 
 
 KNOWN_GAPS: tuple[Rule, ...] = (
-    Rule(r"proc\.auxv", "the auxiliary vector (mm->saved_auxv) is not restored", issue=10),
     Rule(r"map\..*\.vmflags", "VM_ACCOUNT of a private mapping made read-only after it was writable is lost",
          issue=10, when=only_flags_differ("ac", "sd")),  # sd: see LEGITIMATE
 )

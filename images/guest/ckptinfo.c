@@ -53,6 +53,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_CPU: return "CPU";
 	case CKPT_HDR_CRED: return "CRED";
 	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
+	case CKPT_HDR_AUXV: return "AUXV";
+	case CKPT_HDR_SCHED: return "SCHED";
 	case CKPT_HDR_FPU: return "FPU";
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
@@ -292,6 +294,28 @@ static void restart_block(void)
 		bad("RESTART_BLOCK: kind %u", r->kind);
 }
 
+static void auxv(void)
+{
+	struct ckpt_hdr_auxv *a = expect(CKPT_HDR_AUXV, sizeof(*a) + 16, sizeof(*a) + 8 * 256);
+
+	if (a->nr < 2 || a->nr % 2 || a->h.len != sizeof(*a) + 8 * a->nr || a->auxv[a->nr - 2])
+		bad("AUXV: %u words in %u bytes", a->nr, a->h.len);
+	printf("            %u auxv entries\n", a->nr / 2);
+}
+
+static void sched(void)
+{
+	struct ckpt_hdr_sched *s = expect(CKPT_HDR_SCHED, sizeof(*s), sizeof(*s));
+	int n = 0;
+
+	for (int i = 0; i < CKPT_SCHED_CPU_WORDS; i++)
+		n += __builtin_popcountll(s->cpus[i]);
+	printf("            policy %u nice %d rt_priority %u%s cpus %#" PRIx64 " (%d) ioprio %#x\n",
+	       s->policy, s->nice, s->rt_priority,
+	       s->flags & CKPT_SCHED_RESET_ON_FORK ? " reset_on_fork" : "", (uint64_t)s->cpus[0], n,
+	       s->ioprio);
+}
+
 static void cred(void)
 {
 	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
@@ -381,8 +405,9 @@ int main(int argc, char *argv[])
 	       ht->task_flags & CKPT_TASK_NO_NEW_PRIVS ? " no_new_privs" : "");
 	if (ht->task_flags & ~CKPT_TASK_FLAGS)
 		bad("bad task flags %#x", ht->task_flags);
-	printf("            personality %#x pdeath_signal %u oom_score_adj %d dumpable %u timer_slack_ns %" PRIu64 " default %" PRIu64 "\n",
+	printf("            personality %#x pdeath_signal %u oom_score_adj %d dumpable %u coredump_filter %#x%s timer_slack_ns %" PRIu64 " default %" PRIu64 "\n",
 	       ht->personality, ht->pdeath_signal, ht->oom_score_adj, ht->dumpable,
+	       ht->coredump_filter, ht->task_flags & CKPT_TASK_THP_DISABLE ? " thp_disable" : "",
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
 	cred();
 	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
@@ -406,6 +431,8 @@ int main(int argc, char *argv[])
 	sigpending();
 	itimers();
 	restart_block();
+	auxv();
+	sched();
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
 	string("root");

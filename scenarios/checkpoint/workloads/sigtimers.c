@@ -19,6 +19,10 @@
  *                         not much less), and writes PASS or "FAIL: what" to
  *                         RES.
  *   sigtimers posix RES   a task with a POSIX timer: "ready PID", pause().
+ *   sigtimers suspend RES blocks SIGINT and SIGUSR2, then waits in
+ *                         sigsuspend() with only SIGUSR2 blocked, until
+ *                         SIGUSR1; then checks that its own mask (SIGINT,
+ *                         SIGUSR2) is back, and writes PASS or FAIL to RES.
  * stdio must be regular files or /dev/null (checkpoint refuses pipes).
  */
 #define _GNU_SOURCE
@@ -243,12 +247,39 @@ static int mode_posix(const char *res)
 	return 0;
 }
 
+static int mode_suspend(const char *res)
+{
+	sigset_t own, temp, now;
+
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&own);
+	sigaddset(&own, SIGINT);
+	sigaddset(&own, SIGUSR2);
+	sigprocmask(SIG_SETMASK, &own, NULL);
+	sigemptyset(&temp);
+	sigaddset(&temp, SIGUSR2);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	while (!released)
+		sigsuspend(&temp);
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	if (!sigismember(&now, SIGINT) || !sigismember(&now, SIGUSR2) ||
+	    sigismember(&now, SIGUSR1))
+		snprintf(msg, sizeof(msg), "FAIL: mask after sigsuspend: INT %d USR2 %d USR1 %d",
+			 sigismember(&now, SIGINT), sigismember(&now, SIGUSR2),
+			 sigismember(&now, SIGUSR1));
+	write_result(res);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return mode_hold(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "posix"))
 		return mode_posix(argv[2]);
-	fprintf(stderr, "usage: sigtimers hold RES | posix RES\n");
+	if (argc == 3 && !strcmp(argv[1], "suspend"))
+		return mode_suspend(argv[2]);
+	fprintf(stderr, "usage: sigtimers hold RES | posix RES | suspend RES\n");
 	return 2;
 }

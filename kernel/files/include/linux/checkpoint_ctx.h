@@ -32,6 +32,8 @@ struct ckpt_restore {
 	struct ckpt_hdr_sigpending *sigpending;
 	struct ckpt_hdr_itimers itimers;
 	struct ckpt_hdr_restart_block restart_block;
+	struct ckpt_hdr_sched sched;
+	struct ckpt_hdr_auxv *auxv;
 	u32 umask;
 	bool has_root, has_pwd;
 	struct path root;		/* a new root (chroot) */
@@ -185,6 +187,13 @@ int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 			     long ax, unsigned long orig_ax, unsigned long op);
 int restore_restart_block_read(struct ckpt_ctx *ctx);
 void restore_restart_block_commit(struct ckpt_ctx *ctx);
+int checkpoint_sched(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_sched_read(struct ckpt_ctx *ctx);
+int restore_sched_commit(struct ckpt_ctx *ctx);
+int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_auxv(struct ckpt_ctx *ctx);
+int restore_auxv_read(struct ckpt_ctx *ctx);
+void restore_auxv_commit(struct ckpt_ctx *ctx);
 int restore_signal_read(struct ckpt_ctx *ctx);
 int restore_fs_read(struct ckpt_ctx *ctx);
 int restore_process_commit(struct ckpt_ctx *ctx);
@@ -202,6 +211,7 @@ int ckpt_arch_write_header(struct ckpt_ctx *ctx);
 int ckpt_arch_read_header(struct ckpt_ctx *ctx);
 int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
 int ckpt_arch_read_cpu(struct ckpt_ctx *ctx);
+int ckpt_arch_check_task(struct ckpt_ctx *ctx, struct task_struct *t);
 int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx);
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx);
 int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma);

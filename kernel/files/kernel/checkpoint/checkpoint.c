@@ -109,7 +109,15 @@ static int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!lock_task_sighand(t, &flags))
 		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
 				ctx->tsk_pid);
-	h.blocked = t->blocked.sig[0];
+	/*
+	 * A task frozen in sigsuspend(), ppoll(), pselect() or epoll_pwait()
+	 * runs with the call's temporary mask; the call is made again at
+	 * restart and sets it again: its own mask is the one saved.
+	 */
+	if (test_tsk_restore_sigmask(t))
+		h.blocked = t->saved_sigmask.sig[0];
+	else
+		h.blocked = t->blocked.sig[0];
 	unlock_task_sighand(t, &flags);
 	h.sas_ss_sp = t->sas_ss_sp;
 	h.sas_ss_size = t->sas_ss_size;
@@ -405,6 +413,8 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 
 	ret = ckpt_check_target(ctx);
 	if (!ret)
+		ret = checkpoint_process_check(ctx, t);
+	if (!ret)
 		ret = checkpoint_task_struct(ctx, t);
 	if (!ret)
 		ret = checkpoint_cred(ctx, t);
@@ -424,6 +434,10 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = checkpoint_timers(ctx, t);
 	if (!ret)
 		ret = checkpoint_task_restart_block(ctx, t);
+	if (!ret)
+		ret = checkpoint_auxv(ctx);
+	if (!ret)
+		ret = checkpoint_sched(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
 	if (!ret)

@@ -21,15 +21,64 @@
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/jobctl.h>
+#include <linux/seccomp.h>
 #include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/auxvec.h>
+#include <linux/mm_types.h>
+#include <linux/sched/task.h>
 
 static const char *const ckpt_rlimit_names[CKPT_RLIM_NLIMITS] = {
 	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
 	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
 	"rttime",
 };
+
+/* state that cannot be saved: refused, never dropped */
+int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+#ifdef CONFIG_SECCOMP
+	int mode = READ_ONCE(t->seccomp.mode);
+
+	if (mode != SECCOMP_MODE_DISABLED)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: seccomp %s: not supported",
+				ctx->tsk_pid, mode == SECCOMP_MODE_STRICT ?
+				"strict mode" : "filters");
+#endif
+	if (t != current && READ_ONCE(t->ptrace))
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d is traced (ptrace): the tracer's hold cannot be saved",
+				ctx->tsk_pid);
+	if (t != current &&
+	    (task_is_stopped_or_traced(t) ||
+	     READ_ONCE(t->jobctl) & JOBCTL_STOP_PENDING ||
+	     READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED))
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d is stopped (job control): the stop cannot be saved",
+				ctx->tsk_pid);
+#ifdef CONFIG_FUTEX_PI
+	if (!list_empty(&t->pi_state_list))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d holds a priority-inheritance futex: not supported",
+				ctx->tsk_pid);
+#endif
+	if (task_spec_ssb_disable(t) || task_spec_ssb_force_disable(t) ||
+	    task_spec_ssb_noexec(t) || task_spec_ib_disable(t) ||
+	    task_spec_ib_force_disable(t))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: speculation control (PR_SET_SPECULATION_CTRL): not supported",
+				ctx->tsk_pid);
+	/* PR_SET_IO_FLUSHER sets both */
+	if ((READ_ONCE(t->flags) & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)) ==
+	    (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: PR_SET_IO_FLUSHER: not supported",
+				ctx->tsk_pid);
+	return ckpt_arch_check_task(ctx, t);
+}
 
 /* the prctl() and /proc state of the (frozen) task, in its TASK record */
 void checkpoint_task_process(struct ckpt_ctx *ctx, struct task_struct *t,
@@ -42,6 +91,10 @@ void checkpoint_task_process(struct ckpt_ctx *ctx, struct task_struct *t,
 		h->task_flags |= CKPT_TASK_SUBREAPER;
 	if (task_no_new_privs(t))
 		h->task_flags |= CKPT_TASK_NO_NEW_PRIVS;
+	if (test_bit(MMF_DISABLE_THP, &ctx->mm->flags))
+		h->task_flags |= CKPT_TASK_THP_DISABLE;
+	h->coredump_filter = (READ_ONCE(ctx->mm->flags) & MMF_DUMP_FILTER_MASK) >>
+			     MMF_DUMP_FILTER_SHIFT;
 	task_lock(t);
 	h->timer_slack_ns = t->timer_slack_ns;
 	h->default_timer_slack_ns = t->default_timer_slack_ns;
@@ -67,6 +120,14 @@ int restore_task_check(struct ckpt_ctx *ctx)
 	if (h->personality == 0xffffffff)
 		return ckpt_err(ctx, -EINVAL, "personality %#x: not a personality",
 				h->personality);
+	/* the parent's choice at fork: the caller's parent chose its own */
+	if ((int)h->exit_signal != current->exit_signal)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"exit signal %u: the caller's is %d (a restored tree would set it)",
+				h->exit_signal, current->exit_signal);
+	if (h->coredump_filter >> MMF_DUMP_FILTER_BITS)
+		return ckpt_err(ctx, -EINVAL, "coredump_filter %#x: unknown bits",
+				h->coredump_filter);
 	if (!valid_signal(h->pdeath_signal))
 		return ckpt_err(ctx, -EINVAL, "pdeath signal %u: not a signal",
 				h->pdeath_signal);
@@ -113,6 +174,7 @@ static void restore_task_commit(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_task *h = &ctx->rst.task;
 	struct task_struct *t = current;
+	int i;
 
 	set_personality(h->personality);
 	t->pdeath_signal = h->pdeath_signal;
@@ -132,6 +194,73 @@ static void restore_task_commit(struct ckpt_ctx *ctx)
 	if (h->task_flags & CKPT_TASK_NO_NEW_PRIVS)
 		task_set_no_new_privs(t);
 	set_dumpable(t->mm, h->dumpable);
+	/* as /proc/PID/coredump_filter and PR_SET_THP_DISABLE set them */
+	for (i = 0; i < MMF_DUMP_FILTER_BITS; i++) {
+		if (h->coredump_filter & (1U << i))
+			set_bit(i + MMF_DUMP_FILTER_SHIFT, &t->mm->flags);
+		else
+			clear_bit(i + MMF_DUMP_FILTER_SHIFT, &t->mm->flags);
+	}
+	if (h->task_flags & CKPT_TASK_THP_DISABLE)
+		set_bit(MMF_DISABLE_THP, &t->mm->flags);
+	else
+		clear_bit(MMF_DISABLE_THP, &t->mm->flags);
+}
+
+/* the auxiliary vector that exec gave the process, up to AT_NULL */
+int checkpoint_auxv(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_auxv *h;
+	unsigned int nr = 0;
+	size_t len;
+	int ret;
+
+	h = kzalloc(struct_size(h, auxv, AT_VECTOR_SIZE), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	BUILD_BUG_ON(sizeof(ctx->mm->saved_auxv[0]) != sizeof(h->auxv[0]));
+	/* as /proc/PID/auxv: written by exec (and PR_SET_MM), read unlocked */
+	memcpy(h->auxv, ctx->mm->saved_auxv, sizeof(ctx->mm->saved_auxv));
+	while (nr + 2 <= AT_VECTOR_SIZE) {
+		nr += 2;
+		if (h->auxv[nr - 2] == AT_NULL)
+			break;
+	}
+	h->nr = nr;
+	len = struct_size(h, auxv, nr);
+	ret = ckpt_write_obj(ctx, h, CKPT_HDR_AUXV, len);
+	kfree(h);
+	return ret;
+}
+
+int restore_auxv_read(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_auxv *h;
+
+	h = ckpt_read_obj_var(ctx, CKPT_HDR_AUXV, sizeof(*h),
+			      struct_size(h, auxv, AT_VECTOR_SIZE));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ctx->rst.auxv = h;
+	if (h->nr < 2 || h->nr % 2 || h->nr > AT_VECTOR_SIZE ||
+	    h->h.len != struct_size(h, auxv, h->nr) || h->_padding)
+		return ckpt_err(ctx, -EINVAL, "AUXV record of %u bytes for %u words",
+				h->h.len, h->nr);
+	if (h->auxv[h->nr - 2] != AT_NULL)
+		return ckpt_err(ctx, -EINVAL, "auxv: not ended by AT_NULL");
+	return 0;
+}
+
+/* on the restored mm, as prctl(PR_SET_MM_MAP) sets it */
+void restore_auxv_commit(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_auxv *h = ctx->rst.auxv;
+	struct mm_struct *mm = current->mm;
+
+	task_lock(current);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, h->auxv, h->nr * sizeof(h->auxv[0]));
+	task_unlock(current);
 }
 
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t)

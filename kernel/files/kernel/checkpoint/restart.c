@@ -255,6 +255,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_restart_block_read(ctx);
 	if (!ret)
+		ret = restore_auxv_read(ctx);
+	if (!ret)
+		ret = restore_sched_read(ctx);
+	if (!ret)
 		ret = restore_fs_read(ctx);
 	if (!ret)
 		ret = restore_files_read(ctx);
@@ -296,6 +300,11 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	}
 	restore_timers_commit(ctx);
 	restore_restart_block_commit(ctx);
+	restore_auxv_commit(ctx);
+	if (restore_sched_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EPERM;
+	}
 	ret = ckpt_arch_restore_cpu(ctx);
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);

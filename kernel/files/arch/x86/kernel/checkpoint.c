@@ -313,6 +313,22 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 	return ret;
 }
 
+/* state of the arch part of the mm that is not saved: refused */
+int ckpt_arch_check_task(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	mm_context_t *c = &ctx->mm->context;
+
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) &&
+	    (READ_ONCE(c->pkey_allocation_map) != 1 ||
+	     READ_ONCE(c->execute_only_pkey) != -1))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: memory protection keys allocated (pkey_alloc(), map %#x): not supported",
+				ctx->tsk_pid, READ_ONCE(c->pkey_allocation_map));
+#endif
+	return 0;
+}
+
 int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	unsigned long vdso = (unsigned long)mm->context.vdso;

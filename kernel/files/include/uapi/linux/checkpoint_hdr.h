@@ -47,6 +47,10 @@ enum {
 #define CKPT_HDR_CRED CKPT_HDR_CRED
 	CKPT_HDR_RESTART_BLOCK = 106,
 #define CKPT_HDR_RESTART_BLOCK CKPT_HDR_RESTART_BLOCK
+	CKPT_HDR_AUXV = 107,
+#define CKPT_HDR_AUXV CKPT_HDR_AUXV
+	CKPT_HDR_SCHED = 108,
+#define CKPT_HDR_SCHED CKPT_HDR_SCHED
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -148,7 +152,8 @@ struct ckpt_hdr_header_arch {
 #define CKPT_TASK_SELF		0x1	/* self checkpoint */
 #define CKPT_TASK_SUBREAPER	0x2	/* PR_SET_CHILD_SUBREAPER */
 #define CKPT_TASK_NO_NEW_PRIVS	0x4	/* PR_SET_NO_NEW_PRIVS */
-#define CKPT_TASK_FLAGS		0x7
+#define CKPT_TASK_THP_DISABLE	0x8	/* PR_SET_THP_DISABLE */
+#define CKPT_TASK_FLAGS		0xf
 #define CKPT_TASK_COMM_LEN	16
 
 struct ckpt_hdr_task {
@@ -158,7 +163,7 @@ struct ckpt_hdr_task {
 	__u32 exit_signal;
 	__u32 personality;
 	__u32 pdeath_signal;
-	__u32 _padding;
+	__u32 coredump_filter;	/* /proc/PID/coredump_filter */
 	__u64 set_child_tid;
 	__u64 clear_child_tid;
 	char comm[CKPT_TASK_COMM_LEN];
@@ -218,6 +223,36 @@ struct ckpt_hdr_restart_block {
 	__u32 flags;		/* nanosleep: rmtp type; poll: has timeout */
 	__u32 bitset;		/* reserved, 0 */
 	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_AUXV: 16 bytes + 8 * nr: the auxiliary vector that exec gave
+ * the process (mm->saved_auxv, /proc/PID/auxv): (type, value) pairs up
+ * to and including AT_NULL.
+ */
+struct ckpt_hdr_auxv {
+	struct ckpt_hdr h;
+	__u32 nr;		/* __u64 words, even, at most AT_VECTOR_SIZE */
+	__u32 _padding;
+	__u64 auxv[];
+};
+
+/*
+ * CKPT_HDR_SCHED: 160 bytes: scheduling policy (SCHED_*), nice, real-time
+ * priority, SCHED_RESET_ON_FORK, and the CPU affinity (CPUs 0..1023).
+ */
+#define CKPT_SCHED_RESET_ON_FORK	0x1
+#define CKPT_SCHED_CPU_WORDS		16
+
+struct ckpt_hdr_sched {
+	struct ckpt_hdr h;
+	__u32 policy;
+	__s32 nice;
+	__u32 rt_priority;
+	__u32 flags;		/* CKPT_SCHED_* */
+	__u32 ioprio;		/* ioprio_set(), IOPRIO_PRIO_VALUE() */
+	__u32 _padding;
+	__u64 cpus[CKPT_SCHED_CPU_WORDS];	/* bit N of word N / 64: CPU N */
 };
 
 /* CKPT_HDR_THREAD: 72 bytes */
