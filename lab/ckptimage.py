@@ -67,7 +67,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "backlog", "peek_off", "rcvlowat", "priority", "mark", "err", "rcvtimeo_us", "sndtimeo_us",
            "laddr_len", "raddr_len", "laddr", "raddr")),
     502: ("SOCKET_QUEUE", "<IIQ", ("nmsgs", "_", "bytes")),
-    503: ("SOCKET_MSG", "<IIII", ("len", "sender_id", "flags", "_")),
+    503: ("SOCKET_MSG", "<IIII", ("len", "sender_id", "flags", "nfds")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),

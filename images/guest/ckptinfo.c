@@ -234,10 +234,14 @@ static void socket_records(void)
 
 		if (m.len > CKPT_SOCK_MSG_MAX)
 			bad("socket %u: message of %u bytes", s.sk_id, m.len);
-		printf("            message %u: %u bytes from %s %u\n", i, m.len,
+		printf("            message %u: %u bytes from %s %u, %u fds in flight\n", i, m.len,
 		       m.sender_id ? "socket" : m.flags & CKPT_MSG_PEER ? "the closed peer" :
-		       "an unnamed socket", m.sender_id);
+		       "an unnamed socket", m.sender_id, m.nfds);
+		if (m.nfds > CKPT_SOCK_MSG_FDS)
+			bad("socket %u: %u fds in flight", s.sk_id, m.nfds);
 		expect(CKPT_HDR_BUFFER, 8 + m.len, 8 + m.len);
+		if (m.nfds)
+			expect(CKPT_HDR_BUFFER, 8 + 4 * m.nfds, 8 + 4 * m.nfds);
 		total += m.len;
 	}
 	if (total != q.bytes)

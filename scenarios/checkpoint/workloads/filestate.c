@@ -564,7 +564,7 @@ static void refuse(const char *what)
 		if (open(name, O_RDONLY) < 0)
 			die("pipe reopen");
 	} else if (!strcmp(what, "socket")) {
-		/* UNIX sockets are restored (issue 11), not their in-flight fds */
+		/* UNIX sockets are restored (issue 11), not a file only in flight */
 		union {
 			char buf[CMSG_SPACE(sizeof(int))];
 			struct cmsghdr align;
@@ -573,15 +573,17 @@ static void refuse(const char *what)
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 				     .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		int nul = open("/dev/null", O_RDONLY);
 
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, p))
+		if (nul < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, p))
 			die("socketpair");
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+		memcpy(CMSG_DATA(c), &nul, sizeof(int));
 		if (sendmsg(p[0], &mh, 0) != 1)
 			die("sendmsg SCM_RIGHTS");
+		close(nul);	/* in flight only: not restorable */
 	} else if (!strcmp(what, "linked")) {
 		fd = open("/tmp/filestate.deleted", O_RDWR | O_CREAT, 0600);
 		unlink("/tmp/filestate.other");

@@ -39,7 +39,9 @@
  * connected one way to it; an accepted connection (its name is the
  * listener's) with data both ways; a listener (backlog 2) with two
  * connections waiting, the first with data sent, the second from a named
- * client: accepted after restart in their order.  After restart every queue is read
+ * client: accepted after restart in their order; descriptors in flight
+ * (SCM_RIGHTS: a file and a pipe end, also held by descriptors) received
+ * after restart as the same open files.  After restart every queue is read
  * back byte for byte, then every connection is used both ways again.
  * stdio must be regular files or /dev/null.
  */
@@ -272,6 +274,48 @@ static void ping_pong(const char *what, int a, int b)
 	CHECK(recv(a, &c, 1, MSG_DONTWAIT) == 1 && c == 'y', "%s: recv a", what);
 }
 
+/* send one byte with @n descriptors (SCM_RIGHTS) */
+static void send_fds(int s, const int *fds, int n)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = { .iov_base = "F", .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			     .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	if (sendmsg(s, &mh, 0) != 1)
+		die("sendmsg SCM_RIGHTS");
+}
+
+/* receive one byte and up to 4 descriptors; returns how many */
+static int recv_fds(int s, int *fds)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	char c1;
+	struct iovec iov = { .iov_base = &c1, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c;
+
+	if (recvmsg(s, &mh, MSG_DONTWAIT) != 1 || c1 != 'F')
+		return -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return 0;
+	memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+	return (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+}
+
 static void write_result(const char *res)
 {
 	FILE *f = fopen(res, "w");
@@ -308,7 +352,7 @@ static int hold(const char *dir, const char *res)
 {
 	int st[2], dg[2], sq[2], cl[2], lst, lst2, cli, acc, rel, abs_, conn, anon, autob;
 	int ub_stream, ub_dgram, sndbuf, rcvbuf, peek, prio, lowat, passcred, nonblock;
-	int lst3, w1, w2;
+	int lst3, w1, w2, sc[2], ff, pp[2], got[4];
 	char alisten[64], aclient[64];
 	long rcvtimeo, sndtimeo;
 	struct sockaddr_un n_lst, n_acc, n_rel, n_abs, n_autob, p_conn, x;
@@ -458,6 +502,15 @@ static int hold(const char *dir, const char *res)
 	bind_to(w2, aclient, 1);
 	connect_to(w2, alisten, 1);
 
+	/* descriptors in flight: a file at offset 3 and a pipe's write end, both held too */
+	pair(SOCK_DGRAM, sc);
+	ff = open("inflight.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (ff < 0 || write(ff, "0123456789", 10) != 10 || lseek(ff, 3, SEEK_SET) != 3 || pipe(pp))
+		die("inflight");
+	got[0] = ff;
+	got[1] = pp[1];
+	send_fds(sc[0], got, 2);
+
 	name_of(lst, &n_lst, &l_lst, 0);
 	name_of(acc, &n_acc, &l_acc, 0);
 	name_of(rel, &n_rel, &l_rel, 0);
@@ -593,6 +646,19 @@ static int hold(const char *dir, const char *res)
 	CHECK(send(conn, big, 1, MSG_DONTWAIT) == 1, "send on the connected dgram: %s",
 	      strerror(errno));
 	expect_msg("abstract <- connected", abs_, 1, 0, NULL, 0);
+
+	/* the descriptors in flight are the same open files */
+	CHECK(recv_fds(sc[1], got) == 2, "descriptors in flight: not 2 received");
+	if (!failure[0]) {
+		char c2 = 0;
+
+		CHECK(lseek(got[0], 0, SEEK_CUR) == 3, "file in flight: offset %ld",
+		      (long)lseek(got[0], 0, SEEK_CUR));
+		lseek(ff, 7, SEEK_SET);
+		CHECK(lseek(got[0], 0, SEEK_CUR) == 7, "file in flight is not the held open file");
+		CHECK(write(got[1], "p", 1) == 1 && read(pp[0], &c2, 1) == 1 && c2 == 'p',
+		      "pipe end in flight does not reach the held read end");
+	}
 
 	/* the backlog: both connections, in order, the first with its data */
 	{
@@ -856,27 +922,11 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		fd = sock(SOCK_STREAM);
 		connect_to(fd, arg, 0);
 	} else if (!strcmp(kind, "inflight")) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-		struct msghdr mh = { 0 };
-		struct iovec iov = { .iov_base = "f", .iov_len = 1 };
-		struct cmsghdr *c;
+		/* a file in flight that the task holds nowhere else */
 		int nul = open("/dev/null", O_RDONLY);
 
 		pair(SOCK_STREAM, sv);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &nul, sizeof(int));
-		if (sendmsg(sv[0], &mh, 0) != 1)
-			die("sendmsg");
+		send_fds(sv[0], &nul, 1);
 		close(nul);
 	} else if (!strcmp(kind, "backlog")) {
 		/* a connection waiting, from a client that is gone */

@@ -77,6 +77,28 @@ struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id)
 	return &ctx->socks->sk[id];
 }
 
+/* checkpoint: the lowest descriptor of the table that holds @file, or -1 */
+int ckpt_sk_fd_of(struct ckpt_ctx *ctx, struct file *file)
+{
+	int i;
+
+	for (i = 0; ctx->socks && i < ctx->socks->nfds; i++)
+		if (ctx->socks->fds[i].file == file)
+			return ctx->socks->fds[i].fd;
+	return -1;
+}
+
+/* restart: the file that descriptor @fd of the image will hold, or NULL */
+struct file *restore_sk_file_of(struct ckpt_ctx *ctx, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->rst.nfds; i++)
+		if (ctx->rst.fds[i].fd == fd)
+			return ckpt_obj_fetch(ctx, ctx->rst.fds[i].objref);
+	return NULL;
+}
+
 u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk)
 {
 	u32 id;
@@ -98,6 +120,9 @@ static int ckpt_socks_collect(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 	ret = ckpt_socks_alloc(ctx, n);
 	if (ret)
 		return ret;
+	/* valid while checkpoint_files() runs: files in flight are among them */
+	ctx->socks->fds = fds;
+	ctx->socks->nfds = n;
 	for (i = 0; i < n; i++) {
 		struct socket *sock = sock_from_file(fds[i].file);
 		struct ckpt_sk *e;
@@ -327,7 +352,9 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		if (ret)
 			return ret;
 		if (m->h.len > CKPT_SOCK_MSG_MAX || total + m->h.len > q.bytes ||
-		    m->h.flags & ~CKPT_MSG_FLAGS || m->h._padding ||
+		    m->h.flags & ~CKPT_MSG_FLAGS ||
+		    m->h.nfds > CKPT_SOCK_MSG_FDS ||
+		    (m->h.nfds && e->h.family != AF_UNIX) ||
 		    m->h.sender_id > s->max ||
 		    (m->h.sender_id && (m->h.flags & CKPT_MSG_PEER)))
 			return ckpt_err(ctx, -EINVAL,
@@ -343,6 +370,14 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 			return PTR_ERR(b);
 		m->data = b;
 		e->nmsgs = i + 1;
+		if (m->h.nfds) {
+			b = ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
+					      sizeof(*b) + 4 * m->h.nfds,
+					      sizeof(*b) + 4 * m->h.nfds);
+			if (IS_ERR(b))
+				return PTR_ERR(b);
+			m->fds = b;
+		}
 		total += m->h.len;
 	}
 	if (total != q.bytes)
@@ -593,8 +628,10 @@ void ckpt_sockets_free(struct ckpt_ctx *ctx)
 			sock_release(e->sock);
 		if (e->file)
 			fput(e->file);
-		for (i = 0; i < e->nmsgs; i++)
+		for (i = 0; i < e->nmsgs; i++) {
 			kvfree(e->msgs[i].data);
+			kvfree(e->msgs[i].fds);
+		}
 		kvfree(e->msgs);
 		kfree(e->bound);
 		kvfree(e->peer);

@@ -20,6 +20,7 @@ struct socket;
 struct ckpt_sk_msg {
 	struct ckpt_hdr_socket_msg h;
 	struct ckpt_hdr *data;		/* its BUFFER: @h.len bytes after it */
+	struct ckpt_hdr *fds;		/* BUFFER of @h.nfds fds, or NULL */
 };
 
 /* one socket of the image, by sk_id */
@@ -45,6 +46,8 @@ struct ckpt_socks {
 	u32 n;				/* sockets seen so far */
 	u32 max;
 	u64 bytes;			/* restart: bytes of all the queues */
+	struct ckpt_fd *fds;		/* checkpoint: the table, @nfds */
+	int nfds;
 	bool committed;			/* restart: bound paths stay */
 };
 
@@ -52,6 +55,9 @@ struct ckpt_socks {
 struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id);
 /* checkpoint: the sk_id of @sk if the task holds it, else 0 */
 u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk);
+/* descriptors in flight: the table's fd of a file, and back */
+int ckpt_sk_fd_of(struct ckpt_ctx *ctx, struct file *file);
+struct file *restore_sk_file_of(struct ckpt_ctx *ctx, int fd);
 
 /* AF_UNIX (unix.c) */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);

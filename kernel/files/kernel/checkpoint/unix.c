@@ -26,6 +26,8 @@
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/dcache.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/mount.h>
@@ -38,6 +40,7 @@
 #include <linux/un.h>
 #include <linux/uio.h>
 #include <net/af_unix.h>
+#include <net/scm.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -232,6 +235,7 @@ int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 
 struct ckpt_unix_msg {
 	void *data;
+	s32 *fds;		/* @h.nfds descriptors in flight */
 	struct ckpt_hdr_socket_msg h;
 };
 
@@ -319,6 +323,31 @@ static int ckpt_unix_queue_get(struct sock *sk, struct sk_buff ***pskbs)
 	return n;
 }
 
+/*
+ * Descriptors in flight (SCM_RIGHTS): each file must be open in the task's
+ * table too, so that restart gives the message the same open files; it is
+ * recorded by the lowest descriptor that holds it.
+ */
+static int ckpt_unix_msg_fds(struct ckpt_ctx *ctx, int fd,
+			     struct scm_fp_list *fpl, struct ckpt_unix_msg *m)
+{
+	int k;
+
+	m->fds = kvcalloc(max_t(int, fpl->count, 1), sizeof(*m->fds),
+			  GFP_KERNEL);
+	if (!m->fds)
+		return -ENOMEM;
+	for (k = 0; k < fpl->count; k++) {
+		m->fds[k] = ckpt_sk_fd_of(ctx, fpl->fp[k]);
+		if (m->fds[k] < 0)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: a descriptor in flight (SCM_RIGHTS) whose file the task holds nowhere else: not supported",
+					fd);
+	}
+	m->h.nfds = fpl->count;
+	return 0;
+}
+
 /* one queued skb into @q: its unread bytes, its sender */
 static int ckpt_unix_msg(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 			 struct ckpt_hdr_socket *h, struct sk_buff *skb,
@@ -328,10 +357,6 @@ static int ckpt_unix_msg(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 	u32 len = skb->len - off;
 	struct ckpt_unix_msg *m;
 
-	if (UNIXCB(skb).fp)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: descriptors in flight (SCM_RIGHTS) not supported",
-				fd);
 	if (len > CKPT_SOCK_MSG_MAX || q->bytes + len > CKPT_SOCK_QUEUE_MAX ||
 	    q->n >= CKPT_SOCK_QUEUE_MSGS)
 		return ckpt_err(ctx, -EOPNOTSUPP,
@@ -363,6 +388,12 @@ static int ckpt_unix_msg(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 	if (!m->data)
 		return -ENOMEM;
 	q->bytes += len;
+	if (UNIXCB(skb).fp) {
+		int ret = ckpt_unix_msg_fds(ctx, fd, UNIXCB(skb).fp, m);
+
+		if (ret)
+			return ret;
+	}
 	return skb_copy_bits(skb, off, m->data, len);
 }
 
@@ -449,9 +480,19 @@ int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 		if (!ret)
 			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
 					     m->h.len);
+		if (!ret && m->h.nfds)
+			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER,
+					     4 * m->h.nfds);
+		if (!ret && m->h.nfds)
+			ret = ckpt_kwrite(ctx, m->fds, 4 * m->h.nfds);
+		if (!ret && m->h.nfds)
+			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
+					     4 * m->h.nfds);
 	}
-	for (i = 0; i < q.n; i++)
+	for (i = 0; i < q.n; i++) {
 		kvfree(q.m[i].data);
+		kvfree(q.m[i].fds);
+	}
 	kvfree(q.m);
 	return ret;
 }
@@ -798,14 +839,59 @@ static int restore_unix_dest(struct ckpt_sk *e, u8 *name)
 }
 
 /*
+ * The files in flight of message @m, as a SCM_RIGHTS control message in
+ * @msg: scm_send() takes descriptors of the caller's table, so they are
+ * installed there (close-on-exec) until the message is sent, then closed
+ * by restore_unix_fds_put().  The files are those that the image's
+ * descriptors will hold: the message keeps the same open files.
+ */
+static int restore_unix_fds_get(struct ckpt_ctx *ctx, struct ckpt_sk_msg *m,
+				struct msghdr *msg, struct cmsghdr *cm)
+{
+	s32 *img = (s32 *)(m->fds + 1);
+	int *tmp = (int *)CMSG_DATA(cm);
+	u32 k;
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * m->h.nfds);
+	for (k = 0; k < m->h.nfds; k++)
+		tmp[k] = -1;
+	for (k = 0; k < m->h.nfds; k++) {
+		struct file *file = restore_sk_file_of(ctx, img[k]);
+
+		if (!file)
+			return -EINVAL;
+		tmp[k] = get_unused_fd_flags(O_CLOEXEC);
+		if (tmp[k] < 0)
+			return tmp[k];
+		fd_install(tmp[k], get_file(file));
+	}
+	msg->msg_control = cm;
+	msg->msg_controllen = CMSG_SPACE(sizeof(int) * m->h.nfds);
+	return 0;
+}
+
+static void restore_unix_fds_put(struct ckpt_sk_msg *m, struct cmsghdr *cm)
+{
+	int *tmp = (int *)CMSG_DATA(cm);
+	u32 k;
+
+	for (k = 0; k < m->h.nfds; k++)
+		if (tmp[k] >= 0)
+			close_fd(tmp[k]);
+}
+
+/*
  * Send message @m from @from to the socket of @e, through the connection
  * if it is @from's peer, else to its name; @e NULL: to @from's peer (the
  * embryo of a connection not yet accepted).
  */
-static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
-			     struct ckpt_sk_msg *m)
+static int restore_unix_send(struct ckpt_ctx *ctx, struct socket *from,
+			     struct ckpt_sk *e, struct ckpt_sk_msg *m)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cmsghdr *cm = NULL;
 	u8 name[CKPT_SOCK_ADDR_MAX] = { };	/* NUL-terminated in place */
 	struct sock *to = READ_ONCE(unix_peer(from->sk));
 	char *data = (char *)(m->data + 1);
@@ -832,6 +918,15 @@ static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
 	if (to->sk_socket)
 		assign_bit(SOCK_PASSCRED, &to->sk_socket->flags,
 			   m->h.flags & CKPT_MSG_CREDS);
+	if (m->fds) {
+		cm = kzalloc(CMSG_SPACE(sizeof(int) * CKPT_SOCK_MSG_FDS),
+			     GFP_KERNEL);
+		if (!cm)
+			return -ENOMEM;
+		ret = restore_unix_fds_get(ctx, m, &msg, cm);
+		if (ret)
+			goto out;
+	}
 	do {
 		struct kvec vec = {
 			.iov_base = data + done,
@@ -840,12 +935,22 @@ static int restore_unix_send(struct socket *from, struct ckpt_sk *e,
 
 		ret = kernel_sendmsg(from, &msg, &vec, 1, vec.iov_len);
 		if (ret < 0)
-			return ret;
-		if (from->type != SOCK_STREAM && ret != m->h.len)
-			return -EMSGSIZE;
+			goto out;
+		ret = from->type != SOCK_STREAM && ret != m->h.len ? -EMSGSIZE : ret;
+		if (ret < 0)
+			goto out;
 		done += ret;
+		/* the files went with the first part */
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
 	} while (done < m->h.len);
-	return 0;
+	ret = 0;
+out:
+	if (cm) {
+		restore_unix_fds_put(m, cm);
+		kfree(cm);
+	}
+	return ret;
 }
 
 /*
@@ -868,7 +973,8 @@ static int restore_unix_backlog(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		struct ckpt_sk_msg *m = &e->msgs[i];
 
 		if (m->h.flags & CKPT_MSG_EMBRYO) {
-			ret = restore_unix_send(sock_from_file(ce->file), NULL, m);
+			ret = restore_unix_send(ctx, sock_from_file(ce->file),
+						NULL, m);
 			if (ret)
 				ckpt_err(ctx, ret, "socket %u: connection of socket %u: cannot queue its data again",
 					 e->h.sk_id, ce->h.sk_id);
@@ -910,7 +1016,7 @@ int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		from = restore_unix_sender(ctx, e, &e->msgs[i], &anon);
 		ret = PTR_ERR_OR_ZERO(from);
 		if (!ret)
-			ret = restore_unix_send(from, e, &e->msgs[i]);
+			ret = restore_unix_send(ctx, from, e, &e->msgs[i]);
 		if (ret)
 			ckpt_err(ctx, ret, "socket %u: cannot queue message %u again",
 				 e->h.sk_id, i);
@@ -920,7 +1026,9 @@ int restore_unix_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		sock_release(anon);
 	for (i = 0; i < e->nmsgs; i++) {
 		kvfree(e->msgs[i].data);
+		kvfree(e->msgs[i].fds);
 		e->msgs[i].data = NULL;
+		e->msgs[i].fds = NULL;
 	}
 	return ret;
 }

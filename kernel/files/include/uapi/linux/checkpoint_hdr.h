@@ -600,13 +600,19 @@ struct ckpt_hdr_socket_queue {
 #define CKPT_MSG_EMBRYO		0x8	/* data the sender sent on that one */
 #define CKPT_MSG_FLAGS		0xf
 
-/* CKPT_HDR_SOCKET_MSG: 24 bytes, followed by a BUFFER of @len bytes */
+#define CKPT_SOCK_MSG_FDS	253	/* descriptors in flight (SCM_MAX_FD) */
+
+/*
+ * CKPT_HDR_SOCKET_MSG: 24 bytes, followed by a BUFFER of @len bytes and,
+ * if @nfds, a BUFFER of @nfds __s32: descriptors of the task's table
+ * that hold the files in flight (SCM_RIGHTS), in order.
+ */
 struct ckpt_hdr_socket_msg {
 	struct ckpt_hdr h;
 	__u32 len;		/* unread bytes (a whole datagram) */
 	__u32 sender_id;	/* sk_id of the sender, 0: see @flags */
 	__u32 flags;		/* CKPT_MSG_*; sender 0 without PEER: unnamed */
-	__u32 _padding;
+	__u32 nfds;		/* files in flight, at most CKPT_SOCK_MSG_FDS */
 };
 
 /* CKPT_HDR_FILE_DESC: 24 bytes */
