@@ -16,7 +16,7 @@
  *                            datagram back to its sender (forever).
  *   sockets stream-serve PATH  listen on PATH, accept, hold (forever).
  *   sockets refuse KIND ARG IMG LOG  build a state checkpoint must refuse
- *                            (outside PATH, inflight, backlog PATH, inet (a
+ *                            (outside PATH, inflight, backlog PATH, linger, inet (a
  *                            raw socket), tcp-est [accept], udp-queue),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
@@ -419,7 +419,9 @@ static int hold(const char *dir, const char *res)
 	if (setsockopt(dg[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		die("SO_SNDTIMEO");
 	prio = 3;
-	if (setsockopt(dg[1], SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)))
+	if (setsockopt(dg[1], SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)) ||
+	    setsockopt(dg[1], SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	    setsockopt(dg[1], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		die("SO_PRIORITY");
 	if (fcntl(dg[1], F_SETFL, O_NONBLOCK))
 		die("O_NONBLOCK");
@@ -543,6 +545,9 @@ static int hold(const char *dir, const char *res)
 	      getopt_int(st[1], SOL_SOCKET, SO_PEEK_OFF));
 	CHECK(getopt_int(st[0], SOL_SOCKET, SO_RCVLOWAT) == 3, "SO_RCVLOWAT");
 	CHECK(getopt_int(dg[1], SOL_SOCKET, SO_PRIORITY) == 3, "SO_PRIORITY");
+	CHECK(getopt_int(dg[1], SOL_SOCKET, SO_KEEPALIVE) == 1 &&
+	      getopt_int(dg[1], SOL_SOCKET, SO_REUSEADDR) == 1 &&
+	      getopt_int(dg[0], SOL_SOCKET, SO_KEEPALIVE) == 0, "SO_KEEPALIVE/SO_REUSEADDR");
 	CHECK((fcntl(dg[1], F_GETFL) & O_NONBLOCK) == nonblock && nonblock, "O_NONBLOCK");
 	CHECK(!(fcntl(dg[0], F_GETFL) & O_NONBLOCK), "O_NONBLOCK on dg[0]");
 	CHECK(getopt_int(lst, SOL_SOCKET, SO_ACCEPTCONN) == 1, "listener not listening");
@@ -940,6 +945,12 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		}
 		if (child < 0 || waitpid(child, NULL, 0) != child)
 			die("fork");
+	} else if (!strcmp(kind, "linger")) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 5 };
+
+		fd = sock(SOCK_STREAM);
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			die("SO_LINGER");
 	} else if (!strcmp(kind, "inet")) {
 		fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 		if (fd < 0)

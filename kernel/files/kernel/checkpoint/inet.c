@@ -12,8 +12,8 @@
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
  * state but CLOSE and LISTEN) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
- * (SO_LINGER, IP_TOS, IP_TTL, IP options, multicast memberships,
- * SO_BINDTODEVICE, IP_FREEBIND, IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG).
+ * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_FREEBIND,
+ * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG; the socket-level ones: socket.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -61,10 +61,6 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
-	if (sock_flag(sk, SOCK_LINGER))
-		return "SO_LINGER";
-	if (READ_ONCE(sk->sk_bound_dev_if))
-		return "SO_BINDTODEVICE";
 	if (inet->tos)
 		return "IP_TOS";
 	if (inet->uc_ttl != -1)
@@ -127,14 +123,6 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	struct sock *sk = sock->sk;
 	int len;
 
-	if (sk->sk_reuse)
-		h->flags |= CKPT_SOCK_REUSEADDR;
-	if (sk->sk_reuseport)
-		h->flags |= CKPT_SOCK_REUSEPORT;
-	if (sock_flag(sk, SOCK_KEEPOPEN))
-		h->flags |= CKPT_SOCK_KEEPALIVE;
-	if (sock_flag(sk, SOCK_BROADCAST))
-		h->flags |= CKPT_SOCK_BROADCAST;
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF))
 		h->flags |= CKPT_SOCK_NODELAY;
 	if (!inet_sk(sk)->inet_num)
@@ -179,8 +167,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !restore_inet_addr_ok(h->raddr, h->raddr_len) ||
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
-	    (tcp && (f & (CKPT_SOCK_CONNECT | CKPT_SOCK_BROADCAST))) ||
-	    (udp && (f & (CKPT_SOCK_NODELAY | CKPT_SOCK_KEEPALIVE))) ||
+	    (tcp && (f & CKPT_SOCK_CONNECT)) || (udp && (f & CKPT_SOCK_NODELAY)) ||
 	    !(f & CKPT_SOCK_CONNECT) != !(udp && h->state == TCP_ESTABLISHED) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",

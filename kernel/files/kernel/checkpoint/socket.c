@@ -17,8 +17,10 @@
  * a failed restart releases the sockets and removes the paths it bound.
  *
  * Refused at checkpoint, with a logfd line naming the descriptor: other
- * families (EOPNOTSUPP), O_ASYNC sockets and socket filters (EOPNOTSUPP),
- * and what the family refuses (unix.c).
+ * families, O_ASYNC sockets, and the socket options that restart does not
+ * set (a filter, SO_LINGER, SO_BINDTODEVICE, SO_OOBINLINE, SO_DONTROUTE,
+ * SO_TIMESTAMPING, SO_ZEROCOPY, ...: ckpt_socket_unsupported()), all
+ * EOPNOTSUPP; and what the family refuses (unix.c, inet.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -137,6 +139,45 @@ static int ckpt_socks_collect(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 	return 0;
 }
 
+/* socket flags (sock_flag()) of options that restart does not set */
+static const struct {
+	enum sock_flags flag;
+	const char *option;
+} ckpt_sock_flags_refused[] = {
+	{ SOCK_LINGER, "SO_LINGER" },
+	{ SOCK_URGINLINE, "SO_OOBINLINE" },
+	{ SOCK_LOCALROUTE, "SO_DONTROUTE" },
+	{ SOCK_ZEROCOPY, "SO_ZEROCOPY" },
+	{ SOCK_NOFCS, "SO_NOFCS" },
+	{ SOCK_SELECT_ERR_QUEUE, "SO_SELECT_ERR_QUEUE" },
+	{ SOCK_WIFI_STATUS, "SO_WIFI_STATUS" },
+	{ SOCK_TXTIME, "SO_TXTIME" },
+	{ SOCK_RCVMARK, "SO_RCVMARK" },
+};
+
+/* a socket-level option that restart does not set, or NULL */
+static const char *ckpt_socket_unsupported(struct sock *sk)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++)
+		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
+			return ckpt_sock_flags_refused[i].option;
+	if (rcu_access_pointer(sk->sk_filter))
+		return "a socket filter (SO_ATTACH_FILTER)";
+	if (READ_ONCE(sk->sk_bound_dev_if))
+		return "SO_BINDTODEVICE";
+	if (READ_ONCE(sk->sk_tsflags))
+		return "SO_TIMESTAMPING";
+	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
+		return "SO_MAX_PACING_RATE";
+#ifdef CONFIG_NET_RX_BUSY_POLL
+	if (READ_ONCE(sk->sk_ll_usec))
+		return "SO_BUSY_POLL";
+#endif
+	return NULL;
+}
+
 /* checkpoint: may fds[@i] be saved?  CKPT_FILE_SOCKET, or an error */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 			 int i)
@@ -159,10 +200,9 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: O_ASYNC (signal-driven I/O) socket not supported",
 				fd);
-	if (rcu_access_pointer(sk->sk_filter))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: socket filter (SO_ATTACH_FILTER) not supported",
-				fd);
+	if (ckpt_socket_unsupported(sk))
+		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: socket with %s not supported",
+				fd, ckpt_socket_unsupported(sk));
 	if (sk->sk_family == AF_UNIX)
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	if (sk->sk_family == AF_INET)
@@ -201,6 +241,14 @@ static void checkpoint_socket_common(struct socket *sock,
 		h->flags |= CKPT_SOCK_TSTAMP_NEW;
 	if (sock_flag(sk, SOCK_RXQ_OVFL))
 		h->flags |= CKPT_SOCK_RXQ_OVFL;
+	if (sk->sk_reuse)
+		h->flags |= CKPT_SOCK_REUSEADDR;
+	if (sk->sk_reuseport)
+		h->flags |= CKPT_SOCK_REUSEPORT;
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		h->flags |= CKPT_SOCK_KEEPALIVE;
+	if (sock_flag(sk, SOCK_BROADCAST))
+		h->flags |= CKPT_SOCK_BROADCAST;
 	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
 		h->flags |= CKPT_SOCK_SNDBUF_LOCK;
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
@@ -529,6 +577,13 @@ static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 					 SO_TIMESTAMP_OLD, 1);
 	if (!ret && (h->flags & CKPT_SOCK_RXQ_OVFL))
 		ret = restore_socket_opt(sk, SO_RXQ_OVFL, 1);
+	/* inet sockets have them from before their bind (inet.c) */
+	if (!ret && (h->flags & CKPT_SOCK_REUSEADDR) && h->family == AF_UNIX)
+		ret = restore_socket_opt(sk, SO_REUSEADDR, 1);
+	if (!ret && (h->flags & CKPT_SOCK_KEEPALIVE) && h->family == AF_UNIX)
+		ret = restore_socket_opt(sk, SO_KEEPALIVE, 1);
+	if (!ret && (h->flags & CKPT_SOCK_BROADCAST) && h->family == AF_UNIX)
+		ret = restore_socket_opt(sk, SO_BROADCAST, 1);
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: cannot set its flags",
 				h->sk_id);
