@@ -163,10 +163,7 @@ LEGITIMATE: tuple[Rule, ...] = (
 )
 
 
-KNOWN_GAPS: tuple[Rule, ...] = (
-    Rule(r"map\..*\.vmflags", "VM_ACCOUNT of a private mapping made read-only after it was writable is lost",
-         issue=10, when=only_flags_differ("ac", "sd")),  # sd: see LEGITIMATE
-)
+KNOWN_GAPS: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@
 
 #include <linux/checkpoint_ctx.h>
 #include <linux/fcntl.h>
+#include <linux/errseq.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -189,6 +190,12 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 				fd, path);
 	if (file->f_mode & FMODE_PATH)
 		return CKPT_FILE_PATH;
+	/* fsync() on it would report it; a reopened file would not */
+	if (S_ISREG(mode) &&
+	    errseq_check(&file->f_mapping->wb_err, READ_ONCE(file->f_wb_err)))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: a writeback error not yet reported to it (%s)",
+				fd, path);
 	if (S_ISREG(mode))
 		return CKPT_FILE_REG;
 	if (S_ISDIR(mode))

@@ -17,6 +17,7 @@
 #include <linux/mmu_context.h>
 #include <linux/namei.h>
 #include <linux/pagewalk.h>
+#include <linux/pkeys.h>
 #include <linux/prctl.h>
 #include <linux/security.h>
 #include <linux/sched.h>
@@ -25,9 +26,26 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <asm/tlb.h>
+
 #define CKPT_VMA_BAD_FLAGS	(VM_IO | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB)
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#define CKPT_VMA_THP_FLAGS	(VM_HUGEPAGE | VM_NOHUGEPAGE)
+#else
+#define CKPT_VMA_THP_FLAGS	0
+#endif
+/*
+ * Saved and restored: protections, MAP_GROWSDOWN, mlock (VM_LOCKED), the
+ * madvise() state (DONTFORK, DONTDUMP, WIPEONFORK, SEQUENTIAL, RANDOM,
+ * (NO)HUGEPAGE) and the commit charge (VM_ACCOUNT, VM_NORESERVE).
+ */
+#define CKPT_VMA_MADV_FLAGS	(VM_DONTCOPY | VM_DONTDUMP | VM_WIPEONFORK | \
+				 VM_SEQ_READ | VM_RAND_READ | CKPT_VMA_THP_FLAGS)
 #define CKPT_VMA_SAVED_FLAGS	(VM_READ | VM_WRITE | VM_EXEC | VM_GROWSDOWN | \
-				 VM_NORESERVE)
+				 VM_LOCKED | VM_ACCOUNT | VM_NORESERVE | \
+				 CKPT_VMA_MADV_FLAGS)
+/* mlockall(MCL_FUTURE [| MCL_ONFAULT]), prctl(PR_SET_THP_DISABLE) */
+#define CKPT_MM_DEF_FLAGS	(VM_LOCKED | VM_LOCKONFAULT | VM_NOHUGEPAGE)
 
 /* pages written to the image per write */
 #define CKPT_WRITE_BATCH	64
@@ -52,6 +70,11 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 		return "shared mapping";
 	if (vma->vm_flags & CKPT_VMA_BAD_FLAGS)
 		return "special (I/O, PFN or hugetlb) mapping";
+	if (vma->vm_flags & VM_LOCKONFAULT)
+		return "mlock2(MLOCK_ONFAULT) locking";
+	/* the execute-only key of a --x mapping comes back with mmap() */
+	if (vma_pkey(vma) && (vma->vm_flags & (VM_READ | VM_EXEC)) != VM_EXEC)
+		return "memory protection key (pkey_mprotect())";
 	if (vma->vm_file) {
 		if (!S_ISREG(file_inode(vma->vm_file)->i_mode))
 			return "mapping of a non-regular file";
@@ -493,7 +516,8 @@ out:
 }
 
 static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
-			    unsigned long prot, unsigned long *addr)
+			    unsigned long prot, unsigned long flags,
+			    unsigned long *addr)
 {
 	unsigned long len = h->vm_end - h->vm_start;
 	struct file *file;
@@ -521,8 +545,7 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 			       h->file_size);
 	} else {
 		*addr = vm_mmap(file, h->vm_start, len, prot,
-				MAP_PRIVATE | MAP_FIXED_NOREPLACE |
-				(h->vm_flags & VM_NORESERVE ? MAP_NORESERVE : 0),
+				MAP_PRIVATE | MAP_FIXED_NOREPLACE | flags,
 				h->vm_pgoff << PAGE_SHIFT);
 	}
 	fput(file);
@@ -531,11 +554,92 @@ out:
 	return ret;
 }
 
+/*
+ * A private mapping that was made read-only after it was writable keeps
+ * its commit charge (VM_ACCOUNT): it is mapped writable (and charged, as
+ * mmap() does), filled, then made read-only as mprotect() does.
+ */
+static int restore_vma_drop_write(struct ckpt_ctx *ctx, struct mm_struct *mm,
+				  unsigned long start, unsigned long end)
+{
+	struct vm_area_struct *vma, *prev;
+	struct mmu_gather tlb;
+	int ret = -EINVAL;
+
+	mmap_write_lock(mm);
+	vma = find_vma_prev(mm, start, &prev);
+	if (vma && vma->vm_start <= start && vma->vm_end >= end) {
+		if (vma->vm_start < start)
+			prev = vma;
+		tlb_gather_mmu(&tlb, mm);
+		ret = mprotect_fixup(&tlb, vma, &prev, start, end,
+				     vma->vm_flags & ~VM_WRITE);
+		tlb_finish_mmu(&tlb);
+	}
+	mmap_write_unlock(mm);
+	if (ret)
+		return ckpt_err(ctx, ret, "vma %lx-%lx: cannot make it read-only",
+				start, end);
+	return 0;
+}
+
+/* the madvise() state of a restored vma, with madvise()'s checks */
+static int restore_vma_madvise(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			       struct ckpt_hdr_vma *h)
+{
+	static const struct {
+		unsigned long flag;
+		int advice;
+	} advice[] = {
+		{ VM_DONTCOPY, MADV_DONTFORK },
+		{ VM_DONTDUMP, MADV_DONTDUMP },
+		{ VM_WIPEONFORK, MADV_WIPEONFORK },
+		{ VM_SEQ_READ, MADV_SEQUENTIAL },
+		{ VM_RAND_READ, MADV_RANDOM },
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+		{ VM_HUGEPAGE, MADV_HUGEPAGE },
+		{ VM_NOHUGEPAGE, MADV_NOHUGEPAGE },
+#endif
+	};
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(advice); i++) {
+		if (!(h->vm_flags & advice[i].flag))
+			continue;
+		ret = do_madvise(mm, h->vm_start, h->vm_end - h->vm_start,
+				 advice[i].advice);
+		if (ret)
+			return ckpt_err(ctx, ret, "vma %llx-%llx: madvise(%d) refused",
+					h->vm_start, h->vm_end,
+					advice[i].advice);
+	}
+	return 0;
+}
+
+/* mmap() flags and protections of a private vma, for its vm_flags */
+static unsigned long restore_vma_map_flags(struct ckpt_hdr_vma *h,
+					   unsigned long *prot, bool *drop_write)
+{
+	unsigned long flags = 0;
+
+	*drop_write = (h->vm_flags & (VM_ACCOUNT | VM_WRITE)) == VM_ACCOUNT;
+	if (*drop_write)
+		*prot |= PROT_WRITE;
+	if (h->vm_flags & VM_NORESERVE)
+		flags |= MAP_NORESERVE;
+	if (h->vm_flags & VM_LOCKED)
+		flags |= MAP_LOCKED;
+	if (h->vm_flags & VM_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	return flags;
+}
+
 static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		       unsigned long *prev_end)
 {
 	struct ckpt_hdr_vma h;
 	unsigned long prot = 0, flags, addr = -EINVAL;
+	bool drop_write;
 	int ret;
 
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
@@ -563,17 +667,15 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		return ckpt_arch_map_vdso(ctx, h.vm_start, h.vm_end,
 					  h.vma_type);
 	case CKPT_VMA_ANON:
-		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
-		if (h.vm_flags & VM_GROWSDOWN)
-			flags |= MAP_GROWSDOWN;
-		/* no commit charge, as mmap(MAP_NORESERVE) made it (arenas) */
-		if (h.vm_flags & VM_NORESERVE)
-			flags |= MAP_NORESERVE;
+		flags = restore_vma_map_flags(&h, &prot, &drop_write);
 		addr = vm_mmap(NULL, h.vm_start, h.vm_end - h.vm_start, prot,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
 			       flags, 0);
 		break;
 	case CKPT_VMA_FILE:
-		ret = restore_vma_file(ctx, &h, prot, &addr);
+		flags = restore_vma_map_flags(&h, &prot, &drop_write);
+		ret = restore_vma_file(ctx, &h, prot, flags & ~MAP_GROWSDOWN,
+				       &addr);
 		if (ret)
 			return ret;
 		break;
@@ -582,12 +684,18 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				h.vm_start, h.vm_end, h.vma_type);
 	}
 	if (IS_ERR_VALUE(addr))
-		return ckpt_err(ctx, (long)addr, "cannot map vma %llx-%llx",
-				h.vm_start, h.vm_end);
+		return ckpt_err(ctx, (long)addr, "cannot map vma %llx-%llx%s",
+				h.vm_start, h.vm_end, h.vm_flags & VM_LOCKED ?
+				" locked (RLIMIT_MEMLOCK?)" : "");
 	if (addr != h.vm_start)
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx mapped at %lx",
 				h.vm_start, h.vm_end, addr);
-	return restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
+	ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
+	if (!ret && drop_write)
+		ret = restore_vma_drop_write(ctx, mm, h.vm_start, h.vm_end);
+	if (!ret)
+		ret = restore_vma_madvise(ctx, mm, &h);
+	return ret;
 }
 
 /*
@@ -642,6 +750,14 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 		return ret;
 	if (h.map_count > sysctl_max_map_count)
 		return ckpt_err(ctx, -EINVAL, "too many vmas: %u", h.map_count);
+	/* as mlockall(MCL_FUTURE) and prctl(PR_SET_THP_DISABLE) allow */
+	if (h.def_flags & ~(u64)CKPT_MM_DEF_FLAGS ||
+	    (h.def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKONFAULT)
+		return ckpt_err(ctx, -EINVAL, "bad mm default flags %llx",
+				h.def_flags);
+	if ((h.def_flags & VM_LOCKED) && !can_do_mlock())
+		return ckpt_err(ctx, -EPERM,
+				"mlockall(MCL_FUTURE): not allowed to the caller (RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK)");
 	map.start_code = h.start_code;
 	map.end_code = h.end_code;
 	map.start_data = h.start_data;
@@ -702,6 +818,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	mm->arg_end = h.arg_end;
 	mm->env_start = h.env_start;
 	mm->env_end = h.env_end;
+	mm->def_flags = h.def_flags;
 	mmap_write_unlock(mm);
 	if (h.vdso && ckpt_arch_vdso(mm) != h.vdso)
 		return ckpt_err(ctx, -EINVAL, "vdso at %llx not restored",
