@@ -45,6 +45,11 @@ def _state(pid: int) -> str:
         return "zombie"
 
 
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def cfg(built: runner.Built, name: str = "t", **kw: object) -> MachineConfig:
     return MachineConfig(name=name, kernel=built.kernel.image, initrd=built.image.initrd, **kw)  # type: ignore[arg-type]
 
@@ -100,7 +105,10 @@ def test_interrupted_run_leaves_no_guest(built: runner.Built, tmp_path: Path, si
     scenario.write_text("guests:\n  - name: a\nsteps:\n  - run: touch /tmp/up && sleep 120\n"
                         "    timeout: 200\n")
     env = {**os.environ, "LAB_ARTIFACTS": str(tmp_path / "artifacts")}
-    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "run", str(scenario)], env=env, cwd=REPO)
+    # default dispositions in the child: a job started in the background of a non-interactive shell
+    # (as CI tools may start this suite) inherits SIGINT ignored, and then no Ctrl-C reaches it
+    proc = subprocess.Popen([sys.executable, "-m", "lab.cli", "run", str(scenario)], env=env, cwd=REPO,
+                            preexec_fn=_default_signals)
     guests: set[int] = set()
     try:
         deadline = time.monotonic() + 120
