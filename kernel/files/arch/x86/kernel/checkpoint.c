@@ -293,6 +293,12 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 	do_arch_prctl_64(current, ARCH_SET_FS, h->fs_base);
 	do_arch_prctl_64(current, ARCH_SET_GS, h->gs_base);
 
+	/*
+	 * The call's own number (or -1 in user mode): a signal that arrives
+	 * before the task returns to user mode sees what it would have seen,
+	 * never a user ax that happens to look like -ERESTART*.
+	 */
+	regs->orig_ax = h->orig_ax;
 	if ((long)h->orig_ax >= 0) {
 		if (ret == entry_ax)	/* frozen in place inside the call */
 			ret = -ERESTARTNOINTR;
