@@ -68,6 +68,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "laddr_len", "raddr_len", "laddr", "raddr")),
     502: ("SOCKET_QUEUE", "<IIQ", ("nmsgs", "_", "bytes")),
     503: ("SOCKET_MSG", "<IIII", ("len", "sender_id", "flags", "nfds")),
+    504: ("SOCKET_TCP", "<" + "I" * 11 + "BBH",
+          ("send_seq", "send_len", "recv_seq", "recv_len", "snd_wl1", "snd_wnd", "max_window", "rcv_wnd",
+           "rcv_wup", "mss_clamp", "timestamp", "snd_wscale", "rcv_wscale", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -280,6 +283,10 @@ def _check_structure(img: Image) -> None:
         if r.fields["nmsgs"] > SOCK_QUEUE_MSGS or r.fields["bytes"] > SOCK_QUEUE_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket queue of {r.fields['nmsgs']} messages, "
                              f"{r.fields['bytes']} bytes (max {SOCK_QUEUE_MSGS}, {SOCK_QUEUE_MAX})")
+    for r in img.all("SOCKET_TCP"):
+        if r.fields["send_len"] > SOCK_QUEUE_MAX or r.fields["recv_len"] > SOCK_QUEUE_MAX:
+            raise ImageError(f"offset {r.offset:#x}: TCP queues of {r.fields['send_len']} and "
+                             f"{r.fields['recv_len']} bytes (max {SOCK_QUEUE_MAX})")
     for r in img.all("SOCKET_MSG"):
         if r.fields["len"] > SOCK_MSG_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket message of {r.fields['len']} bytes (max {SOCK_MSG_MAX})")

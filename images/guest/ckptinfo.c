@@ -71,6 +71,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
+	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
 	case CKPT_HDR_TAIL: return "TAIL";
@@ -223,6 +224,19 @@ static void socket_records(void)
 	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
 	string("bind path");
 	string("peer path");
+	if (s.family == 2 && s.type == 1 && s.state == 1) {	/* an established TCP connection */
+		struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
+			CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
+
+		printf("            tcp send %u+%u recv %u+%u wnd %u/%u mss %u wscale %u/%u flags %#x\n",
+		       t.send_seq, t.send_len, t.recv_seq, t.recv_len, t.snd_wnd, t.rcv_wnd,
+		       t.mss_clamp, t.snd_wscale, t.rcv_wscale, t.flags);
+		if (t.send_len > CKPT_SOCK_QUEUE_MAX || t.recv_len > CKPT_SOCK_QUEUE_MAX)
+			bad("socket %u: TCP queues of %u and %u bytes", s.sk_id, t.send_len,
+			    t.recv_len);
+		expect(CKPT_HDR_BUFFER, 8 + t.send_len, 8 + t.send_len);
+		expect(CKPT_HDR_BUFFER, 8 + t.recv_len, 8 + t.recv_len);
+	}
 	q = *(struct ckpt_hdr_socket_queue *)expect(CKPT_HDR_SOCKET_QUEUE, sizeof(q), sizeof(q));
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX)
 		bad("socket %u: queue of %u messages, %" PRIu64 " bytes", s.sk_id, q.nmsgs,

@@ -17,13 +17,17 @@
  *   sockets stream-serve PATH  listen on PATH, accept, hold (forever).
  *   sockets refuse KIND ARG IMG LOG  build a state checkpoint must refuse
  *                            (outside PATH, inflight, backlog PATH, linger, inet (a
- *                            raw socket), tcp-est [accept], udp-queue),
+ *                            raw socket), tcp-est (a TCP connection waiting
+ *                            to be accepted), tcp-out PORT (a connection to
+ *                            another process), udp-queue),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
  *   sockets inet-hold DIR RES  IPv4 sockets without connection state (see
  *                            inet_hold()), checked after SIGUSR1 as hold.
  *   sockets inet-bind udp|tcp PORT  hold that port (a port taken).
  *   sockets port80 IMG LOG   bind TCP port 80, self checkpoint.
+ *   sockets tcp-self IMG LOG  a loopback TCP connection, self checkpoint;
+ *                            restarted, it is used both ways.
  *   sockets restart IMG LOG  restart IMG, this program as the caller.
  *
  * The states of "hold": socketpairs (stream, dgram, seqpacket) with data
@@ -715,6 +719,26 @@ static int inet_sock(int type, const char *ip, int port, int reuse)
 	return s;
 }
 
+/* up to @n bytes from stream @s within 5 s: how many came */
+static size_t recv_within(int s, unsigned char *buf, size_t n)
+{
+	size_t have = 0;
+	ssize_t r;
+
+	fcntl(s, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 500 && have < n; i++) {
+		r = recv(s, buf + have, n - have, 0);
+		if (r > 0)
+			have += r;
+		else if (r == 0)
+			break;
+		else
+			usleep(10000);
+	}
+	fcntl(s, F_SETFL, 0);
+	return have;
+}
+
 static int same_name(int s, const struct sockaddr_in *want, int peer)
 {
 	struct sockaddr_in got;
@@ -736,13 +760,15 @@ static void inet_name(int s, struct sockaddr_in *sin, int peer)
 }
 
 /*
- * IPv4 sockets without connection state: TCP unbound, bound (SO_REUSEADDR,
- * TCP_NODELAY, SO_KEEPALIVE) and two listeners sharing a port
- * (SO_REUSEPORT); UDP bound (SO_BROADCAST), connected, unbound.
+ * IPv4 sockets: TCP unbound, bound (SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE)
+ * and two listeners sharing a port (SO_REUSEPORT); an established loopback
+ * connection (both ends held) with 100000 bytes queued one way and 3000 the
+ * other; UDP bound (SO_BROADCAST), connected, unbound.
  */
 static int inet_hold(const char *dir, const char *res)
 {
-	int t_unb, t_bnd, l1, l2, u_bnd, u_con, u_unb, one = 1, c, a = -1;
+	int t_unb, t_bnd, l1, l2, u_bnd, u_con, u_unb, one = 1, c, a = -1, e_l, e_c, e_a;
+	unsigned char *big = malloc(BIG);
 	struct sockaddr_in n_bnd, n_l1, n_l2, n_ub, n_uc, p_uc, from;
 	socklen_t flen = sizeof(from);
 	char buf[8];
@@ -767,6 +793,23 @@ static int inet_hold(const char *dir, const char *res)
 	if (connect(u_con, (struct sockaddr *)&n_ub, sizeof(n_ub)))
 		die("connect");
 	u_unb = inet_sock(SOCK_DGRAM, NULL, 0, 0);
+	/* an established loopback connection, data queued both ways (none read) */
+	e_l = inet_sock(SOCK_STREAM, "127.0.0.1", 47003, 1);
+	if (listen(e_l, 1))
+		die("listen");
+	e_c = inet_sock(SOCK_STREAM, NULL, 0, 0);
+	inet_name(e_l, &from, 0);
+	if (connect(e_c, (struct sockaddr *)&from, sizeof(from)))
+		die("connect");
+	e_a = accept(e_l, NULL, NULL);
+	if (e_a < 0)
+		die("accept");
+	close(e_l);
+	pattern(big, BIG, 21);
+	send_all(e_c, big, 100000);
+	pattern(big, 3000, 22);
+	send_all(e_a, big, 3000);
+	usleep(200000);	/* delivered and acknowledged on loopback */
 	inet_name(t_bnd, &n_bnd, 0);
 	inet_name(l1, &n_l1, 0);
 	inet_name(l2, &n_l2, 0);
@@ -811,6 +854,26 @@ static int inet_hold(const char *dir, const char *res)
 		CHECK(send(a, "r", 1, 0) == 1 && recv(c, buf, 1, 0) == 1 && buf[0] == 'r',
 		      "TCP data back");
 	}
+	/* the established connection: the queued bytes, then both ways again */
+	{
+		unsigned char *want = malloc(BIG), *got2 = malloc(BIG);
+		size_t have;
+
+		pattern(want, BIG, 21);
+		have = recv_within(e_a, got2, 100000);
+		CHECK(have == 100000 && !memcmp(want, got2, have),
+		      "TCP connection: %zu of 100000 queued bytes back", have);
+		pattern(want, 3000, 22);
+		have = recv_within(e_c, got2, 3000);
+		CHECK(have == 3000 && !memcmp(want, got2, have),
+		      "TCP connection: %zu of 3000 bytes back the other way", have);
+		CHECK(send(e_c, "x", 1, 0) == 1 && recv(e_a, got2, 1, 0) == 1 && got2[0] == 'x',
+		      "TCP connection after restart: client -> server");
+		CHECK(send(e_a, "y", 1, 0) == 1 && recv(e_c, got2, 1, 0) == 1 && got2[0] == 'y',
+		      "TCP connection after restart: server -> client");
+		free(want);
+		free(got2);
+	}
 	CHECK(send(u_con, "u", 1, 0) == 1, "UDP send: %s", strerror(errno));
 	CHECK(recvfrom(u_bnd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) == 1 &&
 	      flen == sizeof(from) && !memcmp(&from, &n_uc, sizeof(from)),
@@ -825,7 +888,8 @@ static __attribute__((noreturn)) int inet_bind(const char *proto, int port)
 	int s = !strcmp(proto, "udp") ? inet_sock(SOCK_DGRAM, "127.0.0.1", port, 0) :
 		inet_sock(SOCK_STREAM, "0.0.0.0", port, 0);
 
-	(void)s;
+	if (strcmp(proto, "udp") && listen(s, 5))
+		die("listen");
 	printf("bound\n");
 	fflush(stdout);
 	for (;;)
@@ -846,6 +910,35 @@ static int port80(const char *img, const char *log)
 	if (ret == 0) {
 		printf("restarted on port 80 (socket %d)\n", s);
 		return 0;
+	}
+	printf("checkpoint returned %ld (%s)\n", ret, ret < 0 ? strerror(errno) : "ok");
+	return ret < 0;
+}
+
+/* a loopback TCP connection, self checkpointed; restarted: use it both ways */
+static int tcp_self(const char *img, const char *log)
+{
+	int l = inet_sock(SOCK_STREAM, "127.0.0.1", 0, 0), c, a;
+	int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct sockaddr_in sin;
+	char b = 0;
+	long ret;
+
+	inet_name(l, &sin, 0);
+	c = inet_sock(SOCK_STREAM, NULL, 0, 0);
+	if (listen(l, 1) || connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		die("connect");
+	a = accept(l, NULL, NULL);
+	if (a < 0 || fd < 0 || lfd < 0)
+		die("accept");
+	close(l);
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, lfd);
+	if (ret == 0) {
+		ret = send(c, "x", 1, 0) == 1 && recv(a, &b, 1, 0) == 1 && b == 'x' &&
+		      send(a, "y", 1, 0) == 1 && recv(c, &b, 1, 0) == 1 && b == 'y';
+		printf("restarted: the connection %s\n", ret ? "works both ways" : "FAILED");
+		return !ret;
 	}
 	printf("checkpoint returned %ld (%s)\n", ret, ret < 0 ? strerror(errno) : "ok");
 	return ret < 0;
@@ -967,6 +1060,13 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("connect");
 		if (!strcmp(arg, "accept") && accept(fd, NULL, NULL) < 0)
 			die("accept");
+	} else if (!strcmp(kind, "tcp-out")) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(arg)) };
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd = inet_sock(SOCK_STREAM, NULL, 0, 0);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			die("connect");
 	} else if (!strcmp(kind, "udp-queue")) {
 		struct sockaddr_in sin;
 
@@ -1012,6 +1112,8 @@ int main(int argc, char *argv[])
 		inet_bind(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "port80"))
 		return port80(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "tcp-self"))
+		return tcp_self(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "restart"))
 		return restart_img(argv[2], argv[3]);
 	fprintf(stderr, "usage: sockets hold DIR RES | dgram-hold DIR PEER RES | dgram-echo PATH |"

@@ -13,7 +13,10 @@
  * state but CLOSE and LISTEN) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
  * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_FREEBIND,
- * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG; the socket-level ones: socket.c).
+ * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG, the keepalive tunables,
+ * TCP_USER_TIMEOUT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
+ * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the socket-level ones:
+ * socket.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -75,9 +78,67 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_TRANSPARENT";
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_CORK))
 		return "TCP_CORK";
-	if (ckpt_inet_tcp(sk) && tcp_sk(sk)->rx_opt.user_mss)
+	if (!ckpt_inet_tcp(sk))
+		return NULL;
+	if (tcp_sk(sk)->rx_opt.user_mss)
 		return "TCP_MAXSEG";
+	if (tcp_sk(sk)->keepalive_time || tcp_sk(sk)->keepalive_intvl ||
+	    tcp_sk(sk)->keepalive_probes)
+		return "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT";
+	if (inet_csk(sk)->icsk_user_timeout)
+		return "TCP_USER_TIMEOUT";
+	if (tcp_sk(sk)->linger2)
+		return "TCP_LINGER2";
+	if (inet_csk(sk)->icsk_syn_retries)
+		return "TCP_SYNCNT";
+	if (tcp_sk(sk)->notsent_lowat)
+		return "TCP_NOTSENT_LOWAT";
+	if (inet_csk(sk)->icsk_accept_queue.rskq_defer_accept)
+		return "TCP_DEFER_ACCEPT";
+	if (inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen)
+		return "TCP_FASTOPEN";
+	if (inet_csk(sk)->icsk_ulp_ops)
+		return "TCP_ULP";
 	return NULL;
+}
+
+/* is the other end of connection @sk a socket of the task (loopback) */
+static bool ckpt_tcp_peer_held(struct ckpt_ctx *ctx, struct sock *sk)
+{
+	struct inet_sock *me = inet_sk(sk);
+	u32 id;
+
+	for (id = 1; id <= ctx->socks->n; id++) {
+		struct sock *o = ctx->socks->sk[id].sk;
+		struct inet_sock *it = inet_sk(o);
+
+		if (o != sk && o->sk_family == AF_INET && ckpt_inet_tcp(o) &&
+		    READ_ONCE(o->sk_state) == TCP_ESTABLISHED &&
+		    it->inet_daddr == me->inet_rcv_saddr &&
+		    it->inet_dport == me->inet_sport &&
+		    it->inet_rcv_saddr == me->inet_daddr &&
+		    it->inet_sport == me->inet_dport)
+			return true;
+	}
+	return false;
+}
+
+/* an established connection: both ends held, nothing restart cannot set */
+static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!ckpt_tcp_peer_held(ctx, sk))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: TCP connection to %pI4:%u, a peer outside the checkpoint: not supported",
+				fd, &inet_sk(sk)->inet_daddr,
+				ntohs(inet_sk(sk)->inet_dport));
+	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
+	    tp->repair)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: TCP connection with out-of-order or urgent data, or in repair: not supported",
+				fd);
+	return 0;
 }
 
 int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
@@ -92,7 +153,12 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: TCP listener with connections waiting to be accepted not supported",
 					fd);
-		if (state != TCP_CLOSE && state != TCP_LISTEN)
+		if (state == TCP_ESTABLISHED) {
+			int ret = ckpt_tcp_classify(ctx, sk, fd);
+
+			if (ret)
+				return ret;
+		} else if (state != TCP_CLOSE && state != TCP_LISTEN)
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: TCP connection in state %s not supported",
 					fd, ckpt_tcp_state(state));
@@ -132,7 +198,7 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		return ckpt_err(ctx, len, "fd %d: getsockname", fd);
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
-	if (ckpt_inet_udp(sk) && READ_ONCE(sk->sk_state) == TCP_ESTABLISHED) {
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -140,6 +206,102 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		h->flags |= CKPT_SOCK_CONNECT;
 	}
 	return 0;
+}
+
+/* the bytes of @skb within [@seq, @seq + @len) into @buf; how many */
+static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
+{
+	u32 start = TCP_SKB_CB(skb)->seq, end = start + skb->len;
+	u32 off, from, to;
+
+	from = after(seq, start) ? seq : start;
+	to = before(seq + len, end) ? seq + len : end;
+	if (!before(from, to))
+		return 0;
+	off = from - start;
+	return skb_copy_bits(skb, off, buf + (from - seq), to - from) ?:
+	       to - from;
+}
+
+/*
+ * checkpoint: an established connection's sequence numbers, windows,
+ * options and queues, read from the tcp_sock under its lock (what CRIU
+ * reads with TCP_REPAIR): a TCP record and two BUFFERs.
+ */
+int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
+{
+	struct ckpt_hdr_socket_tcp t = { };
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u8 *sq = NULL, *rq = NULL;
+	struct sk_buff *skb;
+	u32 sent = 0, rcvd = 0;
+	int ret = 0, n;
+
+	if (!ckpt_inet_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return 0;
+	lock_sock(sk);
+	t.send_seq = tp->snd_una;
+	t.send_len = tp->write_seq - tp->snd_una;
+	t.recv_seq = tp->copied_seq;
+	t.recv_len = tp->rcv_nxt - tp->copied_seq;
+	t.snd_wl1 = tp->snd_wl1;
+	t.snd_wnd = tp->snd_wnd;
+	t.max_window = tp->max_window;
+	t.rcv_wnd = tp->rcv_wnd;
+	t.rcv_wup = tp->rcv_wup;
+	t.mss_clamp = tp->rx_opt.mss_clamp;
+	t.snd_wscale = tp->rx_opt.snd_wscale;
+	t.rcv_wscale = tp->rx_opt.rcv_wscale;
+	if (tp->rx_opt.wscale_ok)
+		t.flags |= CKPT_TCP_WSCALE;
+	if (tp->rx_opt.sack_ok)
+		t.flags |= CKPT_TCP_SACK;
+	if (tp->rx_opt.tstamp_ok)
+		t.flags |= CKPT_TCP_TSTAMP;
+	t.timestamp = tcp_time_stamp_raw() + tp->tsoffset;
+	if (t.send_len > CKPT_SOCK_QUEUE_MAX || t.recv_len > CKPT_SOCK_QUEUE_MAX) {
+		ret = -E2BIG;
+		goto unlock;
+	}
+	sq = kvmalloc(max_t(u32, t.send_len, 1), GFP_KERNEL);
+	rq = kvmalloc(max_t(u32, t.recv_len, 1), GFP_KERNEL);
+	if (!sq || !rq) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	skb_rbtree_walk(skb, &sk->tcp_rtx_queue) {
+		n = ckpt_tcp_copy(skb, t.send_seq, t.send_len, sq);
+		ret = n < 0 ? n : ret;
+		sent += max(n, 0);
+	}
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		n = ckpt_tcp_copy(skb, t.send_seq, t.send_len, sq);
+		ret = n < 0 ? n : ret;
+		sent += max(n, 0);
+	}
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		n = ckpt_tcp_copy(skb, t.recv_seq, t.recv_len, rq);
+		ret = n < 0 ? n : ret;
+		rcvd += max(n, 0);
+	}
+	if (!ret && (sent != t.send_len || rcvd != t.recv_len))
+		ret = -EBUSY;
+unlock:
+	release_sock(sk);
+	if (ret)
+		ckpt_err(ctx, ret == -E2BIG ? -EOPNOTSUPP : ret,
+			 "fd %d: cannot read the queues of its TCP connection (%u of %u bytes to send, %u of %u received)",
+			 fd, sent, t.send_len, rcvd, t.recv_len);
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &t, CKPT_HDR_SOCKET_TCP, sizeof(t));
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, sq, t.send_len);
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, rq, t.recv_len);
+	kvfree(sq);
+	kvfree(rq);
+	return ret;
 }
 
 static bool restore_inet_addr_ok(const u8 *buf, u32 len)
@@ -158,7 +320,8 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	if (!tcp && !udp)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u protocol %u",
 				id, h->type, h->protocol);
-	if ((tcp && h->state != TCP_CLOSE && h->state != TCP_LISTEN) ||
+	if ((tcp && h->state != TCP_CLOSE && h->state != TCP_LISTEN &&
+	     h->state != TCP_ESTABLISHED) ||
 	    (udp && h->state != TCP_CLOSE && h->state != TCP_ESTABLISHED))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
 				h->state);
@@ -167,8 +330,9 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !restore_inet_addr_ok(h->raddr, h->raddr_len) ||
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
-	    (tcp && (f & CKPT_SOCK_CONNECT)) || (udp && (f & CKPT_SOCK_NODELAY)) ||
-	    !(f & CKPT_SOCK_CONNECT) != !(udp && h->state == TCP_ESTABLISHED) ||
+	    (udp && (f & CKPT_SOCK_NODELAY)) ||
+	    !(f & CKPT_SOCK_CONNECT) != !(h->state == TCP_ESTABLISHED) ||
+	    (h->state == TCP_ESTABLISHED && !(f & CKPT_SOCK_BOUND)) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",
 				id, f);
@@ -186,19 +350,192 @@ static int restore_inet_opt(struct socket *sock, int level, int opt)
 				     sizeof(one));
 }
 
+static int restore_tcp_opt(struct socket *sock, int opt, int val)
+{
+	return sock->ops->setsockopt(sock, SOL_TCP, opt, KERNEL_SOCKPTR(&val),
+				     sizeof(val));
+}
+
+/* queue @len bytes of @buf in repair mode (TCP_REPAIR_QUEUE @queue) */
+static int restore_tcp_queue(struct socket *sock, int queue, u8 *buf, u32 len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	u32 done = 0;
+	int ret;
+
+	ret = restore_tcp_opt(sock, TCP_REPAIR_QUEUE, queue);
+	while (!ret && done < len) {
+		struct kvec vec = {
+			.iov_base = buf + done,
+			.iov_len = min_t(u32, len - done, 65536),
+		};
+
+		ret = kernel_sendmsg(sock, &msg, &vec, 1, vec.iov_len);
+		if (ret > 0) {
+			done += ret;
+			ret = 0;
+		} else if (!ret) {
+			ret = -EIO;
+		}
+	}
+	return ret;
+}
+
+/* the TCP record and queues of an established connection */
+static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+			    struct ckpt_hdr_socket_tcp *t, struct ckpt_hdr **sq,
+			    struct ckpt_hdr **rq)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, t, CKPT_HDR_SOCKET_TCP, sizeof(*t));
+	if (ret)
+		return ret;
+	if (t->send_len > CKPT_SOCK_QUEUE_MAX ||
+	    t->recv_len > CKPT_SOCK_QUEUE_MAX || t->flags & ~CKPT_TCP_FLAGS ||
+	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP state",
+				h->sk_id);
+	*sq = restore_sk_read_buffer(ctx, t->send_len);
+	if (IS_ERR(*sq)) {
+		ret = PTR_ERR(*sq);
+		*sq = NULL;
+		return ret;
+	}
+	*rq = restore_sk_read_buffer(ctx, t->recv_len);
+	if (IS_ERR(*rq)) {
+		ret = PTR_ERR(*rq);
+		*rq = NULL;
+	}
+	return ret;
+}
+
+/*
+ * restart: an established connection, bound, in repair mode (TCP_REPAIR,
+ * with its checks: CAP_NET_ADMIN): the sequence numbers of its queues,
+ * connect without a SYN, the options it negotiated, the timestamp, the
+ * queues (the receive queue to be read, the send queue to be sent again
+ * as the peer acknowledges), the windows.  Repair mode ends at the commit
+ * point (restore_inet_commit()); a failed restart closes it silently.
+ */
+static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		       struct socket *sock, struct ckpt_hdr_socket_tcp *t,
+		       struct ckpt_hdr *sq, struct ckpt_hdr *rq)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	struct sockaddr_in *sin = (struct sockaddr_in *)h->raddr;
+	struct tcp_repair_window w = {
+		.snd_wl1 = t->snd_wl1, .snd_wnd = t->snd_wnd,
+		.max_window = t->max_window, .rcv_wnd = t->rcv_wnd,
+		.rcv_wup = t->rcv_wup,
+	};
+	struct tcp_repair_opt opts[4];
+	struct sock *sk = sock->sk;
+	int sndbuf = sk->sk_sndbuf, rcvbuf = sk->sk_rcvbuf, n = 0, ret;
+	const char *what = "TCP_QUEUE_SEQ";
+
+	ret = restore_tcp_opt(sock, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	if (!ret)
+		ret = restore_tcp_opt(sock, TCP_QUEUE_SEQ, t->send_seq);
+	if (!ret)
+		ret = restore_tcp_opt(sock, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+	if (!ret)
+		ret = restore_tcp_opt(sock, TCP_QUEUE_SEQ, t->recv_seq);
+	if (!ret) {
+		what = "connect";
+		ret = kernel_connect(sock, (struct sockaddr *)sin, sizeof(*sin),
+				     0);
+	}
+	opts[n].opt_code = TCPOPT_MSS;
+	opts[n++].opt_val = t->mss_clamp;
+	if (t->flags & CKPT_TCP_WSCALE) {
+		opts[n].opt_code = TCPOPT_WINDOW;
+		opts[n++].opt_val = t->snd_wscale | t->rcv_wscale << 16;
+	}
+	if (t->flags & CKPT_TCP_SACK) {
+		opts[n].opt_code = TCPOPT_SACK_PERM;
+		opts[n++].opt_val = 0;
+	}
+	if (t->flags & CKPT_TCP_TSTAMP) {
+		opts[n].opt_code = TCPOPT_TIMESTAMP;
+		opts[n++].opt_val = 0;
+	}
+	if (!ret) {
+		what = "TCP_REPAIR_OPTIONS";
+		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_OPTIONS,
+					    KERNEL_SOCKPTR(opts),
+					    n * sizeof(opts[0]));
+	}
+	if (!ret && (t->flags & CKPT_TCP_TSTAMP)) {
+		what = "TCP_TIMESTAMP";
+		ret = restore_tcp_opt(sock, TCP_TIMESTAMP, t->timestamp);
+	}
+	/* no limit while the queues are refilled */
+	WRITE_ONCE(sk->sk_sndbuf, INT_MAX / 2);
+	WRITE_ONCE(sk->sk_rcvbuf, INT_MAX / 2);
+	if (!ret) {
+		what = "the receive queue";
+		ret = restore_tcp_queue(sock, TCP_RECV_QUEUE, (u8 *)(rq + 1),
+					t->recv_len);
+	}
+	if (!ret) {
+		what = "the send queue";
+		ret = restore_tcp_queue(sock, TCP_SEND_QUEUE, (u8 *)(sq + 1),
+					t->send_len);
+	}
+	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
+	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+	if (!ret) {
+		what = "TCP_REPAIR_WINDOW";
+		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_WINDOW,
+					    KERNEL_SOCKPTR(&w), sizeof(w));
+	}
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: TCP connection to %pI4:%u: %s",
+				h->sk_id, &sin->sin_addr, ntohs(sin->sin_port),
+				what);
+	e->tcp_repair = true;
+	return 0;
+}
+
+/* restart, at the commit point: the connections leave repair mode */
+void restore_inet_commit(struct ckpt_sk *e)
+{
+	struct socket *sock;
+
+	if (!e->tcp_repair)
+		return;
+	sock = sock_from_file(e->file);
+	/* sends a window probe: the peer learns the window again */
+	restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
+	/* repair mode ends with SK_NO_REUSE */
+	if (e->h.flags & CKPT_SOCK_REUSEADDR)
+		restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
+	e->tcp_repair = false;
+}
+
 /* restart: create, options that bind needs, bind, listen or connect */
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock)
 {
 	struct ckpt_hdr_socket *h = &e->h;
 	struct sockaddr_in *sin = (struct sockaddr_in *)h->laddr;
+	bool tcp = h->type == SOCK_STREAM && h->state == TCP_ESTABLISHED;
+	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
 	int ret;
 
+	if (tcp) {
+		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
+		if (ret)
+			goto out;
+	}
 	ret = sock_create(AF_INET, h->type, h->protocol, &sock);
-	if (ret)
-		return ckpt_err(ctx, ret, "socket %u: cannot create it",
-				h->sk_id);
+	if (ret) {
+		ckpt_err(ctx, ret, "socket %u: cannot create it", h->sk_id);
+		goto out;
+	}
 	if (h->flags & CKPT_SOCK_REUSEADDR)
 		ret = restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
 	if (!ret && (h->flags & CKPT_SOCK_REUSEPORT))
@@ -213,6 +550,15 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		ckpt_err(ctx, ret, "socket %u: cannot set its options",
 			 h->sk_id);
 		goto err;
+	}
+	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */
+	if (tcp) {
+		ret = restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_ON);
+		if (ret) {
+			ckpt_err(ctx, ret, "socket %u: a TCP connection is restored in repair mode (TCP_REPAIR), which needs CAP_NET_ADMIN",
+				 h->sk_id);
+			goto err;
+		}
 	}
 	if (h->flags & CKPT_SOCK_BOUND) {
 		ret = kernel_bind(sock, (struct sockaddr *)sin, sizeof(*sin));
@@ -229,7 +575,11 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			goto err;
 		}
 	}
-	if (h->flags & CKPT_SOCK_CONNECT) {
+	if (tcp) {
+		ret = restore_tcp(ctx, e, sock, &t, sq, rq);
+		if (ret)
+			goto err;
+	} else if (h->flags & CKPT_SOCK_CONNECT) {
 		sin = (struct sockaddr_in *)h->raddr;
 		ret = kernel_connect(sock, (struct sockaddr *)sin, sizeof(*sin),
 				     0);
@@ -240,9 +590,12 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		}
 	}
 	*psock = sock;
-	return 0;
+	goto out;
 err:
 	sock_release(sock);
+out:
+	kvfree(sq);
+	kvfree(rq);
 	return ret;
 }
 

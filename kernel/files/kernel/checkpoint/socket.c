@@ -79,6 +79,26 @@ struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id)
 	return &ctx->socks->sk[id];
 }
 
+/* checkpoint: a BUFFER record of @len bytes */
+int ckpt_sk_write_buffer(struct ckpt_ctx *ctx, const void *data, u32 len)
+{
+	int ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, len);
+
+	if (!ret && len)
+		ret = ckpt_kwrite(ctx, data, len);
+	if (!ret)
+		ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) + len);
+	return ret;
+}
+
+/* restart: a BUFFER record of exactly @len bytes (kvfree() it) */
+struct ckpt_hdr *restore_sk_read_buffer(struct ckpt_ctx *ctx, u32 len)
+{
+	return ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
+				 sizeof(struct ckpt_hdr) + len,
+				 sizeof(struct ckpt_hdr) + len);
+}
+
 /* checkpoint: the lowest descriptor of the table that holds @file, or -1 */
 int ckpt_sk_fd_of(struct ckpt_ctx *ctx, struct file *file)
 {
@@ -293,6 +313,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret && h->family == AF_INET)
+		ret = checkpoint_inet_tcp(ctx, sock, fd);
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
 	else if (!ret)
@@ -411,17 +433,13 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		if (ret)
 			return ckpt_err(ctx, ret, "socket %u: bad message %u", id,
 					i);
-		b = ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
-				      sizeof(*b) + m->h.len,
-				      sizeof(*b) + m->h.len);
+		b = restore_sk_read_buffer(ctx, m->h.len);
 		if (IS_ERR(b))
 			return PTR_ERR(b);
 		m->data = b;
 		e->nmsgs = i + 1;
 		if (m->h.nfds) {
-			b = ckpt_read_obj_var(ctx, CKPT_HDR_BUFFER,
-					      sizeof(*b) + 4 * m->h.nfds,
-					      sizeof(*b) + 4 * m->h.nfds);
+			b = restore_sk_read_buffer(ctx, 4 * m->h.nfds);
 			if (IS_ERR(b))
 				return PTR_ERR(b);
 			m->fds = b;
@@ -659,8 +677,13 @@ int restore_sockets_finish(struct ckpt_ctx *ctx)
 /* restart: past the commit point, the paths bound stay */
 void restore_sockets_commit(struct ckpt_ctx *ctx)
 {
-	if (ctx->socks)
-		ctx->socks->committed = true;
+	u32 id;
+
+	if (!ctx->socks)
+		return;
+	ctx->socks->committed = true;
+	for (id = 1; id <= ctx->socks->n; id++)
+		restore_inet_commit(&ctx->socks->sk[id]);
 }
 
 void ckpt_sockets_free(struct ckpt_ctx *ctx)

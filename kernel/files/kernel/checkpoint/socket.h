@@ -33,6 +33,7 @@ struct ckpt_sk {
 	struct socket *tmp;		/* restart: stand-in for a closed peer */
 	u32 creator;			/* restart: sk_id that made it (pair) */
 	bool connected;			/* restart: a PENDING one, connected */
+	bool tcp_repair;		/* restart: in TCP repair mode */
 	struct ckpt_sk_msg *msgs;	/* restart: its receive queue */
 	u32 nmsgs;
 	char *bound;			/* restart: the path it was bound to */
@@ -55,6 +56,9 @@ struct ckpt_socks {
 struct ckpt_sk *ckpt_sk_get(struct ckpt_ctx *ctx, u32 id);
 /* checkpoint: the sk_id of @sk if the task holds it, else 0 */
 u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk);
+/* BUFFER records */
+int ckpt_sk_write_buffer(struct ckpt_ctx *ctx, const void *data, u32 len);
+struct ckpt_hdr *restore_sk_read_buffer(struct ckpt_ctx *ctx, u32 len);
 /* descriptors in flight: the table's fd of a file, and back */
 int ckpt_sk_fd_of(struct ckpt_ctx *ctx, struct file *file);
 struct file *restore_sk_file_of(struct ckpt_ctx *ctx, int fd);
@@ -82,5 +86,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock);
 void restore_inet_shutdown(struct ckpt_sk *e);
+int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd);
+void restore_inet_commit(struct ckpt_sk *e);
 
 #endif /* _CHECKPOINT_SOCKET_H */

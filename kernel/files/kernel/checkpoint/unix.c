@@ -474,20 +474,9 @@ int checkpoint_unix_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 		ret = ckpt_write_obj(ctx, &m->h, CKPT_HDR_SOCKET_MSG,
 				     sizeof(m->h));
 		if (!ret)
-			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, m->h.len);
-		if (!ret && m->h.len)
-			ret = ckpt_kwrite(ctx, m->data, m->h.len);
-		if (!ret)
-			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
-					     m->h.len);
+			ret = ckpt_sk_write_buffer(ctx, m->data, m->h.len);
 		if (!ret && m->h.nfds)
-			ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER,
-					     4 * m->h.nfds);
-		if (!ret && m->h.nfds)
-			ret = ckpt_kwrite(ctx, m->fds, 4 * m->h.nfds);
-		if (!ret && m->h.nfds)
-			ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) +
-					     4 * m->h.nfds);
+			ret = ckpt_sk_write_buffer(ctx, m->fds, 4 * m->h.nfds);
 	}
 	for (i = 0; i < q.n; i++) {
 		kvfree(q.m[i].data);

@@ -85,6 +85,8 @@ enum {
 #define CKPT_HDR_SOCKET_QUEUE CKPT_HDR_SOCKET_QUEUE
 	CKPT_HDR_SOCKET_MSG = 503,
 #define CKPT_HDR_SOCKET_MSG CKPT_HDR_SOCKET_MSG
+	CKPT_HDR_SOCKET_TCP = 504,
+#define CKPT_HDR_SOCKET_TCP CKPT_HDR_SOCKET_TCP
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -583,6 +585,36 @@ struct ckpt_hdr_socket {
 	__u32 raddr_len;	/* bytes of @raddr (the peer's name) */
 	__u8 laddr[CKPT_SOCK_ADDR_MAX];
 	__u8 raddr[CKPT_SOCK_ADDR_MAX];
+};
+
+/* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
+#define CKPT_TCP_WSCALE		0x1	/* window scaling */
+#define CKPT_TCP_SACK		0x2	/* SACK permitted */
+#define CKPT_TCP_TSTAMP		0x4	/* timestamps */
+#define CKPT_TCP_FLAGS		0x7
+
+/*
+ * CKPT_HDR_SOCKET_TCP: 56 bytes, after the SOCKET record (and its strings)
+ * of an established TCP connection, followed by two BUFFERs: the send
+ * queue (@send_len bytes from @send_seq: unacknowledged and unsent data)
+ * and the receive queue (@recv_len bytes from @recv_seq, not yet read).
+ */
+struct ckpt_hdr_socket_tcp {
+	struct ckpt_hdr h;
+	__u32 send_seq;		/* snd_una */
+	__u32 send_len;		/* write_seq - snd_una */
+	__u32 recv_seq;		/* copied_seq */
+	__u32 recv_len;		/* rcv_nxt - copied_seq */
+	__u32 snd_wl1;		/* struct tcp_repair_window */
+	__u32 snd_wnd;
+	__u32 max_window;
+	__u32 rcv_wnd;
+	__u32 rcv_wup;
+	__u32 mss_clamp;
+	__u32 timestamp;	/* tcp_time_stamp + tsoffset */
+	__u8 snd_wscale;
+	__u8 rcv_wscale;
+	__u16 flags;		/* CKPT_TCP_* */
 };
 
 /* CKPT_HDR_SOCKET_QUEUE: 24 bytes (the receive queue) */
