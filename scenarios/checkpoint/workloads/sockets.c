@@ -19,7 +19,8 @@
  *                            (outside PATH, inflight, backlog PATH, linger, inet (a
  *                            raw socket), tcp-est (a TCP connection waiting
  *                            to be accepted), tcp-out PORT (a connection to
- *                            another process), udp-queue),
+ *                            another process), udp-queue (a datagram
+ *                            from a socket that is gone)),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
  *   sockets inet-hold DIR RES  IPv4 sockets without connection state (see
@@ -763,11 +764,13 @@ static void inet_name(int s, struct sockaddr_in *sin, int peer)
  * IPv4 sockets: TCP unbound, bound (SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE)
  * and two listeners sharing a port (SO_REUSEPORT); an established loopback
  * connection (both ends held) with 100000 bytes queued one way and 3000 the
- * other; UDP bound (SO_BROADCAST), connected, unbound.
+ * other; UDP bound (SO_BROADCAST) with two datagrams queued (from the
+ * connected one and from a third, bound one), connected, unbound.
  */
 static int inet_hold(const char *dir, const char *res)
 {
-	int t_unb, t_bnd, l1, l2, u_bnd, u_con, u_unb, one = 1, c, a = -1, e_l, e_c, e_a;
+	int t_unb, t_bnd, l1, l2, u_bnd, u_con, u_unb, u_b2, one = 1, c, a = -1, e_l, e_c, e_a;
+	struct sockaddr_in n_b2;
 	unsigned char *big = malloc(BIG);
 	struct sockaddr_in n_bnd, n_l1, n_l2, n_ub, n_uc, p_uc, from;
 	socklen_t flen = sizeof(from);
@@ -793,6 +796,12 @@ static int inet_hold(const char *dir, const char *res)
 	if (connect(u_con, (struct sockaddr *)&n_ub, sizeof(n_ub)))
 		die("connect");
 	u_unb = inet_sock(SOCK_DGRAM, NULL, 0, 0);
+	/* two datagrams queued on u_bnd: from u_con and from u_b2 */
+	u_b2 = inet_sock(SOCK_DGRAM, "127.0.0.1", 47004, 0);
+	if (send(u_con, "q1", 2, 0) != 2 ||
+	    sendto(u_b2, "q22", 3, 0, (struct sockaddr *)&n_ub, sizeof(n_ub)) != 3)
+		die("send");
+	inet_name(u_b2, &n_b2, 0);
 	/* an established loopback connection, data queued both ways (none read) */
 	e_l = inet_sock(SOCK_STREAM, "127.0.0.1", 47003, 1);
 	if (listen(e_l, 1))
@@ -874,6 +883,18 @@ static int inet_hold(const char *dir, const char *res)
 		free(want);
 		free(got2);
 	}
+	/* the queued datagrams, in order, with their source addresses */
+	flen = sizeof(from);
+	CHECK(recvfrom(u_bnd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen) == 2 &&
+	      !memcmp(buf, "q1", 2) && !memcmp(&from, &n_uc, sizeof(from)),
+	      "first queued UDP datagram or its source");
+	flen = sizeof(from);
+	CHECK(recvfrom(u_bnd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen) == 3 &&
+	      !memcmp(buf, "q22", 3) && !memcmp(&from, &n_b2, sizeof(from)),
+	      "second queued UDP datagram or its source");
+	CHECK(recv(u_bnd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "a third UDP datagram");
+	flen = sizeof(from);
 	CHECK(send(u_con, "u", 1, 0) == 1, "UDP send: %s", strerror(errno));
 	CHECK(recvfrom(u_bnd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) == 1 &&
 	      flen == sizeof(from) && !memcmp(&from, &n_uc, sizeof(from)),
@@ -1075,6 +1096,7 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		sv[0] = inet_sock(SOCK_DGRAM, NULL, 0, 0);
 		if (sendto(sv[0], "q", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) != 1)
 			die("sendto");
+		close(sv[0]);	/* its sender is gone */
 		usleep(100000);
 	} else {
 		printf("sockets: unknown refusal %s\n", kind);

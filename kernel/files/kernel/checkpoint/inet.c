@@ -20,7 +20,9 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/delay.h>
 #include <linux/in.h>
+#include <linux/ip.h>
 #include <linux/net.h>
 #include <linux/sockptr.h>
 #include <linux/tcp.h>
@@ -29,6 +31,7 @@
 #include <net/inet_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 
 #include "socket.h"
 
@@ -163,13 +166,10 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 					"fd %d: TCP connection in state %s not supported",
 					fd, ckpt_tcp_state(state));
 	} else if (ckpt_inet_udp(sk)) {
-		u32 n = skb_queue_len_lockless(&sk->sk_receive_queue) +
-			skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
-
-		if (n)
+		if (udp_sk(sk)->pending)
 			return ckpt_err(ctx, -EOPNOTSUPP,
-					"fd %d: UDP socket with %u datagrams queued not supported",
-					fd, n);
+					"fd %d: UDP socket with a corked datagram (UDP_CORK, MSG_MORE) not supported",
+					fd);
 	} else {
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: inet (IPv4) socket of type %d, protocol %d (raw, ping) not supported",
@@ -302,6 +302,159 @@ unlock:
 	kvfree(sq);
 	kvfree(rq);
 	return ret;
+}
+
+/* the socket of the image bound to @addr:@port (UDP), or 0 */
+static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, __be32 addr, __be16 port)
+{
+	u32 id;
+
+	for (id = 1; id <= ctx->socks->n; id++) {
+		struct sock *o = ctx->socks->sk[id].sk;
+		struct inet_sock *it = inet_sk(o);
+
+		if (o->sk_family == AF_INET && ckpt_inet_udp(o) &&
+		    it->inet_sport == port &&
+		    (it->inet_saddr == addr || !it->inet_saddr))
+			return id;
+	}
+	return 0;
+}
+
+/* references to the datagrams of @q, appended to @skbs (@n of @max) */
+static int ckpt_udp_get(struct sk_buff_head *q, struct sk_buff **skbs, int n,
+			int max)
+{
+	struct sk_buff *skb;
+
+	spin_lock_bh(&q->lock);
+	skb_queue_walk(q, skb) {
+		if (n == max) {
+			n = -EAGAIN;
+			break;
+		}
+		skbs[n++] = skb_get(skb);
+	}
+	spin_unlock_bh(&q->lock);
+	return n;
+}
+
+/*
+ * checkpoint: the queue (SOCKET_QUEUE and its messages): none for TCP; a
+ * UDP socket's datagrams, each with the socket of the image that sent it
+ * (the one bound to its source address): restart sends them again from
+ * it, so they keep their source address.
+ */
+int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
+			  struct ckpt_hdr_socket *h)
+{
+	struct ckpt_hdr_socket_queue hq = { };
+	struct sock *sk = sock->sk;
+	struct sk_buff **skbs = NULL;
+	int i, n = 0, max, ret = 0;
+
+	if (ckpt_inet_udp(sk)) {
+		max = skb_queue_len_lockless(&udp_sk(sk)->reader_queue) +
+		      skb_queue_len_lockless(&sk->sk_receive_queue) + 8;
+		if (max > CKPT_SOCK_QUEUE_MSGS)
+			return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %d datagrams queued",
+					fd, max);
+		skbs = kvcalloc(max, sizeof(*skbs), GFP_KERNEL);
+		if (!skbs)
+			return -ENOMEM;
+		n = ckpt_udp_get(&udp_sk(sk)->reader_queue, skbs, 0, max);
+		if (n >= 0)
+			n = ckpt_udp_get(&sk->sk_receive_queue, skbs, n, max);
+		if (n < 0) {
+			ret = ckpt_err(ctx, -EBUSY, "fd %d: its queue grew", fd);
+			n = 0;
+		}
+	}
+	for (i = 0; i < n && !ret; i++) {
+		hq.nmsgs++;
+		hq.bytes += udp_skb_len(skbs[i]);
+		if (!udp_skb_csum_unnecessary(skbs[i]) ||
+		    hq.bytes > CKPT_SOCK_QUEUE_MAX ||
+		    udp_skb_len(skbs[i]) > CKPT_SOCK_MSG_MAX)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: a datagram with its checksum unchecked, or above %u bytes in all: not supported",
+				       fd, CKPT_SOCK_QUEUE_MAX);
+	}
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &hq, CKPT_HDR_SOCKET_QUEUE, sizeof(hq));
+	for (i = 0; i < n && !ret; i++) {
+		struct ckpt_hdr_socket_msg m = { .len = udp_skb_len(skbs[i]) };
+		__be32 saddr = ip_hdr(skbs[i])->saddr;
+		__be16 sport = udp_hdr(skbs[i])->source;
+		u8 *data = kvmalloc(max_t(u32, m.len, 1), GFP_KERNEL);
+
+		m.sender_id = ckpt_udp_sender(ctx, saddr, sport);
+		if (!m.sender_id || ((h->flags & CKPT_SOCK_CONNECT) &&
+				     (inet_sk(sk)->inet_daddr != saddr ||
+				      inet_sk(sk)->inet_dport != sport)))
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: UDP datagram queued from %pI4:%u, a socket outside the checkpoint (or not its peer): not supported",
+				       fd, &saddr, ntohs(sport));
+		else if (!data)
+			ret = -ENOMEM;
+		else
+			ret = skb_copy_bits(skbs[i], 0, data, m.len);
+		if (!ret)
+			ret = ckpt_write_obj(ctx, &m, CKPT_HDR_SOCKET_MSG, sizeof(m));
+		if (!ret)
+			ret = ckpt_sk_write_buffer(ctx, data, m.len);
+		kvfree(data);
+	}
+	for (i = 0; i < n; i++)
+		kfree_skb(skbs[i]);
+	kvfree(skbs);
+	return ret;
+}
+
+/* restart: the datagrams of a UDP socket, sent again by their senders */
+int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct sockaddr_in to = *(struct sockaddr_in *)e->h.laddr;
+	struct sock *sk;
+	u32 i, queued;
+	int ret = 0;
+
+	if (!e->nmsgs)
+		return 0;
+	sk = sock_from_file(e->file)->sk;
+	if (!to.sin_addr.s_addr)
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	WRITE_ONCE(sk->sk_rcvbuf, INT_MAX / 2);
+	for (i = 0; i < e->nmsgs && !ret; i++) {
+		struct ckpt_sk_msg *m = &e->msgs[i];
+		struct ckpt_sk *se = ckpt_sk_get(ctx, m->h.sender_id);
+		struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to),
+				      .msg_flags = MSG_DONTWAIT };
+		struct kvec vec = { .iov_base = m->data + 1, .iov_len = m->h.len };
+
+		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
+		    se->h.family != AF_INET || se->h.type != SOCK_DGRAM ||
+		    m->h.flags || m->h.nfds)
+			ret = -EINVAL;
+		else
+			ret = kernel_sendmsg(sock_from_file(se->file), &msg, &vec,
+					     1, m->h.len);
+		ret = ret < 0 ? ret : (ret == m->h.len ? 0 : -EMSGSIZE);
+	}
+	/* loopback delivers from the softirq that the send ran */
+	for (i = 0; i < 50 && !ret; i++) {
+		queued = skb_queue_len_lockless(&udp_sk(sk)->reader_queue) +
+			 skb_queue_len_lockless(&sk->sk_receive_queue);
+		if (queued >= e->nmsgs)
+			break;
+		msleep(20);
+	}
+	if (!ret && i == 50)
+		ret = -EAGAIN;
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: cannot queue its datagrams again",
+				e->h.sk_id);
+	return 0;
 }
 
 static bool restore_inet_addr_ok(const u8 *buf, u32 len)

@@ -290,7 +290,6 @@ static void checkpoint_socket_common(struct socket *sock,
 int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 {
 	struct socket *sock = sock_from_file(file);
-	struct ckpt_hdr_socket_queue q = { };	/* inet: none */
 	char *paths[2] = { NULL, NULL };
 	struct ckpt_hdr_socket *h;
 	int ret;
@@ -318,7 +317,7 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
 	else if (!ret)
-		ret = ckpt_write_obj(ctx, &q, CKPT_HDR_SOCKET_QUEUE, sizeof(q));
+		ret = checkpoint_inet_queue(ctx, sock, fd, h);
 	kfree(paths[0]);
 	kfree(paths[1]);
 	kfree(h);
@@ -401,7 +400,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (ret)
 		return ret;
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
-	    q._padding || (e->h.family != AF_UNIX && q.nmsgs))
+	    q._padding ||
+	    (e->h.family != AF_UNIX && q.nmsgs && e->h.type != SOCK_DGRAM))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);
@@ -646,9 +646,10 @@ int restore_sockets_finish(struct ckpt_ctx *ctx)
 					"socket %u: its pair (socket %u) is not in the image",
 					s->sk[id].creator, id);
 	for (id = 1; id <= s->n; id++) {
-		if (s->sk[id].h.family != AF_UNIX)
-			continue;
-		ret = restore_unix_refill(ctx, &s->sk[id]);
+		if (s->sk[id].h.family == AF_UNIX)
+			ret = restore_unix_refill(ctx, &s->sk[id]);
+		else
+			ret = restore_inet_refill(ctx, &s->sk[id]);
 		if (ret)
 			return ret;
 	}

@@ -88,5 +88,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 void restore_inet_shutdown(struct ckpt_sk *e);
 int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd);
 void restore_inet_commit(struct ckpt_sk *e);
+int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
+			  struct ckpt_hdr_socket *h);
+int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e);
 
 #endif /* _CHECKPOINT_SOCKET_H */
