@@ -562,14 +562,16 @@ int main(int argc, char *argv[])
 		       v->vm_flags & 1 ? 'r' : '-', v->vm_flags & 2 ? 'w' : '-',
 		       v->vm_flags & 4 ? 'x' : '-',
 		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
-		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" : "?");
+		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
+		       type == CKPT_VMA_SHARED_FILE ? "shared file" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
-		if (type == CKPT_VMA_FILE)
+		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
 			string("path");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON)
 			pages(start, end, page_size);
-		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR)
+		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR &&
+			 type != CKPT_VMA_SHARED_FILE)
 			bad("vma type %u", type);
 	}
 

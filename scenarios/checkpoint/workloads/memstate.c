@@ -2,13 +2,15 @@
  * memstate: the state of mappings that restart must restore exactly, or
  * refuse (issue 10, memory): mlock, madvise and the commit charge.
  *
- *   memstate hold RES   maps: a private anonymous region made read-only
+ *   memstate hold RES FILE  maps: a private anonymous region made read-only
  *                       after it was written (VM_ACCOUNT kept), an
  *                       mlock()ed region and a MAP_LOCKED one, a
  *                       MAP_NORESERVE one, regions with MADV_DONTFORK,
  *                       MADV_DONTDUMP, MADV_WIPEONFORK, MADV_SEQUENTIAL
  *                       and MADV_RANDOM, a read-only private file mapping
- *                       with MADV_RANDOM; then mlockall(MCL_FUTURE).
+ *                       with MADV_RANDOM, MAP_SHARED mappings of a file
+ *                       (one writable, one of a read-only descriptor);
+ *                       then mlockall(MCL_FUTURE).
  *                       Prints "ready PID", pause()s until SIGUSR1, then
  *                       checks each region's VmFlags in smaps, contents,
  *                       what a child sees of DONTFORK and WIPEONFORK
@@ -128,7 +130,8 @@ static int has_flag(const char *flags, const char *flag)
 	return strstr(pad, want) != NULL;
 }
 
-static char *ro, *dontfork, *wipe;
+static char *ro, *dontfork, *wipe, *shw, *shr;
+static const char *shpath;
 
 static void setup(void)
 {
@@ -174,8 +177,43 @@ static void setup(void)
 		die("file mapping");
 	close(fd);
 	add("file, MADV_RANDOM", p, "rr", NULL);
+	fd = open(shpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, NPG * PG))
+		die("shared file");
+	shw = mmap(NULL, NPG * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (shw == MAP_FAILED)
+		die("MAP_SHARED");
+	strcpy(shw, "written through the shared mapping");
+	add("MAP_SHARED of a file", shw, "rd wr sh mr mw me ms", NULL);
+	fd = open(shpath, O_RDONLY);
+	shr = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, PG);
+	close(fd);
+	if (shr == MAP_FAILED)
+		die("MAP_SHARED read-only");
+	add("MAP_SHARED of a read-only descriptor", shr, "rd mr ms", "mw");
 	if (mlockall(MCL_FUTURE))
 		die("mlockall");
+}
+
+static void check_shared(void)
+{
+	char buf[64] = "";
+	int fd = open(shpath, O_RDWR);
+
+	if (fd < 0 || pread(fd, buf, sizeof(buf) - 1, 0) <= 0 ||
+	    strcmp(buf, "written through the shared mapping"))
+		fail("shared mapping: the file has '%s'", buf);
+	strcpy(shw + PG, "after restart");
+	memset(buf, 0, sizeof(buf));
+	if (pread(fd, buf, 13, PG) != 13 || strcmp(buf, "after restart") ||
+	    strcmp(shr, "after restart"))
+		fail("shared mapping: a write after restart does not reach the file (%s) or the other mapping (%s)",
+		     buf, shr);
+	if (fd >= 0)
+		close(fd);
+	if (mprotect(shr, PG, PROT_READ | PROT_WRITE) == 0 || errno != EACCES)
+		fail("shared mapping of a read-only descriptor became writable");
 }
 
 static void check_fork(void)
@@ -231,6 +269,7 @@ static void check(void)
 			break;
 		}
 	check_fork();
+	check_shared();
 	/* mlockall(MCL_FUTURE): a new mapping is locked */
 	p = anon(PROT_READ | PROT_WRITE, 0);
 	if (vmflags(p, flags, sizeof(flags)) || !has_flag(flags, "lo"))
@@ -251,10 +290,11 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	if (argc != 3 || strcmp(argv[1], "hold")) {
-		fprintf(stderr, "usage: memstate hold RES | onfault\n");
+	if (argc != 4 || strcmp(argv[1], "hold")) {
+		fprintf(stderr, "usage: memstate hold RES SHARED-FILE | onfault\n");
 		return 2;
 	}
+	shpath = argv[3];
 	signal(SIGUSR1, on_usr1);
 	setup();
 	printf("ready %d\n", getpid());

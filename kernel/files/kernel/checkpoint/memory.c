@@ -60,6 +60,30 @@ struct ckpt_vma_desc {
 	bool has_anon;
 };
 
+/*
+ * A MAP_SHARED mapping of a regular file that has a name: its content
+ * stays in the file, the mapping is made again on the file reopened by
+ * path.  Shared anonymous memory (/dev/zero, MAP_SHARED|MAP_ANONYMOUS),
+ * memfd and SysV shm mappings are not restored.
+ */
+static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
+{
+	struct file *file = vma->vm_file;
+	struct dentry *dentry = file ? file->f_path.dentry : NULL;
+
+	if (!file || !S_ISREG(file_inode(file)->i_mode) ||
+	    (IS_ROOT(dentry) && dentry != file->f_path.mnt->mnt_root))
+		return "shared mapping of anonymous memory, memfd or SysV shm";
+	if (d_unlinked(dentry))
+		return "shared mapping of a deleted file";
+	if (vma->vm_flags & (CKPT_VMA_BAD_FLAGS | VM_LOCKONFAULT))
+		return "special shared mapping";
+	if (vma_pkey(vma) && (vma->vm_flags & (VM_READ | VM_EXEC)) != VM_EXEC)
+		return "memory protection key (pkey_mprotect())";
+	*type = CKPT_VMA_SHARED_FILE;
+	return NULL;
+}
+
 static const char *ckpt_vma_problem(struct mm_struct *mm,
 				    struct vm_area_struct *vma, int *type)
 {
@@ -67,7 +91,7 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 	if (*type)
 		return NULL;
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return "shared mapping";
+		return ckpt_vma_shared(vma, type);
 	if (vma->vm_flags & CKPT_VMA_BAD_FLAGS)
 		return "special (I/O, PFN or hugetlb) mapping";
 	if (vma->vm_flags & VM_LOCKONFAULT)
@@ -133,9 +157,13 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		d[n].start = vma->vm_start;
 		d[n].end = vma->vm_end;
 		d[n].flags = vma->vm_flags & CKPT_VMA_SAVED_FLAGS;
+		/* a shared mapping of a file opened for writing */
+		if (d[n].type == CKPT_VMA_SHARED_FILE)
+			d[n].flags |= vma->vm_flags & VM_MAYWRITE;
 		d[n].pgoff = vma->vm_pgoff;
 		d[n].has_anon = !!vma->anon_vma;
-		if (d[n].type == CKPT_VMA_FILE)
+		if (d[n].type == CKPT_VMA_FILE ||
+		    d[n].type == CKPT_VMA_SHARED_FILE)
 			d[n].file = get_file(vma->vm_file);
 		n++;
 	}
@@ -353,7 +381,7 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (d->file)
 		h.file_size = i_size_read(file_inode(d->file));
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
-	if (!ret && d->type == CKPT_VMA_FILE)
+	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_SHARED_FILE))
 		ret = checkpoint_write_path(ctx, d->file);
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
 		ret = checkpoint_vma_pages(ctx, mm, d, pa);
@@ -531,7 +559,9 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 		ret = ckpt_err(ctx, -EINVAL, "%s: bad offset", path);
 		goto out;
 	}
-	file = ckpt_open_path(path, O_RDONLY | O_LARGEFILE, CKPT_FILE_REG);
+	/* a shared writable mapping needs a file open for writing */
+	file = ckpt_open_path(path, (h->vm_flags & VM_MAYWRITE ? O_RDWR : O_RDONLY) |
+			      O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file)) {
 		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s%s",
 			       path, PTR_ERR(file) == -ESTALE ?
@@ -545,7 +575,9 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 			       h->file_size);
 	} else {
 		*addr = vm_mmap(file, h->vm_start, len, prot,
-				MAP_PRIVATE | MAP_FIXED_NOREPLACE | flags,
+				(h->vma_type == CKPT_VMA_SHARED_FILE ?
+				 MAP_SHARED : MAP_PRIVATE) |
+				MAP_FIXED_NOREPLACE | flags,
 				h->vm_pgoff << PAGE_SHIFT);
 	}
 	fput(file);
@@ -650,7 +682,11 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	    h.vm_start < mmap_min_addr || h.vm_end > mm->task_size)
 		return ckpt_err(ctx, -EINVAL, "bad vma %llx-%llx",
 				h.vm_start, h.vm_end);
-	if (h.vm_flags & ~(u64)CKPT_VMA_SAVED_FLAGS)
+	if (h.vm_flags & ~(u64)(CKPT_VMA_SAVED_FLAGS | VM_MAYWRITE) ||
+	    (h.vm_flags & VM_MAYWRITE && h.vma_type != CKPT_VMA_SHARED_FILE) ||
+	    (h.vma_type == CKPT_VMA_SHARED_FILE &&
+	     ((h.vm_flags & (VM_WRITE | VM_MAYWRITE)) == VM_WRITE ||
+	      h.vm_flags & VM_ACCOUNT)))
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad flags %llx",
 				h.vm_start, h.vm_end, h.vm_flags);
 	if (h.vm_flags & VM_READ)
@@ -673,6 +709,7 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			       flags, 0);
 		break;
 	case CKPT_VMA_FILE:
+	case CKPT_VMA_SHARED_FILE:
 		flags = restore_vma_map_flags(&h, &prot, &drop_write);
 		ret = restore_vma_file(ctx, &h, prot, flags & ~MAP_GROWSDOWN,
 				       &addr);
@@ -690,7 +727,9 @@ static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (addr != h.vm_start)
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx mapped at %lx",
 				h.vm_start, h.vm_end, addr);
-	ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
+	/* a shared mapping's pages are the file's */
+	if (h.vma_type != CKPT_VMA_SHARED_FILE)
+		ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
 	if (!ret && drop_write)
 		ret = restore_vma_drop_write(ctx, mm, h.vm_start, h.vm_end);
 	if (!ret)
