@@ -12,7 +12,8 @@
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
  * state but CLOSE and LISTEN) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
- * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_FREEBIND,
+ * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_PKTINFO and the
+ * other ancillary data options, IP_RECVERR, IP_FREEBIND,
  * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG, the keepalive tunables,
  * TCP_USER_TIMEOUT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
  * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the socket-level ones:
@@ -75,6 +76,10 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_OPTIONS";
 	if (rcu_access_pointer(inet->mc_list))
 		return "multicast memberships";
+	if (inet->cmsg_flags)
+		return "IP_PKTINFO/IP_RECVTTL/IP_RECVTOS/IP_RECVOPTS (ancillary data)";
+	if (inet->recverr)
+		return "IP_RECVERR";
 	if (inet->freebind)
 		return "IP_FREEBIND";
 	if (inet->transparent)
