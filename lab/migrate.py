@@ -134,7 +134,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                     mig.image_bytes = int(line.split()[1])
         else:
             src.ssh.run(f"rm -rf {IMAGE}", 10, check=True)
-            sent = engine.checkpoint(src, pid, IMAGE, CKPT_LOG, f"{CGROUP_ROOT[cgroup]}/lab-frozen", timeout)
+            sent = engines.checkpoint(engine, src, pid, IMAGE, CKPT_LOG, f"{CGROUP_ROOT[cgroup]}/lab-frozen",
+                                        timeout)
             restarting = None
             if sent.ok:
                 mig.phases["checkpoint_s"] = time.monotonic() - t_ckpt

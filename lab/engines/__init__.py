@@ -35,11 +35,6 @@ class Engine(Protocol):
         into ``image``; the task stays frozen."""
         ...
 
-    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
-                   timeout: float) -> Result:
-        """Run :meth:`checkpoint_command` on ``m``."""
-        ...
-
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:
         """Restart ``image`` (of task ``pid``) in the background; with ``hold``, stopped before it runs."""
@@ -52,6 +47,12 @@ class Engine(Protocol):
     def release(self, m: Machine, r: Restarting) -> None:
         """Let a held task run."""
         ...
+
+
+def checkpoint(engine: Engine, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
+               timeout: float) -> Result:
+    """Run ``engine``'s :meth:`Engine.checkpoint_command` on ``m``."""
+    return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
 
 ENGINES = ("kernel", "criu")

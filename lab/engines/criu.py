@@ -12,7 +12,6 @@ import shlex
 
 from .. import procsnap, verify
 from ..machine import Machine
-from ..ssh import Result
 from . import Restarting
 
 
@@ -41,10 +40,6 @@ class CriuEngine:
     def restore_command(self, image: str, log: str, cwd: str, hold: bool) -> str:
         stop = " --leave-stopped" if hold else ""
         return f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} -v4 -d{stop}"
-
-    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
-                   timeout: float) -> Result:
-        return m.ssh.run(self.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:

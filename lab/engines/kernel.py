@@ -6,7 +6,6 @@ import shlex
 
 from .. import procsnap, verify
 from ..machine import Machine
-from ..ssh import Result
 from . import Restarting
 
 HELD = "/tmp/lab-restart.held"
@@ -20,10 +19,6 @@ class KernelEngine:
 
     def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
         return f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
-
-    def checkpoint(self, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
-                   timeout: float) -> Result:
-        return m.ssh.run(self.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
                       timeout: float) -> Restarting:

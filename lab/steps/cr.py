@@ -50,7 +50,7 @@ def _checkpoint(ctx: Context, step: Step) -> None:
             raise StepFailure(step, f"restore verification: {exc}") from exc
     ctx.checkpointed[image] = pid
     cgroup_dir = f"{CGROUP_ROOT[step.args['cgroup']]}/lab-frozen"
-    res = engine.checkpoint(m, pid, image, log, cgroup_dir, timeout_of(step, 120))
+    res = engines.checkpoint(engine, m, pid, image, log, cgroup_dir, timeout_of(step, 120))
     if not res.ok:
         log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout
         raise StepFailure(step, f"checkpoint ({engine.name}) failed; log:\n{log_text}", res)
