@@ -3,7 +3,7 @@
 Each plot is one figure of one benchmark against the run's time, one line per workload size: boot
 to SSH-ready, checkpoint/restart against the guest's memcpy, process migration against whole-VM
 migration. The records carry the machine they ran on; a point's tooltip-free label is its time.
-Rendered with pygal like the matrix report's other plots (inline SVG, nothing fetched).
+The matrix report draws them (``lab.matrix.html.bench_charts``) like its other plots.
 """
 
 from __future__ import annotations
@@ -61,33 +61,11 @@ def points(records: list[dict[str, Any]], bench: str,
     return series
 
 
-def figures(path: Path) -> list[str]:
-    """One ``<figure>`` of inline SVG per benchmark series with at least one point."""
+def series(path: Path) -> list[tuple[str, str, str, dict[str, list[tuple[str, float]]]]]:
+    """(bench, title, y axis, size -> points) for each benchmark series of ``path`` with a point."""
     records = load(path)
-    if not records:
-        return []
-    import pygal
-    from pygal.style import Style
-
     out = []
     for bench, title, y_title, value in SERIES:
-        series = points(records, bench, value)
-        if not series:
-            continue
-        times = sorted({t for pts in series.values() for t, _ in pts})
-        chart = pygal.Line(js=[], disable_xml_declaration=True, width=560, height=320, title=title,
-                           y_title=y_title, x_label_rotation=30, show_dots=True,
-                           style=Style(background="white", plot_background="white", font_family="sans-serif"))
-        chart.x_labels = times
-        for size, pts in sorted(series.items()):
-            at = dict(pts)
-            chart.add(size, [at.get(t) for t in times])
-        svg = chart.render(is_unicode=True)
-        out.append(f'<figure class="plot" data-axis="bench-{bench}">{_strip_scripts(svg)}</figure>')
+        if pts := points(records, bench, value):
+            out.append((bench, title, y_title, pts))
     return out
-
-
-def _strip_scripts(svg: str) -> str:
-    import re
-
-    return re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)

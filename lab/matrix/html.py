@@ -201,6 +201,23 @@ def trend_chart(runs: list[Run]) -> str:
     return f'<figure class="plot" data-axis="trend">{_svg(chart)}</figure>'
 
 
+def bench_charts(history: Path) -> list[str]:
+    """``lab bench``'s records over time (:mod:`lab.benchtrend`): a line per workload size."""
+    out = []
+    for bench, title, y_title, pts in benchtrend.series(history):
+        import pygal
+
+        times = sorted({t for p in pts.values() for t, _ in p})
+        chart = pygal.Line(js=[], disable_xml_declaration=True, width=560, height=320, title=title,
+                           y_title=y_title, x_label_rotation=30, style=_style(PHASE_COLORS))
+        chart.x_labels = times
+        for size, p in sorted(pts.items()):
+            at = dict(p)
+            chart.add(size, [at.get(t) for t in times])
+        out.append(f'<figure class="plot" data-axis="bench-{_e(bench)}">{_svg(chart)}</figure>')
+    return out
+
+
 # -- changes -----------------------------------------------------------------------------------------
 def changes(current: Run, previous: Run) -> list[tuple[str, str, str]]:
     """(id, what changed, detail) for each item whose status changed, appeared, vanished, or whose
@@ -309,7 +326,7 @@ def render(current: Run, *, title: str = "lab matrix", history: list[Run] | None
         out.append(f"<h3>{_e(name)}</h3>{grid(name, mine)}")
     plots = [timing_chart(items, "cpu", "seconds by CPU model"), timing_chart(items, "memory", "seconds by memory"),
              trend_chart([*history, current])]
-    plots = [p for p in plots if p] + (benchtrend.figures(bench_history) if bench_history else [])
+    plots = [p for p in plots if p] + (bench_charts(bench_history) if bench_history else [])
     if plots:
         out.append('<h2 id=timings>Timings</h2><div class="plots">' + "".join(plots) + "</div>")
     out.append("<h2 id=items>Items</h2>")

@@ -32,10 +32,12 @@ def test_points_per_size_and_unsized_benchmarks(tmp_path: Path) -> None:
 
 
 def test_figures_are_inline_svg_without_scripts(tmp_path: Path) -> None:
+    from lab.matrix import html
+
     h = tmp_path / "history.jsonl"
-    assert benchtrend.figures(h) == []
+    assert html.bench_charts(h) == []
     write_history(h)
-    figs = benchtrend.figures(h)
+    figs = html.bench_charts(h)
     assert len(figs) == 4  # boot, restart/memcpy, checkpoint/memcpy, ours/CRIU's; no migrate record
     assert all("<svg" in f and "<script" not in f for f in figs)
 
