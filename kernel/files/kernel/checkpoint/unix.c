@@ -566,31 +566,47 @@ err_a:
 /* unlink the socket file at @name (only @inode, if given) */
 static int restore_unix_unlink(const char *name, struct inode *inode)
 {
-	struct path parent;
+	struct path parent, p;
 	struct dentry *d;
 	int ret;
 
+	/*
+	 * Write access to the mount before the directory is locked, in the
+	 * order do_unlinkat() takes them (sb_writers, then i_rwsem).
+	 */
+	ret = kern_path(name, 0, &p);
+	if (ret)
+		return ret;
+	ret = mnt_want_write(p.mnt);
+	if (ret)
+		goto out_path;
 	d = kern_path_locked(name, &parent);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
+	if (IS_ERR(d)) {
+		ret = PTR_ERR(d);
+		goto out_write;
+	}
 	ret = -ENOENT;
 	if (d_is_negative(d))
 		goto out;
 	ret = -EADDRINUSE;
 	if (!S_ISSOCK(d_inode(d)->i_mode) || (inode && d_inode(d) != inode))
 		goto out;
-	ret = mnt_want_write(parent.mnt);
-	if (ret)
+	/* the name moved to another mount meanwhile */
+	ret = -EBUSY;
+	if (parent.mnt != p.mnt)
 		goto out;
 	ret = security_path_unlink(&parent, d);
 	if (!ret)
 		ret = vfs_unlink(mnt_user_ns(parent.mnt),
 				 d_inode(parent.dentry), d, NULL);
-	mnt_drop_write(parent.mnt);
 out:
 	inode_unlock(d_inode(parent.dentry));
 	dput(d);
 	path_put(&parent);
+out_write:
+	mnt_drop_write(p.mnt);
+out_path:
+	path_put(&p);
 	return ret;
 }
 
