@@ -41,8 +41,12 @@ class Rule:
     issue: int = 0  # for a known gap: the issue that fixes it
     when: Callable[[str | None, str | None], bool] = field(default=_always, compare=False)
 
-    def matches(self, key: str, before: str | None = None, after: str | None = None) -> bool:
-        """``key`` may carry a tree position (``tree.0.1/stat.nice``): the rule sees the task's key."""
+    def matches(self, key: str, before: str | None = "", after: str | None = "") -> bool:
+        """``key`` may carry a tree position or a thread (``tree.0.1/stat.nice``, ``thread.1/status.State``):
+        the rule sees the task's key. A key present on one side only (a lost thread, mapping or
+        descriptor) is a difference in what exists, which a rule covers only through its ``when``."""
+        if (before is None) != (after is None) and self.when is _always:
+            return False
         return re.fullmatch(self.pattern, key.rpartition("/")[2]) is not None and self.when(before, after)
 
 

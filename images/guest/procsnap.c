@@ -11,7 +11,11 @@
  *   proc.NAME        cwd, root, exe, comm, cmdline, environ, auxv, timers,
  *                    timerslack_ns, oom_score_adj, personality, ...
  *   ns.NAME          the namespace links
- *   task.count, task.N.comm, task.N.state   the threads
+ *   task.count, task.N.comm   the threads, by position (tid order)
+ *   thread.N/tid, thread.N/status.NAME, thread.N/stat.NAME
+ *                    each thread but the leader (whose are status and stat):
+ *                    its tid as "+K", K = tid - pid, and its own status and
+ *                    stat but the pid fields, which are the process's
  *   fd.N, fdinfo.N.KEY   every descriptor: its link and its fdinfo lines
  *   map.START-END    mappings, merged as the kernel could have split them:
  *                    ".perms", ".offset", ".path", ".file" (dev and inode),
@@ -110,6 +114,24 @@ static void put_link(const char *key, const char *name)
 		put(key, target, n);
 }
 
+/* Fields of a thread's status and stat that are its process's pids (the leader's have them). */
+static const char *const process_pid_fields[] = {
+	"Pid", "Tgid", "PPid", "TracerPid", "NStgid", "NSpid", "NSpgid", "NSsid",
+	"ppid", "pgrp", "session", "tpgid", NULL,
+};
+
+static int is_process_pid_field(const char *prefix, const char *field)
+{
+	int i;
+
+	if (strncmp(prefix, "thread.", 7))
+		return 0;
+	for (i = 0; process_pid_fields[i]; i++)
+		if (!strcmp(field, process_pid_fields[i]))
+			return 1;
+	return 0;
+}
+
 /* "Name:<spaces>value" lines -> prefix.Name value (whitespace runs made one space). */
 static void put_colon_lines(const char *prefix, const char *name)
 {
@@ -125,6 +147,8 @@ static void put_colon_lines(const char *prefix, const char *name)
 		if (!colon)
 			continue;
 		*colon = 0;
+		if (is_process_pid_field(prefix, line))
+			continue;
 		snprintf(key, sizeof(key), "%s.%s", prefix, line);
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
@@ -147,14 +171,15 @@ static const char *const stat_names[] = {
 	"exit_code",
 };
 
-static void put_stat(void)
+/* /proc/PID/NAME (a stat file) -> prefix.field lines */
+static void put_stat(const char *prefix, const char *name)
 {
-	char key[64], *p, *tok, *save;
+	char key[128], *p, *tok, *save;
 	size_t i = 0;
-	ssize_t n = slurp("stat");
+	ssize_t n = slurp(name);
 
 	if (n < 0) {
-		put_error("stat", n);
+		put_error(prefix, n);
 		return;
 	}
 	p = strrchr(buf, ')');
@@ -162,7 +187,9 @@ static void put_stat(void)
 		return;
 	for (tok = strtok_r(p + 1, " \n", &save); tok && i < sizeof(stat_names) / sizeof(stat_names[0]);
 	     tok = strtok_r(NULL, " \n", &save), i++) {
-		snprintf(key, sizeof(key), "stat.%s", stat_names[i]);
+		if (is_process_pid_field(prefix, stat_names[i]))
+			continue;
+		snprintf(key, sizeof(key), "%s.%s", prefix, stat_names[i]);
 		put(key, tok, strlen(tok));
 	}
 }
@@ -288,7 +315,7 @@ static void put_fds(void)
 
 static void put_tasks(void)
 {
-	char name[64], key[64];
+	char name[64], key[64], val[32];
 	int i, n, *tids;
 
 	n = list_numeric("task", &tids);
@@ -301,6 +328,20 @@ static void put_tasks(void)
 			buf[strcspn(buf, "\n")] = 0;
 			put(key, buf, strlen(buf));
 		}
+	}
+	/* the leader's own state is the process's status and stat */
+	for (i = 0; i < n; i++) {
+		if (tids[i] == pid)
+			continue;
+		snprintf(key, sizeof(key), "thread.%d/tid", i);
+		snprintf(val, sizeof(val), "%+d", tids[i] - pid);
+		put(key, val, strlen(val));
+		snprintf(name, sizeof(name), "task/%d/status", tids[i]);
+		snprintf(key, sizeof(key), "thread.%d/status", i);
+		put_colon_lines(key, name);
+		snprintf(name, sizeof(name), "task/%d/stat", tids[i]);
+		snprintf(key, sizeof(key), "thread.%d/stat", i);
+		put_stat(key, name);
 	}
 	free(tids);
 }
@@ -508,7 +549,7 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	put_colon_lines("status", "status");
-	put_stat();
+	put_stat("stat", "stat");
 	put_limits();
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(key, sizeof(key), "proc.%s", links[i]);

@@ -197,3 +197,29 @@ def test_a_restored_socket_may_have_another_inode_but_not_become_a_file() -> Non
     assert [d.key for d in lost.unexpected] == ["fd.3"]
     other_kind = verify.compare(before, {"status.Pid": "2", "fd.3": "pipe:[99]"})
     assert [d.key for d in other_kind.unexpected] == ["fd.3"]
+
+
+def threaded(pid: int, tid_offsets: tuple[int, ...], **fields: str) -> verify.Snapshot:
+    """A process whose threads but the leader have the keys procsnap gives them (``thread.N/...``)."""
+    s = snap(status__Pid=str(pid), stat__pgrp=str(pid), stat__session=str(pid))
+    for n, off in enumerate(tid_offsets, 1):
+        s.update({f"thread.{n}/tid": f"{off:+d}", f"thread.{n}/status.State": "S (sleeping)",
+                  f"thread.{n}/status.SigBlk": "0000000000000000", f"thread.{n}/stat.nice": "0"})
+    s.update({k.replace("_SL_", "/").replace("__", ".").replace("thread_", "thread."): v for k, v in fields.items()})
+    return s
+
+
+def test_each_thread_is_held_to_its_own_state_and_its_tid() -> None:
+    before = threaded(100, (1, 2))
+    held = threaded(100, (1, 2), thread_1_SL_status__State="t (tracing stop)")
+    verdict = verify.compare(before, held)
+    assert verdict.ok and [d.key for d, _ in verdict.legitimate] == ["thread.1/status.State"]
+    # a thread that lost its signal mask, and one that came back with another tid (glibc keeps the
+    # tid in its thread descriptor: pthread_kill, mutex owners), each fails on exactly that
+    lost = verify.compare(before, threaded(100, (1, 2), thread_2_SL_status__SigBlk="0000000000004000"))
+    assert [d.key for d in lost.unexpected] == ["thread.2/status.SigBlk"]
+    renumbered = verify.compare(before, threaded(300, (7, 8)))
+    assert [d.key for d in renumbered.unexpected] == ["thread.1/tid", "thread.2/tid"]
+    # a lost thread
+    assert {d.key for d in verify.compare(before, threaded(100, (1,))).unexpected} == {
+        "thread.2/tid", "thread.2/status.State", "thread.2/status.SigBlk", "thread.2/stat.nice"}
