@@ -66,7 +66,7 @@ def bench_boot(args: argparse.Namespace) -> int:
     accel = ""
     for i in range(args.runs):
         cfg = MachineConfig(name=f"boot{i}", kernel=built.kernel.image, initrd=built.image.initrd,
-                            memory_mib=args.memory, accel=args.accel)
+                            memory_mib=args.memory, accel=args.accel, append=args.append)
         with Machine(cfg, log_dir) as m:
             times.append(m.boot_seconds)
             accel = m.accel
@@ -122,7 +122,8 @@ def bench_cr(args: argparse.Namespace) -> int:
                                            packages=[p for n in names for p in engines.get(n).packages])
             initrd = image.compose_initrd(built.image, layers, run / "initrd.cpio")
         cfg = MachineConfig(name="bench-cr", kernel=built.kernel.image, initrd=initrd,
-                            memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180)
+                            memory_mib=max(512, 3 * max(sizes) + 256), accel=args.accel, boot_timeout=180,
+                            append=args.append)
         line = ""
         medians: dict[str, dict[str, float]] = {}
         raw: dict[str, list[dict[str, float]]] = {}
@@ -216,7 +217,7 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
 
 
 def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
-                 initrd: Path, via: str = "link") -> tuple[dict[str, float], str, str]:
+                 initrd: Path, via: str = "link", append: str = "") -> tuple[dict[str, float], str, str]:
     """Process migration A -> B of a ``mib`` MiB workload, then whole-VM migration B -> C."""
     from . import migrate, vmmigrate
     from .machine import Link
@@ -228,7 +229,7 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
 
         def guest(name: str, index: int, peer: str) -> Machine:
             cfg = MachineConfig(name=name, kernel=built.kernel.image, initrd=initrd, memory_mib=512,
-                                accel=accel, index=index, boot_timeout=180,
+                                accel=accel, index=index, boot_timeout=180, append=append,
                                 link=Link(run, name, peer, f"169.254.0.{index + 1}"))
             return Machine(cfg, log_dir, keys=keys)
 
@@ -272,7 +273,7 @@ def bench_migrate(args: argparse.Namespace) -> int:
     medians: dict[str, dict[str, float]] = {}
     raw: dict[str, list[dict[str, float]]] = {}
     for mib in sizes:
-        results = [migrate_once(built, mib, accel, log_dir, initrd, args.via) for _ in range(args.runs)]
+        results = [migrate_once(built, mib, accel, log_dir, initrd, args.via, args.append) for _ in range(args.runs)]
         runs = [r for r, _, _ in results]
         used, clock = results[0][1], results[0][2]
         med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
@@ -311,6 +312,11 @@ def add_parser(sub: Any) -> None:
     mg.add_argument("--mem", default="16M,64M,256M", help="workload sizes, comma-separated")
     mg.add_argument("--runs", type=int, default=3)
     mg.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
-    mg.add_argument("--via", choices=("link", "host"), default="link",
-                    help="stream the image over the guest link, or carry it through the host")
+    mg.add_argument("--via", choices=("link", "shm", "host"), default="link",
+                    help="stream the image over the guest link's NIC or its shared memory (ivshmem), "
+                         "or carry it through the host")
     mg.set_defaults(func=bench_migrate)
+    for p in (boot, cr, mg):
+        p.add_argument("--append", default="", metavar="OPTIONS",
+                       help="more kernel command-line options for the benchmark's guests (an A/B of a boot "
+                            "option; recorded with the results)")

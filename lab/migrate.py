@@ -1,8 +1,9 @@
 """Process migration between two guests: the ``migrate`` scenario step and the bench's process side.
 
 freeze on the source -> carry the declared files -> checkpoint on the source and restart on the
-target (streamed: ``checkpoint | linkcat send`` -> ``linkcat recv`` -> fifo -> ``restart``; or as a
-file copied through the host) -> the restored task runs on the target -> kill the original.
+target (streamed: ``checkpoint | linkcat send`` -> ``linkcat recv`` -> fifo -> ``restart`` over the
+guest link's NIC, or the same through the link's shared memory with ``shmcat``; or as a file copied
+through the host) -> the restored task runs on the target -> kill the original.
 If restart fails, the source is thawed and must still be running: nothing is lost.
 
 With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
@@ -21,7 +22,7 @@ from .engines import Engine
 from .machine import LINK_NIC, Machine
 from .relay import host_pipe
 from .ssh import Result
-from .steps.link import link_pipe
+from .steps.link import link_pipe, shm_pipe, shm_recv, shm_send
 from .steps.process import CGROUP_ROOT, freeze_commands
 
 RESTORED_POLL = (
@@ -58,13 +59,16 @@ def image_bytes(m: Machine, path: str) -> int:
 
 def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str, link_addr: str, port: int,
                 timeout: float) -> None:
-    """Copy ``files`` (absolute paths) from ``src`` to ``dst`` as one tar stream, over the link or the host."""
+    """Copy ``files`` (absolute paths) from ``src`` to ``dst`` as one tar stream: over the link's NIC
+    or its shared memory, or through the host."""
     if not files:
         return
     rel = " ".join(shlex.quote(f.lstrip("/")) for f in files)
     pack = f"tar cf - -C / {rel}"
     if via == "host":
         failed, _ = host_pipe(src, dst, pack, "tar xf - -C /", timeout)
+    elif via == "shm":
+        failed = shm_pipe(src, dst, pack, "tar xf - -C /", timeout)
     else:
         failed = link_pipe(src, dst, pack, "tar xf - -C /", link_addr, port, timeout)
     if failed is not None:
@@ -79,7 +83,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     carrying the declared ``files`` first.
 
     Our engine over the link streams: ``checkpoint | linkcat send`` on the source, ``linkcat recv``
-    into a fifo that ``restart`` reads on the target, so checkpoint, transfer and restart overlap.
+    into a fifo that ``restart`` reads on the target, so checkpoint, transfer and restart overlap
+    (``via: shm``: the same through the link's shared memory, ``shmcat send``/``recv``).
     Otherwise the image (a file, or CRIU's directory) is made on the source, carried like the files
     (over the link or through the host) and restarted from on the target.
 
@@ -90,8 +95,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     that verification notices.
     """
     engine = engine or engines.get("kernel")
-    streamed = via == "link" and engine.name == "kernel"
-    if cut_link_after is not None and not streamed:
+    streamed = via in ("link", "shm") and engine.name == "kernel"
+    if cut_link_after is not None and not (streamed and via == "link"):
         raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
@@ -117,10 +122,15 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         if streamed:
             fifo = "/tmp/migrate.fifo"
             dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
-            dst.ssh.run(f"setsid sh -c 'linkcat recv {port} {int(timeout)} {STREAM_IDLE_S} > {fifo} "
-                        f"2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10, check=True)
+            if via == "shm":
+                recv, sender = shm_recv(timeout, STREAM_IDLE_S), shm_send(20)
+            else:
+                recv = f"linkcat recv {port} {int(timeout)} {STREAM_IDLE_S}"
+                sender = f"linkcat send {link_addr} {port} 20"
+            dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
+                        check=True)
             restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
-            send = f"checkpoint {pid} -l {CKPT_LOG} | linkcat send {link_addr} {port} 20 2>/tmp/migrate.send"
+            send = f"checkpoint {pid} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 time.sleep(cut_link_after)
@@ -130,7 +140,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 sent = src.ssh.run(send, timeout)
             out = src.ssh.run(f"cat /tmp/migrate.send {CKPT_LOG} 2>/dev/null", 10).stdout
             for line in out.splitlines():
-                if line.startswith("linkcat: ") and line.split()[1].isdigit():
+                if line.startswith(("linkcat: ", "shmcat: ")) and line.split()[1].isdigit():
                     mig.image_bytes = int(line.split()[1])
         else:
             src.ssh.run(f"rm -rf {IMAGE}", 10, check=True)
@@ -184,7 +194,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if src.is_running():
                 if cut_link_after is not None:
                     src.qmp("set_link", name=LINK_NIC, up=True)
-                src.ssh.run("pkill -x linkcat; pkill -x checkpoint; pkill -x criu; true", 10)
+                src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
-                dst.ssh.run("pkill -x linkcat; pkill -x restart; pkill -x criu; true", 10)
+                dst.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x restart; pkill -x criu; true", 10)

@@ -9,9 +9,9 @@ from pathlib import Path
 from ..relay import host_pipe
 from ..scenario import Step
 from .base import Context, S, StepCheck, StepFailure, kind, poll_sh, timeout_of
-from .link import link_address, link_pipe, port_for
+from .link import link_address, link_pipe, port_for, shm_pipe
 
-VIAS = ("link", "host")
+VIAS = ("link", "shm", "host")
 
 
 def _validate_transfer(c: StepCheck) -> None:
@@ -20,9 +20,10 @@ def _validate_transfer(c: StepCheck) -> None:
     if src is None:
         raise c.fail("from", "required when the scenario has several guests")
     c.args["from"] = src
-    if c.choice("via", "host", VIAS) == "link":
+    via = c.choice("via", "host", VIAS)
+    if via in ("link", "shm"):
         if c.link is None or {c.args["from"], c.args["to"]} != set(c.link):
-            raise c.fail("via", "a link transfer needs `link:` between its two guests")
+            raise c.fail("via", f"a {via} transfer needs `link:` between its two guests")
 
 
 @kind("wait", {"wait": (S, True), "line": (S, False)})
@@ -50,6 +51,11 @@ def _transfer(ctx: Context, step: Step) -> None:
                            f"cat > {shlex.quote(dst)}", link_address(ctx.scenario, to), port_for(step), timeout)
         if failed is not None:
             raise StepFailure(step, f"sending {src} over the link failed", failed)
+    elif step.args["via"] == "shm":
+        failed = shm_pipe(ctx.machines[frm], ctx.machines[to], f"cat {shlex.quote(src)}",
+                          f"cat > {shlex.quote(dst)}", timeout)
+        if failed is not None:
+            raise StepFailure(step, f"sending {src} through the link's shared memory failed", failed)
     elif frm == "host":
         ctx.machines[to].ssh.put(ctx.scenario.path.parent / src, dst, timeout)
     elif to == "host":

@@ -24,7 +24,7 @@ from .process import CGROUP_ROOT, CGROUPS
 
 MIGRATE_EXPECT = ("success", "restart_fails", "xfeatures")
 EOPNOTSUPP = -95
-VIAS = ("link", "host")
+VIAS = ("link", "shm", "host")
 
 
 def _validate_migrate(c: StepCheck) -> None:
@@ -34,8 +34,8 @@ def _validate_migrate(c: StepCheck) -> None:
     via = c.choice("via", "link", VIAS)
     if c.args["from"] == c.args["to"]:
         raise c.fail("to", "source and target are the same guest")
-    if via == "link" and (c.link is None or {c.args["from"], c.args["to"]} != set(c.link)):
-        raise c.fail("via", "a link migration needs `link:` between its two guests")
+    if via in ("link", "shm") and (c.link is None or {c.args["from"], c.args["to"]} != set(c.link)):
+        raise c.fail("via", f"a {via} migration needs `link:` between its two guests")
     validate_verify_restore(c)
     if c.args["expect"] == "xfeatures" and "cut_link_after" in c.args:
         raise c.fail("cut_link_after", "not with expect: xfeatures")
