@@ -230,7 +230,8 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
         def guest(name: str, index: int, peer: str) -> Machine:
             cfg = MachineConfig(name=name, kernel=built.kernel.image, initrd=initrd, memory_mib=512,
                                 accel=accel, index=index, boot_timeout=180, append=append,
-                                link=Link(run, name, peer, f"169.254.0.{index + 1}"))
+                                link=Link(run, name, peer, f"169.254.0.{index + 1}",
+                                          shm_mib=16 if via == "shm" else 0))
             return Machine(cfg, log_dir, keys=keys)
 
         with guest("a", 0, "b") as a, guest("b", 1, "a") as b:
@@ -244,6 +245,8 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
             if not mig.ok:
                 raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
             a.shutdown()
+            if via == "shm":
+                b.ssh.run("shmcat clear", 30, check=True)  # as the VM's other free memory
             c = vmmigrate.incoming(b, "c", log_dir)
             try:
                 c.launch(wait_ssh=False)

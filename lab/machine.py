@@ -97,12 +97,15 @@ class Link:
                 f"remote.type=unix,remote.path={self.directory / self.remote}.sock")
 
     def shm_args(self) -> list[str]:
-        """The shared memory: one file of the link's directory, mapped by both QEMUs (share=on)."""
+        """The shared memory: one file of the link's directory, mapped by both QEMUs (share=on).
+        ``master=on``: QEMU blocks migration of a guest with an ivshmem peer that is not master
+        (a whole-VM migration copies the shared memory like RAM: ``shmcat clear`` zeroes it first,
+        so that it costs what the VM's other free memory costs)."""
         if not self.shm_mib:
             return []
         return ["-object", f"memory-backend-file,id={LINK_SHM},mem-path={self.directory / 'link.shm'},"
                            f"size={self.shm_mib}M,share=on",
-                "-device", f"ivshmem-plain,memdev={LINK_SHM},id={LINK_SHM}dev"]
+                "-device", f"ivshmem-plain,memdev={LINK_SHM},id={LINK_SHM}dev,master=on"]
 
 
 @dataclass(frozen=True)

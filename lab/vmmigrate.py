@@ -40,14 +40,8 @@ def incoming(src: Machine, name: str, log_dir: Path) -> Machine:
 def migrate_vm(src: Machine, dst: Machine, sock: Path, timeout: float = 600.0) -> VMMigration:
     """Migrate ``src`` into ``dst`` (launched, waiting). On return ``dst`` runs the guest."""
     uri = f"unix:{sock}"
-    # memory the guest shares with another (the link's ivshmem file) is the same file on both sides:
-    # QEMU does not copy it (x-ignore-shared), as it would not copy a disk both sides share
-    shared = bool(src.cfg.link and src.cfg.link.shm_mib)
-    if shared:
-        dst.qmp("migrate-set-capabilities", capabilities=[{"capability": "x-ignore-shared", "state": True}])
     dst.qmp("migrate-incoming", uri=uri)
-    src.qmp("migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}]
-            + ([{"capability": "x-ignore-shared", "state": True}] if shared else []))
+    src.qmp("migrate-set-capabilities", capabilities=[{"capability": "events", "state": True}])
     t0 = time.monotonic()
     src.qmp("migrate", uri=uri)
     deadline = t0 + timeout

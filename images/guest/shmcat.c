@@ -1,5 +1,5 @@
 /*
- * shmcat recv TIMEOUT IDLE > FILE | shmcat send TIMEOUT < FILE
+ * shmcat recv TIMEOUT IDLE > FILE | shmcat send TIMEOUT < FILE | shmcat clear
  *
  * A byte stream between two guests through memory they share: an ivshmem-plain PCI device
  * (1af4:1110) whose BAR 2 both QEMU processes map from one host file. No interrupts: a
@@ -14,6 +14,7 @@
  * recv waits TIMEOUT seconds for a sender and fails when the stream stops for IDLE seconds
  * without its end (a sender that died); send waits TIMEOUT seconds for a receiver, and as long
  * for room in the ring. Both print "shmcat: N bytes" on stderr and exit 0 on a whole stream.
+ * clear zeroes the whole shared memory (no stream may run).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -287,13 +288,13 @@ static int do_send(double timeout)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: shmcat recv TIMEOUT IDLE | shmcat send TIMEOUT\n");
+	fprintf(stderr, "usage: shmcat recv TIMEOUT IDLE | shmcat send TIMEOUT | shmcat clear\n");
 	exit(2);
 }
 
 int main(int argc, char *argv[])
 {
-	if (argc < 3)
+	if (argc < 2)
 		usage();
 	if (!strcmp(argv[1], "recv") && argc == 4) {
 		if (map_shm())
@@ -304,6 +305,12 @@ int main(int argc, char *argv[])
 		if (map_shm())
 			return 1;
 		return do_send(atof(argv[2]));
+	}
+	if (!strcmp(argv[1], "clear") && argc == 2) {
+		if (map_shm())
+			return 1;
+		memset(hdr, 0, HDR_SIZE + ring_size);
+		return 0;
 	}
 	usage();
 	return 2;

@@ -65,7 +65,7 @@ def test_link_nic_has_own_mac_and_unix_dgram(tmp_path: Path) -> None:
     shm_a = a[a.index("-object") + 1]
     assert shm_a == b[b.index("-object") + 1]
     assert f"mem-path={tmp_path}/link.shm" in shm_a and "share=on" in shm_a and "size=16M" in shm_a
-    assert "ivshmem-plain,memdev=linkshm,id=linkshmdev" in a
+    assert "ivshmem-plain,memdev=linkshm,id=linkshmdev,master=on" in a
     no_shm = qemu_argv(cfg(link=Link(tmp_path, "a", "b", "169.254.0.1", shm_mib=0)), "tcg", tmp_path,
                        tmp_path / "c", 1, keys(tmp_path), tmp_path / "q")
     assert "-object" not in no_shm
