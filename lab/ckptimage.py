@@ -8,6 +8,7 @@ offset and record on anything wrong. Scenarios run it on every image they produc
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import struct
 import sys
@@ -100,9 +101,14 @@ SOCK_ADDR_MAX = 128
 
 
 def sockaddr_text(raw: bytes, length: int) -> str:
-    """A UNIX socket name as text: a path, ``@abstract`` (other bytes as \\xNN), ``-`` for none."""
+    """A socket name as text: ``a.b.c.d:port``, ``[v6addr]:port``, a path, ``@abstract`` (other bytes
+    as \\xNN), ``-`` for none."""
     if length == 16 and raw[:2] == b"\2\0":  # AF_INET
         return ".".join(str(b) for b in raw[4:8]) + f":{raw[2] << 8 | raw[3]}"
+    if length == 28 and raw[:2] == b"\n\0":  # AF_INET6
+        ip6 = ipaddress.IPv6Address(bytes(raw[8:24]))
+        ip = f"::ffff:{ip6.ipv4_mapped}" if ip6.ipv4_mapped else ip6.compressed  # as inet_ntop writes it
+        return f"[{ip}]:{raw[2] << 8 | raw[3]}"
     if length <= 2 or length > SOCK_ADDR_MAX:
         return "-" if length < 2 else "(unnamed)"
     name = raw[2:length]

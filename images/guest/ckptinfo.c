@@ -2,6 +2,7 @@
  * ckptinfo FILE: print the records of a checkpoint image and check its
  * structure and checksum.  Exit 0 for a good image, 1 for a bad one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -178,6 +179,14 @@ static void sock_addr(char *out, size_t cap, const uint8_t *a, uint32_t len)
 
 	if (len == 16 && a[0] == 2 && a[1] == 0) {	/* AF_INET */
 		snprintf(out, cap, "%u.%u.%u.%u:%u", a[4], a[5], a[6], a[7], a[2] << 8 | a[3]);
+		return;
+	}
+	if (len == 28 && a[0] == 10 && a[1] == 0) {	/* AF_INET6: [addr]:port */
+		char ip[INET6_ADDRSTRLEN];
+
+		if (!inet_ntop(AF_INET6, a + 8, ip, sizeof(ip)))
+			snprintf(ip, sizeof(ip), "?");
+		snprintf(out, cap, "[%s]:%u", ip, a[2] << 8 | a[3]);
 		return;
 	}
 	if (len <= 2 || len > CKPT_SOCK_ADDR_MAX) {

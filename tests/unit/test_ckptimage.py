@@ -196,6 +196,12 @@ def test_socket_records_are_decoded_with_their_names() -> None:
     assert sock.fields["laddr"] == "/tmp/s.sock" and sock.fields["raddr"] == "-"
     assert img.first("SOCKET_QUEUE").fields["bytes"] == 3
     assert ckptimage.sockaddr_text(b"\1\0\0abc\x01", 7) == "@abc\\x01"
+    sin = b"\2\0" + (47101).to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8)
+    assert ckptimage.sockaddr_text(sin, 16) == "127.0.0.1:47101"
+    loop6 = b"\n\0" + (47102).to_bytes(2, "big") + bytes(4) + bytes(15) + b"\1" + bytes(4)
+    assert ckptimage.sockaddr_text(loop6, 28) == "[::1]:47102"
+    mapped = b"\n\0" + (80).to_bytes(2, "big") + bytes(14) + b"\xff\xff" + bytes([10, 0, 2, 15, 0, 0, 0, 0])
+    assert ckptimage.sockaddr_text(mapped, 28) == "[::ffff:10.0.2.15]:80"
 
 
 def test_tamper_rewrites_a_named_field_of_the_nth_record() -> None:

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checkpoint/restart: IPv4 sockets (TCP and UDP) that carry no connection
- * state: TCP sockets unbound, bound or listening, UDP sockets unbound,
+ * Checkpoint/restart: IPv4 and IPv6 sockets (TCP and UDP; an IPv6 socket
+ * keeps IPV6_V6ONLY, and its IPv4-mapped connections of a dual-stack
+ * listener are matched with their IPv4 peers): TCP sockets unbound, bound,
+ * listening or connected on loopback, UDP sockets unbound,
  * bound or connected, with SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_BROADCAST and TCP_NODELAY.  Restart binds again to the same address
  * and port with the caller's rights: a privileged port needs
@@ -16,20 +18,26 @@
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
  * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG, the keepalive tunables,
  * TCP_USER_TIMEOUT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
- * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the socket-level ones:
- * socket.c).
+ * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the IPv6 ones: hop limits,
+ * traffic class, flow labels, IPv6 options, multicast and anycast
+ * memberships, the interface options, the ancillary data options,
+ * IPV6_RECVERR, IPV6_MTU(_DISCOVER), IPV6_DONTFRAG, address preferences;
+ * the socket-level ones: socket.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/delay.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/net.h>
 #include <linux/sockptr.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <net/udp.h>
@@ -63,6 +71,90 @@ static bool ckpt_inet_udp(struct sock *sk)
 	return sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP;
 }
 
+/* the two ends of an inet socket, as IPv6 addresses (IPv4 ones mapped) */
+struct ckpt_inet_ends {
+	struct in6_addr laddr, raddr;
+	__be16 lport, rport;
+};
+
+static void ckpt_inet_ends(struct sock *sk, struct ckpt_inet_ends *e)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	ipv6_addr_set_v4mapped(inet->inet_rcv_saddr, &e->laddr);
+	ipv6_addr_set_v4mapped(inet->inet_daddr, &e->raddr);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		e->laddr = sk->sk_v6_rcv_saddr;
+		e->raddr = sk->sk_v6_daddr;
+	}
+#endif
+	e->lport = inet->inet_sport;
+	e->rport = inet->inet_dport;
+}
+
+/* @addr:@port as a sockaddr for "%pISpc": an IPv4-mapped one as IPv4 */
+static struct sockaddr *ckpt_inet_sa(struct sockaddr_storage *ss,
+				     const struct in6_addr *addr, __be16 port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ipv6_addr_v4mapped(addr)) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = addr->s6_addr32[3];
+		sin->sin_port = port;
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = *addr;
+		sin6->sin6_port = port;
+	}
+	return (struct sockaddr *)ss;
+}
+
+/* an IPv6 option that restart does not set, or NULL */
+static const char *ckpt_inet6_unsupported(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	if (sk->sk_family != AF_INET6 || !np)
+		return NULL;
+	if (np->hop_limit != -1)
+		return "IPV6_UNICAST_HOPS";
+	if (np->tclass)
+		return "IPV6_TCLASS";
+	if (np->sndflow || np->flow_label || rcu_access_pointer(np->ipv6_fl_list) ||
+	    np->autoflowlabel_set)
+		return "flow labels (IPV6_FLOWINFO_SEND, IPV6_FLOWLABEL_MGR, IPV6_AUTOFLOWLABEL)";
+	if (rcu_access_pointer(np->opt))
+		return "IPv6 options (IPV6_HOPOPTS, IPV6_RTHDR, IPV6_DSTOPTS ...)";
+	/*
+	 * multicast settings mean nothing to TCP (and an accepted socket has
+	 * the SYN's hop limit and interface there)
+	 */
+	if (ckpt_inet_udp(sk) &&
+	    (rcu_access_pointer(np->ipv6_mc_list) || np->ipv6_ac_list ||
+	     !np->mc_loop || !np->mc_all || np->mcast_oif ||
+	     np->mcast_hops != IPV6_DEFAULT_MCASTHOPS))
+		return "IPv6 multicast or anycast settings";
+	if (np->ucast_oif)
+		return "IPV6_UNICAST_IF";
+	if (np->rxopt.all)
+		return "IPV6_RECVPKTINFO and the other ancillary data options";
+	if (np->recverr || np->recverr_rfc4884)
+		return "IPV6_RECVERR";
+	if (np->frag_size || np->pmtudisc != IPV6_PMTUDISC_WANT || np->dontfrag)
+		return "IPV6_MTU, IPV6_MTU_DISCOVER or IPV6_DONTFRAG";
+	if (np->srcprefs)
+		return "IPV6_ADDR_PREFERENCES";
+	if (np->min_hopcount)
+		return "IPV6_MINHOPCOUNT";
+#endif
+	return NULL;
+}
+
 /* an option that restart does not set, or NULL */
 static const char *ckpt_inet_unsupported(struct sock *sk)
 {
@@ -84,6 +176,8 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_FREEBIND";
 	if (inet->transparent)
 		return "IP_TRANSPARENT";
+	if (ckpt_inet6_unsupported(sk))
+		return ckpt_inet6_unsupported(sk);
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_CORK))
 		return "TCP_CORK";
 	if (!ckpt_inet_tcp(sk))
@@ -113,19 +207,22 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 /* is the other end of connection @sk a socket of the task (loopback) */
 static bool ckpt_tcp_peer_held(struct ckpt_ctx *ctx, struct sock *sk)
 {
-	struct inet_sock *me = inet_sk(sk);
+	struct ckpt_inet_ends me, it;
 	u32 id;
 
+	ckpt_inet_ends(sk, &me);
 	for (id = 1; id <= ctx->socks->n; id++) {
 		struct sock *o = ctx->socks->sk[id].sk;
-		struct inet_sock *it = inet_sk(o);
 
-		if (o != sk && o->sk_family == AF_INET && ckpt_inet_tcp(o) &&
-		    READ_ONCE(o->sk_state) == TCP_ESTABLISHED &&
-		    it->inet_daddr == me->inet_rcv_saddr &&
-		    it->inet_dport == me->inet_sport &&
-		    it->inet_rcv_saddr == me->inet_daddr &&
-		    it->inet_sport == me->inet_dport)
+		if (o == sk || !ckpt_family_inet(o->sk_family) ||
+		    !ckpt_inet_tcp(o) ||
+		    READ_ONCE(o->sk_state) != TCP_ESTABLISHED)
+			continue;
+		ckpt_inet_ends(o, &it);
+		if (ipv6_addr_equal(&it.raddr, &me.laddr) &&
+		    it.rport == me.lport &&
+		    ipv6_addr_equal(&it.laddr, &me.raddr) &&
+		    it.lport == me.rport)
 			return true;
 	}
 	return false;
@@ -135,12 +232,14 @@ static bool ckpt_tcp_peer_held(struct ckpt_ctx *ctx, struct sock *sk)
 static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct sockaddr_storage ss;
+	struct ckpt_inet_ends me;
 
+	ckpt_inet_ends(sk, &me);
 	if (!ckpt_tcp_peer_held(ctx, sk))
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: TCP connection to %pI4:%u, a peer outside the checkpoint: not supported",
-				fd, &inet_sk(sk)->inet_daddr,
-				ntohs(inet_sk(sk)->inet_dport));
+				"fd %d: TCP connection to %pISpc, a peer outside the checkpoint: not supported",
+				fd, ckpt_inet_sa(&ss, &me.raddr, me.rport));
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
 	    tp->repair)
 		return ckpt_err(ctx, -EOPNOTSUPP,
@@ -177,8 +276,9 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 					fd);
 	} else {
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: inet (IPv4) socket of type %d, protocol %d (raw, ping) not supported",
-				fd, sk->sk_type, sk->sk_protocol);
+				"fd %d: %s socket of type %d, protocol %d (raw, ping) not supported",
+				fd, sk->sk_family == AF_INET6 ? "inet6 (IPv6)" : "inet (IPv4)",
+				sk->sk_type, sk->sk_protocol);
 	}
 	opt = ckpt_inet_unsupported(sk);
 	if (opt)
@@ -196,6 +296,8 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF))
 		h->flags |= CKPT_SOCK_NODELAY;
+	if (sk->sk_family == AF_INET6 && sk->sk_ipv6only)
+		h->flags |= CKPT_SOCK_V6ONLY;
 	if (!inet_sk(sk)->inet_num)
 		return 0;
 	len = kernel_getsockname(sock, (struct sockaddr *)h->laddr);
@@ -309,18 +411,41 @@ unlock:
 	return ret;
 }
 
-/* the socket of the image bound to @addr:@port (UDP), or 0 */
-static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, __be32 addr, __be16 port)
+/* the source of a datagram, as an IPv6 address (IPv4 mapped) */
+static void ckpt_udp_source(struct sk_buff *skb, struct in6_addr *addr,
+			    __be16 *port)
 {
+	if (IS_ENABLED(CONFIG_IPV6) && skb->protocol == htons(ETH_P_IPV6))
+		*addr = ipv6_hdr(skb)->saddr;
+	else
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, addr);
+	*port = udp_hdr(skb)->source;
+}
+
+static bool ckpt_inet_any(const struct in6_addr *a)
+{
+	return ipv6_addr_any(a) ||
+	       (ipv6_addr_v4mapped(a) && !a->s6_addr32[3]);
+}
+
+/*
+ * the socket of the image of @family bound to @addr:@port (UDP), or 0:
+ * restart sends its datagrams again from it, to the receiver's address
+ */
+static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, int family,
+			   const struct in6_addr *addr, __be16 port)
+{
+	struct ckpt_inet_ends it;
 	u32 id;
 
 	for (id = 1; id <= ctx->socks->n; id++) {
 		struct sock *o = ctx->socks->sk[id].sk;
-		struct inet_sock *it = inet_sk(o);
 
-		if (o->sk_family == AF_INET && ckpt_inet_udp(o) &&
-		    it->inet_sport == port &&
-		    (it->inet_saddr == addr || !it->inet_saddr))
+		if (o->sk_family != family || !ckpt_inet_udp(o))
+			continue;
+		ckpt_inet_ends(o, &it);
+		if (it.lport == port &&
+		    (ipv6_addr_equal(&it.laddr, addr) || ckpt_inet_any(&it.laddr)))
 			return id;
 	}
 	return 0;
@@ -356,6 +481,8 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	struct ckpt_hdr_socket_queue hq = { };
 	struct sock *sk = sock->sk;
 	struct sk_buff **skbs = NULL;
+	struct sockaddr_storage ss;
+	struct ckpt_inet_ends me;
 	int i, n = 0, max, ret = 0;
 
 	if (ckpt_inet_udp(sk)) {
@@ -387,19 +514,21 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	}
 	if (!ret)
 		ret = ckpt_write_obj(ctx, &hq, CKPT_HDR_SOCKET_QUEUE, sizeof(hq));
+	ckpt_inet_ends(sk, &me);
 	for (i = 0; i < n && !ret; i++) {
 		struct ckpt_hdr_socket_msg m = { .len = udp_skb_len(skbs[i]) };
-		__be32 saddr = ip_hdr(skbs[i])->saddr;
-		__be16 sport = udp_hdr(skbs[i])->source;
 		u8 *data = kvmalloc(max_t(u32, m.len, 1), GFP_KERNEL);
+		struct in6_addr saddr;
+		__be16 sport;
 
-		m.sender_id = ckpt_udp_sender(ctx, saddr, sport);
+		ckpt_udp_source(skbs[i], &saddr, &sport);
+		m.sender_id = ckpt_udp_sender(ctx, sk->sk_family, &saddr, sport);
 		if (!m.sender_id || ((h->flags & CKPT_SOCK_CONNECT) &&
-				     (inet_sk(sk)->inet_daddr != saddr ||
-				      inet_sk(sk)->inet_dport != sport)))
+				     (!ipv6_addr_equal(&me.raddr, &saddr) ||
+				      me.rport != sport)))
 			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: UDP datagram queued from %pI4:%u, a socket outside the checkpoint (or not its peer): not supported",
-				       fd, &saddr, ntohs(sport));
+				       "fd %d: UDP datagram queued from %pISpc, a socket outside the checkpoint, of another family, or not its peer: not supported",
+				       fd, ckpt_inet_sa(&ss, &saddr, sport));
 		else if (!data)
 			ret = -ENOMEM;
 		else
@@ -419,7 +548,9 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 /* restart: the datagrams of a UDP socket, sent again by their senders */
 int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 {
-	struct sockaddr_in to = *(struct sockaddr_in *)e->h.laddr;
+	struct sockaddr_storage to = { };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 	struct sock *sk;
 	u32 i, queued;
 	int ret = 0;
@@ -427,18 +558,23 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (!e->nmsgs)
 		return 0;
 	sk = sock_from_file(e->file)->sk;
-	if (!to.sin_addr.s_addr)
-		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memcpy(&to, e->h.laddr, min_t(u32, e->h.laddr_len, sizeof(to)));
+	/* to its own address: loopback if it is bound to any */
+	if (e->h.family == AF_INET && !sin->sin_addr.s_addr)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (e->h.family == AF_INET6 && ipv6_addr_any(&sin6->sin6_addr))
+		sin6->sin6_addr = in6addr_loopback;
 	WRITE_ONCE(sk->sk_rcvbuf, INT_MAX / 2);
 	for (i = 0; i < e->nmsgs && !ret; i++) {
 		struct ckpt_sk_msg *m = &e->msgs[i];
 		struct ckpt_sk *se = ckpt_sk_get(ctx, m->h.sender_id);
-		struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to),
+		struct msghdr msg = { .msg_name = &to,
+				      .msg_namelen = e->h.laddr_len,
 				      .msg_flags = MSG_DONTWAIT };
 		struct kvec vec = { .iov_base = m->data + 1, .iov_len = m->h.len };
 
 		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
-		    se->h.family != AF_INET || se->h.type != SOCK_DGRAM ||
+		    se->h.family != e->h.family || se->h.type != SOCK_DGRAM ||
 		    m->h.flags || m->h.nfds)
 			ret = -EINVAL;
 		else
@@ -462,11 +598,15 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	return 0;
 }
 
-static bool restore_inet_addr_ok(const u8 *buf, u32 len)
+static bool restore_inet_addr_ok(const u8 *buf, u32 len, int family)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)buf;
+	const struct sockaddr *sa = (const struct sockaddr *)buf;
 
-	return !len || (len == sizeof(*sin) && sin->sin_family == AF_INET);
+	if (!len)
+		return true;
+	if (family == AF_INET)
+		return len == sizeof(struct sockaddr_in) && sa->sa_family == AF_INET;
+	return len == sizeof(struct sockaddr_in6) && sa->sa_family == AF_INET6;
 }
 
 int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
@@ -484,8 +624,9 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
 				h->state);
 	if (f & ~CKPT_SOCK_INET_FLAGS || h->peer_id ||
-	    !restore_inet_addr_ok(h->laddr, h->laddr_len) ||
-	    !restore_inet_addr_ok(h->raddr, h->raddr_len) ||
+	    ((f & CKPT_SOCK_V6ONLY) && h->family != AF_INET6) ||
+	    !restore_inet_addr_ok(h->laddr, h->laddr_len, h->family) ||
+	    !restore_inet_addr_ok(h->raddr, h->raddr_len, h->family) ||
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
 	    (udp && (f & CKPT_SOCK_NODELAY)) ||
@@ -508,10 +649,16 @@ static int restore_inet_opt(struct socket *sock, int level, int opt)
 				     sizeof(one));
 }
 
+static int restore_inet_setint(struct socket *sock, int level, int opt,
+			       int val)
+{
+	return sock->ops->setsockopt(sock, level, opt, KERNEL_SOCKPTR(&val),
+				     sizeof(val));
+}
+
 static int restore_tcp_opt(struct socket *sock, int opt, int val)
 {
-	return sock->ops->setsockopt(sock, SOL_TCP, opt, KERNEL_SOCKPTR(&val),
-				     sizeof(val));
+	return restore_inet_setint(sock, SOL_TCP, opt, val);
 }
 
 /* queue @len bytes of @buf in repair mode (TCP_REPAIR_QUEUE @queue) */
@@ -581,7 +728,7 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		       struct ckpt_hdr *sq, struct ckpt_hdr *rq)
 {
 	struct ckpt_hdr_socket *h = &e->h;
-	struct sockaddr_in *sin = (struct sockaddr_in *)h->raddr;
+	struct sockaddr *peer = (struct sockaddr *)h->raddr;
 	struct tcp_repair_window w = {
 		.snd_wl1 = t->snd_wl1, .snd_wnd = t->snd_wnd,
 		.max_window = t->max_window, .rcv_wnd = t->rcv_wnd,
@@ -601,8 +748,7 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		ret = restore_tcp_opt(sock, TCP_QUEUE_SEQ, t->recv_seq);
 	if (!ret) {
 		what = "connect";
-		ret = kernel_connect(sock, (struct sockaddr *)sin, sizeof(*sin),
-				     0);
+		ret = kernel_connect(sock, peer, h->raddr_len, 0);
 	}
 	opts[n].opt_code = TCPOPT_MSS;
 	opts[n++].opt_val = t->mss_clamp;
@@ -649,9 +795,8 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 					    KERNEL_SOCKPTR(&w), sizeof(w));
 	}
 	if (ret)
-		return ckpt_err(ctx, ret, "socket %u: TCP connection to %pI4:%u: %s",
-				h->sk_id, &sin->sin_addr, ntohs(sin->sin_port),
-				what);
+		return ckpt_err(ctx, ret, "socket %u: TCP connection to %pISpc: %s",
+				h->sk_id, peer, what);
 	e->tcp_repair = true;
 	return 0;
 }
@@ -677,7 +822,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock)
 {
 	struct ckpt_hdr_socket *h = &e->h;
-	struct sockaddr_in *sin = (struct sockaddr_in *)h->laddr;
+	struct sockaddr *name = (struct sockaddr *)h->laddr;
+	struct sockaddr *peer = (struct sockaddr *)h->raddr;
 	bool tcp = h->type == SOCK_STREAM && h->state == TCP_ESTABLISHED;
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
 	struct ckpt_hdr_socket_tcp t;
@@ -689,7 +835,7 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto out;
 	}
-	ret = sock_create(AF_INET, h->type, h->protocol, &sock);
+	ret = sock_create(h->family, h->type, h->protocol, &sock);
 	if (ret) {
 		ckpt_err(ctx, ret, "socket %u: cannot create it", h->sk_id);
 		goto out;
@@ -704,6 +850,10 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		ret = restore_inet_opt(sock, SOL_SOCKET, SO_BROADCAST);
 	if (!ret && (h->flags & CKPT_SOCK_NODELAY))
 		ret = restore_inet_opt(sock, SOL_TCP, TCP_NODELAY);
+	/* as it was, whatever net.ipv6.bindv6only says here */
+	if (!ret && h->family == AF_INET6)
+		ret = restore_inet_setint(sock, SOL_IPV6, IPV6_V6ONLY,
+					  !!(h->flags & CKPT_SOCK_V6ONLY));
 	if (ret) {
 		ckpt_err(ctx, ret, "socket %u: cannot set its options",
 			 h->sk_id);
@@ -719,11 +869,20 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		}
 	}
 	if (h->flags & CKPT_SOCK_BOUND) {
-		ret = kernel_bind(sock, (struct sockaddr *)sin, sizeof(*sin));
+		ret = kernel_bind(sock, name, h->laddr_len);
 		if (ret) {
-			ckpt_err(ctx, ret, "socket %u: cannot bind %pI4:%u",
-				 h->sk_id, &sin->sin_addr, ntohs(sin->sin_port));
+			ckpt_err(ctx, ret, "socket %u: cannot bind %pISpc",
+				 h->sk_id, name);
 			goto err;
+		}
+		/*
+		 * a bind to an address other than :: makes a socket V6ONLY;
+		 * one that connect() bound was not
+		 */
+		if (h->family == AF_INET6) {
+			lock_sock(sock->sk);
+			sock->sk->sk_ipv6only = !!(h->flags & CKPT_SOCK_V6ONLY);
+			release_sock(sock->sk);
 		}
 	}
 	if (h->state == TCP_LISTEN) {
@@ -738,12 +897,10 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto err;
 	} else if (h->flags & CKPT_SOCK_CONNECT) {
-		sin = (struct sockaddr_in *)h->raddr;
-		ret = kernel_connect(sock, (struct sockaddr *)sin, sizeof(*sin),
-				     0);
+		ret = kernel_connect(sock, peer, h->raddr_len, 0);
 		if (ret) {
-			ckpt_err(ctx, ret, "socket %u: cannot connect to %pI4:%u",
-				 h->sk_id, &sin->sin_addr, ntohs(sin->sin_port));
+			ckpt_err(ctx, ret, "socket %u: cannot connect to %pISpc",
+				 h->sk_id, peer);
 			goto err;
 		}
 	}

@@ -225,7 +225,7 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 				fd, ckpt_socket_unsupported(sk));
 	if (sk->sk_family == AF_UNIX)
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
-	if (sk->sk_family == AF_INET)
+	if (ckpt_family_inet(sk->sk_family))
 		return ckpt_inet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: %s socket (family %d, type %d) not supported",
@@ -312,7 +312,7 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
-	if (!ret && h->family == AF_INET)
+	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd);
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
@@ -333,7 +333,7 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 
 	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
 		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
-	if (h->family != AF_UNIX && h->family != AF_INET)
+	if (h->family != AF_UNIX && !ckpt_family_inet(h->family))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
 				h->family);
 	if (h->peer_id == id || h->peer_id > ctx->socks->max)
@@ -360,7 +360,7 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: backlog %u above net.core.somaxconn",
 				id, h->backlog);
-	if (h->family == AF_INET)
+	if (ckpt_family_inet(h->family))
 		return restore_inet_check(ctx, h);
 	return restore_unix_check(ctx, h);
 }
@@ -491,9 +491,9 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		e->peer = NULL;
 		goto out;
 	}
-	if (h->family == AF_INET && (*bind || *e->peer))
+	if (ckpt_family_inet(h->family) && (*bind || *e->peer))
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: bad paths", h->sk_id);
-	else if (h->family == AF_INET)
+	else if (ckpt_family_inet(h->family))
 		ret = restore_inet(ctx, e, &sock);
 	else
 		ret = restore_unix(ctx, e, bind, &sock);

@@ -8,6 +8,7 @@
 #define _CHECKPOINT_SOCKET_H
 
 #include <linux/checkpoint_ctx.h>
+#include <linux/socket.h>
 #include <linux/types.h>
 
 struct file;
@@ -78,7 +79,12 @@ void restore_unix_finish(struct ckpt_ctx *ctx, struct ckpt_sk *e);
 void restore_unix_shutdown(struct ckpt_sk *e);
 void restore_unix_rollback(struct ckpt_sk *e);
 
-/* AF_INET (inet.c) */
+/* AF_INET and AF_INET6 (inet.c) */
+static inline bool ckpt_family_inet(int family)
+{
+	return family == AF_INET || (IS_ENABLED(CONFIG_IPV6) && family == AF_INET6);
+}
+
 int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
 int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		    struct ckpt_hdr_socket *h);

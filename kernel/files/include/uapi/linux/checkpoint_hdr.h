@@ -549,7 +549,8 @@ struct ckpt_hdr_file_lock {
 #define CKPT_SOCK_KEEPALIVE	0x10000	/* SO_KEEPALIVE (TCP) */
 #define CKPT_SOCK_BROADCAST	0x20000	/* SO_BROADCAST (UDP) */
 #define CKPT_SOCK_NODELAY	0x40000	/* TCP_NODELAY */
-#define CKPT_SOCK_FLAGS		0x7ffff
+#define CKPT_SOCK_V6ONLY	0x80000	/* IPV6_V6ONLY (inet6) */
+#define CKPT_SOCK_FLAGS		0xfffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -558,14 +559,14 @@ struct ckpt_hdr_file_lock {
 				 CKPT_SOCK_TSTAMP_NEW | CKPT_SOCK_RXQ_OVFL | \
 				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
-				 CKPT_SOCK_NODELAY)
+				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
 	struct ckpt_hdr h;
 	__u32 sk_id;		/* 1, 2, ... in order of appearance */
 	__u32 peer_id;		/* sk_id of its peer, 0: none or outside */
-	__u16 family;		/* AF_UNIX, AF_INET */
+	__u16 family;		/* AF_UNIX, AF_INET, AF_INET6 */
 	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	__u16 protocol;		/* 0 (unix), IPPROTO_TCP, IPPROTO_UDP */
 	__u16 state;		/* TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN */
