@@ -343,7 +343,7 @@ def _workload(loader: Loader, node: yaml.Node, i: int) -> Workload:
     return Workload(w["name"][0] if "name" in w else src.name, src, "files", dst)
 
 
-ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu")}
+ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu"), "etckpt": ("etckpt",)}
 
 
 def _engines(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:

@@ -2,6 +2,10 @@
  * restart [-i FILE] [-l LOG] [-H HELD]: become the task checkpointed in FILE
  * (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on failure.
  *
+ * restart -x ELF [-l LOG] [-H HELD]: the same by execve() of an ET_CKPT file
+ * (made by ckpt2elf); a failure is written to LOG (opened close-on-exec, so
+ * the restored task does not get it).
+ *
  * -H HELD: hold the restored task before it runs a single instruction of its
  * own, so that its state can be compared with the checkpointed one.  The tool
  * forks; the child is traced (PTRACE_TRACEME) and calls restart(2); at the
@@ -28,7 +32,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD]\n");
 	exit(2);
 }
 
@@ -41,6 +45,24 @@ static int do_restart(int fd, int logfd)
 	err = errno;
 	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
 		ret < 0 ? err : 0);
+	return 1;
+}
+
+static const char *exec_file;
+
+static int do_exec(int logfd)
+{
+	char *argv[] = { (char *)exec_file, NULL };
+	char msg[512];
+	int err, n;
+
+	execv(exec_file, argv);
+	err = errno;
+	n = snprintf(msg, sizeof(msg), "restart: exec %s: %s (errno %d)\n", exec_file,
+		     strerror(err), err);
+	fputs(msg, stderr);
+	if (logfd >= 0 && write(logfd, msg, n) < 0)
+		perror("restart: log");
 	return 1;
 }
 
@@ -110,6 +132,7 @@ static int next_syscall_stop(pid_t child)
 
 static int hold_restart(const char *held, int fd, int logfd)
 {
+	unsigned long long nr = exec_file ? __NR_execve : __NR_restart;
 	struct user_regs_struct regs;
 	sigset_t usr1;
 	pid_t child;
@@ -131,7 +154,7 @@ static int hold_restart(const char *held, int fd, int logfd)
 			_exit(1);
 		}
 		raise(SIGSTOP);
-		_exit(do_restart(fd, logfd));
+		_exit(exec_file ? do_exec(logfd) : do_restart(fd, logfd));
 	}
 	if (waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) {
 		fprintf(stderr, "restart: traced child did not stop\n");
@@ -143,7 +166,7 @@ static int hold_restart(const char *held, int fd, int logfd)
 		kill(child, SIGKILL);
 		return 1;
 	}
-	/* Entry stops until restart(2)'s; its exit stop is the next one. */
+	/* Entry stops until restart(2)'s (execve's); its exit stop is the next one. */
 	do {
 		ret = next_syscall_stop(child);
 		if (ret)
@@ -152,12 +175,12 @@ static int hold_restart(const char *held, int fd, int logfd)
 			kill(child, SIGKILL);
 			return 1;
 		}
-		if (regs.orig_rax != __NR_restart) {
+		if (regs.orig_rax != nr) {
 			ret = next_syscall_stop(child);	/* that syscall's exit */
 			if (ret)
 				return ret - 1;
 		}
-	} while (regs.orig_rax != __NR_restart);
+	} while (regs.orig_rax != nr);
 	ret = next_syscall_stop(child);
 	if (ret)
 		return ret - 1;
@@ -165,6 +188,19 @@ static int hold_restart(const char *held, int fd, int logfd)
 		/* failed: let the child report it */
 		ptrace(PTRACE_DETACH, child, NULL, NULL);
 		return wait_exit(child);
+	}
+	/*
+	 * A traced execve() sends the SIGTRAP of the exec (no PTRACE_O_TRACEEXEC:
+	 * the kernel refuses to restore under it): hold the task at its delivery
+	 * stop, before it runs, and detach with the signal suppressed.
+	 */
+	if (exec_file) {
+		if (ptrace(PTRACE_SYSCALL, child, NULL, NULL) < 0 || waitpid(child, &st, 0) < 0 ||
+		    !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+			fprintf(stderr, "restart: no SIGTRAP after the exec\n");
+			kill(child, SIGKILL);
+			return 1;
+		}
 	}
 	if (write_held(held, child) < 0) {
 		kill(child, SIGKILL);
@@ -185,8 +221,11 @@ int main(int argc, char *argv[])
 	int fd = STDIN_FILENO, logfd = CHECKPOINT_FD_NONE;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "i:l:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:x:l:H:h")) != -1) {
 		switch (opt) {
+		case 'x':
+			exec_file = optarg;
+			break;
 		case 'i':
 			in = optarg;
 			break;
@@ -200,7 +239,7 @@ int main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (in && exec_file))
 		usage();
 	if (in) {
 		fd = open(in, O_RDONLY);
@@ -210,7 +249,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (log) {
-		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | (exec_file ? O_CLOEXEC : 0), 0600);
 		if (logfd < 0) {
 			fprintf(stderr, "restart: %s: %s\n", log, strerror(errno));
 			return 1;
@@ -218,5 +257,5 @@ int main(int argc, char *argv[])
 	}
 	if (held)
 		return hold_restart(held, fd, logfd);
-	return do_restart(fd, logfd);
+	return exec_file ? do_exec(logfd) : do_restart(fd, logfd);
 }

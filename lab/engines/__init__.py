@@ -55,11 +55,12 @@ def checkpoint(engine: Engine, m: Machine, pid: str, image: str, log: str, cgrou
     return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
 
-ENGINES = ("kernel", "criu")
+ENGINES = ("kernel", "criu", "etckpt")
 
 
 def get(name: str) -> Engine:
-    from . import criu, kernel
+    from . import criu, etckpt, kernel
 
-    engines: dict[str, Engine] = {"kernel": kernel.KernelEngine(), "criu": criu.CriuEngine()}
+    engines: dict[str, Engine] = {"kernel": kernel.KernelEngine(), "criu": criu.CriuEngine(),
+                                  "etckpt": etckpt.EtckptEngine()}
     return engines[name]
