@@ -1,6 +1,9 @@
 /*
  * ckptinfo FILE: print the records of a checkpoint image and check its
  * structure and checksum.  Exit 0 for a good image, 1 for a bad one.
+ * An ET_CKPT file (ckpt2elf) is read too: its ELF header and program
+ * headers, then the records of its segments (no credentials, rlimits,
+ * scheduling, fs or files: the exec caller's).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,12 +14,14 @@
 #include <string.h>
 
 #include <linux/checkpoint.h>
+#include <linux/elf_ckpt.h>
 
 static FILE *in;
 static uint64_t offset, csum_sum, csum_sum2;
 static unsigned char *rec;
 static size_t rec_cap;
 static const char *fname;
+static int elf;
 
 static void bad(const char *fmt, ...)
 {
@@ -361,6 +366,52 @@ static void cred(void)
 	printf("%s\n", c->ngroups > 32 ? " ..." : "");
 }
 
+/* an ET_CKPT file: its headers, then its segments are read as an image */
+static void elf_headers(void)
+{
+	unsigned char e[64], ph[56];
+	uint64_t entry, phoff, p_offset, p_vaddr, p_filesz, p_memsz, next;
+	uint32_t p_type, p_flags;
+	uint16_t type, phnum, i;
+
+	if (fread(e, sizeof(e), 1, in) != 1 || memcmp(e, "\177ELF", 4)) {
+		rewind(in);
+		return;
+	}
+	memcpy(&type, e + 16, 2);
+	memcpy(&entry, e + 24, 8);
+	memcpy(&phoff, e + 32, 8);
+	memcpy(&phnum, e + 56, 2);
+	if (type != ET_CKPT || phoff != 64 || !phnum)
+		bad("ELF file of type %u, not ET_CKPT (or bad program header table)", type);
+	elf = 1;
+	printf("ET_CKPT entry %#" PRIx64 ", %u program headers\n", entry, phnum);
+	next = 64 + (uint64_t)phnum * 56;
+	for (i = 0; i < phnum; i++) {
+		if (fread(ph, sizeof(ph), 1, in) != 1)
+			bad("truncated program headers");
+		memcpy(&p_type, ph, 4);
+		memcpy(&p_flags, ph + 4, 4);
+		memcpy(&p_offset, ph + 8, 8);
+		memcpy(&p_vaddr, ph + 16, 8);
+		memcpy(&p_filesz, ph + 32, 8);
+		memcpy(&p_memsz, ph + 40, 8);
+		printf("  %-13s offset %#" PRIx64 " filesz %#" PRIx64 " vaddr %#" PRIx64
+		       " memsz %#" PRIx64 " flags %#x\n",
+		       p_type == PT_CKPT_CORE ? "PT_CKPT_CORE" : p_type == PT_CKPT_VMA ? "PT_CKPT_VMA" :
+		       p_type == PT_CKPT_PAGES ? "PT_CKPT_PAGES" : "?", p_offset, p_filesz, p_vaddr,
+		       p_memsz, p_flags);
+		if ((i == 0) != (p_type == PT_CKPT_CORE) ||
+		    (p_type != PT_CKPT_CORE && p_type != PT_CKPT_VMA && p_type != PT_CKPT_PAGES))
+			bad("program header %u: type %#x out of place", i, p_type);
+		if (p_offset != next || p_filesz % 8)
+			bad("program header %u: segment at %#" PRIx64 ", expected %#" PRIx64, i,
+			    p_offset, next);
+		next += p_filesz;
+	}
+	offset = 64 + (uint64_t)phnum * 56;
+}
+
 static const char *file_type(uint32_t type)
 {
 	switch (type) {
@@ -388,7 +439,7 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
 	struct ckpt_hdr_tail *tail;
-	uint32_t i, nfds, nvma, page_size;
+	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
 	int32_t pipes = 0, datas = 0;
@@ -404,6 +455,7 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
+	elf_headers();
 	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
 	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
 		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
@@ -423,6 +475,7 @@ int main(int argc, char *argv[])
 	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
 	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
 	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
 	ht->comm[15] = 0;
@@ -436,124 +489,131 @@ int main(int argc, char *argv[])
 	       ht->personality, ht->pdeath_signal, ht->oom_score_adj, ht->dumpable,
 	       ht->coredump_filter, ht->task_flags & CKPT_TASK_THP_DISABLE ? " thp_disable" : "",
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
-	cred();
+	if (!elf)
+		cred();
 	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
 	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
 	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
 	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
 	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
-	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + ha->xstate_size);
+	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + xstate_size);
 	if (hf->size != hf->h.len - sizeof(*hf))
 		bad("FPU size %u", hf->size);
 	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
 	       (uint64_t)hf->xfeatures);
 	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
 	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
-	hs = expect(CKPT_HDR_SIGNAL, sizeof(*hs), sizeof(*hs));
-	if (hs->nr_rlim != CKPT_RLIM_NLIMITS)
-		bad("SIGNAL: %u rlimits", hs->nr_rlim);
-	printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
-	       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
-	       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	if (!elf) {
+		hs = expect(CKPT_HDR_SIGNAL, sizeof(*hs), sizeof(*hs));
+		if (hs->nr_rlim != CKPT_RLIM_NLIMITS)
+			bad("SIGNAL: %u rlimits", hs->nr_rlim);
+		printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
+		       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
+		       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	}
 	sigpending();
 	itimers();
 	restart_block();
 	auxv();
-	sched();
-	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
-	printf("            umask %#o\n", hfs->umask);
-	string("root");
-	string("cwd");
+	if (!elf) {
+		sched();
+		hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
+		printf("            umask %#o\n", hfs->umask);
+		string("root");
+		string("cwd");
 
-	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
-	nfds = hft->nfds;
-	printf("            %u descriptors\n", nfds);
-	for (i = 0; i < nfds; i++) {
-		struct ckpt_hdr *h = next();
+		hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
+		nfds = hft->nfds;
+		printf("            %u descriptors\n", nfds);
+		for (i = 0; i < nfds; i++) {
+			struct ckpt_hdr *h = next();
 
-		if (h->type == CKPT_HDR_FILE) {
-			struct ckpt_hdr_file *f = (struct ckpt_hdr_file *)h;
+			if (h->type == CKPT_HDR_FILE) {
+				struct ckpt_hdr_file *f = (struct ckpt_hdr_file *)h;
 
-			if (h->len != sizeof(*f))
-				bad("FILE record length %u", h->len);
-			if (f->objref != ++objrefs)
-				bad("file objref %d out of order", f->objref);
-			printf("            objref %d type %s flags %#o mode %#o pos %" PRId64
-			       " i_mode %#o rdev %#x owner %u signal %u\n",
-			       f->objref, file_type(f->f_type), f->f_flags, f->f_mode,
-			       (int64_t)f->f_pos, f->i_mode, f->rdev, f->f_owner, f->f_signum);
-			if (!strcmp(file_type(f->f_type), "?"))
-				bad("file type %u", f->f_type);
-			if (f->nlocks > CKPT_FILE_LOCKS_MAX)
-				bad("%u locks", f->nlocks);
-			/* next() reuses the record buffer */
-			f_type = f->f_type;
-			nlocks = f->nlocks;
-			string("path");
-			if (f_type == CKPT_FILE_PIPE) {
-				struct ckpt_hdr_pipe p = *(struct ckpt_hdr_pipe *)
-					expect(CKPT_HDR_PIPE, sizeof(p), sizeof(p));
+				if (h->len != sizeof(*f))
+					bad("FILE record length %u", h->len);
+				if (f->objref != ++objrefs)
+					bad("file objref %d out of order", f->objref);
+				printf("            objref %d type %s flags %#o mode %#o pos %" PRId64
+				       " i_mode %#o rdev %#x owner %u signal %u\n",
+				       f->objref, file_type(f->f_type), f->f_flags, f->f_mode,
+				       (int64_t)f->f_pos, f->i_mode, f->rdev, f->f_owner, f->f_signum);
+				if (!strcmp(file_type(f->f_type), "?"))
+					bad("file type %u", f->f_type);
+				if (f->nlocks > CKPT_FILE_LOCKS_MAX)
+					bad("%u locks", f->nlocks);
+				/* next() reuses the record buffer */
+				f_type = f->f_type;
+				nlocks = f->nlocks;
+				string("path");
+				if (f_type == CKPT_FILE_PIPE) {
+					struct ckpt_hdr_pipe p = *(struct ckpt_hdr_pipe *)
+						expect(CKPT_HDR_PIPE, sizeof(p), sizeof(p));
 
-				printf("            pipe %d size %u, %u bytes\n", p.pipe_ref,
-				       p.size, p.nbytes);
-				if (p.pipe_ref < 1 || p.pipe_ref > ++pipes)
-					bad("pipe ref %d", p.pipe_ref);
-				if (p.pipe_ref < pipes)
-					pipes--;
-				if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
-					bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
-				if (p.nbytes)
-					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
-			}
-			if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
-				struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
-					expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
-				uint64_t left = d.size;
-
-				printf("            content %d mode %#o seals %#x, %" PRIu64 " bytes\n",
-				       d.data_ref, d.i_perm, d.seals, (uint64_t)d.size);
-				if (d.data_ref < 1 || d.data_ref > ++datas)
-					bad("content ref %d", d.data_ref);
-				if (d.data_ref < datas)
-					datas--;
-				if (d.size && d.data_ref != datas)
-					bad("content %d repeated with %" PRIu64 " bytes", d.data_ref,
-					    (uint64_t)d.size);
-				while (left) {
-					uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
-
-					expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
-					left -= n;
+					printf("            pipe %d size %u, %u bytes\n", p.pipe_ref,
+					       p.size, p.nbytes);
+					if (p.pipe_ref < 1 || p.pipe_ref > ++pipes)
+						bad("pipe ref %d", p.pipe_ref);
+					if (p.pipe_ref < pipes)
+						pipes--;
+					if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
+						bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
+					if (p.nbytes)
+						expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
 				}
-			}
-			if (f_type == CKPT_FILE_SOCKET)
-				socket_records();
-			while (nlocks--) {
-				struct ckpt_hdr_file_lock *l =
-					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
+				if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
+					struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
+						expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
+					uint64_t left = d.size;
 
-				printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
-				       l->kind == CKPT_LOCK_POSIX ? "posix" :
-				       l->kind == CKPT_LOCK_OFD ? "ofd" :
-				       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
-				       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
-				       (int64_t)l->start, (int64_t)l->end);
-				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
-				    l->type > 1 || l->start < 0 || l->end < l->start)
-					bad("bad lock");
-			}
-			h = next();
-		}
-		if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))
-			bad("expected FILE_DESC record");
-		{
-			struct ckpt_hdr_file_desc *d = (struct ckpt_hdr_file_desc *)h;
+					printf("            content %d mode %#o seals %#x, %" PRIu64 " bytes\n",
+					       d.data_ref, d.i_perm, d.seals, (uint64_t)d.size);
+					if (d.data_ref < 1 || d.data_ref > ++datas)
+						bad("content ref %d", d.data_ref);
+					if (d.data_ref < datas)
+						datas--;
+					if (d.size && d.data_ref != datas)
+						bad("content %d repeated with %" PRIu64 " bytes", d.data_ref,
+						    (uint64_t)d.size);
+					while (left) {
+						uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
 
-			if (d->objref < 1 || d->objref > objrefs)
-				bad("fd %d: unknown objref %d", d->fd, d->objref);
-			printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
-			       d->close_on_exec ? " cloexec" : "");
+						expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+						left -= n;
+					}
+				}
+				if (f_type == CKPT_FILE_SOCKET)
+					socket_records();
+				while (nlocks--) {
+					struct ckpt_hdr_file_lock *l =
+						expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
+
+					printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
+					       l->kind == CKPT_LOCK_POSIX ? "posix" :
+					       l->kind == CKPT_LOCK_OFD ? "ofd" :
+					       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
+					       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
+					       (int64_t)l->start, (int64_t)l->end);
+					if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
+					    l->type > 1 || l->start < 0 || l->end < l->start)
+						bad("bad lock");
+				}
+				h = next();
+			}
+			if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))
+				bad("expected FILE_DESC record");
+			{
+				struct ckpt_hdr_file_desc *d = (struct ckpt_hdr_file_desc *)h;
+
+				if (d->objref < 1 || d->objref > objrefs)
+					bad("fd %d: unknown objref %d", d->fd, d->objref);
+				printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
+				       d->close_on_exec ? " cloexec" : "");
+			}
 		}
+	} else {
+		nfds = 0;
 	}
 
 	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
