@@ -1,6 +1,6 @@
 """C/R engines: our kernel's checkpoint/restart and CRIU, behind one interface.
 
-A scenario says ``engine: kernel | criu | both``; its ``checkpoint`` and ``restart`` steps go to
+A scenario says ``engine: kernel | criu | both | etckpt``; its ``checkpoint`` and ``restart`` steps go to
 the engine, and restore verification compares the same snapshots whichever engine restored the
 task. Each engine lists what it is known to restore differently (``differences``: reported, not
 failed), so ``both`` shows a kernel developer where the two differ.
