@@ -98,7 +98,7 @@ def cmd_ckpt2elf(args: argparse.Namespace) -> int:
     from . import ckptimage, etckpt
 
     try:
-        data, notes = etckpt.convert(args.image.read_bytes())
+        data, notes = etckpt.convert(args.image.read_bytes(), args.drop_fd)
     except (OSError, etckpt.ConvertError, ckptimage.ImageError) as exc:
         print(f"lab ckpt2elf: {args.image}: {exc}", file=sys.stderr)
         return 1
@@ -209,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_ckptinfo)
 
     e = sub.add_parser("ckpt2elf", help="convert a checkpoint image into an ET_CKPT file that execve() restores")
+    e.add_argument("-D", "--drop-fd", type=int, default=-1, metavar="FD",
+                   help="leave out descriptor FD, a regular file (the image's own, in a self checkpoint)")
     e.add_argument("image", type=Path)
     e.add_argument("out", type=Path)
     e.set_defaults(func=cmd_ckpt2elf)

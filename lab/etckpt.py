@@ -81,8 +81,11 @@ def _records(img: ckptimage.Image, data: bytes) -> list[tuple[ckptimage.Record, 
     return out
 
 
-def convert(data: bytes) -> tuple[bytes, list[str]]:
-    """The ET_CKPT file of checkpoint image ``data``, and the notes ckpt2elf prints."""
+def convert(data: bytes, drop_fd: int = -1) -> tuple[bytes, list[str]]:
+    """The ET_CKPT file of checkpoint image ``data``, and the notes ckpt2elf prints.
+
+    ``drop_fd``: a descriptor to leave out, a regular file without locks (the one a self-checkpointing
+    task wrote its image to; ``ckpt2elf -D FD``)."""
     try:
         img = ckptimage.parse(data)
     except ckptimage.ImageError as exc:
@@ -105,7 +108,7 @@ def convert(data: bytes) -> tuple[bytes, list[str]]:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
             continue
         if name == "FILE_TABLE":
-            i = _files(recs, i, files)
+            i = _files(recs, i, files, drop_fd, notes)
             continue
         if name == "MM":
             break
@@ -145,8 +148,10 @@ def convert(data: bytes) -> tuple[bytes, list[str]]:
     return build(entry, segs), notes
 
 
-def _files(recs: list[tuple[ckptimage.Record, bytes]], i: int, seen: list[tuple[ckptimage.Record, str]]) -> int:
-    """Skip the descriptor table, refusing any descriptor but 0-2 on /dev/null; the index after it."""
+def _files(recs: list[tuple[ckptimage.Record, bytes]], i: int, seen: list[tuple[ckptimage.Record, str]],
+           drop_fd: int, notes: list[str]) -> int:
+    """Skip the descriptor table, refusing any descriptor but 0-2 on /dev/null (and ``drop_fd``);
+    the index after it."""
     table = recs[i][0]
     i += 1
     null_ref = 0
@@ -158,6 +163,10 @@ def _files(recs: list[tuple[ckptimage.Record, bytes]], i: int, seen: list[tuple[
             while recs[j][0].name != "FILE_DESC":
                 j += 1
             fd = recs[j][0].fields["fd"]
+            if fd == drop_fd and r.fields["f_type"] == 1 and not r.fields["nlocks"] and j == i + 2:
+                notes.append(f"fd {fd} ({path}) left out (-D)")
+                i = j + 1
+                continue
             if r.fields["f_type"] != 2 or path != "/dev/null" or fd > 2:
                 kind = FILE_KINDS.get(r.fields["f_type"], "file")
                 raise ConvertError(f"fd {fd}: {kind} {path}: an ET_CKPT file cannot carry open files "

@@ -1,6 +1,8 @@
 /*
- * ckpt2elf IMAGE OUT: convert a checkpoint image into an ET_CKPT file that
- * execve() restores (kernel/README.md, "ET_CKPT").  OUT is made executable.
+ * ckpt2elf [-D FD] IMAGE OUT: convert a checkpoint image into an ET_CKPT file
+ * that execve() restores (kernel/README.md, "ET_CKPT").  OUT is made executable.
+ * -D FD leaves out descriptor FD, a regular file without locks: the one a
+ * self-checkpointing task wrote its image to (the restored task lacks it).
  *
  * The ELF form carries the task's records (registers, FPU, signal state,
  * pending signals, interval timers, restart block, auxv), its memory areas
@@ -43,6 +45,7 @@ static const char *iname;
 static struct seg *segs;
 static int nseg;
 static uint64_t sum, sum2;
+static int drop_fd = -1;
 
 static void die(const char *fmt, ...)
 {
@@ -144,6 +147,12 @@ static void files(void)
 
 			if (sh->len < sizeof(*sh) + 1 || memchr(path, 0, sh->len - sizeof(*sh)) == NULL)
 				die("malformed path");
+			if (d->h.type == CKPT_HDR_FILE_DESC && d->fd == drop_fd &&
+			    f->f_type == CKPT_FILE_REG && !f->nlocks) {
+				fprintf(stderr, "ckpt2elf: fd %d (%s) left out (-D)\n", d->fd, path);
+				take(CKPT_HDR_FILE_DESC, 0);
+				continue;
+			}
 			if (f->f_type != CKPT_FILE_CHR || strcmp(path, "/dev/null") ||
 			    d->h.type != CKPT_HDR_FILE_DESC || d->fd > 2)
 				die("fd %d: %s %s: an ET_CKPT file cannot carry open files (only fds 0-2 on /dev/null, which the exec caller provides)",
@@ -272,8 +281,13 @@ int main(int argc, char *argv[])
 	char tmp[4096];
 	int i, j, fd;
 
+	if (argc == 5 && !strcmp(argv[1], "-D")) {
+		drop_fd = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: ckpt2elf IMAGE OUT\n");
+		fprintf(stderr, "usage: ckpt2elf [-D FD] IMAGE OUT\n");
 		return 2;
 	}
 	iname = argv[1];

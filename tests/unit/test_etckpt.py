@@ -188,3 +188,13 @@ def test_lab_ckpt2elf_and_ckptinfo(tmp_path: Path) -> None:
     res = subprocess.run([*cli, "ckpt2elf", str(tmp_path / "bad.img"), str(tmp_path / "bad.elf")],
                          capture_output=True, text=True, check=False)
     assert res.returncode == 1 and "fd 4: pipe pipe:[7]" in res.stderr and not (tmp_path / "bad.elf").exists()
+
+
+def test_drop_fd_leaves_out_the_image_descriptor() -> None:
+    reg = record("FILE", 2, 1, 0o1, 2, 0, 0, 0o100000, 0, 0, 0, 0, 0) + string("/tmp/self.img") \
+        + record("FILE_DESC", 3, 2, 0, 0)
+    with pytest.raises(etckpt.ConvertError, match="fd 3"):
+        etckpt.convert(v4_image(fd_table(reg)))
+    data, notes = etckpt.convert(v4_image(fd_table(reg)), drop_fd=3)
+    assert "fd 3 (/tmp/self.img) left out (-D)" in notes
+    assert data == etckpt.convert(v4_image())[0]
