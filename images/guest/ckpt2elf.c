@@ -27,7 +27,7 @@
 #include <linux/checkpoint.h>
 #include <linux/elf_ckpt.h>
 
-#define MAX_SEG		(1 + 2 * 65536)
+#define MAX_SEG		0xfffe	/* e_phnum, less PN_XNUM */
 #define MAX_RANGES	8
 
 /* a segment of the output: byte ranges of the image, in order */

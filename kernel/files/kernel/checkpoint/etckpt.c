@@ -43,8 +43,8 @@
 
 static_assert(PT_LOOS + PT_CKPT_OFFSET + 1 == PT_CKPT_VMA);
 
-/* at most a core, and a VMA and its pages for each of 65536 areas */
-#define ETCKPT_MAX_PHNUM	(1 + 2 * 65536)
+/* e_phnum is 16 bits; PN_XNUM (extended numbering) is not used */
+#define ETCKPT_MAX_PHNUM	(PN_XNUM - 1)
 #define ETCKPT_PF_MASK		(PF_R | PF_W | PF_X)
 
 /* what the execve() return value and rseq_execve() overwrite */
@@ -358,6 +358,9 @@ static int etckpt_load(struct linux_binprm *bprm, struct ckpt_ctx *ctx)
 	ret = etckpt_check_file(ctx, bprm->file);
 	if (ret)
 		return ret;
+	/* the new mm is built while current uses it, as restart(2) does */
+	if (!thread_group_empty(current))
+		return ckpt_err(ctx, -EBUSY, "caller has threads");
 	/*
 	 * A PTRACE_EVENT_EXEC stop runs the task's pending task_work before
 	 * execve() writes its return value to ax: the restored ax would be
