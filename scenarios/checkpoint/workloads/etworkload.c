@@ -1,7 +1,7 @@
 /*
  * etworkload: a self-judging workload for restore by execve() of an ET_CKPT file.
  *
- *   etworkload PREFIX [MEM_MB]
+ *   etworkload PREFIX [MEM_MB [self]]
  *
  * It holds no open file (an ET_CKPT file cannot carry one): fds 0-2 are /dev/null, each tick
  * opens PREFIX.ticks, appends "tick N" and closes it. State the restore must carry: a private
@@ -9,6 +9,8 @@
  * SIGUSR2, TLS and fs base, the MXCSR rounding mode, xmm8-xmm15 live across a raw nanosleep
  * (the task is frozen inside it, so its restart block too), comm. It writes PREFIX.ready when
  * set up; on SIGUSR1 it checks everything and writes PASS or "FAIL: reason" to PREFIX.result.
+ * With "self" it checkpoints itself into PREFIX.img at tick 3 (the image's descriptor is fd 3,
+ * closed right after: `ckpt2elf -D 3` leaves it out) and, restored, writes PREFIX.self.
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
@@ -24,6 +26,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/checkpoint.h>
 
 static volatile sig_atomic_t verify_requested;
 static __thread uint64_t tls_word = 0xe7c4bf11e5;
@@ -110,8 +114,8 @@ int main(int argc, char **argv)
 	size_t len, i;
 	char line[64], comm[17] = "";
 	sigset_t block, cur;
-	long n = 0, r;
-	int fd;
+	long n = 0, r, id;
+	int fd, self = argc > 3 && !strcmp(argv[3], "self");
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: etworkload PREFIX [MEM_MB]\n");
@@ -155,6 +159,18 @@ int main(int argc, char **argv)
 		CHECK(r == 0 || r == -EINTR, "nanosleep returned an unexpected error");
 		snprintf(line, sizeof(line), "tick %ld\n", ++n);
 		put(argv[1], "ticks", line, 1);
+		if (self && n == 3) {
+			char img[256];
+
+			snprintf(img, sizeof(img), "%s.img", argv[1]);
+			fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			id = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, CHECKPOINT_FD_NONE);
+			if (fd >= 0)
+				close(fd);
+			CHECK(id >= 0, "self checkpoint");
+			if (id == 0)
+				put(argv[1], "self", "restored\n", 0);
+		}
 		if (!verify_requested)
 			continue;
 		verify_requested = 0;
