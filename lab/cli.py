@@ -98,7 +98,7 @@ def cmd_ckpt2elf(args: argparse.Namespace) -> int:
     from . import ckptimage, etckpt
 
     try:
-        data, notes = etckpt.convert(args.image.read_bytes(), args.drop_fd)
+        data, notes = etckpt.convert(args.image.read_bytes(), args.drop_fd, args.by_fd)
     except (OSError, etckpt.ConvertError, ckptimage.ImageError) as exc:
         print(f"lab ckpt2elf: {args.image}: {exc}", file=sys.stderr)
         return 1
@@ -211,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("ckpt2elf", help="convert a checkpoint image into an ET_CKPT file that execve() restores")
     e.add_argument("-D", "--drop-fd", type=int, default=-1, metavar="FD",
                    help="leave out descriptor FD, a regular file (the image's own, in a self checkpoint)")
+    e.add_argument("-f", "--by-fd", action="store_true",
+                   help="the mapped files passed as descriptors 3, 4, ... by the exec caller (restart -x opens them)")
     e.add_argument("image", type=Path)
     e.add_argument("out", type=Path)
     e.set_defaults(func=cmd_ckpt2elf)

@@ -29,6 +29,7 @@ PHDR = struct.Struct("<IIQQQQQQ")
 IDENT = b"\x7fELF\x02\x01\x01" + bytes(9)  # ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_NONE
 MAX_PHNUM = 0xFFFE  # e_phnum is 16 bits, PN_XNUM (0xffff) is not used
 TAIL_SIZE = 32
+FD_MIN, FD_MAX = 3, (1 << 31) - 1  # descriptors of mapped files passed by the exec caller (p_paddr - 1)
 CORE_RECORDS = ("TASK", "THREAD", "CPU", "FPU", "SIGHAND", "SIGPENDING", "ITIMERS", "RESTART_BLOCK", "AUXV")
 FROM_CALLER = ("CRED", "SIGNAL", "SCHED", "FS")  # and the STRINGs after FS: root, cwd
 FILE_KINDS = {1: "regular file", 2: "character device", 3: "directory", 4: "O_PATH descriptor", 5: "pipe",
@@ -81,11 +82,13 @@ def _records(img: ckptimage.Image, data: bytes) -> list[tuple[ckptimage.Record, 
     return out
 
 
-def convert(data: bytes, drop_fd: int = -1) -> tuple[bytes, list[str]]:
+def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes, list[str]]:
     """The ET_CKPT file of checkpoint image ``data``, and the notes ckpt2elf prints.
 
     ``drop_fd``: a descriptor to leave out, a regular file without locks (the one a self-checkpointing
-    task wrote its image to; ``ckpt2elf -D FD``)."""
+    task wrote its image to; ``ckpt2elf -D FD``). ``by_fd``: the mapped files are passed by the exec
+    caller as descriptors 3, 4, ... (one per path, ``p_paddr`` = fd + 1; ``ckpt2elf -f``), the seed's
+    way, instead of being opened by path."""
     try:
         img = ckptimage.parse(data)
     except ckptimage.ImageError as exc:
@@ -96,7 +99,8 @@ def convert(data: bytes, drop_fd: int = -1) -> tuple[bytes, list[str]]:
         raise ConvertError(f"image version {img.header.fields['rev']}, this tool converts "
                            f"{ckptimage.CURRENT_VERSION}")
     recs = _records(img, data)
-    segs: list[tuple[int, int, int, int, bytes]] = []  # type, vaddr, memsz, flags, content
+    segs: list[tuple[int, int, int, int, bytes, int]] = []  # type, vaddr, memsz, flags, content, paddr
+    fds: dict[str, int] = {}
     core = bytearray()
     notes: list[str] = []
     i = 0
@@ -120,18 +124,25 @@ def convert(data: bytes, drop_fd: int = -1) -> tuple[bytes, list[str]]:
         raise ConvertError("no MM record")
     mm, raw = recs[i]
     core += raw + recs[i + 1][1]  # MM and the executable's path
-    segs.append((PT_CKPT_CORE, 0, 0, 0, bytes(core)))
+    segs.append((PT_CKPT_CORE, 0, 0, 0, bytes(core), 0))
     i += 2
     for _ in range(mm.fields["map_count"]):
         v, raw = recs[i]
         start, end, kind = v.fields["vm_start"], v.fields["vm_end"], v.fields["vma_type"]
         fl = _pflags(v.fields["vm_flags"])
         body = bytearray(raw)
+        paddr = 0
         i += 1
         if kind in (2, 5):  # a file: its path
             body += recs[i][1]
+            if by_fd:
+                path = recs[i][0].payload.split(b"\0", 1)[0].decode(errors="replace")
+                if path not in fds:
+                    fds[path] = 3 + len(fds)
+                    notes.append(f"fd {fds[path]}: {path} (passed by the exec caller)")
+                paddr = fds[path] + 1
             i += 1
-        segs.append((PT_CKPT_VMA, start, end - start, fl, bytes(body)))
+        segs.append((PT_CKPT_VMA, start, end - start, fl, bytes(body), paddr))
         if kind in (1, 2):  # private: its pages
             pages = bytearray()
             while True:
@@ -142,7 +153,7 @@ def convert(data: bytes, drop_fd: int = -1) -> tuple[bytes, list[str]]:
                     break
                 pages += recs[i][1] + recs[i + 1][1]
                 i += 2
-            segs.append((PT_CKPT_PAGES, start, end - start, fl, bytes(pages)))
+            segs.append((PT_CKPT_PAGES, start, end - start, fl, bytes(pages), 0))
     notes.append("the exec caller's, not the image's: credentials, rlimits, scheduling, root, cwd, umask, fds 0-2")
     entry = img.first("CPU").fields["ip"]
     return build(entry, segs), notes
@@ -182,12 +193,12 @@ def _files(recs: list[tuple[ckptimage.Record, bytes]], i: int, seen: list[tuple[
     return i
 
 
-def build(entry: int, segs: list[tuple[int, int, int, int, bytes]]) -> bytes:
-    """An ET_CKPT file of these segments (type, vaddr, memsz, flags, content), in this order."""
+def build(entry: int, segs: list[tuple[int, int, int, int, bytes, int]]) -> bytes:
+    """An ET_CKPT file of these segments (type, vaddr, memsz, flags, content, paddr), in this order."""
     off = EHDR.size + PHDR.size * len(segs)
     phdrs = bytearray()
-    for kind, vaddr, memsz, flags, content in segs:
-        phdrs += PHDR.pack(kind, flags, off, vaddr, 0, len(content), memsz, 8)
+    for kind, vaddr, memsz, flags, content, paddr in segs:
+        phdrs += PHDR.pack(kind, flags, off, vaddr, paddr, len(content), memsz, 8)
         off += len(content)
     body = b"".join(s[4] for s in segs)
     s, s2 = ckptimage.checksum(body)
@@ -226,7 +237,7 @@ def parse(data: bytes) -> ElfFile:
         if not ok:
             raise err(f"{where}: out of place")
         if p.offset != nxt or p.filesz % 8 or not p.filesz or p.offset + p.filesz > len(data) or p.align != 8 \
-                or p.paddr:
+                or (p.paddr and (p.type != PT_CKPT_VMA or not FD_MIN + 1 <= p.paddr <= FD_MAX + 1)):
             raise err(f"{where}: bad segment (offset {p.offset}, size {p.filesz})")
         nxt = p.offset + p.filesz
         if p.type == PT_CKPT_CORE and (p.vaddr or p.memsz or p.flags):

@@ -1,6 +1,9 @@
 /*
- * ckpt2elf [-D FD] IMAGE OUT: convert a checkpoint image into an ET_CKPT file
- * that execve() restores (kernel/README.md, "ET_CKPT").  OUT is made executable.
+ * ckpt2elf [-f] [-D FD] IMAGE OUT: convert a checkpoint image into an ET_CKPT
+ * file that execve() restores (kernel/README.md, "ET_CKPT").  OUT is made
+ * executable.  -f: the mapped files are passed as descriptors by the exec
+ * caller (the seed's helper: `restart -x OUT` opens them), 3, 4, ... one per
+ * path, instead of being opened by path.
  * -D FD leaves out descriptor FD, a regular file without locks: the one a
  * self-checkpointing task wrote its image to (the restored task lacks it).
  *
@@ -33,7 +36,7 @@
 /* a segment of the output: byte ranges of the image, in order */
 struct seg {
 	uint32_t type;
-	uint64_t vaddr, memsz;
+	uint64_t vaddr, memsz, paddr;
 	uint32_t flags;
 	int nr;
 	uint64_t off[MAX_RANGES], len[MAX_RANGES];
@@ -45,7 +48,10 @@ static const char *iname;
 static struct seg *segs;
 static int nseg;
 static uint64_t sum, sum2;
-static int drop_fd = -1;
+static int drop_fd = -1, by_fd;
+static const char *fd_paths[MAX_SEG];
+static int nfd_paths;
+
 
 static void die(const char *fmt, ...)
 {
@@ -112,6 +118,22 @@ static struct seg *new_seg(uint32_t type, uint64_t vaddr, uint64_t memsz, uint32
 	s->memsz = memsz;
 	s->flags = flags;
 	return s;
+}
+
+/* -f: the descriptor of a mapped file's path, + 1 (p_paddr) */
+static uint64_t path_fd(const struct ckpt_hdr *sh)
+{
+	const char *path = (const char *)(sh + 1);
+	int i;
+
+	if (sh->len < sizeof(*sh) + 1 || !memchr(path, 0, sh->len - sizeof(*sh)))
+		die("malformed path");
+	for (i = 0; i < nfd_paths; i++)
+		if (!strcmp(fd_paths[i], path))
+			return 3 + i + 1;
+	fd_paths[nfd_paths] = path;
+	fprintf(stderr, "ckpt2elf: fd %d: %s (passed by the exec caller)\n", 3 + nfd_paths, path);
+	return 3 + nfd_paths++ + 1;
 }
 
 static const char *file_kind(uint32_t t)
@@ -232,8 +254,12 @@ static void convert(uint64_t *entry)
 
 		new_seg(PT_CKPT_VMA, start, end - start, fl);
 		take(CKPT_HDR_VMA, 1);
-		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
-			take(CKPT_HDR_STRING, 1);
+		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE) {
+			const struct ckpt_hdr *sh = take(CKPT_HDR_STRING, 1);
+
+			if (by_fd)
+				segs[nseg - 1].paddr = path_fd(sh);
+		}
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON) {
 			new_seg(PT_CKPT_PAGES, start, end - start, fl);
 			pages();
@@ -281,13 +307,21 @@ int main(int argc, char *argv[])
 	char tmp[4096];
 	int i, j, fd;
 
-	if (argc == 5 && !strcmp(argv[1], "-D")) {
-		drop_fd = atoi(argv[2]);
-		argv += 2;
-		argc -= 2;
+	for (;;) {
+		if (argc >= 4 && !strcmp(argv[1], "-D")) {
+			drop_fd = atoi(argv[2]);
+			argv += 2;
+			argc -= 2;
+		} else if (argc >= 3 && !strcmp(argv[1], "-f")) {
+			by_fd = 1;
+			argv++;
+			argc--;
+		} else {
+			break;
+		}
 	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: ckpt2elf [-D FD] IMAGE OUT\n");
+		fprintf(stderr, "usage: ckpt2elf [-f] [-D FD] IMAGE OUT\n");
 		return 2;
 	}
 	iname = argv[1];
@@ -335,6 +369,7 @@ int main(int argc, char *argv[])
 		ph[i].p_flags = segs[i].flags;
 		ph[i].p_offset = off;
 		ph[i].p_vaddr = segs[i].vaddr;
+		ph[i].p_paddr = segs[i].paddr;
 		ph[i].p_memsz = segs[i].memsz;
 		ph[i].p_align = 8;
 		for (j = 0; j < segs[i].nr; j++)

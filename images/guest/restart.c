@@ -4,7 +4,9 @@
  *
  * restart -x ELF [-l LOG] [-H HELD]: the same by execve() of an ET_CKPT file
  * (made by ckpt2elf); a failure is written to LOG (opened close-on-exec, so
- * the restored task does not get it).
+ * the restored task does not get it).  The files that its memory areas name
+ * by descriptor (ckpt2elf -f) are opened first, at those descriptors: this is
+ * the seed's user-space helper.
  *
  * -H HELD: hold the restored task before it runs a single instruction of its
  * own, so that its state can be compared with the checkpointed one.  The tool
@@ -28,7 +30,9 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include <elf.h>
 #include <linux/checkpoint.h>
+#include <linux/elf_ckpt.h>
 
 static void usage(void)
 {
@@ -50,12 +54,64 @@ static int do_restart(int fd, int logfd)
 
 static const char *exec_file;
 
+/*
+ * The seed's helper: open the file of each PT_CKPT_VMA with a descriptor
+ * (p_paddr = fd + 1) by the path recorded after its VMA record.
+ */
+static int open_passed_files(void)
+{
+	struct { struct ckpt_hdr h; char path[4096]; } str;
+	struct ckpt_hdr_vma v;
+	Elf64_Ehdr e;
+	Elf64_Phdr p;
+	int elf, i, fd;
+
+	elf = open(exec_file, O_RDONLY | O_CLOEXEC);
+	if (elf >= 0) {
+		/* out of the way of the descriptors it places */
+		fd = fcntl(elf, F_DUPFD_CLOEXEC, 1000);
+		close(elf);
+		elf = fd;
+	}
+	/* not readable or not ET_CKPT: execve() tells */
+	if (elf < 0 || pread(elf, &e, sizeof(e), 0) != sizeof(e) || e.e_type != ET_CKPT) {
+		if (elf >= 0)
+			close(elf);
+		return 0;
+	}
+	for (i = 1; i < e.e_phnum; i++) {
+		if (pread(elf, &p, sizeof(p), e.e_phoff + i * sizeof(p)) != sizeof(p))
+			break;
+		if (p.p_type != PT_CKPT_VMA || !p.p_paddr)
+			continue;
+		memset(&str, 0, sizeof(str));
+		if (pread(elf, &v, sizeof(v), p.p_offset) != sizeof(v) ||
+		    pread(elf, &str, sizeof(str) - 1, p.p_offset + sizeof(v)) < (ssize_t)sizeof(str.h))
+			break;
+		fd = open(str.path, (v.vma_type == CKPT_VMA_SHARED_FILE && (v.vm_flags & 0x20)) ?
+			  O_RDWR : O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "restart: %s: %s\n", str.path, strerror(errno));
+			close(elf);
+			return -1;
+		}
+		if (fd != (int)(p.p_paddr - 1)) {
+			dup2(fd, p.p_paddr - 1);
+			close(fd);
+		}
+	}
+	close(elf);
+	return 0;
+}
+
 static int do_exec(int logfd)
 {
 	char *argv[] = { (char *)exec_file, NULL };
 	char msg[512];
 	int err, n;
 
+	if (open_passed_files() < 0)
+		return 1;
 	execv(exec_file, argv);
 	err = errno;
 	n = snprintf(msg, sizeof(msg), "restart: exec %s: %s (errno %d)\n", exec_file,

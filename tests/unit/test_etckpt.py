@@ -198,3 +198,14 @@ def test_drop_fd_leaves_out_the_image_descriptor() -> None:
     data, notes = etckpt.convert(v4_image(fd_table(reg)), drop_fd=3)
     assert "fd 3 (/tmp/self.img) left out (-D)" in notes
     assert data == etckpt.convert(v4_image())[0]
+
+
+def test_by_fd_names_the_mapped_file_by_descriptor() -> None:
+    data, notes = etckpt.convert(v4_image(), by_fd=True)
+    elf = etckpt.parse(data)
+    vmas = [p for p in elf.phdrs if p.type == etckpt.PT_CKPT_VMA]
+    assert [p.paddr for p in vmas] == [0, 4, 0, 0]  # the file mapping: fd 3 (+ 1)
+    assert "fd 3: /usr/local/bin/etworkload (passed by the exec caller)" in notes
+    assert data[:64 + 56 * 4] != etckpt.convert(v4_image())[0][:64 + 56 * 4]
+    with pytest.raises(ImageError, match="bad segment"):
+        etckpt.parse(_mutated(64 + 24, "<Q", 4))  # p_paddr on the core

@@ -50,6 +50,7 @@ struct ckpt_restore {
 	unsigned int npipes;
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
+	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */

@@ -24,6 +24,8 @@
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/elf.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/mm.h>
@@ -46,6 +48,9 @@ static_assert(PT_LOOS + PT_CKPT_OFFSET + 1 == PT_CKPT_VMA);
 /* e_phnum is 16 bits; PN_XNUM (extended numbering) is not used */
 #define ETCKPT_MAX_PHNUM	(PN_XNUM - 1)
 #define ETCKPT_PF_MASK		(PF_R | PF_W | PF_X)
+/* descriptors of mapped files passed by the caller: not its stdio */
+#define ETCKPT_FD_MIN		3
+#define ETCKPT_FD_MAX		INT_MAX
 
 /* what the execve() return value and rseq_execve() overwrite */
 struct etckpt_late {
@@ -108,7 +113,10 @@ static int etckpt_check_phdrs(struct ckpt_ctx *ctx, const struct elf64_phdr *ph,
 					i, p->p_type);
 		if (p->p_offset != next || p->p_filesz % 8 || !p->p_filesz ||
 		    p->p_filesz > size || p->p_offset > size - p->p_filesz ||
-		    p->p_align != 8 || p->p_paddr)
+		    p->p_align != 8 ||
+		    (p->p_paddr && (p->p_type != PT_CKPT_VMA ||
+				    p->p_paddr < ETCKPT_FD_MIN + 1 ||
+				    p->p_paddr > ETCKPT_FD_MAX + 1)))
 			return ckpt_err(ctx, -EINVAL,
 					"program header %d: bad segment (offset %llu, size %llu)",
 					i, p->p_offset, p->p_filesz);
@@ -211,6 +219,10 @@ static int etckpt_check_vma(struct ckpt_ctx *ctx, struct file *file,
 					v.vm_end);
 		len += ALIGN((u64)s.len, CKPT_HDR_ALIGN);
 	}
+	if (p->p_paddr && !file_vma)
+		return ckpt_err(ctx, -EINVAL,
+				"vma %llx-%llx: a descriptor for a mapping of no file",
+				v.vm_start, v.vm_end);
 	if (len != p->p_filesz)
 		return ckpt_err(ctx, -EINVAL,
 				"vma %llx-%llx: segment of %llu bytes, records of %llu",
@@ -258,8 +270,20 @@ static int etckpt_build_mm(struct ckpt_ctx *ctx, struct linux_binprm *bprm,
 		if (ctx->pos != ph[i].p_offset)
 			ret = ckpt_err(ctx, -EINVAL, "vma at %llu: stream at %llu",
 				       ph[i].p_offset, ctx->pos);
+		if (!ret && ph[i].p_paddr) {
+			/* the seed's way: the caller opened the file */
+			ctx->rst.vma_file = fget(ph[i].p_paddr - 1);
+			if (!ctx->rst.vma_file)
+				ret = ckpt_err(ctx, -EBADF,
+					       "vma %llx+%llx: descriptor %llu not open (a helper passes it)",
+					       ph[i].p_vaddr, ph[i].p_memsz,
+					       ph[i].p_paddr - 1);
+		}
 		if (!ret)
 			ret = restore_vma(ctx, mm, &prev_end);
+		if (ctx->rst.vma_file)
+			fput(ctx->rst.vma_file);
+		ctx->rst.vma_file = NULL;
 		end_pos = has_pages ? ph[i + 1].p_offset + ph[i + 1].p_filesz :
 			  ph[i].p_offset + ph[i].p_filesz;
 		if (!ret && ctx->pos != end_pos)
@@ -353,7 +377,7 @@ static int etckpt_load(struct linux_binprm *bprm, struct ckpt_ctx *ctx)
 	struct elf64_phdr *ph;
 	struct ckpt_hdr_mm mmh;
 	size_t phsize;
-	int nvma, ret;
+	int i, nvma, ret;
 
 	ret = etckpt_check_file(ctx, bprm->file);
 	if (ret)
@@ -424,6 +448,10 @@ static int etckpt_load(struct linux_binprm *bprm, struct ckpt_ctx *ctx)
 		goto out;
 	}
 	set_binfmt(&etckpt_format);
+	/* the descriptors passed for the mappings: the restored task had none */
+	for (i = 1; i < e->e_phnum; i++)
+		if (ph[i].p_paddr)
+			close_fd(ph[i].p_paddr - 1);
 	etckpt_commit(ctx, bprm, late);
 out:
 	kvfree(ph);

@@ -543,6 +543,28 @@ out:
 	return ret;
 }
 
+/*
+ * ET_CKPT: the file of a vma passed as a descriptor by the exec caller (the
+ * seed's user-space helper), instead of its path: a regular file, open for
+ * reading, and for writing where the mapping could be made writable.
+ */
+static struct file *restore_vma_passed_file(struct ckpt_ctx *ctx,
+					    struct ckpt_hdr_vma *h,
+					    const char *path)
+{
+	struct file *file = ctx->rst.vma_file;
+	fmode_t need = FMODE_READ | (h->vm_flags & VM_MAYWRITE ? FMODE_WRITE : 0);
+
+	if (!S_ISREG(file_inode(file)->i_mode))
+		return ERR_PTR(-ESTALE);
+	if ((file->f_mode & need) != need) {
+		ckpt_err(ctx, -EACCES, "%s: the descriptor passed is not open for %s",
+			 path, need & FMODE_WRITE ? "reading and writing" : "reading");
+		return ERR_PTR(-EACCES);
+	}
+	return get_file(file);
+}
+
 static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 			    unsigned long prot, unsigned long flags,
 			    unsigned long *addr)
@@ -560,8 +582,11 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 		goto out;
 	}
 	/* a shared writable mapping needs a file open for writing */
-	file = ckpt_open_path(path, (h->vm_flags & VM_MAYWRITE ? O_RDWR : O_RDONLY) |
-			      O_LARGEFILE, CKPT_FILE_REG);
+	if (ctx->rst.vma_file)
+		file = restore_vma_passed_file(ctx, h, path);
+	else
+		file = ckpt_open_path(path, (h->vm_flags & VM_MAYWRITE ? O_RDWR : O_RDONLY) |
+				      O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file)) {
 		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s%s",
 			       path, PTR_ERR(file) == -ESTALE ?

@@ -14,7 +14,12 @@
 #define ET_CKPT			5
 
 #define PT_CKPT_OFFSET		0x01010101
-/* one per memory area: a CKPT_HDR_VMA record [+ STRING(path)] */
+/*
+ * One per memory area: a CKPT_HDR_VMA record [+ STRING(path)].  A file
+ * mapping's p_paddr is 0 (the file is opened by its path, with the exec
+ * caller's rights) or the descriptor + 1 of the file, opened by the exec
+ * caller (a helper), at least 3; the exec closes it.
+ */
 #define PT_CKPT_VMA		(0x60000000 + PT_CKPT_OFFSET + 1)
 /* the task: HEADER ... MM records (see the README) */
 #define PT_CKPT_CORE		(0x60000000 + PT_CKPT_OFFSET + 2)
