@@ -515,107 +515,106 @@ int main(int argc, char *argv[])
 	itimers();
 	restart_block();
 	auxv();
-	if (!elf) {
-		sched();
-		hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
-		printf("            umask %#o\n", hfs->umask);
-		string("root");
-		string("cwd");
+	if (elf)	/* the exec caller's: sched, fs, files */
+		goto mm;
+	sched();
+	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
+	printf("            umask %#o\n", hfs->umask);
+	string("root");
+	string("cwd");
 
-		hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
-		nfds = hft->nfds;
-		printf("            %u descriptors\n", nfds);
-		for (i = 0; i < nfds; i++) {
-			struct ckpt_hdr *h = next();
+	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
+	nfds = hft->nfds;
+	printf("            %u descriptors\n", nfds);
+	for (i = 0; i < nfds; i++) {
+		struct ckpt_hdr *h = next();
 
-			if (h->type == CKPT_HDR_FILE) {
-				struct ckpt_hdr_file *f = (struct ckpt_hdr_file *)h;
+		if (h->type == CKPT_HDR_FILE) {
+			struct ckpt_hdr_file *f = (struct ckpt_hdr_file *)h;
 
-				if (h->len != sizeof(*f))
-					bad("FILE record length %u", h->len);
-				if (f->objref != ++objrefs)
-					bad("file objref %d out of order", f->objref);
-				printf("            objref %d type %s flags %#o mode %#o pos %" PRId64
-				       " i_mode %#o rdev %#x owner %u signal %u\n",
-				       f->objref, file_type(f->f_type), f->f_flags, f->f_mode,
-				       (int64_t)f->f_pos, f->i_mode, f->rdev, f->f_owner, f->f_signum);
-				if (!strcmp(file_type(f->f_type), "?"))
-					bad("file type %u", f->f_type);
-				if (f->nlocks > CKPT_FILE_LOCKS_MAX)
-					bad("%u locks", f->nlocks);
-				/* next() reuses the record buffer */
-				f_type = f->f_type;
-				nlocks = f->nlocks;
-				string("path");
-				if (f_type == CKPT_FILE_PIPE) {
-					struct ckpt_hdr_pipe p = *(struct ckpt_hdr_pipe *)
-						expect(CKPT_HDR_PIPE, sizeof(p), sizeof(p));
+			if (h->len != sizeof(*f))
+				bad("FILE record length %u", h->len);
+			if (f->objref != ++objrefs)
+				bad("file objref %d out of order", f->objref);
+			printf("            objref %d type %s flags %#o mode %#o pos %" PRId64
+			       " i_mode %#o rdev %#x owner %u signal %u\n",
+			       f->objref, file_type(f->f_type), f->f_flags, f->f_mode,
+			       (int64_t)f->f_pos, f->i_mode, f->rdev, f->f_owner, f->f_signum);
+			if (!strcmp(file_type(f->f_type), "?"))
+				bad("file type %u", f->f_type);
+			if (f->nlocks > CKPT_FILE_LOCKS_MAX)
+				bad("%u locks", f->nlocks);
+			/* next() reuses the record buffer */
+			f_type = f->f_type;
+			nlocks = f->nlocks;
+			string("path");
+			if (f_type == CKPT_FILE_PIPE) {
+				struct ckpt_hdr_pipe p = *(struct ckpt_hdr_pipe *)
+					expect(CKPT_HDR_PIPE, sizeof(p), sizeof(p));
 
-					printf("            pipe %d size %u, %u bytes\n", p.pipe_ref,
-					       p.size, p.nbytes);
-					if (p.pipe_ref < 1 || p.pipe_ref > ++pipes)
-						bad("pipe ref %d", p.pipe_ref);
-					if (p.pipe_ref < pipes)
-						pipes--;
-					if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
-						bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
-					if (p.nbytes)
-						expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
-				}
-				if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
-					struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
-						expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
-					uint64_t left = d.size;
-
-					printf("            content %d mode %#o seals %#x, %" PRIu64 " bytes\n",
-					       d.data_ref, d.i_perm, d.seals, (uint64_t)d.size);
-					if (d.data_ref < 1 || d.data_ref > ++datas)
-						bad("content ref %d", d.data_ref);
-					if (d.data_ref < datas)
-						datas--;
-					if (d.size && d.data_ref != datas)
-						bad("content %d repeated with %" PRIu64 " bytes", d.data_ref,
-						    (uint64_t)d.size);
-					while (left) {
-						uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
-
-						expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
-						left -= n;
-					}
-				}
-				if (f_type == CKPT_FILE_SOCKET)
-					socket_records();
-				while (nlocks--) {
-					struct ckpt_hdr_file_lock *l =
-						expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
-
-					printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
-					       l->kind == CKPT_LOCK_POSIX ? "posix" :
-					       l->kind == CKPT_LOCK_OFD ? "ofd" :
-					       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
-					       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
-					       (int64_t)l->start, (int64_t)l->end);
-					if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
-					    l->type > 1 || l->start < 0 || l->end < l->start)
-						bad("bad lock");
-				}
-				h = next();
+				printf("            pipe %d size %u, %u bytes\n", p.pipe_ref,
+				       p.size, p.nbytes);
+				if (p.pipe_ref < 1 || p.pipe_ref > ++pipes)
+					bad("pipe ref %d", p.pipe_ref);
+				if (p.pipe_ref < pipes)
+					pipes--;
+				if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
+					bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
+				if (p.nbytes)
+					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
 			}
-			if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))
-				bad("expected FILE_DESC record");
-			{
-				struct ckpt_hdr_file_desc *d = (struct ckpt_hdr_file_desc *)h;
+			if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
+				struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
+					expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
+				uint64_t left = d.size;
 
-				if (d->objref < 1 || d->objref > objrefs)
-					bad("fd %d: unknown objref %d", d->fd, d->objref);
-				printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
-				       d->close_on_exec ? " cloexec" : "");
+				printf("            content %d mode %#o seals %#x, %" PRIu64 " bytes\n",
+				       d.data_ref, d.i_perm, d.seals, (uint64_t)d.size);
+				if (d.data_ref < 1 || d.data_ref > ++datas)
+					bad("content ref %d", d.data_ref);
+				if (d.data_ref < datas)
+					datas--;
+				if (d.size && d.data_ref != datas)
+					bad("content %d repeated with %" PRIu64 " bytes", d.data_ref,
+					    (uint64_t)d.size);
+				while (left) {
+					uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+					expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+					left -= n;
+				}
 			}
+			if (f_type == CKPT_FILE_SOCKET)
+				socket_records();
+			while (nlocks--) {
+				struct ckpt_hdr_file_lock *l =
+					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
+
+				printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
+				       l->kind == CKPT_LOCK_POSIX ? "posix" :
+				       l->kind == CKPT_LOCK_OFD ? "ofd" :
+				       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
+				       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
+				       (int64_t)l->start, (int64_t)l->end);
+				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
+				    l->type > 1 || l->start < 0 || l->end < l->start)
+					bad("bad lock");
+			}
+			h = next();
 		}
-	} else {
-		nfds = 0;
+		if (h->type != CKPT_HDR_FILE_DESC || h->len != sizeof(struct ckpt_hdr_file_desc))
+			bad("expected FILE_DESC record");
+		{
+			struct ckpt_hdr_file_desc *d = (struct ckpt_hdr_file_desc *)h;
+
+			if (d->objref < 1 || d->objref > objrefs)
+				bad("fd %d: unknown objref %d", d->fd, d->objref);
+			printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
+			       d->close_on_exec ? " cloexec" : "");
+		}
 	}
 
+mm:
 	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
 	nvma = hm->map_count;
 	printf("            %u vmas, brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 " vdso %#" PRIx64 "\n",
