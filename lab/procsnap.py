@@ -35,13 +35,15 @@ def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
 
 
 def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str = "/",
-                  err: str = "/dev/null") -> str:
+                  err: str = "/dev/null", pid: str = "") -> str:
     """Start ``restart`` reading ``image`` in the background in its own session; return its pid.
 
     With ``held`` (a guest path) the restored task is held (``restart -H``): the pid returned is then
-    the holder's, and the restored pid appears in ``held`` (see :func:`wait_held`).
+    the holder's, and the restored pid appears in ``held`` (see :func:`wait_held`). With ``pid``, the
+    restored task gets that pid (``restart -p``: clone3 with set_tid, then restart(2) in the child).
     """
     opt = f"-H {shlex.quote(held)} " if held else ""
+    opt += f"-p {int(pid)} " if pid else ""
     rm = f"rm -f {shlex.quote(held)}; " if held else ""
     cmd = f"cd {shlex.quote(cwd)} && exec restart {opt}-i {shlex.quote(image)} -l {shlex.quote(log)}"
     res = m.ssh.run(f"{rm}setsid sh -c {shlex.quote(cmd)} </dev/null >/dev/null 2>{shlex.quote(err)} & echo $!",

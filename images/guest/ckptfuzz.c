@@ -5,7 +5,10 @@
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
- * extreme values, records swapped, deleted and duplicated.  Half of them
+ * extreme values, records swapped, deleted and duplicated, and the task
+ * hierarchy (CKPT_HDR_TREE) made hostile: a task its own parent (a cycle),
+ * a parent missing or later in the tree, a duplicate pid, a zombie parent,
+ * a process group or session outside, bad flags and counts.  Half of them
  * are fed through a pipe, half from a file.  Each restart runs in a child;
  * a child that does not exit with the restart errno within 10 seconds
  * (restart succeeded, hang or signal) counts as a failure.
@@ -111,6 +114,76 @@ static void scan_records(void)
 	}
 }
 
+/* a hostile CKPT_HDR_TREE: cycles, missing parents, duplicate pids, ... */
+static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
+{
+	struct ckpt_hdr_tree *ht = NULL;
+	struct ckpt_tree_task *t;
+	uint32_t n, i, j;
+	size_t r;
+
+	for (r = 0; r < nrec; r++)
+		if (((struct ckpt_hdr *)(buf + rec_off[r]))->type == CKPT_HDR_TREE)
+			ht = (struct ckpt_hdr_tree *)(buf + rec_off[r]);
+	if (!ht || ht->h.len < sizeof(*ht) + sizeof(*t)) {
+		snprintf(desc, dlen, "no tree record: unchanged");
+		return;
+	}
+	t = (struct ckpt_tree_task *)(ht + 1);
+	n = (ht->h.len - sizeof(*ht)) / sizeof(*t);
+	i = rnd() % n;
+	j = rnd() % n;
+	switch (rnd() % 10) {
+	case 0:
+		t[i].parent = i;
+		snprintf(desc, dlen, "tree: task %u its own parent", i);
+		break;
+	case 1:
+		t[i].parent = i + 1 + rnd() % 4;
+		snprintf(desc, dlen, "tree: task %u parent %d (later or missing)", i, t[i].parent);
+		break;
+	case 2:
+		t[i].parent = rnd() % 2 ? -2 : 0x7fffffff;
+		snprintf(desc, dlen, "tree: task %u parent %d", i, t[i].parent);
+		break;
+	case 3:
+		t[i].pid = t[j].pid;
+		snprintf(desc, dlen, "tree: task %u pid := task %u's", i, j);
+		break;
+	case 4:
+		t[i].pid = rnd() % 2 ? 0 : -1;
+		snprintf(desc, dlen, "tree: task %u pid %d", i, t[i].pid);
+		break;
+	case 5:
+		t[j].flags |= CKPT_TREE_ZOMBIE;
+		t[i].parent = j;
+		snprintf(desc, dlen, "tree: task %u child of zombie %u", i, j);
+		break;
+	case 6:
+		t[i].pgid = t[i].pid + 1 + rnd() % 100;
+		t[i].sid = rnd() % 2 ? t[i].sid : t[i].pgid;
+		snprintf(desc, dlen, "tree: task %u pgid %d sid %d", i, t[i].pgid, t[i].sid);
+		break;
+	case 7:
+		t[i].flags = (uint32_t)rnd();
+		t[i].exit_code = (uint32_t)rnd();
+		t[i].exit_signal = rnd() % 2 ? 65 : (uint32_t)rnd();
+		snprintf(desc, dlen, "tree: task %u flags %#x exit code %#x signal %u", i,
+			 t[i].flags, t[i].exit_code, t[i].exit_signal);
+		break;
+	case 8:
+		ht->nr_tasks = rnd() % 2 ? n + 1 : (rnd() % 2 ? 0 : 0xffffffffu);
+		snprintf(desc, dlen, "tree: nr_tasks %u of %u", ht->nr_tasks, n);
+		break;
+	default:
+		/* a session whose leader is not its own session's */
+		t[i].sid = t[j].pid;
+		t[i].pgid = t[j].pid;
+		snprintf(desc, dlen, "tree: task %u pgid and sid := task %u's pid", i, j);
+		break;
+	}
+}
+
 /* build variant number @n into @buf; returns its length */
 static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size_t dlen)
 {
@@ -125,7 +198,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
-	switch (n % 8) {
+	switch (n % 9) {
 	case 0: /* truncation */
 		if ((n / 8) % 2 && nrec > 1) {
 			len = rec_off[r] + (rnd() % 3) * 4;
@@ -190,6 +263,9 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		memcpy(buf + rec_off[r] + r2, img + rec_off[r], img_len - rec_off[r]);
 		len = img_len + r2;
 		snprintf(desc, dlen, "duplicate record %zu", r);
+		break;
+	case 8: /* the task hierarchy */
+		tree_variant(buf, desc, dlen);
 		break;
 	}
 	return len;

@@ -16,6 +16,11 @@
  * runs on.  A failed restart is not held: the child reports the error and the
  * tool exits with its status.  If the tool dies while holding, the held task
  * is killed (PTRACE_O_EXITKILL): it never runs half-observed.
+ *
+ * -p PID: the restored task gets the pid PID, the image's (a tree's root:
+ * its children's parent pid and the ids of the groups it leads): restart(2)
+ * is called by a child made with clone3() and set_tid = PID (which needs
+ * CAP_CHECKPOINT_RESTORE and PID free); the tool waits for it (or holds it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <stdint.h>
 
 #include <elf.h>
 #include <linux/checkpoint.h>
@@ -36,8 +42,32 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p PID]\n");
 	exit(2);
+}
+
+/* struct clone_args of <linux/sched.h>, up to set_tid_size */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+/* fork(), the child with pid @pid if it is not 0 */
+static pid_t fork_pid(pid_t pid)
+{
+	struct clone3_args args = { .exit_signal = SIGCHLD };
+	pid_t tid = pid;
+	long ret;
+
+	if (!pid)
+		return fork();
+	args.set_tid = (uintptr_t)&tid;
+	args.set_tid_size = 1;
+	ret = syscall(435 /* __NR_clone3 */, &args, sizeof(args));
+	if (ret < 0)
+		fprintf(stderr, "restart: clone3 with pid %d: %s (errno %d)\n", (int)pid,
+			strerror(errno), errno);
+	return ret;
 }
 
 static int do_restart(int fd, int logfd)
@@ -186,7 +216,7 @@ static int next_syscall_stop(pid_t child)
 	}
 }
 
-static int hold_restart(const char *held, int fd, int logfd)
+static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 {
 	unsigned long long nr = exec_file ? __NR_execve : __NR_restart;
 	struct user_regs_struct regs;
@@ -197,7 +227,7 @@ static int hold_restart(const char *held, int fd, int logfd)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	child = fork();
+	child = fork_pid(pid);
 	if (child < 0) {
 		perror("restart: fork");
 		return 1;
@@ -271,14 +301,33 @@ static int hold_restart(const char *held, int fd, int logfd)
 	return 0;
 }
 
+/* restart(2) in a child of pid @pid; the tool exits with its status */
+static int pid_restart(int fd, int logfd, pid_t pid)
+{
+	pid_t child = fork_pid(pid);
+
+	if (child < 0)
+		return 1;
+	if (child == 0)
+		_exit(do_restart(fd, logfd));
+	close(fd);
+	return wait_exit(child);
+}
+
 int main(int argc, char *argv[])
 {
 	const char *in = NULL, *log = NULL, *held = NULL;
 	int fd = STDIN_FILENO, logfd = CHECKPOINT_FD_NONE;
+	pid_t pid = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "i:x:l:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:x:l:H:p:h")) != -1) {
 		switch (opt) {
+		case 'p':
+			pid = atoi(optarg);
+			if (pid <= 0)
+				usage();
+			break;
 		case 'x':
 			exec_file = optarg;
 			break;
@@ -312,6 +361,10 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (held)
-		return hold_restart(held, fd, logfd);
-	return exec_file ? do_exec(logfd) : do_restart(fd, logfd);
+		return hold_restart(held, fd, logfd, pid);
+	if (exec_file)
+		return do_exec(logfd);
+	if (pid)
+		return pid_restart(fd, logfd, pid);
+	return do_restart(fd, logfd);
 }
