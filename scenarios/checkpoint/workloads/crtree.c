@@ -1,7 +1,7 @@
 /*
  * crtree: a process tree for checkpoint/restart of trees, judging itself.
  *
- *   crtree PREFIX
+ *   crtree PREFIX [leak]
  *
  * Run as a session leader (the lab's background runs are). The root R forks:
  *   A  leading a process group of its own, with a child A1 in that group (depth 3: R, A, A1);
@@ -17,6 +17,10 @@
  * each task reaps its children and exits 0 if every check held (1 otherwise). R checks the exit
  * statuses of A, B, C (0) and of Z (42, so a restored zombie must keep its status) and writes
  * PASS or "FAIL: reason" to PREFIX.result.
+ *
+ * With "leak", R also forks D (in R's group), whose child D1 joins A's process group: a subtree
+ * rooted at D has a task in a group led from outside it (checkpoint must refuse it). D and D1
+ * only sleep; that mode is not for restarting.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -220,6 +224,27 @@ static void run_c(int r)
 	finish("C");
 }
 
+/* D, and D1 in the process group of A */
+static void leaky_subtree(pid_t a)
+{
+	pid_t d = fork(), d1;
+	int i;
+
+	if (d)
+		return;
+	d1 = fork();
+	if (d1 == 0) {
+		for (i = 0; i < 200 && setpgid(0, a) < 0; i++)
+			sleep_ms(10);
+		for (;;)
+			pause();
+	}
+	while (getpgid(d1) != a)
+		sleep_ms(10);
+	for (;;)
+		pause();
+}
+
 static int is_zombie(pid_t pid)
 {
 	char path[64], buf[512], *p;
@@ -243,19 +268,21 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	int fds[2], avail = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: crtree PREFIX\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: crtree PREFIX [leak]\n");
 		return 2;
 	}
 	prefix = argv[1];
 	sigaction(SIGUSR1, &sa, NULL);
 	my_pgrp = getpgrp();
 	my_sid = getsid(0);
-	if (pipe(fds) < 0)
-		return 2;
 	a = fork();
 	if (a == 0)
 		run_a();
+	if (argc > 2 && !strcmp(argv[2], "leak"))
+		leaky_subtree(a);
+	if (pipe(fds) < 0)
+		return 2;
 	b = fork();
 	if (b == 0) {
 		close(fds[0]);
