@@ -121,6 +121,7 @@ struct ckpt_tree {
 	bool started;
 	bool root_parked;
 	bool root_traced;		/* the others run when a tracer lets it */
+	bool subreaper;			/* the caller's, while it reaps them */
 	struct ckpt_restore *spare;	/* for swapping the states */
 };
 
@@ -1139,6 +1140,13 @@ int restore_tree_children(struct ckpt_ctx *ctx)
 		return ret;
 	restore_tree_park_root(tree, true);
 	tree->ents[0].t = get_task_struct(current);
+	/*
+	 * Until the tree is restored, the caller is their subreaper: if
+	 * it fails, every task killed is reaped here, none left behind.
+	 */
+	tree->subreaper = current->signal->is_child_subreaper;
+	current->signal->is_child_subreaper = 1;
+	current->signal->has_child_subreaper = 1;
 	tree->started = true;
 	tree->pending = tree->n - 1;
 	tree->phase = CKPT_TREE_CREATE;
@@ -1188,6 +1196,7 @@ int restore_tree_commit(struct ckpt_ctx *ctx)
 void restore_tree_abort(struct ckpt_ctx *ctx)
 {
 	struct ckpt_tree *tree = ctx->tree;
+	int i;
 
 	if (!tree || !tree->started)
 		return;
@@ -1198,6 +1207,11 @@ void restore_tree_abort(struct ckpt_ctx *ctx)
 	restore_tree_phase(tree, CKPT_TREE_ABORT);
 	restore_tree_park_root(tree, false);
 	wait_event_idle(tree->wq, READ_ONCE(tree->active) == 0);
+	/* parents before children: each is the caller's once its parent is gone */
+	for (i = 1; i < tree->n; i++)
+		if (tree->ents[i].t)
+			kernel_wait4(tree->ents[i].h.pid, NULL, __WALL, NULL);
+	current->signal->is_child_subreaper = tree->subreaper;
 	tree->started = false;
 }
 
