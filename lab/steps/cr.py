@@ -66,7 +66,8 @@ def _validate_restart(c: StepCheck) -> None:
 # restart an image in the background (in `cwd`, default /); the restored task is held and
 # compared with the checkpointed one before it runs; its pid saved in `save`.
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
-# `expect_differences` (the fields the verification must report, and no others).
+# `expect_differences` (the fields the verification must report, and no others). `same_pid`: the
+# restored task gets the checkpointed pid again (our engine: restart -p; CRIU always does).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
                   "verify_restore": (B, False), "verify_reason": (S, False), "while_held": (S, False),
                   "expect_differences": (L, False), "same_pid": (B, False)}, validate=_validate_restart)
