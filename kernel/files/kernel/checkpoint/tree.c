@@ -744,7 +744,9 @@ static void restore_tree_spawn(struct ckpt_tree *tree, int parent)
 
 	for (i = parent + 1; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
+		/* never traced: a tracer of the caller sees no fork */
 		struct kernel_clone_args args = {
+			.flags = CLONE_UNTRACED,
 			.exit_signal = e->h.exit_signal,
 			.set_tid = &e->h.pid,
 			.set_tid_size = 1,
