@@ -21,6 +21,10 @@
  * its children's parent pid and the ids of the groups it leads): restart(2)
  * is called by a child made with clone3() and set_tid = PID (which needs
  * CAP_CHECKPOINT_RESTORE and PID free); the tool waits for it (or holds it).
+ *
+ * -F CGROUP: RESTART_FROZEN: the tool moves itself into the cgroup v2
+ * directory CGROUP (made if needed), and restart(2) freezes that cgroup once
+ * every task is restored: none runs until `echo 0 > CGROUP/cgroup.freeze`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <stdint.h>
 
 #include <elf.h>
@@ -42,7 +47,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p PID]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p PID] [-F CGROUP]\n");
 	exit(2);
 }
 
@@ -70,12 +75,38 @@ static pid_t fork_pid(pid_t pid)
 	return ret;
 }
 
+static unsigned long restart_flags = RESTART_TASKSELF;
+
+/* -F: into cgroup @dir, which restart(2) freezes */
+static int enter_cgroup(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		goto err;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		goto err;
+	if (write(fd, "0\n", 2) != 2) {
+		close(fd);
+		goto err;
+	}
+	close(fd);
+	restart_flags |= RESTART_FROZEN;
+	return 0;
+err:
+	fprintf(stderr, "restart: cgroup %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
 static int do_restart(int fd, int logfd)
 {
 	long ret;
 	int err;
 
-	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
+	ret = syscall(__NR_restart, 0, fd, restart_flags, logfd);
 	err = errno;
 	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
 		ret < 0 ? err : 0);
@@ -321,8 +352,12 @@ int main(int argc, char *argv[])
 	pid_t pid = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "i:x:l:H:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:x:l:H:p:F:h")) != -1) {
 		switch (opt) {
+		case 'F':
+			if (enter_cgroup(optarg) < 0)
+				return 1;
+			break;
 		case 'p':
 			pid = atoi(optarg);
 			if (pid <= 0)

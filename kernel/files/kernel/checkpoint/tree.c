@@ -28,6 +28,7 @@
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/capability.h>
+#include <linux/cgroup.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -649,12 +650,27 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	return 0;
 }
 
+/* RESTART_FROZEN: the caller's cgroup (v2), frozen at the end; not the root */
+static bool restore_tree_cgroup_ok(void)
+{
+	bool ok;
+
+	cgroup_lock();
+	ok = cgroup_parent(task_dfl_cgroup(current));
+	cgroup_unlock();
+	return ok;
+}
+
 int restore_tree_read(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_tree h;
 	struct ckpt_tree *tree;
 	size_t len;
 	int i, ret;
+
+	if (ctx->uflags & RESTART_FROZEN && !restore_tree_cgroup_ok())
+		return ckpt_err(ctx, -EINVAL,
+				"RESTART_FROZEN: the caller must be in a cgroup (v2) other than the root: restart freezes it");
 
 	ret = ckpt_read_hdr(ctx, &h.h, CKPT_HDR_TREE,
 			    sizeof(h) + sizeof(struct ckpt_tree_task),
@@ -1243,12 +1259,40 @@ static void restore_tree_go(struct callback_head *work)
 	kfree(go);
 }
 
+/*
+ * RESTART_FROZEN: freeze the caller's cgroup, as writing 1 to its
+ * cgroup.freeze does; every restored task is in it (the others inherited
+ * it) and stops in the freezer before its first user instruction.  The
+ * caller (or whoever manages that cgroup) thaws them with 0.
+ */
+static void restore_tree_freeze(struct ckpt_ctx *ctx)
+{
+	struct cgroup *cgrp;
+	bool ok;
+
+	cgroup_lock();
+	cgrp = task_dfl_cgroup(current);
+	ok = cgroup_parent(cgrp);
+	if (ok)
+		cgroup_freeze(cgrp, true);
+	cgroup_unlock();
+	if (!ok) {
+		/* it moved to the root meanwhile: none may run */
+		ckpt_err(ctx, -EINVAL, "RESTART_FROZEN: the caller left its cgroup");
+		force_fatal_sig(SIGKILL);
+		return;
+	}
+	ckpt_msg(ctx, "restart: frozen in its cgroup (thaw: echo 0 > cgroup.freeze)");
+}
+
 /* the root is restored (or killed): all return to user mode (or die) */
 void restore_tree_release(struct ckpt_ctx *ctx, long ret)
 {
 	struct ckpt_tree *tree = ctx->tree;
 	struct ckpt_tree_go *go;
 
+	if (ctx->uflags & RESTART_FROZEN && !fatal_signal_pending(current))
+		restore_tree_freeze(ctx);
 	if (!tree || !tree->started)
 		return;
 	if (fatal_signal_pending(current)) {
