@@ -289,7 +289,7 @@ static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
 				"pid %d: %s shared with a task outside this pid namespace",
 				ctx->tsk_pid, what);
 	return ckpt_err(ctx, -EBUSY,
-			"pid %d: %s shared with pid %d: only a single task is supported",
+			"pid %d: %s shared with pid %d: not supported",
 			ctx->tsk_pid, what, pid);
 }
 
