@@ -14,6 +14,7 @@
 struct cred;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
+struct ckpt_rst_epoll;
 struct file;
 struct files_struct;
 struct mm_struct;
@@ -51,6 +52,8 @@ struct ckpt_restore {
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
+	struct ckpt_rst_epoll *epolls;	/* @nepolls epoll files made */
+	unsigned int nepolls;
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -157,6 +160,27 @@ int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
 		       const char *path);
 int restore_file_locks_commit(struct ckpt_ctx *ctx);
 void restore_file_locks_free(struct ckpt_ctx *ctx);
+
+/* anonymous-inode files (eventfd.c, eventpoll.c, signalfd.c, timerfd.c) */
+bool ckpt_is_eventfd(struct file *file);
+int checkpoint_eventfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_eventfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_signalfd(struct file *file);
+int checkpoint_signalfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_signalfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_timerfd(struct file *file);
+int ckpt_timerfd_classify(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_timerfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_timerfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_epoll(struct file *file);
+int ckpt_epoll_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			int i);
+int checkpoint_epoll(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_epoll_items(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			   int *types);
+struct file *restore_epoll(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+int restore_epoll_items(struct ckpt_ctx *ctx);
+void restore_epolls_free(struct ckpt_ctx *ctx);
 
 /* sockets (socket.c) */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,

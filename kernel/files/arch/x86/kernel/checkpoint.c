@@ -105,6 +105,32 @@ static int ckpt_write_fpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
+/*
+ * An epoll_wait() without a timeout that the freezer woke returns -EINTR
+ * (epoll is never restarted by the signal code): it is saved as
+ * -ERESTARTNOHAND, so that the restarted task waits again (and a signal
+ * with a handler pending at restart still makes it return EINTR).  A wait
+ * with a timeout returns EINTR, as it does after any freeze: its deadline
+ * is gone with the call.
+ */
+static unsigned long ckpt_cpu_ax(struct pt_regs *regs)
+{
+	if ((long)regs->ax != -EINTR)
+		return regs->ax;
+	switch (regs->orig_ax) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		if ((int)regs->r10 < 0)
+			return -ERESTARTNOHAND;
+		break;
+	case __NR_epoll_pwait2:
+		if (!regs->r10)
+			return -ERESTARTNOHAND;
+		break;
+	}
+	return regs->ax;
+}
+
 int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct pt_regs *regs = task_pt_regs(t);
@@ -146,7 +172,7 @@ int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	h.r9 = regs->r9;
 	h.r8 = regs->r8;
 	/* a self-checkpointed task returns 0 from checkpoint() on restart */
-	h.ax = t == current ? 0 : regs->ax;
+	h.ax = t == current ? 0 : ckpt_cpu_ax(regs);
 	h.cx = regs->cx;
 	h.dx = regs->dx;
 	h.si = regs->si;

@@ -71,6 +71,18 @@ enum {
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
 
+	/* 320-339: anonymous-inode files (eventfd.c ... timerfd.c) */
+	CKPT_HDR_EVENTFD = 320,
+#define CKPT_HDR_EVENTFD CKPT_HDR_EVENTFD
+	CKPT_HDR_EPOLL = 321,
+#define CKPT_HDR_EPOLL CKPT_HDR_EPOLL
+	CKPT_HDR_EPOLL_ITEM = 322,
+#define CKPT_HDR_EPOLL_ITEM CKPT_HDR_EPOLL_ITEM
+	CKPT_HDR_SIGNALFD = 323,
+#define CKPT_HDR_SIGNALFD CKPT_HDR_SIGNALFD
+	CKPT_HDR_TIMERFD = 324,
+#define CKPT_HDR_TIMERFD CKPT_HDR_TIMERFD
+
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
 	CKPT_HDR_VMA = 402,
@@ -422,6 +434,14 @@ enum {
 #define CKPT_FILE_DELETED CKPT_FILE_DELETED
 	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
 #define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
+	CKPT_FILE_EVENTFD = 320,	/* 32x: anonymous inodes, their records */
+#define CKPT_FILE_EVENTFD CKPT_FILE_EVENTFD
+	CKPT_FILE_EPOLL = 321,
+#define CKPT_FILE_EPOLL CKPT_FILE_EPOLL
+	CKPT_FILE_SIGNALFD = 323,
+#define CKPT_FILE_SIGNALFD CKPT_FILE_SIGNALFD
+	CKPT_FILE_TIMERFD = 324,
+#define CKPT_FILE_TIMERFD CKPT_FILE_TIMERFD
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
 #define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
 };
@@ -513,6 +533,54 @@ struct ckpt_hdr_file_lock {
 	__u32 type;		/* F_RDLCK or F_WRLCK */
 	__s64 start;		/* first byte */
 	__s64 end;		/* last byte, 0x7fffffffffffffff: to EOF */
+};
+
+/*
+ * Anonymous-inode files.  A CKPT_HDR_FILE of type CKPT_FILE_EVENTFD,
+ * _SIGNALFD, _TIMERFD or _EPOLL (its STRING is "anon_inode:[eventfd]" ...,
+ * informative) is followed by its record.  The items of the epoll files
+ * come after the whole table (their targets may be later files): for
+ * each epoll file, in objref order, @nitems CKPT_HDR_EPOLL_ITEM.
+ */
+struct ckpt_hdr_eventfd {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__u64 count;
+	__u32 flags;		/* EFD_SEMAPHORE */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_epoll {			/* 16 bytes */
+	struct ckpt_hdr h;
+	__u32 nitems;		/* at most CKPT_EPOLL_ITEMS_MAX */
+	__u32 _padding;
+};
+
+#define CKPT_EPOLL_ITEMS_MAX	65536
+
+struct ckpt_hdr_epoll_item {		/* 32 bytes */
+	struct ckpt_hdr h;
+	__s32 objref;		/* the target: a FILE of the image */
+	__s32 fd;		/* its descriptor number when added */
+	__u32 events;		/* EPOLL* as epoll_ctl() took them */
+	__u32 flags;		/* CKPT_EPOLL_READY: on the ready list */
+	__u64 data;
+};
+
+#define CKPT_EPOLL_READY	0x1
+
+struct ckpt_hdr_signalfd {		/* 16 bytes */
+	struct ckpt_hdr h;
+	__u64 sigmask;		/* bit N-1: signal N */
+};
+
+struct ckpt_hdr_timerfd {		/* 48 bytes */
+	struct ckpt_hdr h;
+	__s32 clockid;		/* CLOCK_REALTIME, _MONOTONIC, _BOOTTIME */
+	__u32 flags;		/* TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET */
+	__u64 value_ns;		/* time left; ABSTIME: the expiry; 0: disarmed */
+	__u64 interval_ns;
+	__u64 ticks;		/* expirations not yet read */
+	__u64 _reserved;
 };
 
 /*
