@@ -59,6 +59,11 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
+    320: ("EVENTFD", "<QII", ("count", "flags", "_")),
+    321: ("EPOLL", "<II", ("nitems", "_")),
+    322: ("EPOLL_ITEM", "<iiIIQ", ("objref", "fd", "events", "flags", "data")),
+    323: ("SIGNALFD", "<Q", ("sigmask",)),
+    324: ("TIMERFD", "<iIQQQQ", ("clockid", "flags", "value_ns", "interval_ns", "ticks", "_r")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
@@ -93,7 +98,10 @@ OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 500: "socket"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 320: "eventfd",
+              321: "epoll", 323: "signalfd",
+              324: "timerfd", 500: "socket"}
+EPOLL_ITEMS_MAX = 65536
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
@@ -309,6 +317,9 @@ def _check_structure(img: Image) -> None:
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("EPOLL"):
+        if r.fields["nitems"] > EPOLL_ITEMS_MAX:
+            raise ImageError(f"offset {r.offset:#x}: epoll of {r.fields['nitems']} items (max {EPOLL_ITEMS_MAX})")
     for r in img.all("FILE_LOCK"):
         f = r.fields
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:

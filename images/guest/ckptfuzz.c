@@ -1,5 +1,5 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
@@ -27,6 +27,10 @@
  * its segments, and every variant is executed from a file (execve(2) must
  * fail with an errno; a variant still running at the timeout, and killed,
  * counts as restarted: "succeeded").
+ *
+ * -r TYPE,... corrupts only records of those types (the record picked by
+ * each variant; a truncation or a swap still reaches what follows), so
+ * that the checks of a few records among many pages are all reached.
  *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
@@ -57,6 +61,11 @@ static unsigned char *img;
 static size_t img_len;
 static size_t rec_off[MAX_RECORDS];
 static size_t nrec;
+/* -r: only records of these types (and their successor) are corrupted */
+static uint32_t focus_types[16];
+static size_t nfocus_types;
+static size_t focus[MAX_RECORDS];
+static size_t nfocus;
 static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
@@ -102,6 +111,9 @@ static void scan_records(void)
 		memcpy(&h, img + off, sizeof(h));
 		if (h.len < sizeof(h))
 			break;
+		for (size_t t = 0; t < nfocus_types; t++)
+			if (h.type == focus_types[t])
+				focus[nfocus++] = nrec;
 		rec_off[nrec++] = off;
 		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
@@ -125,6 +137,8 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
+	if (nfocus)
+		r = focus[rnd() % nfocus];
 	switch (n % 8) {
 	case 0: /* truncation */
 		if ((n / 8) % 2 && nrec > 1) {
@@ -287,7 +301,7 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:")) != -1) {
 		switch (opt) {
 		case 'c':
 			fix_csum = 1;
@@ -316,13 +330,21 @@ int main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'r': {
+			char *tok, *save;
+
+			for (tok = strtok_r(optarg, ",", &save); tok && nfocus_types < 16;
+			     tok = strtok_r(NULL, ",", &save))
+				focus_types[nfocus_types++] = strtoul(tok, NULL, 0);
+			break;
+		}
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);

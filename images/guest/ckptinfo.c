@@ -75,6 +75,11 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
 	case CKPT_HDR_SOCKET: return "SOCKET";
+	case CKPT_HDR_EVENTFD: return "EVENTFD";
+	case CKPT_HDR_EPOLL: return "EPOLL";
+	case CKPT_HDR_EPOLL_ITEM: return "EPOLL_ITEM";
+	case CKPT_HDR_SIGNALFD: return "SIGNALFD";
+	case CKPT_HDR_TIMERFD: return "TIMERFD";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
@@ -423,8 +428,41 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_DELETED: return "deleted";
 	case CKPT_FILE_MEMFD: return "memfd";
 	case CKPT_FILE_SOCKET: return "socket";
+	case CKPT_FILE_EVENTFD: return "eventfd";
+	case CKPT_FILE_EPOLL: return "epoll";
+	case CKPT_FILE_SIGNALFD: return "signalfd";
+	case CKPT_FILE_TIMERFD: return "timerfd";
 	}
 	return "?";
+}
+
+/* the record of an eventfd, signalfd, timerfd or epoll FILE; epoll: its items */
+static uint32_t anon_record(uint32_t f_type)
+{
+	if (f_type == CKPT_FILE_EVENTFD) {
+		struct ckpt_hdr_eventfd *e = expect(CKPT_HDR_EVENTFD, sizeof(*e), sizeof(*e));
+
+		printf("            eventfd count %" PRIu64 " flags %#x\n", (uint64_t)e->count,
+		       e->flags);
+	} else if (f_type == CKPT_FILE_SIGNALFD) {
+		struct ckpt_hdr_signalfd *e = expect(CKPT_HDR_SIGNALFD, sizeof(*e), sizeof(*e));
+
+		printf("            signalfd mask %#" PRIx64 "\n", (uint64_t)e->sigmask);
+	} else if (f_type == CKPT_FILE_TIMERFD) {
+		struct ckpt_hdr_timerfd *e = expect(CKPT_HDR_TIMERFD, sizeof(*e), sizeof(*e));
+
+		printf("            timerfd clock %d flags %#x value %" PRIu64 " ns interval %" PRIu64
+		       " ns ticks %" PRIu64 "\n", e->clockid, e->flags, (uint64_t)e->value_ns,
+		       (uint64_t)e->interval_ns, (uint64_t)e->ticks);
+	} else if (f_type == CKPT_FILE_EPOLL) {
+		struct ckpt_hdr_epoll *e = expect(CKPT_HDR_EPOLL, sizeof(*e), sizeof(*e));
+
+		printf("            epoll %u items\n", e->nitems);
+		if (e->nitems > CKPT_EPOLL_ITEMS_MAX)
+			bad("epoll: %u items", e->nitems);
+		return e->nitems;
+	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
@@ -443,6 +481,7 @@ int main(int argc, char *argv[])
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
 	int32_t pipes = 0, datas = 0;
+	uint32_t *epoll_items, nepolls = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -526,6 +565,9 @@ int main(int argc, char *argv[])
 	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
 	nfds = hft->nfds;
 	printf("            %u descriptors\n", nfds);
+	epoll_items = calloc(nfds + 1, sizeof(*epoll_items));
+	if (!epoll_items)
+		bad("out of memory");
 	for (i = 0; i < nfds; i++) {
 		struct ckpt_hdr *h = next();
 
@@ -586,6 +628,10 @@ int main(int argc, char *argv[])
 			}
 			if (f_type == CKPT_FILE_SOCKET)
 				socket_records();
+			if (f_type >= CKPT_FILE_EVENTFD && f_type <= CKPT_FILE_TIMERFD)
+				epoll_items[nepolls] = anon_record(f_type);
+			if (f_type == CKPT_FILE_EPOLL)
+				nepolls++;
 			while (nlocks--) {
 				struct ckpt_hdr_file_lock *l =
 					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
@@ -611,6 +657,23 @@ int main(int argc, char *argv[])
 				bad("fd %d: unknown objref %d", d->fd, d->objref);
 			printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
 			       d->close_on_exec ? " cloexec" : "");
+		}
+	}
+
+	/* the items of the epoll files, after the table */
+	for (i = 0; i < nepolls; i++) {
+		uint32_t j;
+
+		for (j = 0; j < epoll_items[i]; j++) {
+			struct ckpt_hdr_epoll_item *e =
+				expect(CKPT_HDR_EPOLL_ITEM, sizeof(*e), sizeof(*e));
+
+			printf("            epoll %u: target objref %d fd %d events %#x data %#" PRIx64 "%s\n",
+			       i + 1, e->objref, e->fd, e->events, (uint64_t)e->data,
+			       e->flags & CKPT_EPOLL_READY ? " ready" : "");
+			if (e->objref < 1 || e->objref > objrefs || e->fd < 0 ||
+			    e->flags & ~CKPT_EPOLL_READY)
+				bad("bad epoll item");
 		}
 	}
 
