@@ -64,6 +64,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     322: ("EPOLL_ITEM", "<iiIIQ", ("objref", "fd", "events", "flags", "data")),
     323: ("SIGNALFD", "<Q", ("sigmask",)),
     324: ("TIMERFD", "<iIQQQQ", ("clockid", "flags", "value_ns", "interval_ns", "ticks", "_r")),
+    325: ("INOTIFY", "<IIiI", ("nwatches", "nevents", "next_wd", "_")),
+    326: ("INOTIFY_WATCH", "<iIII", ("wd", "mask", "i_mode", "_")),
+    327: ("INOTIFY_EVENT", "<iIII", ("wd", "mask", "cookie", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
@@ -100,7 +103,7 @@ OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file"}
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 320: "eventfd",
               321: "epoll", 323: "signalfd",
-              324: "timerfd", 500: "socket"}
+              324: "timerfd", 325: "inotify", 500: "socket"}
 EPOLL_ITEMS_MAX = 65536
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536

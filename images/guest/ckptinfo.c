@@ -80,6 +80,9 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_EPOLL_ITEM: return "EPOLL_ITEM";
 	case CKPT_HDR_SIGNALFD: return "SIGNALFD";
 	case CKPT_HDR_TIMERFD: return "TIMERFD";
+	case CKPT_HDR_INOTIFY: return "INOTIFY";
+	case CKPT_HDR_INOTIFY_WATCH: return "INOTIFY_WATCH";
+	case CKPT_HDR_INOTIFY_EVENT: return "INOTIFY_EVENT";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
@@ -432,6 +435,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_EPOLL: return "epoll";
 	case CKPT_FILE_SIGNALFD: return "signalfd";
 	case CKPT_FILE_TIMERFD: return "timerfd";
+	case CKPT_FILE_INOTIFY: return "inotify";
 	}
 	return "?";
 }
@@ -454,6 +458,29 @@ static uint32_t anon_record(uint32_t f_type)
 		printf("            timerfd clock %d flags %#x value %" PRIu64 " ns interval %" PRIu64
 		       " ns ticks %" PRIu64 "\n", e->clockid, e->flags, (uint64_t)e->value_ns,
 		       (uint64_t)e->interval_ns, (uint64_t)e->ticks);
+	} else if (f_type == CKPT_FILE_INOTIFY) {
+		struct ckpt_hdr_inotify in = *(struct ckpt_hdr_inotify *)
+			expect(CKPT_HDR_INOTIFY, sizeof(in), sizeof(in));
+		uint32_t i;
+
+		printf("            inotify %u watches, %u events, next wd %d\n", in.nwatches,
+		       in.nevents, in.next_wd);
+		if (in.nwatches > CKPT_INOTIFY_WATCHES_MAX || in.nevents > CKPT_INOTIFY_EVENTS_MAX)
+			bad("inotify: %u watches, %u events", in.nwatches, in.nevents);
+		for (i = 0; i < in.nwatches; i++) {
+			struct ckpt_hdr_inotify_watch *w =
+				expect(CKPT_HDR_INOTIFY_WATCH, sizeof(*w), sizeof(*w));
+
+			printf("            watch %d mask %#x i_mode %#o\n", w->wd, w->mask, w->i_mode);
+			string("watched path");
+		}
+		for (i = 0; i < in.nevents; i++) {
+			struct ckpt_hdr_inotify_event *e =
+				expect(CKPT_HDR_INOTIFY_EVENT, sizeof(*e), sizeof(*e));
+
+			printf("            event wd %d mask %#x cookie %u\n", e->wd, e->mask, e->cookie);
+			string("event name");
+		}
 	} else if (f_type == CKPT_FILE_EPOLL) {
 		struct ckpt_hdr_epoll *e = expect(CKPT_HDR_EPOLL, sizeof(*e), sizeof(*e));
 
@@ -628,7 +655,7 @@ int main(int argc, char *argv[])
 			}
 			if (f_type == CKPT_FILE_SOCKET)
 				socket_records();
-			if (f_type >= CKPT_FILE_EVENTFD && f_type <= CKPT_FILE_TIMERFD)
+			if (f_type >= CKPT_FILE_EVENTFD && f_type <= CKPT_FILE_INOTIFY)
 				epoll_items[nepolls] = anon_record(f_type);
 			if (f_type == CKPT_FILE_EPOLL)
 				nepolls++;

@@ -13,7 +13,11 @@
  *                      EPOLLONESHOT item on the second eventfd already
  *                      reported; an edge-triggered epoll over the pipe and the
  *                      second eventfd whose events were already reported; an
- *                      epoll watching the level-triggered one.  Prints
+ *                      epoll watching the level-triggered one; an inotify
+ *                      instance (O_NONBLOCK) watching the directory DIR
+ *                      (wd 1) and the file DIR/file (wd 2, removed again:
+ *                      the next wd is 3) with an IN_CREATE of DIR/new and
+ *                      the IN_IGNORED of wd 2 queued.  Prints
  *                      "ready PID", pause()s until SIGUSR1, then checks every
  *                      value and what each epoll reports, and writes PASS or
  *                      "FAIL: what" to RES.
@@ -21,6 +25,11 @@
  *                      that fires 12 s after "ready PID"; writes "PASS woke
  *                      T" (T: time(NULL)) once it returns the timer's event,
  *                      FAIL if the call fails (EINTR).
+ *   fdkinds outside    an epoll whose target (an eventfd) is no longer in
+ *                      the descriptor table: the eventfd was sent to itself
+ *                      over a socketpair (SCM_RIGHTS, still in flight) and
+ *                      closed.  Prints "ready PID" and pause()s: checkpoint
+ *                      must refuse it.
  * stdio must be regular files or /dev/null.
  */
 #define _GNU_SOURCE
@@ -35,7 +44,10 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 
 static volatile sig_atomic_t released;
@@ -90,7 +102,10 @@ static int mode_all(const char *res)
 	struct epoll_event ev, evs[8];
 	struct signalfd_siginfo si;
 	struct timespec now;
-	int efd, efd2, sfd, tslow, tfired, tabs, p[2], lt, et, outer, n;
+	int efd, efd2, sfd, tslow, tfired, tabs, p[2], lt, et, outer, n, in;
+	char evbuf[4096] __attribute__((aligned(8)));
+	struct inotify_event *ie;
+	char dir[64], file[80];
 	uint64_t v;
 	sigset_t mask;
 	char c;
@@ -176,10 +191,48 @@ static int mode_all(const char *res)
 	if (epoll_ctl(outer, EPOLL_CTL_ADD, lt, &ev))
 		die("epoll_ctl outer");
 
+	snprintf(dir, sizeof(dir), "/tmp/fdkinds.%d", getpid());
+	snprintf(file, sizeof(file), "%s/file", dir);
+	if (mkdir(dir, 0755) || close(open(file, O_CREAT | O_WRONLY, 0644)))
+		die(dir);
+	in = inotify_init1(IN_NONBLOCK);
+	if (in < 0)
+		die("inotify_init1");
+	if (inotify_add_watch(in, dir, IN_CREATE | IN_DELETE) != 1 ||
+	    inotify_add_watch(in, file, IN_MODIFY) != 2 ||
+	    inotify_rm_watch(in, 2))
+		die("inotify_add_watch");
+	snprintf(file, sizeof(file), "%s/new", dir);
+	if (close(open(file, O_CREAT | O_WRONLY, 0644)))
+		die(file);
+
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	while (!released)
 		pause();
+
+	/* inotify: the queued events, in order, then the watch goes on */
+	n = read(in, evbuf, sizeof(evbuf));
+	ie = (struct inotify_event *)evbuf;
+	CHECK(n > 0 && ie->wd == 2 && (ie->mask & IN_IGNORED),
+	      "inotify: first event %d bytes, wd %d mask %#x", n,
+	      n > 0 ? ie->wd : 0, n > 0 ? ie->mask : 0);
+	if (n > 0 && (char *)ie + sizeof(*ie) + ie->len < evbuf + n)
+		ie = (struct inotify_event *)((char *)ie + sizeof(*ie) + ie->len);
+	CHECK(n > 0 && ie->wd == 1 && ie->mask == IN_CREATE && !strcmp(ie->name, "new"),
+	      "inotify: second event wd %d mask %#x", ie->wd, ie->mask);
+	CHECK((char *)ie + sizeof(*ie) + ie->len == evbuf + n,
+	      "inotify: more than two events queued");
+	CHECK(fcntl(in, F_GETFL) & O_NONBLOCK, "inotify lost O_NONBLOCK");
+	snprintf(file, sizeof(file), "%s/after", dir);
+	close(open(file, O_CREAT | O_WRONLY, 0644));
+	n = read(in, evbuf, sizeof(evbuf));
+	ie = (struct inotify_event *)evbuf;
+	CHECK(n > 0 && ie->wd == 1 && ie->mask == IN_CREATE && !strcmp(ie->name, "after"),
+	      "inotify: the watch of the directory after restart: %d bytes", n);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	n = inotify_add_watch(in, file, IN_MODIFY);
+	CHECK(n == 3, "inotify: next watch descriptor %d, not 3", n);
 
 	/* eventfd: semaphore reads 1 at a time, count 12 */
 	CHECK(fcntl(efd, F_GETFL) & O_NONBLOCK, "eventfd lost O_NONBLOCK");
@@ -268,12 +321,43 @@ static int mode_wait(const char *res)
 	return 0;
 }
 
+static int mode_outside(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int ep, efd, sv[2];
+
+	ep = epoll_create1(0);
+	efd = eventfd(1, 0);
+	if (ep < 0 || efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("setup");
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &efd, sizeof(int));
+	if (sendmsg(sv[0], &msg, 0) != 1)
+		die("sendmsg");
+	close(efd);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "all"))
 		return mode_all(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "wait"))
 		return mode_wait(argv[2]);
-	fprintf(stderr, "usage: fdkinds all|wait RES\n");
+	if (argc == 2 && !strcmp(argv[1], "outside"))
+		return mode_outside();
+	fprintf(stderr, "usage: fdkinds all|wait RES | fdkinds outside\n");
 	return 2;
 }

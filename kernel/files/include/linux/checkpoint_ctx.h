@@ -93,6 +93,8 @@ struct ckpt_ctx {
 	DECLARE_HASHTABLE(objhash, CKPT_OBJHASH_BITS);
 	int next_objref;
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
+	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
+	int ckpt_nfds;
 	struct ckpt_restore rst;
 };
 
@@ -181,6 +183,10 @@ int checkpoint_epoll_items(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 struct file *restore_epoll(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 int restore_epoll_items(struct ckpt_ctx *ctx);
 void restore_epolls_free(struct ckpt_ctx *ctx);
+bool ckpt_is_inotify(struct file *file);
+int ckpt_inotify_classify(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_inotify(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_inotify(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 
 /* sockets (socket.c) */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,

@@ -8,9 +8,12 @@
 #define _LINUX_CHECKPOINT_HOOKS_H
 
 #include <linux/ktime.h>
+#include <linux/limits.h>
 #include <linux/types.h>
 
 struct file;
+struct inode;
+struct path;
 struct itimerspec64;
 struct restart_block;
 
@@ -66,5 +69,31 @@ struct file *ep_ckpt_create(void);
 int ep_ckpt_items(struct file *file, struct ep_ckpt_item *items, int max);
 int ep_ckpt_insert(struct file *file, struct file *tfile, int fd,
 		   __poll_t events, u64 data, bool ready);
+
+/* fs/notify/inotify/inotify_user.c: watches and queued events */
+struct inotify_ckpt_watch {
+	struct inode *inode;	/* referenced */
+	int wd;
+	u32 mask;		/* as inotify_add_watch() took it */
+};
+
+struct inotify_ckpt_event {
+	int wd;
+	u32 mask;
+	u32 cookie;
+	int name_len;
+	char name[NAME_MAX + 1];
+};
+
+int inotify_ckpt_watches(struct file *file, struct inotify_ckpt_watch *w,
+			 int max, int *next_wd);
+int inotify_ckpt_events(struct file *file, struct inotify_ckpt_event *ev,
+			int max);
+struct file *inotify_ckpt_create(int flags);
+int inotify_ckpt_add_watch(struct file *file, const struct path *path,
+			   u32 mask, int wd);
+void inotify_ckpt_set_next_wd(struct file *file, int wd);
+int inotify_ckpt_queue_event(struct file *file, int wd, u32 mask, u32 cookie,
+			     const char *name);
 
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

@@ -139,11 +139,18 @@ static bool ckpt_tty_peer_held(struct ckpt_fd *fds, int n, int i)
 }
 
 /*
- * Anonymous-inode files: eventfd, epoll, signalfd and timerfd are saved
- * (eventfd.c, eventpoll.c, signalfd.c, timerfd.c), with the status flag
+ * Anonymous-inode files: eventfd, epoll, signalfd, timerfd and inotify are
+ * saved (eventfd.c, eventpoll.c, signalfd.c, timerfd.c, inotify.c), with
+ * the status flag
  * O_NONBLOCK only; every other kind (io_uring, userfaultfd, bpf, perf
  * events, fanotify, ...) is refused by name.
  */
+/* inotify files are read-only, the others read-write */
+static int ckpt_anon_acc(int type)
+{
+	return type == CKPT_FILE_INOTIFY ? O_RDONLY : O_RDWR;
+}
+
 static int ckpt_anon_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 			      int n, int i, const char *path)
 {
@@ -158,11 +165,13 @@ static int ckpt_anon_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 		type = CKPT_FILE_SIGNALFD;
 	else if (ckpt_is_timerfd(file))
 		type = CKPT_FILE_TIMERFD;
+	else if (ckpt_is_inotify(file))
+		type = CKPT_FILE_INOTIFY;
 	else
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
 				fd, path);
 	if ((file->f_flags & ~CKPT_ANON_FLAGS) ||
-	    (file->f_flags & O_ACCMODE) != O_RDWR)
+	    (file->f_flags & O_ACCMODE) != ckpt_anon_acc(type))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: %s with flags %#o not supported", fd,
 				path, file->f_flags);
@@ -170,13 +179,16 @@ static int ckpt_anon_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 		return ckpt_epoll_classify(ctx, fds, n, i);
 	if (type == CKPT_FILE_TIMERFD)
 		return ckpt_timerfd_classify(ctx, file, fd);
+	if (type == CKPT_FILE_INOTIFY)
+		return ckpt_inotify_classify(ctx, file, fd);
 	return type;
 }
 
 static bool ckpt_anon_type(int type)
 {
 	return type == CKPT_FILE_EVENTFD || type == CKPT_FILE_EPOLL ||
-	       type == CKPT_FILE_SIGNALFD || type == CKPT_FILE_TIMERFD;
+	       type == CKPT_FILE_SIGNALFD || type == CKPT_FILE_TIMERFD ||
+	       type == CKPT_FILE_INOTIFY;
 }
 
 /* the record of an anonymous-inode file, after its FILE and STRING */
@@ -192,6 +204,8 @@ static int checkpoint_anon(struct ckpt_ctx *ctx, struct file *file, int fd,
 		return checkpoint_signalfd(ctx, file, fd);
 	case CKPT_FILE_TIMERFD:
 		return checkpoint_timerfd(ctx, file, fd);
+	case CKPT_FILE_INOTIFY:
+		return checkpoint_inotify(ctx, file, fd);
 	}
 	return 0;
 }
@@ -205,6 +219,8 @@ static struct file *restore_anon(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		return restore_epoll(ctx, h);
 	case CKPT_FILE_SIGNALFD:
 		return restore_signalfd(ctx, h);
+	case CKPT_FILE_INOTIFY:
+		return restore_inotify(ctx, h);
 	default:
 		return restore_timerfd(ctx, h);
 	}
@@ -542,6 +558,8 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 		goto out;
 
 	/* refuse unsupported descriptors before writing anything */
+	ctx->ckpt_fds = fds;
+	ctx->ckpt_nfds = n;
 	ret = 0;
 	for (i = 0; i < n && !ret; i++) {
 		types[i] = ckpt_file_classify(ctx, fds, n, i, buf);
@@ -556,6 +574,8 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_epoll_items(ctx, fds, n, types);
 out:
+	ctx->ckpt_fds = NULL;
+	ctx->ckpt_nfds = 0;
 	for (i = 0; i < n; i++)
 		fput(fds[i].file);
 	kvfree(fds);
@@ -622,8 +642,10 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	case CKPT_FILE_EPOLL:
 	case CKPT_FILE_SIGNALFD:
 	case CKPT_FILE_TIMERFD:
+	case CKPT_FILE_INOTIFY:
 		ok = !type && !(h->f_flags & ~CKPT_ANON_FLAGS) &&
-		     acc == O_RDWR && !h->nlocks && !h->f_pos;
+		     acc == ckpt_anon_acc(h->f_type) && !h->nlocks &&
+		     !h->f_pos;
 		break;
 	case CKPT_FILE_PATH:
 		ok = (S_ISREG(type) || S_ISDIR(type) || S_ISCHR(type) ||

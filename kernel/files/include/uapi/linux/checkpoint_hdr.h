@@ -82,6 +82,12 @@ enum {
 #define CKPT_HDR_SIGNALFD CKPT_HDR_SIGNALFD
 	CKPT_HDR_TIMERFD = 324,
 #define CKPT_HDR_TIMERFD CKPT_HDR_TIMERFD
+	CKPT_HDR_INOTIFY = 325,
+#define CKPT_HDR_INOTIFY CKPT_HDR_INOTIFY
+	CKPT_HDR_INOTIFY_WATCH = 326,
+#define CKPT_HDR_INOTIFY_WATCH CKPT_HDR_INOTIFY_WATCH
+	CKPT_HDR_INOTIFY_EVENT = 327,
+#define CKPT_HDR_INOTIFY_EVENT CKPT_HDR_INOTIFY_EVENT
 
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
@@ -442,6 +448,8 @@ enum {
 #define CKPT_FILE_SIGNALFD CKPT_FILE_SIGNALFD
 	CKPT_FILE_TIMERFD = 324,
 #define CKPT_FILE_TIMERFD CKPT_FILE_TIMERFD
+	CKPT_FILE_INOTIFY = 325,
+#define CKPT_FILE_INOTIFY CKPT_FILE_INOTIFY
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
 #define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
 };
@@ -581,6 +589,38 @@ struct ckpt_hdr_timerfd {		/* 48 bytes */
 	__u64 interval_ns;
 	__u64 ticks;		/* expirations not yet read */
 	__u64 _reserved;
+};
+
+/*
+ * inotify: a CKPT_HDR_FILE of type CKPT_FILE_INOTIFY is followed by
+ *   INOTIFY { INOTIFY_WATCH STRING(path) }*nwatches
+ *           { INOTIFY_EVENT STRING(name) }*nevents
+ */
+#define CKPT_INOTIFY_WATCHES_MAX	65536
+#define CKPT_INOTIFY_EVENTS_MAX		65536
+
+struct ckpt_hdr_inotify {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__u32 nwatches;
+	__u32 nevents;		/* queued, not yet read */
+	__s32 next_wd;		/* where the next watch descriptor is sought */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_inotify_watch {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__s32 wd;		/* watch descriptor, >= 1, increasing */
+	__u32 mask;		/* IN_* as inotify_add_watch() took it */
+	__u32 i_mode;		/* S_IFMT bits of the watched inode */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_inotify_event {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__s32 wd;
+	__u32 mask;
+	__u32 cookie;
+	__u32 _padding;
 };
 
 /*
