@@ -25,7 +25,7 @@ def main(path: str) -> None:
     with open(path, "w", buffering=1) as out:
         while tick < 60:
             events = sel.select(max(0.0, deadline - time.monotonic()))
-            for key, _ in events:
+            for _key, _ev in events:
                 for line in os.read(rfd, 4096).decode().splitlines():
                     out.write(line + "\n")
             if time.monotonic() >= deadline:
@@ -34,7 +34,7 @@ def main(path: str) -> None:
                 out.write(f"tick {tick}\n")
                 if tick % 5 == 0:
                     os.write(wfd, f"pipe {tick}\n".encode())
-        for key, _ in sel.select(1.0):
+        for _key, _ev in sel.select(1.0):
             for line in os.read(rfd, 4096).decode().splitlines():
                 out.write(line + "\n")
         out.write(f"selector {type(sel).__name__}\n")
