@@ -277,6 +277,11 @@ static int restore_inotify_watch(struct ckpt_ctx *ctx, struct file *file,
 	path = ckpt_read_string(ctx, PATH_MAX);
 	if (IS_ERR(path))
 		return PTR_ERR(path);
+	if (*path != '/') {
+		ret = ckpt_err(ctx, -EINVAL, "inotify watch %d: path %s not absolute",
+			       h.wd, path);
+		goto out;
+	}
 	ret = kern_path(path, 0, &p);
 	if (ret) {
 		ckpt_err(ctx, ret, "inotify watch %d: cannot find %s", h.wd,
