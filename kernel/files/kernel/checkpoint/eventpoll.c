@@ -222,6 +222,10 @@ static int restore_epoll_item(struct ckpt_ctx *ctx, struct ckpt_rst_epoll *e)
 				e->objref, h.objref, h.fd, h.events, h.flags);
 	ret = ep_ckpt_insert(e->file, tfile, h.fd, (__force __poll_t)h.events,
 			     h.data, h.flags & CKPT_EPOLL_READY);
+	if (ret == -EEXIST)
+		return ckpt_err(ctx, -EINVAL,
+				"epoll objref %d: target objref %d fd %d repeated",
+				e->objref, h.objref, h.fd);
 	if (ret == -EPERM && (h.events & EPOLLWAKEUP))
 		return ckpt_err(ctx, ret,
 				"epoll objref %d: target fd %d: EPOLLWAKEUP needs CAP_BLOCK_SUSPEND",
