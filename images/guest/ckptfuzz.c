@@ -5,7 +5,10 @@
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
- * extreme values, records swapped, deleted and duplicated.  Half of them
+ * extreme values, records swapped, deleted and duplicated; in an image of
+ * a multi-threaded process, also the thread count (THREADS) and the tids
+ * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
+ * leader's pid, another thread's tid, another process.  Half of them
  * are fed through a pipe, half from a file.  Each restart runs in a child;
  * a child that does not exit with the restart errno within 10 seconds
  * (restart succeeded, hang or signal) counts as a failure.
@@ -41,6 +44,7 @@
 #include <sys/wait.h>
 
 #include <linux/checkpoint.h>
+#include <linux/checkpoint_hdr.h>
 
 #define MAX_RECORDS 65536
 static int child_timeout = 10;
@@ -50,6 +54,8 @@ static unsigned char *img;
 static size_t img_len;
 static size_t rec_off[MAX_RECORDS];
 static size_t nrec;
+static size_t thr_rec[MAX_RECORDS];	/* THREADS and THREAD_TASK records */
+static size_t nthr;
 static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
@@ -82,6 +88,8 @@ static void scan_records(void)
 		memcpy(&h, img + off, sizeof(h));
 		if (h.len < sizeof(h))
 			break;
+		if (h.type == CKPT_HDR_THREADS || h.type == CKPT_HDR_THREAD_TASK)
+			thr_rec[nthr++] = nrec;
 		rec_off[nrec++] = off;
 		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
@@ -89,6 +97,27 @@ static void scan_records(void)
 		fprintf(stderr, "ckptfuzz: input is not a well-formed image\n");
 		exit(2);
 	}
+}
+
+/* a thread count, tid or leader pid of the thread records := a hostile value */
+static void thread_variant(unsigned char *buf, char *desc, size_t dlen)
+{
+	static const int32_t vals[] = { 0, -1, 1, 2, 0x7fffffff, (int32_t)0x80000000, 1025,
+					4194304 };
+	size_t r = thr_rec[rnd() % nthr], other = thr_rec[rnd() % nthr];
+	struct ckpt_hdr h;
+	size_t field = 8;
+	int32_t v = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
+
+	memcpy(&h, img + rec_off[r], sizeof(h));
+	if (h.type == CKPT_HDR_THREAD_TASK) {
+		field = 8 + 4 * (rnd() % 2);	/* tid or tgid */
+		if (rnd() % 3 == 0)		/* another thread's tid, or a tgid */
+			memcpy(&v, img + rec_off[other] + 8 + 4 * (rnd() % 2), 4);
+	}
+	memcpy(buf + rec_off[r] + field, &v, 4);
+	snprintf(desc, dlen, "record %zu (%s) s32 at +%zu := %d", r,
+		 h.type == CKPT_HDR_THREADS ? "THREADS" : "THREAD_TASK", field, v);
 }
 
 /* build variant number @n into @buf; returns its length */
@@ -105,6 +134,10 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
+	if (nthr && n % 8 == 4 && (n / 8) % 2) {
+		thread_variant(buf, desc, dlen);
+		return len;
+	}
 	switch (n % 8) {
 	case 0: /* truncation */
 		if ((n / 8) % 2 && nrec > 1) {

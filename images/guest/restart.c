@@ -1,6 +1,14 @@
 /*
- * restart [-i FILE] [-l LOG] [-H HELD]: become the task checkpointed in FILE
- * (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on failure.
+ * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]]: become the task checkpointed
+ * in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
+ * failure.
+ *
+ * -p [PID]: restart with the image's pid (a multi-threaded process must: its
+ * threads get their tids, and glibc keeps them): the pid of the image's TASK
+ * record (FILE must then be a regular file), or PID.  The tool makes a child
+ * with that pid (clone3() with set_tid, in its own pid namespace; it needs
+ * CAP_CHECKPOINT_RESTORE), the child calls restart(2), and the tool waits for
+ * it and exits with its status (128 + N if killed by signal N).
  *
  * -H HELD: hold the restored task before it runs a single instruction of its
  * own, so that its state can be compared with the checkpointed one.  The tool
@@ -25,10 +33,13 @@
 #include <sys/wait.h>
 
 #include <linux/checkpoint.h>
+#include <linux/checkpoint_hdr.h>
+#include <linux/sched.h>
+#include <stdint.h>
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD]\n");
+	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]]\n");
 	exit(2);
 }
 
@@ -108,7 +119,71 @@ static int next_syscall_stop(pid_t child)
 	}
 }
 
-static int hold_restart(const char *held, int fd, int logfd)
+/*
+ * -p: the pid of the TASK record, read without consuming the stream: the
+ * records before it (header, uts strings, arch header) are skipped by length.
+ */
+static pid_t image_pid(int fd)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	struct ckpt_hdr h;
+	int32_t pid;
+	int i;
+
+	if (pos < 0) {
+		fprintf(stderr, "restart: -p without PID needs a regular image file\n");
+		return -1;
+	}
+	for (i = 0; i < 8; i++) {
+		if (pread(fd, &h, sizeof(h), pos) != sizeof(h) || h.len < sizeof(h))
+			break;
+		if (h.type == CKPT_HDR_TASK) {
+			if (pread(fd, &pid, sizeof(pid), pos + sizeof(h)) != sizeof(pid) || pid <= 0)
+				break;
+			return pid;
+		}
+		pos += (h.len + CKPT_HDR_ALIGN - 1) & ~(off_t)(CKPT_HDR_ALIGN - 1);
+	}
+	fprintf(stderr, "restart: no TASK record with a pid at the start of the image\n");
+	return -1;
+}
+
+/* a child with pid @pid in our pid namespace: clone3() with set_tid */
+static pid_t fork_with_pid(pid_t pid)
+{
+	struct clone_args args = { 0 };
+
+	args.exit_signal = SIGCHLD;
+	args.set_tid = (uintptr_t)&pid;
+	args.set_tid_size = 1;
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static pid_t make_child(pid_t pid)
+{
+	pid_t child = pid > 0 ? fork_with_pid(pid) : fork();
+
+	if (child < 0 && pid > 0)
+		fprintf(stderr, "restart: clone3 with pid %d: %s (errno %d)\n", (int)pid,
+			strerror(errno), errno);
+	else if (child < 0)
+		perror("restart: fork");
+	return child;
+}
+
+/* -p without -H: the child restarts with the pid, the tool forwards its status */
+static int restart_with_pid(pid_t pid, int fd, int logfd)
+{
+	pid_t child = make_child(pid);
+
+	if (child < 0)
+		return 1;
+	if (child == 0)
+		_exit(do_restart(fd, logfd));
+	return wait_exit(child);
+}
+
+static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 {
 	struct user_regs_struct regs;
 	sigset_t usr1;
@@ -118,11 +193,9 @@ static int hold_restart(const char *held, int fd, int logfd)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	child = fork();
-	if (child < 0) {
-		perror("restart: fork");
+	child = make_child(pid);
+	if (child < 0)
 		return 1;
-	}
 	if (child == 0) {
 		sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 		setsid();	/* a session leader, as `setsid restart` makes one */
@@ -183,9 +256,10 @@ int main(int argc, char *argv[])
 {
 	const char *in = NULL, *log = NULL, *held = NULL;
 	int fd = STDIN_FILENO, logfd = CHECKPOINT_FD_NONE;
-	int opt;
+	int opt, with_pid = 0;
+	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "i:l:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:l:H:ph")) != -1) {
 		switch (opt) {
 		case 'i':
 			in = optarg;
@@ -195,6 +269,13 @@ int main(int argc, char *argv[])
 			break;
 		case 'H':
 			held = optarg;
+			break;
+		case 'p':
+			with_pid = 1;
+			/* an optional PID as the next word */
+			if (optind < argc && argv[optind][0] >= '1' && argv[optind][0] <= '9' &&
+			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				pid = atoi(argv[optind++]);
 			break;
 		default:
 			usage();
@@ -216,7 +297,13 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
+	if (with_pid && !pid)
+		pid = image_pid(fd);
+	if (with_pid && pid <= 0)
+		return 1;
 	if (held)
-		return hold_restart(held, fd, logfd);
+		return hold_restart(held, fd, logfd, pid);
+	if (with_pid)
+		return restart_with_pid(pid, fd, logfd);
 	return do_restart(fd, logfd);
 }

@@ -7,6 +7,7 @@ import shlex
 from .. import procsnap, verify
 from ..machine import Machine
 from . import Restarting
+from .criu import wait_pid_free
 
 HELD = "/tmp/lab-restart.held"
 
@@ -21,9 +22,13 @@ class KernelEngine:
         return f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
-        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err")
-        return Restarting(holder=holder, pid="" if hold else holder)
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
+        if same_pid and pid:
+            wait_pid_free(m, pid)
+        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
+                                        same_pid=same_pid)
+        # unheld, `restart -p` waits for its child, which has the image's pid
+        return Restarting(holder=holder, pid="" if hold else (pid if same_pid and pid else holder))
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
         if not r.pid:
