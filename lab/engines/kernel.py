@@ -27,8 +27,11 @@ class KernelEngine:
             wait_pid_free(m, pid)
         holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
                                         same_pid=same_pid)
-        # unheld, `restart -p` waits for its child, which has the image's pid
-        return Restarting(holder=holder, pid="" if hold else (pid if same_pid and pid else holder))
+        if hold or not (same_pid and pid):
+            return Restarting(holder=holder, pid="" if hold else holder)
+        # unheld, `restart -p` waits for its child, which has the image's pid: wait until it is there
+        m.ssh.run(f"while [ ! -d /proc/{pid} ] && kill -0 {holder} 2>/dev/null; do usleep 5000; done", timeout)
+        return Restarting(holder=holder, pid=pid)
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
         if not r.pid:

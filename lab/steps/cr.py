@@ -69,8 +69,8 @@ def _validate_restart(c: StepCheck) -> None:
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
 # `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
-                  "same_pid": (B, False), "verify_restore": (B, False), "verify_reason": (S, False), "while_held": (S, False),
-                  "expect_differences": (L, False)}, validate=_validate_restart)
+                  "same_pid": (B, False), "verify_restore": (B, False), "verify_reason": (S, False),
+                  "while_held": (S, False), "expect_differences": (L, False)}, validate=_validate_restart)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)

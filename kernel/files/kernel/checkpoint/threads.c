@@ -20,7 +20,8 @@
  * each new thread restores its own state onto itself before it first
  * returns to user mode.  The new threads wait until the leader has made
  * all of them and finished its own restore; on any failure the whole group
- * is killed before any of them runs user code.
+ * is killed before any of them runs user code.  They start when the leader
+ * returns to user mode.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -550,15 +551,49 @@ int restore_threads_create(struct ckpt_ctx *ctx)
 	return ret;
 }
 
-/* let the new threads run (@ok), or die: none has run user code yet */
+static void ckpt_thread_gate_open(struct ckpt_thread_gate *gate, bool ok)
+{
+	WRITE_ONCE(gate->ok, ok);
+	complete_all(&gate->go);
+	ckpt_thread_gate_put(gate);
+}
+
+struct ckpt_thread_go {
+	struct callback_head work;
+	struct ckpt_thread_gate *gate;
+};
+
+static void ckpt_thread_go(struct callback_head *work)
+{
+	struct ckpt_thread_go *g = container_of(work, struct ckpt_thread_go, work);
+
+	ckpt_thread_gate_open(g->gate, !(current->flags & PF_EXITING));
+	kfree(g);
+}
+
+/*
+ * Let the new threads run (@ok), or die: none has run user code yet.  On
+ * success the gate opens when the leader itself goes back to user mode
+ * (a task work: after a tracer's syscall-exit stop, so that a restored
+ * process held by `restart -H` is held whole).
+ */
 void restore_threads_release(struct ckpt_ctx *ctx, bool ok)
 {
 	struct ckpt_thread_gate *gate = ctx->rst.gate;
+	struct ckpt_thread_go *g;
 
 	if (!gate)
 		return;
 	ctx->rst.gate = NULL;
-	WRITE_ONCE(gate->ok, ok);
-	complete_all(&gate->go);
-	ckpt_thread_gate_put(gate);
+	g = ok ? kmalloc(sizeof(*g), GFP_KERNEL) : NULL;
+	if (g) {
+		g->gate = gate;
+		init_task_work(&g->work, ckpt_thread_go);
+		if (!task_work_add(current, &g->work, TWA_RESUME))
+			return;
+		kfree(g);
+	}
+	ckpt_thread_gate_open(gate, false);
+	if (ok)
+		force_fatal_sig(SIGKILL);
 }
