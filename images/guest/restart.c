@@ -11,7 +11,9 @@
  * it and exits with its status (128 + N if killed by signal N).
  *
  * -H HELD: hold the restored task before it runs a single instruction of its
- * own, so that its state can be compared with the checkpointed one.  The tool
+ * own, so that its state can be compared with the checkpointed one (all of its
+ * threads: the ones restart(2) makes are traced from their start too, with
+ * PTRACE_O_TRACECLONE, and released with it).  The tool
  * forks; the child is traced (PTRACE_TRACEME) and calls restart(2); at the
  * syscall-exit stop of a successful restart the parent writes the restored
  * pid to HELD and waits for SIGUSR1, then detaches and exits 0, and the task
@@ -94,19 +96,76 @@ static int wait_exit(pid_t child)
 }
 
 /*
+ * The other threads of a multi-threaded image: restart(2) makes them in the
+ * kernel, and with PTRACE_O_TRACECLONE they are traced by us from their
+ * start (each with a SIGSTOP, before its first instruction), so that the
+ * whole process is held.
+ */
+#define MAX_THREADS 1024
+static pid_t threads[MAX_THREADS];
+static int thread_stopped[MAX_THREADS];
+static int nthreads;
+
+static int thread_index(pid_t tid)
+{
+	for (int i = 0; i < nthreads; i++)
+		if (threads[i] == tid)
+			return i;
+	return -1;
+}
+
+/*
+ * Wait for the next event of the child, noting those of its threads on the
+ * way (stops and exits: a traced thread is reaped by its tracer).
+ */
+static int wait_child(pid_t child, int *st)
+{
+	pid_t p;
+	int i;
+
+	for (;;) {
+		p = waitpid(-1, st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0 || p == child)
+			return p < 0 ? -1 : 0;
+		i = thread_index(p);
+		if (i < 0 && nthreads < MAX_THREADS) {
+			/* its stop came before the clone event */
+			i = nthreads++;
+			threads[i] = p;
+		}
+		if (i >= 0)
+			thread_stopped[i] = WIFSTOPPED(*st) ? 1 : -1;
+	}
+}
+
+static int wait_exit_traced(pid_t child)
+{
+	int st;
+
+	do {
+		if (wait_child(child, &st) < 0)
+			return 1;
+	} while (!WIFEXITED(st) && !WIFSIGNALED(st));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
  * Resume the traced child until its next syscall stop; signals that stop it
- * on the way are passed on.  Returns 0 at the stop, else the child's exit
- * status + 1 (it is gone).
+ * on the way are passed on, clone events noted.  Returns 0 at the stop, else
+ * the child's exit status + 1 (it is gone).
  */
 static int next_syscall_stop(pid_t child)
 {
+	unsigned long tid;
 	int st, sig = 0;
 
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, child, NULL, (void *)(long)sig) < 0)
-			return 1 + wait_exit(child);
+			return 1 + wait_exit_traced(child);
 		sig = 0;
-		if (waitpid(child, &st, 0) < 0)
+		if (wait_child(child, &st) < 0)
 			return 2;
 		if (WIFEXITED(st))
 			return 1 + WEXITSTATUS(st);
@@ -114,9 +173,42 @@ static int next_syscall_stop(pid_t child)
 			return 1 + 128 + WTERMSIG(st);
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
 			return 0;
+		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == PTRACE_EVENT_CLONE) {
+			if (!ptrace(PTRACE_GETEVENTMSG, child, NULL, &tid) &&
+			    thread_index(tid) < 0 && nthreads < MAX_THREADS)
+				threads[nthreads++] = tid;
+			continue;
+		}
 		if (WSTOPSIG(st) != SIGSTOP)
 			sig = WSTOPSIG(st);
 	}
+}
+
+/* every thread made by restart(2) is in its first stop (or gone: -1) */
+static int wait_threads_stopped(pid_t child)
+{
+	int st, i;
+	pid_t p;
+
+	for (;;) {
+		for (i = 0; i < nthreads && thread_stopped[i]; i++)
+			;
+		if (i == nthreads)
+			break;
+		p = waitpid(threads[i], &st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return -1;
+		thread_stopped[i] = WIFSTOPPED(st) ? 1 : -1;
+	}
+	for (i = 0; i < nthreads; i++)
+		if (thread_stopped[i] < 0) {
+			fprintf(stderr, "restart: thread %d of pid %d died\n", (int)threads[i],
+				(int)child);
+			return -1;
+		}
+	return 0;
 }
 
 /*
@@ -211,7 +303,8 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 		return 1;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
-		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) < 0) {
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+				  PTRACE_O_TRACECLONE)) < 0) {
 		perror("restart: PTRACE_SETOPTIONS");
 		kill(child, SIGKILL);
 		return 1;
@@ -237,14 +330,21 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 	if (!became_other(child)) {
 		/* failed: let the child report it */
 		ptrace(PTRACE_DETACH, child, NULL, NULL);
-		return wait_exit(child);
+		return wait_exit_traced(child);
 	}
-	if (write_held(held, child) < 0) {
+	if (wait_threads_stopped(child) < 0 || write_held(held, child) < 0) {
 		kill(child, SIGKILL);
 		return 1;
 	}
 	while (sigwaitinfo(&usr1, NULL) < 0 && errno == EINTR)
 		;
+	/* each thread's first stop is its SIGSTOP: discarded */
+	for (int i = 0; i < nthreads; i++)
+		if (ptrace(PTRACE_DETACH, threads[i], NULL, NULL) < 0) {
+			perror("restart: PTRACE_DETACH of a thread");
+			kill(child, SIGKILL);
+			return 1;
+		}
 	if (ptrace(PTRACE_DETACH, child, NULL, NULL) < 0) {
 		perror("restart: PTRACE_DETACH");
 		return 1;

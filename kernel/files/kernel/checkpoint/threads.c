@@ -21,7 +21,8 @@
  * returns to user mode.  The new threads wait until the leader has made
  * all of them and finished its own restore; on any failure the whole group
  * is killed before any of them runs user code.  They start when the leader
- * returns to user mode.
+ * returns to user mode.  A tracer of the leader with PTRACE_O_TRACECLONE
+ * gets them as it gets the threads of clone() (`restart -H` holds them so).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -489,7 +490,7 @@ static int restore_one_thread(struct ckpt_ctx *ctx, struct ckpt_rst_thread *rt,
 	pid_t tid = rt->task.tid;
 	struct kernel_clone_args args = {
 		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-			 CLONE_THREAD | CLONE_SYSVSEM | CLONE_UNTRACED,
+			 CLONE_THREAD | CLONE_SYSVSEM,
 		.exit_signal = 0,
 		.fn = restore_thread_fn,
 		.fn_arg = &s,
