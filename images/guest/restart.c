@@ -10,6 +10,10 @@
  * CAP_CHECKPOINT_RESTORE), the child calls restart(2), and the tool waits for
  * it and exits with its status (128 + N if killed by signal N).
  *
+ * -E: drop CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE from the effective set
+ * before restart(2) (they stay permitted): to test the kernel's own checks
+ * of an image that needs them (the tids of a multi-threaded image).
+ *
  * -H HELD: hold the restored task before it runs a single instruction of its
  * own, so that its state can be compared with the checkpointed one (all of its
  * threads: the ones restart(2) makes are traced from their start too, with
@@ -35,20 +39,41 @@
 #include <sys/wait.h>
 
 #include <linux/checkpoint.h>
+#include <linux/capability.h>
 #include <linux/checkpoint_hdr.h>
 #include <linux/sched.h>
 #include <stdint.h>
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]]\n");
+	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]] [-E]\n");
 	exit(2);
+}
+
+static int drop_effective;
+
+/* -E: CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE out of the effective set */
+static int drop_restore_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	d[CAP_CHECKPOINT_RESTORE / 32].effective &= ~(1U << (CAP_CHECKPOINT_RESTORE % 32));
+	return syscall(SYS_capset, &h, d);
 }
 
 static int do_restart(int fd, int logfd)
 {
 	long ret;
 	int err;
+
+	if (drop_effective && drop_restore_caps()) {
+		perror("restart: capset");
+		return 1;
+	}
 
 	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
 	err = errno;
@@ -359,7 +384,7 @@ int main(int argc, char *argv[])
 	int opt, with_pid = 0;
 	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "+i:l:H:ph")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:l:H:pEh")) != -1) {
 		switch (opt) {
 		case 'i':
 			in = optarg;
@@ -369,6 +394,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'H':
 			held = optarg;
+			break;
+		case 'E':
+			drop_effective = 1;
 			break;
 		case 'p':
 			with_pid = 1;

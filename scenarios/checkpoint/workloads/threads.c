@@ -22,6 +22,9 @@
  *   threads futex RES  (refusal) the same, but the sleeper waits in a raw
  *                      FUTEX_WAIT with a relative timeout
  *                   both print "ready PID tids ..." too, and wait to be killed.
+ *   threads self RES   (refusal) once the threads are in place, checkpoints
+ *                      itself (pid 0): RES gets "PASS" if that fails with
+ *                      EBUSY, and LOG (RES.log) the kernel's message.
  * stdio must be regular files or /dev/null (checkpoint refuses ttys).
  */
 #define _GNU_SOURCE
@@ -37,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/checkpoint.h>
 #include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -230,13 +234,14 @@ int main(int argc, char **argv)
 	sigset_t usr1;
 	int i, fd, n;
 
-	if (argc == 3 && (!strcmp(argv[1], "nice") || !strcmp(argv[1], "futex"))) {
+	if (argc == 3 && (!strcmp(argv[1], "nice") || !strcmp(argv[1], "futex") ||
+			  !strcmp(argv[1], "self"))) {
 		mode = argv[1];
 		argv++;
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: threads [nice|futex] RES\n");
+		fprintf(stderr, "usage: threads [nice|futex|self] RES\n");
 		return 2;
 	}
 	sigemptyset(&usr1);
@@ -269,6 +274,25 @@ int main(int argc, char **argv)
 	usleep(200000);		/* each in its call */
 	printf("ready %d tids %d %d %d %d\n", pid, tids[0], tids[1], tids[2], tids[3]);
 	fflush(stdout);
+	if (!strcmp(mode, "self")) {
+		char log[4096];
+		int img, lfd;
+		long ret;
+
+		snprintf(log, sizeof(log), "%s.log", argv[1]);
+		img = open("/tmp/threads-self.img", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		ret = syscall(__NR_checkpoint, 0, img, CHECKPOINT_SUBTREE, lfd);
+		fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			return 1;
+		if (ret < 0 && errno == EBUSY)
+			dprintf(fd, "PASS\n");
+		else
+			dprintf(fd, "FAIL: self checkpoint returned %ld (errno %d)\n", ret, errno);
+		close(fd);
+		return 0;
+	}
 
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
