@@ -372,7 +372,7 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	if (self && !thread_group_empty(t))
 		return ckpt_err(ctx, err,
 				"pid %d has threads: a self checkpoint of a multi-threaded process is not supported (checkpoint it frozen, from outside)",
-				pid);
+				ctx->tsk_pid);
 	if (!thread_group_empty(t) && !thread_group_leader(t))
 		return ckpt_err(ctx, err,
 				"pid %d is a thread: checkpoint its process (pid %d)",
