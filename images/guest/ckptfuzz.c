@@ -24,6 +24,10 @@
  * unless a child hung in the kernel (could not be killed).  -t sets the
  * per-variant timeout in seconds (default 10, 2 with -c).
  *
+ * -p PID makes each child with pid PID (clone3() with set_tid; root): the pid
+ * of the image's process, so that restart of a multi-threaded image gets past
+ * the leader's pid check and makes its threads, with hostile values (with -c).
+ *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
  * same image, `-s SEED -f N -n N+1` replays variant N alone.  Each bad
@@ -45,6 +49,7 @@
 
 #include <linux/checkpoint.h>
 #include <linux/checkpoint_hdr.h>
+#include <linux/sched.h>
 
 #define MAX_RECORDS 65536
 static int child_timeout = 10;
@@ -60,6 +65,7 @@ static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
 static unsigned long errno_count[256];
+static pid_t child_pid;		/* -p: the pid each child gets */
 
 static uint64_t rnd_state;
 
@@ -293,8 +299,11 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:p:")) != -1) {
 		switch (opt) {
+		case 'p':
+			child_pid = atoi(optarg);
+			break;
 		case 'c':
 			fix_csum = 1;
 			if (child_timeout == 10)
@@ -323,7 +332,7 @@ int main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-p PID]\n");
 			return 2;
 		}
 	}
@@ -373,7 +382,14 @@ int main(int argc, char *argv[])
 			}
 		}
 		fflush(stdout);
-		pid = fork();
+		if (child_pid) {
+			struct clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+
+			ca.set_tid = (uintptr_t)&child_pid;
+			pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		} else {
+			pid = fork();
+		}
 		if (pid < 0) {
 			perror("fork");
 			return 2;
@@ -416,8 +432,8 @@ int main(int argc, char *argv[])
 		/* a failure (with -c only a hang is one): the command that replays it */
 		if (status == -1 || (!fix_csum && (WIFSIGNALED(status) || WEXITSTATUS(status) == 253 ||
 						   WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0)))
-			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s\n", argv[optind], seed, n, n + 1,
-			       fix_csum ? " -c" : "");
+			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s%s%.0d\n", argv[optind], seed, n,
+			       n + 1, fix_csum ? " -c" : "", child_pid ? " -p " : "", (int)child_pid);
 		/* reap pipe writers */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
