@@ -96,7 +96,7 @@ def cr_once(m: Machine, sizes: list[int]) -> dict[int, dict[str, float]]:
     for line in res.stdout.splitlines():
         if line.startswith("crbench: mem="):
             f = parse_fields(line.replace("(MB/s)", ""))
-            out[int(f["mem"].rstrip("M"))] = {k: float(f[k]) for k in ("checkpoint", "restart", "memcpy")}
+            out[int(f["mem"].rstrip("M"))] = {k: float(f[k]) for k in ("checkpoint", "restart", "memcpy", "etckpt")}
     if not res.ok or set(out) != set(sizes):
         raise SystemExit(f"lab bench cr: crbench failed:\n{res.stdout}{res.stderr}")
     return out
@@ -140,7 +140,7 @@ def bench_cr(args: argparse.Namespace) -> int:
                 medians[f"{mib}M"], raw[f"{mib}M"] = med, runs
                 line = (f"cr: mem={mib}M checkpoint={med['checkpoint']:.0f} restart={med['restart']:.0f} "
                         f"memcpy={med['memcpy']:.0f} ratio_ckpt={med['checkpoint'] / med['memcpy']:.2f} "
-                        f"ratio_rst={med['restart'] / med['memcpy']:.2f}")
+                        f"ratio_rst={med['restart'] / med['memcpy']:.2f} etckpt={med['etckpt']:.0f}")
                 if by_engine:
                     line += "".join(f" {k}={v:.3f}" if k.endswith("_s") else f" {k}={v:.0f}"
                                     for k, v in med.items() if k.startswith(tuple(names)))

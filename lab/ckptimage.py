@@ -22,6 +22,7 @@ ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
 MASK64 = (1 << 64) - 1
+CURRENT_VERSION = 4  # CHECKPOINT_VERSION of <linux/checkpoint.h>
 
 # type -> (name, struct format of the fixed payload after ckpt_hdr, field names); "_" fields are padding.
 RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
@@ -420,16 +421,25 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
 
 
 def read(path: Path) -> Image:
+    """An image, or the records of an ET_CKPT file (``lab.etckpt``)."""
+    from . import etckpt
+
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImageError(f"cannot read {path}: {exc.strerror}") from exc
+    if etckpt.is_elf(data):
+        return etckpt.parse(data).image
     return parse(data)
 
 
 def main(path: Path) -> int:
+    from . import etckpt
+
     try:
         img = read(path)
+        if etckpt.is_elf(path.read_bytes()[:4]):
+            print("\n".join(etckpt.describe(etckpt.parse(path.read_bytes()))))
     except ImageError as exc:
         print(f"lab ckptinfo: {path}: {exc}", file=sys.stderr)
         return 1

@@ -94,6 +94,24 @@ def cmd_ckptinfo(args: argparse.Namespace) -> int:
     return ckptimage.main(args.image)
 
 
+def cmd_ckpt2elf(args: argparse.Namespace) -> int:
+    from . import ckptimage, etckpt
+
+    try:
+        data, notes = etckpt.convert(args.image.read_bytes(), args.drop_fd, args.by_fd)
+    except (OSError, etckpt.ConvertError, ckptimage.ImageError) as exc:
+        print(f"lab ckpt2elf: {args.image}: {exc}", file=sys.stderr)
+        return 1
+    for note in notes:
+        print(f"lab ckpt2elf: {note}", file=sys.stderr)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(0o755)
+    tmp.replace(args.out)
+    print(f"lab ckpt2elf: {args.out}: {len(data)} bytes")
+    return 0
+
+
 def _snapshots(args: argparse.Namespace) -> tuple[verify.Snapshot, verify.Snapshot]:
     """Each of BEFORE and AFTER: a snapshot file, or a live pid in the guest of ``--guest``."""
     from .ssh import GuestSSH, SSHError
@@ -189,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("ckptinfo", help="print a checkpoint image's records")
     c.add_argument("image", type=Path)
     c.set_defaults(func=cmd_ckptinfo)
+
+    e = sub.add_parser("ckpt2elf", help="convert a checkpoint image into an ET_CKPT file that execve() restores")
+    e.add_argument("-D", "--drop-fd", type=int, default=-1, metavar="FD",
+                   help="leave out descriptor FD, a regular file (the image's own, in a self checkpoint)")
+    e.add_argument("-f", "--by-fd", action="store_true",
+                   help="the mapped files passed as descriptors 3, 4, ... by the exec caller (restart -x opens them)")
+    e.add_argument("image", type=Path)
+    e.add_argument("out", type=Path)
+    e.set_defaults(func=cmd_ckpt2elf)
 
     v = sub.add_parser("verify", help="diff two procsnap snapshots or two live tasks (restore verification); "
                        "exit 0 iff nothing differs that lab.verify does not explain")

@@ -79,7 +79,7 @@ class Scenario:
     files: tuple[str, ...] = field(default_factory=tuple)
     packages: tuple[str, ...] = ()  # Debian packages unpacked (with dependencies) into a layer
     kernel_fragments: tuple[str, ...] = ()  # config fragments merged after the default ones
-    engines: tuple[str, ...] = ("kernel",)  # `engine: kernel | criu | both`
+    engines: tuple[str, ...] = ("kernel",)  # `engine: kernel | criu | both | etckpt`
     engine: str = "kernel"  # the one this run uses (see for_engine)
     params: tuple[tuple[str, str], ...] = ()  # `params: {seed: 1}`: ${seed} in steps; a matrix cell sets them
 
@@ -343,7 +343,7 @@ def _workload(loader: Loader, node: yaml.Node, i: int) -> Workload:
     return Workload(w["name"][0] if "name" in w else src.name, src, "files", dst)
 
 
-ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu")}
+ENGINE_CHOICES = {"kernel": ("kernel",), "criu": ("criu",), "both": ("kernel", "criu"), "etckpt": ("etckpt",)}
 
 
 def _engines(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:

@@ -28,6 +28,13 @@
  * of the image's process, so that restart of a multi-threaded image gets past
  * the leader's pid check and makes its threads, with hostile values (with -c).
  *
+ * An ET_CKPT file (made by ckpt2elf) is fuzzed the same way and executed
+ * instead: its ELF header and each program header count as records too
+ * (type at +0, flags at +4, 64-bit fields after), -c fixes up the checksum of
+ * its segments, and every variant is executed from a file (execve(2) must
+ * fail with an errno; a variant still running at the timeout, and killed,
+ * counts as restarted: "succeeded").
+ *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
  * same image, `-s SEED -f N -n N+1` replays variant N alone.  Each bad
@@ -68,6 +75,8 @@ static unsigned long errno_count[256];
 static pid_t child_pid;		/* -p: the pid each child gets */
 
 static uint64_t rnd_state;
+static size_t elf_start;	/* ET_CKPT: offset of the first segment, else 0 */
+static const char *elf_path = "/tmp/ckptfuzz.elf";
 
 static uint64_t rnd(void)
 {
@@ -88,6 +97,17 @@ static void scan_records(void)
 {
 	size_t off = 0;
 
+	if (img_len >= 64 && !memcmp(img, "\177ELF", 4)) {
+		uint16_t phnum;
+		size_t i;
+
+		memcpy(&phnum, img + 56, 2);
+		elf_start = 64 + (size_t)phnum * 56;
+		rec_off[nrec++] = 0;
+		for (i = 0; i < phnum && nrec < MAX_RECORDS; i++)
+			rec_off[nrec++] = 64 + i * 56;
+		off = elf_start;
+	}
 	while (off + sizeof(struct ckpt_hdr) <= img_len && nrec < MAX_RECORDS) {
 		struct ckpt_hdr h;
 
@@ -218,7 +238,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 static void fixup_csum(unsigned char *buf, size_t len)
 {
 	uint64_t sum = 0, sum2 = 0, w;
-	size_t off = 0;
+	size_t off = elf_start;
 
 	while (off + sizeof(struct ckpt_hdr_tail) <= len) {
 		struct ckpt_hdr h;
@@ -228,7 +248,7 @@ static void fixup_csum(unsigned char *buf, size_t len)
 			struct ckpt_hdr_tail t;
 			size_t i;
 
-			for (i = 0; i < off; i += 8) {
+			for (i = elf_start; i < off; i += 8) {
 				memcpy(&w, buf + i, 8);
 				sum += w;
 				sum2 += sum;
@@ -261,11 +281,18 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* child: restart from the variant; exit with the errno */
+/* child: restart from the variant (execute it, for ET_CKPT); exit with the errno */
 static void child(const unsigned char *buf, size_t len, int use_pipe)
 {
 	int fd, p[2];
 	long ret;
+
+	if (elf_start) {
+		char *argv[] = { (char *)elf_path, NULL };
+
+		execv(elf_path, argv);
+		_exit(errno & 0xff);
+	}
 
 	if (use_pipe) {
 		if (pipe(p))
@@ -360,7 +387,7 @@ int main(int argc, char *argv[])
 
 	for (n = 0; n < count; n++) {
 		size_t len = make_variant(n, buf, desc, sizeof(desc));
-		int use_pipe = n % 2, status, waited = 0;
+		int use_pipe = !elf_start && n % 2, status, waited = 0;
 		pid_t pid;
 
 		if (fix_csum)
@@ -374,10 +401,13 @@ int main(int argc, char *argv[])
 		if (n < first)
 			continue;
 		if (!use_pipe) {
-			int tfd = open(tmpfile_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			const char *path = elf_start ? elf_path : tmpfile_path;
+			int tfd;
 
+			unlink(path);	/* a new file each time: never ETXTBSY */
+			tfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
 			if (tfd < 0 || write_all(tfd, buf, len) || close(tfd)) {
-				perror(tmpfile_path);
+				perror(path);
 				return 2;
 			}
 		}
@@ -404,7 +434,8 @@ int main(int argc, char *argv[])
 			if (waited++ >= child_timeout * 100) {
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
-				status = -1;
+				/* an executed variant that runs: restored (killable) */
+				status = elf_start ? 253 << 8 : -1;
 				break;
 			}
 			usleep(10000);

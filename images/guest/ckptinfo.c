@@ -1,6 +1,9 @@
 /*
  * ckptinfo FILE: print the records of a checkpoint image and check its
  * structure and checksum.  Exit 0 for a good image, 1 for a bad one.
+ * An ET_CKPT file (ckpt2elf) is read too: its ELF header and program
+ * headers, then the records of its segments (no credentials, rlimits,
+ * scheduling, fs or files: the exec caller's).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,12 +14,14 @@
 #include <string.h>
 
 #include <linux/checkpoint.h>
+#include <linux/elf_ckpt.h>
 
 static FILE *in;
 static uint64_t offset, csum_sum, csum_sum2;
 static unsigned char *rec;
 static size_t rec_cap;
 static const char *fname;
+static int elf;
 
 static void bad(const char *fmt, ...)
 {
@@ -410,6 +415,52 @@ static void cred(void)
 	printf("%s\n", c->ngroups > 32 ? " ..." : "");
 }
 
+/* an ET_CKPT file: its headers, then its segments are read as an image */
+static void elf_headers(void)
+{
+	unsigned char e[64], ph[56];
+	uint64_t entry, phoff, p_offset, p_vaddr, p_filesz, p_memsz, next;
+	uint32_t p_type, p_flags;
+	uint16_t type, phnum, i;
+
+	if (fread(e, sizeof(e), 1, in) != 1 || memcmp(e, "\177ELF", 4)) {
+		rewind(in);
+		return;
+	}
+	memcpy(&type, e + 16, 2);
+	memcpy(&entry, e + 24, 8);
+	memcpy(&phoff, e + 32, 8);
+	memcpy(&phnum, e + 56, 2);
+	if (type != ET_CKPT || phoff != 64 || !phnum)
+		bad("ELF file of type %u, not ET_CKPT (or bad program header table)", type);
+	elf = 1;
+	printf("ET_CKPT entry %#" PRIx64 ", %u program headers\n", entry, phnum);
+	next = 64 + (uint64_t)phnum * 56;
+	for (i = 0; i < phnum; i++) {
+		if (fread(ph, sizeof(ph), 1, in) != 1)
+			bad("truncated program headers");
+		memcpy(&p_type, ph, 4);
+		memcpy(&p_flags, ph + 4, 4);
+		memcpy(&p_offset, ph + 8, 8);
+		memcpy(&p_vaddr, ph + 16, 8);
+		memcpy(&p_filesz, ph + 32, 8);
+		memcpy(&p_memsz, ph + 40, 8);
+		printf("  %-13s offset %#" PRIx64 " filesz %#" PRIx64 " vaddr %#" PRIx64
+		       " memsz %#" PRIx64 " flags %#x\n",
+		       p_type == PT_CKPT_CORE ? "PT_CKPT_CORE" : p_type == PT_CKPT_VMA ? "PT_CKPT_VMA" :
+		       p_type == PT_CKPT_PAGES ? "PT_CKPT_PAGES" : "?", p_offset, p_filesz, p_vaddr,
+		       p_memsz, p_flags);
+		if ((i == 0) != (p_type == PT_CKPT_CORE) ||
+		    (p_type != PT_CKPT_CORE && p_type != PT_CKPT_VMA && p_type != PT_CKPT_PAGES))
+			bad("program header %u: type %#x out of place", i, p_type);
+		if (p_offset != next || p_filesz % 8)
+			bad("program header %u: segment at %#" PRIx64 ", expected %#" PRIx64, i,
+			    p_offset, next);
+		next += p_filesz;
+	}
+	offset = 64 + (uint64_t)phnum * 56;
+}
+
 static const char *file_type(uint32_t type)
 {
 	switch (type) {
@@ -435,11 +486,10 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
 	struct ckpt_hdr_tail *tail;
-	uint32_t i, nfds, nvma, page_size;
+	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
 	int32_t pipes = 0, datas = 0, leader;
-	uint32_t xstate_size;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -452,6 +502,7 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
+	elf_headers();
 	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
 	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
 		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
@@ -469,9 +520,9 @@ int main(int argc, char *argv[])
 	string("version");
 	string("machine");
 	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
-	xstate_size = ha->xstate_size;
 	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
 	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
 	leader = ht->pid;
@@ -486,20 +537,25 @@ int main(int argc, char *argv[])
 	       ht->personality, ht->pdeath_signal, ht->oom_score_adj, ht->dumpable,
 	       ht->coredump_filter, ht->task_flags & CKPT_TASK_THP_DISABLE ? " thp_disable" : "",
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
-	cred();
+	if (!elf)
+		cred();
 	thread_cpu_fpu(xstate_size);
 	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
 	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
-	hs = expect(CKPT_HDR_SIGNAL, sizeof(*hs), sizeof(*hs));
-	if (hs->nr_rlim != CKPT_RLIM_NLIMITS)
-		bad("SIGNAL: %u rlimits", hs->nr_rlim);
-	printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
-	       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
-	       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	if (!elf) {
+		hs = expect(CKPT_HDR_SIGNAL, sizeof(*hs), sizeof(*hs));
+		if (hs->nr_rlim != CKPT_RLIM_NLIMITS)
+			bad("SIGNAL: %u rlimits", hs->nr_rlim);
+		printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
+		       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
+		       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+	}
 	sigpending();
 	itimers();
 	restart_block();
 	auxv();
+	if (elf)	/* the exec caller's: sched, fs, files */
+		goto mm;
 	sched();
 	threads(xstate_size, leader);
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
@@ -598,6 +654,7 @@ int main(int argc, char *argv[])
 		}
 	}
 
+mm:
 	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
 	nvma = hm->map_count;
 	printf("            %u vmas, brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 " vdso %#" PRIx64 "\n",

@@ -6,6 +6,9 @@
  * itself to DIR/crbench.img (default /tmp); a second child restarts from
  * it and the restarted task measures the time from just before restart(2)
  * to its own return from checkpoint(2).  MB/s count the workload memory.
+ * With ckpt2elf and an ET_CKPT kernel, the image is also converted (leaving
+ * out its own descriptor) and a third child restores it by execve(): etckpt
+ * is that time, measured the same way (0 when the kernel has no ET_CKPT).
  * Needs about 2 x MB free (memory + image on tmpfs).  Output, per size:
  *   crbench: mem=64M image=67M checkpoint=... restart=... memcpy=... (MB/s)
  * and last, for the largest size:
@@ -26,7 +29,7 @@
 
 #include <linux/checkpoint.h>
 
-static char img_path[256], start_path[256], ckpt_path[256], rst_path[256];
+static char img_path[256], start_path[256], ckpt_path[256], rst_path[256], elf_path[256];
 
 static double now(void)
 {
@@ -134,6 +137,17 @@ static void rst_child(void)
 	_exit(8);
 }
 
+/* the same restart by execve() of the ET_CKPT file */
+static void exec_child(size_t mb)
+{
+	char *argv[] = { elf_path, NULL };
+
+	(void)mb;
+	put_double(start_path, now());
+	execv(elf_path, argv);
+	_exit(9);
+}
+
 static int run_child(void (*fn)(size_t), size_t mb)
 {
 	int status;
@@ -157,7 +171,8 @@ static void rst_child_mb(size_t mb)
 int main(int argc, char *argv[])
 {
 	const char *sizes = "16,64", *dir = "/tmp";
-	double ck = 0, rs = 0, mc = 0;
+	double ck = 0, rs = 0, mc = 0, et = 0;
+	char cmd[600];
 	size_t mb = 0;
 	char *list, *tok;
 	struct stat st;
@@ -180,6 +195,7 @@ int main(int argc, char *argv[])
 	snprintf(start_path, sizeof(start_path), "%s/crbench.start", dir);
 	snprintf(ckpt_path, sizeof(ckpt_path), "%s/crbench.ckpt", dir);
 	snprintf(rst_path, sizeof(rst_path), "%s/crbench.rst", dir);
+	snprintf(elf_path, sizeof(elf_path), "%s/crbench.elf", dir);
 
 	list = strdup(sizes);
 	for (tok = strtok(list, ",Mm"); tok; tok = strtok(NULL, ",Mm")) {
@@ -202,16 +218,31 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "crbench: restart of %zuM failed (child status %d)\n", mb, rc);
 			return 1;
 		}
+		/* the image's own descriptor is fd 3 (0-2 are /dev/null) */
+		snprintf(cmd, sizeof(cmd), "ckpt2elf -D 3 %s %s >/dev/null 2>&1", img_path, elf_path);
+		unlink(rst_path);
+		et = 0;
+		if (system(cmd) == 0) {
+			rc = run_child(exec_child, mb);
+			et = get_double(rst_path);
+			if (rc || et <= 0) {
+				fprintf(stderr, "crbench: exec of the ET_CKPT file of %zuM failed (child status %d)\n",
+					mb, rc);
+				return 1;
+			}
+			et = mb / et;
+		}
 		unlink(img_path);
+		unlink(elf_path);
 		ck = mb / ck;
 		rs = mb / rs;
-		printf("crbench: mem=%zuM image=%lldM checkpoint=%.1f restart=%.1f memcpy=%.1f (MB/s)\n",
-		       mb, (long long)st.st_size >> 20, ck, rs, mc);
+		printf("crbench: mem=%zuM image=%lldM checkpoint=%.1f restart=%.1f memcpy=%.1f etckpt=%.1f (MB/s)\n",
+		       mb, (long long)st.st_size >> 20, ck, rs, mc, et);
 		fflush(stdout);
 	}
 	if (!mb)
 		return 2;
-	printf("cr: mem=%zuM checkpoint=%.1f restart=%.1f memcpy=%.1f ratio_ckpt=%.2f ratio_rst=%.2f\n",
-	       mb, ck, rs, mc, ck / mc, rs / mc);
+	printf("cr: mem=%zuM checkpoint=%.1f restart=%.1f memcpy=%.1f ratio_ckpt=%.2f ratio_rst=%.2f etckpt=%.1f\n",
+	       mb, ck, rs, mc, ck / mc, rs / mc, et);
 	return 0;
 }

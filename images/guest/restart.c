@@ -14,6 +14,12 @@
  * before restart(2) (they stay permitted): to test the kernel's own checks
  * of an image that needs them (the tids of a multi-threaded image).
  *
+ * restart -x ELF [-l LOG] [-H HELD]: the same by execve() of an ET_CKPT file
+ * (made by ckpt2elf); a failure is written to LOG (opened close-on-exec, so
+ * the restored task does not get it).  The files that its memory areas name
+ * by descriptor (ckpt2elf -f) are opened first, at those descriptors: this is
+ * the seed's user-space helper.
+ *
  * -H HELD: hold the restored task before it runs a single instruction of its
  * own, so that its state can be compared with the checkpointed one (all of its
  * threads: the ones restart(2) makes are traced from their start too, with
@@ -38,15 +44,17 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include <elf.h>
 #include <linux/checkpoint.h>
 #include <linux/capability.h>
 #include <linux/checkpoint_hdr.h>
+#include <linux/elf_ckpt.h>
 #include <linux/sched.h>
 #include <stdint.h>
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]] [-E]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID]] [-E]\n");
 	exit(2);
 }
 
@@ -79,6 +87,76 @@ static int do_restart(int fd, int logfd)
 	err = errno;
 	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
 		ret < 0 ? err : 0);
+	return 1;
+}
+
+static const char *exec_file;
+
+/*
+ * The seed's helper: open the file of each PT_CKPT_VMA with a descriptor
+ * (p_paddr = fd + 1) by the path recorded after its VMA record.
+ */
+static int open_passed_files(void)
+{
+	struct { struct ckpt_hdr h; char path[4096]; } str;
+	struct ckpt_hdr_vma v;
+	Elf64_Ehdr e;
+	Elf64_Phdr p;
+	int elf, i, fd;
+
+	elf = open(exec_file, O_RDONLY | O_CLOEXEC);
+	if (elf >= 0) {
+		/* out of the way of the descriptors it places */
+		fd = fcntl(elf, F_DUPFD_CLOEXEC, 1000);
+		close(elf);
+		elf = fd;
+	}
+	/* not readable or not ET_CKPT: execve() tells */
+	if (elf < 0 || pread(elf, &e, sizeof(e), 0) != sizeof(e) || e.e_type != ET_CKPT) {
+		if (elf >= 0)
+			close(elf);
+		return 0;
+	}
+	for (i = 1; i < e.e_phnum; i++) {
+		if (pread(elf, &p, sizeof(p), e.e_phoff + i * sizeof(p)) != sizeof(p))
+			break;
+		if (p.p_type != PT_CKPT_VMA || !p.p_paddr)
+			continue;
+		memset(&str, 0, sizeof(str));
+		if (pread(elf, &v, sizeof(v), p.p_offset) != sizeof(v) ||
+		    pread(elf, &str, sizeof(str) - 1, p.p_offset + sizeof(v)) < (ssize_t)sizeof(str.h))
+			break;
+		fd = open(str.path, (v.vma_type == CKPT_VMA_SHARED_FILE && (v.vm_flags & 0x20)) ?
+			  O_RDWR : O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "restart: %s: %s\n", str.path, strerror(errno));
+			close(elf);
+			return -1;
+		}
+		if (fd != (int)(p.p_paddr - 1)) {
+			dup2(fd, p.p_paddr - 1);
+			close(fd);
+		}
+	}
+	close(elf);
+	return 0;
+}
+
+static int do_exec(int logfd)
+{
+	char *argv[] = { (char *)exec_file, NULL };
+	char msg[512];
+	int err, n;
+
+	if (open_passed_files() < 0)
+		return 1;
+	execv(exec_file, argv);
+	err = errno;
+	n = snprintf(msg, sizeof(msg), "restart: exec %s: %s (errno %d)\n", exec_file,
+		     strerror(err), err);
+	fputs(msg, stderr);
+	if (logfd >= 0 && write(logfd, msg, n) < 0)
+		perror("restart: log");
 	return 1;
 }
 
@@ -302,6 +380,7 @@ static int restart_with_pid(pid_t pid, int fd, int logfd)
 
 static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 {
+	unsigned long long nr = exec_file ? __NR_execve : __NR_restart;
 	struct user_regs_struct regs;
 	sigset_t usr1;
 	pid_t child;
@@ -321,7 +400,7 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 			_exit(1);
 		}
 		raise(SIGSTOP);
-		_exit(do_restart(fd, logfd));
+		_exit(exec_file ? do_exec(logfd) : do_restart(fd, logfd));
 	}
 	if (waitpid(child, &st, 0) < 0 || !WIFSTOPPED(st)) {
 		fprintf(stderr, "restart: traced child did not stop\n");
@@ -334,7 +413,7 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 		kill(child, SIGKILL);
 		return 1;
 	}
-	/* Entry stops until restart(2)'s; its exit stop is the next one. */
+	/* Entry stops until restart(2)'s (execve's); its exit stop is the next one. */
 	do {
 		ret = next_syscall_stop(child);
 		if (ret)
@@ -343,12 +422,12 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 			kill(child, SIGKILL);
 			return 1;
 		}
-		if (regs.orig_rax != __NR_restart) {
+		if (regs.orig_rax != nr) {
 			ret = next_syscall_stop(child);	/* that syscall's exit */
 			if (ret)
 				return ret - 1;
 		}
-	} while (regs.orig_rax != __NR_restart);
+	} while (regs.orig_rax != nr);
 	ret = next_syscall_stop(child);
 	if (ret)
 		return ret - 1;
@@ -356,6 +435,19 @@ static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 		/* failed: let the child report it */
 		ptrace(PTRACE_DETACH, child, NULL, NULL);
 		return wait_exit_traced(child);
+	}
+	/*
+	 * A traced execve() sends the SIGTRAP of the exec (no PTRACE_O_TRACEEXEC:
+	 * the kernel refuses to restore under it): hold the task at its delivery
+	 * stop, before it runs, and detach with the signal suppressed.
+	 */
+	if (exec_file) {
+		if (ptrace(PTRACE_SYSCALL, child, NULL, NULL) < 0 || waitpid(child, &st, 0) < 0 ||
+		    !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+			fprintf(stderr, "restart: no SIGTRAP after the exec\n");
+			kill(child, SIGKILL);
+			return 1;
+		}
 	}
 	if (wait_threads_stopped(child) < 0 || write_held(held, child) < 0) {
 		kill(child, SIGKILL);
@@ -384,8 +476,11 @@ int main(int argc, char *argv[])
 	int opt, with_pid = 0;
 	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "+i:l:H:pEh")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:x:l:H:pEh")) != -1) {
 		switch (opt) {
+		case 'x':
+			exec_file = optarg;
+			break;
 		case 'i':
 			in = optarg;
 			break;
@@ -409,7 +504,7 @@ int main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (in && exec_file))
 		usage();
 	if (in) {
 		fd = open(in, O_RDONLY);
@@ -419,7 +514,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (log) {
-		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | (exec_file ? O_CLOEXEC : 0), 0600);
 		if (logfd < 0) {
 			fprintf(stderr, "restart: %s: %s\n", log, strerror(errno));
 			return 1;
@@ -433,5 +528,5 @@ int main(int argc, char *argv[])
 		return hold_restart(held, fd, logfd, pid);
 	if (with_pid)
 		return restart_with_pid(pid, fd, logfd);
-	return do_restart(fd, logfd);
+	return exec_file ? do_exec(logfd) : do_restart(fd, logfd);
 }

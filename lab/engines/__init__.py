@@ -1,6 +1,6 @@
 """C/R engines: our kernel's checkpoint/restart and CRIU, behind one interface.
 
-A scenario says ``engine: kernel | criu | both``; its ``checkpoint`` and ``restart`` steps go to
+A scenario says ``engine: kernel | criu | both | etckpt``; its ``checkpoint`` and ``restart`` steps go to
 the engine, and restore verification compares the same snapshots whichever engine restored the
 task. Each engine lists what it is known to restore differently (``differences``: reported, not
 failed), so ``both`` shows a kernel developer where the two differ.
@@ -56,11 +56,12 @@ def checkpoint(engine: Engine, m: Machine, pid: str, image: str, log: str, cgrou
     return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir), timeout)
 
 
-ENGINES = ("kernel", "criu")
+ENGINES = ("kernel", "criu")  # what `lab bench cr --engine` compares (etckpt: its own etckpt= field)
 
 
 def get(name: str) -> Engine:
-    from . import criu, kernel
+    from . import criu, etckpt, kernel
 
-    engines: dict[str, Engine] = {"kernel": kernel.KernelEngine(), "criu": criu.CriuEngine()}
+    engines: dict[str, Engine] = {"kernel": kernel.KernelEngine(), "criu": criu.CriuEngine(),
+                                  "etckpt": etckpt.EtckptEngine()}
     return engines[name]

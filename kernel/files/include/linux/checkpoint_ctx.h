@@ -17,6 +17,7 @@ struct ckpt_rst_pipe;
 struct file;
 struct files_struct;
 struct mm_struct;
+struct rlimit;
 struct ckpt_socks;
 struct ckpt_thread_gate;
 struct task_struct;
@@ -69,6 +70,7 @@ struct ckpt_restore {
 	unsigned int npipes;
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
+	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -254,6 +256,24 @@ int checkpoint_mm(struct ckpt_ctx *ctx);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);
+
+/* shared by restart(2) and the ET_CKPT loader (etckpt.c) */
+void ckpt_ctx_free(struct ckpt_ctx *ctx);
+int restore_read_header(struct ckpt_ctx *ctx);
+int restore_read_tail(struct ckpt_ctx *ctx);
+int restore_read_thread(struct ckpt_ctx *ctx);
+int restore_read_sighand(struct ckpt_ctx *ctx);
+void restore_sighand(struct ckpt_ctx *ctx);
+void restore_thread(struct ckpt_ctx *ctx);
+void restore_task_commit(struct ckpt_ctx *ctx);
+struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh);
+int restore_mm_read(struct ckpt_ctx *ctx, struct ckpt_hdr_mm *h, char **exe);
+void restore_mm_layout(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		       struct rlimit *rlim_stack);
+int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		unsigned long *prev_end);
+int restore_mm_finish(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		      struct ckpt_hdr_mm *h);
 
 /* architecture */
 int ckpt_arch_write_header(struct ckpt_ctx *ctx);

@@ -435,7 +435,7 @@ out:
  * restart.  exec_mm_release() is restore_mm_commit()'s: it cannot be
  * undone, and a failed restart switches back.
  */
-static struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh)
+struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh)
 {
 	struct task_struct *tsk = current;
 	struct mm_struct *old = tsk->mm, *active;
@@ -543,6 +543,28 @@ out:
 	return ret;
 }
 
+/*
+ * ET_CKPT: the file of a vma passed as a descriptor by the exec caller (the
+ * seed's user-space helper), instead of its path: a regular file, open for
+ * reading, and for writing where the mapping could be made writable.
+ */
+static struct file *restore_vma_passed_file(struct ckpt_ctx *ctx,
+					    struct ckpt_hdr_vma *h,
+					    const char *path)
+{
+	struct file *file = ctx->rst.vma_file;
+	fmode_t need = FMODE_READ | (h->vm_flags & VM_MAYWRITE ? FMODE_WRITE : 0);
+
+	if (!S_ISREG(file_inode(file)->i_mode))
+		return ERR_PTR(-ESTALE);
+	if ((file->f_mode & need) != need) {
+		ckpt_err(ctx, -EACCES, "%s: the descriptor passed is not open for %s",
+			 path, need & FMODE_WRITE ? "reading and writing" : "reading");
+		return ERR_PTR(-EACCES);
+	}
+	return get_file(file);
+}
+
 static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 			    unsigned long prot, unsigned long flags,
 			    unsigned long *addr)
@@ -560,8 +582,11 @@ static int restore_vma_file(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 		goto out;
 	}
 	/* a shared writable mapping needs a file open for writing */
-	file = ckpt_open_path(path, (h->vm_flags & VM_MAYWRITE ? O_RDWR : O_RDONLY) |
-			      O_LARGEFILE, CKPT_FILE_REG);
+	if (ctx->rst.vma_file)
+		file = restore_vma_passed_file(ctx, h, path);
+	else
+		file = ckpt_open_path(path, (h->vm_flags & VM_MAYWRITE ? O_RDWR : O_RDONLY) |
+				      O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file)) {
 		ret = ckpt_err(ctx, PTR_ERR(file), "cannot open mapped file %s%s",
 			       path, PTR_ERR(file) == -ESTALE ?
@@ -666,8 +691,8 @@ static unsigned long restore_vma_map_flags(struct ckpt_hdr_vma *h,
 	return flags;
 }
 
-static int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
-		       unsigned long *prev_end)
+int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		unsigned long *prev_end)
 {
 	struct ckpt_hdr_vma h;
 	unsigned long prot = 0, flags, addr = -EINVAL;
@@ -773,48 +798,97 @@ static int restore_mm_exe(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	return ret;
 }
 
-int restore_mm_build(struct ckpt_ctx *ctx)
+/* the MM record and the executable's path, checked */
+int restore_mm_read(struct ckpt_ctx *ctx, struct ckpt_hdr_mm *h, char **exe)
 {
 	struct prctl_mm_map map = { .exe_fd = (u32)-1 };
+	int ret;
+
+	ret = ckpt_read_obj(ctx, h, CKPT_HDR_MM, sizeof(*h));
+	if (ret)
+		return ret;
+	if (h->map_count > sysctl_max_map_count)
+		return ckpt_err(ctx, -EINVAL, "too many vmas: %u", h->map_count);
+	/* as mlockall(MCL_FUTURE) and prctl(PR_SET_THP_DISABLE) allow */
+	if (h->def_flags & ~(u64)CKPT_MM_DEF_FLAGS ||
+	    (h->def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKONFAULT)
+		return ckpt_err(ctx, -EINVAL, "bad mm default flags %llx",
+				h->def_flags);
+	if ((h->def_flags & VM_LOCKED) && !can_do_mlock())
+		return ckpt_err(ctx, -EPERM,
+				"mlockall(MCL_FUTURE): not allowed to the caller (RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK)");
+	map.start_code = h->start_code;
+	map.end_code = h->end_code;
+	map.start_data = h->start_data;
+	map.end_data = h->end_data;
+	map.start_brk = h->start_brk;
+	map.brk = h->brk;
+	map.start_stack = h->start_stack;
+	map.arg_start = h->arg_start;
+	map.arg_end = h->arg_end;
+	map.env_start = h->env_start;
+	map.env_end = h->env_end;
+	ret = prctl_mm_map_validate(&map);
+	if (ret)
+		return ckpt_err(ctx, ret, "bad mm boundaries");
+
+	*exe = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(*exe))
+		return PTR_ERR(*exe);
+	return 0;
+}
+
+/*
+ * The layout follows the stack limit and the personality
+ * (ADDR_COMPAT_LAYOUT) of the image, as exec's does.
+ */
+void restore_mm_layout(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		       struct rlimit *rlim_stack)
+{
+	unsigned int personality = current->personality;
+
+	mm->task_size = TASK_SIZE;
+	current->personality = ctx->rst.task.personality;
+	arch_pick_mmap_layout(mm, rlim_stack);
+	current->personality = personality;
+}
+
+/* after the vmas: the mm boundaries and the vDSO */
+int restore_mm_finish(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		      struct ckpt_hdr_mm *h)
+{
+	mmap_write_lock(mm);
+	mm->start_code = h->start_code;
+	mm->end_code = h->end_code;
+	mm->start_data = h->start_data;
+	mm->end_data = h->end_data;
+	mm->start_brk = h->start_brk;
+	mm->brk = h->brk;
+	mm->start_stack = h->start_stack;
+	mm->arg_start = h->arg_start;
+	mm->arg_end = h->arg_end;
+	mm->env_start = h->env_start;
+	mm->env_end = h->env_end;
+	mm->def_flags = h->def_flags;
+	mmap_write_unlock(mm);
+	if (h->vdso && ckpt_arch_vdso(mm) != h->vdso)
+		return ckpt_err(ctx, -EINVAL, "vdso at %llx not restored",
+				h->vdso);
+	return 0;
+}
+
+int restore_mm_build(struct ckpt_ctx *ctx)
+{
 	struct ckpt_hdr_mm h;
 	struct rlimit rlim_stack;
-	unsigned int personality;
 	struct mm_struct *mm;
 	unsigned long prev_end = 0;
 	char *exe;
 	int i, ret;
 
-	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
+	ret = restore_mm_read(ctx, &h, &exe);
 	if (ret)
 		return ret;
-	if (h.map_count > sysctl_max_map_count)
-		return ckpt_err(ctx, -EINVAL, "too many vmas: %u", h.map_count);
-	/* as mlockall(MCL_FUTURE) and prctl(PR_SET_THP_DISABLE) allow */
-	if (h.def_flags & ~(u64)CKPT_MM_DEF_FLAGS ||
-	    (h.def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKONFAULT)
-		return ckpt_err(ctx, -EINVAL, "bad mm default flags %llx",
-				h.def_flags);
-	if ((h.def_flags & VM_LOCKED) && !can_do_mlock())
-		return ckpt_err(ctx, -EPERM,
-				"mlockall(MCL_FUTURE): not allowed to the caller (RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK)");
-	map.start_code = h.start_code;
-	map.end_code = h.end_code;
-	map.start_data = h.start_data;
-	map.end_data = h.end_data;
-	map.start_brk = h.start_brk;
-	map.brk = h.brk;
-	map.start_stack = h.start_stack;
-	map.arg_start = h.arg_start;
-	map.arg_end = h.arg_end;
-	map.env_start = h.env_start;
-	map.env_end = h.env_end;
-	ret = prctl_mm_map_validate(&map);
-	if (ret)
-		return ckpt_err(ctx, ret, "bad mm boundaries");
-
-	exe = ckpt_read_string(ctx, PATH_MAX);
-	if (IS_ERR(exe))
-		return PTR_ERR(exe);
 
 	mm = mm_alloc();
 	if (!mm) {
@@ -822,17 +896,9 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 		return -ENOMEM;
 	}
 	ctx->rst.new_mm = mm;
-	mm->task_size = TASK_SIZE;
-	/*
-	 * The layout follows the stack limit and the personality
-	 * (ADDR_COMPAT_LAYOUT) of the image, as exec's does.
-	 */
 	rlim_stack.rlim_cur = ctx->rst.signal.rlim[RLIMIT_STACK].cur;
 	rlim_stack.rlim_max = ctx->rst.signal.rlim[RLIMIT_STACK].max;
-	personality = current->personality;
-	current->personality = ctx->rst.task.personality;
-	arch_pick_mmap_layout(mm, &rlim_stack);
-	current->personality = personality;
+	restore_mm_layout(ctx, mm, &rlim_stack);
 	ret = restore_mm_exe(ctx, mm, exe);
 	kvfree(exe);
 	if (ret)
@@ -844,25 +910,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 		ret = restore_vma(ctx, mm, &prev_end);
 	if (ret)
 		return ret;
-
-	mmap_write_lock(mm);
-	mm->start_code = h.start_code;
-	mm->end_code = h.end_code;
-	mm->start_data = h.start_data;
-	mm->end_data = h.end_data;
-	mm->start_brk = h.start_brk;
-	mm->brk = h.brk;
-	mm->start_stack = h.start_stack;
-	mm->arg_start = h.arg_start;
-	mm->arg_end = h.arg_end;
-	mm->env_start = h.env_start;
-	mm->env_end = h.env_end;
-	mm->def_flags = h.def_flags;
-	mmap_write_unlock(mm);
-	if (h.vdso && ckpt_arch_vdso(mm) != h.vdso)
-		return ckpt_err(ctx, -EINVAL, "vdso at %llx not restored",
-				h.vdso);
-	return 0;
+	return restore_mm_finish(ctx, mm, &h);
 }
 
 /* restart failed: give the caller its own mm back */

@@ -170,7 +170,7 @@ static int restore_propagate_subreaper(struct task_struct *p, void *data)
 }
 
 /* at the commit point, on the restored mm: cannot fail */
-static void restore_task_commit(struct ckpt_ctx *ctx)
+void restore_task_commit(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_task *h = &ctx->rst.task;
 	struct task_struct *t = current;

@@ -23,7 +23,7 @@
 #include <linux/utsname.h>
 #include <linux/version.h>
 
-static int restore_read_header(struct ckpt_ctx *ctx)
+int restore_read_header(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_header h;
 	struct new_utsname *uts = utsname();
@@ -71,7 +71,7 @@ static int restore_read_header(struct ckpt_ctx *ctx)
 	return ckpt_arch_read_header(ctx);
 }
 
-static int restore_read_tail(struct ckpt_ctx *ctx)
+int restore_read_tail(struct ckpt_ctx *ctx)
 {
 	struct ckpt_csum csum = ctx->csum;
 	struct ckpt_hdr_tail h;
@@ -90,7 +90,6 @@ static int restore_read_tail(struct ckpt_ctx *ctx)
 static int restore_read_task(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_task *h = &ctx->rst.task;
-	struct ckpt_hdr_thread *th = &ctx->rst.thread;
 	int ret;
 
 	ret = ckpt_read_obj(ctx, h, CKPT_HDR_TASK, sizeof(*h));
@@ -103,6 +102,13 @@ static int restore_read_task(struct ckpt_ctx *ctx)
 	ret = restore_cred_read(ctx);
 	if (ret)
 		return ret;
+	return restore_read_thread(ctx);
+}
+
+int restore_read_thread(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_thread *th = &ctx->rst.thread;
+	int ret;
 
 	return restore_thread_check(ctx, th);
 }
@@ -127,7 +133,7 @@ int restore_thread_check(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *th)
 	return 0;
 }
 
-static int restore_read_sighand(struct ckpt_ctx *ctx)
+int restore_read_sighand(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_sighand *h;
 	size_t len = struct_size(h, action, _NSIG);
@@ -141,7 +147,7 @@ static int restore_read_sighand(struct ckpt_ctx *ctx)
 	return 0;
 }
 
-static void restore_sighand(struct ckpt_ctx *ctx)
+void restore_sighand(struct ckpt_ctx *ctx)
 {
 	struct ckpt_sigaction *a = ctx->rst.sighand->action;
 	struct k_sigaction ka;
@@ -159,7 +165,7 @@ static void restore_sighand(struct ckpt_ctx *ctx)
 	}
 }
 
-static void restore_thread(struct ckpt_ctx *ctx)
+void restore_thread(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_task *h = &ctx->rst.task;
 

@@ -437,7 +437,7 @@ err:
 	return ERR_PTR(err);
 }
 
-static void ckpt_ctx_free(struct ckpt_ctx *ctx)
+void ckpt_ctx_free(struct ckpt_ctx *ctx)
 {
 	struct file *file = ctx->file;
 
