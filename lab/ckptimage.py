@@ -50,6 +50,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     107: ("AUXV", "<II", ("nr", "_")),
     108: ("SCHED", "<IiIIII" + "Q" * 16,
           ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
+    110: ("THREADS", "<II", ("nr_threads", "_")),
+    111: ("THREAD_TASK", "<iiQQ16s", ("tid", "tgid", "set_child_tid", "clear_child_tid", "comm")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -128,6 +130,7 @@ def sockaddr_text(raw: bytes, length: int) -> str:
         return "@" + "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in name[1:])
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
+THREADS_MAX = 1024
 
 
 class ImageError(Exception):
@@ -153,7 +156,8 @@ class Record:
             if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
                                                  "size", "rev", "major", "minor", "patch", "arch_id",
                                                  "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
-                                                 "ngroups", "policy", "nice", "rt_priority"):
+                                                 "ngroups", "policy", "nice", "rt_priority", "tid", "tgid",
+                                                 "nr_threads"):
                 parts.append(f"{k}={v:#x}")
             else:
                 parts.append(f"{k}={v}")
@@ -197,6 +201,7 @@ class Image:
 
     def summary(self) -> dict[str, Any]:
         task = self.all("TASK")
+        threads = self.all("THREADS")
         return {
             "bytes": self.size,
             "records": len(self.records),
@@ -207,6 +212,7 @@ class Image:
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
+            "threads": threads[0].fields["nr_threads"] if threads else 1,
             "error": self.error,
         }
 
@@ -294,6 +300,7 @@ def _check_structure(img: Image) -> None:
     if len(recs) < 4 or any(r.name != "STRING" for r in recs[1:4]):
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")
+    _check_threads(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
@@ -328,6 +335,30 @@ def _check_structure(img: Image) -> None:
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
             raise ImageError(f"offset {r.offset:#x}: bad lock (kind {f['kind']} type {f['type']} "
                              f"{f['start']}-{f['end']})")
+
+
+def _check_threads(img: Image) -> None:
+    """THREADS: a sane count, as many THREAD_TASKs after it, each a thread of the TASK's process."""
+    threads, tasks = img.all("THREADS"), img.all("TASK")
+    if not threads:
+        return
+    n = threads[0].fields["nr_threads"]
+    if not 1 <= n <= THREADS_MAX or threads[0].fields["_"]:
+        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads (1..{THREADS_MAX})")
+    others = img.all("THREAD_TASK")
+    if len(others) != n - 1 and img.error is None:
+        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads, but {len(others)} THREAD_TASK records "
+                         "after the leader")
+    leader = tasks[0].fields["pid"] if tasks else 0
+    seen: set[int] = set()
+    for r in others:
+        tid, tgid = r.fields["tid"], r.fields["tgid"]
+        if tid <= 0 or tid == leader or tid in seen:
+            raise ImageError(f"offset {r.offset:#x}: thread with bad or repeated tid {tid}")
+        if tgid != leader:
+            raise ImageError(f"offset {r.offset:#x}: thread {tid} of process {tgid}, whose leader {leader} "
+                             "is the image's: its leader is absent")
+        seen.add(tid)
 
 
 def field_offset(rtype: int, name: str) -> tuple[int, str]:

@@ -61,6 +61,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
 	case CKPT_HDR_AUXV: return "AUXV";
 	case CKPT_HDR_SCHED: return "SCHED";
+	case CKPT_HDR_THREADS: return "THREADS";
+	case CKPT_HDR_THREAD_TASK: return "THREAD_TASK";
 	case CKPT_HDR_FPU: return "FPU";
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
@@ -356,6 +358,53 @@ static void sched(void)
 	       s->ioprio);
 }
 
+/* THREAD, CPU and FPU of the leader or of another thread */
+static void thread_cpu_fpu(uint32_t xstate_size)
+{
+	struct ckpt_hdr_thread *th;
+	struct ckpt_hdr_cpu *hc;
+	struct ckpt_hdr_fpu *hf;
+
+	th = expect(CKPT_HDR_THREAD, sizeof(*th), sizeof(*th));
+	printf("            blocked %#" PRIx64 " altstack %#" PRIx64 "/%" PRIu64 " robust_list %#" PRIx64 "\n",
+	       (uint64_t)th->blocked, (uint64_t)th->sas_ss_sp, (uint64_t)th->sas_ss_size,
+	       (uint64_t)th->robust_list);
+	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
+	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
+	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
+	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
+	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + xstate_size);
+	if (hf->size != hf->h.len - sizeof(*hf))
+		bad("FPU size %u", hf->size);
+	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
+	       (uint64_t)hf->xfeatures);
+}
+
+/* the number of threads, then each thread other than the leader */
+static void threads(uint32_t xstate_size, int32_t leader)
+{
+	struct ckpt_hdr_threads t;
+	struct ckpt_hdr_thread_task tt;
+
+	t = *(struct ckpt_hdr_threads *)expect(CKPT_HDR_THREADS, sizeof(t), sizeof(t));
+	if (!t.nr_threads || t.nr_threads > CKPT_THREADS_MAX || t._padding)
+		bad("THREADS: %u threads", t.nr_threads);
+	printf("            %u thread%s\n", t.nr_threads, t.nr_threads == 1 ? "" : "s");
+	for (uint32_t i = 1; i < t.nr_threads; i++) {
+		tt = *(struct ckpt_hdr_thread_task *)expect(CKPT_HDR_THREAD_TASK, sizeof(tt),
+							     sizeof(tt));
+		tt.comm[15] = 0;
+		if (tt.tid <= 0 || tt.tid == leader || tt.tgid != leader)
+			bad("THREAD_TASK: thread %d of process %d in the image of process %d", tt.tid,
+			    tt.tgid, leader);
+		printf("            tid %d comm \"%s\" set_child_tid %#" PRIx64 " clear_child_tid %#" PRIx64 "\n",
+		       tt.tid, tt.comm, (uint64_t)tt.set_child_tid, (uint64_t)tt.clear_child_tid);
+		thread_cpu_fpu(xstate_size);
+		sigpending();
+		restart_block();
+	}
+}
+
 static void cred(void)
 {
 	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
@@ -499,15 +548,13 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_task *ht;
 	struct ckpt_hdr_signal *hs;
 	struct ckpt_hdr_fs *hfs;
-	struct ckpt_hdr_cpu *hc;
-	struct ckpt_hdr_fpu *hf;
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
 	struct ckpt_hdr_tail *tail;
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0;
+	int32_t pipes = 0, datas = 0, leader;
 	uint32_t *epoll_items, nepolls = 0;
 
 	if (argc != 2) {
@@ -544,6 +591,7 @@ int main(int argc, char *argv[])
 	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
+	leader = ht->pid;
 	ht->comm[15] = 0;
 	printf("            pid %d comm \"%s\"%s%s%s\n", ht->pid, ht->comm,
 	       ht->task_flags & CKPT_TASK_SELF ? " self" : "",
@@ -557,16 +605,7 @@ int main(int argc, char *argv[])
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
 	if (!elf)
 		cred();
-	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
-	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
-	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
-	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
-	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
-	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + xstate_size);
-	if (hf->size != hf->h.len - sizeof(*hf))
-		bad("FPU size %u", hf->size);
-	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
-	       (uint64_t)hf->xfeatures);
+	thread_cpu_fpu(xstate_size);
 	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
 	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
 	if (!elf) {
@@ -584,6 +623,7 @@ int main(int argc, char *argv[])
 	if (elf)	/* the exec caller's: sched, fs, files */
 		goto mm;
 	sched();
+	threads(xstate_size, leader);
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
 	string("root");

@@ -29,7 +29,9 @@ class EtckptEngine(KernelEngine):
                 f"ckpt2elf {raw} {shlex.quote(image)} 2>>{shlex.quote(log)}")
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
+        if same_pid:
+            raise ValueError("engine etckpt: the restored task is the exec'ing one, it cannot take the image's pid")
         q = shlex.quote
         held = f"-H {q(HELD)} " if hold else ""
         cmd = f"cd {q(cwd)} && exec restart -x {q(image)} -l {q(log)} {held}"

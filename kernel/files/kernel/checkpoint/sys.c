@@ -448,6 +448,8 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);
 	kvfree(ctx->rst.sigpending);
+	restore_threads_release(ctx, false);
+	restore_threads_free(ctx);
 	kvfree(ctx->rst.auxv);
 	kvfree(ctx->rst.fds);
 	restore_file_locks_free(ctx);

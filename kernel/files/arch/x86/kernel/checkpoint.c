@@ -195,7 +195,13 @@ int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 
 int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	return ckpt_arch_read_cpu_into(ctx, &ctx->rst.cpu, &ctx->rst.fpu);
+}
+
+/* a CPU and an FPU record, of the leader or of another thread */
+int ckpt_arch_read_cpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_cpu *h,
+			    struct ckpt_hdr_fpu **pfpu)
+{
 	struct ckpt_hdr_fpu *hf;
 	int i, ret;
 
@@ -221,7 +227,7 @@ int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 			       sizeof(*hf) + ctx->rst.xstate_size);
 	if (IS_ERR(hf))
 		return PTR_ERR(hf);
-	ctx->rst.fpu = hf;
+	*pfpu = hf;
 	if (hf->size != hf->h.len - sizeof(*hf))
 		return ckpt_err(ctx, -EINVAL, "bad FPU record size %u", hf->size);
 	return ckpt_check_xfeatures(ctx, hf->xfeatures);
@@ -230,7 +236,13 @@ int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 /* check the FPU state by loading it into a copy of the caller's */
 int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_fpu *hf = ctx->rst.fpu;
+	return ckpt_arch_prepare_fpu_into(ctx, ctx->rst.fpu, &ctx->rst.fpstate,
+					  &ctx->rst.pkru);
+}
+
+int ckpt_arch_prepare_fpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_fpu *hf,
+			       void **pfpstate, u32 *ppkru)
+{
 	struct fpu *fpu = &current->thread.fpu;
 	struct fpstate *tmp;
 	size_t size = offsetof(struct fpstate, regs) + fpu->fpstate->size;
@@ -252,8 +264,8 @@ int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx)
 		ckpt_err(ctx, ret, "invalid FPU state in image");
 		goto out;
 	}
-	ctx->rst.fpstate = tmp;
-	ctx->rst.pkru = pkru;
+	*pfpstate = tmp;
+	*ppkru = pkru;
 	tmp = NULL;
 out:
 	vfree(tmp);
@@ -261,15 +273,15 @@ out:
 	return ret;
 }
 
-static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
+static void ckpt_restore_fpu(struct fpstate *tmp, u32 pkru)
 {
 	struct fpu *fpu = &current->thread.fpu;
-	struct fpstate *tmp = ctx->rst.fpstate;
 
 	fpregs_lock();
-	memcpy(&fpu->fpstate->regs, &tmp->regs, fpu->fpstate->size);
-	current->thread.pkru = ctx->rst.pkru;
-	write_pkru(ctx->rst.pkru);
+	memcpy(&fpu->fpstate->regs, &tmp->regs,
+	       min(fpu->fpstate->size, tmp->size));
+	current->thread.pkru = pkru;
+	write_pkru(pkru);
 	/* registers are stale: reload them on return to user mode */
 	fpu->last_cpu = -1;
 	set_thread_flag(TIF_NEED_FPU_LOAD);
@@ -289,12 +301,24 @@ static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	return ckpt_arch_restore_regs(&ctx->rst.cpu, ctx->rst.fpstate,
+				      ctx->rst.pkru,
+				      ctx->rst.restart_block.kind !=
+				      CKPT_RESTART_NONE);
+}
+
+/*
+ * The same for any task restoring itself: the leader in restart(), or a
+ * new thread in its kernel function (threads.c).
+ */
+long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
+			    bool restart_block)
+{
 	struct pt_regs *regs = current_pt_regs();
 	long entry_ax = __x64_sys_ni_syscall(regs);
 	long ret = h->ax;
 
-	ckpt_restore_fpu(ctx);
+	ckpt_restore_fpu(fpstate, pkru);
 
 	regs->r15 = h->r15;
 	regs->r14 = h->r14;
@@ -336,7 +360,7 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 			regs->ip -= 2;
 			ret = h->orig_ax;
 			if ((long)h->ax == -ERESTART_RESTARTBLOCK &&
-			    ctx->rst.restart_block.kind != CKPT_RESTART_NONE)
+			    restart_block)
 				ret = __NR_restart_syscall;
 			break;
 		}

@@ -51,6 +51,10 @@ enum {
 #define CKPT_HDR_AUXV CKPT_HDR_AUXV
 	CKPT_HDR_SCHED = 108,
 #define CKPT_HDR_SCHED CKPT_HDR_SCHED
+	CKPT_HDR_THREADS = 110,
+#define CKPT_HDR_THREADS CKPT_HDR_THREADS
+	CKPT_HDR_THREAD_TASK = 111,
+#define CKPT_HDR_THREAD_TASK CKPT_HDR_THREAD_TASK
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -191,6 +195,30 @@ struct ckpt_hdr_task {
 	__u64 default_timer_slack_ns;
 	__s32 oom_score_adj;	/* OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX */
 	__u32 dumpable;		/* 0 or 1 (PR_SET_DUMPABLE) */
+};
+
+/*
+ * CKPT_HDR_THREADS: 16 bytes, after the leader's SCHED: the number of
+ * threads of the process, the leader (the TASK record) included.  Each
+ * other thread follows as THREAD_TASK THREAD CPU FPU SIGPENDING (its
+ * private queue only) RESTART_BLOCK.
+ */
+#define CKPT_THREADS_MAX	1024
+
+struct ckpt_hdr_threads {
+	struct ckpt_hdr h;
+	__u32 nr_threads;	/* 1..CKPT_THREADS_MAX */
+	__u32 _padding;
+};
+
+/* CKPT_HDR_THREAD_TASK: 48 bytes, a thread other than the leader */
+struct ckpt_hdr_thread_task {
+	struct ckpt_hdr h;
+	__s32 tid;		/* its thread id, restored exactly */
+	__s32 tgid;		/* its leader's pid: the TASK record's */
+	__u64 set_child_tid;
+	__u64 clear_child_tid;
+	char comm[CKPT_TASK_COMM_LEN];
 };
 
 /*
