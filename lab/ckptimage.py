@@ -51,6 +51,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     107: ("AUXV", "<II", ("nr", "_")),
     108: ("SCHED", "<IiIIII" + "Q" * 16,
           ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
+    110: ("THREADS", "<II", ("nr_threads", "_")),
+    111: ("THREAD_TASK", "<iiQQ16s", ("tid", "tgid", "set_child_tid", "clear_child_tid", "comm")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -60,6 +62,14 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
+    320: ("EVENTFD", "<QII", ("count", "flags", "_")),
+    321: ("EPOLL", "<II", ("nitems", "_")),
+    322: ("EPOLL_ITEM", "<iiIIQ", ("objref", "fd", "events", "flags", "data")),
+    323: ("SIGNALFD", "<Q", ("sigmask",)),
+    324: ("TIMERFD", "<iIQQQQ", ("clockid", "flags", "value_ns", "interval_ns", "ticks", "_r")),
+    325: ("INOTIFY", "<IIiI", ("nwatches", "nevents", "next_wd", "_")),
+    326: ("INOTIFY_WATCH", "<iIII", ("wd", "mask", "i_mode", "_")),
+    327: ("INOTIFY_EVENT", "<iIII", ("wd", "mask", "cookie", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
@@ -94,7 +104,10 @@ OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 500: "socket"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 320: "eventfd",
+              321: "epoll", 323: "signalfd",
+              324: "timerfd", 325: "inotify", 500: "socket"}
+EPOLL_ITEMS_MAX = 65536
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
@@ -119,6 +132,7 @@ def sockaddr_text(raw: bytes, length: int) -> str:
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
 TREE_MAX = 4096
+THREADS_MAX = 1024
 TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
 TREE_ZOMBIE = 0x1
 
@@ -173,7 +187,8 @@ class Record:
             if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
                                                  "size", "rev", "major", "minor", "patch", "arch_id",
                                                  "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
-                                                 "ngroups", "policy", "nice", "rt_priority"):
+                                                 "ngroups", "policy", "nice", "rt_priority", "tid", "tgid",
+                                                 "nr_threads"):
                 parts.append(f"{k}={v:#x}")
             else:
                 parts.append(f"{k}={v}")
@@ -222,6 +237,7 @@ class Image:
 
     def summary(self) -> dict[str, Any]:
         task = self.all("TASK")
+        threads = self.all("THREADS")
         return {
             "bytes": self.size,
             "records": len(self.records),
@@ -233,6 +249,7 @@ class Image:
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
+            "threads": threads[0].fields["nr_threads"] if threads else 1,
             "error": self.error,
         }
 
@@ -322,6 +339,7 @@ def _check_structure(img: Image) -> None:
             raise ImageError("the header is not followed by the three uts strings")
     for r in img.all("TREE"):
         _check_tree(r, len(img.all("TASK")))
+    _check_threads(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
@@ -348,6 +366,9 @@ def _check_structure(img: Image) -> None:
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("EPOLL"):
+        if r.fields["nitems"] > EPOLL_ITEMS_MAX:
+            raise ImageError(f"offset {r.offset:#x}: epoll of {r.fields['nitems']} items (max {EPOLL_ITEMS_MAX})")
     for r in img.all("FILE_LOCK"):
         f = r.fields
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
@@ -388,6 +409,38 @@ def tree_lines(tasks: list[TreeTask]) -> list[str]:
         lines.append(f"{'  ' * d}pid {t.pid} pgid {t.pgid or 'root'} sid {t.sid or 'root'} "
                      f"exit_signal {t.exit_signal}{what}")
     return lines
+
+
+def _check_threads(img: Image) -> None:
+    """Each task section (TASK ... MM; a tree has one per live task): a sane THREADS count, as many
+    THREAD_TASKs after it, each a thread of that section's TASK."""
+    leader = 0
+    seen: set[int] = set()
+    counts: list[tuple[Record, int]] = []  # THREADS record, THREAD_TASKs seen after it
+    for r in img.records:
+        if r.name == "TASK":
+            leader = r.fields["pid"]
+            seen = set()
+        elif r.name == "THREADS":
+            n = r.fields["nr_threads"]
+            if not 1 <= n <= THREADS_MAX or r.fields["_"]:
+                raise ImageError(f"offset {r.offset:#x}: {n} threads (1..{THREADS_MAX})")
+            counts.append((r, 0))
+        elif r.name == "THREAD_TASK":
+            tid, tgid = r.fields["tid"], r.fields["tgid"]
+            if tid <= 0 or tid == leader or tid in seen:
+                raise ImageError(f"offset {r.offset:#x}: thread with bad or repeated tid {tid}")
+            if tgid != leader:
+                raise ImageError(f"offset {r.offset:#x}: thread {tid} of process {tgid}, whose leader {leader} "
+                                 "is the image's: its leader is absent")
+            seen.add(tid)
+            if counts:
+                counts[-1] = (counts[-1][0], counts[-1][1] + 1)
+    for r, others in counts:
+        n = r.fields["nr_threads"]
+        if others != n - 1 and img.error is None:
+            raise ImageError(f"offset {r.offset:#x}: {n} threads, but {others} THREAD_TASK records "
+                             "after the leader")
 
 
 def field_offset(rtype: int, name: str) -> tuple[int, str]:

@@ -111,6 +111,11 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         if name in FROM_CALLER:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
             continue
+        if name == "THREADS":
+            if r.fields["nr_threads"] != 1:
+                raise ConvertError(f"a process of {r.fields['nr_threads']} threads: an ET_CKPT file carries one thread")
+            i += 1
+            continue
         if name == "FILE_TABLE":
             i = _files(recs, i, files, drop_fd, notes)
             continue

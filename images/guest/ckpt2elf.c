@@ -213,6 +213,7 @@ static void convert(uint64_t *entry)
 	const struct ckpt_hdr_cpu *cpu;
 	const struct ckpt_hdr_sigpending *sp;
 	const struct ckpt_hdr_tree *tree;
+	const struct ckpt_hdr_threads *th;
 	const struct ckpt_hdr_mm *mm;
 	uint32_t i, nvma;
 	int s;
@@ -245,6 +246,9 @@ static void convert(uint64_t *entry)
 	take(CKPT_HDR_RESTART_BLOCK, 1);
 	take(CKPT_HDR_AUXV, 1);
 	take(CKPT_HDR_SCHED, 0);
+	th = take(CKPT_HDR_THREADS, 0);
+	if (th->nr_threads != 1)
+		die("a process of %u threads: an ET_CKPT file carries one thread", th->nr_threads);
 	take(CKPT_HDR_FS, 0);
 	take(CKPT_HDR_STRING, 0);
 	take(CKPT_HDR_STRING, 0);

@@ -1,5 +1,5 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
@@ -8,7 +8,10 @@
  * extreme values, records swapped, deleted and duplicated, and the task
  * hierarchy (CKPT_HDR_TREE) made hostile: a task its own parent (a cycle),
  * a parent missing or later in the tree, a duplicate pid, a zombie parent,
- * a process group or session outside, bad flags and counts.  Half of them
+ * a process group or session outside, bad flags and counts; in an image of
+ * a multi-threaded process, also the thread count (THREADS) and the tids
+ * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
+ * leader's pid, another thread's tid, another process.  Half of them
  * are fed through a pipe, half from a file.  Each restart runs in a child;
  * a child that does not exit with the restart errno within 10 seconds
  * (restart succeeded, hang or signal) counts as a failure.
@@ -24,12 +27,20 @@
  * unless a child hung in the kernel (could not be killed).  -t sets the
  * per-variant timeout in seconds (default 10, 2 with -c).
  *
+ * -p PID makes each child with pid PID (clone3() with set_tid; root): the pid
+ * of the image's process, so that restart of a multi-threaded image gets past
+ * the leader's pid check and makes its threads, with hostile values (with -c).
+ *
  * An ET_CKPT file (made by ckpt2elf) is fuzzed the same way and executed
  * instead: its ELF header and each program header count as records too
  * (type at +0, flags at +4, 64-bit fields after), -c fixes up the checksum of
  * its segments, and every variant is executed from a file (execve(2) must
  * fail with an errno; a variant still running at the timeout, and killed,
  * counts as restarted: "succeeded").
+ *
+ * -r TYPE,... corrupts only records of those types (the record picked by
+ * each variant; a truncation or a swap still reaches what follows), so
+ * that the checks of a few records among many pages are all reached.
  *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
@@ -51,6 +62,8 @@
 #include <sys/wait.h>
 
 #include <linux/checkpoint.h>
+#include <linux/checkpoint_hdr.h>
+#include <linux/sched.h>
 
 #define MAX_RECORDS 65536
 static int child_timeout = 10;
@@ -60,10 +73,18 @@ static unsigned char *img;
 static size_t img_len;
 static size_t rec_off[MAX_RECORDS];
 static size_t nrec;
+/* -r: only records of these types (and their successor) are corrupted */
+static uint32_t focus_types[16];
+static size_t nfocus_types;
+static size_t focus[MAX_RECORDS];
+static size_t nfocus;
+static size_t thr_rec[MAX_RECORDS];	/* THREADS and THREAD_TASK records */
+static size_t nthr;
 static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
 static unsigned long errno_count[256];
+static pid_t child_pid;		/* -p: the pid each child gets */
 
 static uint64_t rnd_state;
 static size_t elf_start;	/* ET_CKPT: offset of the first segment, else 0 */
@@ -105,6 +126,11 @@ static void scan_records(void)
 		memcpy(&h, img + off, sizeof(h));
 		if (h.len < sizeof(h))
 			break;
+		for (size_t t = 0; t < nfocus_types; t++)
+			if (h.type == focus_types[t])
+				focus[nfocus++] = nrec;
+		if (h.type == CKPT_HDR_THREADS || h.type == CKPT_HDR_THREAD_TASK)
+			thr_rec[nthr++] = nrec;
 		rec_off[nrec++] = off;
 		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
@@ -184,6 +210,27 @@ static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
 	}
 }
 
+/* a thread count, tid or leader pid of the thread records := a hostile value */
+static void thread_variant(unsigned char *buf, char *desc, size_t dlen)
+{
+	static const int32_t vals[] = { 0, -1, 1, 2, 0x7fffffff, (int32_t)0x80000000, 1025,
+					4194304 };
+	size_t r = thr_rec[rnd() % nthr], other = thr_rec[rnd() % nthr];
+	struct ckpt_hdr h;
+	size_t field = 8;
+	int32_t v = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
+
+	memcpy(&h, img + rec_off[r], sizeof(h));
+	if (h.type == CKPT_HDR_THREAD_TASK) {
+		field = 8 + 4 * (rnd() % 2);	/* tid or tgid */
+		if (rnd() % 3 == 0)		/* another thread's tid, or a tgid */
+			memcpy(&v, img + rec_off[other] + 8 + 4 * (rnd() % 2), 4);
+	}
+	memcpy(buf + rec_off[r] + field, &v, 4);
+	snprintf(desc, dlen, "record %zu (%s) s32 at +%zu := %d", r,
+		 h.type == CKPT_HDR_THREADS ? "THREADS" : "THREAD_TASK", field, v);
+}
+
 /* build variant number @n into @buf; returns its length */
 static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size_t dlen)
 {
@@ -198,6 +245,12 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
+	if (!nfocus && nthr && n % 9 == 4 && (n / 9) % 2) {
+		thread_variant(buf, desc, dlen);
+		return len;
+	}
+	if (nfocus)
+		r = focus[rnd() % nfocus];
 	switch (n % 9) {
 	case 0: /* truncation */
 		if ((n / 8) % 2 && nrec > 1) {
@@ -363,8 +416,11 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:p:")) != -1) {
 		switch (opt) {
+		case 'p':
+			child_pid = atoi(optarg);
+			break;
 		case 'c':
 			fix_csum = 1;
 			if (child_timeout == 10)
@@ -392,13 +448,21 @@ int main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'r': {
+			char *tok, *save;
+
+			for (tok = strtok_r(optarg, ",", &save); tok && nfocus_types < 16;
+			     tok = strtok_r(NULL, ",", &save))
+				focus_types[nfocus_types++] = strtoul(tok, NULL, 0);
+			break;
+		}
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);
@@ -446,7 +510,14 @@ int main(int argc, char *argv[])
 			}
 		}
 		fflush(stdout);
-		pid = fork();
+		if (child_pid) {
+			struct clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+
+			ca.set_tid = (uintptr_t)&child_pid;
+			pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		} else {
+			pid = fork();
+		}
 		if (pid < 0) {
 			perror("fork");
 			return 2;
@@ -490,8 +561,8 @@ int main(int argc, char *argv[])
 		/* a failure (with -c only a hang is one): the command that replays it */
 		if (status == -1 || (!fix_csum && (WIFSIGNALED(status) || WEXITSTATUS(status) == 253 ||
 						   WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0)))
-			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s\n", argv[optind], seed, n, n + 1,
-			       fix_csum ? " -c" : "");
+			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s%s%.0d\n", argv[optind], seed, n,
+			       n + 1, fix_csum ? " -c" : "", child_pid ? " -p " : "", (int)child_pid);
 		/* reap pipe writers */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

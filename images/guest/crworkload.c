@@ -10,7 +10,8 @@
  * files or /dev/null.  It prints "ready <pid>" to stdout once set up.
  *
  * For expected-failure tests it can also hold state that checkpoint
- * refuses: -S a shared mapping, -P a pipe, -C a child, -T a thread.
+ * refuses: -S a shared mapping, -P a pipe, -C a child (-T adds a thread, which
+ * checkpoint saves since issue 12).
  */
 #define _GNU_SOURCE
 #include <errno.h>

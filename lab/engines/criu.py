@@ -36,7 +36,7 @@ class CriuEngine:
         return f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} -v4 -d{stop}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float, same_pid: bool = False) -> Restarting:
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
         # the same pid comes back: wait until the killed original is reaped (init does it, later),
         # and so are the tasks of its session or group (a pid stays taken while one is left)
         wait_pid_free(m, pid)

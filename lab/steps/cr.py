@@ -64,13 +64,14 @@ def _validate_restart(c: StepCheck) -> None:
 
 
 # restart an image in the background (in `cwd`, default /); the restored task is held and
-# compared with the checkpointed one before it runs; its pid saved in `save`.
+# compared with the checkpointed one before it runs; its pid saved in `save`. `same_pid`: with the
+# image's pid (our engine: restart -p; CRIU always does): a multi-threaded process needs it (its
+# threads get their original tids), and so does the root of a tree whose children must see it.
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
-# `expect_differences` (the fields the verification must report, and no others). `same_pid`: the
-# restored task gets the checkpointed pid again (our engine: restart -p; CRIU always does).
+# `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
-                  "verify_restore": (B, False), "verify_reason": (S, False), "while_held": (S, False),
-                  "expect_differences": (L, False), "same_pid": (B, False)}, validate=_validate_restart)
+                  "same_pid": (B, False), "verify_restore": (B, False), "verify_reason": (S, False),
+                  "while_held": (S, False), "expect_differences": (L, False)}, validate=_validate_restart)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)

@@ -265,3 +265,28 @@ def test_tree_and_task_sections_must_agree() -> None:
     data = header() + tree_record((10, -1, 0, 0, 0, 0), (11, 0, 0, 0, 0, 0)) + body()
     with pytest.raises(ImageError, match="2 live tasks in the tree, 1 task sections"):
         ckptimage.parse(data + tail(data))
+
+
+def anon_records() -> bytes:
+    return (record("EVENTFD", 12, 1, 0)
+            + record("SIGNALFD", 1 << 11)
+            + record("TIMERFD", 1, 0, 99_000_000_000, 50_000_000_000, 0, 0)
+            + record("EPOLL", 1, 0)
+            + record("EPOLL_ITEM", 3, 7, 0x19, 1, 42)
+            + record("INOTIFY", 1, 1, 2, 0)
+            + record("INOTIFY_WATCH", 1, 0x300, 0o40000, 0) + string("/tmp/d")
+            + record("INOTIFY_EVENT", 1, 0x100, 0, 0) + string("new"))
+
+
+def test_anonymous_inode_records_have_the_c_sizes() -> None:
+    data = header() + body() + anon_records()
+    img = ckptimage.parse(data + tail(data))
+    sizes = {r.name: r.length for r in img.records}
+    assert sizes["EVENTFD"] == 24 and sizes["SIGNALFD"] == 16 and sizes["TIMERFD"] == 48
+    assert sizes["EPOLL"] == 16 and sizes["EPOLL_ITEM"] == 32
+    assert sizes["INOTIFY"] == sizes["INOTIFY_WATCH"] == sizes["INOTIFY_EVENT"] == 24
+    item = img.first("EPOLL_ITEM")
+    assert (item.fields["objref"], item.fields["fd"], item.fields["data"]) == (3, 7, 42)
+    assert img.first("TIMERFD").fields["interval_ns"] == 50_000_000_000
+    with pytest.raises(ImageError, match="epoll of 70000 items"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"EPOLL.nitems": 70000}))

@@ -26,7 +26,7 @@
  *                            sees it) and writes PASS or "FAIL: what" to
  *                            RES (an absolute path).
  *   filestate refuse WHAT    holds one thing that checkpoint must refuse,
- *                            prints "ready PID", and sleeps: eventfd, fifo
+ *                            prints "ready PID", and sleeps: pidfd, fifo
  *                            (a named FIFO), pipeproc (a pipe end opened
  *                            again through /proc), socket (with an fd in
  *                            flight), linked (a deleted name of a file
@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -547,9 +546,10 @@ static void refuse(const char *what)
 {
 	int p[2], fd;
 
-	if (!strcmp(what, "eventfd")) {
-		if (eventfd(3, 0) < 0)
-			die("eventfd");
+	if (!strcmp(what, "pidfd")) {
+		/* an anonymous inode of a kind that is not restored */
+		if (syscall(SYS_pidfd_open, getpid(), 0) < 0)
+			die("pidfd_open");
 	} else if (!strcmp(what, "fifo")) {
 		unlink("/tmp/filestate.fifo");
 		if (mkfifo("/tmp/filestate.fifo", 0600) ||

@@ -408,6 +408,10 @@ void ckpt_rst_free(struct ckpt_ctx *ctx)
 	ctx->rst.sighand = NULL;
 	kvfree(ctx->rst.sigpending);
 	ctx->rst.sigpending = NULL;
+	/* threads not yet released die (none has run user code) */
+	restore_threads_release(ctx, false);
+	restore_threads_free(ctx);
+	restore_epolls_free(ctx);
 	kvfree(ctx->rst.auxv);
 	ctx->rst.auxv = NULL;
 	kvfree(ctx->rst.fds);

@@ -60,6 +60,8 @@ struct ckpt_tree_sel {
 	u64 exec_id;
 	unsigned long ncsw;
 	bool ready;
+	struct ckpt_thread_ref *threads;	/* its other threads, pinned */
+	unsigned int nr_threads;
 };
 
 /* restart: the others run once the root returns to user mode */
@@ -163,12 +165,16 @@ static void ckpt_tree_select(struct ckpt_ctx *ctx, struct ckpt_tree_sel *out,
 	out->exec_id = ctx->tsk_exec_id;
 	out->ncsw = ctx->tsk_ncsw;
 	out->ready = ctx->tsk_ready;
+	out->threads = ctx->threads;
+	out->nr_threads = ctx->nr_threads;
 	ctx->tsk = in->tsk;
 	ctx->mm = in->mm;
 	ctx->tsk_pid = in->pid;
 	ctx->tsk_exec_id = in->exec_id;
 	ctx->tsk_ncsw = in->ncsw;
 	ctx->tsk_ready = in->ready;
+	ctx->threads = in->threads;
+	ctx->nr_threads = in->nr_threads;
 }
 
 /*
@@ -836,6 +842,8 @@ static int restore_tree_step_read(struct ckpt_tree *tree,
 			       ctx->rst.task.pid, e->h.pid);
 	if (!ret)
 		ret = ckpt_arch_prepare_fpu(ctx);
+	if (!ret)
+		ret = restore_threads_prepare(ctx);
 	restore_tree_swap(tree, e->rst);
 	return ret;
 }
