@@ -249,7 +249,7 @@ class Image:
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
-            "threads": threads[0].fields["nr_threads"] if threads else 1,
+            "threads": sum(r.fields["nr_threads"] for r in threads) or 1,  # of every task
             "error": self.error,
         }
 

@@ -57,6 +57,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -406,6 +407,36 @@ static void child(const unsigned char *buf, size_t len, int use_pipe)
 	_exit(errno & 0xff);
 }
 
+/*
+ * A restored tree outlives its root, killed at the timeout: the other tasks
+ * are ours (we are their subreaper), and are killed and reaped here, so that
+ * none keeps a pid, process group or session the next variant needs.
+ */
+static void kill_orphans(void)
+{
+	char path[64];
+	int tries, pid, any;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (tries = 0; tries < 500; tries++) {
+		f = fopen(path, "r");
+		if (!f)
+			return;
+		any = 0;
+		while (fscanf(f, "%d", &pid) == 1) {
+			kill(pid, SIGKILL);
+			any = 1;
+		}
+		fclose(f);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!any)
+			return;
+		usleep(10000);
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long count = 600, first = 0, n, clean = 0, succeeded = 0, crashed = 0, hung = 0;
@@ -462,9 +493,11 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
 		return 2;
 	}
+	/* the tasks of a restored tree are reparented to us (kill_orphans()) */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	fd = open(argv[optind], O_RDONLY);
 	if (fd < 0 || fstat(fd, &st)) {
 		perror(argv[optind]);
@@ -532,6 +565,7 @@ int main(int argc, char *argv[])
 			if (waited++ >= child_timeout * 100) {
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
+				kill_orphans();
 				/* an executed variant that runs: restored (killable) */
 				status = elf_start ? 253 << 8 : -1;
 				break;

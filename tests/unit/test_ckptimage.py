@@ -290,3 +290,24 @@ def test_anonymous_inode_records_have_the_c_sizes() -> None:
     assert img.first("TIMERFD").fields["interval_ns"] == 50_000_000_000
     with pytest.raises(ImageError, match="epoll of 70000 items"):
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"EPOLL.nitems": 70000}))
+
+
+def threaded_section(pid: int, tids: tuple[int, ...], tgid: int = 0, count: int = 0) -> bytes:
+    """A task section whose THREADS record (``count`` threads, else its own) comes with ``tids``."""
+    task = record("TASK", pid, 1, 17, 0, 0, 0, 0, 0, b"counter", 50000, 50000, 0, 1)
+    rest = body()[len(task):]
+    others = b"".join(record("THREAD_TASK", t, tgid or pid, 0, 0, b"t") for t in tids)
+    return task + record("THREADS", count or len(tids) + 1, 0) + others + rest
+
+
+def test_threads_are_checked_per_task_section_of_a_tree() -> None:
+    tree = tree_record((10, -1, 0, 0, 0, 0), (11, 0, 0, 0, 0, 0))
+    data = header() + tree + threaded_section(10, (12, 13)) + threaded_section(11, (14,))
+    img = ckptimage.parse(data + tail(data))
+    assert len(img.all("THREAD_TASK")) == 3 and img.summary()["threads"] == 5
+    data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), tgid=10)
+    with pytest.raises(ImageError, match="thread 14 of process 10, whose leader 11"):
+        ckptimage.parse(data + tail(data))
+    data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), count=3)
+    with pytest.raises(ImageError, match="3 threads, but 1 THREAD_TASK"):
+        ckptimage.parse(data + tail(data))
