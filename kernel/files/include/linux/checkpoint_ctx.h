@@ -174,6 +174,9 @@ int ckpt_tree_pipe_held(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
 			fmode_t mode, unsigned int *same);
 int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
 			   struct pipe_inode_info *pipe, const char *path);
+pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
+		       bool (*match)(struct file *, const void *),
+		       const void *arg, int *ofd);
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
 int restore_tree_read(struct ckpt_ctx *ctx);
 int restore_tree_children(struct ckpt_ctx *ctx);
@@ -254,6 +257,7 @@ struct file *restore_inotify(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 /* sockets (socket.c) */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 			 int i);
+int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max);
 int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd);
 struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h);
 int restore_sockets_finish(struct ckpt_ctx *ctx);

@@ -133,24 +133,36 @@ u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk)
 	return 0;
 }
 
-/* checkpoint: number the sockets of the table, in descriptor order */
-static int ckpt_socks_collect(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
-			      int n)
+/*
+ * checkpoint: number the sockets of a table, in descriptor order, after
+ * those already numbered (a tree: each task's table in the image's order,
+ * @max descriptors in all).  Descriptors in flight are looked up in the
+ * first table (the root's).
+ */
+int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max)
 {
 	int i, ret;
 
-	ret = ckpt_socks_alloc(ctx, n);
+	ret = ckpt_socks_alloc(ctx, max);
 	if (ret)
 		return ret;
-	/* valid while checkpoint_files() runs: files in flight are among them */
-	ctx->socks->fds = fds;
-	ctx->socks->nfds = n;
+	if (!ctx->socks->fds) {
+		/* valid while checkpoint_files() runs: files in flight are among them */
+		ctx->socks->fds = fds;
+		ctx->socks->nfds = n;
+	}
 	for (i = 0; i < n; i++) {
 		struct socket *sock = sock_from_file(fds[i].file);
 		struct ckpt_sk *e;
 
 		if (!sock || !sock->sk || ckpt_sk_id(ctx, sock->sk))
 			continue;
+		if (ctx->socks->n == ctx->socks->max)
+			return -EINVAL;
+		if (ckpt_tree_multi(ctx) && ctx->socks->n == CKPT_SOCKS_TREE_MAX)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: more than %u sockets in a tree",
+					fds[i].fd, CKPT_SOCKS_TREE_MAX);
 		e = &ctx->socks->sk[++ctx->socks->n];
 		sock_hold(sock->sk);
 		e->sk = sock->sk;
@@ -208,7 +220,7 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	int ret;
 
 	if (!ctx->socks) {
-		ret = ckpt_socks_collect(ctx, fds, n);
+		ret = ckpt_socks_add(ctx, fds, n, n);
 		if (ret)
 			return ret;
 	}
@@ -464,10 +476,9 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	struct ckpt_sk *e;
 	int ret;
 
-	if (ckpt_tree_multi(ctx))
-		return ERR_PTR(ckpt_err(ctx, -EOPNOTSUPP,
-					"socket in an image of several tasks: not supported"));
-	ret = ckpt_socks_alloc(ctx, ctx->rst.nfds);
+	/* a tree's sockets: of every task, whose tables are read in turn */
+	ret = ckpt_socks_alloc(ctx, ckpt_tree_multi(ctx) ? CKPT_SOCKS_TREE_MAX :
+				    ctx->rst.nfds);
 	if (ret)
 		return ERR_PTR(ret);
 	h = kmalloc(sizeof(*h), GFP_KERNEL);

@@ -17,6 +17,7 @@ struct socket;
 
 /* restart: a message to put back into a receive queue */
 #define CKPT_SOCK_TOTAL_MAX	(64U << 20)	/* bytes of all the queues */
+#define CKPT_SOCKS_TREE_MAX	1024U		/* sockets of a tree of tasks */
 
 struct ckpt_sk_msg {
 	struct ckpt_hdr_socket_msg h;

@@ -79,6 +79,31 @@ static bool ckpt_unix_at(const char *abs, const char *name, size_t n)
 	       !strncmp(abs + alen - n, name, n);
 }
 
+static bool ckpt_unix_is_sock(struct file *f, const void *sk)
+{
+	struct socket *sock = sock_from_file(f);
+
+	return sock && sock->sk == sk;
+}
+
+/* the refusal of a peer outside: in a tree, naming a task that holds it */
+static int ckpt_unix_outside(struct ckpt_ctx *ctx, struct sock *peer, int fd)
+{
+	const char *why = peer->sk_socket ? "" : " (not yet accepted)";
+	pid_t other = 0;
+	int ofd;
+
+	if (ckpt_tree_multi(ctx) && peer->sk_socket)
+		other = ckpt_tree_holder(ctx, ckpt_unix_is_sock, peer, &ofd);
+	if (!other)
+		return ckpt_err(ctx, -EBUSY,
+				"fd %d: unix peer outside the checkpoint%s", fd,
+				why);
+	return ckpt_err(ctx, -EBUSY,
+			"pid %d fd %d: unix peer outside the checkpoint, held by pid %d fd %d",
+			ctx->tsk_pid, fd, other, ofd);
+}
+
 /* checkpoint: may this socket be saved? */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
@@ -116,9 +141,7 @@ int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 		   ckpt_sk_id(ctx, READ_ONCE(unix_sk(peer)->listener))) {
 		ret = 0;	/* waiting in the backlog of a listener held */
 	} else if (sk->sk_type != SOCK_DGRAM) {
-		ret = ckpt_err(ctx, -EBUSY,
-			       "fd %d: unix peer outside the checkpoint%s", fd,
-			       peer->sk_socket ? "" : " (not yet accepted)");
+		ret = ckpt_unix_outside(ctx, peer, fd);
 	} else if (!ckpt_unix_addr(peer)) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "fd %d: unix dgram socket connected to an unnamed socket outside the checkpoint",
