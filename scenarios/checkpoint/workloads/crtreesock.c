@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in in = { .sin_family = AF_INET };
 	socklen_t inlen = sizeof(in);
 	struct sockaddr_un un;
-	int sp[2], dp[2], syn[2], lfd, tfd, i, status;
+	int sp[2], dp[2], syn[2], lfd, tfd, i, status, one = 1;
 	pid_t s, l, w[2];
 	char buf[256];
 
@@ -208,9 +208,11 @@ int main(int argc, char **argv)
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dp) || pipe(syn))
 		die("socketpair");
 	lfd = listen_unix(&un);
+	/* SO_REUSEADDR, as servers do: the port again past its TIME_WAIT connections */
 	tfd = socket(AF_INET, SOCK_STREAM, 0);
 	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (tfd < 0 || bind(tfd, (struct sockaddr *)&in, sizeof(in)) ||
+	if (tfd < 0 || setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(tfd, (struct sockaddr *)&in, sizeof(in)) ||
 	    listen(tfd, 8) || getsockname(tfd, (struct sockaddr *)&in, &inlen))
 		die("tcp listener");
 
