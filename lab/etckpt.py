@@ -33,7 +33,7 @@ FD_MIN, FD_MAX = 3, (1 << 31) - 1  # descriptors of mapped files passed by the e
 CORE_RECORDS = ("TASK", "THREAD", "CPU", "FPU", "SIGHAND", "SIGPENDING", "ITIMERS", "RESTART_BLOCK", "AUXV")
 FROM_CALLER = ("CRED", "SIGNAL", "SCHED", "FS")  # and the STRINGs after FS: root, cwd
 FILE_KINDS = {1: "regular file", 2: "character device", 3: "directory", 4: "O_PATH descriptor", 5: "pipe",
-              6: "deleted file", 7: "memfd", 500: "socket"}
+              6: "deleted file", 7: "memfd", 312: "FIFO", 500: "socket"}
 
 
 class ConvertError(Exception):

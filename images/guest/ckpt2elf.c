@@ -146,6 +146,7 @@ static const char *file_kind(uint32_t t)
 	case CKPT_FILE_PIPE: return "pipe";
 	case CKPT_FILE_DELETED: return "deleted file";
 	case CKPT_FILE_MEMFD: return "memfd";
+	case CKPT_FILE_FIFO: return "FIFO";
 	case CKPT_FILE_SOCKET: return "socket";
 	}
 	return "file";

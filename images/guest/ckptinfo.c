@@ -76,6 +76,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
+	case CKPT_HDR_FIFO: return "FIFO";
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_EVENTFD: return "EVENTFD";
 	case CKPT_HDR_EPOLL: return "EPOLL";
@@ -479,6 +480,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_PIPE: return "pipe";
 	case CKPT_FILE_DELETED: return "deleted";
 	case CKPT_FILE_MEMFD: return "memfd";
+	case CKPT_FILE_FIFO: return "fifo";
 	case CKPT_FILE_SOCKET: return "socket";
 	case CKPT_FILE_EVENTFD: return "eventfd";
 	case CKPT_FILE_EPOLL: return "epoll";
@@ -554,7 +556,7 @@ int main(int argc, char *argv[])
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0, leader;
+	int32_t pipes = 0, fifos = 0, datas = 0, leader;
 	uint32_t *epoll_items, nepolls = 0;
 
 	if (argc != 2) {
@@ -669,6 +671,24 @@ int main(int argc, char *argv[])
 					pipes--;
 				if (p.nbytes > p.size || (p.nbytes && p.pipe_ref != pipes))
 					bad("pipe %d: %u bytes", p.pipe_ref, p.nbytes);
+				if (p.nbytes)
+					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
+			}
+			if (f_type == CKPT_FILE_FIFO) {
+				struct ckpt_hdr_fifo p = *(struct ckpt_hdr_fifo *)
+					expect(CKPT_HDR_FIFO, sizeof(p), sizeof(p));
+
+				printf("            fifo %d size %u, %u bytes, %s\n", p.fifo_ref,
+				       p.size, p.nbytes,
+				       p.flags & CKPT_FIFO_ALL_HELD ? "all held" : "open outside");
+				if (p.fifo_ref < 1 || p.fifo_ref > ++fifos)
+					bad("fifo ref %d", p.fifo_ref);
+				if (p.fifo_ref < fifos)
+					fifos--;
+				if (p.nbytes > p.size || (p.nbytes && p.fifo_ref != fifos))
+					bad("fifo %d: %u bytes", p.fifo_ref, p.nbytes);
+				if (p.flags & ~CKPT_FIFO_ALL_HELD)
+					bad("fifo %d: flags %#x", p.fifo_ref, p.flags);
 				if (p.nbytes)
 					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
 			}

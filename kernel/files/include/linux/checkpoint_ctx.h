@@ -14,6 +14,7 @@
 struct cred;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
+struct ckpt_rst_fifo;
 struct ckpt_rst_epoll;
 struct file;
 struct files_struct;
@@ -69,6 +70,8 @@ struct ckpt_restore {
 	struct list_head posix_locks;	/* taken once the table is final */
 	struct ckpt_rst_pipe *pipes;	/* @npipes pipes made for the image */
 	unsigned int npipes;
+	struct ckpt_rst_fifo *fifos;	/* @nfifos FIFOs reopened */
+	unsigned int nfifos;
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
@@ -170,6 +173,10 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 		    int pipe_ref, bool first);
 struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 void restore_pipes_free(struct ckpt_ctx *ctx);
+int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
+		    int fifo_ref, bool first);
+struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
+			  const char *path);
 int ckpt_unlinked_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
 			   const char *path);
 bool ckpt_is_memfd(struct file *file);

@@ -385,6 +385,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = ckpt_write_string(ctx, path);
 	if (!ret && type == CKPT_FILE_PIPE)
 		ret = checkpoint_pipe(ctx, file, f->fd, ref, posix);
+	if (!ret && type == CKPT_FILE_FIFO)
+		ret = checkpoint_fifo(ctx, file, f->fd, ref, posix);
 	if (!ret && (type == CKPT_FILE_DELETED || type == CKPT_FILE_MEMFD))
 		ret = checkpoint_file_data(ctx, file, f->fd, ref, posix);
 	if (!ret && type == CKPT_FILE_SOCKET)
@@ -488,7 +490,7 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 {
 	struct ckpt_inode_seen *slots, *ino;
 	struct hlist_head *seen;
-	int i, pipes = 0, datas = 0, ret = 0;
+	int i, pipes = 0, fifos = 0, datas = 0, ret = 0;
 
 	seen = kcalloc(1 << CKPT_SEEN_BITS, sizeof(*seen), GFP_KERNEL);
 	slots = kvcalloc(max(n, 1), sizeof(*slots), GFP_KERNEL);
@@ -512,6 +514,8 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 					      file_inode(fds[i].file), &posix);
 			if (posix && types[i] == CKPT_FILE_PIPE)
 				ino->ref = ++pipes;
+			if (posix && types[i] == CKPT_FILE_FIFO)
+				ino->ref = ++fifos;
 			if (posix && (types[i] == CKPT_FILE_DELETED ||
 				      types[i] == CKPT_FILE_MEMFD))
 				ino->ref = ++datas;
@@ -629,6 +633,7 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		ok = S_ISCHR(type) && ckpt_chr_dev_ok(new_decode_dev(h->rdev));
 		break;
 	case CKPT_FILE_PIPE:
+	case CKPT_FILE_FIFO:
 		ok = S_ISFIFO(type);
 		break;
 	case CKPT_FILE_DELETED:
@@ -697,7 +702,8 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
 				path, flags, h->f_flags);
 	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
-	    h->f_type != CKPT_FILE_PIPE && !ckpt_anon_type(h->f_type) &&
+	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_FIFO &&
+	    !ckpt_anon_type(h->f_type) &&
 	    h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
@@ -730,6 +736,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 
 	if (h->f_type == CKPT_FILE_PIPE)
 		file = restore_pipe(ctx, h);
+	else if (h->f_type == CKPT_FILE_FIFO)
+		file = restore_fifo(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_DELETED || h->f_type == CKPT_FILE_MEMFD)
 		file = restore_file_data(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_SOCKET)
@@ -742,6 +750,7 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 				       h->i_mode, new_decode_dev(h->rdev));
 	/* these named what failed */
 	if (IS_ERR(file) && (h->f_type == CKPT_FILE_PIPE ||
+			     h->f_type == CKPT_FILE_FIFO ||
 			     h->f_type == CKPT_FILE_DELETED ||
 			     h->f_type == CKPT_FILE_MEMFD ||
 			     h->f_type == CKPT_FILE_SOCKET ||

@@ -74,6 +74,8 @@ enum {
 #define CKPT_HDR_FILE_DATA CKPT_HDR_FILE_DATA
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
+	CKPT_HDR_FIFO = 312,
+#define CKPT_HDR_FIFO CKPT_HDR_FIFO
 
 	/* 320-339: anonymous-inode files (eventfd.c ... timerfd.c) */
 	CKPT_HDR_EVENTFD = 320,
@@ -468,6 +470,8 @@ enum {
 #define CKPT_FILE_DELETED CKPT_FILE_DELETED
 	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
 #define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
+	CKPT_FILE_FIFO = 312,	/* a named FIFO, reopened, CKPT_HDR_FIFO */
+#define CKPT_FILE_FIFO CKPT_FILE_FIFO
 	CKPT_FILE_EVENTFD = 320,	/* 32x: anonymous inodes, their records */
 #define CKPT_FILE_EVENTFD CKPT_FILE_EVENTFD
 	CKPT_FILE_EPOLL = 321,
@@ -561,6 +565,23 @@ struct ckpt_hdr_pipe {
 	__u32 size;		/* capacity in bytes (F_GETPIPE_SZ) */
 	__u32 nbytes;		/* bytes in the pipe */
 	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_FIFO: 24 bytes, after the path of a CKPT_FILE_FIFO file (and
+ * before its locks).  Every file of one FIFO has the same @fifo_ref (1, 2,
+ * ... in order of appearance); the first is followed by a CKPT_HDR_BUFFER
+ * of @nbytes bytes, the data in it, later ones have @nbytes 0.
+ * CKPT_FIFO_ALL_HELD: every open file of the FIFO was the task's.
+ */
+#define CKPT_FIFO_ALL_HELD	0x1
+
+struct ckpt_hdr_fifo {
+	struct ckpt_hdr h;
+	__s32 fifo_ref;
+	__u32 size;		/* capacity in bytes (F_GETPIPE_SZ) */
+	__u32 nbytes;		/* bytes in the FIFO */
+	__u32 flags;		/* CKPT_FIFO_* */
 };
 
 struct ckpt_hdr_file_lock {
