@@ -51,6 +51,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     108: ("SCHED", "<IiIIII" + "Q" * 16,
           ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
     110: ("THREADS", "<II", ("nr_threads", "_")),
+    112: ("SECCOMP", "<II", ("mode", "nfilters")),
+    113: ("SECCOMP_FILTER", "<II", ("len", "flags")),
     111: ("THREAD_TASK", "<iiQQ16s", ("tid", "tgid", "set_child_tid", "clear_child_tid", "comm")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
@@ -110,7 +112,8 @@ FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 
               324: "timerfd", 325: "inotify", 500: "socket"}
 EPOLL_ITEMS_MAX = 65536
 FIFO_ALL_HELD = 0x1
-LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
+BPF_MAXINSNS = 4096
+LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock", 4: "lease"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
 SOCK_MSG_MAX = 4 << 20
@@ -330,6 +333,11 @@ def _check_structure(img: Image) -> None:
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("SECCOMP_FILTER"):
+        f = r.fields
+        if not 1 <= f["len"] <= BPF_MAXINSNS or r.length != 16 + 8 * f["len"] or f["flags"] & ~1:
+            raise ImageError(f"offset {r.offset:#x}: bad seccomp filter of {f['len']} instructions, "
+                             f"flags {f['flags']:#x}")
     for r in img.all("FIFO"):
         f = r.fields
         if f["nbytes"] > f["size"] or f["flags"] & ~FIFO_ALL_HELD or f["fifo_ref"] < 1:

@@ -111,6 +111,11 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         if name in FROM_CALLER:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
             continue
+        if name == "SECCOMP":
+            if r.fields["mode"]:
+                raise ConvertError(f"seccomp mode {r.fields['mode']}: an ET_CKPT file cannot carry seccomp")
+            i += 1
+            continue
         if name == "THREADS":
             if r.fields["nr_threads"] != 1:
                 raise ConvertError(f"a process of {r.fields['nr_threads']} threads: an ET_CKPT file carries one thread")
@@ -271,7 +276,7 @@ def _check_segments(img: ckptimage.Image, phdrs: list[Phdr], entry: int) -> None
     """The records of each segment are what its program header says."""
     err = ckptimage.ImageError
     names = [r.name for r in img.records]
-    if any(n in names for n in FROM_CALLER + ("FILE_TABLE", "FILE", "FILE_DESC")):
+    if any(n in names for n in FROM_CALLER + ("FILE_TABLE", "FILE", "FILE_DESC", "SECCOMP")):
         raise err("records an ET_CKPT file does not carry (credentials, rlimits, files ...)")
     mm = img.first("MM")
     vmas = img.all("VMA")

@@ -61,6 +61,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
 	case CKPT_HDR_AUXV: return "AUXV";
 	case CKPT_HDR_SCHED: return "SCHED";
+	case CKPT_HDR_SECCOMP: return "SECCOMP";
+	case CKPT_HDR_SECCOMP_FILTER: return "SECCOMP_FILTER";
 	case CKPT_HDR_THREADS: return "THREADS";
 	case CKPT_HDR_THREAD_TASK: return "THREAD_TASK";
 	case CKPT_HDR_FPU: return "FPU";
@@ -331,6 +333,10 @@ static void restart_block(void)
 	else if (r->kind == CKPT_RESTART_POLL)
 		printf("            poll %u fds at %#" PRIx64 " timeout %s%" PRIu64 " ns left\n", r->val,
 		       (uint64_t)r->uaddr, r->flags ? "" : "none, ", (uint64_t)r->timeout_ns);
+	else if (r->kind == CKPT_RESTART_FUTEX)
+		printf("            futex clock %d left %" PRIu64 " ns at %#" PRIx64 " val %u bitset %#x%s\n",
+		       r->clockid, (uint64_t)r->timeout_ns, (uint64_t)r->uaddr, r->val, r->bitset,
+		       r->flags & CKPT_RESTART_FUTEX_SHARED ? " shared" : "");
 	else if (r->kind == CKPT_RESTART_NONE)
 		printf("            none\n");
 	else
@@ -344,6 +350,27 @@ static void auxv(void)
 	if (a->nr < 2 || a->nr % 2 || a->h.len != sizeof(*a) + 8 * a->nr || a->auxv[a->nr - 2])
 		bad("AUXV: %u words in %u bytes", a->nr, a->h.len);
 	printf("            %u auxv entries\n", a->nr / 2);
+}
+
+static void seccomp(void)
+{
+	struct ckpt_hdr_seccomp sc = *(struct ckpt_hdr_seccomp *)
+		expect(CKPT_HDR_SECCOMP, sizeof(sc), sizeof(sc));
+	uint32_t i;
+
+	printf("            mode %s, %u filters\n",
+	       sc.mode == 0 ? "disabled" : sc.mode == 1 ? "strict" : sc.mode == 2 ? "filter" : "?",
+	       sc.nfilters);
+	if (sc.mode > 2 || (sc.mode == 2) != !!sc.nfilters || sc.nfilters > CKPT_SECCOMP_FILTERS_MAX)
+		bad("seccomp mode %u with %u filters", sc.mode, sc.nfilters);
+	for (i = 0; i < sc.nfilters; i++) {
+		struct ckpt_hdr_seccomp_filter *f = expect(CKPT_HDR_SECCOMP_FILTER, 24, 16 + 8 * 4096);
+
+		printf("            filter %u: %u instructions%s\n", i, f->len,
+		       f->flags & CKPT_SECCOMP_FILTER_LOG ? ", log" : "");
+		if (f->h.len != 16 + 8 * f->len || f->flags & ~CKPT_SECCOMP_FILTER_LOG)
+			bad("seccomp filter %u: length %u, flags %#x", i, f->len, f->flags);
+	}
 }
 
 static void sched(void)
@@ -625,6 +652,7 @@ int main(int argc, char *argv[])
 	if (elf)	/* the exec caller's: sched, fs, files */
 		goto mm;
 	sched();
+	seccomp();
 	threads(xstate_size, leader);
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
@@ -726,10 +754,11 @@ int main(int argc, char *argv[])
 				printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
 				       l->kind == CKPT_LOCK_POSIX ? "posix" :
 				       l->kind == CKPT_LOCK_OFD ? "ofd" :
-				       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
+				       l->kind == CKPT_LOCK_FLOCK ? "flock" :
+				       l->kind == CKPT_LOCK_LEASE ? "lease" : "?",
 				       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
 				       (int64_t)l->start, (int64_t)l->end);
-				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
+				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_LEASE ||
 				    l->type > 1 || l->start < 0 || l->end < l->start)
 					bad("bad lock");
 			}

@@ -56,6 +56,9 @@ struct ckpt_restore {
 	struct ckpt_hdr_itimers itimers;
 	struct ckpt_hdr_restart_block restart_block;
 	struct ckpt_hdr_sched sched;
+	struct ckpt_hdr_seccomp seccomp;
+	struct ckpt_hdr_seccomp_filter **filters; /* @seccomp.nfilters */
+	const struct cred *seccomp_cred; /* the caller's, to install them */
 	struct ckpt_hdr_auxv *auxv;
 	u32 umask;
 	bool has_root, has_pwd;
@@ -261,6 +264,10 @@ int restore_restart_block_check(struct ckpt_ctx *ctx,
 void restore_restart_block_commit(struct ckpt_ctx *ctx);
 void restore_restart_block_apply(struct ckpt_hdr_restart_block *h);
 int checkpoint_sched(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_seccomp_read(struct ckpt_ctx *ctx);
+int restore_seccomp_commit(struct ckpt_ctx *ctx);
+void restore_seccomp_free(struct ckpt_ctx *ctx);
 int restore_sched_read(struct ckpt_ctx *ctx);
 int restore_sched_commit(struct ckpt_ctx *ctx);
 int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t);

@@ -280,6 +280,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_sched_read(ctx);
 	if (!ret)
+		ret = restore_seccomp_read(ctx);
+	if (!ret)
 		ret = restore_threads_read(ctx);
 	if (!ret)
 		ret = restore_fs_read(ctx);
@@ -321,6 +323,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	restore_restart_block_commit(ctx);
 	restore_auxv_commit(ctx);
 	if (restore_sched_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EPERM;
+	}
+	if (restore_seccomp_commit(ctx)) {
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}

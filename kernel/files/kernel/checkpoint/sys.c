@@ -454,6 +454,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->rst.fds);
 	restore_file_locks_free(ctx);
 	restore_pipes_free(ctx);
+	restore_seccomp_free(ctx);
 	restore_epolls_free(ctx);
 	restore_file_data_free(ctx);
 	vfree(ctx->rst.fpstate);
