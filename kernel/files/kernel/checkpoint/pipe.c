@@ -98,7 +98,7 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	struct inode *inode = file_inode(file);
 	fmode_t mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
 	unsigned int files, same;
-	int fd = fds[i].fd;
+	int fd = fds[i].fd, held;
 
 	if (!pipe)
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
@@ -117,10 +117,12 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	spin_lock(&inode->i_lock);
 	files = pipe->files;
 	spin_unlock(&inode->i_lock);
-	if (files > ckpt_pipe_files_held(fds, n, pipe, mode, &same))
-		return ckpt_err(ctx, -EBUSY,
-				"fd %d: pipe end outside the checkpoint (%s)",
-				fd, path);
+	/* held by the tasks of the checkpoint: this one, or all of a tree */
+	held = ckpt_tree_pipe_held(ctx, pipe, mode, &same);
+	if (held < 0)
+		held = ckpt_pipe_files_held(fds, n, pipe, mode, &same);
+	if (files > held)
+		return ckpt_tree_pipe_outside(ctx, fd, pipe, path);
 	if (mode == (FMODE_READ | FMODE_WRITE) || same > 1)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: pipe (%s) opened again through /proc: not supported",
@@ -230,15 +232,18 @@ int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
 	struct pipe_inode_info *pipe = get_pipe_info(file, false);
 	struct inode *inode = file_inode(file);
 	struct ckpt_hdr_fifo h = { .fifo_ref = fifo_ref };
-	unsigned int files, held, same;
+	unsigned int files, same;
 	char *data = NULL;
-	int ret;
+	int ret, held;
 
 	BUILD_BUG_ON(sizeof(h) != 24);
 	if (!pipe)
 		return -EINVAL;
-	held = ckpt_pipe_files_held(ctx->ckpt_fds, ctx->ckpt_nfds, pipe, 0,
-				    &same);
+	/* by the tasks of the checkpoint: this one, or all of a tree */
+	held = ckpt_tree_pipe_held(ctx, pipe, 0, &same);
+	if (held < 0)
+		held = ckpt_pipe_files_held(ctx->ckpt_fds, ctx->ckpt_nfds,
+					    pipe, 0, &same);
 	spin_lock(&inode->i_lock);
 	files = pipe->files;
 	spin_unlock(&inode->i_lock);
@@ -351,8 +356,8 @@ struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PIPE, sizeof(h));
 	if (ret)
 		return ERR_PTR(ret);
-	if (h.pipe_ref == ctx->rst.npipes + 1 &&
-	    h.pipe_ref <= ctx->rst.nfds) {
+	/* each new pipe comes with a new file: at most one per objref */
+	if (h.pipe_ref == ctx->rst.npipes + 1 && h.pipe_ref <= hf->objref) {
 		p = krealloc_array(ctx->rst.pipes, h.pipe_ref, sizeof(*p),
 				   GFP_KERNEL);
 		if (!p)
@@ -502,8 +507,8 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	if (h.flags & ~CKPT_FIFO_ALL_HELD)
 		return ERR_PTR(ckpt_err(ctx, -EINVAL, "FIFO %d: bad flags %#x",
 					h.fifo_ref, h.flags));
-	if (h.fifo_ref == ctx->rst.nfifos + 1 &&
-	    h.fifo_ref <= ctx->rst.nfds) {
+	/* each new FIFO comes with a new file: at most one per objref */
+	if (h.fifo_ref == ctx->rst.nfifos + 1 && h.fifo_ref <= hf->objref) {
 		f = krealloc_array(ctx->rst.fifos, h.fifo_ref, sizeof(*f),
 				   GFP_KERNEL);
 		if (!f)
