@@ -74,7 +74,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and not file_path.name.endswith(".catalogue.yaml"):  # survey catalogues
+    if scenario.is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -24,11 +24,14 @@ def test_the_catalogue_loads() -> None:
     assert all(p.run.split()[0].startswith("/") for p in programs)
 
 
-def test_the_survey_scenario_has_every_package() -> None:
-    spec = scenario.load(paths.REPO / "scenarios" / "programs" / "survey.yaml")
+@pytest.mark.parametrize("path", ["survey.yaml", "nightly/survey.yaml"])
+def test_the_survey_scenarios_have_every_package(path: str) -> None:
+    spec = scenario.load(paths.REPO / "scenarios" / "programs" / path)
     assert "survey" in KINDS and spec.steps[0].kind == "survey"
-    wanted = {p.package for p in load_catalogue(CATALOGUE) if p.package}
-    assert wanted <= set(spec.packages)
+    programs = load_catalogue(CATALOGUE)
+    only = spec.steps[0].args.get("only", [p.name for p in programs])
+    assert set(only) <= {p.name for p in programs}
+    assert {p.package for p in programs if p.package and p.name in only} <= set(spec.packages)
 
 
 @pytest.mark.parametrize("text, where", [
