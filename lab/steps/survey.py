@@ -172,6 +172,15 @@ class Survey:
                         f"[ ${{t%.*}} -ge $end ] && exit 1; usleep 50000; done", timeout + 30)
         return ok
 
+    def kill_tree(self, pid: str, then: str = "true") -> None:
+        """SIGKILL ``pid`` and its descendants (listed first: a frozen tree stays put), run ``then``
+        (a thaw), and wait until every one of them is gone."""
+        _, out = self.sh(f"{procsnap.DESCENDANTS_SH}; echo {pid} $(desc {pid})")
+        tree = [t for t in out.split() if t.isdigit()] or [pid]
+        self.sh(f"kill -KILL {' '.join(tree)}; {then}")
+        for t in tree:
+            self.wait_gone(t, 10)
+
     def reference(self, p: Program) -> tuple[dict[str, str], float]:
         """The uninterrupted run, in the foreground: its digests and seconds; a run that fails or does
         not finish is a catalogue error."""
@@ -226,8 +235,7 @@ class Survey:
                 return outcome("too_fast", f"finished within about {p.checkpoint_after:g} s")
             raise self.fail(p, str(exc)) from exc
         res = engines.checkpoint(self.engine, self.m, pid, image, log, cgroup_dir, p.timeout)
-        self.sh(f"kill -KILL {pid}; {thaw}")
-        self.wait_gone(pid, 10)
+        self.kill_tree(pid, thaw)  # a restored tree needs its pids
         self.sh(f"rmdir {cgroup_dir} 2>/dev/null; true")
         if not res.ok:
             return outcome("refused", self._log_reason(log, res.stdout + res.stderr))
@@ -241,17 +249,17 @@ class Survey:
         try:
             after = procsnap.snapshot(self.m, rpid, 60)
         except RuntimeError as exc:
-            self.sh(f"kill -KILL {rpid} {r.holder}")
+            self.kill_tree(rpid, f"kill -KILL {r.holder}")
             raise self.fail(p, f"restore verification: {exc}") from exc
         self.engine.release(self.m, r)
         verdict = verify.compare(before, after, gaps=self.engine.differences)
         if not verdict.ok:
             keep_snapshots(self.ctx, f"survey-{p.name}", before=before, after=after)
-            self.sh(f"kill -KILL {rpid}")
+            self.kill_tree(rpid)
             keys = ", ".join(sorted({x.key for x in verdict.unexpected})) or "unreadable snapshot"
             return outcome("wrong", f"the restored task differs: {keys}")
         if not self.wait_gone(rpid, p.timeout):
-            self.sh(f"kill -KILL {rpid}")
+            self.kill_tree(rpid)
             return outcome("hung", f"still running {p.timeout:.0f} s after its restart")
         got = _parse_digests(self.sh(_digest_sh(d, "cr", p.compare))[1])
         if got != ref:
