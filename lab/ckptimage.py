@@ -18,6 +18,7 @@ from typing import Any
 
 MAGIC_HEAD = 0x00FEED0CC0A2D200
 MAGIC_TAIL = 0x002D2A0CC0DEEF00
+CHECKPOINT_PRECOPY_LAST = 0x4  # <linux/checkpoint.h>
 ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
@@ -74,6 +75,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
+    420: ("PRECOPY", "<QII", ("chain", "round", "_")),
+    421: ("PGREF", "<Q", ("nr_pages",)),
     501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
           ("sk_id", "peer_id", "family", "type", "protocol", "state", "flags", "shutdown", "sndbuf", "rcvbuf",
            "backlog", "peek_off", "rcvlowat", "priority", "mark", "err", "rcvtimeo_us", "sndtimeo_us",
@@ -199,6 +202,15 @@ class Image:
     def pages(self) -> int:
         return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
 
+    def precopy(self) -> dict[str, int] | None:
+        """A pre-copy image: its chain, the number of rounds (the last pass) or the round's number,
+        the pages it refers to the rounds for, and the images of a stream (last pass + rounds)."""
+        pc = self.all("PRECOPY")
+        if not pc:
+            return None
+        return {"chain": pc[0].fields["chain"], "round": pc[0].fields["round"],
+                "refs": sum(r.fields["nr_pages"] for r in self.all("PGREF")), "images": len(pc)}
+
     def summary(self) -> dict[str, Any]:
         task = self.all("TASK")
         threads = self.all("THREADS")
@@ -213,6 +225,7 @@ class Image:
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
             "threads": threads[0].fields["nr_threads"] if threads else 1,
+            "precopy": self.precopy(),
             "error": self.error,
         }
 
@@ -247,11 +260,13 @@ def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tup
 def parse(data: bytes) -> Image:
     """Parse and check a whole image; raise :class:`ImageError` on the first problem."""
     img = Image(size=len(data))
-    pos = 0
+    pos = start = 0  # start: of the current image (a pre-copy stream is several)
     tail_seen = False
     while pos < len(data):
-        if tail_seen:
+        if tail_seen and not (_precopy_last(img) and HDR.unpack_from(data, pos)[0] == 1):
             raise ImageError(f"offset {pos:#x}: data after the tail record")
+        if tail_seen:
+            tail_seen, start = False, pos
         if len(data) - pos < HDR.size:
             raise ImageError(f"offset {pos:#x}: truncated record header")
         rtype, length = HDR.unpack_from(data, pos)
@@ -270,7 +285,7 @@ def parse(data: bytes) -> Image:
         if rec.name == "TAIL":
             if fields["magic"] != MAGIC_TAIL:
                 raise ImageError(f"offset {pos:#x}: bad tail magic {fields['magic']:#x}")
-            s, s2 = checksum(data[:pos])
+            s, s2 = checksum(data[start:pos])
             if (s, s2) != (fields["sum"], fields["sum2"]):
                 raise ImageError(f"offset {pos:#x}: checksum mismatch (image corrupted)")
             tail_seen = True
@@ -282,6 +297,33 @@ def parse(data: bytes) -> Image:
     if not tail_seen and img.error is None:
         raise ImageError(f"no tail record: image truncated at {len(data)} bytes")
     return img
+
+
+def _precopy_last(img: Image) -> bool:
+    """The image begins with the last pass of a pre-copy (its rounds may follow it)."""
+    return bool(img.records[0].fields.get("uflags", 0) & CHECKPOINT_PRECOPY_LAST)
+
+
+def _check_precopy(img: Image) -> None:
+    """A round holds only page arrays; a stream is the last pass and then its rounds, newest first."""
+    pcs = img.all("PRECOPY")
+    if not pcs:
+        if img.all("PGREF"):
+            raise ImageError(f"offset {img.all('PGREF')[0].offset:#x}: PGREF outside the last pass of a pre-copy")
+        return
+    first = pcs[0].fields
+    if _precopy_last(img):
+        if not first["round"]:
+            raise ImageError(f"offset {pcs[0].offset:#x}: last pass of a pre-copy with no rounds")
+        if len(pcs) > 1 and len(pcs) != first["round"] + 1:
+            raise ImageError(f"{len(pcs) - 1} pre-copy rounds follow the last pass, which has {first['round']}")
+        for want, r in zip(range(first["round"] - 1, -1, -1), pcs[1:], strict=False):
+            if r.fields["chain"] != first["chain"] or r.fields["round"] != want:
+                raise ImageError(f"offset {r.offset:#x}: round {r.fields['round']} of chain "
+                                 f"{r.fields['chain']:#x} where round {want} of {first['chain']:#x} was expected")
+    for r in img.all("PGREF"):
+        if not 1 <= r.fields["nr_pages"] <= PGARR_MAX:
+            raise ImageError(f"offset {r.offset:#x}: page reference of {r.fields['nr_pages']} pages")
 
 
 def _check_header(head: Record) -> None:
@@ -301,6 +343,7 @@ def _check_structure(img: Image) -> None:
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")
     _check_threads(img)
+    _check_precopy(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")

@@ -6,6 +6,11 @@ guest link's NIC, or the same through the link's shared memory with ``shmcat``; 
 through the host) -> the restored task runs on the target -> kill the original.
 If restart fails, the source is thawed and must still be running: nothing is lost.
 
+Pre-copy (``precopy=N``, streamed only): before the freeze, N rounds of ``checkpoint -p`` copy the
+running task's memory (round 0 every page, later rounds what it dirtied since) to files on the
+target; frozen, ``checkpoint -P`` streams the last pass (every other state, the last dirty pages and
+references to the rounds), and ``restart`` reads it followed by the rounds, newest first.
+
 With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
 the restored task while ``restart -H`` holds it before its first instruction, and the step fails on
 any difference that ``lab.verify.LEGITIMATE`` does not explain.
@@ -31,6 +36,7 @@ RESTORED_POLL = (
 )
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
+ROUND = "/tmp/migrate.round"  # + N: a pre-copy round, on the target
 # a streamed image that stops for this long (a link cut) fails the restart on the target
 STREAM_IDLE_S = 5
 
@@ -75,10 +81,40 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
         raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {failed.stdout}{failed.stderr}")
 
 
+def precopy_rounds(src: Machine, dst: Machine, pid: str, rounds: int, until: int, *, via: str, link_addr: str,
+                   port: int, timeout: float, mig: Migration) -> list[str]:
+    """Pre-copy rounds of the running task ``pid`` into files on ``dst``; returns their paths, oldest
+    first. Measures ``precopy_s`` (all rounds) and ``precopy_bytes``, and each round's bytes."""
+    t0 = time.monotonic()
+    paths: list[str] = []
+    total = 0
+    dst.ssh.run(f"rm -f {ROUND}*", 10, check=True)
+    for n in range(rounds):
+        path = f"{ROUND}{n}"
+        source = f"checkpoint {pid} -p -l {CKPT_LOG}"
+        if via == "shm":
+            failed = shm_pipe(src, dst, source, f"cat > {path}", timeout)
+        else:
+            failed = link_pipe(src, dst, source, f"cat > {path}", link_addr, port + 2, timeout)
+        if failed is not None:
+            log = src.ssh.run(f"tail -n 5 {CKPT_LOG} 2>/dev/null", 10).stdout
+            raise RuntimeError(f"pre-copy round {n} of {pid} failed: {failed.stdout}{failed.stderr}{log}")
+        paths.append(path)
+        size = image_bytes(dst, path)
+        mig.phases[f"round{n}_bytes"] = float(size)
+        total += size
+        if size <= until:
+            break
+    mig.phases["precopy_s"] = time.monotonic() - t0
+    mig.phases["precopy_bytes"] = float(total)
+    mig.phases["precopy_rounds"] = float(len(paths))
+    return paths
+
+
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
                     timeout: float = 300.0, check: bool = False, while_held: str = "",
-                    engine: Engine | None = None) -> Migration:
+                    engine: Engine | None = None, precopy: int = 0, precopy_until: int = 0) -> Migration:
     """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
     carrying the declared ``files`` first.
 
@@ -93,22 +129,30 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     counted in the downtime. ``while_held``: a shell command run on the target (``{pid}`` = the
     restored pid) before its snapshot; the lab's own tests change the held task with it to show
     that verification notices.
+
+    ``precopy``: at most that many pre-copy rounds while the task runs (see the module), fewer when
+    a round is no larger than ``precopy_until`` bytes.
     """
     engine = engine or engines.get("kernel")
     streamed = via in ("link", "shm") and engine.name == "kernel"
     if cut_link_after is not None and not (streamed and via == "link"):
         raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
+    if precopy and not streamed:
+        raise ValueError("precopy needs a streamed migration (via: link or shm, engine: kernel)")
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     # the tools append to their logs: an earlier migration's lines must not pass for this one's
     src.ssh.run(f"rm -f {CKPT_LOG} /tmp/migrate.send", 10, check=True)
     dst.ssh.run(f"rm -f {RESTART_LOG} {RESTART_LOG}.err", 10, check=True)
     t0 = time.monotonic()
+    rounds = precopy_rounds(src, dst, pid, precopy, precopy_until, via=via, link_addr=link_addr, port=port,
+                            timeout=timeout, mig=mig) if precopy else []
+    t_freeze = time.monotonic()
     res = src.ssh.run(freeze, 30)
     if not res.ok:
         raise RuntimeError(f"cannot freeze {pid} on {src.cfg.name}: {res.stdout}{res.stderr}")
     t_frozen = time.monotonic()
-    mig.phases["freeze_s"] = t_frozen - t0
+    mig.phases["freeze_s"] = t_frozen - t_freeze
     verify_s = 0.0
     try:
         if check:
@@ -127,10 +171,13 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             else:
                 recv = f"linkcat recv {port} {int(timeout)} {STREAM_IDLE_S}"
                 sender = f"linkcat send {link_addr} {port} 20"
-            dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
+            # the last pass, then its rounds, newest first: one stream for restart
+            feed = f"({recv} && cat {' '.join(reversed(rounds))})" if rounds else recv
+            dst.ssh.run(f"setsid sh -c '{feed} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
             restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
-            send = f"checkpoint {pid} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
+            last = " -P" if rounds else ""
+            send = f"checkpoint {pid}{last} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 time.sleep(cut_link_after)
@@ -142,6 +189,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             for line in out.splitlines():
                 if line.startswith(("linkcat: ", "shmcat: ")) and line.split()[1].isdigit():
                     mig.image_bytes = int(line.split()[1])
+            if rounds:
+                mig.phases["last_pass_bytes"] = float(mig.image_bytes)
+                mig.image_bytes += int(mig.phases["precopy_bytes"])
         else:
             src.ssh.run(f"rm -rf {IMAGE}", 10, check=True)
             sent = engines.checkpoint(engine, src, pid, IMAGE, CKPT_LOG, f"{CGROUP_ROOT[cgroup]}/lab-frozen",

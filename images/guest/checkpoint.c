@@ -1,6 +1,8 @@
 /*
- * checkpoint PID [-o FILE] [-l LOG]: checkpoint a task (frozen by the
- * freezer cgroup, or the caller itself) to FILE or to stdout.
+ * checkpoint PID [-p | -P] [-o FILE] [-l LOG]: checkpoint a task (frozen by
+ * the freezer cgroup, or the caller itself) to FILE or to stdout.
+ * -p: a pre-copy round of its memory (it may run); -P: the last pass of a
+ * pre-copy (frozen), whose clean pages refer to the rounds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: checkpoint PID [-o FILE] [-l LOG]\n");
+	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG]\n");
 	exit(2);
 }
 
@@ -22,17 +24,24 @@ int main(int argc, char *argv[])
 {
 	const char *out = NULL, *log = NULL;
 	int fd = STDOUT_FILENO, logfd = CHECKPOINT_FD_NONE;
+	unsigned long flags = CHECKPOINT_SUBTREE;
 	char *end;
 	long pid, ret;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "o:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "o:l:pPh")) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
 			break;
 		case 'l':
 			log = optarg;
+			break;
+		case 'p':
+			flags |= CHECKPOINT_PRECOPY;
+			break;
+		case 'P':
+			flags |= CHECKPOINT_PRECOPY_LAST;
 			break;
 		default:
 			usage();
@@ -59,7 +68,7 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	ret = syscall(__NR_checkpoint, (int)pid, fd, (unsigned long)CHECKPOINT_SUBTREE,
+	ret = syscall(__NR_checkpoint, (int)pid, fd, flags,
 		      logfd);
 	if (ret < 0) {
 		int err = errno;

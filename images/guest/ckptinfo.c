@@ -73,6 +73,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_PGARR: return "PGARR";
+	case CKPT_HDR_PRECOPY: return "PRECOPY";
+	case CKPT_HDR_PGREF: return "PGREF";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
@@ -161,30 +163,58 @@ static char *string(const char *what)
 	return s;
 }
 
+/* the last pass of a pre-copy: PGREF records among the page arrays */
+static int precopy_last;
+static uint64_t total_refs;
+
 static void pages(uint64_t start, uint64_t end, uint32_t page_size)
 {
-	uint64_t total = 0, last = start;
+	uint64_t total = 0, refs = 0, last = start, last_ref = start;
 
 	for (;;) {
-		struct ckpt_hdr_pgarr *pa = expect(CKPT_HDR_PGARR, sizeof(*pa), sizeof(*pa));
-		uint64_t nr = pa->nr_pages;
+		struct ckpt_hdr_pgarr *pa = (struct ckpt_hdr_pgarr *)next();
+		int ref = pa->h.type == CKPT_HDR_PGREF && precopy_last;
+		uint64_t nr = pa->nr_pages, *lastp = ref ? &last_ref : &last;
 		uint64_t *addrs;
 
-		if (!nr)
+		if (pa->h.type != CKPT_HDR_PGARR && !ref)
+			bad("expected PGARR record, found type %u (%s)", pa->h.type,
+			    type_name(pa->h.type));
+		if (pa->h.len != sizeof(*pa))
+			bad("%s record: length %u", type_name(pa->h.type), pa->h.len);
+		if (!nr && !ref)
 			break;
-		if (nr > CKPT_PGARR_MAX)
+		if (!nr || nr > CKPT_PGARR_MAX)
 			bad("page array of %" PRIu64 " pages", nr);
 		addrs = expect(CKPT_HDR_BUFFER, 8 + nr * 8, 8 + nr * 8);
 		addrs = (uint64_t *)((struct ckpt_hdr *)addrs + 1);
 		for (uint64_t i = 0; i < nr; i++) {
-			if (addrs[i] < last || addrs[i] >= end || addrs[i] % page_size)
+			if (addrs[i] < *lastp || addrs[i] >= end || addrs[i] % page_size)
 				bad("page address %#" PRIx64 " outside or out of order", addrs[i]);
-			last = addrs[i] + page_size;
+			*lastp = addrs[i] + page_size;
+		}
+		if (ref) {
+			refs += nr;
+			continue;
 		}
 		expect(CKPT_HDR_BUFFER, 8 + nr * page_size, 8 + nr * page_size);
 		total += nr;
 	}
-	printf("            %" PRIu64 " pages\n", total);
+	if (refs)
+		printf("            %" PRIu64 " pages, %" PRIu64 " in the pre-copy rounds\n", total, refs);
+	else
+		printf("            %" PRIu64 " pages\n", total);
+	total_refs += refs;
+}
+
+static void tail_record(void)
+{
+	struct ckpt_hdr_tail *tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
+
+	if (tail->magic != CHECKPOINT_MAGIC_TAIL)
+		bad("bad tail magic %#" PRIx64, (uint64_t)tail->magic);
+	if (tail->sum != csum_sum || tail->sum2 != csum_sum2)
+		bad("checksum mismatch");
 }
 
 /* a socket address as text: a path, @abstract (non-printable bytes as \xNN), or "-" */
@@ -541,16 +571,58 @@ static uint32_t anon_record(uint32_t f_type)
 	return 0;
 }
 
-int main(int argc, char *argv[])
+/* the header, its strings and the arch header: returns the checkpoint flags */
+static uint64_t header(uint32_t *page_size, uint32_t *xstate_size)
 {
 	struct ckpt_hdr_header *hh;
 	struct ckpt_hdr_header_arch *ha;
+	uint64_t uflags;
+
+	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
+	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
+		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
+	if (hh->rev != CHECKPOINT_VERSION)
+		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
+	if (hh->arch_id != CKPT_ARCH_X86_64)
+		bad("architecture %u", hh->arch_id);
+	*page_size = hh->constants.page_size;
+	if (*page_size != 4096)
+		bad("page size %u", *page_size);
+	uflags = hh->uflags;
+	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
+	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
+	       (uint64_t)hh->uflags);
+	string("release");
+	string("version");
+	string("machine");
+	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
+	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
+	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+	*xstate_size = ha->xstate_size;
+	return uflags;
+}
+
+/* a PRECOPY record */
+static void precopy(uint64_t *chain, uint32_t *round)
+{
+	struct ckpt_hdr_precopy *p = expect(CKPT_HDR_PRECOPY, sizeof(*p), sizeof(*p));
+
+	*chain = p->chain;
+	*round = p->round;
+	printf("            pre-copy chain %#" PRIx64 " %s %u\n", *chain,
+	       precopy_last ? "rounds" : "round", *round);
+}
+
+int main(int argc, char *argv[])
+{
+	uint64_t uflags, chain = 0;
+	uint32_t round = 0, rounds = 0;
+	int c;
 	struct ckpt_hdr_task *ht;
 	struct ckpt_hdr_signal *hs;
 	struct ckpt_hdr_fs *hfs;
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
-	struct ckpt_hdr_tail *tail;
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
@@ -569,26 +641,22 @@ int main(int argc, char *argv[])
 	}
 
 	elf_headers();
-	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
-	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
-		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
-	if (hh->rev != CHECKPOINT_VERSION)
-		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
-	if (hh->arch_id != CKPT_ARCH_X86_64)
-		bad("architecture %u", hh->arch_id);
-	page_size = hh->constants.page_size;
-	if (page_size != 4096)
-		bad("page size %u", page_size);
-	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
-	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
-	       (uint64_t)hh->uflags);
-	string("release");
-	string("version");
-	string("machine");
-	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
-	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
-	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
-	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
+	uflags = header(&page_size, &xstate_size);
+	if (uflags & CHECKPOINT_PRECOPY) {
+		/* a round alone */
+		precopy(&chain, &round);
+		pages(0, UINT64_MAX, page_size);
+		tail_record();
+		if (fgetc(in) != EOF)
+			bad("data after the tail record");
+		printf("ok: pre-copy round %u: %" PRIu64 " bytes\n", round, offset);
+		return 0;
+	}
+	if (uflags & CHECKPOINT_PRECOPY_LAST) {
+		precopy_last = 1;
+		precopy(&chain, &rounds);
+	}
+
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
 	leader = ht->pid;
@@ -773,12 +841,31 @@ mm:
 			bad("vma type %u", type);
 	}
 
-	tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
-	if (tail->magic != CHECKPOINT_MAGIC_TAIL)
-		bad("bad tail magic %#" PRIx64, (uint64_t)tail->magic);
-	if (tail->sum != csum_sum || tail->sum2 != csum_sum2)
-		bad("checksum mismatch");
-	if (fgetc(in) != EOF)
+	tail_record();
+	c = fgetc(in);
+	if (c != EOF && precopy_last) {
+		/* a pre-copy stream: the rounds follow, newest first */
+		ungetc(c, in);
+		for (uint32_t r = rounds; r-- > 0;) {
+			uint32_t got;
+			uint64_t id;
+
+			csum_sum = csum_sum2 = 0;
+			if (!(header(&page_size, &xstate_size) & CHECKPOINT_PRECOPY))
+				bad("round %u expected, found another image", r);
+			precopy(&id, &got);
+			if (id != chain || got != r)
+				bad("round %u of chain %#" PRIx64 " where round %u of %#" PRIx64
+				    " was expected", got, id, r, chain);
+			precopy_last = 0;
+			pages(0, UINT64_MAX, page_size);
+			tail_record();
+		}
+		c = fgetc(in);
+		printf("            %u pre-copy rounds, %" PRIu64 " pages referred to\n", rounds,
+		       total_refs);
+	}
+	if (c != EOF)
 		bad("data after the tail record");
 	printf("ok: %" PRIu64 " bytes\n", offset);
 	return 0;

@@ -8,10 +8,14 @@
 #include <linux/checkpoint.h>
 #include <linux/hashtable.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/path.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 struct cred;
+struct ckpt_chain;
+struct page;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
 struct ckpt_rst_epoll;
@@ -74,6 +78,11 @@ struct ckpt_restore {
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
 	struct ckpt_rst_epoll *epolls;	/* @nepolls epoll files made */
 	unsigned int nepolls;
+	u64 img_uflags;			/* the header's checkpoint flags */
+	u64 precopy_chain;		/* CHECKPOINT_PRECOPY_LAST: its rounds */
+	u32 precopy_rounds;		/* how many follow the image */
+	bool precopy;			/* PGREF records allowed */
+	struct xarray precopy_need;	/* page index: referred to by PGREF */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -120,7 +129,19 @@ struct ckpt_ctx {
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
+	struct ckpt_chain *chain;	/* PRECOPY(_LAST): its rounds so far */
 	struct ckpt_restore rst;
+};
+
+/* pages written to the image per write */
+#define CKPT_WRITE_BATCH	64
+
+/* a page array being written (memory.c, precopy.c) */
+struct ckpt_pgarr {
+	u64 addrs[CKPT_PGARR_MAX];
+	struct page *pages[CKPT_PGARR_MAX];
+	u64 refs[CKPT_PGARR_MAX];	/* PGREF of a delta */
+	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 /* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */
@@ -283,6 +304,27 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_files_read(struct ckpt_ctx *ctx);
 int restore_files_commit(struct ckpt_ctx *ctx);
 int checkpoint_mm(struct ckpt_ctx *ctx);
+int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+		     unsigned int nr);
+int checkpoint_write_header(struct ckpt_ctx *ctx);
+int checkpoint_write_tail(struct ckpt_ctx *ctx);
+int ckpt_vma_kind(struct mm_struct *mm, struct vm_area_struct *vma);
+struct task_struct *checkpoint_find_task(pid_t pid, bool *self);
+/* pre-copy (precopy.c) */
+long do_checkpoint_precopy(struct ckpt_ctx *ctx, pid_t pid);
+int checkpoint_precopy_start(struct ckpt_ctx *ctx);
+int checkpoint_precopy_record(struct ckpt_ctx *ctx);
+void checkpoint_precopy_end(struct ckpt_ctx *ctx, bool ok);
+bool checkpoint_precopy_vma_dirty(struct ckpt_ctx *ctx, unsigned long start,
+				  unsigned long end, unsigned long pgoff,
+				  struct file *file, bool softdirty);
+bool checkpoint_precopy_page_dirty(struct vm_area_struct *vma,
+				   unsigned long addr, pte_t pte,
+				   struct page *page);
+int restore_precopy_read(struct ckpt_ctx *ctx);
+int restore_precopy_ref(struct ckpt_ctx *ctx, u64 addr);
+int restore_precopy_rounds(struct ckpt_ctx *ctx);
+void restore_precopy_free(struct ckpt_ctx *ctx);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);

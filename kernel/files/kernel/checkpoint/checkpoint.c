@@ -26,7 +26,7 @@
 #include <asm/syscall.h>
 #include <linux/version.h>
 
-static int checkpoint_write_header(struct ckpt_ctx *ctx)
+int checkpoint_write_header(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_header h = { };
 	struct new_utsname uts;
@@ -62,7 +62,7 @@ static int checkpoint_write_header(struct ckpt_ctx *ctx)
 	return ret;
 }
 
-static int checkpoint_write_tail(struct ckpt_ctx *ctx)
+int checkpoint_write_tail(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_tail h = { .magic = CHECKPOINT_MAGIC_TAIL };
 
@@ -315,6 +315,19 @@ static void checkpoint_put_target(struct ckpt_ctx *ctx)
  * exec_update_lock, and its mm and self_exec_id are taken under it; no
  * message is written (that may block) while it is held.
  */
+/* the task of @pid (0 or its own: the caller), referenced; NULL: none */
+struct task_struct *checkpoint_find_task(pid_t pid, bool *self)
+{
+	struct task_struct *t;
+
+	*self = pid == 0 || pid == task_pid_vnr(current);
+	if (!*self)
+		return find_get_task_by_vpid(pid);
+	t = current;
+	get_task_struct(t);
+	return t;
+}
+
 static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
@@ -322,15 +335,9 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	unsigned long ncsw = 0;
 	int err;
 
-	self = pid == 0 || pid == task_pid_vnr(current);
-	if (self) {
-		t = current;
-		get_task_struct(t);
-	} else {
-		t = find_get_task_by_vpid(pid);
-		if (!t)
-			return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
-	}
+	t = checkpoint_find_task(pid, &self);
+	if (!t)
+		return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
 	if (!try_get_task_stack(t)) {
 		put_task_struct(t);
 		return ckpt_err(ctx, -ESRCH, "pid %d exited", pid);
@@ -472,7 +479,11 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 {
 	long ret;
 
+	if (ctx->uflags & CHECKPOINT_PRECOPY)
+		return do_checkpoint_precopy(ctx, pid);
 	ret = checkpoint_get_target(ctx, pid);
+	if (!ret && (ctx->uflags & CHECKPOINT_PRECOPY_LAST))
+		ret = checkpoint_precopy_start(ctx);
 	if (ret) {
 		checkpoint_write_error(ctx);
 		checkpoint_put_target(ctx);
@@ -480,6 +491,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 	}
 
 	ret = checkpoint_write_header(ctx);
+	if (!ret && ctx->chain)
+		ret = checkpoint_precopy_record(ctx);
 	if (!ret)
 		ret = checkpoint_task(ctx, ctx->tsk);
 	if (!ret)
@@ -502,6 +515,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 		ckpt_msg(ctx, "checkpoint: pid %d: %llu bytes, id %ld",
 			 ctx->tsk_pid, ctx->total, ret);
 	}
+	if (ctx->chain)
+		checkpoint_precopy_end(ctx, ret > 0);
 	checkpoint_put_target(ctx);
 	return ret;
 }

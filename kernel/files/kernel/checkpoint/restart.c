@@ -50,6 +50,10 @@ int restore_read_header(struct ckpt_ctx *ctx)
 	if (h.uflags & ~(u64)CHECKPOINT_USER_FLAGS)
 		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
 				h.uflags);
+	if ((h.uflags & CHECKPOINT_PRECOPY) && (h.uflags & CHECKPOINT_PRECOPY_LAST))
+		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
+				h.uflags);
+	ctx->rst.img_uflags = h.uflags;
 	/* uts release, version, machine: the release must be this kernel's */
 	for (i = 0; i < 3; i++) {
 		str = ckpt_read_string(ctx, sizeof(uts->release));
@@ -262,6 +266,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 
 	ret = restore_read_header(ctx);
 	if (!ret)
+		ret = restore_precopy_read(ctx);
+	if (!ret)
 		ret = restore_read_task(ctx);
 	if (!ret)
 		ret = ckpt_arch_read_cpu(ctx);
@@ -289,6 +295,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = restore_mm_build(ctx);
 	if (!ret)
 		ret = restore_read_tail(ctx);
+	if (!ret)
+		ret = restore_precopy_rounds(ctx);
 	if (!ret)
 		ret = ckpt_arch_prepare_fpu(ctx);
 	if (!ret)

@@ -459,6 +459,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	vfree(ctx->rst.fpstate);
 	restore_process_free(ctx);
 	restore_cred_free(ctx);
+	restore_precopy_free(ctx);
 	fput(file);
 	if (ctx->logfile)
 		fput(ctx->logfile);
@@ -489,6 +490,11 @@ SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 		return -EPERM;
 	if (flags & ~CHECKPOINT_USER_FLAGS)
 		return -EINVAL;
+	if ((flags & CHECKPOINT_PRECOPY) && (flags & CHECKPOINT_PRECOPY_LAST))
+		return -EINVAL;
+	if (flags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST) &&
+	    !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		return -EOPNOTSUPP;
 	if (pid < 0)
 		return -EINVAL;
 

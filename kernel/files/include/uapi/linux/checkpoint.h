@@ -19,7 +19,16 @@
 
 /* checkpoint(2) flags */
 #define CHECKPOINT_SUBTREE	0x1
-#define CHECKPOINT_USER_FLAGS	CHECKPOINT_SUBTREE
+/*
+ * Pre-copy migration (kernel/checkpoint/precopy.c): a round copies the
+ * memory of a running target and tracks what it dirties after (soft-dirty);
+ * the last pass, of the frozen target, is a whole image whose clean pages
+ * refer to the rounds (restart reads it, then the rounds, newest first).
+ */
+#define CHECKPOINT_PRECOPY	0x2	/* a round: memory only, target may run */
+#define CHECKPOINT_PRECOPY_LAST	0x4	/* the last pass: frozen, a delta */
+#define CHECKPOINT_USER_FLAGS	(CHECKPOINT_SUBTREE | CHECKPOINT_PRECOPY | \
+				 CHECKPOINT_PRECOPY_LAST)
 
 /* restart(2) flags */
 #define RESTART_TASKSELF	0x1

@@ -100,6 +100,12 @@ enum {
 	CKPT_HDR_PGARR = 404,
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
 
+	/* 420-439: pre-copy migration (kernel/checkpoint/precopy.c) */
+	CKPT_HDR_PRECOPY = 420,
+#define CKPT_HDR_PRECOPY CKPT_HDR_PRECOPY
+	CKPT_HDR_PGREF = 421,
+#define CKPT_HDR_PGREF CKPT_HDR_PGREF
+
 	/* 501-599: sockets (kernel/checkpoint/socket.c, unix.c) */
 	CKPT_HDR_SOCKET = 501,
 #define CKPT_HDR_SOCKET CKPT_HDR_SOCKET
@@ -856,6 +862,36 @@ struct ckpt_hdr_vma {
 #define CKPT_PGARR_MAX		512	/* pages per array */
 
 struct ckpt_hdr_pgarr {
+	struct ckpt_hdr h;
+	__u64 nr_pages;
+};
+
+/*
+ * CKPT_HDR_PRECOPY: 24 bytes, right after the header (and its strings) of
+ * a pre-copy round (CHECKPOINT_PRECOPY in the header's uflags) or of the
+ * last pass (CHECKPOINT_PRECOPY_LAST).  A round is then only page arrays
+ * (CKPT_HDR_PGARR, as in a vma, the one with nr_pages 0 ending them) and
+ * the tail.  @chain names the rounds of one migration; @round is the
+ * round's number (0: every page), or for the last pass the number of
+ * rounds before it.  restart reads the last pass, then, in the same
+ * stream, its rounds from @round - 1 down to 0, each a whole image with
+ * its own checksum.
+ */
+struct ckpt_hdr_precopy {
+	struct ckpt_hdr h;
+	__u64 chain;
+	__u32 round;
+	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_PGREF: 16 bytes, in a vma of the last pass, among its page
+ * arrays: nr_pages (1..CKPT_PGARR_MAX) pages not written since the last
+ * round, followed by a CKPT_HDR_BUFFER of their nr_pages __u64 addresses
+ * (increasing within the vma).  Their content is that of the newest
+ * round that has them; restart fails if none has.
+ */
+struct ckpt_hdr_pgref {
 	struct ckpt_hdr h;
 	__u64 nr_pages;
 };

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: pre-copy migration.
+ *
+ * checkpoint(pid, fd, CHECKPOINT_PRECOPY, logfd) writes a round: the
+ * pages of the target's private vmas (those a checkpoint saves) while it
+ * runs.  Round 0 has every page; each later round only the pages written
+ * since the round before (soft-dirty: the page tables are write-protected
+ * and their soft-dirty bits cleared under the mmap lock, with the pages
+ * taken, then the pages are copied).  A vma that is new or changed since
+ * the last round (mmap, munmap, mremap, mprotect: its range, offset or
+ * file differ, or it has VM_SOFTDIRTY) counts as dirty throughout: mremap
+ * can move whole page tables without marking them.
+ *
+ * checkpoint(pid, fd, CHECKPOINT_PRECOPY_LAST, logfd) of the frozen target
+ * is a whole image (the authoritative layout) whose vmas carry the dirty
+ * pages as page arrays and the others as CKPT_HDR_PGREF: references to
+ * the rounds.  The rounds of a target's mm (a chain) are known here until
+ * the last pass succeeds; a round that fails ends the chain (its bits
+ * were cleared: the next round starts again from round 0).
+ *
+ * restart reads the last pass, then its rounds, newest first, from the
+ * same stream; a referenced page takes the content of the newest round
+ * that has it, every other page of a round is skipped.  A round of another
+ * chain, out of order or missing, or a reference that no round fills,
+ * fails the restart (EINVAL).
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/checkpoint_ctx.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/pagewalk.h>
+#include <linux/ptrace.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <asm/tlbflush.h>
+
+/* chains kept at once: the oldest idle one goes first */
+#define CKPT_CHAINS_MAX	16
+
+/* a vma as the last pass saw it */
+struct ckpt_chain_vma {
+	unsigned long start;
+	unsigned long end;
+	unsigned long pgoff;
+	const void *file;	/* identity only: not referenced */
+};
+
+struct ckpt_chain {
+	struct list_head list;
+	struct mm_struct *mm;	/* mmgrab()bed */
+	u64 id;
+	u32 rounds;		/* rounds written */
+	bool busy;		/* a pass runs */
+	unsigned int nr_vmas;
+	struct ckpt_chain_vma *vmas;
+};
+
+static LIST_HEAD(ckpt_chains);
+static DEFINE_MUTEX(ckpt_chains_lock);
+
+static void ckpt_chain_free(struct ckpt_chain *c)
+{
+	list_del(&c->list);
+	mmdrop(c->mm);
+	kvfree(c->vmas);
+	kfree(c);
+}
+
+/* the chain of @mm, made if @create (and marked busy), under the lock */
+static struct ckpt_chain *ckpt_chain_get(struct mm_struct *mm, bool create)
+{
+	struct ckpt_chain *c, *tmp, *idle = NULL;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(c, tmp, &ckpt_chains, list) {
+		if (c->mm == mm)
+			return c->busy ? ERR_PTR(-EBUSY) : c;
+		if (!c->busy && !atomic_read(&c->mm->mm_users)) {
+			ckpt_chain_free(c);
+			continue;
+		}
+		n++;
+		if (!c->busy)
+			idle = c;	/* the list is newest first */
+	}
+	if (!create)
+		return NULL;
+	if (n >= CKPT_CHAINS_MAX) {
+		if (!idle)
+			return ERR_PTR(-EBUSY);
+		ckpt_chain_free(idle);
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	mmgrab(mm);
+	c->mm = mm;
+	c->id = get_random_u64();
+	list_add(&c->list, &ckpt_chains);
+	return c;
+}
+
+static bool ckpt_chain_vma_same(struct ckpt_chain *c, unsigned long start,
+				unsigned long end, unsigned long pgoff,
+				const void *file)
+{
+	unsigned int lo = 0, hi = c->nr_vmas;
+
+	/* sorted by address */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		struct ckpt_chain_vma *v = &c->vmas[mid];
+
+		if (v->start == start)
+			return v->end == end && v->pgoff == pgoff &&
+			       v->file == file;
+		if (v->start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* a page of a tracked vma whose soft-dirty bit cannot be cleared */
+static bool ckpt_page_pinned(struct vm_area_struct *vma, pte_t pte,
+			     struct page *page)
+{
+	return pte_write(pte) && is_cow_mapping(vma->vm_flags) &&
+	       test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags) &&
+	       page_maybe_dma_pinned(page);
+}
+
+/* checkpoint: the last pass */
+
+bool checkpoint_precopy_vma_dirty(struct ckpt_ctx *ctx, unsigned long start,
+				  unsigned long end, unsigned long pgoff,
+				  struct file *file, bool softdirty)
+{
+	return softdirty ||
+	       !ckpt_chain_vma_same(ctx->chain, start, end, pgoff, file);
+}
+
+bool checkpoint_precopy_page_dirty(struct vm_area_struct *vma,
+				   unsigned long addr, pte_t pte,
+				   struct page *page)
+{
+	return pte_soft_dirty(pte) || ckpt_page_pinned(vma, pte, page);
+}
+
+/* the frozen target's chain, for CHECKPOINT_PRECOPY_LAST */
+int checkpoint_precopy_start(struct ckpt_ctx *ctx)
+{
+	struct ckpt_chain *c;
+
+	mutex_lock(&ckpt_chains_lock);
+	c = ckpt_chain_get(ctx->mm, false);
+	if (!IS_ERR_OR_NULL(c)) {
+		if (c->rounds)
+			c->busy = true;
+		else
+			c = NULL;
+	}
+	mutex_unlock(&ckpt_chains_lock);
+	if (!c)
+		return ckpt_err(ctx, -ENOENT,
+				"pid %d: no pre-copy round of its memory (CHECKPOINT_PRECOPY first)",
+				ctx->tsk_pid);
+	if (IS_ERR(c))
+		return ckpt_err(ctx, PTR_ERR(c),
+				"pid %d: a pre-copy pass of its memory is running",
+				ctx->tsk_pid);
+	ctx->chain = c;
+	return 0;
+}
+
+static int checkpoint_precopy_hdr(struct ckpt_ctx *ctx, u32 round)
+{
+	struct ckpt_hdr_precopy h = { .chain = ctx->chain->id, .round = round };
+
+	return ckpt_write_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
+}
+
+int checkpoint_precopy_record(struct ckpt_ctx *ctx)
+{
+	return checkpoint_precopy_hdr(ctx, ctx->chain->rounds);
+}
+
+/*
+ * After the last pass: a whole image ends the chain; a failed one keeps
+ * it (nothing was cleared), so that the caller may thaw and try again.
+ */
+void checkpoint_precopy_end(struct ckpt_ctx *ctx, bool ok)
+{
+	mutex_lock(&ckpt_chains_lock);
+	if (ok)
+		ckpt_chain_free(ctx->chain);
+	else
+		ctx->chain->busy = false;
+	mutex_unlock(&ckpt_chains_lock);
+	ctx->chain = NULL;
+}
+
+/* checkpoint: a round */
+
+struct ckpt_round {
+	u64 *addrs;
+	struct page **pages;
+	unsigned int nr;
+	unsigned int max;
+	bool vdirty;		/* every page of the vma */
+	int type;
+	unsigned long next;	/* where a full array stopped the walk */
+	unsigned long busy;	/* a swapped-out or migrating page */
+};
+
+static int ckpt_round_pte(pte_t *pte, unsigned long addr, unsigned long next,
+			  struct mm_walk *walk)
+{
+	struct ckpt_round *r = walk->private;
+	struct vm_area_struct *vma = walk->vma;
+	pte_t ptent = ptep_get(pte), old;
+	struct page *page;
+	bool pinned;
+
+	if (pte_none(ptent))
+		return 0;
+	if (!pte_present(ptent)) {
+		r->busy = addr;
+		return -EBUSY;
+	}
+	page = vm_normal_page(vma, addr, ptent);
+	if (!page || (r->type == CKPT_VMA_FILE && !PageAnon(page)))
+		return 0;
+	if (r->nr == r->max) {
+		r->next = addr;
+		return 1;
+	}
+	pinned = ckpt_page_pinned(vma, ptent, page);
+	if (r->vdirty || pinned || pte_soft_dirty(ptent)) {
+		get_page(page);
+		r->addrs[r->nr] = addr;
+		r->pages[r->nr++] = page;
+	}
+	/* as clear_refs' clear_soft_dirty(): the next write faults */
+	if (!pinned && (pte_write(ptent) || pte_soft_dirty(ptent))) {
+		old = ptep_modify_prot_start(vma, addr, pte);
+		ptent = pte_clear_soft_dirty(pte_wrprotect(old));
+		ptep_modify_prot_commit(vma, addr, pte, old, ptent);
+	}
+	return 0;
+}
+
+static const struct mm_walk_ops ckpt_round_ops = {
+	.pte_entry = ckpt_round_pte,
+};
+
+static int ckpt_round_grow(struct ckpt_round *r)
+{
+	unsigned int max = r->max ? r->max * 2 : 4096;
+	u64 *addrs;
+	struct page **pages;
+
+	addrs = kvrealloc(r->addrs, r->max * sizeof(*addrs),
+			  max * sizeof(*addrs), GFP_KERNEL);
+	if (!addrs)
+		return -ENOMEM;
+	r->addrs = addrs;
+	pages = kvrealloc(r->pages, r->max * sizeof(*pages),
+			  max * sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	r->pages = pages;
+	r->max = max;
+	return 0;
+}
+
+/*
+ * Under the mmap write lock (no fault, no layout change meanwhile): take
+ * the dirty pages of every saved vma, clear their soft-dirty state, and
+ * note the layout in the chain.
+ */
+static int ckpt_round_collect(struct ckpt_ctx *ctx, struct ckpt_round *r,
+			      bool first)
+{
+	struct ckpt_chain *c = ctx->chain;
+	struct mm_struct *mm = ctx->mm;
+	struct mmu_notifier_range range;
+	struct ckpt_chain_vma *vmas;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	unsigned int n = 0;
+	int ret;
+
+	VMA_ITERATOR(vmi, mm, 0);
+	ret = mmap_write_lock_killable(mm);
+	if (ret)
+		return ret;
+	vmas = kvcalloc(mm->map_count + 1, sizeof(*vmas), GFP_KERNEL);
+	if (!vmas) {
+		mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	inc_tlb_flush_pending(mm);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_SOFT_DIRTY, 0, NULL, mm, 0,
+				-1UL);
+	mmu_notifier_invalidate_range_start(&range);
+	for_each_vma(vmi, vma) {
+		r->type = ckpt_vma_kind(mm, vma);
+		if (!r->type || n >= mm->map_count)
+			continue;
+		r->vdirty = first || (vma->vm_flags & VM_SOFTDIRTY) ||
+			    !ckpt_chain_vma_same(c, vma->vm_start, vma->vm_end,
+						 vma->vm_pgoff, vma->vm_file);
+		vmas[n].start = vma->vm_start;
+		vmas[n].end = vma->vm_end;
+		vmas[n].pgoff = vma->vm_pgoff;
+		vmas[n].file = vma->vm_file;
+		n++;
+		if (vma->vm_flags & VM_SOFTDIRTY) {
+			vma->vm_flags &= ~VM_SOFTDIRTY;
+			vma_set_page_prot(vma);
+		}
+		if (!vma->anon_vma)
+			continue;
+		addr = vma->vm_start;
+		for (;;) {
+			ret = walk_page_range(mm, addr, vma->vm_end,
+					      &ckpt_round_ops, r);
+			if (ret != 1)
+				break;
+			addr = r->next;
+			ret = ckpt_round_grow(r);
+			if (ret)
+				break;
+		}
+		if (ret)
+			break;
+	}
+	mmu_notifier_invalidate_range_end(&range);
+	flush_tlb_mm(mm);
+	dec_tlb_flush_pending(mm);
+	mmap_write_unlock(mm);
+	if (ret == -EBUSY)
+		ret = ckpt_err(ctx, ret, "page at %lx is swapped out or migrating",
+			       r->busy);
+	if (ret) {
+		kvfree(vmas);
+		return ret;
+	}
+	kvfree(c->vmas);
+	c->vmas = vmas;
+	c->nr_vmas = n;
+	return 0;
+}
+
+static int ckpt_round_write(struct ckpt_ctx *ctx, struct ckpt_round *r)
+{
+	struct ckpt_pgarr *pa;
+	unsigned int i, n;
+	int ret = 0;
+
+	pa = kvmalloc(sizeof(*pa), GFP_KERNEL);
+	if (!pa)
+		return -ENOMEM;
+	for (i = 0; i < r->nr && !ret; i += n) {
+		n = min_t(unsigned int, r->nr - i, CKPT_PGARR_MAX);
+		memcpy(pa->addrs, r->addrs + i, n * sizeof(u64));
+		memcpy(pa->pages, r->pages + i, n * sizeof(struct page *));
+		ret = checkpoint_pgarr(ctx, pa, n);
+		cond_resched();
+	}
+	if (!ret)
+		ret = checkpoint_pgarr(ctx, pa, 0);
+	kvfree(pa);
+	return ret;
+}
+
+/* the target, running or not: what checkpoint_get_target() checks first */
+static int ckpt_round_target(struct ckpt_ctx *ctx, pid_t pid)
+{
+	struct task_struct *t;
+	bool allowed, self;
+	int err;
+
+	t = checkpoint_find_task(pid, &self);
+	if (!t)
+		return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
+	ctx->tsk = t;
+	ctx->tsk_pid = task_pid_vnr(t);
+	err = down_read_killable(&t->signal->exec_update_lock);
+	if (err)
+		return err;
+	allowed = ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS);
+	if (allowed)
+		ctx->mm = get_task_mm(t);
+	up_read(&t->signal->exec_update_lock);
+	if (!allowed)
+		return ckpt_err(ctx, -EPERM, "no permission to checkpoint pid %d",
+				pid);
+	if (t->flags & (PF_KTHREAD | PF_EXITING) || !ctx->mm)
+		return ckpt_err(ctx, -EINVAL, "pid %d is a kernel thread or exiting",
+				pid);
+	return 0;
+}
+
+long do_checkpoint_precopy(struct ckpt_ctx *ctx, pid_t pid)
+{
+	struct ckpt_round r = { };
+	struct ckpt_chain *c;
+	unsigned int i;
+	u32 round = 0;
+	long ret;
+
+	ret = ckpt_round_target(ctx, pid);
+	if (!ret) {
+		mutex_lock(&ckpt_chains_lock);
+		c = ckpt_chain_get(ctx->mm, true);
+		if (!IS_ERR(c)) {
+			c->busy = true;
+			round = c->rounds;
+			ctx->chain = c;
+		}
+		mutex_unlock(&ckpt_chains_lock);
+		if (IS_ERR(c))
+			ret = ckpt_err(ctx, PTR_ERR(c), "pid %d: %s", ctx->tsk_pid,
+				       PTR_ERR(c) == -EBUSY ?
+				       "a pre-copy pass of its memory is running" :
+				       "no memory for a pre-copy chain");
+	}
+	if (!ret)
+		ret = ckpt_round_grow(&r);
+	if (!ret)
+		ret = ckpt_round_collect(ctx, &r, round == 0);
+	if (!ret)
+		ret = checkpoint_write_header(ctx);
+	if (!ret)
+		ret = checkpoint_precopy_hdr(ctx, round);
+	if (!ret)
+		ret = ckpt_round_write(ctx, &r);
+	if (!ret)
+		ret = checkpoint_write_tail(ctx);
+	for (i = 0; i < r.nr; i++)
+		put_page(r.pages[i]);
+	kvfree(r.addrs);
+	kvfree(r.pages);
+	if (ctx->chain) {
+		mutex_lock(&ckpt_chains_lock);
+		if (ret) {
+			/* soft-dirty bits were cleared: start again */
+			ckpt_chain_free(ctx->chain);
+		} else {
+			ctx->chain->rounds++;
+			ctx->chain->busy = false;
+		}
+		mutex_unlock(&ckpt_chains_lock);
+		ctx->chain = NULL;
+	}
+	if (!ret)
+		ckpt_msg(ctx, "checkpoint: pid %d: pre-copy round %u: %u pages, %llu bytes",
+			 ctx->tsk_pid, round, r.nr, ctx->total);
+	else if (!ctx->err)
+		ckpt_err(ctx, ret, "pre-copy round failed after %llu bytes",
+			 ctx->total);
+	if (ctx->mm)
+		mmput(ctx->mm);
+	ctx->mm = NULL;
+	if (ctx->tsk)
+		put_task_struct(ctx->tsk);
+	ctx->tsk = NULL;
+	return ret ? ret : round;
+}
+
+/* restart */
+
+int restore_precopy_read(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_precopy h;
+	int ret;
+
+	if (ctx->rst.img_uflags & CHECKPOINT_PRECOPY)
+		return ckpt_err(ctx, -EINVAL,
+				"a pre-copy round is not an image: restart from its last pass");
+	if (!(ctx->rst.img_uflags & CHECKPOINT_PRECOPY_LAST))
+		return 0;
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
+	if (ret)
+		return ret;
+	if (!h.round || h._padding)
+		return ckpt_err(ctx, -EINVAL, "pre-copy: bad number of rounds %u",
+				h.round);
+	ctx->rst.precopy_chain = h.chain;
+	ctx->rst.precopy_rounds = h.round;
+	xa_init(&ctx->rst.precopy_need);
+	ctx->rst.precopy = true;
+	return 0;
+}
+
+/* a PGREF page: filled from the rounds */
+int restore_precopy_ref(struct ckpt_ctx *ctx, u64 addr)
+{
+	int ret;
+
+	ret = xa_insert(&ctx->rst.precopy_need, addr >> PAGE_SHIFT,
+			xa_mk_value(1), GFP_KERNEL);
+	if (ret == -EBUSY)
+		return ckpt_err(ctx, -EINVAL, "page %llx referred to twice", addr);
+	return ret;
+}
+
+/* one page array of a round: the pages still referred to are filled */
+static int restore_round_pgarr(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			       u64 nr, u64 *addrs, void *scratch, u64 *next)
+{
+	struct ckpt_hdr h;
+	unsigned int i;
+	int ret;
+
+	if (nr > CKPT_PGARR_MAX)
+		return ckpt_err(ctx, -EINVAL, "page array too large: %llu", nr);
+	ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER, sizeof(h) + nr * sizeof(u64),
+			    sizeof(h) + nr * sizeof(u64));
+	if (!ret)
+		ret = ckpt_kread(ctx, addrs, nr * sizeof(u64));
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++) {
+		if (addrs[i] < *next || addrs[i] >= TASK_SIZE_MAX ||
+		    offset_in_page(addrs[i]))
+			return ckpt_err(ctx, -EINVAL,
+					"pre-copy round: bad page address %llx",
+					addrs[i]);
+		*next = addrs[i] + PAGE_SIZE;
+	}
+	ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER, sizeof(h) + nr * PAGE_SIZE,
+			    sizeof(h) + nr * PAGE_SIZE);
+	for (i = 0; i < nr && !ret; i++) {
+		struct page *page;
+		void *kaddr;
+		long got;
+
+		if (!xa_erase(&ctx->rst.precopy_need, addrs[i] >> PAGE_SHIFT)) {
+			ret = ckpt_kread(ctx, scratch, PAGE_SIZE);
+			continue;
+		}
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			break;
+		got = pin_user_pages_remote(mm, addrs[i], 1,
+					    FOLL_WRITE | FOLL_FORCE, &page,
+					    NULL, NULL);
+		mmap_read_unlock(mm);
+		if (got != 1)
+			return ckpt_err(ctx, got < 0 ? got : -EFAULT,
+					"cannot populate page %llx", addrs[i]);
+		kaddr = kmap_local_page(page);
+		ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	}
+	return ret;
+}
+
+static int restore_round(struct ckpt_ctx *ctx, struct mm_struct *mm, u32 round,
+			 u64 *addrs, void *scratch)
+{
+	struct ckpt_hdr_precopy h;
+	struct ckpt_hdr_pgarr hp;
+	u64 next = 0;
+	int ret;
+
+	memset(&ctx->csum, 0, sizeof(ctx->csum));
+	ret = restore_read_header(ctx);
+	if (ret)
+		return ret;
+	if (!(ctx->rst.img_uflags & CHECKPOINT_PRECOPY))
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: round %u expected, found another image",
+				round);
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.chain != ctx->rst.precopy_chain)
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: round %u of another migration (chain %llx, expected %llx)",
+				h.round, h.chain, ctx->rst.precopy_chain);
+	if (h.round != round || h._padding)
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: round %u where round %u was expected",
+				h.round, round);
+	for (;;) {
+		ret = ckpt_read_obj(ctx, &hp, CKPT_HDR_PGARR, sizeof(hp));
+		if (ret || !hp.nr_pages)
+			break;
+		ret = restore_round_pgarr(ctx, mm, hp.nr_pages, addrs, scratch,
+					  &next);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (!ret)
+		ret = restore_read_tail(ctx);
+	return ret;
+}
+
+int restore_precopy_rounds(struct ckpt_ctx *ctx)
+{
+	struct mm_struct *mm = ctx->rst.new_mm;
+	unsigned long index = 0;
+	void *scratch;
+	u64 *addrs;
+	u32 round;
+	int ret = 0;
+
+	if (!ctx->rst.precopy)
+		return 0;
+	addrs = kmalloc_array(CKPT_PGARR_MAX, sizeof(*addrs), GFP_KERNEL);
+	scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!addrs || !scratch || !mm)
+		ret = -ENOMEM;
+	/* newest first: a page is filled once, from the newest round with it */
+	for (round = ctx->rst.precopy_rounds; round-- > 0 && !ret;)
+		ret = restore_round(ctx, mm, round, addrs, scratch);
+	kfree(addrs);
+	kfree(scratch);
+	if (!ret && xa_find(&ctx->rst.precopy_need, &index, ULONG_MAX,
+			    XA_PRESENT))
+		ret = ckpt_err(ctx, -EINVAL,
+			       "pre-copy: page %lx is in none of the %u rounds",
+			       index << PAGE_SHIFT, ctx->rst.precopy_rounds);
+	if (!ret)
+		ckpt_msg(ctx, "restart: %u pre-copy rounds read", ctx->rst.precopy_rounds);
+	return ret;
+}
+
+void restore_precopy_free(struct ckpt_ctx *ctx)
+{
+	if (ctx->rst.precopy)
+		xa_destroy(&ctx->rst.precopy_need);
+	ctx->rst.precopy = false;
+}
