@@ -18,7 +18,7 @@ from typing import Any
 
 MAGIC_HEAD = 0x00FEED0CC0A2D200
 MAGIC_TAIL = 0x002D2A0CC0DEEF00
-CHECKPOINT_PRECOPY_LAST = 0x4  # <linux/checkpoint.h>
+CHECKPOINT_PRECOPY, CHECKPOINT_PRECOPY_LAST = 0x2, 0x4  # <linux/checkpoint.h>
 ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
@@ -203,12 +203,12 @@ class Image:
         return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
 
     def precopy(self) -> dict[str, int] | None:
-        """A pre-copy image: its chain, the number of rounds (the last pass) or the round's number,
-        the pages it refers to the rounds for, and the images of a stream (last pass + rounds)."""
+        """A pre-copy image: its chain, the number of rounds (the last pass) or the last round's number,
+        the pages it refers to the rounds for, and the images of a stream (rounds + last pass)."""
         pc = self.all("PRECOPY")
         if not pc:
             return None
-        return {"chain": pc[0].fields["chain"], "round": pc[0].fields["round"],
+        return {"chain": pc[-1].fields["chain"], "round": pc[-1].fields["round"],
                 "refs": sum(r.fields["nr_pages"] for r in self.all("PGREF")), "images": len(pc)}
 
     def summary(self) -> dict[str, Any]:
@@ -263,7 +263,7 @@ def parse(data: bytes) -> Image:
     pos = start = 0  # start: of the current image (a pre-copy stream is several)
     tail_seen = False
     while pos < len(data):
-        if tail_seen and not (_precopy_last(img) and HDR.unpack_from(data, pos)[0] == 1):
+        if tail_seen and not (_in_round(img, start) and HDR.unpack_from(data, pos)[0] == 1):
             raise ImageError(f"offset {pos:#x}: data after the tail record")
         if tail_seen:
             tail_seen, start = False, pos
@@ -299,28 +299,34 @@ def parse(data: bytes) -> Image:
     return img
 
 
-def _precopy_last(img: Image) -> bool:
-    """The image begins with the last pass of a pre-copy (its rounds may follow it)."""
-    return bool(img.records[0].fields.get("uflags", 0) & CHECKPOINT_PRECOPY_LAST)
+def _in_round(img: Image, start: int) -> bool:
+    """The image that starts at ``start`` is a pre-copy round (another image may follow it)."""
+    head = next(r for r in img.records if r.offset == start)
+    return bool(head.fields.get("uflags", 0) & CHECKPOINT_PRECOPY)
 
 
 def _check_precopy(img: Image) -> None:
-    """A round holds only page arrays; a stream is the last pass and then its rounds, newest first."""
+    """A round holds only page arrays; a stream is rounds 0 to N - 1 and then their last pass (a last pass
+    alone, or rounds alone, may be read too)."""
     pcs = img.all("PRECOPY")
+    heads = img.all("HEADER")
+    last = bool(heads[-1].fields["uflags"] & CHECKPOINT_PRECOPY_LAST)
+    if img.all("PGREF") and not last:
+        raise ImageError(f"offset {img.all('PGREF')[0].offset:#x}: PGREF outside the last pass of a pre-copy")
     if not pcs:
-        if img.all("PGREF"):
-            raise ImageError(f"offset {img.all('PGREF')[0].offset:#x}: PGREF outside the last pass of a pre-copy")
         return
-    first = pcs[0].fields
-    if _precopy_last(img):
-        if not first["round"]:
-            raise ImageError(f"offset {pcs[0].offset:#x}: last pass of a pre-copy with no rounds")
-        if len(pcs) > 1 and len(pcs) != first["round"] + 1:
-            raise ImageError(f"{len(pcs) - 1} pre-copy rounds follow the last pass, which has {first['round']}")
-        for want, r in zip(range(first["round"] - 1, -1, -1), pcs[1:], strict=False):
-            if r.fields["chain"] != first["chain"] or r.fields["round"] != want:
-                raise ImageError(f"offset {r.offset:#x}: round {r.fields['round']} of chain "
-                                 f"{r.fields['chain']:#x} where round {want} of {first['chain']:#x} was expected")
+    rounds = pcs[:-1] if last else pcs
+    for want, r in enumerate(rounds):
+        if r.fields["chain"] != pcs[0].fields["chain"] or r.fields["round"] != want:
+            raise ImageError(f"offset {r.offset:#x}: round {r.fields['round']} of chain {r.fields['chain']:#x} "
+                             f"where round {want} of {pcs[0].fields['chain']:#x} was expected")
+    if last:
+        f = pcs[-1].fields
+        if not f["round"]:
+            raise ImageError(f"offset {pcs[-1].offset:#x}: last pass of a pre-copy with no rounds")
+        if rounds and (f["chain"] != pcs[0].fields["chain"] or f["round"] != len(rounds)):
+            raise ImageError(f"offset {pcs[-1].offset:#x}: last pass of chain {f['chain']:#x} with {f['round']} "
+                             f"rounds after {len(rounds)} rounds of {pcs[0].fields['chain']:#x}")
     for r in img.all("PGREF"):
         if not 1 <= r.fields["nr_pages"] <= PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page reference of {r.fields['nr_pages']} pages")

@@ -6,10 +6,12 @@ guest link's NIC, or the same through the link's shared memory with ``shmcat``; 
 through the host) -> the restored task runs on the target -> kill the original.
 If restart fails, the source is thawed and must still be running: nothing is lost.
 
-Pre-copy (``precopy=N``, streamed only): before the freeze, N rounds of ``checkpoint -p`` copy the
-running task's memory (round 0 every page, later rounds what it dirtied since) to files on the
-target; frozen, ``checkpoint -P`` streams the last pass (every other state, the last dirty pages and
-references to the rounds), and ``restart`` reads it followed by the rounds, newest first.
+Pre-copy (``precopy=N``, streamed only): ``restart`` starts on the target first, on a fifo that a
+holder keeps open; before the freeze, N rounds of ``checkpoint -p`` stream the running task's memory
+(round 0 every page, later rounds what it dirtied since) into it, and restart keeps their pages;
+frozen, ``checkpoint -P`` streams the last pass (every other state, the last dirty pages and
+references to the rounds' pages): only that is read, and only the last dirty pages sent, while the
+task is stopped.
 
 With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
 the restored task while ``restart -H`` holds it before its first instruction, and the step fails on
@@ -36,7 +38,7 @@ RESTORED_POLL = (
 )
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
-ROUND = "/tmp/migrate.round"  # + N: a pre-copy round, on the target
+FIFO = "/tmp/migrate.fifo"  # what restart reads, on the target
 # a streamed image that stops for this long (a link cut) fails the restart on the target
 STREAM_IDLE_S = 5
 
@@ -81,34 +83,46 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
         raise RuntimeError(f"carrying {', '.join(files)} to {dst.cfg.name} failed: {failed.stdout}{failed.stderr}")
 
 
+@dataclass
+class Precopy:
+    """The target side of a pre-copy: restart reading the fifo, and the holder that keeps it open."""
+
+    restarting: engines.Restarting
+    holder: str  # its pid, on the target
+
+
 def precopy_rounds(src: Machine, dst: Machine, pid: str, rounds: int, until: int, *, via: str, link_addr: str,
-                   port: int, timeout: float, mig: Migration) -> list[str]:
-    """Pre-copy rounds of the running task ``pid`` into files on ``dst``; returns their paths, oldest
-    first. Measures ``precopy_s`` (all rounds) and ``precopy_bytes``, and each round's bytes."""
+                   port: int, timeout: float, check: bool, engine: Engine, mig: Migration) -> Precopy:
+    """Start restart on ``dst`` reading the fifo, then stream up to ``rounds`` pre-copy rounds of the
+    running task ``pid`` into it (fewer once a round is no larger than ``until`` bytes). Measures
+    ``precopy_s`` (all rounds), ``precopy_bytes`` and each round's bytes."""
     t0 = time.monotonic()
-    paths: list[str] = []
+    dst.ssh.run(f"rm -rf {IMAGE} {RESTART_LOG}* {FIFO} && mkfifo {FIFO}", 10, check=True)
+    # a writer for as long as the migration may take: the rounds' writers come and go
+    holder = dst.ssh.run(f"setsid sh -c 'exec sleep {int(timeout) + 60} > {FIFO}' </dev/null >/dev/null 2>&1 & "
+                         "echo $!", 10, check=True).stdout.strip()
+    pc = Precopy(engine.start_restart(dst, FIFO, RESTART_LOG, "/", check, pid, timeout), holder)
     total = 0
-    dst.ssh.run(f"rm -f {ROUND}*", 10, check=True)
     for n in range(rounds):
-        path = f"{ROUND}{n}"
         source = f"checkpoint {pid} -p -l {CKPT_LOG}"
+        sink = f"cat > {FIFO}"
         if via == "shm":
-            failed = shm_pipe(src, dst, source, f"cat > {path}", timeout)
+            failed = shm_pipe(src, dst, source, sink, timeout)
         else:
-            failed = link_pipe(src, dst, source, f"cat > {path}", link_addr, port + 2, timeout)
+            failed = link_pipe(src, dst, source, sink, link_addr, port + 2, timeout)
         if failed is not None:
             log = src.ssh.run(f"tail -n 5 {CKPT_LOG} 2>/dev/null", 10).stdout
             raise RuntimeError(f"pre-copy round {n} of {pid} failed: {failed.stdout}{failed.stderr}{log}")
-        paths.append(path)
-        size = image_bytes(dst, path)
+        # "checkpoint: pid P: pre-copy round N: K pages, B bytes"
+        out = src.ssh.run(f"tail -n 1 {CKPT_LOG}", 10).stdout
+        size = int(out.rsplit(" bytes", 1)[0].rsplit(" ", 1)[1]) if out.strip().endswith(" bytes") else 0
         mig.phases[f"round{n}_bytes"] = float(size)
         total += size
         if size <= until:
             break
     mig.phases["precopy_s"] = time.monotonic() - t0
     mig.phases["precopy_bytes"] = float(total)
-    mig.phases["precopy_rounds"] = float(len(paths))
-    return paths
+    return pc
 
 
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
@@ -145,8 +159,14 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     src.ssh.run(f"rm -f {CKPT_LOG} /tmp/migrate.send", 10, check=True)
     dst.ssh.run(f"rm -f {RESTART_LOG} {RESTART_LOG}.err", 10, check=True)
     t0 = time.monotonic()
-    rounds = precopy_rounds(src, dst, pid, precopy, precopy_until, via=via, link_addr=link_addr, port=port,
-                            timeout=timeout, mig=mig) if precopy else []
+    pc: Precopy | None = None
+    try:
+        if precopy:
+            pc = precopy_rounds(src, dst, pid, precopy, precopy_until, via=via, link_addr=link_addr, port=port,
+                                timeout=timeout, check=check, engine=engine, mig=mig)
+    except BaseException:
+        dst.ssh.run(f"kill {pc.holder}; pkill -x restart; true" if pc else "pkill -x restart; true", 10)
+        raise
     t_freeze = time.monotonic()
     res = src.ssh.run(freeze, 30)
     if not res.ok:
@@ -162,21 +182,24 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         carry_files(src, dst, files, via=via, link_addr=link_addr, port=port + 1, timeout=timeout)
         mig.phases["files_s"] = time.monotonic() - t_frozen
         t_ckpt = time.monotonic()
-        dst.ssh.run(f"rm -rf {IMAGE} {RESTART_LOG}*", 10, check=True)
+        if pc is None:
+            dst.ssh.run(f"rm -rf {IMAGE} {RESTART_LOG}*", 10, check=True)
         if streamed:
-            fifo = "/tmp/migrate.fifo"
-            dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
+            fifo = FIFO
+            if pc is None:
+                dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
             if via == "shm":
                 recv, sender = shm_recv(timeout, STREAM_IDLE_S), shm_send(20)
             else:
                 recv = f"linkcat recv {port} {int(timeout)} {STREAM_IDLE_S}"
                 sender = f"linkcat send {link_addr} {port} 20"
-            # the last pass, then its rounds, newest first: one stream for restart
-            feed = f"({recv} && cat {' '.join(reversed(rounds))})" if rounds else recv
-            dst.ssh.run(f"setsid sh -c '{feed} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
+            dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
-            restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
-            last = " -P" if rounds else ""
+            if pc is None:
+                restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
+            else:
+                restarting = pc.restarting
+            last = " -P" if pc else ""
             send = f"checkpoint {pid}{last} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
@@ -189,7 +212,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             for line in out.splitlines():
                 if line.startswith(("linkcat: ", "shmcat: ")) and line.split()[1].isdigit():
                     mig.image_bytes = int(line.split()[1])
-            if rounds:
+            if pc:
                 mig.phases["last_pass_bytes"] = float(mig.image_bytes)
                 mig.image_bytes += int(mig.phases["precopy_bytes"])
         else:
@@ -205,6 +228,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
                 restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout)
         t_restart = time.monotonic()
+        mig.phases["sent_s"] = t_restart - t_ckpt
         state = "GONE"
         verify_after_s = 0.0
         new_pid = engine.wait_restored(dst, restarting, timeout + 30) if restarting is not None else ""
@@ -239,6 +263,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         mig.total_s = time.monotonic() - t0 - verify_s
         return mig
     finally:
+        if pc is not None:
+            dst.ssh.run(f"kill {pc.holder} 2>/dev/null; true", 10)
         if not mig.ok:
             # nothing lost: stop what is left of the transfer and let the original run on
             if src.is_running():

@@ -642,19 +642,39 @@ int main(int argc, char *argv[])
 
 	elf_headers();
 	uflags = header(&page_size, &xstate_size);
-	if (uflags & CHECKPOINT_PRECOPY) {
-		/* a round alone */
-		precopy(&chain, &round);
+	/* a pre-copy stream: rounds 0 to N - 1, then their last pass */
+	while (uflags & CHECKPOINT_PRECOPY) {
+		uint64_t id;
+
+		precopy(&id, &round);
+		if (!rounds)
+			chain = id;
+		if (id != chain || round != rounds)
+			bad("round %u of chain %#" PRIx64 " where round %u of %#" PRIx64
+			    " was expected", round, id, rounds, chain);
 		pages(0, UINT64_MAX, page_size);
 		tail_record();
-		if (fgetc(in) != EOF)
-			bad("data after the tail record");
-		printf("ok: pre-copy round %u: %" PRIu64 " bytes\n", round, offset);
-		return 0;
+		rounds++;
+		c = fgetc(in);
+		if (c == EOF) {
+			printf("ok: %u pre-copy rounds (no last pass): %" PRIu64 " bytes\n", rounds,
+			       offset);
+			return 0;
+		}
+		ungetc(c, in);
+		csum_sum = csum_sum2 = 0;
+		uflags = header(&page_size, &xstate_size);
+		if (!(uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST)))
+			bad("%u rounds followed by an image that is not their last pass", rounds);
 	}
 	if (uflags & CHECKPOINT_PRECOPY_LAST) {
+		uint64_t id;
+
 		precopy_last = 1;
-		precopy(&chain, &rounds);
+		precopy(&id, &round);
+		if (rounds && (id != chain || round != rounds))
+			bad("last pass of chain %#" PRIx64 " with %u rounds after %u rounds of %#" PRIx64,
+			    id, round, rounds, chain);
 	}
 
 
@@ -843,28 +863,9 @@ mm:
 
 	tail_record();
 	c = fgetc(in);
-	if (c != EOF && precopy_last) {
-		/* a pre-copy stream: the rounds follow, newest first */
-		ungetc(c, in);
-		for (uint32_t r = rounds; r-- > 0;) {
-			uint32_t got;
-			uint64_t id;
-
-			csum_sum = csum_sum2 = 0;
-			if (!(header(&page_size, &xstate_size) & CHECKPOINT_PRECOPY))
-				bad("round %u expected, found another image", r);
-			precopy(&id, &got);
-			if (id != chain || got != r)
-				bad("round %u of chain %#" PRIx64 " where round %u of %#" PRIx64
-				    " was expected", got, id, r, chain);
-			precopy_last = 0;
-			pages(0, UINT64_MAX, page_size);
-			tail_record();
-		}
-		c = fgetc(in);
-		printf("            %u pre-copy rounds, %" PRIu64 " pages referred to\n", rounds,
-		       total_refs);
-	}
+	if (precopy_last)
+		printf("            after %u pre-copy rounds: %" PRIu64 " pages referred to\n",
+		       rounds, total_refs);
 	if (c != EOF)
 		bad("data after the tail record");
 	printf("ok: %" PRIu64 " bytes\n", offset);

@@ -1,8 +1,8 @@
 /*
- * pcdrop IN OUT: copy a pre-copy stream (the last pass, then its rounds), dropping the middle
- * page array (a PGARR record and its two BUFFER records) of its last image (round 0), and fix
- * up that image's tail checksum, as a hostile sender could: the stream stays well formed, but
- * pages that the last pass refers to are in none of the rounds any more.
+ * pcdrop IN OUT: copy a pre-copy stream (its rounds, then their last pass), dropping the
+ * middle page array (a PGARR record and its two BUFFER records) of its first image (round 0),
+ * and fix up that image's tail checksum, as a hostile sender could: the stream stays well
+ * formed, but pages that the last pass refers to may be in none of the rounds any more.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,20 +62,20 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	fclose(in);
-	/* the last image: from its header record to its tail */
+	/* the first image: from its header record to its tail */
 	for (off = 0; off + sizeof(struct hdr) <= len; off += rec_size(buf + off)) {
 		if (rec_size(buf + off) < sizeof(struct hdr))
 			return 1;
-		if (rec_type(buf + off) == HDR_HEADER)
-			last = off;
-		if (rec_type(buf + off) == HDR_TAIL)
+		if (rec_type(buf + off) == HDR_TAIL) {
 			tail = off;
+			break;
+		}
 	}
 	for (off = last; off < tail; off += rec_size(buf + off))
 		if (is_array(buf + off))
 			narr++;
 	if (narr < 2) {
-		fprintf(stderr, "pcdrop: %zu page arrays in the last image\n", narr);
+		fprintf(stderr, "pcdrop: %zu page arrays in the first image\n", narr);
 		return 1;
 	}
 	for (off = last, k = 0; off < tail; off += rec_size(buf + off))

@@ -79,10 +79,10 @@ struct ckpt_restore {
 	struct ckpt_rst_epoll *epolls;	/* @nepolls epoll files made */
 	unsigned int nepolls;
 	u64 img_uflags;			/* the header's checkpoint flags */
-	u64 precopy_chain;		/* CHECKPOINT_PRECOPY_LAST: its rounds */
-	u32 precopy_rounds;		/* how many follow the image */
+	u64 precopy_chain;		/* pre-copy: the chain of the rounds */
 	bool precopy;			/* PGREF records allowed */
-	struct xarray precopy_need;	/* page index: referred to by PGREF */
+	bool precopy_xa;		/* @precopy_pages is set up */
+	struct xarray precopy_pages;	/* page index: the rounds' newest copy */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -322,8 +322,8 @@ bool checkpoint_precopy_page_dirty(struct vm_area_struct *vma,
 				   unsigned long addr, pte_t pte,
 				   struct page *page);
 int restore_precopy_read(struct ckpt_ctx *ctx);
-int restore_precopy_ref(struct ckpt_ctx *ctx, u64 addr);
-int restore_precopy_rounds(struct ckpt_ctx *ctx);
+int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			 const u64 *addrs, unsigned int nr);
 void restore_precopy_free(struct ckpt_ctx *ctx);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);

@@ -583,13 +583,13 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				goto out;
 			}
 			*pnext = addrs[i] + PAGE_SIZE;
-			if (ref)
-				ret = restore_precopy_ref(ctx, addrs[i]);
-			if (ret)
-				goto out;
 		}
-		if (ref)
+		if (ref) {
+			ret = restore_precopy_refs(ctx, mm, addrs, hp.nr_pages);
+			if (ret)
+				break;
 			continue;
+		}
 		ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER,
 				    sizeof(h) + hp.nr_pages * PAGE_SIZE,
 				    sizeof(h) + hp.nr_pages * PAGE_SIZE);

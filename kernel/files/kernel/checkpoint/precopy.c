@@ -19,11 +19,14 @@
  * the last pass succeeds; a round that fails ends the chain (its bits
  * were cleared: the next round starts again from round 0).
  *
- * restart reads the last pass, then its rounds, newest first, from the
- * same stream; a referenced page takes the content of the newest round
- * that has it, every other page of a round is skipped.  A round of another
- * chain, out of order or missing, or a reference that no round fills,
- * fails the restart (EINVAL).
+ * restart reads the rounds, oldest first, then their last pass, from one
+ * stream: the restarting task can read the rounds while the target still
+ * runs, and only the last pass is read once it is frozen.  The newest copy
+ * of each page of the rounds is kept (kernel pages, charged to the caller)
+ * until a PGREF of the last pass takes it; the rest is freed.  A round of
+ * another chain, out of order or missing, a last pass of another chain or
+ * with another number of rounds, or a reference that no round fills, fails
+ * the restart (EINVAL).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -483,44 +486,9 @@ long do_checkpoint_precopy(struct ckpt_ctx *ctx, pid_t pid)
 
 /* restart */
 
-int restore_precopy_read(struct ckpt_ctx *ctx)
-{
-	struct ckpt_hdr_precopy h;
-	int ret;
-
-	if (ctx->rst.img_uflags & CHECKPOINT_PRECOPY)
-		return ckpt_err(ctx, -EINVAL,
-				"a pre-copy round is not an image: restart from its last pass");
-	if (!(ctx->rst.img_uflags & CHECKPOINT_PRECOPY_LAST))
-		return 0;
-	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
-	if (ret)
-		return ret;
-	if (!h.round || h._padding)
-		return ckpt_err(ctx, -EINVAL, "pre-copy: bad number of rounds %u",
-				h.round);
-	ctx->rst.precopy_chain = h.chain;
-	ctx->rst.precopy_rounds = h.round;
-	xa_init(&ctx->rst.precopy_need);
-	ctx->rst.precopy = true;
-	return 0;
-}
-
-/* a PGREF page: filled from the rounds */
-int restore_precopy_ref(struct ckpt_ctx *ctx, u64 addr)
-{
-	int ret;
-
-	ret = xa_insert(&ctx->rst.precopy_need, addr >> PAGE_SHIFT,
-			xa_mk_value(1), GFP_KERNEL);
-	if (ret == -EBUSY)
-		return ckpt_err(ctx, -EINVAL, "page %llx referred to twice", addr);
-	return ret;
-}
-
-/* one page array of a round: the pages still referred to are filled */
-static int restore_round_pgarr(struct ckpt_ctx *ctx, struct mm_struct *mm,
-			       u64 nr, u64 *addrs, void *scratch, u64 *next)
+/* a round's page array: its pages are kept, a newer copy replacing an older */
+static int restore_round_pgarr(struct ckpt_ctx *ctx, u64 nr, u64 *addrs,
+			       u64 *next)
 {
 	struct ckpt_hdr h;
 	unsigned int i;
@@ -545,52 +513,43 @@ static int restore_round_pgarr(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER, sizeof(h) + nr * PAGE_SIZE,
 			    sizeof(h) + nr * PAGE_SIZE);
 	for (i = 0; i < nr && !ret; i++) {
-		struct page *page;
+		struct page *page, *old;
 		void *kaddr;
-		long got;
 
-		if (!xa_erase(&ctx->rst.precopy_need, addrs[i] >> PAGE_SHIFT)) {
-			ret = ckpt_kread(ctx, scratch, PAGE_SIZE);
-			continue;
-		}
-		ret = mmap_read_lock_killable(mm);
-		if (ret)
-			break;
-		got = pin_user_pages_remote(mm, addrs[i], 1,
-					    FOLL_WRITE | FOLL_FORCE, &page,
-					    NULL, NULL);
-		mmap_read_unlock(mm);
-		if (got != 1)
-			return ckpt_err(ctx, got < 0 ? got : -EFAULT,
-					"cannot populate page %llx", addrs[i]);
+		/* charged to the caller, as the pages of its new mm are */
+		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
 		kaddr = kmap_local_page(page);
 		ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
 		kunmap_local(kaddr);
-		unpin_user_pages_dirty_lock(&page, 1, true);
+		old = ret ? NULL : xa_store(&ctx->rst.precopy_pages,
+					    addrs[i] >> PAGE_SHIFT, page,
+					    GFP_KERNEL_ACCOUNT);
+		if (ret || xa_is_err(old)) {
+			__free_page(page);
+			return ret ?: xa_err(old);
+		}
+		if (old)
+			__free_page(old);
 	}
 	return ret;
 }
 
-static int restore_round(struct ckpt_ctx *ctx, struct mm_struct *mm, u32 round,
-			 u64 *addrs, void *scratch)
+/* a round, after its header: PRECOPY, page arrays, tail */
+static int restore_round(struct ckpt_ctx *ctx, u32 round, u64 *addrs)
 {
 	struct ckpt_hdr_precopy h;
 	struct ckpt_hdr_pgarr hp;
 	u64 next = 0;
 	int ret;
 
-	memset(&ctx->csum, 0, sizeof(ctx->csum));
-	ret = restore_read_header(ctx);
-	if (ret)
-		return ret;
-	if (!(ctx->rst.img_uflags & CHECKPOINT_PRECOPY))
-		return ckpt_err(ctx, -EINVAL,
-				"pre-copy: round %u expected, found another image",
-				round);
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
 	if (ret)
 		return ret;
-	if (h.chain != ctx->rst.precopy_chain)
+	if (!round)
+		ctx->rst.precopy_chain = h.chain;
+	else if (h.chain != ctx->rst.precopy_chain)
 		return ckpt_err(ctx, -EINVAL,
 				"pre-copy: round %u of another migration (chain %llx, expected %llx)",
 				h.round, h.chain, ctx->rst.precopy_chain);
@@ -602,8 +561,7 @@ static int restore_round(struct ckpt_ctx *ctx, struct mm_struct *mm, u32 round,
 		ret = ckpt_read_obj(ctx, &hp, CKPT_HDR_PGARR, sizeof(hp));
 		if (ret || !hp.nr_pages)
 			break;
-		ret = restore_round_pgarr(ctx, mm, hp.nr_pages, addrs, scratch,
-					  &next);
+		ret = restore_round_pgarr(ctx, hp.nr_pages, addrs, &next);
 		if (ret)
 			break;
 		cond_resched();
@@ -613,39 +571,128 @@ static int restore_round(struct ckpt_ctx *ctx, struct mm_struct *mm, u32 round,
 	return ret;
 }
 
-int restore_precopy_rounds(struct ckpt_ctx *ctx)
+/*
+ * After the first header: the rounds of a pre-copy, oldest first, each a
+ * whole image with its own checksum, and the header and PRECOPY record of
+ * their last pass.  The pages of the rounds are kept (the newest copy of
+ * each) for the PGREF records of the last pass.
+ */
+int restore_precopy_read(struct ckpt_ctx *ctx)
 {
-	struct mm_struct *mm = ctx->rst.new_mm;
-	unsigned long index = 0;
-	void *scratch;
+	struct ckpt_hdr_precopy h;
+	u32 round = 0;
 	u64 *addrs;
-	u32 round;
 	int ret = 0;
 
-	if (!ctx->rst.precopy)
+	if (!(ctx->rst.img_uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST)))
 		return 0;
 	addrs = kmalloc_array(CKPT_PGARR_MAX, sizeof(*addrs), GFP_KERNEL);
-	scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!addrs || !scratch || !mm)
-		ret = -ENOMEM;
-	/* newest first: a page is filled once, from the newest round with it */
-	for (round = ctx->rst.precopy_rounds; round-- > 0 && !ret;)
-		ret = restore_round(ctx, mm, round, addrs, scratch);
+	if (!addrs)
+		return -ENOMEM;
+	xa_init(&ctx->rst.precopy_pages);
+	ctx->rst.precopy_xa = true;
+	while (!ret && (ctx->rst.img_uflags & CHECKPOINT_PRECOPY)) {
+		ret = restore_round(ctx, round++, addrs);
+		if (!ret) {
+			memset(&ctx->csum, 0, sizeof(ctx->csum));
+			ret = restore_read_header(ctx);
+		}
+	}
 	kfree(addrs);
-	kfree(scratch);
-	if (!ret && xa_find(&ctx->rst.precopy_need, &index, ULONG_MAX,
-			    XA_PRESENT))
-		ret = ckpt_err(ctx, -EINVAL,
-			       "pre-copy: page %lx is in none of the %u rounds",
-			       index << PAGE_SHIFT, ctx->rst.precopy_rounds);
+	if (ret)
+		return ret;
+	if (!(ctx->rst.img_uflags & CHECKPOINT_PRECOPY_LAST))
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: %u rounds followed by an image that is not their last pass",
+				round);
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PRECOPY, sizeof(h));
+	if (ret)
+		return ret;
+	if (!round)
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: a last pass without its rounds before it");
+	if (h.chain != ctx->rst.precopy_chain)
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: last pass of another migration (chain %llx, rounds of %llx)",
+				h.chain, ctx->rst.precopy_chain);
+	if (h.round != round || h._padding)
+		return ckpt_err(ctx, -EINVAL,
+				"pre-copy: the last pass follows %u rounds, it has %u",
+				round, h.round);
+	ckpt_msg(ctx, "restart: %u pre-copy rounds read", round);
+	ctx->rst.precopy = true;
+	return 0;
+}
+
+/* pages pinned per call: a run of contiguous addresses of a PGREF */
+#define CKPT_REF_BATCH	32
+
+/* @n PGREF pages from @addr on: the newest copies the rounds have */
+static int restore_precopy_run(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			       u64 addr, unsigned int n)
+{
+	struct page *src[CKPT_REF_BATCH], *pages[CKPT_REF_BATCH];
+	unsigned int i;
+	long got = 0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		src[i] = xa_erase(&ctx->rst.precopy_pages,
+				  (addr >> PAGE_SHIFT) + i);
+		if (!src[i]) {
+			ret = ckpt_err(ctx, -EINVAL,
+				       "pre-copy: page %llx is in none of the rounds (or referred to twice)",
+				       addr + i * PAGE_SIZE);
+			break;
+		}
+	}
 	if (!ret)
-		ckpt_msg(ctx, "restart: %u pre-copy rounds read", ctx->rst.precopy_rounds);
+		ret = mmap_read_lock_killable(mm);
+	if (!ret) {
+		got = pin_user_pages_remote(mm, addr, n, FOLL_WRITE | FOLL_FORCE,
+					    pages, NULL, NULL);
+		mmap_read_unlock(mm);
+		if (got != n)
+			ret = ckpt_err(ctx, got < 0 ? got : -EFAULT,
+				       "cannot populate page %llx",
+				       addr + max(got, 0L) * PAGE_SIZE);
+	}
+	if (!ret)
+		for (i = 0; i < n; i++)
+			copy_highpage(pages[i], src[i]);
+	if (got > 0)
+		unpin_user_pages_dirty_lock(pages, got, true);
+	while (i-- > 0)
+		if (src[i])
+			__free_page(src[i]);
+	return ret;
+}
+
+/* the pages of a PGREF record (addresses checked, increasing) */
+int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			 const u64 *addrs, unsigned int nr)
+{
+	unsigned int i, n;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i += n) {
+		for (n = 1; i + n < nr && n < CKPT_REF_BATCH &&
+		     addrs[i + n] == addrs[i] + n * PAGE_SIZE; n++)
+			;
+		ret = restore_precopy_run(ctx, mm, addrs[i], n);
+	}
 	return ret;
 }
 
 void restore_precopy_free(struct ckpt_ctx *ctx)
 {
-	if (ctx->rst.precopy)
-		xa_destroy(&ctx->rst.precopy_need);
-	ctx->rst.precopy = false;
+	struct page *page;
+	unsigned long index;
+
+	if (!ctx->rst.precopy_xa)
+		return;
+	xa_for_each(&ctx->rst.precopy_pages, index, page)
+		__free_page(page);
+	xa_destroy(&ctx->rst.precopy_pages);
+	ctx->rst.precopy_xa = false;
 }

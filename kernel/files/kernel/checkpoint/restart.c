@@ -296,8 +296,6 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_read_tail(ctx);
 	if (!ret)
-		ret = restore_precopy_rounds(ctx);
-	if (!ret)
 		ret = ckpt_arch_prepare_fpu(ctx);
 	if (!ret)
 		ret = restore_threads_prepare(ctx);

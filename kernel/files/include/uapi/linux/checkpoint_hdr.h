@@ -867,15 +867,16 @@ struct ckpt_hdr_pgarr {
 };
 
 /*
- * CKPT_HDR_PRECOPY: 24 bytes, right after the header (and its strings) of
+ * CKPT_HDR_PRECOPY: 24 bytes, right after the header records (HEADER, the
+ * three strings, HEADER_ARCH) of
  * a pre-copy round (CHECKPOINT_PRECOPY in the header's uflags) or of the
  * last pass (CHECKPOINT_PRECOPY_LAST).  A round is then only page arrays
- * (CKPT_HDR_PGARR, as in a vma, the one with nr_pages 0 ending them) and
- * the tail.  @chain names the rounds of one migration; @round is the
- * round's number (0: every page), or for the last pass the number of
- * rounds before it.  restart reads the last pass, then, in the same
- * stream, its rounds from @round - 1 down to 0, each a whole image with
- * its own checksum.
+ * (CKPT_HDR_PGARR, as in a vma, the one with nr_pages 0 ending them; their
+ * addresses increase across the round) and the tail.  @chain names the
+ * rounds of one migration; @round is the round's number (0: every page),
+ * or for the last pass the number of rounds before it.  restart reads, in
+ * one stream, rounds 0 to N - 1, each a whole image with its own
+ * checksum, then their last pass.
  */
 struct ckpt_hdr_precopy {
 	struct ckpt_hdr h;
