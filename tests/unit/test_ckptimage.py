@@ -244,3 +244,53 @@ def test_anonymous_inode_records_have_the_c_sizes() -> None:
     assert img.first("TIMERFD").fields["interval_ns"] == 50_000_000_000
     with pytest.raises(ImageError, match="epoll of 70000 items"):
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"EPOLL.nitems": 70000}))
+
+
+# pre-copy streams: rounds 0..N-1, then their last pass (whose clean pages are PGREFs)
+
+def pc_header(uflags: int) -> bytes:
+    return (record("HEADER", MAGIC_HEAD, 2, 6, 1, 0, 1, 16, 65, 65, 65, 4096, 0, 1700000000, uflags)
+            + string("6.1.0") + string("#1 SMP") + string("x86_64")
+            + record("HEADER_ARCH", 832, 8192, 0x7, 0))
+
+
+def pc_round(n: int, chain: int = 0xC4A1) -> bytes:
+    page = bytes([n]) * 4096
+    data = (pc_header(ckptimage.CHECKPOINT_PRECOPY) + record("PRECOPY", chain, n, 0)
+            + record("PGARR", 1) + record("BUFFER", payload=struct.pack("<Q", 0x11000))
+            + record("BUFFER", payload=page) + record("PGARR", 0))
+    return data + tail(data)
+
+
+def pc_last(rounds: int, chain: int = 0xC4A1) -> bytes:
+    b = body().replace(record("PGARR", 0), record("PGREF", 1) + record("BUFFER", payload=struct.pack("<Q", 0x11000))
+                       + record("PGARR", 0))
+    data = pc_header(ckptimage.CHECKPOINT_PRECOPY_LAST) + record("PRECOPY", chain, rounds, 0) + b
+    return data + tail(data)
+
+
+def test_precopy_stream_parses() -> None:
+    img = ckptimage.parse(pc_round(0) + pc_round(1) + pc_last(2))
+    assert img.summary()["precopy"] == {"chain": 0xC4A1, "round": 2, "refs": 1, "images": 3}
+    assert ckptimage.parse(pc_round(0))  # a round alone can be read
+    assert ckptimage.parse(pc_last(2))  # and a last pass alone
+
+
+@pytest.mark.parametrize("stream, why", [
+    (pc_round(0) + pc_round(1, chain=7) + pc_last(2), "round 1 of chain 0x7"),
+    (pc_round(1) + pc_last(1), "round 1 of chain"),
+    (pc_round(0) + pc_last(2), "with 2 rounds after 1 rounds"),
+    (pc_round(0) + pc_last(1, chain=7), "last pass of chain 0x7"),
+    (image() + pc_round(0), "data after the tail record"),
+    (pc_round(0) + pc_round(1)[:-40], "truncated"),
+])
+def test_precopy_stream_errors(stream: bytes, why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(stream)
+
+
+def test_pgref_outside_a_last_pass() -> None:
+    data = header() + body().replace(record("PGARR", 0), record("PGREF", 1)
+                                     + record("BUFFER", payload=struct.pack("<Q", 0x11000)) + record("PGARR", 0))
+    with pytest.raises(ImageError, match="PGREF outside"):
+        ckptimage.parse(data + tail(data))
