@@ -7,6 +7,7 @@
 
 #include <linux/checkpoint.h>
 #include <linux/hashtable.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/path.h>
@@ -82,6 +83,8 @@ struct ckpt_restore {
 	u64 precopy_chain;		/* pre-copy: the chain of the rounds */
 	bool precopy;			/* PGREF records allowed */
 	bool precopy_xa;		/* @precopy_pages is set up */
+	ktime_t precopy_t0;		/* the last pass begins */
+	unsigned long precopy_nr;	/* pages in @precopy_pages */
 	struct xarray precopy_pages;	/* page index: the rounds' newest copy */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */

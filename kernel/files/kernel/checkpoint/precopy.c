@@ -22,8 +22,10 @@
  * restart reads the rounds, oldest first, then their last pass, from one
  * stream: the restarting task can read the rounds while the target still
  * runs, and only the last pass is read once it is frozen.  The newest copy
- * of each page of the rounds is kept (kernel pages, charged to the caller)
- * until a PGREF of the last pass takes it; the rest is freed.  A round of
+ * of each page of the rounds is kept (at most half of the memory) until a
+ * PGREF of the last pass maps it into the new mm (charged to the caller's
+ * memcg then; copied into a faulted-in page where it cannot be mapped);
+ * the rest is freed.  A round of
  * another chain, out of order or missing, a last pass of another chain or
  * with another number of rounds, or a reference that no round fills, fails
  * the restart (EINVAL).
@@ -39,11 +41,15 @@
 #include <linux/pagewalk.h>
 #include <linux/ptrace.h>
 #include <linux/random.h>
+#include <linux/rmap.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/memcontrol.h>
+#include <linux/timekeeping.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
 #include <asm/tlbflush.h>
 
@@ -516,8 +522,14 @@ static int restore_round_pgarr(struct ckpt_ctx *ctx, u64 nr, u64 *addrs,
 		struct page *page, *old;
 		void *kaddr;
 
-		/* charged to the caller, as the pages of its new mm are */
-		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		/*
+		 * A page of the new mm to be (charged to the caller's memcg
+		 * when it is mapped); at most half of the memory is kept.
+		 */
+		if (ctx->rst.precopy_nr >= totalram_pages() / 2)
+			return ckpt_err(ctx, -ENOMEM,
+					"pre-copy rounds of more than half of the memory");
+		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
 		if (!page)
 			return -ENOMEM;
 		kaddr = kmap_local_page(page);
@@ -527,11 +539,13 @@ static int restore_round_pgarr(struct ckpt_ctx *ctx, u64 nr, u64 *addrs,
 					    addrs[i] >> PAGE_SHIFT, page,
 					    GFP_KERNEL_ACCOUNT);
 		if (ret || xa_is_err(old)) {
-			__free_page(page);
+			put_page(page);
 			return ret ?: xa_err(old);
 		}
 		if (old)
-			__free_page(old);
+			put_page(old);
+		else
+			ctx->rst.precopy_nr++;
 	}
 	return ret;
 }
@@ -621,19 +635,55 @@ int restore_precopy_read(struct ckpt_ctx *ctx)
 				round, h.round);
 	ckpt_msg(ctx, "restart: %u pre-copy rounds read", round);
 	ctx->rst.precopy = true;
+	ctx->rst.precopy_t0 = ktime_get();
 	return 0;
 }
 
 /* pages pinned per call: a run of contiguous addresses of a PGREF */
 #define CKPT_REF_BATCH	32
 
+/*
+ * Map the kept page @page itself at @addr of the new mm (under its mmap
+ * lock), as UFFDIO_COPY maps the page it filled: no fault, no copy.  0, or
+ * an error and the caller copies it instead.
+ */
+static int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
+			       struct page *page)
+{
+#ifdef CONFIG_USERFAULTFD
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (!vma || (vma->vm_flags & (VM_SHARED | VM_LOCKED)) ||
+	    unlikely(anon_vma_prepare(vma)))
+		return -EAGAIN;
+	pgd = pgd_offset(mm, addr);
+	p4d = p4d_alloc(mm, pgd, addr);
+	pud = p4d ? pud_alloc(mm, p4d, addr) : NULL;
+	pmd = pud ? pmd_alloc(mm, pud, addr) : NULL;
+	if (!pmd || pmd_trans_huge(*pmd) ||
+	    (unlikely(pmd_none(*pmd)) && unlikely(__pte_alloc(mm, pmd))) ||
+	    unlikely(pmd_trans_huge(*pmd)))
+		return -EAGAIN;
+	__SetPageUptodate(page);
+	if (mem_cgroup_charge(page_folio(page), mm, GFP_KERNEL))
+		return -ENOMEM;
+	return mfill_atomic_install_pte(mm, pmd, vma, addr, page, true, false);
+#else
+	return -EAGAIN;
+#endif
+}
+
 /* @n PGREF pages from @addr on: the newest copies the rounds have */
 static int restore_precopy_run(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			       u64 addr, unsigned int n)
 {
-	struct page *src[CKPT_REF_BATCH], *pages[CKPT_REF_BATCH];
-	unsigned int i;
-	long got = 0;
+	struct page *src[CKPT_REF_BATCH], *page;
+	unsigned int i, done = 0;
+	long got;
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
@@ -645,26 +695,35 @@ static int restore_precopy_run(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				       addr + i * PAGE_SIZE);
 			break;
 		}
+		ctx->rst.precopy_nr--;
 	}
 	if (!ret)
 		ret = mmap_read_lock_killable(mm);
-	if (!ret) {
-		got = pin_user_pages_remote(mm, addr, n, FOLL_WRITE | FOLL_FORCE,
-					    pages, NULL, NULL);
-		mmap_read_unlock(mm);
-		if (got != n)
+	if (ret)
+		goto out;
+	for (; done < n; done++) {
+		/* mapped: the page is the mm's now */
+		if (!restore_precopy_map(mm, addr + done * PAGE_SIZE, src[done])) {
+			src[done] = NULL;
+			continue;
+		}
+		got = pin_user_pages_remote(mm, addr + done * PAGE_SIZE, 1,
+					    FOLL_WRITE | FOLL_FORCE, &page,
+					    NULL, NULL);
+		if (got != 1) {
 			ret = ckpt_err(ctx, got < 0 ? got : -EFAULT,
 				       "cannot populate page %llx",
-				       addr + max(got, 0L) * PAGE_SIZE);
+				       addr + done * PAGE_SIZE);
+			break;
+		}
+		copy_highpage(page, src[done]);
+		unpin_user_pages_dirty_lock(&page, 1, true);
 	}
-	if (!ret)
-		for (i = 0; i < n; i++)
-			copy_highpage(pages[i], src[i]);
-	if (got > 0)
-		unpin_user_pages_dirty_lock(pages, got, true);
+	mmap_read_unlock(mm);
+out:
 	while (i-- > 0)
 		if (src[i])
-			__free_page(src[i]);
+			put_page(src[i]);
 	return ret;
 }
 
@@ -692,7 +751,7 @@ void restore_precopy_free(struct ckpt_ctx *ctx)
 	if (!ctx->rst.precopy_xa)
 		return;
 	xa_for_each(&ctx->rst.precopy_pages, index, page)
-		__free_page(page);
+		put_page(page);
 	xa_destroy(&ctx->rst.precopy_pages);
 	ctx->rst.precopy_xa = false;
 }

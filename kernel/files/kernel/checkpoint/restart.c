@@ -20,6 +20,7 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/utsname.h>
 #include <linux/version.h>
 
@@ -352,6 +353,9 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	/* the whole group is restored: the threads may run */
 	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);
+	if (ctx->rst.precopy)
+		ckpt_msg(ctx, "restart: the last pass took %lld us",
+			 ktime_us_delta(ktime_get(), ctx->rst.precopy_t0));
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);
 	return ret;
