@@ -358,7 +358,8 @@ static bool ckpt_vma_same(struct vm_area_struct *vma, struct ckpt_vma_desc *d)
 static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
 {
-	struct ckpt_walk w = { .pa = pa, .type = d->type, .delta = !!ctx->chain };
+	struct ckpt_walk w = { .pa = pa, .type = d->type,
+			       .delta = checkpoint_precopy_delta(ctx, mm) };
 	unsigned long addr = d->start, end;
 	unsigned int i;
 	int ret = 0;

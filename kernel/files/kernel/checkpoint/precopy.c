@@ -152,6 +152,12 @@ static bool ckpt_page_pinned(struct vm_area_struct *vma, pte_t pte,
 
 /* checkpoint: the last pass */
 
+/* the pages of @mm are a delta: it is the pre-copied one (of a tree's root) */
+bool checkpoint_precopy_delta(struct ckpt_ctx *ctx, struct mm_struct *mm)
+{
+	return ctx->chain && ctx->chain->mm == mm;
+}
+
 bool checkpoint_precopy_vma_dirty(struct ckpt_ctx *ctx, unsigned long start,
 				  unsigned long end, unsigned long pgoff,
 				  struct file *file, bool softdirty)
