@@ -22,10 +22,9 @@
  * restart reads the rounds, oldest first, then their last pass, from one
  * stream: the restarting task can read the rounds while the target still
  * runs, and only the last pass is read once it is frozen.  The newest copy
- * of each page of the rounds is kept (at most half of the memory) until a
- * PGREF of the last pass maps it into the new mm (charged to the caller's
- * memcg then; copied into a faulted-in page where it cannot be mapped);
- * the rest is freed.  A round of
+ * of each page of the rounds is kept (charged to the caller's memcg) until
+ * a PGREF of the last pass maps it into the new mm (copied into a
+ * faulted-in page where it cannot be mapped); the rest is freed.  A round of
  * another chain, out of order or missing, a last pass of another chain or
  * with another number of rounds, or a reference that no round fills, fails
  * the restart (EINVAL).
@@ -528,16 +527,15 @@ static int restore_round_pgarr(struct ckpt_ctx *ctx, u64 nr, u64 *addrs,
 		struct page *page, *old;
 		void *kaddr;
 
-		/*
-		 * A page of the new mm to be (charged to the caller's memcg
-		 * when it is mapped); at most half of the memory is kept.
-		 */
-		if (ctx->rst.precopy_nr >= totalram_pages() / 2)
-			return ckpt_err(ctx, -ENOMEM,
-					"pre-copy rounds of more than half of the memory");
+		/* a page of the new mm to be, charged to the caller's memcg */
 		page = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
 		if (!page)
 			return -ENOMEM;
+		if (mem_cgroup_charge(page_folio(page), current->mm, GFP_KERNEL)) {
+			put_page(page);
+			return ckpt_err(ctx, -ENOMEM,
+					"pre-copy: no memory for the pages of the rounds");
+		}
 		kaddr = kmap_local_page(page);
 		ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
 		kunmap_local(kaddr);
@@ -674,9 +672,8 @@ static int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
 	    (unlikely(pmd_none(*pmd)) && unlikely(__pte_alloc(mm, pmd))) ||
 	    unlikely(pmd_trans_huge(*pmd)))
 		return -EAGAIN;
+	/* charged when it was read */
 	__SetPageUptodate(page);
-	if (mem_cgroup_charge(page_folio(page), mm, GFP_KERNEL))
-		return -ENOMEM;
 	return mfill_atomic_install_pte(mm, pmd, vma, addr, page, true, false);
 #else
 	return -EAGAIN;
