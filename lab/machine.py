@@ -34,6 +34,7 @@ READY_MARKER = "lab: guest ready"
 PR_SET_PDEATHSIG = 1
 LINK_NIC = "linknic"  # device id of the guest-link NIC (QMP set_link cuts the link)
 LINK_SHM = "linkshm"  # memory backend of the guest link's shared memory
+NET_NIC = "netnic"  # device id of the guest-network NIC (QMP set_link cuts this guest off the switch)
 DEFAULT_APPEND = ("console=ttyS0 panic=-1 loglevel=5 8250.nr_uarts=1 qemu_fw_cfg.ioport=12@0x510:0:1:4 "
                   "random.trust_cpu=on")  # seed the CRNG from RDRAND: dropbear would block ~1 s in getrandom
 
@@ -109,6 +110,19 @@ class Link:
 
 
 @dataclass(frozen=True)
+class NetPort:
+    """One guest's port on the switch: where the switch is, and the guest's address."""
+
+    switch_dir: Path
+    address: str
+
+    def qemu_args(self, mac: str) -> list[str]:
+        return ["-netdev", f"vde,id=net,sock={self.switch_dir}",
+                "-device", f"virtio-net-pci,netdev=net,id={NET_NIC},mac={mac},romfile=",
+                "-fw_cfg", f"name=opt/lab/net_addr,string={self.address}"]
+
+
+@dataclass(frozen=True)
 class MachineConfig:
     name: str
     kernel: Path
@@ -120,6 +134,7 @@ class MachineConfig:
     accel: str = "auto"  # auto | kvm | tcg
     append: str = ""
     link: Link | None = None
+    net: NetPort | None = None  # a port on the scenario's network switch (lab.network)
     index: int = 0  # distinguishes MAC addresses of guests of one run
     boot_timeout: float = 90.0
     extra_args: tuple[str, ...] = field(default_factory=tuple)
@@ -176,6 +191,8 @@ def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, 
             "-fw_cfg", f"name=opt/lab/link_addr,string={cfg.link.address}",
             *cfg.link.shm_args(),
         ]
+    if cfg.net is not None:
+        argv += cfg.net.qemu_args(_mac(cfg.index, 3))
     return argv + list(cfg.extra_args)
 
 
