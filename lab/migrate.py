@@ -6,6 +6,15 @@ guest link's NIC, or the same through the link's shared memory with ``shmcat``; 
 through the host) -> the restored task runs on the target -> kill the original.
 If restart fails, the source is thawed and must still be running: nothing is lost.
 
+With ``address`` (a service address on the scenario's network that the task's TCP connections use),
+checkpoint holds the task's TCP connections (``checkpoint -T``, CHECKPOINT_TCP_HOLD: silent from
+the moment each is saved), the target gets the address before restart binds it but answers no ARP
+(``arp_ignore=8``), and once the task runs on the target the original is killed (its connections
+vanish without FIN or RST), the address leaves the source and the target announces it (gratuitous
+ARP): the peers' segments go to the target from then on. A failed migration removes the address
+from the target and releases the held connections on the source (``checkpoint -R``) before the
+thaw: the source carries on with its peers.
+
 With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
 the restored task while ``restart -H`` holds it before its first instruction, and the step fails on
 any difference that ``lab.verify.LEGITIMATE`` does not explain.
@@ -23,6 +32,7 @@ from .machine import LINK_NIC, Machine
 from .relay import host_pipe
 from .ssh import Result
 from .steps.link import link_pipe, shm_pipe, shm_recv, shm_send
+from .steps.network import add_address, announce_address, del_address
 from .steps.process import CGROUP_ROOT, freeze_commands
 
 RESTORED_POLL = (
@@ -78,7 +88,7 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
                     timeout: float = 300.0, check: bool = False, while_held: str = "",
-                    engine: Engine | None = None) -> Migration:
+                    engine: Engine | None = None, address: str = "") -> Migration:
     """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
     carrying the declared ``files`` first.
 
@@ -98,6 +108,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     streamed = via in ("link", "shm") and engine.name == "kernel"
     if cut_link_after is not None and not (streamed and via == "link"):
         raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
+    if address and not streamed:
+        raise ValueError("address needs a streamed migration (via: link or shm, engine: kernel)")
+    moved = False  # the target has the address
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     # the tools append to their logs: an earlier migration's lines must not pass for this one's
@@ -129,8 +142,12 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 sender = f"linkcat send {link_addr} {port} 20"
             dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
+            if address:
+                add_address(dst, address, announce=False, hidden=True)
+                moved = True
             restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
-            send = f"checkpoint {pid} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
+            hold = " -T" if address else ""
+            send = f"checkpoint {pid}{hold} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 time.sleep(cut_link_after)
@@ -184,6 +201,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
             src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
+            if address:
+                del_address(src, address)
+                announce_address(dst, address)
             if mig.before is not None and mig.after is not None:
                 mig.verdict = verify.compare(mig.before, mig.after, gaps=engine.differences)
         mig.total_s = time.monotonic() - t0 - verify_s
@@ -195,6 +215,11 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 if cut_link_after is not None:
                     src.qmp("set_link", name=LINK_NIC, up=True)
                 src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
+                if address:
+                    src.ssh.run(f"checkpoint {pid} -R -l {CKPT_LOG}", 20)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
                 dst.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x restart; pkill -x criu; true", 10)
+                if moved:
+                    dst.ssh.run(f"ip addr del {address}/24 dev net0; sysctl -qw net.ipv4.conf.net0.arp_ignore=0",
+                                10)

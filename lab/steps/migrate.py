@@ -43,6 +43,12 @@ def _validate_migrate(c: StepCheck) -> None:
         raise c.fail("expect", "xfeatures: only with engine: kernel (the refusal is our restart's)")
     if "cut_link_after" in c.args and (via != "link" or c.args["expect"] != "restart_fails"):
         raise c.fail("cut_link_after", "only for a link migration with expect: restart_fails")
+    if "address" in c.args:
+        if c.engines != ("kernel",) or via == "host":
+            raise c.fail("address", "only for a streamed migration (via: link or shm) with engine: kernel")
+        for end in ("from", "to"):
+            if c.args[end] not in c.network:
+                raise c.fail("address", f"guest {c.args[end]!r} is not on the scenario's `network:`")
     if "cut_link_after" in c.args and c.engines != ("kernel",):
         raise c.fail("cut_link_after", "only with engine: kernel (the streamed migration)")
 
@@ -57,6 +63,8 @@ def _validate_migrate(c: StepCheck) -> None:
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
     "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
     "cut_link_after": (N, False), "skip_files": (B, False),
+    # a service address on the network that moves with the task (its TCP connections held)
+    "address": (S, False),
     # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
     "verify_restore": (B, False), "verify_reason": (S, False),
 }, validate=_validate_migrate, needs_guest=False)
@@ -78,7 +86,7 @@ def _migrate(ctx: Context, step: Step) -> None:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
-                              engine=engines.get(ctx.scenario.engine))
+                              engine=engines.get(ctx.scenario.engine), address=step.get("address", ""))
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)

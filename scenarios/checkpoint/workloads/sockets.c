@@ -19,7 +19,9 @@
  *                            (outside PATH, inflight, backlog PATH, linger, inet (a
  *                            raw socket), tcp-est (a TCP connection waiting
  *                            to be accepted), tcp-out PORT (a connection to
- *                            another process), udp-queue (a datagram
+ *                            another process: saved, "succeeded"), tcp-hold
+ *                            PORT (the same with CHECKPOINT_TCP_HOLD),
+ *                            udp-queue (a datagram
  *                            from a socket that is gone)),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
@@ -1081,7 +1083,7 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("connect");
 		if (!strcmp(arg, "accept") && accept(fd, NULL, NULL) < 0)
 			die("accept");
-	} else if (!strcmp(kind, "tcp-out")) {
+	} else if (!strcmp(kind, "tcp-out") || !strcmp(kind, "tcp-hold")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(arg)) };
 
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1106,7 +1108,8 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 	lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || lfd < 0)
 		die("open");
-	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, lfd);
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE |
+		      (strcmp(kind, "tcp-hold") ? 0 : CHECKPOINT_TCP_HOLD), lfd);
 	if (ret >= 0) {
 		printf("checkpoint: succeeded (%ld)\n", ret);
 		return 1;

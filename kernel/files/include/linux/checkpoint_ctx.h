@@ -222,6 +222,8 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h);
 int restore_sockets_finish(struct ckpt_ctx *ctx);
 void restore_sockets_commit(struct ckpt_ctx *ctx);
 void ckpt_sockets_free(struct ckpt_ctx *ctx);
+void checkpoint_sockets_unhold(struct ckpt_ctx *ctx);
+int checkpoint_sockets_release(struct ckpt_ctx *ctx, struct task_struct *t);
 
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);

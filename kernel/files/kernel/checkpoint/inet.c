@@ -11,8 +11,13 @@
  * EADDRNOTAVAIL, a port taken EADDRINUSE; SO_REUSEPORT joins only a group
  * of the caller's own uid, as bind() does.
  *
+ * Established TCP connections are saved with their peer anywhere (the
+ * other end in the checkpoint, or on another machine): with
+ * CHECKPOINT_TCP_HOLD each is held from the moment it is saved (see
+ * ckpt_tcp_hold()), so that it can move to another machine.
+ *
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
- * state but CLOSE and LISTEN) and connections waiting to be accepted,
+ * state but CLOSE, LISTEN and ESTABLISHED) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
  * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
@@ -26,7 +31,9 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/checkpoint.h>
 #include <linux/delay.h>
+#include <linux/filter.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ip.h>
@@ -204,42 +211,11 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 	return NULL;
 }
 
-/* is the other end of connection @sk a socket of the task (loopback) */
-static bool ckpt_tcp_peer_held(struct ckpt_ctx *ctx, struct sock *sk)
-{
-	struct ckpt_inet_ends me, it;
-	u32 id;
-
-	ckpt_inet_ends(sk, &me);
-	for (id = 1; id <= ctx->socks->n; id++) {
-		struct sock *o = ctx->socks->sk[id].sk;
-
-		if (o == sk || !ckpt_family_inet(o->sk_family) ||
-		    !ckpt_inet_tcp(o) ||
-		    READ_ONCE(o->sk_state) != TCP_ESTABLISHED)
-			continue;
-		ckpt_inet_ends(o, &it);
-		if (ipv6_addr_equal(&it.raddr, &me.laddr) &&
-		    it.rport == me.lport &&
-		    ipv6_addr_equal(&it.laddr, &me.raddr) &&
-		    it.lport == me.rport)
-			return true;
-	}
-	return false;
-}
-
-/* an established connection: both ends held, nothing restart cannot set */
+/* an established connection: nothing restart cannot set */
 static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sockaddr_storage ss;
-	struct ckpt_inet_ends me;
 
-	ckpt_inet_ends(sk, &me);
-	if (!ckpt_tcp_peer_held(ctx, sk))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: TCP connection to %pISpc, a peer outside the checkpoint: not supported",
-				fd, ckpt_inet_sa(&ss, &me.raddr, me.rport));
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
 	    tp->repair)
 		return ckpt_err(ctx, -EOPNOTSUPP,
@@ -331,6 +307,122 @@ static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
 }
 
 /*
+ * CHECKPOINT_TCP_HOLD: a held connection drops every segment that arrives
+ * (a one-instruction socket filter: tcp_filter() discards before any ACK
+ * or RST) and is in repair mode (killed, its socket vanishes silently:
+ * tcp_close() -> tcp_disconnect() sends neither FIN nor RST).  What it
+ * had when saved is all the peer ever got acknowledged, so the image stays
+ * exact while it travels; the peer retransmits to wherever the connection
+ * is restarted.  The filter's program is named, so that a release finds
+ * the connections checkpoint held and no other.
+ */
+#define CKPT_TCP_HOLD_NAME "ckpt_tcp_hold"
+
+static bool ckpt_tcp_is_held(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool held;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	held = tcp_sk(sk)->repair && f &&
+	       !strcmp(f->prog->aux->name, CKPT_TCP_HOLD_NAME);
+	rcu_read_unlock();
+	return held;
+}
+
+static int ckpt_tcp_hold(struct sock *sk)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog_kern fprog = { .len = 1, .filter = &drop };
+	struct sk_filter *fp;
+	struct bpf_prog *prog;
+	int ret;
+
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	ret = bpf_prog_create(&prog, &fprog);
+	if (ret)
+		return ret;
+	strscpy(prog->aux->name, CKPT_TCP_HOLD_NAME, sizeof(prog->aux->name));
+	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
+	if (!fp) {
+		bpf_prog_destroy(prog);
+		return -ENOMEM;
+	}
+	fp->prog = prog;
+	refcount_set(&fp->refcnt, 1);
+	lock_sock(sk);
+	ret = -EBUSY;
+	if (!rcu_access_pointer(sk->sk_filter) && !tcp_sk(sk)->repair) {
+		ret = -ENOMEM;
+		if (sk_filter_charge(sk, fp)) {
+			/* the socket's reference only */
+			refcount_dec(&fp->refcnt);
+			rcu_assign_pointer(sk->sk_filter, fp);
+			ret = 0;
+		}
+	}
+	release_sock(sk);
+	if (ret) {
+		bpf_prog_destroy(prog);
+		kfree(fp);
+		return ret;
+	}
+	/* a segment that passed the filter before is in the queues now */
+	synchronize_net();
+	lock_sock(sk);
+	tcp_sk(sk)->repair = 1;
+	tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+	release_sock(sk);
+	return 0;
+}
+
+/*
+ * out of hold: repair mode ends as TCP_REPAIR_OFF ends it (a window probe:
+ * the peer retransmits what was dropped), with the socket's SO_REUSEADDR
+ * kept; the filter goes
+ */
+static void ckpt_tcp_unhold(struct sock *sk)
+{
+	lock_sock(sk);
+	if (ckpt_tcp_is_held(sk)) {
+		tcp_sk(sk)->repair = 0;
+		tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+		sk_detach_filter(sk);
+		if (sk->sk_state == TCP_ESTABLISHED)
+			tcp_send_window_probe(sk);
+	}
+	release_sock(sk);
+}
+
+/* a failed checkpoint: the connections it held run on */
+void checkpoint_inet_unhold(struct ckpt_sk *e)
+{
+	if (e->held)
+		ckpt_tcp_unhold(e->sk);
+	e->held = false;
+}
+
+/* CHECKPOINT_TCP_RELEASE: the held connection of @file, if it is one */
+int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock *sk = sock ? sock->sk : NULL;
+
+	if (!sk || !ckpt_family_inet(sk->sk_family) || !ckpt_inet_tcp(sk) ||
+	    !ckpt_tcp_is_held(sk))
+		return 0;
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return ckpt_err(ctx, -EPERM,
+				"fd %d: releasing a held TCP connection needs CAP_NET_ADMIN",
+				fd);
+	ckpt_tcp_unhold(sk);
+	ckpt_msg(ctx, "fd %d: TCP connection released", fd);
+	return 1;
+}
+
+/*
  * checkpoint: an established connection's sequence numbers, windows,
  * options and queues, read from the tcp_sock under its lock (what CRIU
  * reads with TCP_REPAIR): a TCP record and two BUFFERs.
@@ -347,7 +439,24 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
 
 	if (!ckpt_inet_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
 		return 0;
+	if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
+		struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
+
+		ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"fd %d: cannot hold its TCP connection (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
+					fd);
+		e->held = true;
+	}
 	lock_sock(sk);
+	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
+	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED) {
+		release_sock(sk);
+		return ckpt_err(ctx, -EAGAIN,
+				"fd %d: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
+				fd);
+	}
 	t.send_seq = tp->snd_una;
 	t.send_len = tp->write_seq - tp->snd_una;
 	t.recv_seq = tp->copied_seq;

@@ -24,6 +24,7 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
@@ -685,6 +686,44 @@ void restore_sockets_commit(struct ckpt_ctx *ctx)
 	ctx->socks->committed = true;
 	for (id = 1; id <= ctx->socks->n; id++)
 		restore_inet_commit(&ctx->socks->sk[id]);
+}
+
+/* a failed checkpoint: the TCP connections it held (CHECKPOINT_TCP_HOLD) run on */
+void checkpoint_sockets_unhold(struct ckpt_ctx *ctx)
+{
+	u32 id;
+
+	for (id = 1; ctx->socks && id <= ctx->socks->n; id++)
+		checkpoint_inet_unhold(&ctx->socks->sk[id]);
+}
+
+/*
+ * CHECKPOINT_TCP_RELEASE: the TCP connections of @t that a checkpoint held
+ * run on (a migration that failed); how many, or an error
+ */
+int checkpoint_sockets_release(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	unsigned int fd;
+	int n = 0, ret;
+
+	for (fd = 0;; fd++) {
+		struct file *file;
+
+		rcu_read_lock();
+		file = task_lookup_next_fd_rcu(t, &fd);
+		rcu_read_unlock();
+		if (!file)
+			break;
+		file = fget_task(t, fd);
+		if (!file)
+			continue;
+		ret = checkpoint_inet_release(ctx, file, fd);
+		fput(file);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	}
+	return n;
 }
 
 void ckpt_sockets_free(struct ckpt_ctx *ctx)

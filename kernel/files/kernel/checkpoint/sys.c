@@ -489,6 +489,8 @@ SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 		return -EPERM;
 	if (flags & ~CHECKPOINT_USER_FLAGS)
 		return -EINVAL;
+	if ((flags & CHECKPOINT_TCP_HOLD) && (flags & CHECKPOINT_TCP_RELEASE))
+		return -EINVAL;
 	if (pid < 0)
 		return -EINVAL;
 
