@@ -83,6 +83,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     504: ("SOCKET_TCP", "<" + "I" * 11 + "BBH",
           ("send_seq", "send_len", "recv_seq", "recv_len", "snd_wl1", "snd_wnd", "max_window", "rcv_wnd",
            "rcv_wup", "mss_clamp", "timestamp", "snd_wscale", "rcv_wscale", "flags")),
+    505: ("SOCKET_INET", "<IhBBIIIHH",
+          ("linger_s", "ttl", "tos", "keepcnt", "keepidle", "keepintvl", "user_timeout", "maxseg", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -111,6 +113,7 @@ LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
 SOCK_MSG_MAX = 4 << 20
+INET_FLAGS = 0x3  # CKPT_INET_LINGER | CKPT_INET_CORK
 SOCK_ADDR_MAX = 128
 
 
@@ -312,6 +315,10 @@ def _check_structure(img: Image) -> None:
         if r.fields["send_len"] > SOCK_QUEUE_MAX or r.fields["recv_len"] > SOCK_QUEUE_MAX:
             raise ImageError(f"offset {r.offset:#x}: TCP queues of {r.fields['send_len']} and "
                              f"{r.fields['recv_len']} bytes (max {SOCK_QUEUE_MAX})")
+    for r in img.all("SOCKET_INET"):
+        if r.fields["flags"] & ~INET_FLAGS or not -1 <= r.fields["ttl"] <= 255:
+            raise ImageError(f"offset {r.offset:#x}: bad inet options (flags {r.fields['flags']:#x}, "
+                             f"ttl {r.fields['ttl']})")
     for r in img.all("SOCKET_MSG"):
         if r.fields["len"] > SOCK_MSG_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket message of {r.fields['len']} bytes (max {SOCK_MSG_MAX})")

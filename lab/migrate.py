@@ -88,7 +88,7 @@ def carry_files(src: Machine, dst: Machine, files: tuple[str, ...], *, via: str,
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
                     timeout: float = 300.0, check: bool = False, while_held: str = "",
-                    engine: Engine | None = None, address: str = "") -> Migration:
+                    engine: Engine | None = None, address: str = "", same_pid: bool = False) -> Migration:
     """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
     carrying the declared ``files`` first.
 
@@ -98,6 +98,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     Otherwise the image (a file, or CRIU's directory) is made on the source, carried like the files
     (over the link or through the host) and restarted from on the target.
 
+    ``same_pid``: restart with the task's pid and tids (``restart -p``; a multi-threaded task needs it).
     ``check``: restore verification (snapshots on both sides, ``Migration.verdict``, with the
     engine's known differences). The time the snapshots take is measured as ``verify_s`` and not
     counted in the downtime. ``while_held``: a shell command run on the target (``{pid}`` = the
@@ -145,7 +146,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if address:
                 add_address(dst, address, announce=False, hidden=True)
                 moved = True
-            restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
+            restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout, same_pid=same_pid)
             hold = " -T" if address else ""
             send = f"checkpoint {pid}{hold} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
@@ -170,7 +171,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 mig.image_bytes = image_bytes(src, IMAGE)
                 carry_files(src, dst, (IMAGE,), via=via, link_addr=link_addr, port=port, timeout=timeout)
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
-                restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout)
+                restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout,
+                                                  same_pid=same_pid)
         t_restart = time.monotonic()
         state = "GONE"
         verify_after_s = 0.0

@@ -88,6 +88,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
+	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
 	case CKPT_HDR_TAIL: return "TAIL";
@@ -248,7 +249,18 @@ static void socket_records(void)
 	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
 	string("bind path");
 	string("peer path");
-	if (s.family == 2 && s.type == 1 && s.state == 1) {	/* an established TCP connection */
+	if (s.flags & CKPT_SOCK_INET_OPTS) {
+		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(
+			CKPT_HDR_SOCKET_INET, sizeof(o), sizeof(o));
+
+		if (o.flags & ~CKPT_INET_FLAGS)
+			bad("socket %u: bad inet option flags %#x", s.sk_id, o.flags);
+		printf("            inet linger %s%u ttl %d tos %#x cork %u maxseg %u keepalive %u/%u/%u user_timeout %u\n",
+		       o.flags & CKPT_INET_LINGER ? "" : "off ", o.linger_s, o.ttl, o.tos,
+		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
+		       o.user_timeout);
+	}
+	if ((s.family == 2 || s.family == 10) && s.type == 1 && s.state == 1) {	/* an established TCP connection */
 		struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
 			CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
 

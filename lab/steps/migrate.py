@@ -65,6 +65,7 @@ def _validate_migrate(c: StepCheck) -> None:
     "cut_link_after": (N, False), "skip_files": (B, False),
     # a service address on the network that moves with the task (its TCP connections held)
     "address": (S, False),
+    "same_pid": (B, False),  # restart with the task's pid and tids (a multi-threaded task)
     # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
     "verify_restore": (B, False), "verify_reason": (S, False),
 }, validate=_validate_migrate, needs_guest=False)
@@ -86,7 +87,8 @@ def _migrate(ctx: Context, step: Step) -> None:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
-                              engine=engines.get(ctx.scenario.engine), address=step.get("address", ""))
+                              engine=engines.get(ctx.scenario.engine), address=step.get("address", ""),
+                              same_pid=bool(step.get("same_pid", False)))
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)

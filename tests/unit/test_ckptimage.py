@@ -244,3 +244,13 @@ def test_anonymous_inode_records_have_the_c_sizes() -> None:
     assert img.first("TIMERFD").fields["interval_ns"] == 50_000_000_000
     with pytest.raises(ImageError, match="epoll of 70000 items"):
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"EPOLL.nitems": 70000}))
+
+
+def test_inet_option_record_has_the_c_size() -> None:
+    data = header() + body() + record("SOCKET_INET", 7, 33, 0x10, 4, 77, 9, 12345, 1000, 0x3)
+    img = ckptimage.parse(data + tail(data))
+    opts = img.first("SOCKET_INET")
+    assert opts.length == 32  # struct ckpt_hdr_socket_inet
+    assert (opts.fields["linger_s"], opts.fields["ttl"], opts.fields["maxseg"]) == (7, 33, 1000)
+    with pytest.raises(ImageError, match="bad inet options"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))

@@ -21,6 +21,8 @@
  *                              OUT.result gets "PASS N bytes, checksum X"
  *                              or "FAIL: what" (a reset, an EOF, a wrong
  *                              byte at offset N, 60 s without progress).
+ *   tcpecho slowcat RATE       copy stdin to stdout at RATE bytes a second
+ *                              (a slow reader: a download that lasts).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -234,14 +236,35 @@ static int client(const char *a, const char *p, uint64_t total)
 	return 0;
 }
 
+static int slowcat(double rate)
+{
+	char buf[4096];
+	double start = now(), done = 0;
+	ssize_t n;
+
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0, w; off < n; off += w) {
+			w = write(STDOUT_FILENO, buf + off, n - off);
+			if (w <= 0)
+				return 1;
+		}
+		done += n;
+		while (now() - start < done / rate)
+			usleep(5000);
+	}
+	return n < 0;
+}
+
 int main(int argc, char *argv[])
 {
+	if (argc == 3 && !strcmp(argv[1], "slowcat"))
+		return slowcat(strtod(argv[2], NULL));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "serve"))
 		return serve(argv[2], argv[3], argc == 5 ? strtoul(argv[4], NULL, 0) : 0);
 	if (argc == 6 && !strcmp(argv[1], "client")) {
 		out = argv[5];
 		return client(argv[2], argv[3], strtoull(argv[4], NULL, 0));
 	}
-	fprintf(stderr, "usage: tcpecho serve ADDR PORT [MIB] | tcpecho client ADDR PORT BYTES OUT\n");
+	fprintf(stderr, "usage: tcpecho serve ADDR PORT [MIB] | client ADDR PORT BYTES OUT | slowcat RATE\n");
 	return 2;
 }

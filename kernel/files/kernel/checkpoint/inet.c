@@ -5,7 +5,9 @@
  * listener are matched with their IPv4 peers): TCP sockets unbound, bound,
  * listening or connected on loopback, UDP sockets unbound,
  * bound or connected, with SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
- * SO_BROADCAST and TCP_NODELAY.  Restart binds again to the same address
+ * SO_BROADCAST and TCP_NODELAY, and (a SOCKET_INET record) SO_LINGER,
+ * IP_TOS, IP_TTL, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT and TCP_USER_TIMEOUT.  Restart binds again to the same address
  * and port with the caller's rights: a privileged port needs
  * CAP_NET_BIND_SERVICE (EACCES), an address the machine lacks is
  * EADDRNOTAVAIL, a port taken EADDRINUSE; SO_REUSEPORT joins only a group
@@ -19,10 +21,9 @@
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
  * state but CLOSE, LISTEN and ESTABLISHED) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
- * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_PKTINFO and the
+ * (IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
- * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG, the keepalive tunables,
- * TCP_USER_TIMEOUT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
+ * IP_TRANSPARENT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
  * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the IPv6 ones: hop limits,
  * traffic class, flow labels, IPv6 options, multicast and anycast
  * memberships, the interface options, the ancillary data options,
@@ -167,10 +168,6 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
-	if (inet->tos)
-		return "IP_TOS";
-	if (inet->uc_ttl != -1)
-		return "IP_TTL";
 	if (rcu_access_pointer(inet->inet_opt))
 		return "IP_OPTIONS";
 	if (rcu_access_pointer(inet->mc_list))
@@ -185,17 +182,8 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_TRANSPARENT";
 	if (ckpt_inet6_unsupported(sk))
 		return ckpt_inet6_unsupported(sk);
-	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_CORK))
-		return "TCP_CORK";
 	if (!ckpt_inet_tcp(sk))
 		return NULL;
-	if (tcp_sk(sk)->rx_opt.user_mss)
-		return "TCP_MAXSEG";
-	if (tcp_sk(sk)->keepalive_time || tcp_sk(sk)->keepalive_intvl ||
-	    tcp_sk(sk)->keepalive_probes)
-		return "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT";
-	if (inet_csk(sk)->icsk_user_timeout)
-		return "TCP_USER_TIMEOUT";
 	if (tcp_sk(sk)->linger2)
 		return "TCP_LINGER2";
 	if (inet_csk(sk)->icsk_syn_retries)
@@ -209,6 +197,51 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return "TCP_ULP";
 	return NULL;
+}
+
+/*
+ * the options of SOCKET_INET: SO_LINGER, IP_TTL, IP_TOS and the TCP ones
+ * (TCP_CORK, TCP_MAXSEG, the keepalive tunables, TCP_USER_TIMEOUT) as
+ * their setsockopt() set them; whether one differs from its default
+ */
+static bool ckpt_inet_opts(struct sock *sk, struct ckpt_hdr_socket_inet *o)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	memset(o, 0, sizeof(*o));
+	if (sock_flag(sk, SOCK_LINGER)) {
+		o->flags |= CKPT_INET_LINGER;
+		o->linger_s = READ_ONCE(sk->sk_lingertime) / HZ;
+	}
+	o->ttl = inet->uc_ttl;
+	o->tos = inet->tos;
+	if (ckpt_inet_tcp(sk)) {
+		struct tcp_sock *tp = tcp_sk(sk);
+
+		if (tp->nonagle & TCP_NAGLE_CORK)
+			o->flags |= CKPT_INET_CORK;
+		o->maxseg = tp->rx_opt.user_mss;
+		o->keepidle = READ_ONCE(tp->keepalive_time) / HZ;
+		o->keepintvl = READ_ONCE(tp->keepalive_intvl) / HZ;
+		o->keepcnt = READ_ONCE(tp->keepalive_probes);
+		o->user_timeout = READ_ONCE(inet_csk(sk)->icsk_user_timeout);
+	}
+	return o->flags || o->ttl != -1 || o->tos || o->maxseg || o->keepidle ||
+	       o->keepintvl || o->keepcnt || o->user_timeout;
+}
+
+/* checkpoint: SOCKET_INET, if the SOCKET said so */
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+			 struct ckpt_hdr_socket *h)
+{
+	struct ckpt_hdr_socket_inet o;
+
+	if (!(h->flags & CKPT_SOCK_INET_OPTS))
+		return 0;
+	lock_sock(sock->sk);
+	ckpt_inet_opts(sock->sk, &o);
+	release_sock(sock->sk);
+	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 }
 
 /* an established connection: nothing restart cannot set */
@@ -267,11 +300,16 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		    struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_inet o;
 	struct sock *sk = sock->sk;
 	int len;
 
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF))
 		h->flags |= CKPT_SOCK_NODELAY;
+	lock_sock(sk);
+	if (ckpt_inet_opts(sk, &o))
+		h->flags |= CKPT_SOCK_INET_OPTS;
+	release_sock(sk);
 	if (sk->sk_family == AF_INET6 && sk->sk_ipv6only)
 		h->flags |= CKPT_SOCK_V6ONLY;
 	if (!inet_sk(sk)->inet_num)
@@ -325,7 +363,7 @@ static bool ckpt_tcp_is_held(struct sock *sk)
 
 	rcu_read_lock();
 	f = rcu_dereference(sk->sk_filter);
-	held = tcp_sk(sk)->repair && f &&
+	held = (tcp_sk(sk)->repair || sk->sk_state == TCP_LISTEN) && f &&
 	       !strcmp(f->prog->aux->name, CKPT_TCP_HOLD_NAME);
 	rcu_read_unlock();
 	return held;
@@ -372,8 +410,11 @@ static int ckpt_tcp_hold(struct sock *sk)
 	/* a segment that passed the filter before is in the queues now */
 	synchronize_net();
 	lock_sock(sk);
-	tcp_sk(sk)->repair = 1;
-	tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+	/* a listener only drops (SYNs too): nothing waits in its backlog */
+	if (sk->sk_state != TCP_LISTEN) {
+		tcp_sk(sk)->repair = 1;
+		tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+	}
 	release_sock(sk);
 	return 0;
 }
@@ -387,11 +428,13 @@ static void ckpt_tcp_unhold(struct sock *sk)
 {
 	lock_sock(sk);
 	if (ckpt_tcp_is_held(sk)) {
-		tcp_sk(sk)->repair = 0;
-		tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
 		sk_detach_filter(sk);
-		if (sk->sk_state == TCP_ESTABLISHED)
-			tcp_send_window_probe(sk);
+		if (tcp_sk(sk)->repair) {
+			tcp_sk(sk)->repair = 0;
+			tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+			if (sk->sk_state == TCP_ESTABLISHED)
+				tcp_send_window_probe(sk);
+		}
 	}
 	release_sock(sk);
 }
@@ -423,6 +466,32 @@ int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd)
 }
 
 /*
+ * CHECKPOINT_TCP_HOLD: hold @sk if it is a listener or a connection; a
+ * listener that got a connection meanwhile cannot be saved (its backlog)
+ */
+static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
+	int state = READ_ONCE(sk->sk_state), ret;
+
+	if (state != TCP_ESTABLISHED && state != TCP_LISTEN)
+		return 0;
+	ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"fd %d: cannot hold its TCP %s (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
+				fd, state == TCP_LISTEN ? "listener" : "connection");
+	e->held = true;
+	if (state == TCP_LISTEN &&
+	    (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
+	     inet_csk_reqsk_queue_len(sk)))
+		return ckpt_err(ctx, -EAGAIN,
+				"fd %d: TCP listener got a connection while it was saved",
+				fd);
+	return 0;
+}
+
+/*
  * checkpoint: an established connection's sequence numbers, windows,
  * options and queues, read from the tcp_sock under its lock (what CRIU
  * reads with TCP_REPAIR): a TCP record and two BUFFERs.
@@ -437,18 +506,15 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
 	u32 sent = 0, rcvd = 0;
 	int ret = 0, n;
 
-	if (!ckpt_inet_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+	if (!ckpt_inet_tcp(sk))
 		return 0;
 	if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
-		struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
-
-		ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
+		ret = ckpt_tcp_hold_one(ctx, sk, fd);
 		if (ret)
-			return ckpt_err(ctx, ret,
-					"fd %d: cannot hold its TCP connection (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
-					fd);
-		e->held = true;
+			return ret;
 	}
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return 0;
 	lock_sock(sk);
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
 	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED) {
@@ -747,6 +813,30 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	return 0;
 }
 
+/* restart: SOCKET_INET, checked */
+static int restore_inet_read_opts(struct ckpt_ctx *ctx,
+				  struct ckpt_hdr_socket *h,
+				  struct ckpt_hdr_socket_inet *o)
+{
+	bool tcp = h->type == SOCK_STREAM;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, o, CKPT_HDR_SOCKET_INET, sizeof(*o));
+	if (ret)
+		return ret;
+	if (o->flags & ~CKPT_INET_FLAGS ||
+	    (!(o->flags & CKPT_INET_LINGER) && o->linger_s) ||
+	    (o->ttl != -1 && (o->ttl < 1 || o->ttl > 255)) ||
+	    o->keepcnt > MAX_TCP_KEEPCNT || o->keepidle > MAX_TCP_KEEPIDLE ||
+	    o->keepintvl > MAX_TCP_KEEPINTVL || o->user_timeout > INT_MAX ||
+	    (o->maxseg && (o->maxseg < TCP_MIN_MSS || o->maxseg > MAX_TCP_WINDOW)) ||
+	    (!tcp && (o->keepcnt || o->keepidle || o->keepintvl ||
+		      o->user_timeout || o->maxseg || (o->flags & CKPT_INET_CORK))))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad inet options",
+				h->sk_id);
+	return 0;
+}
+
 static int restore_inet_opt(struct socket *sock, int level, int opt)
 {
 	int one = 1;
@@ -768,6 +858,38 @@ static int restore_inet_setint(struct socket *sock, int level, int opt,
 static int restore_tcp_opt(struct socket *sock, int opt, int val)
 {
 	return restore_inet_setint(sock, SOL_TCP, opt, val);
+}
+
+/* restart: the options of SOCKET_INET, as setsockopt() sets them; what failed */
+static const char *restore_inet_set_opts(struct socket *sock,
+					 struct ckpt_hdr_socket_inet *o)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = o->linger_s };
+
+	if ((o->flags & CKPT_INET_LINGER) &&
+	    sk_setsockopt(sock->sk, SOL_SOCKET, SO_LINGER, KERNEL_SOCKPTR(&l),
+			  sizeof(l)))
+		return "SO_LINGER";
+	if (o->ttl != -1 && restore_inet_setint(sock, SOL_IP, IP_TTL, o->ttl))
+		return "IP_TTL";
+	if (o->tos && restore_inet_setint(sock, SOL_IP, IP_TOS, o->tos))
+		return "IP_TOS";
+	if (sock->sk->sk_type != SOCK_STREAM)
+		return NULL;
+	if ((o->flags & CKPT_INET_CORK) && restore_tcp_opt(sock, TCP_CORK, 1))
+		return "TCP_CORK";
+	if (o->maxseg && restore_tcp_opt(sock, TCP_MAXSEG, o->maxseg))
+		return "TCP_MAXSEG";
+	if (o->keepidle && restore_tcp_opt(sock, TCP_KEEPIDLE, o->keepidle))
+		return "TCP_KEEPIDLE";
+	if (o->keepintvl && restore_tcp_opt(sock, TCP_KEEPINTVL, o->keepintvl))
+		return "TCP_KEEPINTVL";
+	if (o->keepcnt && restore_tcp_opt(sock, TCP_KEEPCNT, o->keepcnt))
+		return "TCP_KEEPCNT";
+	if (o->user_timeout &&
+	    restore_tcp_opt(sock, TCP_USER_TIMEOUT, o->user_timeout))
+		return "TCP_USER_TIMEOUT";
+	return NULL;
 }
 
 /* queue @len bytes of @buf in repair mode (TCP_REPAIR_QUEUE @queue) */
@@ -935,10 +1057,17 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
 	bool tcp = h->type == SOCK_STREAM && h->state == TCP_ESTABLISHED;
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
+	const char *what;
 	int ret;
 
+	if (h->flags & CKPT_SOCK_INET_OPTS) {
+		ret = restore_inet_read_opts(ctx, h, &o);
+		if (ret)
+			return ret;
+	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
@@ -966,6 +1095,13 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret) {
 		ckpt_err(ctx, ret, "socket %u: cannot set its options",
 			 h->sk_id);
+		goto err;
+	}
+	what = h->flags & CKPT_SOCK_INET_OPTS ?
+	       restore_inet_set_opts(sock, &o) : NULL;
+	if (what) {
+		ret = -EINVAL;
+		ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
 		goto err;
 	}
 	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */

@@ -181,9 +181,14 @@ static const char *ckpt_socket_unsupported(struct sock *sk)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++)
+	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++) {
+		/* inet sockets keep SO_LINGER (SOCKET_INET) */
+		if (ckpt_sock_flags_refused[i].flag == SOCK_LINGER &&
+		    ckpt_family_inet(sk->sk_family))
+			continue;
 		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
 			return ckpt_sock_flags_refused[i].option;
+	}
 	if (rcu_access_pointer(sk->sk_filter))
 		return "a socket filter (SO_ATTACH_FILTER)";
 	if (READ_ONCE(sk->sk_bound_dev_if))
@@ -313,6 +318,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret && ckpt_family_inet(h->family))
+		ret = checkpoint_inet_opts(ctx, sock, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd);
 	if (!ret && h->family == AF_UNIX)
@@ -606,7 +613,8 @@ static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: cannot set its flags",
 				h->sk_id);
-	if (h->priority) {
+	/* IP_TOS set a priority of its own */
+	if (h->priority || READ_ONCE(sk->sk_priority)) {
 		ret = restore_socket_opt(sk, SO_PRIORITY, h->priority);
 		if (ret)
 			return ckpt_err(ctx, ret, "socket %u: SO_PRIORITY %u",

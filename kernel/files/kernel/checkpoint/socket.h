@@ -93,6 +93,8 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock);
 void restore_inet_shutdown(struct ckpt_sk *e);
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+			 struct ckpt_hdr_socket *h);
 int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd);
 void restore_inet_commit(struct ckpt_sk *e);
 void checkpoint_inet_unhold(struct ckpt_sk *e);

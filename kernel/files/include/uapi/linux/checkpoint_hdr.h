@@ -109,6 +109,8 @@ enum {
 #define CKPT_HDR_SOCKET_MSG CKPT_HDR_SOCKET_MSG
 	CKPT_HDR_SOCKET_TCP = 504,
 #define CKPT_HDR_SOCKET_TCP CKPT_HDR_SOCKET_TCP
+	CKPT_HDR_SOCKET_INET = 505,	/* options of an inet socket (inet.c) */
+#define CKPT_HDR_SOCKET_INET CKPT_HDR_SOCKET_INET
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -686,7 +688,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_BROADCAST	0x20000	/* SO_BROADCAST (UDP) */
 #define CKPT_SOCK_NODELAY	0x40000	/* TCP_NODELAY */
 #define CKPT_SOCK_V6ONLY	0x80000	/* IPV6_V6ONLY (inet6) */
-#define CKPT_SOCK_FLAGS		0xfffff
+#define CKPT_SOCK_INET_OPTS	0x100000 /* a SOCKET_INET record follows */
+#define CKPT_SOCK_FLAGS		0x1fffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -695,7 +698,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_TSTAMP_NEW | CKPT_SOCK_RXQ_OVFL | \
 				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
-				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY)
+				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
+				 CKPT_SOCK_INET_OPTS)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -722,6 +726,29 @@ struct ckpt_hdr_socket {
 	__u32 raddr_len;	/* bytes of @raddr (the peer's name) */
 	__u8 laddr[CKPT_SOCK_ADDR_MAX];
 	__u8 raddr[CKPT_SOCK_ADDR_MAX];
+};
+
+/* ckpt_hdr_socket_inet.flags */
+#define CKPT_INET_LINGER	0x1	/* SO_LINGER on, for @linger_s */
+#define CKPT_INET_CORK		0x2	/* TCP_CORK */
+#define CKPT_INET_FLAGS		0x3
+
+/*
+ * CKPT_HDR_SOCKET_INET: 32 bytes, after the strings of an inet socket whose
+ * SOCKET has CKPT_SOCK_INET_OPTS (an option below differs from its
+ * default), before its SOCKET_TCP.  The TCP ones are 0 for UDP.
+ */
+struct ckpt_hdr_socket_inet {
+	struct ckpt_hdr h;
+	__u32 linger_s;		/* SO_LINGER l_linger (with CKPT_INET_LINGER) */
+	__s16 ttl;		/* IP_TTL 1..255, -1: the default */
+	__u8 tos;		/* IP_TOS */
+	__u8 keepcnt;		/* TCP_KEEPCNT 1..127, 0: the default */
+	__u32 keepidle;		/* TCP_KEEPIDLE seconds, 0: the default */
+	__u32 keepintvl;	/* TCP_KEEPINTVL seconds, 0: the default */
+	__u32 user_timeout;	/* TCP_USER_TIMEOUT ms, 0: none */
+	__u16 maxseg;		/* TCP_MAXSEG (user_mss), 0: none */
+	__u16 flags;		/* CKPT_INET_* */
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
