@@ -244,6 +244,14 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 }
 
+/* a listener with connections waiting to be accepted (or half open) */
+static bool ckpt_tcp_backlog(struct sock *sk, int state)
+{
+	return state == TCP_LISTEN &&
+	       (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
+		inet_csk_reqsk_queue_len(sk));
+}
+
 /* an established connection: nothing restart cannot set */
 static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
@@ -263,9 +271,7 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	const char *opt;
 
 	if (ckpt_inet_tcp(sk)) {
-		if (state == TCP_LISTEN &&
-		    (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
-		     inet_csk_reqsk_queue_len(sk)))
+		if (ckpt_tcp_backlog(sk, state))
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: TCP listener with connections waiting to be accepted not supported",
 					fd);
@@ -482,9 +488,7 @@ static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 				"fd %d: cannot hold its TCP %s (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
 				fd, state == TCP_LISTEN ? "listener" : "connection");
 	e->held = true;
-	if (state == TCP_LISTEN &&
-	    (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
-	     inet_csk_reqsk_queue_len(sk)))
+	if (ckpt_tcp_backlog(sk, state))
 		return ckpt_err(ctx, -EAGAIN,
 				"fd %d: TCP listener got a connection while it was saved",
 				fd);
