@@ -260,7 +260,7 @@ static void socket_records(void)
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
 	}
-	if ((s.family == 2 || s.family == 10) && s.type == 1 && s.state == 1) {	/* an established TCP connection */
+	if ((s.family == 2 || s.family == 10) && s.type == 1 && (s.state == 1 || s.state == 8)) {	/* an established TCP connection */
 		struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
 			CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
 

@@ -21,6 +21,16 @@
  *                              OUT.result gets "PASS N bytes, checksum X"
  *                              or "FAIL: what" (a reset, an EOF, a wrong
  *                              byte at offset N, 60 s without progress).
+ *   tcpecho serve-last ADDR PORT
+ *                              as serve, but when the client has shut its
+ *                              side down (the connection in CLOSE_WAIT) it
+ *                              prints "client done N" (N bytes echoed),
+ *                              waits for SIGUSR1, sends "bye N" and closes.
+ *   tcpecho client-last ADDR PORT BYTES OUT
+ *                              send BYTES bytes at once, shut the sending
+ *                              side down, then check the echo byte for byte,
+ *                              the "bye BYTES" line and the EOF after it:
+ *                              OUT.result gets PASS or "FAIL: what".
  *   tcpecho slowcat RATE       copy stdin to stdout at RATE bytes a second
  *                              (a slow reader: a download that lasts).
  */
@@ -108,12 +118,12 @@ static struct sockaddr_in addr_of(const char *a, const char *p)
 	return sin;
 }
 
-static int serve(const char *a, const char *p, size_t mib)
+static int serve(const char *a, const char *p, size_t mib, int last)
 {
 	struct sockaddr_in sin = addr_of(a, p);
 	int one = 1, l, c;
 	char buf[16384];
-	uint64_t *mem = NULL;
+	uint64_t *mem = NULL, echoed = 0;
 	size_t i;
 
 	if (mib) {
@@ -140,6 +150,22 @@ static int serve(const char *a, const char *p, size_t mib)
 	for (;;) {
 		ssize_t n = read(c, buf, sizeof(buf)), off = 0;
 
+		if (n == 0 && last) {
+			char bye[64];
+			int len = snprintf(bye, sizeof(bye), "bye %llu\n", (unsigned long long)echoed);
+
+			fprintf(stderr, "tcpecho: client done %llu\n", (unsigned long long)echoed);
+			signal(SIGUSR1, on_usr1);
+			while (!stop)
+				pause();
+			if (write(c, bye, len) != len) {
+				perror("tcpecho: write bye");
+				return 1;
+			}
+			fprintf(stderr, "tcpecho: bye sent\n");
+			close(c);
+			return 0;
+		}
 		if (n == 0) {
 			fprintf(stderr, "tcpecho: client closed\n");
 			return 0;
@@ -161,7 +187,75 @@ static int serve(const char *a, const char *p, size_t mib)
 			}
 			off += w;
 		}
+		echoed += n;
 	}
+}
+
+static int client_last(const char *a, const char *p, uint64_t total)
+{
+	struct sockaddr_in sin = addr_of(a, p);
+	uint64_t sent = 0, got = 0;
+	char bye[64], want[64];
+	size_t blen = 0, wlen;
+	uint8_t buf[16384];
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		fail("connect: %s", strerror(errno));
+	/* echo and send interleaved, so that neither side blocks */
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (sent < total || got < total) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN | (sent < total ? POLLOUT : 0) };
+		ssize_t n;
+		size_t i;
+
+		if (poll(&pfd, 1, 60000) <= 0)
+			fail("no progress for 60 s (%llu sent, %llu echoed)",
+			     (unsigned long long)sent, (unsigned long long)got);
+		if (sent < total && (pfd.revents & POLLOUT)) {
+			size_t k = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+
+			for (i = 0; i < k; i++)
+				buf[i] = seq_byte(sent + i);
+			n = send(fd, buf, k, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += n;
+			if (sent == total && shutdown(fd, SHUT_WR))
+				fail("shutdown: %s", strerror(errno));
+		}
+		n = recv(fd, buf, total - got < sizeof(buf) ? total - got : sizeof(buf), 0);
+		if (n == 0)
+			fail("EOF after %llu bytes of echo", (unsigned long long)got);
+		if (n < 0 && errno != EAGAIN)
+			fail("recv: %s", strerror(errno));
+		for (i = 0; n > 0 && i < (size_t)n; i++)
+			if (buf[i] != seq_byte(got + i))
+				fail("echo byte at offset %llu is wrong", (unsigned long long)(got + i));
+		if (n > 0)
+			got += n;
+	}
+	put("progress", "echoed %llu", (unsigned long long)got);
+	fcntl(fd, F_SETFL, 0);
+	wlen = snprintf(want, sizeof(want), "bye %llu\n", (unsigned long long)total);
+	for (;;) {
+		ssize_t n = recv(fd, bye + blen, sizeof(bye) - 1 - blen, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("recv of bye: %s", strerror(errno));
+		if (n == 0)
+			break;
+		blen += n;
+		if (blen == sizeof(bye) - 1)
+			break;
+	}
+	bye[blen] = 0;
+	if (blen != wlen || memcmp(bye, want, wlen))
+		fail("got \"%s\" before EOF, not \"%.*s\"", bye, (int)wlen - 1, want);
+	put("result", "PASS %llu bytes echoed, then bye and EOF", (unsigned long long)total);
+	return 0;
 }
 
 static int client(const char *a, const char *p, uint64_t total)
@@ -260,11 +354,17 @@ int main(int argc, char *argv[])
 	if (argc == 3 && !strcmp(argv[1], "slowcat"))
 		return slowcat(strtod(argv[2], NULL));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "serve"))
-		return serve(argv[2], argv[3], argc == 5 ? strtoul(argv[4], NULL, 0) : 0);
+		return serve(argv[2], argv[3], argc == 5 ? strtoul(argv[4], NULL, 0) : 0, 0);
+	if (argc == 4 && !strcmp(argv[1], "serve-last"))
+		return serve(argv[2], argv[3], 0, 1);
+	if (argc == 6 && !strcmp(argv[1], "client-last")) {
+		out = argv[5];
+		return client_last(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+	}
 	if (argc == 6 && !strcmp(argv[1], "client")) {
 		out = argv[5];
 		return client(argv[2], argv[3], strtoull(argv[4], NULL, 0));
 	}
-	fprintf(stderr, "usage: tcpecho serve ADDR PORT [MIB] | client ADDR PORT BYTES OUT | slowcat RATE\n");
+	fprintf(stderr, "usage: tcpecho serve ADDR PORT [MIB] | serve-last ADDR PORT | client[-last] ADDR PORT BYTES OUT | slowcat RATE\n");
 	return 2;
 }

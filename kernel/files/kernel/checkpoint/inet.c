@@ -244,6 +244,12 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 }
 
+/* a connection restored through repair mode (CLOSE_WAIT: the peer's FIN came) */
+static bool ckpt_tcp_connected(int state)
+{
+	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+}
+
 /* a listener with connections waiting to be accepted (or half open) */
 static bool ckpt_tcp_backlog(struct sock *sk, int state)
 {
@@ -275,7 +281,7 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: TCP listener with connections waiting to be accepted not supported",
 					fd);
-		if (state == TCP_ESTABLISHED) {
+		if (ckpt_tcp_connected(state)) {
 			int ret = ckpt_tcp_classify(ctx, sk, fd);
 
 			if (ret)
@@ -325,7 +331,8 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		return ckpt_err(ctx, len, "fd %d: getsockname", fd);
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
-	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED) {
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
+	    (ckpt_inet_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_CLOSE_WAIT)) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -480,7 +487,7 @@ static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
 	int state = READ_ONCE(sk->sk_state), ret;
 
-	if (state != TCP_ESTABLISHED && state != TCP_LISTEN)
+	if (!ckpt_tcp_connected(state) && state != TCP_LISTEN)
 		return 0;
 	ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
 	if (ret)
@@ -507,8 +514,8 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
 	struct tcp_sock *tp = tcp_sk(sk);
 	u8 *sq = NULL, *rq = NULL;
 	struct sk_buff *skb;
-	u32 sent = 0, rcvd = 0;
-	int ret = 0, n;
+	u32 sent = 0, rcvd = 0, fin, fin_read;
+	int ret = 0, n, state;
 
 	if (!ckpt_inet_tcp(sk))
 		return 0;
@@ -517,20 +524,29 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
 		if (ret)
 			return ret;
 	}
-	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+	state = READ_ONCE(sk->sk_state);
+	if (!ckpt_tcp_connected(state))
 		return 0;
+	/* the FIN is a sequence number of its own, not a byte of the queue */
+	fin = state == TCP_CLOSE_WAIT;
 	lock_sock(sk);
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
-	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED) {
+	    READ_ONCE(sk->sk_state) != state) {
 		release_sock(sk);
 		return ckpt_err(ctx, -EAGAIN,
 				"fd %d: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
 				fd);
 	}
+	/* a reader that got the EOF took the FIN's sequence number */
+	fin_read = fin && tp->copied_seq == tp->rcv_nxt;
 	t.send_seq = tp->snd_una;
 	t.send_len = tp->write_seq - tp->snd_una;
-	t.recv_seq = tp->copied_seq;
-	t.recv_len = tp->rcv_nxt - tp->copied_seq;
+	t.recv_seq = tp->copied_seq - fin_read;
+	t.recv_len = tp->rcv_nxt - t.recv_seq - fin;
+	if (fin)
+		t.flags |= CKPT_TCP_FIN_RCVD;
+	if (fin_read)
+		t.flags |= CKPT_TCP_FIN_READ;
 	t.snd_wl1 = tp->snd_wl1;
 	t.snd_wnd = tp->snd_wnd;
 	t.max_window = tp->max_window;
@@ -798,7 +814,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u protocol %u",
 				id, h->type, h->protocol);
 	if ((tcp && h->state != TCP_CLOSE && h->state != TCP_LISTEN &&
-	     h->state != TCP_ESTABLISHED) ||
+	     !ckpt_tcp_connected(h->state)) ||
 	    (udp && h->state != TCP_CLOSE && h->state != TCP_ESTABLISHED))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
 				h->state);
@@ -809,8 +825,8 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
 	    (udp && (f & CKPT_SOCK_NODELAY)) ||
-	    !(f & CKPT_SOCK_CONNECT) != !(h->state == TCP_ESTABLISHED) ||
-	    (h->state == TCP_ESTABLISHED && !(f & CKPT_SOCK_BOUND)) ||
+	    !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state) ||
+	    (ckpt_tcp_connected(h->state) && !(f & CKPT_SOCK_BOUND)) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",
 				id, f);
@@ -926,6 +942,7 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			    struct ckpt_hdr_socket_tcp *t, struct ckpt_hdr **sq,
 			    struct ckpt_hdr **rq)
 {
+	bool fin = h->state == TCP_CLOSE_WAIT;
 	int ret;
 
 	ret = ckpt_read_obj(ctx, t, CKPT_HDR_SOCKET_TCP, sizeof(*t));
@@ -933,6 +950,9 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		return ret;
 	if (t->send_len > CKPT_SOCK_QUEUE_MAX ||
 	    t->recv_len > CKPT_SOCK_QUEUE_MAX || t->flags & ~CKPT_TCP_FLAGS ||
+	    !(t->flags & CKPT_TCP_FIN_RCVD) == fin ||
+	    ((t->flags & CKPT_TCP_FIN_READ) &&
+	     (!(t->flags & CKPT_TCP_FIN_RCVD) || t->recv_len)) ||
 	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP state",
 				h->sk_id);
@@ -1024,6 +1044,17 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+	/* CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it */
+	if (!ret && (t->flags & CKPT_TCP_FIN_RCVD)) {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+		sock_set_flag(sk, SOCK_DONE);
+		WRITE_ONCE(tcp_sk(sk)->rcv_nxt, tcp_sk(sk)->rcv_nxt + 1);
+		if (t->flags & CKPT_TCP_FIN_READ)
+			WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		release_sock(sk);
+	}
 	if (!ret) {
 		what = "TCP_REPAIR_WINDOW";
 		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_WINDOW,
@@ -1045,7 +1076,16 @@ void restore_inet_commit(struct ckpt_sk *e)
 		return;
 	sock = sock_from_file(e->file);
 	/* sends a window probe: the peer learns the window again */
-	restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (sock->sk->sk_state == TCP_ESTABLISHED) {
+		restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
+	} else {
+		/* TCP_REPAIR_OFF, which refuses the other states */
+		lock_sock(sock->sk);
+		tcp_sk(sock->sk)->repair = 0;
+		tcp_sk(sock->sk)->repair_queue = TCP_NO_QUEUE;
+		sock->sk->sk_reuse = SK_NO_REUSE;
+		release_sock(sock->sk);
+	}
 	/* repair mode ends with SK_NO_REUSE */
 	if (e->h.flags & CKPT_SOCK_REUSEADDR)
 		restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
@@ -1059,7 +1099,7 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket *h = &e->h;
 	struct sockaddr *name = (struct sockaddr *)h->laddr;
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
-	bool tcp = h->type == SOCK_STREAM && h->state == TCP_ESTABLISHED;
+	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_tcp t;

@@ -755,7 +755,9 @@ struct ckpt_hdr_socket_inet {
 #define CKPT_TCP_WSCALE		0x1	/* window scaling */
 #define CKPT_TCP_SACK		0x2	/* SACK permitted */
 #define CKPT_TCP_TSTAMP		0x4	/* timestamps */
-#define CKPT_TCP_FLAGS		0x7
+#define CKPT_TCP_FIN_RCVD	0x8	/* the peer's FIN came (CLOSE_WAIT) */
+#define CKPT_TCP_FIN_READ	0x10	/* ... and was read (EOF): copied_seq */
+#define CKPT_TCP_FLAGS		0x1f
 
 /*
  * CKPT_HDR_SOCKET_TCP: 56 bytes, after the SOCKET record (and its strings)
