@@ -218,6 +218,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                     src.qmp("set_link", name=LINK_NIC, up=True)
                 src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
                 if address:
+                    # a checkpoint that is still dying releases what it held on its way out: wait
+                    # for it, then release whatever a finished one left held, then thaw
+                    src.ssh.run("i=0; while pgrep -x checkpoint >/dev/null && [ $i -lt 400 ]; do "
+                                "i=$((i+1)); usleep 25000; done", 20)
                     src.ssh.run(f"checkpoint {pid} -R -l {CKPT_LOG}", 20)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
