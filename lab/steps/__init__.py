@@ -7,7 +7,7 @@ verification), ``migrate``, ``network`` (set_link, net_move). Adding a kind is a
 ``@kind(...)`` in one of them (or in a new module imported below) and its tests.
 """
 
-from . import console, cr, files, image, migrate, network, process, shell  # noqa: F401  (they register their kinds)
+from . import console, cr, files, image, migrate, network, process, shell, survey  # noqa: F401  (they register their kinds)
 from .base import KINDS, Context, StepFailure
 
 __all__ = ["KINDS", "Context", "StepFailure"]
