@@ -41,6 +41,12 @@ RESTORED_POLL = (
 )
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
+# kill every `checkpoint` and `linkcat` of the guest (busybox has no pkill) and wait until they are gone
+KILL_CHECKPOINT = (
+    'for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in checkpoint|linkcat) kill -KILL ${p#/proc/};; '
+    'esac; done; i=0; while grep -qxE "checkpoint|linkcat" /proc/[0-9]*/comm 2>/dev/null && [ $i -lt 400 ]; '
+    'do i=$((i+1)); usleep 25000; done'
+)
 # a streamed image that stops for this long (a link cut) fails the restart on the target
 STREAM_IDLE_S = 5
 
@@ -218,10 +224,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                     src.qmp("set_link", name=LINK_NIC, up=True)
                 src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
                 if address:
-                    # a checkpoint that is still dying releases what it held on its way out: wait
-                    # for it, then release whatever a finished one left held, then thaw
-                    src.ssh.run("i=0; while pgrep -x checkpoint >/dev/null && [ $i -lt 400 ]; do "
-                                "i=$((i+1)); usleep 25000; done", 20)
+                    # the guest has no pkill: kill the checkpoint by its name; one that dies
+                    # releases what it held on its way out: wait for it, then release whatever a
+                    # finished one left held, then thaw
+                    src.ssh.run(KILL_CHECKPOINT, 30)
                     src.ssh.run(f"checkpoint {pid} -R -l {CKPT_LOG}", 20)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
