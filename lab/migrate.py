@@ -13,6 +13,15 @@ frozen, ``checkpoint -P`` streams the last pass (every other state, the last dir
 references to the rounds' pages): only that is read, and only the last dirty pages sent, while the
 task is stopped.
 
+With ``address`` (a service address on the scenario's network that the task's TCP connections use),
+checkpoint holds the task's TCP connections (``checkpoint -T``, CHECKPOINT_TCP_HOLD: silent from
+the moment each is saved), the target gets the address before restart binds it but answers no ARP
+(``arp_ignore=8``), and once the task runs on the target the original is killed (its connections
+vanish without FIN or RST), the address leaves the source and the target announces it (gratuitous
+ARP): the peers' segments go to the target from then on. A failed migration removes the address
+from the target and releases the held connections on the source (``checkpoint -R``) before the
+thaw: the source carries on with its peers.
+
 With ``verify`` (the default of the step) the lab snapshots the frozen source before checkpoint and
 the restored task while ``restart -H`` holds it before its first instruction, and the step fails on
 any difference that ``lab.verify.LEGITIMATE`` does not explain.
@@ -30,6 +39,7 @@ from .machine import LINK_NIC, Machine
 from .relay import host_pipe
 from .ssh import Result
 from .steps.link import link_pipe, shm_pipe, shm_recv, shm_send
+from .steps.network import add_address, announce_address, del_address
 from .steps.process import CGROUP_ROOT, freeze_commands
 
 RESTORED_POLL = (
@@ -39,6 +49,12 @@ RESTORED_POLL = (
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
 FIFO = "/tmp/migrate.fifo"  # what restart reads, on the target
+# kill every `checkpoint` and `linkcat` of the guest (busybox has no pkill) and wait until they are gone
+KILL_CHECKPOINT = (
+    'for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in checkpoint|linkcat) kill -KILL ${p#/proc/};; '
+    'esac; done; i=0; while grep -qxE "checkpoint|linkcat" /proc/[0-9]*/comm 2>/dev/null && [ $i -lt 400 ]; '
+    'do i=$((i+1)); usleep 25000; done'
+)
 # a streamed image that stops for this long (a link cut) fails the restart on the target
 STREAM_IDLE_S = 5
 
@@ -128,7 +144,8 @@ def precopy_rounds(src: Machine, dst: Machine, pid: str, rounds: int, until: int
 def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr: str = "", port: int = 7500,
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
                     timeout: float = 300.0, check: bool = False, while_held: str = "",
-                    engine: Engine | None = None, precopy: int = 0, precopy_until: int = 0) -> Migration:
+                    engine: Engine | None = None, address: str = "", same_pid: bool = False,
+                    precopy: int = 0, precopy_until: int = 0) -> Migration:
     """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
     carrying the declared ``files`` first.
 
@@ -138,6 +155,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
     Otherwise the image (a file, or CRIU's directory) is made on the source, carried like the files
     (over the link or through the host) and restarted from on the target.
 
+    ``same_pid``: restart with the task's pid and tids (``restart -p``; a multi-threaded task needs it).
     ``check``: restore verification (snapshots on both sides, ``Migration.verdict``, with the
     engine's known differences). The time the snapshots take is measured as ``verify_s`` and not
     counted in the downtime. ``while_held``: a shell command run on the target (``{pid}`` = the
@@ -153,6 +171,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         raise ValueError("cut_link_after needs a streamed migration (via: link, engine: kernel)")
     if precopy and not streamed:
         raise ValueError("precopy needs a streamed migration (via: link or shm, engine: kernel)")
+    if address and not streamed:
+        raise ValueError("address needs a streamed migration (via: link or shm, engine: kernel)")
+    moved = False  # the target has the address
     mig = Migration()
     freeze, thaw = freeze_commands(pid, cgroup)
     # the tools append to their logs: an earlier migration's lines must not pass for this one's
@@ -195,12 +216,16 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 sender = f"linkcat send {link_addr} {port} 20"
             dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
+            if address:
+                add_address(dst, address, announce=False, hidden=True)
+                moved = True
             if pc is None:
-                restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout)
+                restarting = engine.start_restart(dst, fifo, RESTART_LOG, "/", check, pid, timeout,
+                                                  same_pid=same_pid)
             else:
                 restarting = pc.restarting
-            last = " -P" if pc else ""
-            send = f"checkpoint {pid}{last} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
+            flag = (" -T" if address else "") + (" -P" if pc else "")
+            send = f"checkpoint {pid}{flag} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 time.sleep(cut_link_after)
@@ -226,7 +251,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 mig.image_bytes = image_bytes(src, IMAGE)
                 carry_files(src, dst, (IMAGE,), via=via, link_addr=link_addr, port=port, timeout=timeout)
                 mig.phases["transfer_s"] = time.monotonic() - t_copy
-                restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout)
+                restarting = engine.start_restart(dst, IMAGE, RESTART_LOG, "/", check, pid, timeout,
+                                                  same_pid=same_pid)
         t_restart = time.monotonic()
         mig.phases["sent_s"] = t_restart - t_ckpt
         state = "GONE"
@@ -258,6 +284,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
             src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
+            if address:
+                del_address(src, address)
+                announce_address(dst, address)
             if mig.before is not None and mig.after is not None:
                 mig.verdict = verify.compare(mig.before, mig.after, gaps=engine.differences)
         mig.total_s = time.monotonic() - t0 - verify_s
@@ -271,6 +300,15 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 if cut_link_after is not None:
                     src.qmp("set_link", name=LINK_NIC, up=True)
                 src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
+                if address:
+                    # the guest has no pkill: kill the checkpoint by its name; one that dies
+                    # releases what it held on its way out: wait for it, then release whatever a
+                    # finished one left held, then thaw
+                    src.ssh.run(KILL_CHECKPOINT, 30)
+                    src.ssh.run(f"checkpoint {pid} -R -l {CKPT_LOG}", 20)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
                 dst.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x restart; pkill -x criu; true", 10)
+                if moved:
+                    dst.ssh.run(f"ip addr del {address}/24 dev net0; sysctl -qw net.ipv4.conf.net0.arp_ignore=0",
+                                10)

@@ -1,6 +1,9 @@
 /*
- * checkpoint PID [-p | -P] [-o FILE] [-l LOG]: checkpoint a task (frozen by
+ * checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]: checkpoint a task (frozen by
  * the freezer cgroup, or the caller itself) to FILE or to stdout.
+ * -T: hold its TCP connections (CHECKPOINT_TCP_HOLD: for a migration; kill
+ * the task once it runs elsewhere, or release them); -R: write no image,
+ * release the connections a -T checkpoint held (CHECKPOINT_TCP_RELEASE).
  * -p: a pre-copy round of its memory (it may run); -P: the last pass of a
  * pre-copy (frozen), whose clean pages refer to the rounds.
  */
@@ -16,7 +19,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG]\n");
+	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]\n");
 	exit(2);
 }
 
@@ -29,8 +32,14 @@ int main(int argc, char *argv[])
 	long pid, ret;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "o:l:pPh")) != -1) {
+	while ((opt = getopt(argc, argv, "o:l:pPTRh")) != -1) {
 		switch (opt) {
+		case 'T':
+			flags |= CHECKPOINT_TCP_HOLD;
+			break;
+		case 'R':
+			flags |= CHECKPOINT_TCP_RELEASE;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -54,6 +63,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "checkpoint: invalid pid '%s'\n", argv[optind]);
 		return 2;
 	}
+	if ((flags & CHECKPOINT_TCP_RELEASE) && !out)
+		out = "/dev/null";
 	if (out) {
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -68,8 +79,7 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	ret = syscall(__NR_checkpoint, (int)pid, fd, flags,
-		      logfd);
+	ret = syscall(__NR_checkpoint, (int)pid, fd, flags, logfd);
 	if (ret < 0) {
 		int err = errno;
 

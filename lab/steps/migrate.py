@@ -51,6 +51,12 @@ def _validate_migrate(c: StepCheck) -> None:
             raise c.fail("precopy", "{rounds: N (1..20), until_bytes: B (optional: stop at a round this small)}")
         if via not in ("link", "shm") or c.engines != ("kernel",):
             raise c.fail("precopy", "only for a streamed migration (via: link or shm, engine: kernel)")
+    if "address" in c.args:
+        if c.engines != ("kernel",) or via == "host":
+            raise c.fail("address", "only for a streamed migration (via: link or shm) with engine: kernel")
+        for end in ("from", "to"):
+            if c.args[end] not in c.network:
+                raise c.fail("address", f"guest {c.args[end]!r} is not on the scenario's `network:`")
     if "cut_link_after" in c.args and c.engines != ("kernel",):
         raise c.fail("cut_link_after", "only with engine: kernel (the streamed migration)")
 
@@ -66,6 +72,9 @@ def _validate_migrate(c: StepCheck) -> None:
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
     "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
     "cut_link_after": (N, False), "skip_files": (B, False), "precopy": ((dict,), False),
+    # a service address on the network that moves with the task (its TCP connections held)
+    "address": (S, False),
+    "same_pid": (B, False),  # restart with the task's pid and tids (a multi-threaded task)
     # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
     "verify_restore": (B, False), "verify_reason": (S, False),
 }, validate=_validate_migrate, needs_guest=False)
@@ -87,7 +96,8 @@ def _migrate(ctx: Context, step: Step) -> None:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
-                              engine=engines.get(ctx.scenario.engine),
+                              engine=engines.get(ctx.scenario.engine), address=step.get("address", ""),
+                              same_pid=bool(step.get("same_pid", False)),
                               precopy=step.get("precopy", {}).get("rounds", 0),
                               precopy_until=step.get("precopy", {}).get("until_bytes", 0))
     except (RuntimeError, ValueError) as exc:

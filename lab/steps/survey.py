@@ -3,7 +3,7 @@
 A catalogue (YAML, next to the scenario) lists programs as a new user would try them: what to set up,
 the command, when to checkpoint. For each program the step runs the command once uninterrupted (the
 reference), then again from the same input: frozen after ``checkpoint_after`` seconds, checkpointed by
-the scenario's engine, killed, restarted held from ``/``, compared with the checkpointed task
+the scenario's engine, killed, restarted held from ``/`` with its pid, compared with the checkpointed task
 (restore verification), released, and its output files compared with the reference's. Outcomes:
 
 - ``pass``: restored, verification clean, every compared file identical to the reference;
@@ -45,7 +45,7 @@ _L: tuple[type, ...] = (list,)
 PROGRAM_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "name": (_S, True), "package": (_S, False), "setup": (_S, False), "run": (_S, True),
     "checkpoint_after": (_N, False), "timeout": (_N, False), "compare": (_L, False),
-    "expect": (_S, False), "note": (_S, False),
+    "expect": (_S, False), "note": (_S, False), "unordered": ((bool,), False),
 }
 
 
@@ -64,6 +64,7 @@ class Program:
     compare: tuple[str, ...] = ()  # files the program writes (relative to its directory), besides stdout/stderr
     expect: str = ""  # "pass": anything else fails the step (a regression); "": informational
     note: str = ""
+    unordered: bool = False  # its stdout lines come in any order (parallel children): compared sorted
 
 
 def load_catalogue(path: Path) -> tuple[Program, ...]:
@@ -97,7 +98,8 @@ def load_catalogue(path: Path) -> tuple[Program, ...]:
             name=name, run=f["run"][0], setup=f.get("setup", ("",))[0], package=f.get("package", ("",))[0],
             checkpoint_after=float(f.get("checkpoint_after", (1.0,))[0]),
             timeout=float(f.get("timeout", (120.0,))[0]), compare=compare,
-            expect=f.get("expect", ("",))[0], note=f.get("note", ("",))[0]))
+            expect=f.get("expect", ("",))[0], note=f.get("note", ("",))[0],
+            unordered=bool(f.get("unordered", (False,))[0])))
     if not programs:
         raise loader.error(top["programs"][1], "programs", "at least one program")
     return tuple(programs)
@@ -115,13 +117,15 @@ class Outcome:
         return f"{self.program:<18} {self.outcome:<15} {self.ref_seconds:>6.1f}  {self.detail}"
 
 
-def _digest_sh(d: str, run: str, files: tuple[str, ...]) -> str:
+def _digest_sh(d: str, run: str, files: tuple[str, ...], unordered: bool = False) -> str:
     """A guest shell that prints ``NAME SHA256`` (or ``NAME MISSING``) for a run's stdout, stderr and
-    each compared file (``d``: the program's directory; ``run``: ``ref`` or ``cr``)."""
-    h = 'h() { if [ -f "$2" ]; then echo "$1 $(sha256sum < "$2" | cut -d" " -f1)"; else echo "$1 MISSING"; fi; }'
-    entries = [("stdout", f"{d}/{run}.out"), ("stderr", f"{d}/{run}.err"),
-               *((f, f"{d}/{'ref' if run == 'ref' else 'run'}/{f}") for f in files)]
-    return "; ".join([h, *(f"h {shlex.quote(n)} {shlex.quote(path)}" for n, path in entries)])
+    each compared file (``d``: the program's directory; ``run``: ``ref`` or ``cr``); with
+    ``unordered`` the digest of stdout's lines sorted."""
+    h = ('h() { if [ -f "$2" ]; then echo "$1 $($3 < "$2" | sha256sum | cut -d" " -f1)"; '
+         'else echo "$1 MISSING"; fi; }')
+    entries = [("stdout", f"{d}/{run}.out", "sort" if unordered else "cat"), ("stderr", f"{d}/{run}.err", "cat"),
+               *((f, f"{d}/{'ref' if run == 'ref' else 'run'}/{f}", "cat") for f in files)]
+    return "; ".join([h, *(f"h {shlex.quote(n)} {shlex.quote(path)} {how}" for n, path, how in entries)])
 
 
 def _parse_digests(text: str) -> dict[str, str]:
@@ -197,8 +201,8 @@ class Survey:
             err = self.sh(f"tail -c 1000 {d}/ref.err")[1]
             raise self.fail(p, f"the reference run failed (exit status {res.status}; a catalogue error?):\n{err}")
         self.sh(f"mv {d}/run {d}/ref")
-        digests = _parse_digests(self.sh(_digest_sh(d, "ref", p.compare))[1])
-        self.sh(f"rm -rf {d}/ref {d}/ref.out {d}/ref.err")  # /tmp is in the guest's memory
+        digests = _parse_digests(self.sh(_digest_sh(d, "ref", p.compare, p.unordered))[1])
+        self.sh(f"rm -rf {d}/ref")  # /tmp is in the guest's memory (its stdout stays, for a diff)
         return digests, seconds
 
     def one(self, p: Program) -> Outcome:
@@ -239,10 +243,10 @@ class Survey:
         self.sh(f"rmdir {cgroup_dir} 2>/dev/null; true")
         if not res.ok:
             return outcome("refused", self._log_reason(log, res.stdout + res.stderr))
-        # a multi-threaded process keeps its tids, so it needs its pid (restart -p), as a user would do
-        threads = int(before.get("status.Threads", "1") or 1)
+        # with its own pid (restart -p; CRIU always does): a program may keep getpid() (xargs asserts
+        # it is still its children's parent) and a multi-threaded one keeps its tids
         r = self.engine.start_restart(self.m, image, f"{d}/restart.log", "/", True, pid, p.timeout,
-                                      same_pid=threads > 1)
+                                      same_pid=True)
         rpid = self.engine.wait_restored(self.m, r, p.timeout)
         if not rpid:
             return outcome("restart_failed", self._log_reason(f"{d}/restart.log", ""))
@@ -261,16 +265,18 @@ class Survey:
         if not self.wait_gone(rpid, p.timeout):
             self.kill_tree(rpid)
             return outcome("hung", f"still running {p.timeout:.0f} s after its restart")
-        got = _parse_digests(self.sh(_digest_sh(d, "cr", p.compare))[1])
+        got = _parse_digests(self.sh(_digest_sh(d, "cr", p.compare, p.unordered))[1])
         if got != ref:
             differ = ", ".join(k for k in sorted(set(ref) | set(got)) if ref.get(k) != got.get(k))
             return outcome("wrong", f"output differs from the uninterrupted run: {differ}")
         return outcome("pass")
 
-    def clean(self, p: Program) -> None:
-        """Keep the program's logs (in the artifacts), free the guest's memory of the rest."""
+    def clean(self, p: Program, outcome: Outcome) -> None:
+        """Keep the last 20 KB of its logs (and of both outputs when they differ) in the artifacts; free the
+        guest's memory of the rest."""
         d = f"{WORK}/{p.name}"
-        for name in ("ckpt.log", "restart.log", "cr.err"):
+        outputs = ("ref.out", "cr.out", "ref.err") if outcome.outcome == "wrong" else ()
+        for name in ("ckpt.log", "restart.log", "cr.err", *outputs):
             res = self.m.ssh.run(f"tail -c 20000 {d}/{name} 2>/dev/null", 10)
             if res.stdout:
                 (self.ctx.artifacts / f"survey-{p.name}-{name}").write_text(res.stdout)
@@ -312,7 +318,7 @@ def _survey(ctx: Context, step: Step) -> None:
         if time.monotonic() > deadline:
             raise StepFailure(step, f"survey: timeout before {p.name}")
         outcomes.append(s.one(p))
-        s.clean(p)
+        s.clean(p, outcomes[-1])
     engine = ctx.scenario.engine
     text = table(outcomes)
     (ctx.artifacts / f"survey-{engine}.txt").write_text(text)

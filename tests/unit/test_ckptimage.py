@@ -361,3 +361,13 @@ def test_threads_are_checked_per_task_section_of_a_tree() -> None:
     data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), count=3)
     with pytest.raises(ImageError, match="3 threads, but 1 THREAD_TASK"):
         ckptimage.parse(data + tail(data))
+
+
+def test_inet_option_record_has_the_c_size() -> None:
+    data = header() + body() + record("SOCKET_INET", 7, 33, 0x10, 4, 77, 9, 12345, 1000, 0x3)
+    img = ckptimage.parse(data + tail(data))
+    opts = img.first("SOCKET_INET")
+    assert opts.length == 32  # struct ckpt_hdr_socket_inet
+    assert (opts.fields["linger_s"], opts.fields["ttl"], opts.fields["maxseg"]) == (7, 33, 1000)
+    with pytest.raises(ImageError, match="bad inet options"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))

@@ -53,7 +53,7 @@ def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str) 
 
 def test_defaults(tmp_path: Path) -> None:
     (p,) = load_catalogue(write(tmp_path, "programs:\n  - {name: a, run: /bin/sleep 3}\n"))
-    assert (p.checkpoint_after, p.timeout, p.compare, p.expect) == (1.0, 120.0, (), "")
+    assert (p.checkpoint_after, p.timeout, p.compare, p.expect, p.unordered) == (1.0, 120.0, (), "", False)
 
 
 def test_digests_and_table() -> None:

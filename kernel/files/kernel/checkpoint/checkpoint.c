@@ -458,6 +458,8 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_sched(ctx, t);
 	if (!ret)
+		ret = checkpoint_seccomp(ctx, t);
+	if (!ret)
 		ret = checkpoint_threads(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
@@ -476,10 +478,31 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 
 static atomic_t ckpt_next_id = ATOMIC_INIT(0);
 
+/*
+ * CHECKPOINT_TCP_RELEASE: no image; the TCP connections of the frozen
+ * task that CHECKPOINT_TCP_HOLD held run on (its migration failed)
+ */
+static long checkpoint_release(struct ckpt_ctx *ctx, pid_t pid)
+{
+	long ret;
+
+	ret = checkpoint_get_target(ctx, pid);
+	if (!ret)
+		ret = checkpoint_sockets_release(ctx, ctx->tsk);
+	if (ret >= 0)
+		ckpt_msg(ctx, "release: pid %d: %ld TCP connections", ctx->tsk_pid,
+			 ret);
+	ctx->tsk_ready = false;
+	checkpoint_put_target(ctx);
+	return ret < 0 ? ret : 0;
+}
+
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 {
 	long ret;
 
+	if (ctx->uflags & CHECKPOINT_TCP_RELEASE)
+		return checkpoint_release(ctx, pid);
 	if (ctx->uflags & CHECKPOINT_PRECOPY)
 		return do_checkpoint_precopy(ctx, pid);
 	ret = checkpoint_get_target(ctx, pid);
@@ -509,6 +532,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 	if (ctx->tsk_err)
 		ret = ctx->tsk_err;
 	if (ret) {
+		/* the connections it held run on */
+		checkpoint_sockets_unhold(ctx);
 		if (!ctx->err)
 			ckpt_err(ctx, ret, "failed after %llu bytes", ctx->total);
 		if (ret != -EINTR && ret != -EPIPE && ret != -EIO &&

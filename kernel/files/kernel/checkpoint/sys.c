@@ -421,6 +421,7 @@ void ckpt_rst_free(struct ckpt_ctx *ctx)
 	ctx->rst.fpstate = NULL;
 	restore_process_free(ctx);
 	restore_cred_free(ctx);
+	restore_seccomp_free(ctx);
 	restore_precopy_free(ctx);
 }
 
@@ -504,6 +505,8 @@ SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 	if (!ckpt_allowed())
 		return -EPERM;
 	if (flags & ~CHECKPOINT_USER_FLAGS)
+		return -EINVAL;
+	if ((flags & CHECKPOINT_TCP_HOLD) && (flags & CHECKPOINT_TCP_RELEASE))
 		return -EINVAL;
 	if ((flags & CHECKPOINT_PRECOPY) && (flags & CHECKPOINT_PRECOPY_LAST))
 		return -EINVAL;
