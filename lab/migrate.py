@@ -57,6 +57,7 @@ KILL_CHECKPOINT = (
 )
 # a streamed image that stops for this long (a link cut) fails the restart on the target
 STREAM_IDLE_S = 5
+SEND_CONNECT_S = 20  # how long the sender tries to connect to the target's receiver
 
 
 @dataclass
@@ -186,7 +187,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             pc = precopy_rounds(src, dst, pid, precopy, precopy_until, via=via, link_addr=link_addr, port=port,
                                 timeout=timeout, check=check, engine=engine, mig=mig)
     except BaseException:
-        dst.ssh.run(f"kill {pc.holder}; pkill -x restart; true" if pc else "pkill -x restart; true", 10)
+        dst.ssh.run(f"kill {pc.holder}; killall -q restart; true" if pc else "killall -q restart; true", 10)
         raise
     t_freeze = time.monotonic()
     res = src.ssh.run(freeze, 30)
@@ -210,10 +211,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if pc is None:
                 dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
             if via == "shm":
-                recv, sender = shm_recv(timeout, STREAM_IDLE_S), shm_send(20)
+                recv, sender = shm_recv(timeout, STREAM_IDLE_S), shm_send(SEND_CONNECT_S)
             else:
                 recv = f"linkcat recv {port} {int(timeout)} {STREAM_IDLE_S}"
-                sender = f"linkcat send {link_addr} {port} 20"
+                sender = f"linkcat send {link_addr} {port} {SEND_CONNECT_S}"
             dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
             if address:
@@ -257,7 +258,12 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         mig.phases["sent_s"] = t_restart - t_ckpt
         state = "GONE"
         verify_after_s = 0.0
-        new_pid = engine.wait_restored(dst, restarting, timeout + 30) if restarting is not None else ""
+        # after a link cut nothing more arrives: a stream that stopped fails restart within its idle
+        # time, but one cut before it connected leaves the receiver waiting for the whole timeout
+        # (while the task on A stays frozen and its peers give up on it): bound the wait by the
+        # sender's connect window and the idle time instead
+        wait_s = timeout + 30 if cut_link_after is None else STREAM_IDLE_S + SEND_CONNECT_S + 5
+        new_pid = engine.wait_restored(dst, restarting, wait_s) if restarting is not None else ""
         if new_pid and check:
             assert restarting is not None
             if while_held:
@@ -299,16 +305,16 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if src.is_running():
                 if cut_link_after is not None:
                     src.qmp("set_link", name=LINK_NIC, up=True)
-                src.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x checkpoint; pkill -x criu; true", 10)
+                src.ssh.run("killall -q linkcat shmcat checkpoint criu; true", 10)
                 if address:
-                    # the guest has no pkill: kill the checkpoint by its name; one that dies
+                    # and wait until the checkpoint is gone (killall does not wait); one that dies
                     # releases what it held on its way out: wait for it, then release whatever a
                     # finished one left held, then thaw
                     src.ssh.run(KILL_CHECKPOINT, 30)
                     src.ssh.run(f"checkpoint {pid} -R -l {CKPT_LOG}", 20)
                 src.ssh.run(thaw, 20)
             if dst.is_running():
-                dst.ssh.run("pkill -x linkcat; pkill -x shmcat; pkill -x restart; pkill -x criu; true", 10)
+                dst.ssh.run("killall -q linkcat shmcat restart criu; true", 10)
                 if moved:
                     dst.ssh.run(f"ip addr del {address}/24 dev net0; sysctl -qw net.ipv4.conf.net0.arp_ignore=0",
                                 10)

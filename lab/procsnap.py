@@ -57,12 +57,21 @@ def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str 
     return pid
 
 
+def deadline_sh(seconds: float) -> tuple[str, str]:
+    """Guest shell snippets: one that starts a deadline ``seconds`` from now, and a condition true
+    once it has passed. The clock is the guest's uptime: a loop of short sleeps runs slow under TCG."""
+    return (f"read t _ </proc/uptime; end=$((${{t%.*}} + {int(seconds) + 1}))",
+            "{ read t _ </proc/uptime; [ ${t%.*} -ge $end ]; }")
+
+
 def wait_held(m: Machine, holder: str, held: str, timeout: float) -> str:
-    """The restored pid once the holder wrote it, or "" if the holder is gone (restart failed)."""
+    """The restored pid once the holder wrote it, or "" if the holder is gone (restart failed) or
+    ``timeout`` passed."""
     q = shlex.quote(held)
-    poll = (f"while [ ! -s {q} ] && kill -0 {holder} 2>/dev/null; do usleep 5000; done; "
+    start, expired = deadline_sh(timeout)
+    poll = (f"{start}; while [ ! -s {q} ] && kill -0 {holder} 2>/dev/null && ! {expired}; do usleep 5000; done; "
             f"cat {q} 2>/dev/null || echo GONE")
-    pid = m.ssh.run(poll, timeout).stdout.strip()
+    pid = m.ssh.run(poll, timeout + 30).stdout.strip()
     return pid if pid.isdigit() else ""
 
 

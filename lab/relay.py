@@ -72,14 +72,14 @@ def host_pipe(src: Machine, dst: Machine, source: str, sink: str, timeout: float
         return rx, 0
     tx = _start(src, f"{source} | linkcat serve {GUEST_DATA_PORT} {t}", "/tmp/hostpipe.tx", 20)
     if not tx.ok:
-        dst.ssh.run(f"kill {rx.stdout.split()[0]} 2>/dev/null; pkill -x linkcat; true", 10)
+        dst.ssh.run(f"kill {rx.stdout.split()[0]} 2>/dev/null; killall -q linkcat; true", 10)
         return tx, 0
     deadline = time.monotonic() + timeout
     try:
         total = _copy(src, dst, timeout)
     except OSError as exc:
         for m in (src, dst):
-            m.ssh.run("pkill -x linkcat; true", 10)
+            m.ssh.run("killall -q linkcat; true", 10)
         return Result("host relay", 1, "", f"relay through the host failed: {exc}"), 0
     left = max(5.0, deadline - time.monotonic())
     for m, started, status in ((src, tx, "/tmp/hostpipe.tx"), (dst, rx, "/tmp/hostpipe.rx")):

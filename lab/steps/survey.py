@@ -170,10 +170,9 @@ class Survey:
         return pid
 
     def wait_gone(self, pid: str, timeout: float) -> bool:
-        # the guest's uptime as the clock: a loop of sleeps runs slow under TCG
-        ok, _ = self.sh(f"read t _ </proc/uptime; end=$((${{t%.*}} + {int(timeout) + 1})); "
-                        f"while kill -0 {pid} 2>/dev/null; do read t _ </proc/uptime; "
-                        f"[ ${{t%.*}} -ge $end ] && exit 1; usleep 50000; done", timeout + 30)
+        start, expired = procsnap.deadline_sh(timeout)
+        ok, _ = self.sh(f"{start}; while kill -0 {pid} 2>/dev/null; do {expired} && exit 1; usleep 50000; done",
+                        timeout + 30)
         return ok
 
     def kill_tree(self, pid: str, then: str = "true") -> None:
@@ -194,7 +193,7 @@ class Survey:
             res = self.m.ssh.run(f"rm -rf {d}/run && cp -al {d}/base {d}/run && cd {d}/run && "
                                  f"{p.run} </dev/null >{d}/ref.out 2>{d}/ref.err", p.timeout)
         except SSHError as exc:
-            self.sh(f"pkill -KILL -f {shlex.quote(p.run.split()[0])}; true")
+            self.sh(f"killall -q -KILL {shlex.quote(Path(p.run.split()[0]).name[:15])}; true")
             raise self.fail(p, f"the reference run did not finish in {p.timeout:.0f} s ({exc})") from exc
         seconds = round(time.monotonic() - t0, 2)
         if not res.ok:
