@@ -79,6 +79,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     603: ("SIGPENDING", "<IIQQ", ("nr", "_", "private_mask", "shared_mask")),
     701: ("ITIMERS", "<QQQQQQ", ("real_value_ns", "real_interval_ns", "virtual_value_ns", "virtual_interval_ns",
                                  "prof_value_ns", "prof_interval_ns")),
+    710: ("POSIX_TIMERS", "<Ii", ("nr", "next_id")),
     9001: ("TAIL", "<QQQ", ("magic", "sum", "sum2")),
     9999: ("ERROR", "", ()),
 }
@@ -117,6 +118,11 @@ def sockaddr_text(raw: bytes, length: int) -> str:
         return "@" + "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in name[1:])
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
+# one timer of POSIX_TIMERS: id, clockid, notify, signo, value, flags, sig_overrun, expires_ns, interval_ns,
+# overrun, overrun_last, reserved
+PTIMER = struct.Struct("<iiiiQIiqQqqQ")
+PTIMER_FLAGS = 0xF
+PTIMERS_MAX = 65536
 
 
 class ImageError(Exception):
@@ -300,6 +306,8 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SOCKET"):
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+    for r in img.all("POSIX_TIMERS"):
+        _check_posix_timers(r)
     for r in img.all("VMA"):
         f = r.fields
         if f["vm_start"] >= f["vm_end"] or f["vm_start"] % PAGE_SIZE or f["vm_end"] % PAGE_SIZE:
@@ -314,6 +322,25 @@ def _check_structure(img: Image) -> None:
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
             raise ImageError(f"offset {r.offset:#x}: bad lock (kind {f['kind']} type {f['type']} "
                              f"{f['start']}-{f['end']})")
+
+
+def posix_timers(rec: Record) -> list[dict[str, int]]:
+    """The timers of a POSIX_TIMERS record, each as a dict of its fields."""
+    names = ("id", "clockid", "notify", "signo", "value", "flags", "sig_overrun", "expires_ns", "interval_ns",
+             "overrun", "overrun_last", "_reserved")
+    return [dict(zip(names, t, strict=True)) for t in PTIMER.iter_unpack(rec.payload[:PTIMER.size * rec.fields["nr"]])]
+
+
+def _check_posix_timers(r: Record) -> None:
+    nr = r.fields["nr"]
+    if nr > PTIMERS_MAX or r.length != HDR.size + 8 + PTIMER.size * nr:
+        raise ImageError(f"offset {r.offset:#x}: POSIX_TIMERS record of {r.length} bytes for {nr} timers")
+    last = -1
+    for t in posix_timers(r):
+        if t["id"] <= last or t["flags"] & ~PTIMER_FLAGS:
+            raise ImageError(f"offset {r.offset:#x}: POSIX timer {t['id']}: ids not increasing or bad flags "
+                             f"{t['flags']:#x}")
+        last = t["id"]
 
 
 def field_offset(rtype: int, name: str) -> tuple[int, str]:

@@ -211,6 +211,9 @@ def normalize(snap: Mapping[str, str]) -> Snapshot:
     for key in PID_RELATIVE:
         if key in out and out[key] == pid:
             out[key] = "self"
+    if pid and "proc.timers" in out:
+        # "notify: signal/pid.N" (or tid.N): the process or thread a POSIX timer signals
+        out["proc.timers"] = re.sub(rf"(notify: \w+/[pt]id\.){pid}\b", r"\1self", out["proc.timers"])
     return out
 
 

@@ -1,5 +1,5 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
@@ -27,6 +27,10 @@
  * its segments, and every variant is executed from a file (execve(2) must
  * fail with an errno; a variant still running at the timeout, and killed,
  * counts as restarted: "succeeded").
+ *
+ * -r TYPE aims the variants at the records of that type: the truncations,
+ * bit flips and field changes fall in one of them (32-bit fields too),
+ * and the record moved, deleted or duplicated is one of them.
  *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
@@ -61,6 +65,9 @@ static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
 static unsigned long errno_count[256];
+static long target_type = -1;		/* -r TYPE */
+static size_t tgt[MAX_RECORDS];		/* its records */
+static size_t ntgt;
 
 static uint64_t rnd_state;
 static size_t elf_start;	/* ET_CKPT: offset of the first segment, else 0 */
@@ -102,6 +109,8 @@ static void scan_records(void)
 		memcpy(&h, img + off, sizeof(h));
 		if (h.len < sizeof(h))
 			break;
+		if (h.type == target_type)
+			tgt[ntgt++] = nrec;
 		rec_off[nrec++] = off;
 		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
@@ -123,11 +132,16 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 					 0x7fffffffffffffffull, 0xfffffffffffff000ull,
 					 0x1000, 0x00007ffffffff000ull };
 
+	static const uint32_t vals32[] = { 0, 1, 2, 4, 8, 15, 16, 64, 65, 0x7fffffff,
+					   0x80000000u, 0xffffffffu };
+
 	memcpy(buf, img, img_len);
-	r = rnd() % nrec;
+	r = ntgt ? tgt[rnd() % ntgt] : rnd() % nrec;
 	switch (n % 8) {
 	case 0: /* truncation */
-		if ((n / 8) % 2 && nrec > 1) {
+		if (ntgt) {
+			len = rec_off[r] + rnd() % rec_len(r);
+		} else if ((n / 8) % 2 && nrec > 1) {
 			len = rec_off[r] + (rnd() % 3) * 4;
 		} else {
 			len = rnd() % img_len;
@@ -137,7 +151,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		snprintf(desc, dlen, "truncate at %zu", len);
 		break;
 	case 1: /* bit flip */
-		off = rnd() % img_len;
+		off = ntgt ? rec_off[r] + rnd() % rec_len(r) : rnd() % img_len;
 		buf[off] ^= 1u << (rnd() % 8);
 		snprintf(desc, dlen, "bit flip at %zu", off);
 		break;
@@ -157,6 +171,13 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 	case 4: /* a 64-bit field of a record payload */
 		if (rec_len(r) <= 8)
 			r = 0;
+		if (ntgt && rnd() % 2) {
+			off = rec_off[r] + 8 + 4 * (rnd() % ((rec_len(r) - 8) / 4));
+			v32 = vals32[rnd() % (sizeof(vals32) / sizeof(vals32[0]))];
+			memcpy(buf + off, &v32, 4);
+			snprintf(desc, dlen, "record %zu u32 at %zu := %#x", r, off, v32);
+			break;
+		}
 		off = rec_off[r] + 8 + 8 * (rnd() % ((rec_len(r) - 8) / 8));
 		v64 = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
 		memcpy(buf + off, &v64, 8);
@@ -167,6 +188,8 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		if (nrec < 2)
 			break;
 		a = rnd() % (nrec - 1);
+		if (ntgt && r + 1 < nrec)
+			a = r;
 		b = (rnd() % 2) ? a + 1 : a + 1 + rnd() % (nrec - a - 1);
 		{
 			size_t la = rec_len(a), lb = rec_len(b);
@@ -287,7 +310,7 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:")) != -1) {
 		switch (opt) {
 		case 'c':
 			fix_csum = 1;
@@ -306,6 +329,9 @@ int main(int argc, char *argv[])
 		case 'f':
 			first = strtoul(optarg, NULL, 0);
 			break;
+		case 'r':
+			target_type = strtol(optarg, NULL, 0);
+			break;
 		case 'l':
 			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0600);
 			if (logfd < 0) {
@@ -317,12 +343,12 @@ int main(int argc, char *argv[])
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);
@@ -339,6 +365,10 @@ int main(int argc, char *argv[])
 	}
 	close(fd);
 	scan_records();
+	if (target_type >= 0 && !ntgt) {
+		fprintf(stderr, "ckptfuzz: no record of type %ld in the image\n", target_type);
+		return 2;
+	}
 	seed = (unsigned long long)rnd_state;
 	printf("ckptfuzz: %s: %zu bytes, %zu records, seed %llu\n", argv[optind], img_len, nrec, seed);
 	fflush(stdout);

@@ -80,6 +80,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
+	case CKPT_HDR_POSIX_TIMERS: return "POSIX_TIMERS";
 	case CKPT_HDR_TAIL: return "TAIL";
 	case CKPT_HDR_ERROR: return "ERROR";
 	}
@@ -310,6 +311,30 @@ static void itimers(void)
 		       (uint64_t)t->it[i].value_ns, (uint64_t)t->it[i].interval_ns);
 }
 
+static void posix_timers(void)
+{
+	struct ckpt_hdr_posix_timers *p = expect(CKPT_HDR_POSIX_TIMERS, sizeof(*p),
+						 sizeof(*p) + 65536 * sizeof(p->timers[0]));
+
+	if (p->nr > 65536 || p->h.len != sizeof(*p) + p->nr * sizeof(p->timers[0]))
+		bad("POSIX_TIMERS: %u timers in %u bytes", p->nr, p->h.len);
+	printf("            %u POSIX timers, next id %d\n", p->nr, p->next_id);
+	for (uint32_t i = 0; i < p->nr; i++) {
+		struct ckpt_posix_timer *t = &p->timers[i];
+
+		if (t->flags & ~CKPT_PTIMER_FLAGS || (i && t->id <= p->timers[i - 1].id))
+			bad("POSIX_TIMERS: timer %u: id %d flags %#x", i, t->id, t->flags);
+		printf("            timer %d clock %d notify %d signal %d value %#" PRIx64
+		       " %s %" PRId64 " ns interval %" PRIu64 " ns overrun %" PRId64 "/%" PRId64
+		       "%s%s%s\n", t->id, t->clockid, t->notify, t->signo, (uint64_t)t->value,
+		       t->flags & CKPT_PTIMER_ABSTIME ? "deadline" : "left", (int64_t)t->expires_ns,
+		       (uint64_t)t->interval_ns, (int64_t)t->overrun, (int64_t)t->overrun_last,
+		       t->flags & CKPT_PTIMER_ACTIVE ? " active" : "",
+		       t->flags & CKPT_PTIMER_SIGQUEUED ? " sigqueued" : "",
+		       t->flags & CKPT_PTIMER_REQUEUE ? " requeue" : "");
+	}
+}
+
 static void restart_block(void)
 {
 	struct ckpt_hdr_restart_block *r = expect(CKPT_HDR_RESTART_BLOCK, sizeof(*r), sizeof(*r));
@@ -513,6 +538,7 @@ int main(int argc, char *argv[])
 	}
 	sigpending();
 	itimers();
+	posix_timers();
 	restart_block();
 	auxv();
 	if (elf)	/* the exec caller's: sched, fs, files */

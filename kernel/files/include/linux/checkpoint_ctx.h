@@ -32,6 +32,7 @@ struct ckpt_restore {
 	struct ckpt_hdr_signal signal;	/* rlimits, checked */
 	struct ckpt_hdr_sigpending *sigpending;
 	struct ckpt_hdr_itimers itimers;
+	struct ckpt_hdr_posix_timers *ptimers;
 	struct ckpt_hdr_restart_block restart_block;
 	struct ckpt_hdr_sched sched;
 	struct ckpt_hdr_auxv *auxv;
@@ -185,6 +186,9 @@ int restore_sigpending_commit(struct ckpt_ctx *ctx);
 int checkpoint_timers(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_timers_read(struct ckpt_ctx *ctx);
 void restore_timers_commit(struct ckpt_ctx *ctx);
+int checkpoint_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_posix_timers_read(struct ckpt_ctx *ctx);
+int restore_posix_timers_commit(struct ckpt_ctx *ctx);
 int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 			     long ax, unsigned long orig_ax, unsigned long op);
 int restore_restart_block_read(struct ckpt_ctx *ctx);

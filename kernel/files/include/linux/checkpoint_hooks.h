@@ -10,11 +10,17 @@
 #include <linux/types.h>
 
 struct itimerspec64;
+struct k_itimer;
 struct restart_block;
+struct sigevent;
 
 /* kernel/time/itimer.c: setitimer() of the current task */
 int do_setitimer(int which, struct itimerspec64 *value,
 		 struct itimerspec64 *ovalue);
+
+/* kernel/time/posix-timers.c: a timer of the current task with id @id */
+struct k_itimer *posix_timer_create_id(clockid_t which_clock,
+				       struct sigevent *event, timer_t id);
 
 /*
  * The restart block of an interrupted system call: its functions are

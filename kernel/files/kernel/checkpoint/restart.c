@@ -259,6 +259,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_timers_read(ctx);
 	if (!ret)
+		ret = restore_posix_timers_read(ctx);
+	if (!ret)
 		ret = restore_restart_block_read(ctx);
 	if (!ret)
 		ret = restore_auxv_read(ctx);
@@ -305,6 +307,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		return -EAGAIN;
 	}
 	restore_timers_commit(ctx);
+	if (restore_posix_timers_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EAGAIN;
+	}
 	restore_restart_block_commit(ctx);
 	restore_auxv_commit(ctx);
 	if (restore_sched_commit(ctx)) {

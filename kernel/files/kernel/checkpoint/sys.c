@@ -448,6 +448,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);
 	kvfree(ctx->rst.sigpending);
+	kvfree(ctx->rst.ptimers);
 	kvfree(ctx->rst.auxv);
 	kvfree(ctx->rst.fds);
 	restore_file_locks_free(ctx);

@@ -97,6 +97,8 @@ enum {
 
 	CKPT_HDR_ITIMERS = 701,
 #define CKPT_HDR_ITIMERS CKPT_HDR_ITIMERS
+	CKPT_HDR_POSIX_TIMERS = 710,
+#define CKPT_HDR_POSIX_TIMERS CKPT_HDR_POSIX_TIMERS
 
 	CKPT_HDR_TAIL = 9001,
 #define CKPT_HDR_TAIL CKPT_HDR_TAIL
@@ -386,6 +388,39 @@ struct ckpt_itimer {
 struct ckpt_hdr_itimers {
 	struct ckpt_hdr h;
 	struct ckpt_itimer it[3];
+};
+
+/*
+ * CKPT_HDR_POSIX_TIMERS: 16 bytes + 72 per timer (timer_create()), in
+ * increasing id order.  A timer armed relative to now keeps the time it
+ * had left; one armed with TIMER_ABSTIME its deadline.
+ */
+#define CKPT_PTIMER_ABSTIME	0x1	/* expires_ns is absolute */
+#define CKPT_PTIMER_ACTIVE	0x2	/* armed, counting down */
+#define CKPT_PTIMER_SIGQUEUED	0x4	/* its signal is pending */
+#define CKPT_PTIMER_REQUEUE	0x8	/* rearmed when that signal is taken */
+#define CKPT_PTIMER_FLAGS	0xf
+
+struct ckpt_posix_timer {
+	__s32 id;		/* timer_t */
+	__s32 clockid;
+	__s32 notify;		/* sigev_notify */
+	__s32 signo;		/* sigev_signo */
+	__u64 value;		/* sigev_value */
+	__u32 flags;		/* CKPT_PTIMER_* */
+	__s32 sig_overrun;	/* si_overrun of the pending signal */
+	__s64 expires_ns;	/* time left (<= 0: expired), or the deadline */
+	__u64 interval_ns;
+	__s64 overrun;		/* counted while its signal is pending, -1 */
+	__s64 overrun_last;	/* timer_getoverrun() */
+	__u64 _reserved;
+};
+
+struct ckpt_hdr_posix_timers {
+	struct ckpt_hdr h;
+	__u32 nr;
+	__s32 next_id;		/* id of the next timer_create() */
+	struct ckpt_posix_timer timers[];
 };
 
 /*
