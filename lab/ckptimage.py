@@ -64,6 +64,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
+    405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
     501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
           ("sk_id", "peer_id", "family", "type", "protocol", "state", "flags", "shutdown", "sndbuf", "rcvbuf",
            "backlog", "peek_off", "rcvlowat", "priority", "mark", "err", "rcvtimeo_us", "sndtimeo_us",
@@ -93,7 +94,8 @@ OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos"
 OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
-VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file"}
+VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem"}
+SHMEM_KINDS = {1: "anon", 2: "memfd"}
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 500: "socket"}
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
@@ -306,6 +308,9 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SOCKET"):
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+    for r in img.all("SHMEM"):
+        if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
+            raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")
     for r in img.all("POSIX_TIMERS"):
         _check_posix_timers(r)
     for r in img.all("VMA"):

@@ -70,6 +70,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_FILE_DATA: return "FILE_DATA";
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
+	case CKPT_HDR_SHMEM: return "SHMEM";
 	case CKPT_HDR_PGARR: return "PGARR";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
@@ -335,6 +336,36 @@ static void posix_timers(void)
 	}
 }
 
+/* the SHMEM record of a shmem vma; @shms objects seen, @datas memfds of the table */
+static void shmem(int32_t *shms, int32_t datas)
+{
+	struct ckpt_hdr_shmem m = *(struct ckpt_hdr_shmem *)expect(CKPT_HDR_SHMEM, sizeof(m),
+								      sizeof(m));
+	int first = m.shm_ref == *shms + 1;
+	uint64_t left = m.size;
+
+	printf("            shmem %d %s size %" PRIu64 "%s", m.shm_ref,
+	       m.kind == CKPT_SHMEM_ANON ? "anon" : m.kind == CKPT_SHMEM_MEMFD ? "memfd" : "?",
+	       (uint64_t)m.size, first && m.kind == CKPT_SHMEM_ANON ? " content" : "");
+	if (m.kind == CKPT_SHMEM_MEMFD)
+		printf(" (content %d)", m.data_ref);
+	printf("\n");
+	if (m.shm_ref < 1 || m.shm_ref > *shms + 1 ||
+	    (m.kind != CKPT_SHMEM_ANON && m.kind != CKPT_SHMEM_MEMFD) ||
+	    (m.kind == CKPT_SHMEM_MEMFD && (m.data_ref < 1 || m.data_ref > datas)) ||
+	    (m.kind == CKPT_SHMEM_ANON && m.data_ref))
+		bad("SHMEM: ref %d kind %u content %d", m.shm_ref, m.kind, m.data_ref);
+	if (!first)
+		return;
+	(*shms)++;
+	while (m.kind == CKPT_SHMEM_ANON && left) {
+		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+		left -= n;
+	}
+}
+
 static void restart_block(void)
 {
 	struct ckpt_hdr_restart_block *r = expect(CKPT_HDR_RESTART_BLOCK, sizeof(*r), sizeof(*r));
@@ -467,7 +498,7 @@ int main(int argc, char *argv[])
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0;
+	int32_t pipes = 0, datas = 0, shms = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -657,13 +688,16 @@ mm:
 		       v->vm_flags & 4 ? 'x' : '-',
 		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
 		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
-		       type == CKPT_VMA_SHARED_FILE ? "shared file" : "?");
+		       type == CKPT_VMA_SHARED_FILE ? "shared file" :
+		       type == CKPT_VMA_SHMEM ? "shmem" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
 			string("path");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON)
 			pages(start, end, page_size);
+		else if (type == CKPT_VMA_SHMEM)
+			shmem(&shms, datas);
 		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR &&
 			 type != CKPT_VMA_SHARED_FILE)
 			bad("vma type %u", type);

@@ -19,6 +19,7 @@ struct files_struct;
 struct mm_struct;
 struct rlimit;
 struct ckpt_socks;
+struct ckpt_shm_table;
 struct task_struct;
 struct vm_area_struct;
 
@@ -91,6 +92,7 @@ struct ckpt_ctx {
 	DECLARE_HASHTABLE(objhash, CKPT_OBJHASH_BITS);
 	int next_objref;
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
+	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
 	struct ckpt_restore rst;
 };
 
@@ -149,6 +151,22 @@ int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
 struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 			       const char *path);
 void restore_file_data_free(struct ckpt_ctx *ctx);
+struct file *restore_file_data_memfd(struct ckpt_ctx *ctx, int data_ref);
+int ckpt_write_content(struct ckpt_ctx *ctx, struct file *file,
+		       const char *what, u64 size);
+int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
+		      const char *path);
+
+/* shared memory: MAP_SHARED anonymous memory, /dev/zero, memfd (shmem.c) */
+bool ckpt_shmem_vma(struct vm_area_struct *vma);
+int ckpt_shmem_note_memfd(struct ckpt_ctx *ctx, struct file *file,
+			  int data_ref);
+int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,
+			 unsigned long start, unsigned long end);
+int restore_vma_shmem(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
+		      unsigned long prot, unsigned long flags,
+		      unsigned long *addr);
+void ckpt_shmem_free(struct ckpt_ctx *ctx);
 int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
 			  struct files_struct *files,
 			  struct ckpt_hdr_file_lock **plocks);

@@ -413,13 +413,19 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 			if (posix && (types[i] == CKPT_FILE_DELETED ||
 				      types[i] == CKPT_FILE_MEMFD))
 				ino->ref = ++datas;
+			/* its mappings map the restored memfd (shmem.c) */
+			if (posix && types[i] == CKPT_FILE_MEMFD)
+				ret = ckpt_shmem_note_memfd(ctx, fds[i].file,
+							    ino->ref);
 			/* O_PATH files have no locks, another file may */
 			if (posix && types[i] == CKPT_FILE_PATH) {
 				hlist_del(&ino->node);
 				posix = false;
 			}
-			ret = checkpoint_file(ctx, t, &fds[i], types[i], objref,
-					      files, posix, ino->ref, buf);
+			if (!ret)
+				ret = checkpoint_file(ctx, t, &fds[i], types[i],
+						      objref, files, posix,
+						      ino->ref, buf);
 		}
 		if (ret)
 			break;

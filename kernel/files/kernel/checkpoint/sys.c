@@ -445,6 +445,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 		file->f_pos = ctx->pos;
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
+	ckpt_shmem_free(ctx);
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);
 	kvfree(ctx->rst.sigpending);

@@ -77,6 +77,8 @@ enum {
 #define CKPT_HDR_VMA CKPT_HDR_VMA
 	CKPT_HDR_PGARR = 404,
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
+	CKPT_HDR_SHMEM = 405,
+#define CKPT_HDR_SHMEM CKPT_HDR_SHMEM
 
 	/* 501-599: sockets (kernel/checkpoint/socket.c, unix.c) */
 	CKPT_HDR_SOCKET = 501,
@@ -728,6 +730,28 @@ enum {
 #define CKPT_VMA_VVAR CKPT_VMA_VVAR
 	CKPT_VMA_SHARED_FILE = 5,	/* MAP_SHARED of a file, no pages */
 #define CKPT_VMA_SHARED_FILE CKPT_VMA_SHARED_FILE
+	CKPT_VMA_SHMEM = 6,	/* MAP_SHARED of a shmem object: CKPT_HDR_SHMEM */
+#define CKPT_VMA_SHMEM CKPT_VMA_SHMEM
+};
+
+/*
+ * CKPT_HDR_SHMEM: 32 bytes, after a CKPT_VMA_SHMEM vma: the shmem object
+ * it maps, shm_ref 1, 2, ... in order of first appearance (mappings of
+ * one object stay one object).  The first appearance of a
+ * CKPT_SHMEM_ANON object is followed by its size bytes of content, in
+ * CKPT_HDR_BUFFER records of CKPT_DATA_CHUNK bytes; a CKPT_SHMEM_MEMFD
+ * object is the memfd of a CKPT_HDR_FILE_DATA of the file table.
+ */
+#define CKPT_SHMEM_ANON		1	/* MAP_SHARED|MAP_ANONYMOUS, /dev/zero */
+#define CKPT_SHMEM_MEMFD	2	/* a memfd: data_ref */
+
+struct ckpt_hdr_shmem {
+	struct ckpt_hdr h;
+	__s32 shm_ref;
+	__u32 kind;		/* CKPT_SHMEM_* */
+	__s32 data_ref;		/* CKPT_SHMEM_MEMFD: its FILE_DATA, else 0 */
+	__u32 _padding;
+	__u64 size;		/* bytes of the object (its i_size) */
 };
 
 /*
