@@ -59,6 +59,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
+    341: ("PTY", "<iIIIIIIHHHHI", ("pty_ref", "end", "index", "flags", "pktstatus", "nbytes_master", "nbytes_slave",
+                                   "ws_row", "ws_col", "ws_xpixel", "ws_ypixel", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
@@ -96,7 +98,7 @@ OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem"}
 SHMEM_KINDS = {1: "anon", 2: "memfd"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 500: "socket"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 340: "pty", 500: "socket"}
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
@@ -308,6 +310,11 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SOCKET"):
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+    for r in img.all("PTY"):
+        f = r.fields
+        if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
+            raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
+                             f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
     for r in img.all("SHMEM"):
         if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
             raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")

@@ -157,6 +157,11 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"fd\.\d+", "an O_TMPFILE file is made anew by restart: its dentry is named after its new inode number",
          when=lambda before, after: all(re.fullmatch(r"/.*/#\d+ \(deleted\)", v or "") for v in (before, after))
          and re.sub(r"#\d+", "#", before or "") == re.sub(r"#\d+", "#", after or "")),
+    Rule(r"fd\.\d+", "a pty pair is made anew by restart: devpts gives its slave a free number, logged "
+         "(\"restored as /dev/pts/N\")",
+         when=lambda before, after: all(re.fullmatch(r"/dev/pts/\d+", v or "") for v in (before, after))),
+    Rule(r"fdinfo\.\d+\.tty-index", "the pts number of a pty pair made anew by restart (see fd links)",
+         when=lambda before, after: all((v or "").isdigit() for v in (before, after))),
     Rule(r"fdinfo\.\d+\.lock(\.\d+)?", "a lock of the task shows the task's pid: restart gives it a new pid "
          "(fdinfo shows only the task's own locks)", when=lock_lines_equal_but_pid),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),

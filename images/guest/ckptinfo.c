@@ -75,6 +75,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
+	case CKPT_HDR_PTY: return "PTY";
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
@@ -336,6 +337,39 @@ static void posix_timers(void)
 	}
 }
 
+/* the PTY record of a pty end; @ptys pairs seen */
+static void pty(int32_t *ptys)
+{
+	struct ckpt_hdr_pty p = *(struct ckpt_hdr_pty *)expect(CKPT_HDR_PTY, sizeof(p), sizeof(p));
+	int first = p.pty_ref == *ptys + 1;
+
+	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" : "slave");
+	if (p.pty_ref < 1 || p.pty_ref > *ptys + 1 ||
+	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE))
+		bad("PTY: ref %d end %u", p.pty_ref, p.end);
+	if (!first) {
+		printf("\n");
+		return;
+	}
+	(*ptys)++;
+	printf(" pts %u%s%s status %#x winsize %ux%u (%ux%u) unread %u/%u\n", p.index,
+	       p.flags & CKPT_PTY_LOCKED ? " locked" : "", p.flags & CKPT_PTY_PACKET ? " packet" : "",
+	       p.pktstatus, p.ws_row, p.ws_col, p.ws_xpixel, p.ws_ypixel, p.nbytes[0], p.nbytes[1]);
+	for (int i = 0; i < 2; i++) {
+		struct ckpt_termios *t = &p.termios[i];
+
+		printf("            %s termios iflag %#x oflag %#x cflag %#x lflag %#x VINTR %u VMIN %u VTIME %u\n",
+		       i ? "slave" : "master", t->c_iflag, t->c_oflag, t->c_cflag, t->c_lflag,
+		       t->c_cc[0], t->c_cc[6], t->c_cc[5]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p.nbytes[i] >= 4095)
+			bad("PTY: %u bytes", p.nbytes[i]);
+		if (p.nbytes[i])
+			expect(CKPT_HDR_BUFFER, 8 + p.nbytes[i], 8 + p.nbytes[i]);
+	}
+}
+
 /* the SHMEM record of a shmem vma; @shms objects seen, @datas memfds of the table */
 static void shmem(int32_t *shms, int32_t datas)
 {
@@ -479,6 +513,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_DELETED: return "deleted";
 	case CKPT_FILE_MEMFD: return "memfd";
 	case CKPT_FILE_SOCKET: return "socket";
+	case CKPT_FILE_PTY: return "pty";
 	}
 	return "?";
 }
@@ -498,7 +533,7 @@ int main(int argc, char *argv[])
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0, shms = 0;
+	int32_t pipes = 0, datas = 0, shms = 0, ptys = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -643,6 +678,8 @@ int main(int argc, char *argv[])
 			}
 			if (f_type == CKPT_FILE_SOCKET)
 				socket_records();
+			if (f_type == CKPT_FILE_PTY)
+				pty(&ptys);
 			while (nlocks--) {
 				struct ckpt_hdr_file_lock *l =
 					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));

@@ -20,6 +20,7 @@ struct mm_struct;
 struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
+struct ckpt_ptys;
 struct task_struct;
 struct vm_area_struct;
 
@@ -93,6 +94,7 @@ struct ckpt_ctx {
 	int next_objref;
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
+	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
 	struct ckpt_restore rst;
 };
 
@@ -156,6 +158,13 @@ int ckpt_write_content(struct ckpt_ctx *ctx, struct file *file,
 		       const char *what, u64 size);
 int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
 		      const char *path);
+
+/* pty pairs (tty.c) */
+int ckpt_pty_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
+		      const char *path);
+int checkpoint_pty(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+void ckpt_ptys_free(struct ckpt_ctx *ctx);
 
 /* shared memory: MAP_SHARED anonymous memory, /dev/zero, memfd (shmem.c) */
 bool ckpt_shmem_vma(struct vm_area_struct *vma);

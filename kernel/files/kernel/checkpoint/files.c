@@ -164,9 +164,7 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 		return ckpt_pipe_classify(ctx, fds, n, i, path);
 	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH)) {
 		if (ckpt_tty_peer_held(fds, n, i))
-			return ckpt_err(ctx, -EOPNOTSUPP,
-					"fd %d: pty (%s) with both ends held: not supported",
-					fd, path);
+			return ckpt_pty_classify(ctx, file, fd, path);
 		return ckpt_err(ctx, -EBUSY,
 				"fd %d: tty peer outside the checkpoint (%s)",
 				fd, path);
@@ -289,6 +287,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = checkpoint_file_data(ctx, file, f->fd, ref, posix);
 	if (!ret && type == CKPT_FILE_SOCKET)
 		ret = checkpoint_socket(ctx, file, f->fd);
+	if (!ret && type == CKPT_FILE_PTY)
+		ret = checkpoint_pty(ctx, file, f->fd);
 	if (!ret)
 		ret = checkpoint_file_locks_write(ctx, locks, h.nlocks);
 	kvfree(locks);
@@ -536,6 +536,9 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	case CKPT_FILE_SOCKET:
 		ok = S_ISSOCK(type) && acc == O_RDWR;
 		break;
+	case CKPT_FILE_PTY:
+		ok = S_ISCHR(type);	/* the device: restore_pty() */
+		break;
 	case CKPT_FILE_PATH:
 		ok = (S_ISREG(type) || S_ISDIR(type) || S_ISCHR(type) ||
 		      S_ISBLK(type) || S_ISFIFO(type) || S_ISSOCK(type) ||
@@ -586,7 +589,8 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
 				path, flags, h->f_flags);
 	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
-	    h->f_type != CKPT_FILE_PIPE && h->f_pos) {
+	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_PTY &&
+	    h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
 		if (pos != h->f_pos)
@@ -622,6 +626,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		file = restore_file_data(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_SOCKET)
 		file = restore_socket(ctx, h);
+	else if (h->f_type == CKPT_FILE_PTY)
+		file = restore_pty(ctx, h);
 	else
 		file = ckpt_open_inode(path, h->f_flags & __O_TMPFILE ?
 				       h->f_flags & ~O_TMPFILE : h->f_flags,
@@ -630,7 +636,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	if (IS_ERR(file) && (h->f_type == CKPT_FILE_PIPE ||
 			     h->f_type == CKPT_FILE_DELETED ||
 			     h->f_type == CKPT_FILE_MEMFD ||
-			     h->f_type == CKPT_FILE_SOCKET)) {
+			     h->f_type == CKPT_FILE_SOCKET ||
+			     h->f_type == CKPT_FILE_PTY)) {
 		ret = PTR_ERR(file);
 		goto out;
 	}

@@ -446,6 +446,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);
+	ckpt_ptys_free(ctx);
 	kvfree(ctx->rst.fpu);
 	kvfree(ctx->rst.sighand);
 	kvfree(ctx->rst.sigpending);

@@ -70,6 +70,8 @@ enum {
 #define CKPT_HDR_FILE_DATA CKPT_HDR_FILE_DATA
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
+	CKPT_HDR_PTY = 341,
+#define CKPT_HDR_PTY CKPT_HDR_PTY
 
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
@@ -459,8 +461,55 @@ enum {
 #define CKPT_FILE_DELETED CKPT_FILE_DELETED
 	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
 #define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
+	CKPT_FILE_PTY = 340,	/* an end of a pty pair, CKPT_HDR_PTY */
+#define CKPT_FILE_PTY CKPT_FILE_PTY
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
 #define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
+};
+
+/*
+ * CKPT_HDR_PTY: 136 bytes, after the STRING of a CKPT_FILE_PTY file (its
+ * path, informative): an end of a pty pair whose both ends the task
+ * holds.  pty_ref 1, 2, ... in order of first appearance; the first
+ * appearance of a pair carries its state and is followed by a
+ * CKPT_HDR_BUFFER of nbytes[0] bytes (the master's unread input: what
+ * the slave wrote) if non-zero, then one of nbytes[1] (the slave's);
+ * a pair seen before has only pty_ref and end (the rest zero).
+ */
+#define CKPT_PTY_MASTER		1
+#define CKPT_PTY_SLAVE		2
+
+#define CKPT_PTY_LOCKED		0x1	/* the slave is locked (unlockpt()) */
+#define CKPT_PTY_PACKET		0x2	/* packet mode (TIOCPKT) */
+#define CKPT_PTY_FLAGS		0x3
+
+#define CKPT_NCCS		19
+
+struct ckpt_termios {
+	__u32 c_iflag;
+	__u32 c_oflag;
+	__u32 c_cflag;
+	__u32 c_lflag;
+	__u32 c_ispeed;
+	__u32 c_ospeed;
+	__u8 c_line;		/* N_TTY (0) */
+	__u8 c_cc[CKPT_NCCS];
+};
+
+struct ckpt_hdr_pty {
+	struct ckpt_hdr h;
+	__s32 pty_ref;
+	__u32 end;		/* CKPT_PTY_MASTER, CKPT_PTY_SLAVE */
+	__u32 index;		/* the pts number (informative) */
+	__u32 flags;		/* CKPT_PTY_* */
+	__u32 pktstatus;	/* packet mode: TIOCPKT_* bits not yet read */
+	__u32 nbytes[2];	/* unread input: master, slave */
+	__u16 ws_row;		/* window size */
+	__u16 ws_col;
+	__u16 ws_xpixel;
+	__u16 ws_ypixel;
+	__u32 _padding;
+	struct ckpt_termios termios[2];	/* master, slave */
 };
 
 /* before version 4 the only character device was /dev/null */
