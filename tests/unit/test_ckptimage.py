@@ -219,3 +219,28 @@ def test_tamper_rewrites_a_named_field_of_the_nth_record() -> None:
         ckptimage.tamper(data, fields={"SOCKET.nope": 1})
     with pytest.raises(ImageError, match="no record"):
         ckptimage.tamper(data, fields={"SOCKET#5.family": 1})
+
+
+def timers_image(*timers: tuple[int, int]) -> bytes:
+    """An image with a POSIX_TIMERS record of timers (id, flags)."""
+    entries = b"".join(ckptimage.PTIMER.pack(tid, 0, 0, 34, 0, flags, 0, 1000, 0, -1, 0, 0) for tid, flags in timers)
+    data = header() + record("POSIX_TIMERS", len(timers), 5, payload=entries) + body()
+    return data + tail(data)
+
+
+def test_posix_timers_are_read_and_their_ids_must_increase() -> None:
+    img = ckptimage.parse(timers_image((0, 0x2), (3, 0)))
+    assert [t["id"] for t in ckptimage.posix_timers(img.first("POSIX_TIMERS"))] == [0, 3]
+    with pytest.raises(ImageError, match="ids not increasing"):
+        ckptimage.parse(timers_image((3, 0), (0, 0)))
+    with pytest.raises(ImageError, match="bad flags"):
+        ckptimage.parse(timers_image((0, 0x10)))
+
+
+def test_shmem_and_pty_records_are_checked() -> None:
+    data = header() + record("SHMEM", 1, 3, 0, 0, 4096) + body()
+    with pytest.raises(ImageError, match="shmem 1 of kind 3"):
+        ckptimage.parse(data + tail(data))
+    data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
+    with pytest.raises(ImageError, match="pty 1 end 3"):
+        ckptimage.parse(data + tail(data))
