@@ -416,7 +416,7 @@ struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		ctx->ptys = p;
 	}
 	if ((h.end != CKPT_PTY_MASTER && h.end != CKPT_PTY_SLAVE) ||
-	    hf->f_flags & ~CKPT_PTY_FILE_FLAGS || hf->f_pos || hf->nlocks ||
+	    hf->f_flags & ~CKPT_PTY_FILE_FLAGS || hf->f_pos ||
 	    (h.end == CKPT_PTY_MASTER ?
 	     (hf->f_flags & O_ACCMODE) != O_RDWR ||
 	     hf->rdev != new_encode_dev(MKDEV(TTYAUX_MAJOR, 2)) :
