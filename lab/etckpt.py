@@ -116,6 +116,12 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
             continue
         if name == "MM":
             break
+        if name == "POSIX_TIMERS":  # the loader reads none: an image with timers is restarted instead
+            if r.fields["nr"]:
+                raise ConvertError(f"{r.fields['nr']} POSIX timers: an ET_CKPT file cannot carry them "
+                                   "(restart the image instead)")
+            i += 1
+            continue
         if name == "SIGPENDING" and r.fields["nr"]:
             notes.append(f"{r.fields['nr']} pending signals carried")
         core += raw
@@ -130,6 +136,9 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         v, raw = recs[i]
         start, end, kind = v.fields["vm_start"], v.fields["vm_end"], v.fields["vma_type"]
         fl = _pflags(v.fields["vm_flags"])
+        if kind == 6:
+            raise ConvertError(f"mapping {start:#x}-{end:#x}: an ET_CKPT file cannot carry shared memory "
+                               "(restart the image instead)")
         body = bytearray(raw)
         paddr = 0
         i += 1
