@@ -604,7 +604,8 @@ int main(int argc, char *argv[])
 	}
 	sigpending();
 	itimers();
-	posix_timers();
+	if (!elf)	/* ckpt2elf leaves the (empty) record out */
+		posix_timers();
 	restart_block();
 	auxv();
 	if (elf)	/* the exec caller's: sched, fs, files */
