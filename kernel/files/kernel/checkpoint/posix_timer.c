@@ -75,7 +75,7 @@ static const char *ckpt_ptimer_save(struct task_struct *t,
 	e->id = timr->it_id;
 	e->clockid = timr->it_clock;
 	if (timr->it_clock < 0)
-		return "on a CPU-time clock (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID or clock_getcpuclockid())";
+		return "on a CPU-time clock (CLOCK_*_CPUTIME_ID, clock_getcpuclockid())";
 	if (!ckpt_ptimer_clock_ok(timr->it_clock))
 		return "on an alarm clock";
 	e->notify = timr->it_sigev_notify;
