@@ -50,6 +50,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     107: ("AUXV", "<II", ("nr", "_")),
     108: ("SCHED", "<IiIIII" + "Q" * 16,
           ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
+    110: ("THREADS", "<II", ("nr_threads", "_")),
+    111: ("THREAD_TASK", "<iiQQ16s", ("tid", "tgid", "set_child_tid", "clear_child_tid", "comm")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
     302: ("FILE_DESC", "<iiII", ("fd", "objref", "close_on_exec", "_")),
@@ -59,6 +61,14 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
+    320: ("EVENTFD", "<QII", ("count", "flags", "_")),
+    321: ("EPOLL", "<II", ("nitems", "_")),
+    322: ("EPOLL_ITEM", "<iiIIQ", ("objref", "fd", "events", "flags", "data")),
+    323: ("SIGNALFD", "<Q", ("sigmask",)),
+    324: ("TIMERFD", "<iIQQQQ", ("clockid", "flags", "value_ns", "interval_ns", "ticks", "_r")),
+    325: ("INOTIFY", "<IIiI", ("nwatches", "nevents", "next_wd", "_")),
+    326: ("INOTIFY_WATCH", "<iIII", ("wd", "mask", "i_mode", "_")),
+    327: ("INOTIFY_EVENT", "<iIII", ("wd", "mask", "cookie", "_")),
     341: ("PTY", "<iIIIIIIHHHHI", ("pty_ref", "end", "index", "flags", "pktstatus", "nbytes_master", "nbytes_slave",
                                    "ws_row", "ws_col", "ws_xpixel", "ws_ypixel", "_")),
     401: ("MM", "<II" + "Q" * 14,
@@ -98,7 +108,10 @@ OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem"}
 SHMEM_KINDS = {1: "anon", 2: "memfd"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 340: "pty", 500: "socket"}
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 320: "eventfd",
+              321: "epoll", 323: "signalfd",
+              324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
+EPOLL_ITEMS_MAX = 65536
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
@@ -123,10 +136,13 @@ def sockaddr_text(raw: bytes, length: int) -> str:
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
 # one timer of POSIX_TIMERS: id, clockid, notify, signo, value, flags, sig_overrun, expires_ns, interval_ns,
-# overrun, overrun_last, reserved
-PTIMER = struct.Struct("<iiiiQIiqQqqQ")
+# overrun, overrun_last, tid (SIGEV_THREAD_ID: a THREAD_TASK's, 0 the leader), reserved
+PTIMER = struct.Struct("<iiiiQIiqQqqiI")
+PTIMER_FIELDS = ("id", "clockid", "notify", "signo", "value", "flags", "sig_overrun", "expires_ns", "interval_ns",
+                 "overrun", "overrun_last", "tid", "_reserved")
 PTIMER_FLAGS = 0xF
 PTIMERS_MAX = 65536
+THREADS_MAX = 1024
 
 
 class ImageError(Exception):
@@ -152,7 +168,8 @@ class Record:
             if isinstance(v, int) and k not in ("pid", "fd", "objref", "nfds", "nr", "map_count", "nr_pages",
                                                  "size", "rev", "major", "minor", "patch", "arch_id",
                                                  "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid",
-                                                 "ngroups", "policy", "nice", "rt_priority"):
+                                                 "ngroups", "policy", "nice", "rt_priority", "tid", "tgid",
+                                                 "nr_threads"):
                 parts.append(f"{k}={v:#x}")
             else:
                 parts.append(f"{k}={v}")
@@ -196,6 +213,7 @@ class Image:
 
     def summary(self) -> dict[str, Any]:
         task = self.all("TASK")
+        threads = self.all("THREADS")
         return {
             "bytes": self.size,
             "records": len(self.records),
@@ -206,6 +224,7 @@ class Image:
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
+            "threads": threads[0].fields["nr_threads"] if threads else 1,
             "error": self.error,
         }
 
@@ -293,6 +312,7 @@ def _check_structure(img: Image) -> None:
     if len(recs) < 4 or any(r.name != "STRING" for r in recs[1:4]):
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")
+    _check_threads(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
@@ -318,8 +338,9 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SHMEM"):
         if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
             raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")
+    tids = {t.fields["tid"] for t in img.all("THREAD_TASK")}
     for r in img.all("POSIX_TIMERS"):
-        _check_posix_timers(r)
+        _check_posix_timers(r, tids)
     for r in img.all("VMA"):
         f = r.fields
         if f["vm_start"] >= f["vm_end"] or f["vm_start"] % PAGE_SIZE or f["vm_end"] % PAGE_SIZE:
@@ -329,6 +350,9 @@ def _check_structure(img: Image) -> None:
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("EPOLL"):
+        if r.fields["nitems"] > EPOLL_ITEMS_MAX:
+            raise ImageError(f"offset {r.offset:#x}: epoll of {r.fields['nitems']} items (max {EPOLL_ITEMS_MAX})")
     for r in img.all("FILE_LOCK"):
         f = r.fields
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
@@ -338,12 +362,12 @@ def _check_structure(img: Image) -> None:
 
 def posix_timers(rec: Record) -> list[dict[str, int]]:
     """The timers of a POSIX_TIMERS record, each as a dict of its fields."""
-    names = ("id", "clockid", "notify", "signo", "value", "flags", "sig_overrun", "expires_ns", "interval_ns",
-             "overrun", "overrun_last", "_reserved")
-    return [dict(zip(names, t, strict=True)) for t in PTIMER.iter_unpack(rec.payload[:PTIMER.size * rec.fields["nr"]])]
+    entries = rec.payload[:PTIMER.size * rec.fields["nr"]]
+    return [dict(zip(PTIMER_FIELDS, t, strict=True)) for t in PTIMER.iter_unpack(entries)]
 
 
-def _check_posix_timers(r: Record) -> None:
+def _check_posix_timers(r: Record, tids: set[int]) -> None:
+    """POSIX_TIMERS: length, increasing ids, known flags, each SIGEV_THREAD_ID tid a thread of the image."""
     nr = r.fields["nr"]
     if nr > PTIMERS_MAX or r.length != HDR.size + 8 + PTIMER.size * nr:
         raise ImageError(f"offset {r.offset:#x}: POSIX_TIMERS record of {r.length} bytes for {nr} timers")
@@ -352,7 +376,45 @@ def _check_posix_timers(r: Record) -> None:
         if t["id"] <= last or t["flags"] & ~PTIMER_FLAGS:
             raise ImageError(f"offset {r.offset:#x}: POSIX timer {t['id']}: ids not increasing or bad flags "
                              f"{t['flags']:#x}")
+        if t["tid"] and t["tid"] not in tids:
+            raise ImageError(f"offset {r.offset:#x}: POSIX timer {t['id']} signals thread {t['tid']}, "
+                             "not a thread of the image")
         last = t["id"]
+
+
+def _check_threads(img: Image) -> None:
+    """THREADS: a sane count, as many THREAD_TASKs after it, each a thread of the TASK's process."""
+    threads, tasks = img.all("THREADS"), img.all("TASK")
+    if not threads:
+        return
+    n = threads[0].fields["nr_threads"]
+    if not 1 <= n <= THREADS_MAX or threads[0].fields["_"]:
+        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads (1..{THREADS_MAX})")
+    others = img.all("THREAD_TASK")
+    if len(others) != n - 1 and img.error is None:
+        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads, but {len(others)} THREAD_TASK records "
+                         "after the leader")
+    leader = tasks[0].fields["pid"] if tasks else 0
+    seen: set[int] = set()
+    for r in others:
+        tid, tgid = r.fields["tid"], r.fields["tgid"]
+        if tid <= 0 or tid == leader or tid in seen:
+            raise ImageError(f"offset {r.offset:#x}: thread with bad or repeated tid {tid}")
+        if tgid != leader:
+            raise ImageError(f"offset {r.offset:#x}: thread {tid} of process {tgid}, whose leader {leader} "
+                             "is the image's: its leader is absent")
+        seen.add(tid)
+
+
+def _entry_offset(rname: str, spec: str) -> tuple[int, str]:
+    """``timers[N].FIELD`` of a POSIX_TIMERS record: the offset and code of that field of timer N."""
+    m = re.fullmatch(r"timers\[(\d+)\]\.(\w+)", spec)
+    if rname != "POSIX_TIMERS" or not m or m.group(2) not in PTIMER_FIELDS:
+        raise ImageError(f"bad field {rname}.{spec!r}: only POSIX_TIMERS.timers[N].FIELD has entries")
+    k = PTIMER_FIELDS.index(m.group(2))
+    codes = PTIMER.format.lstrip("<")
+    off = HDR.size + 8 + PTIMER.size * int(m.group(1)) + struct.calcsize("<" + codes[:k])
+    return off, codes[k]
 
 
 def field_offset(rtype: int, name: str) -> tuple[int, str]:
@@ -396,7 +458,7 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
         recs = img.all(rname)
         if len(recs) <= int(index or 0):
             raise ImageError(f"no record {rname}#{int(index or 0)} to rewrite {fname} of")
-        off, code = field_offset(NAMES[rname], fname)
+        off, code = _entry_offset(rname, fname) if "[" in fname else field_offset(NAMES[rname], fname)
         if code.endswith("s"):
             raise ImageError(f"field {spec!r} is not an integer")
         bits = 8 * struct.calcsize(code)

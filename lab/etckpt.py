@@ -33,7 +33,8 @@ FD_MIN, FD_MAX = 3, (1 << 31) - 1  # descriptors of mapped files passed by the e
 CORE_RECORDS = ("TASK", "THREAD", "CPU", "FPU", "SIGHAND", "SIGPENDING", "ITIMERS", "RESTART_BLOCK", "AUXV")
 FROM_CALLER = ("CRED", "SIGNAL", "SCHED", "FS")  # and the STRINGs after FS: root, cwd
 FILE_KINDS = {1: "regular file", 2: "character device", 3: "directory", 4: "O_PATH descriptor", 5: "pipe",
-              6: "deleted file", 7: "memfd", 500: "socket"}
+              6: "deleted file", 7: "memfd", 320: "eventfd", 321: "epoll", 323: "signalfd", 324: "timerfd",
+              325: "inotify", 340: "pty", 500: "socket"}
 
 
 class ConvertError(Exception):
@@ -110,6 +111,11 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         name = r.name
         if name in FROM_CALLER:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
+            continue
+        if name == "THREADS":
+            if r.fields["nr_threads"] != 1:
+                raise ConvertError(f"a process of {r.fields['nr_threads']} threads: an ET_CKPT file carries one thread")
+            i += 1
             continue
         if name == "FILE_TABLE":
             i = _files(recs, i, files, drop_fd, notes)

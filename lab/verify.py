@@ -104,6 +104,9 @@ def lock_lines_equal_but_pid(before: str | None, after: str | None) -> bool:
     return _LOCK_PID.sub(r"\1PID", before) == _LOCK_PID.sub(r"\1PID", after)
 
 
+# an epoll fdinfo target line: "5 events: 19 data: 1  pos:0 ino:1a2b sdev:c"
+_TFD_INO = re.compile(r"ino:[0-9a-f]+")
+
 _MADE_ANEW = re.compile(r"(pipe|socket):\[\d+\]")
 
 
@@ -162,6 +165,11 @@ LEGITIMATE: tuple[Rule, ...] = (
          when=lambda before, after: all(re.fullmatch(r"/dev/pts/\d+", v or "") for v in (before, after))),
     Rule(r"fdinfo\.\d+\.tty-index", "the pts number of a pty pair made anew by restart (see fd links)",
          when=lambda before, after: all((v or "").isdigit() for v in (before, after))),
+    Rule(r"fdinfo\.\d+\.eventfd-id", "an eventfd is made anew by restart: its id (an ida number) is the new one's"),
+    Rule(r"fdinfo\.\d+\.it_value", "a timerfd counts down: the time it has left when each snapshot is taken",
+         when=lambda before, after: all(re.fullmatch(r"\(\d+, \d+\)", v or "") for v in (before, after))),
+    Rule(r"fdinfo\.\d+\.tfd(\.\d+)?", "an epoll target made anew by restart (a pipe, a socket) has a new inode "
+         "number", when=lambda before, after: _TFD_INO.sub("ino:", before or "") == _TFD_INO.sub("ino:", after or "")),
     Rule(r"fdinfo\.\d+\.lock(\.\d+)?", "a lock of the task shows the task's pid: restart gives it a new pid "
          "(fdinfo shows only the task's own locks)", when=lock_lines_equal_but_pid),
     Rule(r"map\..*\.file", "mapped files are reopened by path: device and inode are the target's"),

@@ -146,6 +146,12 @@ static const char *file_kind(uint32_t t)
 	case CKPT_FILE_PIPE: return "pipe";
 	case CKPT_FILE_DELETED: return "deleted file";
 	case CKPT_FILE_MEMFD: return "memfd";
+	case CKPT_FILE_EVENTFD: return "eventfd";
+	case CKPT_FILE_EPOLL: return "epoll";
+	case CKPT_FILE_SIGNALFD: return "signalfd";
+	case CKPT_FILE_TIMERFD: return "timerfd";
+	case CKPT_FILE_INOTIFY: return "inotify";
+	case CKPT_FILE_PTY: return "pty";
 	case CKPT_FILE_SOCKET: return "socket";
 	}
 	return "file";
@@ -213,6 +219,7 @@ static void convert(uint64_t *entry)
 	const struct ckpt_hdr_cpu *cpu;
 	const struct ckpt_hdr_sigpending *sp;
 	const struct ckpt_hdr_posix_timers *pt;
+	const struct ckpt_hdr_threads *th;
 	const struct ckpt_hdr_mm *mm;
 	uint32_t i, nvma;
 	int s;
@@ -245,6 +252,9 @@ static void convert(uint64_t *entry)
 	take(CKPT_HDR_RESTART_BLOCK, 1);
 	take(CKPT_HDR_AUXV, 1);
 	take(CKPT_HDR_SCHED, 0);
+	th = take(CKPT_HDR_THREADS, 0);
+	if (th->nr_threads != 1)
+		die("a process of %u threads: an ET_CKPT file carries one thread", th->nr_threads);
 	take(CKPT_HDR_FS, 0);
 	take(CKPT_HDR_STRING, 0);
 	take(CKPT_HDR_STRING, 0);

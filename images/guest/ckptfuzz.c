@@ -1,11 +1,14 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]: feed corrupted
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]: feed corrupted
  * variants of a good checkpoint image to restart(2) and check that every
  * restart fails cleanly with an errno.
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
- * extreme values, records swapped, deleted and duplicated.  Half of them
+ * extreme values, records swapped, deleted and duplicated; in an image of
+ * a multi-threaded process, also the thread count (THREADS) and the tids
+ * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
+ * leader's pid, another thread's tid, another process.  Half of them
  * are fed through a pipe, half from a file.  Each restart runs in a child;
  * a child that does not exit with the restart errno within 10 seconds
  * (restart succeeded, hang or signal) counts as a failure.
@@ -21,6 +24,10 @@
  * unless a child hung in the kernel (could not be killed).  -t sets the
  * per-variant timeout in seconds (default 10, 2 with -c).
  *
+ * -p PID makes each child with pid PID (clone3() with set_tid; root): the pid
+ * of the image's process, so that restart of a multi-threaded image gets past
+ * the leader's pid check and makes its threads, with hostile values (with -c).
+ *
  * An ET_CKPT file (made by ckpt2elf) is fuzzed the same way and executed
  * instead: its ELF header and each program header count as records too
  * (type at +0, flags at +4, 64-bit fields after), -c fixes up the checksum of
@@ -28,9 +35,11 @@
  * fail with an errno; a variant still running at the timeout, and killed,
  * counts as restarted: "succeeded").
  *
- * -r TYPE aims the variants at the records of that type: the truncations,
- * bit flips and field changes fall in one of them (32-bit fields too),
- * and the record moved, deleted or duplicated is one of them.
+ * -r TYPE,... corrupts only records of those types (the record picked by
+ * each variant; a truncation or a swap still reaches what follows), so
+ * that the checks of a few records among many pages are all reached: the
+ * truncations and bit flips fall inside one of them, the field changes
+ * set its 32-bit fields too, and a swap moves it.
  *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
@@ -52,6 +61,8 @@
 #include <sys/wait.h>
 
 #include <linux/checkpoint.h>
+#include <linux/checkpoint_hdr.h>
+#include <linux/sched.h>
 
 #define MAX_RECORDS 65536
 static int child_timeout = 10;
@@ -61,13 +72,18 @@ static unsigned char *img;
 static size_t img_len;
 static size_t rec_off[MAX_RECORDS];
 static size_t nrec;
+/* -r: only records of these types (and their successor) are corrupted */
+static uint32_t focus_types[16];
+static size_t nfocus_types;
+static size_t focus[MAX_RECORDS];
+static size_t nfocus;
+static size_t thr_rec[MAX_RECORDS];	/* THREADS and THREAD_TASK records */
+static size_t nthr;
 static const char *tmpfile_path = "/tmp/ckptfuzz.img";
 static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
 static unsigned long errno_count[256];
-static long target_type = -1;		/* -r TYPE */
-static size_t tgt[MAX_RECORDS];		/* its records */
-static size_t ntgt;
+static pid_t child_pid;		/* -p: the pid each child gets */
 
 static uint64_t rnd_state;
 static size_t elf_start;	/* ET_CKPT: offset of the first segment, else 0 */
@@ -109,8 +125,11 @@ static void scan_records(void)
 		memcpy(&h, img + off, sizeof(h));
 		if (h.len < sizeof(h))
 			break;
-		if (h.type == target_type)
-			tgt[ntgt++] = nrec;
+		for (size_t t = 0; t < nfocus_types; t++)
+			if (h.type == focus_types[t])
+				focus[nfocus++] = nrec;
+		if (h.type == CKPT_HDR_THREADS || h.type == CKPT_HDR_THREAD_TASK)
+			thr_rec[nthr++] = nrec;
 		rec_off[nrec++] = off;
 		off += ((size_t)h.len + 7) & ~(size_t)7;
 	}
@@ -118,6 +137,27 @@ static void scan_records(void)
 		fprintf(stderr, "ckptfuzz: input is not a well-formed image\n");
 		exit(2);
 	}
+}
+
+/* a thread count, tid or leader pid of the thread records := a hostile value */
+static void thread_variant(unsigned char *buf, char *desc, size_t dlen)
+{
+	static const int32_t vals[] = { 0, -1, 1, 2, 0x7fffffff, (int32_t)0x80000000, 1025,
+					4194304 };
+	size_t r = thr_rec[rnd() % nthr], other = thr_rec[rnd() % nthr];
+	struct ckpt_hdr h;
+	size_t field = 8;
+	int32_t v = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
+
+	memcpy(&h, img + rec_off[r], sizeof(h));
+	if (h.type == CKPT_HDR_THREAD_TASK) {
+		field = 8 + 4 * (rnd() % 2);	/* tid or tgid */
+		if (rnd() % 3 == 0)		/* another thread's tid, or a tgid */
+			memcpy(&v, img + rec_off[other] + 8 + 4 * (rnd() % 2), 4);
+	}
+	memcpy(buf + rec_off[r] + field, &v, 4);
+	snprintf(desc, dlen, "record %zu (%s) s32 at +%zu := %d", r,
+		 h.type == CKPT_HDR_THREADS ? "THREADS" : "THREAD_TASK", field, v);
 }
 
 /* build variant number @n into @buf; returns its length */
@@ -136,10 +176,16 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 					   0x80000000u, 0xffffffffu };
 
 	memcpy(buf, img, img_len);
-	r = ntgt ? tgt[rnd() % ntgt] : rnd() % nrec;
+	r = rnd() % nrec;
+	if (!nfocus && nthr && n % 8 == 4 && (n / 8) % 2) {
+		thread_variant(buf, desc, dlen);
+		return len;
+	}
+	if (nfocus)
+		r = focus[rnd() % nfocus];
 	switch (n % 8) {
 	case 0: /* truncation */
-		if (ntgt) {
+		if (nfocus) {
 			len = rec_off[r] + rnd() % rec_len(r);
 		} else if ((n / 8) % 2 && nrec > 1) {
 			len = rec_off[r] + (rnd() % 3) * 4;
@@ -151,7 +197,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		snprintf(desc, dlen, "truncate at %zu", len);
 		break;
 	case 1: /* bit flip */
-		off = ntgt ? rec_off[r] + rnd() % rec_len(r) : rnd() % img_len;
+		off = nfocus ? rec_off[r] + rnd() % rec_len(r) : rnd() % img_len;
 		buf[off] ^= 1u << (rnd() % 8);
 		snprintf(desc, dlen, "bit flip at %zu", off);
 		break;
@@ -171,7 +217,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 	case 4: /* a 64-bit field of a record payload */
 		if (rec_len(r) <= 8)
 			r = 0;
-		if (ntgt && rnd() % 2) {
+		if (nfocus && rec_len(r) >= 12 && rnd() % 2) {
 			off = rec_off[r] + 8 + 4 * (rnd() % ((rec_len(r) - 8) / 4));
 			v32 = vals32[rnd() % (sizeof(vals32) / sizeof(vals32[0]))];
 			memcpy(buf + off, &v32, 4);
@@ -188,7 +234,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		if (nrec < 2)
 			break;
 		a = rnd() % (nrec - 1);
-		if (ntgt && r + 1 < nrec)
+		if (nfocus && r + 1 < nrec)
 			a = r;
 		b = (rnd() % 2) ? a + 1 : a + 1 + rnd() % (nrec - a - 1);
 		{
@@ -310,8 +356,11 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:p:")) != -1) {
 		switch (opt) {
+		case 'p':
+			child_pid = atoi(optarg);
+			break;
 		case 'c':
 			fix_csum = 1;
 			if (child_timeout == 10)
@@ -329,9 +378,6 @@ int main(int argc, char *argv[])
 		case 'f':
 			first = strtoul(optarg, NULL, 0);
 			break;
-		case 'r':
-			target_type = strtol(optarg, NULL, 0);
-			break;
 		case 'l':
 			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0600);
 			if (logfd < 0) {
@@ -342,13 +388,21 @@ int main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'r': {
+			char *tok, *save;
+
+			for (tok = strtok_r(optarg, ",", &save); tok && nfocus_types < 16;
+			     tok = strtok_r(NULL, ",", &save))
+				focus_types[nfocus_types++] = strtoul(tok, NULL, 0);
+			break;
+		}
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-r TYPE] [-l LOG] [-v] [-c] [-t SECS]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
 		return 2;
 	}
 	fd = open(argv[optind], O_RDONLY);
@@ -365,8 +419,8 @@ int main(int argc, char *argv[])
 	}
 	close(fd);
 	scan_records();
-	if (target_type >= 0 && !ntgt) {
-		fprintf(stderr, "ckptfuzz: no record of type %ld in the image\n", target_type);
+	if (nfocus_types && !nfocus) {
+		fprintf(stderr, "ckptfuzz: no record of the -r types in the image\n");
 		return 2;
 	}
 	seed = (unsigned long long)rnd_state;
@@ -400,7 +454,14 @@ int main(int argc, char *argv[])
 			}
 		}
 		fflush(stdout);
-		pid = fork();
+		if (child_pid) {
+			struct clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+
+			ca.set_tid = (uintptr_t)&child_pid;
+			pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		} else {
+			pid = fork();
+		}
 		if (pid < 0) {
 			perror("fork");
 			return 2;
@@ -444,8 +505,8 @@ int main(int argc, char *argv[])
 		/* a failure (with -c only a hang is one): the command that replays it */
 		if (status == -1 || (!fix_csum && (WIFSIGNALED(status) || WEXITSTATUS(status) == 253 ||
 						   WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0)))
-			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s\n", argv[optind], seed, n, n + 1,
-			       fix_csum ? " -c" : "");
+			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s%s%.0d\n", argv[optind], seed, n,
+			       n + 1, fix_csum ? " -c" : "", child_pid ? " -p " : "", (int)child_pid);
 		/* reap pipe writers */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

@@ -61,6 +61,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
 	case CKPT_HDR_AUXV: return "AUXV";
 	case CKPT_HDR_SCHED: return "SCHED";
+	case CKPT_HDR_THREADS: return "THREADS";
+	case CKPT_HDR_THREAD_TASK: return "THREAD_TASK";
 	case CKPT_HDR_FPU: return "FPU";
 	case CKPT_HDR_FILE_TABLE: return "FILE_TABLE";
 	case CKPT_HDR_FILE_DESC: return "FILE_DESC";
@@ -77,6 +79,14 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_FS: return "FS";
 	case CKPT_HDR_PTY: return "PTY";
 	case CKPT_HDR_SOCKET: return "SOCKET";
+	case CKPT_HDR_EVENTFD: return "EVENTFD";
+	case CKPT_HDR_EPOLL: return "EPOLL";
+	case CKPT_HDR_EPOLL_ITEM: return "EPOLL_ITEM";
+	case CKPT_HDR_SIGNALFD: return "SIGNALFD";
+	case CKPT_HDR_TIMERFD: return "TIMERFD";
+	case CKPT_HDR_INOTIFY: return "INOTIFY";
+	case CKPT_HDR_INOTIFY_WATCH: return "INOTIFY_WATCH";
+	case CKPT_HDR_INOTIFY_EVENT: return "INOTIFY_EVENT";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
@@ -328,12 +338,15 @@ static void posix_timers(void)
 			bad("POSIX_TIMERS: timer %u: id %d flags %#x", i, t->id, t->flags);
 		printf("            timer %d clock %d notify %d signal %d value %#" PRIx64
 		       " %s %" PRId64 " ns interval %" PRIu64 " ns overrun %" PRId64 "/%" PRId64
-		       "%s%s%s\n", t->id, t->clockid, t->notify, t->signo, (uint64_t)t->value,
+		       "%s%s%s", t->id, t->clockid, t->notify, t->signo, (uint64_t)t->value,
 		       t->flags & CKPT_PTIMER_ABSTIME ? "deadline" : "left", (int64_t)t->expires_ns,
 		       (uint64_t)t->interval_ns, (int64_t)t->overrun, (int64_t)t->overrun_last,
 		       t->flags & CKPT_PTIMER_ACTIVE ? " active" : "",
 		       t->flags & CKPT_PTIMER_SIGQUEUED ? " sigqueued" : "",
 		       t->flags & CKPT_PTIMER_REQUEUE ? " requeue" : "");
+		if (t->tid)
+			printf(" thread %d", t->tid);
+		printf("\n");
 	}
 }
 
@@ -438,6 +451,53 @@ static void sched(void)
 	       s->ioprio);
 }
 
+/* THREAD, CPU and FPU of the leader or of another thread */
+static void thread_cpu_fpu(uint32_t xstate_size)
+{
+	struct ckpt_hdr_thread *th;
+	struct ckpt_hdr_cpu *hc;
+	struct ckpt_hdr_fpu *hf;
+
+	th = expect(CKPT_HDR_THREAD, sizeof(*th), sizeof(*th));
+	printf("            blocked %#" PRIx64 " altstack %#" PRIx64 "/%" PRIu64 " robust_list %#" PRIx64 "\n",
+	       (uint64_t)th->blocked, (uint64_t)th->sas_ss_sp, (uint64_t)th->sas_ss_size,
+	       (uint64_t)th->robust_list);
+	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
+	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
+	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
+	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
+	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + xstate_size);
+	if (hf->size != hf->h.len - sizeof(*hf))
+		bad("FPU size %u", hf->size);
+	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
+	       (uint64_t)hf->xfeatures);
+}
+
+/* the number of threads, then each thread other than the leader */
+static void threads(uint32_t xstate_size, int32_t leader)
+{
+	struct ckpt_hdr_threads t;
+	struct ckpt_hdr_thread_task tt;
+
+	t = *(struct ckpt_hdr_threads *)expect(CKPT_HDR_THREADS, sizeof(t), sizeof(t));
+	if (!t.nr_threads || t.nr_threads > CKPT_THREADS_MAX || t._padding)
+		bad("THREADS: %u threads", t.nr_threads);
+	printf("            %u thread%s\n", t.nr_threads, t.nr_threads == 1 ? "" : "s");
+	for (uint32_t i = 1; i < t.nr_threads; i++) {
+		tt = *(struct ckpt_hdr_thread_task *)expect(CKPT_HDR_THREAD_TASK, sizeof(tt),
+							     sizeof(tt));
+		tt.comm[15] = 0;
+		if (tt.tid <= 0 || tt.tid == leader || tt.tgid != leader)
+			bad("THREAD_TASK: thread %d of process %d in the image of process %d", tt.tid,
+			    tt.tgid, leader);
+		printf("            tid %d comm \"%s\" set_child_tid %#" PRIx64 " clear_child_tid %#" PRIx64 "\n",
+		       tt.tid, tt.comm, (uint64_t)tt.set_child_tid, (uint64_t)tt.clear_child_tid);
+		thread_cpu_fpu(xstate_size);
+		sigpending();
+		restart_block();
+	}
+}
+
 static void cred(void)
 {
 	struct ckpt_hdr_cred *c = expect(CKPT_HDR_CRED, sizeof(*c), sizeof(*c) + 4 * 65536);
@@ -513,9 +573,66 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_DELETED: return "deleted";
 	case CKPT_FILE_MEMFD: return "memfd";
 	case CKPT_FILE_SOCKET: return "socket";
+	case CKPT_FILE_EVENTFD: return "eventfd";
+	case CKPT_FILE_EPOLL: return "epoll";
+	case CKPT_FILE_SIGNALFD: return "signalfd";
+	case CKPT_FILE_TIMERFD: return "timerfd";
+	case CKPT_FILE_INOTIFY: return "inotify";
 	case CKPT_FILE_PTY: return "pty";
 	}
 	return "?";
+}
+
+/* the record of an eventfd, signalfd, timerfd or epoll FILE; epoll: its items */
+static uint32_t anon_record(uint32_t f_type)
+{
+	if (f_type == CKPT_FILE_EVENTFD) {
+		struct ckpt_hdr_eventfd *e = expect(CKPT_HDR_EVENTFD, sizeof(*e), sizeof(*e));
+
+		printf("            eventfd count %" PRIu64 " flags %#x\n", (uint64_t)e->count,
+		       e->flags);
+	} else if (f_type == CKPT_FILE_SIGNALFD) {
+		struct ckpt_hdr_signalfd *e = expect(CKPT_HDR_SIGNALFD, sizeof(*e), sizeof(*e));
+
+		printf("            signalfd mask %#" PRIx64 "\n", (uint64_t)e->sigmask);
+	} else if (f_type == CKPT_FILE_TIMERFD) {
+		struct ckpt_hdr_timerfd *e = expect(CKPT_HDR_TIMERFD, sizeof(*e), sizeof(*e));
+
+		printf("            timerfd clock %d flags %#x value %" PRIu64 " ns interval %" PRIu64
+		       " ns ticks %" PRIu64 "\n", e->clockid, e->flags, (uint64_t)e->value_ns,
+		       (uint64_t)e->interval_ns, (uint64_t)e->ticks);
+	} else if (f_type == CKPT_FILE_INOTIFY) {
+		struct ckpt_hdr_inotify in = *(struct ckpt_hdr_inotify *)
+			expect(CKPT_HDR_INOTIFY, sizeof(in), sizeof(in));
+		uint32_t i;
+
+		printf("            inotify %u watches, %u events, next wd %d\n", in.nwatches,
+		       in.nevents, in.next_wd);
+		if (in.nwatches > CKPT_INOTIFY_WATCHES_MAX || in.nevents > CKPT_INOTIFY_EVENTS_MAX)
+			bad("inotify: %u watches, %u events", in.nwatches, in.nevents);
+		for (i = 0; i < in.nwatches; i++) {
+			struct ckpt_hdr_inotify_watch *w =
+				expect(CKPT_HDR_INOTIFY_WATCH, sizeof(*w), sizeof(*w));
+
+			printf("            watch %d mask %#x i_mode %#o\n", w->wd, w->mask, w->i_mode);
+			string("watched path");
+		}
+		for (i = 0; i < in.nevents; i++) {
+			struct ckpt_hdr_inotify_event *e =
+				expect(CKPT_HDR_INOTIFY_EVENT, sizeof(*e), sizeof(*e));
+
+			printf("            event wd %d mask %#x cookie %u\n", e->wd, e->mask, e->cookie);
+			string("event name");
+		}
+	} else if (f_type == CKPT_FILE_EPOLL) {
+		struct ckpt_hdr_epoll *e = expect(CKPT_HDR_EPOLL, sizeof(*e), sizeof(*e));
+
+		printf("            epoll %u items\n", e->nitems);
+		if (e->nitems > CKPT_EPOLL_ITEMS_MAX)
+			bad("epoll: %u items", e->nitems);
+		return e->nitems;
+	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
@@ -525,15 +642,14 @@ int main(int argc, char *argv[])
 	struct ckpt_hdr_task *ht;
 	struct ckpt_hdr_signal *hs;
 	struct ckpt_hdr_fs *hfs;
-	struct ckpt_hdr_cpu *hc;
-	struct ckpt_hdr_fpu *hf;
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
 	struct ckpt_hdr_tail *tail;
 	uint32_t i, nfds, nvma, page_size, xstate_size;
 	int32_t objrefs = 0;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0, shms = 0, ptys = 0;
+	int32_t pipes = 0, datas = 0, shms = 0, ptys = 0, leader;
+	uint32_t *epoll_items, nepolls = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -569,6 +685,7 @@ int main(int argc, char *argv[])
 	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
+	leader = ht->pid;
 	ht->comm[15] = 0;
 	printf("            pid %d comm \"%s\"%s%s%s\n", ht->pid, ht->comm,
 	       ht->task_flags & CKPT_TASK_SELF ? " self" : "",
@@ -582,16 +699,7 @@ int main(int argc, char *argv[])
 	       (uint64_t)ht->timer_slack_ns, (uint64_t)ht->default_timer_slack_ns);
 	if (!elf)
 		cred();
-	expect(CKPT_HDR_THREAD, sizeof(struct ckpt_hdr_thread), sizeof(struct ckpt_hdr_thread));
-	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
-	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
-	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,
-	       (uint64_t)hc->ax, (int64_t)hc->orig_ax, (uint64_t)hc->fs_base);
-	hf = expect(CKPT_HDR_FPU, sizeof(*hf) + 576, sizeof(*hf) + xstate_size);
-	if (hf->size != hf->h.len - sizeof(*hf))
-		bad("FPU size %u", hf->size);
-	printf("            xstate %u bytes, xfeatures %#" PRIx64 "\n", hf->size,
-	       (uint64_t)hf->xfeatures);
+	thread_cpu_fpu(xstate_size);
 	expect(CKPT_HDR_SIGHAND, sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction),
 	       sizeof(struct ckpt_hdr_sighand) + 64 * sizeof(struct ckpt_sigaction));
 	if (!elf) {
@@ -611,6 +719,7 @@ int main(int argc, char *argv[])
 	if (elf)	/* the exec caller's: sched, fs, files */
 		goto mm;
 	sched();
+	threads(xstate_size, leader);
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
 	string("root");
@@ -619,6 +728,9 @@ int main(int argc, char *argv[])
 	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
 	nfds = hft->nfds;
 	printf("            %u descriptors\n", nfds);
+	epoll_items = calloc(nfds + 1, sizeof(*epoll_items));
+	if (!epoll_items)
+		bad("out of memory");
 	for (i = 0; i < nfds; i++) {
 		struct ckpt_hdr *h = next();
 
@@ -681,6 +793,10 @@ int main(int argc, char *argv[])
 				socket_records();
 			if (f_type == CKPT_FILE_PTY)
 				pty(&ptys);
+			if (f_type >= CKPT_FILE_EVENTFD && f_type <= CKPT_FILE_INOTIFY)
+				epoll_items[nepolls] = anon_record(f_type);
+			if (f_type == CKPT_FILE_EPOLL)
+				nepolls++;
 			while (nlocks--) {
 				struct ckpt_hdr_file_lock *l =
 					expect(CKPT_HDR_FILE_LOCK, sizeof(*l), sizeof(*l));
@@ -706,6 +822,23 @@ int main(int argc, char *argv[])
 				bad("fd %d: unknown objref %d", d->fd, d->objref);
 			printf("            fd %d -> objref %d%s\n", d->fd, d->objref,
 			       d->close_on_exec ? " cloexec" : "");
+		}
+	}
+
+	/* the items of the epoll files, after the table */
+	for (i = 0; i < nepolls; i++) {
+		uint32_t j;
+
+		for (j = 0; j < epoll_items[i]; j++) {
+			struct ckpt_hdr_epoll_item *e =
+				expect(CKPT_HDR_EPOLL_ITEM, sizeof(*e), sizeof(*e));
+
+			printf("            epoll %u: target objref %d fd %d events %#x data %#" PRIx64 "%s\n",
+			       i + 1, e->objref, e->fd, e->events, (uint64_t)e->data,
+			       e->flags & CKPT_EPOLL_READY ? " ready" : "");
+			if (e->objref < 1 || e->objref > objrefs || e->fd < 0 ||
+			    e->flags & ~CKPT_EPOLL_READY)
+				bad("bad epoll item");
 		}
 	}
 

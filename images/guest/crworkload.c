@@ -11,7 +11,7 @@
  *
  * For expected-failure tests it can also hold state that checkpoint
  * refuses: -S a shared mapping of a memfd that no descriptor holds, -P a
- * pipe, -C a child, -T a thread.
+ * pipe, -C a child (-T adds a thread, which checkpoint saves since issue 12).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -270,10 +270,18 @@ static int list_numeric(const char *dir, int **out)
 	return n;
 }
 
+#define MAX_LINES 4096
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
 static void put_fds(void)
 {
 	char name[64], prefix[64], key[160], *line, *save, *colon, *v;
-	int i, n, *fds;
+	static char *lines[MAX_LINES];
+	int i, n, *fds, nl, l;
 
 	n = list_numeric("fd", &fds);
 	if (n < 0) {
@@ -293,7 +301,14 @@ static void put_fds(void)
 		snprintf(prefix, sizeof(prefix), "fdinfo.%d", fds[i]);
 		if (slurp(name) < 0)
 			continue;
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		nl = 0;
+		for (line = strtok_r(buf, "\n", &save); line && nl < MAX_LINES;
+		     line = strtok_r(NULL, "\n", &save))
+			lines[nl++] = line;
+		/* epoll lists its targets in the order of their struct files */
+		qsort(lines, nl, sizeof(*lines), cmp_lines);
+		for (l = 0; l < nl; l++) {
+			line = lines[l];
 			colon = strchr(line, ':');
 			if (!colon)
 				continue;

@@ -1,6 +1,18 @@
 /*
- * restart [-i FILE] [-l LOG] [-H HELD]: become the task checkpointed in FILE
- * (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on failure.
+ * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]]: become the task checkpointed
+ * in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
+ * failure.
+ *
+ * -p [PID]: restart with the image's pid (a multi-threaded process must: its
+ * threads get their tids, and glibc keeps them): the pid of the image's TASK
+ * record (FILE must then be a regular file), or PID.  The tool makes a child
+ * with that pid (clone3() with set_tid, in its own pid namespace; it needs
+ * CAP_CHECKPOINT_RESTORE), the child calls restart(2), and the tool waits for
+ * it and exits with its status (128 + N if killed by signal N).
+ *
+ * -E: drop CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE from the effective set
+ * before restart(2) (they stay permitted): to test the kernel's own checks
+ * of an image that needs them (the tids of a multi-threaded image).
  *
  * restart -x ELF [-l LOG] [-H HELD]: the same by execve() of an ET_CKPT file
  * (made by ckpt2elf); a failure is written to LOG (opened close-on-exec, so
@@ -9,7 +21,9 @@
  * the seed's user-space helper.
  *
  * -H HELD: hold the restored task before it runs a single instruction of its
- * own, so that its state can be compared with the checkpointed one.  The tool
+ * own, so that its state can be compared with the checkpointed one (all of its
+ * threads: the ones restart(2) makes are traced from their start too, with
+ * PTRACE_O_TRACECLONE, and released with it).  The tool
  * forks; the child is traced (PTRACE_TRACEME) and calls restart(2); at the
  * syscall-exit stop of a successful restart the parent writes the restored
  * pid to HELD and waits for SIGUSR1, then detaches and exits 0, and the task
@@ -32,18 +46,42 @@
 
 #include <elf.h>
 #include <linux/checkpoint.h>
+#include <linux/capability.h>
+#include <linux/checkpoint_hdr.h>
 #include <linux/elf_ckpt.h>
+#include <linux/sched.h>
+#include <stdint.h>
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID]] [-E]\n");
 	exit(2);
+}
+
+static int drop_effective;
+
+/* -E: CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE out of the effective set */
+static int drop_restore_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	d[CAP_CHECKPOINT_RESTORE / 32].effective &= ~(1U << (CAP_CHECKPOINT_RESTORE % 32));
+	return syscall(SYS_capset, &h, d);
 }
 
 static int do_restart(int fd, int logfd)
 {
 	long ret;
 	int err;
+
+	if (drop_effective && drop_restore_caps()) {
+		perror("restart: capset");
+		return 1;
+	}
 
 	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
 	err = errno;
@@ -161,19 +199,76 @@ static int wait_exit(pid_t child)
 }
 
 /*
+ * The other threads of a multi-threaded image: restart(2) makes them in the
+ * kernel, and with PTRACE_O_TRACECLONE they are traced by us from their
+ * start (each with a SIGSTOP, before its first instruction), so that the
+ * whole process is held.
+ */
+#define MAX_THREADS 1024
+static pid_t threads[MAX_THREADS];
+static int thread_stopped[MAX_THREADS];
+static int nthreads;
+
+static int thread_index(pid_t tid)
+{
+	for (int i = 0; i < nthreads; i++)
+		if (threads[i] == tid)
+			return i;
+	return -1;
+}
+
+/*
+ * Wait for the next event of the child, noting those of its threads on the
+ * way (stops and exits: a traced thread is reaped by its tracer).
+ */
+static int wait_child(pid_t child, int *st)
+{
+	pid_t p;
+	int i;
+
+	for (;;) {
+		p = waitpid(-1, st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0 || p == child)
+			return p < 0 ? -1 : 0;
+		i = thread_index(p);
+		if (i < 0 && nthreads < MAX_THREADS) {
+			/* its stop came before the clone event */
+			i = nthreads++;
+			threads[i] = p;
+		}
+		if (i >= 0)
+			thread_stopped[i] = WIFSTOPPED(*st) ? 1 : -1;
+	}
+}
+
+static int wait_exit_traced(pid_t child)
+{
+	int st;
+
+	do {
+		if (wait_child(child, &st) < 0)
+			return 1;
+	} while (!WIFEXITED(st) && !WIFSIGNALED(st));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
  * Resume the traced child until its next syscall stop; signals that stop it
- * on the way are passed on.  Returns 0 at the stop, else the child's exit
- * status + 1 (it is gone).
+ * on the way are passed on, clone events noted.  Returns 0 at the stop, else
+ * the child's exit status + 1 (it is gone).
  */
 static int next_syscall_stop(pid_t child)
 {
+	unsigned long tid;
 	int st, sig = 0;
 
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, child, NULL, (void *)(long)sig) < 0)
-			return 1 + wait_exit(child);
+			return 1 + wait_exit_traced(child);
 		sig = 0;
-		if (waitpid(child, &st, 0) < 0)
+		if (wait_child(child, &st) < 0)
 			return 2;
 		if (WIFEXITED(st))
 			return 1 + WEXITSTATUS(st);
@@ -181,12 +276,109 @@ static int next_syscall_stop(pid_t child)
 			return 1 + 128 + WTERMSIG(st);
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
 			return 0;
+		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == PTRACE_EVENT_CLONE) {
+			if (!ptrace(PTRACE_GETEVENTMSG, child, NULL, &tid) &&
+			    thread_index(tid) < 0 && nthreads < MAX_THREADS)
+				threads[nthreads++] = tid;
+			continue;
+		}
 		if (WSTOPSIG(st) != SIGSTOP)
 			sig = WSTOPSIG(st);
 	}
 }
 
-static int hold_restart(const char *held, int fd, int logfd)
+/* every thread made by restart(2) is in its first stop (or gone: -1) */
+static int wait_threads_stopped(pid_t child)
+{
+	int st, i;
+	pid_t p;
+
+	for (;;) {
+		for (i = 0; i < nthreads && thread_stopped[i]; i++)
+			;
+		if (i == nthreads)
+			break;
+		p = waitpid(threads[i], &st, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return -1;
+		thread_stopped[i] = WIFSTOPPED(st) ? 1 : -1;
+	}
+	for (i = 0; i < nthreads; i++)
+		if (thread_stopped[i] < 0) {
+			fprintf(stderr, "restart: thread %d of pid %d died\n", (int)threads[i],
+				(int)child);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * -p: the pid of the TASK record, read without consuming the stream: the
+ * records before it (header, uts strings, arch header) are skipped by length.
+ */
+static pid_t image_pid(int fd)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	struct ckpt_hdr h;
+	int32_t pid;
+	int i;
+
+	if (pos < 0) {
+		fprintf(stderr, "restart: -p without PID needs a regular image file\n");
+		return -1;
+	}
+	for (i = 0; i < 8; i++) {
+		if (pread(fd, &h, sizeof(h), pos) != sizeof(h) || h.len < sizeof(h))
+			break;
+		if (h.type == CKPT_HDR_TASK) {
+			if (pread(fd, &pid, sizeof(pid), pos + sizeof(h)) != sizeof(pid) || pid <= 0)
+				break;
+			return pid;
+		}
+		pos += (h.len + CKPT_HDR_ALIGN - 1) & ~(off_t)(CKPT_HDR_ALIGN - 1);
+	}
+	fprintf(stderr, "restart: no TASK record with a pid at the start of the image\n");
+	return -1;
+}
+
+/* a child with pid @pid in our pid namespace: clone3() with set_tid */
+static pid_t fork_with_pid(pid_t pid)
+{
+	struct clone_args args = { 0 };
+
+	args.exit_signal = SIGCHLD;
+	args.set_tid = (uintptr_t)&pid;
+	args.set_tid_size = 1;
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static pid_t make_child(pid_t pid)
+{
+	pid_t child = pid > 0 ? fork_with_pid(pid) : fork();
+
+	if (child < 0 && pid > 0)
+		fprintf(stderr, "restart: clone3 with pid %d: %s (errno %d)\n", (int)pid,
+			strerror(errno), errno);
+	else if (child < 0)
+		perror("restart: fork");
+	return child;
+}
+
+/* -p without -H: the child restarts with the pid, the tool forwards its status */
+static int restart_with_pid(pid_t pid, int fd, int logfd)
+{
+	pid_t child = make_child(pid);
+
+	if (child < 0)
+		return 1;
+	if (child == 0)
+		_exit(do_restart(fd, logfd));
+	return wait_exit(child);
+}
+
+static int hold_restart(const char *held, int fd, int logfd, pid_t pid)
 {
 	unsigned long long nr = exec_file ? __NR_execve : __NR_restart;
 	struct user_regs_struct regs;
@@ -197,11 +389,9 @@ static int hold_restart(const char *held, int fd, int logfd)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	child = fork();
-	if (child < 0) {
-		perror("restart: fork");
+	child = make_child(pid);
+	if (child < 0)
 		return 1;
-	}
 	if (child == 0) {
 		sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 		setsid();	/* a session leader, as `setsid restart` makes one */
@@ -217,7 +407,8 @@ static int hold_restart(const char *held, int fd, int logfd)
 		return 1;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
-		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)) < 0) {
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+				  PTRACE_O_TRACECLONE)) < 0) {
 		perror("restart: PTRACE_SETOPTIONS");
 		kill(child, SIGKILL);
 		return 1;
@@ -243,7 +434,7 @@ static int hold_restart(const char *held, int fd, int logfd)
 	if (!became_other(child)) {
 		/* failed: let the child report it */
 		ptrace(PTRACE_DETACH, child, NULL, NULL);
-		return wait_exit(child);
+		return wait_exit_traced(child);
 	}
 	/*
 	 * A traced execve() sends the SIGTRAP of the exec (no PTRACE_O_TRACEEXEC:
@@ -258,12 +449,19 @@ static int hold_restart(const char *held, int fd, int logfd)
 			return 1;
 		}
 	}
-	if (write_held(held, child) < 0) {
+	if (wait_threads_stopped(child) < 0 || write_held(held, child) < 0) {
 		kill(child, SIGKILL);
 		return 1;
 	}
 	while (sigwaitinfo(&usr1, NULL) < 0 && errno == EINTR)
 		;
+	/* each thread's first stop is its SIGSTOP: discarded */
+	for (int i = 0; i < nthreads; i++)
+		if (ptrace(PTRACE_DETACH, threads[i], NULL, NULL) < 0) {
+			perror("restart: PTRACE_DETACH of a thread");
+			kill(child, SIGKILL);
+			return 1;
+		}
 	if (ptrace(PTRACE_DETACH, child, NULL, NULL) < 0) {
 		perror("restart: PTRACE_DETACH");
 		return 1;
@@ -275,9 +473,10 @@ int main(int argc, char *argv[])
 {
 	const char *in = NULL, *log = NULL, *held = NULL;
 	int fd = STDIN_FILENO, logfd = CHECKPOINT_FD_NONE;
-	int opt;
+	int opt, with_pid = 0;
+	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "i:x:l:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:x:l:H:pEh")) != -1) {
 		switch (opt) {
 		case 'x':
 			exec_file = optarg;
@@ -290,6 +489,16 @@ int main(int argc, char *argv[])
 			break;
 		case 'H':
 			held = optarg;
+			break;
+		case 'E':
+			drop_effective = 1;
+			break;
+		case 'p':
+			with_pid = 1;
+			/* an optional PID as the next word */
+			if (optind < argc && argv[optind][0] >= '1' && argv[optind][0] <= '9' &&
+			    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+				pid = atoi(argv[optind++]);
 			break;
 		default:
 			usage();
@@ -311,7 +520,13 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
+	if (with_pid && !pid)
+		pid = image_pid(fd);
+	if (with_pid && pid <= 0)
+		return 1;
 	if (held)
-		return hold_restart(held, fd, logfd);
+		return hold_restart(held, fd, logfd, pid);
+	if (with_pid)
+		return restart_with_pid(pid, fd, logfd);
 	return exec_file ? do_exec(logfd) : do_restart(fd, logfd);
 }

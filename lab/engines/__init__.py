@@ -36,8 +36,9 @@ class Engine(Protocol):
         ...
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
-        """Restart ``image`` (of task ``pid``) in the background; with ``hold``, stopped before it runs."""
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
+        """Restart ``image`` (of task ``pid``) in the background; with ``hold``, stopped before it runs;
+        with ``same_pid``, with the image's pid (an engine that always restores pids ignores it)."""
         ...
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:

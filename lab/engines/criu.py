@@ -21,6 +21,11 @@ def pid_in_use(pid: str) -> str:
     return f"cat /proc/[0-9]*/stat 2>/dev/null | awk {shlex.quote(awk)}"
 
 
+def wait_pid_free(m: Machine, pid: str) -> None:
+    """Wait (10 s at most) until the killed original of ``pid`` is reaped and its pid free."""
+    m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
+
+
 class CriuEngine:
     name = "criu"
     kernel_fragments: tuple[str, ...] = ("criu",)
@@ -42,10 +47,10 @@ class CriuEngine:
         return f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} -v4 -d{stop}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
         # the same pid comes back: wait until the killed original is reaped (init does it, later),
         # and so are the tasks of its session or group (a pid stays taken while one is left)
-        m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
+        wait_pid_free(m, pid)
         res = m.ssh.run(self.restore_command(image, log, cwd, hold), timeout)
         return Restarting(pid=pid if res.ok else "")
 

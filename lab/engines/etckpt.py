@@ -29,15 +29,11 @@ class EtckptEngine(KernelEngine):
                 f"ckpt2elf {raw} {shlex.quote(image)} 2>>{shlex.quote(log)}")
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
-        q = shlex.quote
-        held = f"-H {q(HELD)} " if hold else ""
-        cmd = f"cd {q(cwd)} && exec restart -x {q(image)} -l {q(log)} {held}"
-        res = m.ssh.run(f"rm -f {q(HELD)}; setsid sh -c {q(cmd)} </dev/null >/dev/null 2>{q(log)}.err & echo $!",
-                        20)
-        holder = res.stdout.strip()
-        if not res.ok or not holder.isdigit():
-            raise RuntimeError(f"cannot start restart -x on {m.cfg.name}: {res.stdout}{res.stderr}")
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
+        if same_pid:
+            raise ValueError("engine etckpt: the restored task is the exec'ing one, it cannot take the image's pid")
+        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
+                                        exec_elf=True)
         return Restarting(holder=holder, pid="" if hold else holder)
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:

@@ -7,6 +7,7 @@ import shlex
 from .. import procsnap, verify
 from ..machine import Machine
 from . import Restarting
+from .criu import wait_pid_free
 
 HELD = "/tmp/lab-restart.held"
 
@@ -21,9 +22,16 @@ class KernelEngine:
         return f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float) -> Restarting:
-        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err")
-        return Restarting(holder=holder, pid="" if hold else holder)
+                      timeout: float, *, same_pid: bool = False) -> Restarting:
+        if same_pid and pid:
+            wait_pid_free(m, pid)
+        holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
+                                        same_pid=same_pid)
+        if hold or not (same_pid and pid):
+            return Restarting(holder=holder, pid="" if hold else holder)
+        # unheld, `restart -p` waits for its child, which has the image's pid: wait until it is there
+        m.ssh.run(f"while [ ! -d /proc/{pid} ] && kill -0 {holder} 2>/dev/null; do usleep 5000; done", timeout)
+        return Restarting(holder=holder, pid=pid)
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
         if not r.pid:

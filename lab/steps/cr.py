@@ -64,12 +64,13 @@ def _validate_restart(c: StepCheck) -> None:
 
 
 # restart an image in the background (in `cwd`, default /); the restored task is held and
-# compared with the checkpointed one before it runs; its pid saved in `save`.
+# compared with the checkpointed one before it runs; its pid saved in `save`. `same_pid`: with the
+# image's pid (a multi-threaded process needs it: its threads get their original tids).
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
 # `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
-                  "verify_restore": (B, False), "verify_reason": (S, False), "while_held": (S, False),
-                  "expect_differences": (L, False)}, validate=_validate_restart)
+                  "same_pid": (B, False), "verify_restore": (B, False), "verify_reason": (S, False),
+                  "while_held": (S, False), "expect_differences": (L, False)}, validate=_validate_restart)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)
@@ -83,7 +84,8 @@ def _restart(ctx: Context, step: Step) -> None:
     timeout = timeout_of(step, 120)
     cwd = ctx.text(step, "cwd") if "cwd" in step.args else "/"
     try:
-        r = engine.start_restart(m, image, log, cwd, check, ctx.checkpointed.get(image, ""), timeout)
+        r = engine.start_restart(m, image, log, cwd, check, ctx.checkpointed.get(image, ""), timeout,
+                                 same_pid=bool(step.get("same_pid", False)))
         pid = engine.wait_restored(m, r, timeout)
         if not pid:
             log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout

@@ -26,7 +26,7 @@
  *                            sees it) and writes PASS or "FAIL: what" to
  *                            RES (an absolute path).
  *   filestate refuse WHAT    holds one thing that checkpoint must refuse,
- *                            prints "ready PID", and sleeps: eventfd, fifo
+ *                            prints "ready PID", and sleeps: pidfd, fifo
  *                            (a named FIFO), pipeproc (a pipe end opened
  *                            again through /proc), socket (with an fd in
  *                            flight), linked (a deleted name of a file
@@ -52,7 +52,6 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -549,9 +548,10 @@ static void refuse(const char *what)
 {
 	int p[2], fd;
 
-	if (!strcmp(what, "eventfd")) {
-		if (eventfd(3, 0) < 0)
-			die("eventfd");
+	if (!strcmp(what, "pidfd")) {
+		/* an anonymous inode of a kind that is not restored */
+		if (syscall(SYS_pidfd_open, getpid(), 0) < 0)
+			die("pidfd_open");
 	} else if (!strcmp(what, "fifo")) {
 		unlink("/tmp/filestate.fifo");
 		if (mkfifo("/tmp/filestate.fifo", 0600) ||

@@ -57,7 +57,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1145,8 +1144,8 @@ static long stress_round(const char *victim, int v, int use_log, const char *sel
 		int sig;
 
 		quiet_fds();
-		/* an eventfd, unsupported: the checkpoint logs an error (and blocks) */
-		if (use_log && eventfd(0, 0) < 0)
+		/* a pidfd, unsupported: the checkpoint logs an error (and blocks) */
+		if (use_log && syscall(SYS_pidfd_open, getpid(), 0) < 0)
 			_exit(3);
 		for (;;) {
 			while (sigwait(&usr1, &sig))
@@ -1232,7 +1231,7 @@ static int mode_stress(int argc, char **argv)
 			     rounds, vname[v], use_log ? "log" : "image");
 		/*
 		 * A log round may fail on its unsupported descriptor first: the
-		 * eventfd (EOPNOTSUPP), or, for a target frozen before its
+		 * pidfd (EOPNOTSUPP), or, for a target frozen before its
 		 * quiet_fds(), a pipe of the harness whose other end is
 		 * outside the checkpoint (EBUSY).
 		 */

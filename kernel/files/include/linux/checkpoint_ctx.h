@@ -14,6 +14,7 @@
 struct cred;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
+struct ckpt_rst_epoll;
 struct file;
 struct files_struct;
 struct mm_struct;
@@ -21,11 +22,31 @@ struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
 struct ckpt_ptys;
+struct ckpt_thread_gate;
 struct task_struct;
 struct vm_area_struct;
 
 #define CKPT_OBJHASH_BITS	8
 #define CKPT_MSG_LEN		512
+
+/* restart: a thread other than the leader, as read from the image */
+struct ckpt_rst_thread {
+	struct ckpt_hdr_thread_task task;
+	struct ckpt_hdr_thread thread;
+	struct ckpt_hdr_cpu cpu;
+	struct ckpt_hdr_fpu *fpu;	/* header and xstate buffer */
+	void *fpstate;			/* checked FPU state, ready to load */
+	u32 pkru;
+	struct ckpt_hdr_sigpending *sigpending;	/* its private queue */
+	struct ckpt_hdr_restart_block restart_block;
+};
+
+/* checkpoint: a thread other than the leader, pinned */
+struct ckpt_thread_ref {
+	struct task_struct *task;
+	pid_t tid;
+	unsigned long ncsw;		/* its switch count, frozen */
+};
 
 /* restart: state read from the image, applied at the commit point */
 struct ckpt_restore {
@@ -54,12 +75,17 @@ struct ckpt_restore {
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
+	struct ckpt_rst_epoll *epolls;	/* @nepolls epoll files made */
+	unsigned int nepolls;
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
 	unsigned int xstate_size;	/* from the arch header */
 	void *fpstate;			/* checked FPU state, ready to load */
 	u32 pkru;
+	struct ckpt_rst_thread *threads;	/* the other threads */
+	unsigned int nr_threads;	/* how many of them */
+	struct ckpt_thread_gate *gate;	/* made, waiting for the leader */
 };
 
 /* running checksum of the stream (see struct ckpt_hdr_tail) */
@@ -86,6 +112,8 @@ struct ckpt_ctx {
 	bool tsk_ready;			/* checked: it must stay so */
 	int tsk_err;			/* it changed or died: the error */
 	bool tsk_checking;		/* reporting that error */
+	struct ckpt_thread_ref *threads;	/* its other threads */
+	unsigned int nr_threads;	/* how many of them */
 	bool writing_error;		/* writing the error record */
 	int err;			/* first error */
 	char err_msg[CKPT_MSG_LEN];	/* first error message */
@@ -95,6 +123,8 @@ struct ckpt_ctx {
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
 	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
+	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
+	int ckpt_nfds;
 	struct ckpt_restore rst;
 };
 
@@ -124,6 +154,7 @@ struct file *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref);
 
 /* checkpoint: the target is still the task that was checked */
 int ckpt_check_target(struct ckpt_ctx *ctx);
+bool checkpoint_task_frozen(struct task_struct *t);
 
 /* restart: open a path of the image, of a type checked before the open */
 struct file *ckpt_open_path(const char *path, int flags, int type);
@@ -186,6 +217,31 @@ int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
 int restore_file_locks_commit(struct ckpt_ctx *ctx);
 void restore_file_locks_free(struct ckpt_ctx *ctx);
 
+/* anonymous-inode files (eventfd.c, eventpoll.c, signalfd.c, timerfd.c) */
+bool ckpt_is_eventfd(struct file *file);
+int checkpoint_eventfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_eventfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_signalfd(struct file *file);
+int checkpoint_signalfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_signalfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_timerfd(struct file *file);
+int ckpt_timerfd_classify(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_timerfd(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_timerfd(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+bool ckpt_is_epoll(struct file *file);
+int ckpt_epoll_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			int i);
+int checkpoint_epoll(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_epoll_items(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+			   int *types);
+struct file *restore_epoll(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+int restore_epoll_items(struct ckpt_ctx *ctx);
+void restore_epolls_free(struct ckpt_ctx *ctx);
+bool ckpt_is_inotify(struct file *file);
+int ckpt_inotify_classify(struct ckpt_ctx *ctx, struct file *file, int fd);
+int checkpoint_inotify(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_inotify(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+
 /* sockets (socket.c) */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 			 int i);
@@ -208,22 +264,46 @@ void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_sigpending_read(struct ckpt_ctx *ctx);
+int restore_sigpending_read_private(struct ckpt_ctx *ctx,
+				    struct ckpt_hdr_sigpending **ph);
 int restore_sigpending_commit(struct ckpt_ctx *ctx);
+int restore_sigpending_private(struct ckpt_hdr_sigpending *h);
 int checkpoint_timers(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_timers_read(struct ckpt_ctx *ctx);
 void restore_timers_commit(struct ckpt_ctx *ctx);
 int checkpoint_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_posix_timers_read(struct ckpt_ctx *ctx);
+int restore_posix_timers_targets(struct ckpt_ctx *ctx);
 int restore_posix_timers_commit(struct ckpt_ctx *ctx);
 int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 			     long ax, unsigned long orig_ax, unsigned long op);
 int restore_restart_block_read(struct ckpt_ctx *ctx);
+int restore_restart_block_check(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_restart_block *h,
+				struct ckpt_hdr_cpu *cpu);
 void restore_restart_block_commit(struct ckpt_ctx *ctx);
+void restore_restart_block_apply(struct ckpt_hdr_restart_block *h);
 int checkpoint_sched(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_sched_read(struct ckpt_ctx *ctx);
 int restore_sched_commit(struct ckpt_ctx *ctx);
 int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_task_restart_block(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_thread_check(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *th);
+void restore_thread_apply(struct ckpt_hdr_thread *th, const char *comm,
+			  u64 set_child_tid, u64 clear_child_tid);
+/* threads (threads.c) */
+int checkpoint_get_threads(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_check_threads(struct ckpt_ctx *ctx, const char **why);
+void checkpoint_put_threads(struct ckpt_ctx *ctx);
+int checkpoint_threads(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_threads_read(struct ckpt_ctx *ctx);
+int restore_threads_prepare(struct ckpt_ctx *ctx);
+int restore_threads_create(struct ckpt_ctx *ctx);
+void restore_threads_release(struct ckpt_ctx *ctx, bool ok);
+void restore_threads_free(struct ckpt_ctx *ctx);
 int checkpoint_auxv(struct ckpt_ctx *ctx);
 int restore_auxv_read(struct ckpt_ctx *ctx);
 void restore_auxv_commit(struct ckpt_ctx *ctx);
@@ -262,9 +342,15 @@ int ckpt_arch_write_header(struct ckpt_ctx *ctx);
 int ckpt_arch_read_header(struct ckpt_ctx *ctx);
 int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t);
 int ckpt_arch_read_cpu(struct ckpt_ctx *ctx);
+int ckpt_arch_read_cpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_cpu *h,
+			    struct ckpt_hdr_fpu **pfpu);
 int ckpt_arch_check_task(struct ckpt_ctx *ctx, struct task_struct *t);
 int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx);
+int ckpt_arch_prepare_fpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_fpu *hf,
+			       void **pfpstate, u32 *ppkru);
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx);
+long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
+			    bool restart_block);
 int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma);
 unsigned long ckpt_arch_vdso(struct mm_struct *mm);
 int ckpt_arch_map_vdso(struct ckpt_ctx *ctx, unsigned long start,

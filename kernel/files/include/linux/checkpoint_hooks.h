@@ -7,8 +7,13 @@
 #ifndef _LINUX_CHECKPOINT_HOOKS_H
 #define _LINUX_CHECKPOINT_HOOKS_H
 
+#include <linux/ktime.h>
+#include <linux/limits.h>
 #include <linux/types.h>
 
+struct file;
+struct inode;
+struct path;
 struct itimerspec64;
 struct k_itimer;
 struct restart_block;
@@ -38,5 +43,68 @@ long restart_block_set_nanosleep(struct restart_block *restart);
 bool restart_block_is_poll(struct restart_block *restart);
 long restart_block_set_poll(struct restart_block *restart);
 bool restart_block_is_futex_wait(struct restart_block *restart);
+
+/* fs/eventfd.c */
+int eventfd_ckpt_get(struct file *file, u64 *count, unsigned int *flags);
+struct file *eventfd_ckpt_create(u64 count, unsigned int flags);
+
+/* fs/signalfd.c */
+int signalfd_ckpt_get(struct file *file, u64 *mask);
+struct file *signalfd_ckpt_create(u64 mask, int flags);
+
+/* fs/timerfd.c: a timerfd's state, read without changing it */
+struct timerfd_ckpt {
+	int clockid;
+	int flags;		/* TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET */
+	ktime_t expires;	/* next expiry on its clock, 0 if disarmed */
+	ktime_t now;		/* its clock when read */
+	ktime_t interval;
+	u64 ticks;		/* expirations not yet read */
+	bool canceled;		/* by a clock change, not yet read */
+};
+
+int timerfd_ckpt_get(struct file *file, struct timerfd_ckpt *st);
+struct file *timerfd_ckpt_create(int clockid, int fflags, int flags,
+				 const struct itimerspec64 *t, u64 ticks);
+
+/* fs/eventpoll.c: the items of an epoll file */
+struct ep_ckpt_item {
+	struct file *file;	/* target, not referenced */
+	int fd;
+	__poll_t events;
+	u64 data;
+	bool ready;		/* on the ready list */
+};
+
+struct file *ep_ckpt_create(void);
+int ep_ckpt_items(struct file *file, struct ep_ckpt_item *items, int max);
+int ep_ckpt_insert(struct file *file, struct file *tfile, int fd,
+		   __poll_t events, u64 data, bool ready);
+
+/* fs/notify/inotify/inotify_user.c: watches and queued events */
+struct inotify_ckpt_watch {
+	struct inode *inode;	/* referenced */
+	int wd;
+	u32 mask;		/* as inotify_add_watch() took it */
+};
+
+struct inotify_ckpt_event {
+	int wd;
+	u32 mask;
+	u32 cookie;
+	int name_len;
+	char name[NAME_MAX + 1];
+};
+
+int inotify_ckpt_watches(struct file *file, struct inotify_ckpt_watch *w,
+			 int max, int *next_wd);
+int inotify_ckpt_events(struct file *file, struct inotify_ckpt_event *ev,
+			int max);
+struct file *inotify_ckpt_create(int flags);
+int inotify_ckpt_add_watch(struct file *file, const struct path *path,
+			   u32 mask, int wd);
+void inotify_ckpt_set_next_wd(struct file *file, int wd);
+int inotify_ckpt_queue_event(struct file *file, int wd, u32 mask, u32 cookie,
+			     const char *name);
 
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

@@ -101,7 +101,7 @@ static int checkpoint_task_struct(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ckpt_write_obj(ctx, &h, CKPT_HDR_TASK, sizeof(h));
 }
 
-static int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
+int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_thread h = { };
 	unsigned long flags;
@@ -166,7 +166,7 @@ static int checkpoint_sighand(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-static bool checkpoint_task_frozen(struct task_struct *t)
+bool checkpoint_task_frozen(struct task_struct *t)
 {
 	return cgroup_task_frozen(t) || frozen(t);
 }
@@ -212,6 +212,8 @@ int ckpt_check_target(struct ckpt_ctx *ctx)
 		if (!ncsw || ncsw != ctx->tsk_ncsw) {
 			err = -EAGAIN;
 			why = "ran (was thawed)";
+		} else {
+			err = checkpoint_check_threads(ctx, &why);
 		}
 	}
 	if (!err)
@@ -239,7 +241,7 @@ static pid_t checkpoint_find_sharer(struct task_struct *t, struct ckpt_sharing *
 
 	rcu_read_lock();
 	for_each_process_thread(g, p) {
-		if (p == t || (p->flags & PF_KTHREAD))
+		if (same_thread_group(p, t) || (p->flags & PF_KTHREAD))
 			continue;
 		if (sh->mm && READ_ONCE(p->mm) == sh->mm)
 			*what = "mm (CLONE_VM)";
@@ -276,8 +278,8 @@ static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (t->fs && READ_ONCE(t->fs->users) > 1)
 		sh.fs = t->fs;
 	task_unlock(t);
-	/* the target's and ours (from get_task_mm()) */
-	if (atomic_read(&ctx->mm->mm_users) <= 2)
+	/* the target's threads' and ours (from get_task_mm()) */
+	if (atomic_read(&ctx->mm->mm_users) <= ctx->nr_threads + 2)
 		sh.mm = NULL;
 	if (!sh.mm && !sh.files && !sh.fs)
 		return 0;
@@ -299,6 +301,7 @@ static void checkpoint_put_target(struct ckpt_ctx *ctx)
 	if (ctx->mm)
 		mmput(ctx->mm);
 	ctx->mm = NULL;
+	checkpoint_put_threads(ctx);
 	if (ctx->tsk) {
 		put_task_stack(ctx->tsk);
 		put_task_struct(ctx->tsk);
@@ -366,10 +369,14 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 				"pid %d is not a container init and CHECKPOINT_SUBTREE is not set",
 				pid);
 	err = -EBUSY;
-	if (!thread_group_empty(t))
+	if (self && !thread_group_empty(t))
 		return ckpt_err(ctx, err,
-				"pid %d has threads: only single-threaded tasks are supported",
-				pid);
+				"pid %d has threads: a self checkpoint of a multi-threaded process is not supported (checkpoint it frozen, from outside)",
+				ctx->tsk_pid);
+	if (!thread_group_empty(t) && !thread_group_leader(t))
+		return ckpt_err(ctx, err,
+				"pid %d is a thread: checkpoint its process (pid %d)",
+				pid, task_tgid_vnr(t));
 	read_lock(&tasklist_lock);
 	if (!list_empty(&t->children)) {
 		read_unlock(&tasklist_lock);
@@ -383,6 +390,11 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 				"pid %d is not frozen (freeze it with the freezer cgroup)",
 				pid);
 	ctx->tsk_ncsw = ncsw;
+	if (!thread_group_empty(t)) {
+		err = checkpoint_get_threads(ctx, t);
+		if (err)
+			return err;
+	}
 	err = checkpoint_check_sharing(ctx, t);
 	if (err)
 		return err;
@@ -392,8 +404,7 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 }
 
 /* the interrupted system call of the target, if any */
-static int checkpoint_task_restart_block(struct ckpt_ctx *ctx,
-					 struct task_struct *t)
+int checkpoint_task_restart_block(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct pt_regs *regs = task_pt_regs(t);
 	unsigned long args[6];
@@ -440,6 +451,8 @@ static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = checkpoint_auxv(ctx);
 	if (!ret)
 		ret = checkpoint_sched(ctx, t);
+	if (!ret)
+		ret = checkpoint_threads(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
 	if (!ret)

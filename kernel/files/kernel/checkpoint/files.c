@@ -48,6 +48,9 @@ static const dev_t ckpt_chr_devs[] = {
  * the open.
  */
 #define CKPT_FILE_ALL_FLAGS	(CKPT_FILE_FLAGS | O_TMPFILE)
+
+/* the flags of an anonymous-inode file that are saved */
+#define CKPT_ANON_FLAGS		(O_ACCMODE | O_NONBLOCK)
 static bool ckpt_chr_dev_ok(dev_t rdev)
 {
 	int i;
@@ -136,6 +139,94 @@ static bool ckpt_tty_peer_held(struct ckpt_fd *fds, int n, int i)
 }
 
 /*
+ * Anonymous-inode files: eventfd, epoll, signalfd, timerfd and inotify are
+ * saved (eventfd.c, eventpoll.c, signalfd.c, timerfd.c, inotify.c), with
+ * the status flag
+ * O_NONBLOCK only; every other kind (io_uring, userfaultfd, bpf, perf
+ * events, fanotify, ...) is refused by name.
+ */
+/* inotify files are read-only, the others read-write */
+static int ckpt_anon_acc(int type)
+{
+	return type == CKPT_FILE_INOTIFY ? O_RDONLY : O_RDWR;
+}
+
+static int ckpt_anon_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
+			      int n, int i, const char *path)
+{
+	struct file *file = fds[i].file;
+	int fd = fds[i].fd, type;
+
+	if (ckpt_is_eventfd(file))
+		type = CKPT_FILE_EVENTFD;
+	else if (ckpt_is_epoll(file))
+		type = CKPT_FILE_EPOLL;
+	else if (ckpt_is_signalfd(file))
+		type = CKPT_FILE_SIGNALFD;
+	else if (ckpt_is_timerfd(file))
+		type = CKPT_FILE_TIMERFD;
+	else if (ckpt_is_inotify(file))
+		type = CKPT_FILE_INOTIFY;
+	else
+		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
+				fd, path);
+	if ((file->f_flags & ~CKPT_ANON_FLAGS) ||
+	    (file->f_flags & O_ACCMODE) != ckpt_anon_acc(type))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: %s with flags %#o not supported", fd,
+				path, file->f_flags);
+	if (type == CKPT_FILE_EPOLL)
+		return ckpt_epoll_classify(ctx, fds, n, i);
+	if (type == CKPT_FILE_TIMERFD)
+		return ckpt_timerfd_classify(ctx, file, fd);
+	if (type == CKPT_FILE_INOTIFY)
+		return ckpt_inotify_classify(ctx, file, fd);
+	return type;
+}
+
+static bool ckpt_anon_type(int type)
+{
+	return type == CKPT_FILE_EVENTFD || type == CKPT_FILE_EPOLL ||
+	       type == CKPT_FILE_SIGNALFD || type == CKPT_FILE_TIMERFD ||
+	       type == CKPT_FILE_INOTIFY;
+}
+
+/* the record of an anonymous-inode file, after its FILE and STRING */
+static int checkpoint_anon(struct ckpt_ctx *ctx, struct file *file, int fd,
+			   int type)
+{
+	switch (type) {
+	case CKPT_FILE_EVENTFD:
+		return checkpoint_eventfd(ctx, file, fd);
+	case CKPT_FILE_EPOLL:
+		return checkpoint_epoll(ctx, file, fd);
+	case CKPT_FILE_SIGNALFD:
+		return checkpoint_signalfd(ctx, file, fd);
+	case CKPT_FILE_TIMERFD:
+		return checkpoint_timerfd(ctx, file, fd);
+	case CKPT_FILE_INOTIFY:
+		return checkpoint_inotify(ctx, file, fd);
+	}
+	return 0;
+}
+
+static struct file *restore_anon(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
+{
+	switch (h->f_type) {
+	case CKPT_FILE_EVENTFD:
+		return restore_eventfd(ctx, h);
+	case CKPT_FILE_EPOLL:
+		return restore_epoll(ctx, h);
+	case CKPT_FILE_SIGNALFD:
+		return restore_signalfd(ctx, h);
+	case CKPT_FILE_INOTIFY:
+		return restore_inotify(ctx, h);
+	default:
+		return restore_timerfd(ctx, h);
+	}
+}
+
+/*
  * What kind of file fds[@i] is for the image (CKPT_FILE_*), or an error
  * with a logfd line naming the descriptor: EBUSY for a file whose other
  * end is outside the checkpoint (a tty, a pipe), EOPNOTSUPP for a kind
@@ -155,6 +246,8 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 	path = d_path(&file->f_path, buf, PATH_MAX);
 	if (IS_ERR(path))
 		return ckpt_err(ctx, PTR_ERR(path), "fd %d: path too long", fd);
+	if (!(mode & S_IFMT) && !(file->f_mode & FMODE_PATH))
+		return ckpt_anon_classify(ctx, fds, n, i, path);
 	if (!(mode & S_IFMT))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
 				fd, path);
@@ -273,6 +366,13 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			return ret;
 		h.nlocks = ret;
 	}
+	/* anonymous inodes share one inode: its locks are no file's */
+	if (ckpt_anon_type(type) && h.nlocks) {
+		kvfree(locks);
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: locks on %s not supported", f->fd,
+				path);
+	}
 	/* what restart creates: the old name, or the memfd's name */
 	if (type == CKPT_FILE_DELETED)
 		ckpt_unlinked_path(path);
@@ -289,6 +389,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = checkpoint_socket(ctx, file, f->fd);
 	if (!ret && type == CKPT_FILE_PTY)
 		ret = checkpoint_pty(ctx, file, f->fd);
+	if (!ret && ckpt_anon_type(type))
+		ret = checkpoint_anon(ctx, file, f->fd, type);
 	if (!ret)
 		ret = checkpoint_file_locks_write(ctx, locks, h.nlocks);
 	kvfree(locks);
@@ -462,6 +564,8 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 		goto out;
 
 	/* refuse unsupported descriptors before writing anything */
+	ctx->ckpt_fds = fds;
+	ctx->ckpt_nfds = n;
 	ret = 0;
 	for (i = 0; i < n && !ret; i++) {
 		types[i] = ckpt_file_classify(ctx, fds, n, i, buf);
@@ -473,7 +577,11 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = ckpt_write_obj(ctx, &ht, CKPT_HDR_FILE_TABLE, sizeof(ht));
 	if (!ret)
 		ret = checkpoint_fds(ctx, t, fds, n, types, files, buf);
+	if (!ret)
+		ret = checkpoint_epoll_items(ctx, fds, n, types);
 out:
+	ctx->ckpt_fds = NULL;
+	ctx->ckpt_nfds = 0;
 	for (i = 0; i < n; i++)
 		fput(fds[i].file);
 	kvfree(fds);
@@ -539,6 +647,15 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	case CKPT_FILE_PTY:
 		ok = S_ISCHR(type);	/* the device: restore_pty() */
 		break;
+	case CKPT_FILE_EVENTFD:
+	case CKPT_FILE_EPOLL:
+	case CKPT_FILE_SIGNALFD:
+	case CKPT_FILE_TIMERFD:
+	case CKPT_FILE_INOTIFY:
+		ok = !type && !(h->f_flags & ~CKPT_ANON_FLAGS) &&
+		     acc == ckpt_anon_acc(h->f_type) && !h->nlocks &&
+		     !h->f_pos;
+		break;
 	case CKPT_FILE_PATH:
 		ok = (S_ISREG(type) || S_ISDIR(type) || S_ISCHR(type) ||
 		      S_ISBLK(type) || S_ISFIFO(type) || S_ISSOCK(type) ||
@@ -590,6 +707,7 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 				path, flags, h->f_flags);
 	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
 	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_PTY &&
+	    !ckpt_anon_type(h->f_type) &&
 	    h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
@@ -628,6 +746,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		file = restore_socket(ctx, h);
 	else if (h->f_type == CKPT_FILE_PTY)
 		file = restore_pty(ctx, h);
+	else if (ckpt_anon_type(h->f_type))
+		file = restore_anon(ctx, h);
 	else
 		file = ckpt_open_inode(path, h->f_flags & __O_TMPFILE ?
 				       h->f_flags & ~O_TMPFILE : h->f_flags,
@@ -637,7 +757,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 			     h->f_type == CKPT_FILE_DELETED ||
 			     h->f_type == CKPT_FILE_MEMFD ||
 			     h->f_type == CKPT_FILE_SOCKET ||
-			     h->f_type == CKPT_FILE_PTY)) {
+			     h->f_type == CKPT_FILE_PTY ||
+			     ckpt_anon_type(h->f_type))) {
 		ret = PTR_ERR(file);
 		goto out;
 	}
@@ -732,6 +853,9 @@ int restore_files_read(struct ckpt_ctx *ctx)
 			return ckpt_err(ctx, -EINVAL, "fd %d: unknown objref %d",
 					fds[i].fd, fds[i].objref);
 	}
+	ret = restore_epoll_items(ctx);
+	if (ret)
+		return ret;
 	return restore_sockets_finish(ctx);
 }
 

@@ -4,12 +4,13 @@
  *
  * Every timer of the process on CLOCK_REALTIME, CLOCK_MONOTONIC,
  * CLOCK_BOOTTIME or CLOCK_TAI with its id, clock, notification
- * (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID to the task
- * itself), signal and value, interval, the time it had left, its overrun
+ * (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID to any thread
+ * of the process: the leader, or another thread by its tid, which restart
+ * keeps), signal and value, interval, the time it had left, its overrun
  * counts and its signal when that is pending.  Restart deletes the
  * caller's own timers (as exec does) and creates each again with its id
- * (posix_timer_create_id()), then the id counter of the next
- * timer_create().
+ * (posix_timer_create_id()), after the other threads are made, then the
+ * id counter of the next timer_create().
  *
  * Time while checkpointed: as for the interval timers, a timer armed
  * relative to now resumes with the time it had left; a CLOCK_REALTIME
@@ -20,8 +21,9 @@
  * that signal to be taken to be rearmed; its expiry is kept as the time
  * since it fired, so the overruns counted then leave the checkpointed
  * time out.  The pending signal of a timer is the timer's own
- * (preallocated) sigqueue: signal.c leaves it out of SIGPENDING and it is
- * queued again here, after the other pending signals.
+ * (preallocated) sigqueue: signal.c leaves it out of SIGPENDING (of the
+ * leader or of the thread it was sent to) and it is queued again here,
+ * after the other pending signals, on the thread the timer signals.
  *
  * Timers on CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID,
  * clock_getcpuclockid()) and alarm clocks are refused at checkpoint with
@@ -63,13 +65,15 @@ static bool ckpt_ptimer_notify_ok(int notify)
  * One timer, under its it_lock (and RCU, which keeps it allocated): NULL,
  * or what makes it impossible to save.
  */
-static const char *ckpt_ptimer_save(struct task_struct *t,
+static const char *ckpt_ptimer_save(struct ckpt_ctx *ctx,
+				    struct task_struct *t,
 				    struct k_itimer *timr,
 				    struct ckpt_posix_timer *e)
 {
 	struct hrtimer *hr = &timr->it.real.timer;
 	struct sigqueue *q = timr->sigq;
 	unsigned long flags;
+	unsigned int i;
 	struct pid *pid;
 
 	e->id = timr->it_id;
@@ -82,8 +86,16 @@ static const char *ckpt_ptimer_save(struct task_struct *t,
 	if (!ckpt_ptimer_notify_ok(e->notify))
 		return "with an unknown notification";
 	pid = e->notify & SIGEV_THREAD_ID ? task_pid(t) : task_tgid(t);
+	/* another thread: one of those checkpoint_get_threads() pinned */
+	for (i = 0; (e->notify & SIGEV_THREAD_ID) && timr->it_pid != pid &&
+	     i < ctx->nr_threads; i++) {
+		if (task_pid(ctx->threads[i].task) == timr->it_pid) {
+			e->tid = ctx->threads[i].tid;
+			pid = timr->it_pid;
+		}
+	}
 	if (timr->it_pid != pid)
-		return "signalling another thread";
+		return "signalling a thread that exited";
 	e->signo = q->info.si_signo;
 	e->value = (unsigned long)q->info.si_value.sival_ptr;
 	e->interval_ns = timr->it_interval;
@@ -122,7 +134,7 @@ static int ckpt_ptimer_cmp(const void *a, const void *b)
 }
 
 /* the timers of @t, into @h (room for @n); -EAGAIN if the list grew */
-static int ckpt_ptimers_collect(struct task_struct *t,
+static int ckpt_ptimers_collect(struct ckpt_ctx *ctx, struct task_struct *t,
 				struct ckpt_hdr_posix_timers *h,
 				struct k_itimer **timers, unsigned int n,
 				const char **why)
@@ -150,7 +162,7 @@ static int ckpt_ptimers_collect(struct task_struct *t,
 	/* it_lock before siglock, as when a timer fires */
 	for (i = 0; !ret && i < h->nr && !*why; i++) {
 		spin_lock_irqsave(&timers[i]->it_lock, flags);
-		*why = ckpt_ptimer_save(t, timers[i], &h->timers[i]);
+		*why = ckpt_ptimer_save(ctx, t, timers[i], &h->timers[i]);
 		spin_unlock_irqrestore(&timers[i]->it_lock, flags);
 	}
 	rcu_read_unlock();
@@ -185,7 +197,7 @@ int checkpoint_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t)
 	ret = -ENOMEM;
 	if (!h || !timers)
 		goto out;
-	ret = ckpt_ptimers_collect(t, h, timers, n, &why);
+	ret = ckpt_ptimers_collect(ctx, t, h, timers, n, &why);
 	if (ret == -ESRCH) {
 		ret = ckpt_err(ctx, ret, "pid %d exited during checkpoint",
 			       ctx->tsk_pid);
@@ -227,6 +239,8 @@ static const char *ckpt_ptimer_check(const struct ckpt_posix_timer *e)
 		return "bad signal";
 	if (e->flags & ~CKPT_PTIMER_FLAGS || e->_reserved)
 		return "bad flags";
+	if (e->tid < 0 || (e->tid && !(e->notify & SIGEV_THREAD_ID)))
+		return "bad thread";
 	if ((e->flags & CKPT_PTIMER_ABSTIME) && e->clockid != CLOCK_REALTIME)
 		return "TIMER_ABSTIME on a clock other than CLOCK_REALTIME";
 	if (none && (e->flags & (CKPT_PTIMER_ACTIVE | CKPT_PTIMER_SIGQUEUED)))
@@ -276,6 +290,32 @@ int restore_posix_timers_read(struct ckpt_ctx *ctx)
 		if (why)
 			return ckpt_err(ctx, -EINVAL, "POSIX timer %d: %s",
 					h->timers[i].id, why);
+	}
+	return 0;
+}
+
+/*
+ * After the THREADS record: the thread a SIGEV_THREAD_ID timer signals is
+ * one the image makes (hostile input).
+ */
+int restore_posix_timers_targets(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_posix_timers *h = ctx->rst.ptimers;
+	const struct ckpt_posix_timer *e;
+	unsigned int j;
+	u32 i;
+
+	for (i = 0; h && i < h->nr; i++) {
+		e = &h->timers[i];
+		if (!e->tid)
+			continue;
+		for (j = 0; j < ctx->rst.nr_threads; j++)
+			if (ctx->rst.threads[j].task.tid == e->tid)
+				break;
+		if (j == ctx->rst.nr_threads)
+			return ckpt_err(ctx, -EINVAL,
+					"POSIX timer %d: signals thread %d, not a thread of the image",
+					e->id, e->tid);
 	}
 	return 0;
 }
@@ -342,7 +382,7 @@ int restore_posix_timers_commit(struct ckpt_ctx *ctx)
 		ev.sigev_signo = e->signo;
 		ev.sigev_value.sival_ptr = u64_to_user_ptr(e->value);
 		if (e->notify & SIGEV_THREAD_ID)
-			ev.sigev_notify_thread_id = task_pid_vnr(current);
+			ev.sigev_notify_thread_id = e->tid ?: task_pid_vnr(current);
 		timr = posix_timer_create_id(e->clockid, &ev, e->id);
 		if (IS_ERR(timr))
 			return ckpt_err(ctx, PTR_ERR(timr),

@@ -110,6 +110,14 @@ int restore_read_thread(struct ckpt_ctx *ctx)
 	struct ckpt_hdr_thread *th = &ctx->rst.thread;
 	int ret;
 
+	return restore_thread_check(ctx, th);
+}
+
+/* read a THREAD record (of the leader or of another thread) and check it */
+int restore_thread_check(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *th)
+{
+	int ret;
+
 	ret = ckpt_read_obj(ctx, th, CKPT_HDR_THREAD, sizeof(*th));
 	if (ret)
 		return ret;
@@ -120,6 +128,8 @@ int restore_read_thread(struct ckpt_ctx *ctx)
 	if (th->rseq && (th->rseq_len != sizeof(struct rseq) ||
 			 !IS_ALIGNED(th->rseq, __alignof__(struct rseq))))
 		return ckpt_err(ctx, -EINVAL, "bad rseq registration");
+	if (!IS_ENABLED(CONFIG_RSEQ) && th->rseq)
+		ckpt_msg(ctx, "restart: rseq registration not restored (no CONFIG_RSEQ)");
 	return 0;
 }
 
@@ -158,13 +168,21 @@ void restore_sighand(struct ckpt_ctx *ctx)
 void restore_thread(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_task *h = &ctx->rst.task;
-	struct ckpt_hdr_thread *th = &ctx->rst.thread;
+
+	restore_thread_apply(&ctx->rst.thread, h->comm, h->set_child_tid,
+			     h->clear_child_tid);
+}
+
+/* on current: the leader, or a new thread restoring itself */
+void restore_thread_apply(struct ckpt_hdr_thread *th, const char *comm,
+			  u64 set_child_tid, u64 clear_child_tid)
+{
 	struct task_struct *t = current;
 	sigset_t blocked;
 
-	set_task_comm(t, h->comm);
-	t->set_child_tid = u64_to_user_ptr(h->set_child_tid);
-	t->clear_child_tid = u64_to_user_ptr(h->clear_child_tid);
+	set_task_comm(t, comm);
+	t->set_child_tid = u64_to_user_ptr(set_child_tid);
+	t->clear_child_tid = u64_to_user_ptr(clear_child_tid);
 
 	blocked.sig[0] = th->blocked;
 	set_current_blocked(&blocked);
@@ -179,9 +197,6 @@ void restore_thread(struct ckpt_ctx *ctx)
 	t->rseq_sig = th->rseq_sig;
 	if (t->rseq)
 		rseq_set_notify_resume(t);
-#else
-	if (th->rseq)
-		ckpt_msg(ctx, "restart: rseq registration not restored (no CONFIG_RSEQ)");
 #endif
 	t->restart_block.fn = do_no_restart_syscall;
 }
@@ -267,6 +282,10 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = restore_sched_read(ctx);
 	if (!ret)
+		ret = restore_threads_read(ctx);
+	if (!ret)
+		ret = restore_posix_timers_targets(ctx);
+	if (!ret)
 		ret = restore_fs_read(ctx);
 	if (!ret)
 		ret = restore_files_read(ctx);
@@ -276,6 +295,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = restore_read_tail(ctx);
 	if (!ret)
 		ret = ckpt_arch_prepare_fpu(ctx);
+	if (!ret)
+		ret = restore_threads_prepare(ctx);
 	if (!ret)
 		ret = restore_unshare_files(ctx);
 	if (!ret)
@@ -301,22 +322,39 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}
-	/* on the restored task, with its mask, handlers and credentials */
-	if (restore_sigpending_commit(ctx)) {
-		force_fatal_sig(SIGKILL);
-		return -EAGAIN;
-	}
-	restore_timers_commit(ctx);
-	if (restore_posix_timers_commit(ctx)) {
-		force_fatal_sig(SIGKILL);
-		return -EAGAIN;
-	}
 	restore_restart_block_commit(ctx);
 	restore_auxv_commit(ctx);
 	if (restore_sched_commit(ctx)) {
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}
+	/*
+	 * The other threads, made by the restored leader (they inherit its
+	 * credentials, scheduling and tables), before its own pending signals
+	 * are queued (a clone fails while a signal is pending) and its timers
+	 * armed.  A failure kills the whole group: none has run user code.
+	 */
+	ret = restore_threads_create(ctx);
+	if (ret) {
+		force_fatal_sig(SIGKILL);
+		restore_threads_release(ctx, false);
+		return ret;
+	}
+	/* on the restored task, with its mask, handlers and credentials */
+	if (restore_sigpending_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		restore_threads_release(ctx, false);
+		return -EAGAIN;
+	}
+	restore_timers_commit(ctx);
+	/* after the threads: a timer may signal one of them */
+	if (restore_posix_timers_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		restore_threads_release(ctx, false);
+		return -EAGAIN;
+	}
+	/* the whole group is restored: the threads may run */
+	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);

@@ -10,7 +10,7 @@
  * allowed on oneself), after the blocked mask and the handlers are set;
  * the caller's own pending signals are discarded, a fatal one excepted.
  * The signal of a POSIX timer is its timer's, saved and queued again
- * with it (posix_timer.c).
+ * with it (posix_timer.c), on the thread it signals.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -103,7 +103,22 @@ static unsigned int ckpt_sig_count(struct sigpending *p)
 	return n + _NSIG;
 }
 
+static int checkpoint_sigpending_queues(struct ckpt_ctx *ctx,
+					struct task_struct *t, bool shared);
+
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	return checkpoint_sigpending_queues(ctx, t, true);
+}
+
+/* a thread other than the leader: its private queue (the shared one is saved once) */
+int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	return checkpoint_sigpending_queues(ctx, t, false);
+}
+
+static int checkpoint_sigpending_queues(struct ckpt_ctx *ctx,
+					struct task_struct *t, bool shared)
 {
 	struct ckpt_sigq_walk w = { };
 	unsigned long flags;
@@ -115,7 +130,9 @@ int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t)
 	BUILD_BUG_ON(sizeof(struct ckpt_siginfo) != 136);
 	if (!lock_task_sighand(t, &flags))
 		goto exited;
-	n = ckpt_sig_count(&t->pending) + ckpt_sig_count(&t->signal->shared_pending);
+	n = ckpt_sig_count(&t->pending);
+	if (shared)
+		n += ckpt_sig_count(&t->signal->shared_pending);
 	unlock_task_sighand(t, &flags);
 	/* the target is frozen: the queues cannot grow but by a sender */
 	for (;;) {
@@ -132,11 +149,13 @@ int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t)
 			goto exited;
 		}
 		w.h->private_mask = t->pending.signal.sig[0];
-		w.h->shared_mask = t->signal->shared_pending.signal.sig[0];
 		ckpt_sig_queue(&w, &t->pending, CKPT_SIGQ_PRIVATE,
 			       &w.h->private_mask);
-		ckpt_sig_queue(&w, &t->signal->shared_pending, CKPT_SIGQ_SHARED,
-			       &w.h->shared_mask);
+		if (shared) {
+			w.h->shared_mask = t->signal->shared_pending.signal.sig[0];
+			ckpt_sig_queue(&w, &t->signal->shared_pending,
+				       CKPT_SIGQ_SHARED, &w.h->shared_mask);
+		}
 		unlock_task_sighand(t, &flags);
 		if (!w.overflow)
 			break;
@@ -155,7 +174,29 @@ exited:
 }
 
 /* read the SIGPENDING record and check it: hostile input */
+static int restore_sigpending_read_into(struct ckpt_ctx *ctx,
+					struct ckpt_hdr_sigpending **ph);
+
 int restore_sigpending_read(struct ckpt_ctx *ctx)
+{
+	return restore_sigpending_read_into(ctx, &ctx->rst.sigpending);
+}
+
+/* the SIGPENDING record of a thread other than the leader: private only */
+int restore_sigpending_read_private(struct ckpt_ctx *ctx,
+				    struct ckpt_hdr_sigpending **ph)
+{
+	int ret = restore_sigpending_read_into(ctx, ph);
+
+	if (!ret && (*ph)->shared_mask)
+		ret = ckpt_err(ctx, -EINVAL,
+			       "SIGPENDING of a thread with shared signals %#llx",
+			       (*ph)->shared_mask);
+	return ret;
+}
+
+static int restore_sigpending_read_into(struct ckpt_ctx *ctx,
+					struct ckpt_hdr_sigpending **ph)
 {
 	struct ckpt_hdr_sigpending *h;
 	sigset_t queued[2];
@@ -168,7 +209,7 @@ int restore_sigpending_read(struct ckpt_ctx *ctx)
 			      struct_size(h, signals, CKPT_SIGPENDING_MAX));
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	ctx->rst.sigpending = h;
+	*ph = h;
 	if (h->nr > CKPT_SIGPENDING_MAX ||
 	    h->h.len != struct_size(h, signals, h->nr))
 		return ckpt_err(ctx, -EINVAL,
@@ -247,5 +288,29 @@ int restore_sigpending_commit(struct ckpt_ctx *ctx)
 	if (ret)
 		ckpt_err(ctx, ret, "pending signal %u (signal %u) could not be queued",
 			 i - 1, h->signals[i - 1].signo);
+	return ret;
+}
+
+/*
+ * A new thread, on itself, in its kernel function: its private queue is
+ * empty (copy_process()); its own mask is set.  Fails only if the queue is
+ * full (RLIMIT_SIGPENDING).
+ */
+int restore_sigpending_private(struct ckpt_hdr_sigpending *h)
+{
+	struct task_struct *t = current;
+	kernel_siginfo_t info;
+	struct ckpt_siginfo *e;
+	int ret = 0;
+	u32 i;
+
+	spin_lock_irq(&t->sighand->siglock);
+	for (i = 0; h && i < h->nr && !ret; i++) {
+		e = &h->signals[i];
+		memcpy(&info, e->info, sizeof(info));
+		ret = send_signal_locked(e->signo, &info, t, PIDTYPE_PID);
+	}
+	recalc_sigpending();
+	spin_unlock_irq(&t->sighand->siglock);
 	return ret;
 }

@@ -451,10 +451,13 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	kvfree(ctx->rst.sighand);
 	kvfree(ctx->rst.sigpending);
 	kvfree(ctx->rst.ptimers);
+	restore_threads_release(ctx, false);
+	restore_threads_free(ctx);
 	kvfree(ctx->rst.auxv);
 	kvfree(ctx->rst.fds);
 	restore_file_locks_free(ctx);
 	restore_pipes_free(ctx);
+	restore_epolls_free(ctx);
 	restore_file_data_free(ctx);
 	vfree(ctx->rst.fpstate);
 	restore_process_free(ctx);

@@ -203,7 +203,15 @@ out:
 
 int restore_restart_block_read(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_restart_block *h = &ctx->rst.restart_block;
+	return restore_restart_block_check(ctx, &ctx->rst.restart_block,
+					   &ctx->rst.cpu);
+}
+
+/* read the RESTART_BLOCK of a task whose CPU record is @cpu, and check it */
+int restore_restart_block_check(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_restart_block *h,
+				struct ckpt_hdr_cpu *cpu)
+{
 	ktime_t now;
 	int ret;
 
@@ -216,8 +224,8 @@ int restore_restart_block_read(struct ckpt_ctx *ctx)
 		return ckpt_err(ctx, -EINVAL, "restart block: time left %llu ns out of range",
 				h->timeout_ns);
 	if (h->kind != CKPT_RESTART_NONE &&
-	    ((long)ctx->rst.cpu.ax != -ERESTART_RESTARTBLOCK ||
-	     (long)ctx->rst.cpu.orig_ax < 0))
+	    ((long)cpu->ax != -ERESTART_RESTARTBLOCK ||
+	     (long)cpu->orig_ax < 0))
 		return ckpt_err(ctx, -EINVAL,
 				"restart block of kind %u for a task not in a restarted call",
 				h->kind);
@@ -249,7 +257,12 @@ int restore_restart_block_read(struct ckpt_ctx *ctx)
  */
 void restore_restart_block_commit(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_restart_block *h = &ctx->rst.restart_block;
+	restore_restart_block_apply(&ctx->rst.restart_block);
+}
+
+/* on current: the leader, or a new thread restoring itself */
+void restore_restart_block_apply(struct ckpt_hdr_restart_block *h)
+{
 	struct restart_block *rb = &current->restart_block;
 	struct timespec64 end;
 	ktime_t now;

@@ -105,6 +105,32 @@ static int ckpt_write_fpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
+/*
+ * An epoll_wait() without a timeout that the freezer woke returns -EINTR
+ * (epoll is never restarted by the signal code): it is saved as
+ * -ERESTARTNOHAND, so that the restarted task waits again (and a signal
+ * with a handler pending at restart still makes it return EINTR).  A wait
+ * with a timeout returns EINTR, as it does after any freeze: its deadline
+ * is gone with the call.
+ */
+static unsigned long ckpt_cpu_ax(struct pt_regs *regs)
+{
+	if ((long)regs->ax != -EINTR)
+		return regs->ax;
+	switch (regs->orig_ax) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		if ((int)regs->r10 < 0)
+			return -ERESTARTNOHAND;
+		break;
+	case __NR_epoll_pwait2:
+		if (!regs->r10)
+			return -ERESTARTNOHAND;
+		break;
+	}
+	return regs->ax;
+}
+
 int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct pt_regs *regs = task_pt_regs(t);
@@ -146,7 +172,7 @@ int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 	h.r9 = regs->r9;
 	h.r8 = regs->r8;
 	/* a self-checkpointed task returns 0 from checkpoint() on restart */
-	h.ax = t == current ? 0 : regs->ax;
+	h.ax = t == current ? 0 : ckpt_cpu_ax(regs);
 	h.cx = regs->cx;
 	h.dx = regs->dx;
 	h.si = regs->si;
@@ -169,7 +195,13 @@ int ckpt_arch_write_cpu(struct ckpt_ctx *ctx, struct task_struct *t)
 
 int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	return ckpt_arch_read_cpu_into(ctx, &ctx->rst.cpu, &ctx->rst.fpu);
+}
+
+/* a CPU and an FPU record, of the leader or of another thread */
+int ckpt_arch_read_cpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_cpu *h,
+			    struct ckpt_hdr_fpu **pfpu)
+{
 	struct ckpt_hdr_fpu *hf;
 	int i, ret;
 
@@ -195,7 +227,7 @@ int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 			       sizeof(*hf) + ctx->rst.xstate_size);
 	if (IS_ERR(hf))
 		return PTR_ERR(hf);
-	ctx->rst.fpu = hf;
+	*pfpu = hf;
 	if (hf->size != hf->h.len - sizeof(*hf))
 		return ckpt_err(ctx, -EINVAL, "bad FPU record size %u", hf->size);
 	return ckpt_check_xfeatures(ctx, hf->xfeatures);
@@ -204,7 +236,13 @@ int ckpt_arch_read_cpu(struct ckpt_ctx *ctx)
 /* check the FPU state by loading it into a copy of the caller's */
 int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_fpu *hf = ctx->rst.fpu;
+	return ckpt_arch_prepare_fpu_into(ctx, ctx->rst.fpu, &ctx->rst.fpstate,
+					  &ctx->rst.pkru);
+}
+
+int ckpt_arch_prepare_fpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_fpu *hf,
+			       void **pfpstate, u32 *ppkru)
+{
 	struct fpu *fpu = &current->thread.fpu;
 	struct fpstate *tmp;
 	size_t size = offsetof(struct fpstate, regs) + fpu->fpstate->size;
@@ -226,8 +264,8 @@ int ckpt_arch_prepare_fpu(struct ckpt_ctx *ctx)
 		ckpt_err(ctx, ret, "invalid FPU state in image");
 		goto out;
 	}
-	ctx->rst.fpstate = tmp;
-	ctx->rst.pkru = pkru;
+	*pfpstate = tmp;
+	*ppkru = pkru;
 	tmp = NULL;
 out:
 	vfree(tmp);
@@ -235,15 +273,15 @@ out:
 	return ret;
 }
 
-static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
+static void ckpt_restore_fpu(struct fpstate *tmp, u32 pkru)
 {
 	struct fpu *fpu = &current->thread.fpu;
-	struct fpstate *tmp = ctx->rst.fpstate;
 
 	fpregs_lock();
-	memcpy(&fpu->fpstate->regs, &tmp->regs, fpu->fpstate->size);
-	current->thread.pkru = ctx->rst.pkru;
-	write_pkru(ctx->rst.pkru);
+	memcpy(&fpu->fpstate->regs, &tmp->regs,
+	       min(fpu->fpstate->size, tmp->size));
+	current->thread.pkru = pkru;
+	write_pkru(pkru);
 	/* registers are stale: reload them on return to user mode */
 	fpu->last_cpu = -1;
 	set_thread_flag(TIF_NEED_FPU_LOAD);
@@ -263,12 +301,24 @@ static void ckpt_restore_fpu(struct ckpt_ctx *ctx)
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_cpu *h = &ctx->rst.cpu;
+	return ckpt_arch_restore_regs(&ctx->rst.cpu, ctx->rst.fpstate,
+				      ctx->rst.pkru,
+				      ctx->rst.restart_block.kind !=
+				      CKPT_RESTART_NONE);
+}
+
+/*
+ * The same for any task restoring itself: the leader in restart(), or a
+ * new thread in its kernel function (threads.c).
+ */
+long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
+			    bool restart_block)
+{
 	struct pt_regs *regs = current_pt_regs();
 	long entry_ax = __x64_sys_ni_syscall(regs);
 	long ret = h->ax;
 
-	ckpt_restore_fpu(ctx);
+	ckpt_restore_fpu(fpstate, pkru);
 
 	regs->r15 = h->r15;
 	regs->r14 = h->r14;
@@ -310,7 +360,7 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 			regs->ip -= 2;
 			ret = h->orig_ax;
 			if ((long)h->ax == -ERESTART_RESTARTBLOCK &&
-			    ctx->rst.restart_block.kind != CKPT_RESTART_NONE)
+			    restart_block)
 				ret = __NR_restart_syscall;
 			break;
 		}

@@ -51,6 +51,10 @@ enum {
 #define CKPT_HDR_AUXV CKPT_HDR_AUXV
 	CKPT_HDR_SCHED = 108,
 #define CKPT_HDR_SCHED CKPT_HDR_SCHED
+	CKPT_HDR_THREADS = 110,
+#define CKPT_HDR_THREADS CKPT_HDR_THREADS
+	CKPT_HDR_THREAD_TASK = 111,
+#define CKPT_HDR_THREAD_TASK CKPT_HDR_THREAD_TASK
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -70,6 +74,26 @@ enum {
 #define CKPT_HDR_FILE_DATA CKPT_HDR_FILE_DATA
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
+
+	/* 320-339: anonymous-inode files (eventfd.c ... timerfd.c) */
+	CKPT_HDR_EVENTFD = 320,
+#define CKPT_HDR_EVENTFD CKPT_HDR_EVENTFD
+	CKPT_HDR_EPOLL = 321,
+#define CKPT_HDR_EPOLL CKPT_HDR_EPOLL
+	CKPT_HDR_EPOLL_ITEM = 322,
+#define CKPT_HDR_EPOLL_ITEM CKPT_HDR_EPOLL_ITEM
+	CKPT_HDR_SIGNALFD = 323,
+#define CKPT_HDR_SIGNALFD CKPT_HDR_SIGNALFD
+	CKPT_HDR_TIMERFD = 324,
+#define CKPT_HDR_TIMERFD CKPT_HDR_TIMERFD
+	CKPT_HDR_INOTIFY = 325,
+#define CKPT_HDR_INOTIFY CKPT_HDR_INOTIFY
+	CKPT_HDR_INOTIFY_WATCH = 326,
+#define CKPT_HDR_INOTIFY_WATCH CKPT_HDR_INOTIFY_WATCH
+	CKPT_HDR_INOTIFY_EVENT = 327,
+#define CKPT_HDR_INOTIFY_EVENT CKPT_HDR_INOTIFY_EVENT
+
+	/* 340-349: ptys (tty.c) */
 	CKPT_HDR_PTY = 341,
 #define CKPT_HDR_PTY CKPT_HDR_PTY
 
@@ -179,6 +203,30 @@ struct ckpt_hdr_task {
 	__u64 default_timer_slack_ns;
 	__s32 oom_score_adj;	/* OOM_SCORE_ADJ_MIN..OOM_SCORE_ADJ_MAX */
 	__u32 dumpable;		/* 0 or 1 (PR_SET_DUMPABLE) */
+};
+
+/*
+ * CKPT_HDR_THREADS: 16 bytes, after the leader's SCHED: the number of
+ * threads of the process, the leader (the TASK record) included.  Each
+ * other thread follows as THREAD_TASK THREAD CPU FPU SIGPENDING (its
+ * private queue only) RESTART_BLOCK.
+ */
+#define CKPT_THREADS_MAX	1024
+
+struct ckpt_hdr_threads {
+	struct ckpt_hdr h;
+	__u32 nr_threads;	/* 1..CKPT_THREADS_MAX */
+	__u32 _padding;
+};
+
+/* CKPT_HDR_THREAD_TASK: 48 bytes, a thread other than the leader */
+struct ckpt_hdr_thread_task {
+	struct ckpt_hdr h;
+	__s32 tid;		/* its thread id, restored exactly */
+	__s32 tgid;		/* its leader's pid: the TASK record's */
+	__u64 set_child_tid;
+	__u64 clear_child_tid;
+	char comm[CKPT_TASK_COMM_LEN];
 };
 
 /*
@@ -397,7 +445,9 @@ struct ckpt_hdr_itimers {
 /*
  * CKPT_HDR_POSIX_TIMERS: 16 bytes + 72 per timer (timer_create()), in
  * increasing id order.  A timer armed relative to now keeps the time it
- * had left; one armed with TIMER_ABSTIME its deadline.
+ * had left; one armed with TIMER_ABSTIME its deadline.  A SIGEV_THREAD_ID
+ * timer signals the leader (tid 0) or the thread of the THREADS record
+ * with that tid.
  */
 #define CKPT_PTIMER_ABSTIME	0x1	/* expires_ns is absolute */
 #define CKPT_PTIMER_ACTIVE	0x2	/* armed, counting down */
@@ -417,7 +467,8 @@ struct ckpt_posix_timer {
 	__u64 interval_ns;
 	__s64 overrun;		/* counted while its signal is pending, -1 */
 	__s64 overrun_last;	/* timer_getoverrun() */
-	__u64 _reserved;
+	__s32 tid;		/* SIGEV_THREAD_ID: a THREAD_TASK's tid, 0 the leader */
+	__u32 _reserved;
 };
 
 struct ckpt_hdr_posix_timers {
@@ -461,6 +512,16 @@ enum {
 #define CKPT_FILE_DELETED CKPT_FILE_DELETED
 	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
 #define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
+	CKPT_FILE_EVENTFD = 320,	/* 32x: anonymous inodes, their records */
+#define CKPT_FILE_EVENTFD CKPT_FILE_EVENTFD
+	CKPT_FILE_EPOLL = 321,
+#define CKPT_FILE_EPOLL CKPT_FILE_EPOLL
+	CKPT_FILE_SIGNALFD = 323,
+#define CKPT_FILE_SIGNALFD CKPT_FILE_SIGNALFD
+	CKPT_FILE_TIMERFD = 324,
+#define CKPT_FILE_TIMERFD CKPT_FILE_TIMERFD
+	CKPT_FILE_INOTIFY = 325,
+#define CKPT_FILE_INOTIFY CKPT_FILE_INOTIFY
 	CKPT_FILE_PTY = 340,	/* an end of a pty pair, CKPT_HDR_PTY */
 #define CKPT_FILE_PTY CKPT_FILE_PTY
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
@@ -599,6 +660,86 @@ struct ckpt_hdr_file_lock {
 	__u32 type;		/* F_RDLCK or F_WRLCK */
 	__s64 start;		/* first byte */
 	__s64 end;		/* last byte, 0x7fffffffffffffff: to EOF */
+};
+
+/*
+ * Anonymous-inode files.  A CKPT_HDR_FILE of type CKPT_FILE_EVENTFD,
+ * _SIGNALFD, _TIMERFD or _EPOLL (its STRING is "anon_inode:[eventfd]" ...,
+ * informative) is followed by its record.  The items of the epoll files
+ * come after the whole table (their targets may be later files): for
+ * each epoll file, in objref order, @nitems CKPT_HDR_EPOLL_ITEM.
+ */
+struct ckpt_hdr_eventfd {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__u64 count;
+	__u32 flags;		/* EFD_SEMAPHORE */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_epoll {			/* 16 bytes */
+	struct ckpt_hdr h;
+	__u32 nitems;		/* at most CKPT_EPOLL_ITEMS_MAX */
+	__u32 _padding;
+};
+
+#define CKPT_EPOLL_ITEMS_MAX	65536
+
+struct ckpt_hdr_epoll_item {		/* 32 bytes */
+	struct ckpt_hdr h;
+	__s32 objref;		/* the target: a FILE of the image */
+	__s32 fd;		/* its descriptor number when added */
+	__u32 events;		/* EPOLL* as epoll_ctl() took them */
+	__u32 flags;		/* CKPT_EPOLL_READY: on the ready list */
+	__u64 data;
+};
+
+#define CKPT_EPOLL_READY	0x1
+
+struct ckpt_hdr_signalfd {		/* 16 bytes */
+	struct ckpt_hdr h;
+	__u64 sigmask;		/* bit N-1: signal N */
+};
+
+struct ckpt_hdr_timerfd {		/* 48 bytes */
+	struct ckpt_hdr h;
+	__s32 clockid;		/* CLOCK_REALTIME, _MONOTONIC, _BOOTTIME */
+	__u32 flags;		/* TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET */
+	__u64 value_ns;		/* time left; ABSTIME: the expiry; 0: disarmed */
+	__u64 interval_ns;
+	__u64 ticks;		/* expirations not yet read */
+	__u64 _reserved;
+};
+
+/*
+ * inotify: a CKPT_HDR_FILE of type CKPT_FILE_INOTIFY is followed by
+ *   INOTIFY { INOTIFY_WATCH STRING(path) }*nwatches
+ *           { INOTIFY_EVENT STRING(name) }*nevents
+ */
+#define CKPT_INOTIFY_WATCHES_MAX	65536
+#define CKPT_INOTIFY_EVENTS_MAX		65536
+
+struct ckpt_hdr_inotify {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__u32 nwatches;
+	__u32 nevents;		/* queued, not yet read */
+	__s32 next_wd;		/* where the next watch descriptor is sought */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_inotify_watch {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__s32 wd;		/* watch descriptor, >= 1, increasing */
+	__u32 mask;		/* IN_* as inotify_add_watch() took it */
+	__u32 i_mode;		/* S_IFMT bits of the watched inode */
+	__u32 _padding;
+};
+
+struct ckpt_hdr_inotify_event {		/* 24 bytes */
+	struct ckpt_hdr h;
+	__s32 wd;
+	__u32 mask;
+	__u32 cookie;
+	__u32 _padding;
 };
 
 /*
