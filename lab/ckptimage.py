@@ -32,6 +32,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     2: ("HEADER_ARCH", "<IIQQ", ("xstate_size", "vdso_size", "xfeatures", "_")),
     3: ("BUFFER", "", ()),
     4: ("STRING", "", ()),
+    5: ("TREE", "<II", ("nr_tasks", "_")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -142,7 +143,37 @@ PTIMER_FIELDS = ("id", "clockid", "notify", "signo", "value", "flags", "sig_over
                  "overrun", "overrun_last", "tid", "_reserved")
 PTIMER_FLAGS = 0xF
 PTIMERS_MAX = 65536
+TREE_MAX = 4096
 THREADS_MAX = 1024
+TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
+TREE_ZOMBIE = 0x1
+
+
+@dataclass
+class TreeTask:
+    """One task of a CKPT_HDR_TREE record: pgid/sid 0 = the root's (outside the tree)."""
+
+    pid: int
+    parent: int  # index, -1 for the root
+    pgid: int
+    sid: int
+    exit_signal: int
+    flags: int
+    exit_code: int
+    comm: str = ""  # of a zombie
+    sigign: int = 0
+    sigcatch: int = 0
+
+    @property
+    def zombie(self) -> bool:
+        return bool(self.flags & TREE_ZOMBIE)
+
+
+def tree_tasks(rec: Record) -> list[TreeTask]:
+    """The tasks of a TREE record, in image (depth-first) order."""
+    return [TreeTask(pid=v[0], parent=v[1], pgid=v[2], sid=v[3], exit_signal=v[4], flags=v[5], exit_code=v[6],
+                     comm=v[8].split(b"\0", 1)[0].decode(errors="replace"), sigign=v[9], sigcatch=v[10])
+            for v in TREE_TASK.iter_unpack(rec.payload)]
 
 
 class ImageError(Exception):
@@ -208,6 +239,11 @@ class Image:
         errs = self.all("ERROR")
         return errs[0].payload.strip(b"\0").decode(errors="replace") if errs else None
 
+    def tree(self) -> list[TreeTask]:
+        """The task hierarchy (format 5); one task for older images."""
+        recs = self.all("TREE")
+        return tree_tasks(recs[0]) if recs else []
+
     def pages(self) -> int:
         return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
 
@@ -219,12 +255,13 @@ class Image:
             "records": len(self.records),
             "uts_release": self.uts[0],
             "comm": task[0].fields["comm"] if task else None,
+            "tasks": len(self.tree()) or len(task),
             "vmas": len(self.all("VMA")),
             "pages": self.pages(),
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
-            "threads": threads[0].fields["nr_threads"] if threads else 1,
+            "threads": sum(r.fields["nr_threads"] for r in threads) or 1,  # of every task
             "error": self.error,
         }
 
@@ -312,6 +349,8 @@ def _check_structure(img: Image) -> None:
     if len(recs) < 4 or any(r.name != "STRING" for r in recs[1:4]):
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")
+    for r in img.all("TREE"):
+        _check_tree(r, len(img.all("TASK")))
     _check_threads(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
@@ -382,28 +421,71 @@ def _check_posix_timers(r: Record, tids: set[int]) -> None:
         last = t["id"]
 
 
+def _check_tree(r: Record, sections: int) -> None:
+    """What restart checks of the hierarchy: parents before children, unique pids, groups inside."""
+    n = r.fields["nr_tasks"]
+    if not 1 <= n <= TREE_MAX or len(r.payload) != n * TREE_TASK.size:
+        raise ImageError(f"offset {r.offset:#x}: tree of {n} tasks in {len(r.payload)} bytes")
+    tasks = tree_tasks(r)
+    pids = {t.pid: i for i, t in enumerate(tasks)}
+    if len(pids) != n:
+        raise ImageError(f"offset {r.offset:#x}: a pid appears twice in the tree")
+    for i, t in enumerate(tasks):
+        bad = t.pid <= 0 or t.flags & ~TREE_ZOMBIE or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
+        if bad or (i and tasks[t.parent].zombie) or (i == 0 and t.zombie):
+            raise ImageError(f"offset {r.offset:#x}: tree task {i} (pid {t.pid}): bad parent {t.parent} "
+                             f"or flags {t.flags:#x}")
+        if (t.pgid and t.pgid not in pids) or (t.sid and t.sid not in pids) or (t.sid and not t.pgid):
+            raise ImageError(f"offset {r.offset:#x}: pid {t.pid}: process group {t.pgid} or session {t.sid} "
+                             "not in the tree")
+    live = sum(1 for t in tasks if not t.zombie)
+    if sections and live != sections:
+        raise ImageError(f"offset {r.offset:#x}: {live} live tasks in the tree, {sections} task sections")
+
+
+def tree_lines(tasks: list[TreeTask]) -> list[str]:
+    """The tree drawn as ckptinfo prints it: one line per task, indented by depth."""
+    depth: list[int] = []
+    lines = []
+    for t in tasks:
+        d = 0 if t.parent < 0 else depth[t.parent] + 1
+        depth.append(d)
+        what = f" zombie \"{t.comm}\", exit code {t.exit_code:#x}" if t.zombie else ""
+        lines.append(f"{'  ' * d}pid {t.pid} pgid {t.pgid or 'root'} sid {t.sid or 'root'} "
+                     f"exit_signal {t.exit_signal}{what}")
+    return lines
+
+
 def _check_threads(img: Image) -> None:
-    """THREADS: a sane count, as many THREAD_TASKs after it, each a thread of the TASK's process."""
-    threads, tasks = img.all("THREADS"), img.all("TASK")
-    if not threads:
-        return
-    n = threads[0].fields["nr_threads"]
-    if not 1 <= n <= THREADS_MAX or threads[0].fields["_"]:
-        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads (1..{THREADS_MAX})")
-    others = img.all("THREAD_TASK")
-    if len(others) != n - 1 and img.error is None:
-        raise ImageError(f"offset {threads[0].offset:#x}: {n} threads, but {len(others)} THREAD_TASK records "
-                         "after the leader")
-    leader = tasks[0].fields["pid"] if tasks else 0
+    """Each task section (TASK ... MM; a tree has one per live task): a sane THREADS count, as many
+    THREAD_TASKs after it, each a thread of that section's TASK."""
+    leader = 0
     seen: set[int] = set()
-    for r in others:
-        tid, tgid = r.fields["tid"], r.fields["tgid"]
-        if tid <= 0 or tid == leader or tid in seen:
-            raise ImageError(f"offset {r.offset:#x}: thread with bad or repeated tid {tid}")
-        if tgid != leader:
-            raise ImageError(f"offset {r.offset:#x}: thread {tid} of process {tgid}, whose leader {leader} "
-                             "is the image's: its leader is absent")
-        seen.add(tid)
+    counts: list[tuple[Record, int]] = []  # THREADS record, THREAD_TASKs seen after it
+    for r in img.records:
+        if r.name == "TASK":
+            leader = r.fields["pid"]
+            seen = set()
+        elif r.name == "THREADS":
+            n = r.fields["nr_threads"]
+            if not 1 <= n <= THREADS_MAX or r.fields["_"]:
+                raise ImageError(f"offset {r.offset:#x}: {n} threads (1..{THREADS_MAX})")
+            counts.append((r, 0))
+        elif r.name == "THREAD_TASK":
+            tid, tgid = r.fields["tid"], r.fields["tgid"]
+            if tid <= 0 or tid == leader or tid in seen:
+                raise ImageError(f"offset {r.offset:#x}: thread with bad or repeated tid {tid}")
+            if tgid != leader:
+                raise ImageError(f"offset {r.offset:#x}: thread {tid} of process {tgid}, whose leader {leader} "
+                                 "is the image's: its leader is absent")
+            seen.add(tid)
+            if counts:
+                counts[-1] = (counts[-1][0], counts[-1][1] + 1)
+    for r, others in counts:
+        n = r.fields["nr_threads"]
+        if others != n - 1 and img.error is None:
+            raise ImageError(f"offset {r.offset:#x}: {n} threads, but {others} THREAD_TASK records "
+                             "after the leader")
 
 
 def _entry_offset(rname: str, spec: str) -> tuple[int, str]:
@@ -515,6 +597,9 @@ def main(path: Path) -> int:
         return 1
     for rec in img.records:
         print(rec.describe())
+        if rec.name == "TREE":
+            for line in tree_lines(tree_tasks(rec)):
+                print(f"  {line}")
     s = img.summary()
     print(" ".join(f"{k}={v}" for k, v in s.items()))
     if img.error is not None:

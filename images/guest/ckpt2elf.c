@@ -219,6 +219,7 @@ static void convert(uint64_t *entry)
 	const struct ckpt_hdr_cpu *cpu;
 	const struct ckpt_hdr_sigpending *sp;
 	const struct ckpt_hdr_posix_timers *pt;
+	const struct ckpt_hdr_tree *tree;
 	const struct ckpt_hdr_threads *th;
 	const struct ckpt_hdr_mm *mm;
 	uint32_t i, nvma;
@@ -233,6 +234,10 @@ static void convert(uint64_t *entry)
 	for (s = 0; s < 3; s++)
 		take(CKPT_HDR_STRING, 1);
 	take(CKPT_HDR_HEADER_ARCH, 1);
+	/* the hierarchy (format 5): an ET_CKPT file holds one task */
+	tree = take(CKPT_HDR_TREE, 0);
+	if (tree->nr_tasks != 1)
+		die("a tree of %u tasks: an ET_CKPT file holds one task", tree->nr_tasks);
 	take(CKPT_HDR_TASK, 1);
 	take(CKPT_HDR_CRED, 0);
 	take(CKPT_HDR_THREAD, 1);

@@ -5,7 +5,10 @@
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
- * extreme values, records swapped, deleted and duplicated; in an image of
+ * extreme values, records swapped, deleted and duplicated, and the task
+ * hierarchy (CKPT_HDR_TREE) made hostile: a task its own parent (a cycle),
+ * a parent missing or later in the tree, a duplicate pid, a zombie parent,
+ * a process group or session outside, bad flags and counts; in an image of
  * a multi-threaded process, also the thread count (THREADS) and the tids
  * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
  * leader's pid, another thread's tid, another process.  Half of them
@@ -56,6 +59,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -139,6 +143,76 @@ static void scan_records(void)
 	}
 }
 
+/* a hostile CKPT_HDR_TREE: cycles, missing parents, duplicate pids, ... */
+static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
+{
+	struct ckpt_hdr_tree *ht = NULL;
+	struct ckpt_tree_task *t;
+	uint32_t n, i, j;
+	size_t r;
+
+	for (r = 0; r < nrec; r++)
+		if (((struct ckpt_hdr *)(buf + rec_off[r]))->type == CKPT_HDR_TREE)
+			ht = (struct ckpt_hdr_tree *)(buf + rec_off[r]);
+	if (!ht || ht->h.len < sizeof(*ht) + sizeof(*t)) {
+		snprintf(desc, dlen, "no tree record: unchanged");
+		return;
+	}
+	t = (struct ckpt_tree_task *)(ht + 1);
+	n = (ht->h.len - sizeof(*ht)) / sizeof(*t);
+	i = rnd() % n;
+	j = rnd() % n;
+	switch (rnd() % 10) {
+	case 0:
+		t[i].parent = i;
+		snprintf(desc, dlen, "tree: task %u its own parent", i);
+		break;
+	case 1:
+		t[i].parent = i + 1 + rnd() % 4;
+		snprintf(desc, dlen, "tree: task %u parent %d (later or missing)", i, t[i].parent);
+		break;
+	case 2:
+		t[i].parent = rnd() % 2 ? -2 : 0x7fffffff;
+		snprintf(desc, dlen, "tree: task %u parent %d", i, t[i].parent);
+		break;
+	case 3:
+		t[i].pid = t[j].pid;
+		snprintf(desc, dlen, "tree: task %u pid := task %u's", i, j);
+		break;
+	case 4:
+		t[i].pid = rnd() % 2 ? 0 : -1;
+		snprintf(desc, dlen, "tree: task %u pid %d", i, t[i].pid);
+		break;
+	case 5:
+		t[j].flags |= CKPT_TREE_ZOMBIE;
+		t[i].parent = j;
+		snprintf(desc, dlen, "tree: task %u child of zombie %u", i, j);
+		break;
+	case 6:
+		t[i].pgid = t[i].pid + 1 + rnd() % 100;
+		t[i].sid = rnd() % 2 ? t[i].sid : t[i].pgid;
+		snprintf(desc, dlen, "tree: task %u pgid %d sid %d", i, t[i].pgid, t[i].sid);
+		break;
+	case 7:
+		t[i].flags = (uint32_t)rnd();
+		t[i].exit_code = (uint32_t)rnd();
+		t[i].exit_signal = rnd() % 2 ? 65 : (uint32_t)rnd();
+		snprintf(desc, dlen, "tree: task %u flags %#x exit code %#x signal %u", i,
+			 t[i].flags, t[i].exit_code, t[i].exit_signal);
+		break;
+	case 8:
+		ht->nr_tasks = rnd() % 2 ? n + 1 : (rnd() % 2 ? 0 : 0xffffffffu);
+		snprintf(desc, dlen, "tree: nr_tasks %u of %u", ht->nr_tasks, n);
+		break;
+	default:
+		/* a session whose leader is not its own session's */
+		t[i].sid = t[j].pid;
+		t[i].pgid = t[j].pid;
+		snprintf(desc, dlen, "tree: task %u pgid and sid := task %u's pid", i, j);
+		break;
+	}
+}
+
 /* a thread count, tid or leader pid of the thread records := a hostile value */
 static void thread_variant(unsigned char *buf, char *desc, size_t dlen)
 {
@@ -177,13 +251,13 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
-	if (!nfocus && nthr && n % 8 == 4 && (n / 8) % 2) {
+	if (!nfocus && nthr && n % 9 == 4 && (n / 9) % 2) {
 		thread_variant(buf, desc, dlen);
 		return len;
 	}
 	if (nfocus)
 		r = focus[rnd() % nfocus];
-	switch (n % 8) {
+	switch (n % 9) {
 	case 0: /* truncation */
 		if (nfocus) {
 			len = rec_off[r] + rnd() % rec_len(r);
@@ -259,6 +333,9 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		memcpy(buf + rec_off[r] + r2, img + rec_off[r], img_len - rec_off[r]);
 		len = img_len + r2;
 		snprintf(desc, dlen, "duplicate record %zu", r);
+		break;
+	case 8: /* the task hierarchy */
+		tree_variant(buf, desc, dlen);
 		break;
 	}
 	return len;
@@ -346,6 +423,36 @@ static void child(const unsigned char *buf, size_t len, int use_pipe)
 	_exit(errno & 0xff);
 }
 
+/*
+ * A restored tree outlives its root, killed at the timeout: the other tasks
+ * are ours (we are their subreaper), and are killed and reaped here, so that
+ * none keeps a pid, process group or session the next variant needs.
+ */
+static void kill_orphans(void)
+{
+	char path[64];
+	int tries, pid, any;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (tries = 0; tries < 500; tries++) {
+		f = fopen(path, "r");
+		if (!f)
+			return;
+		any = 0;
+		while (fscanf(f, "%d", &pid) == 1) {
+			kill(pid, SIGKILL);
+			any = 1;
+		}
+		fclose(f);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!any)
+			return;
+		usleep(10000);
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned long count = 600, first = 0, n, clean = 0, succeeded = 0, crashed = 0, hung = 0;
@@ -402,9 +509,11 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
 		return 2;
 	}
+	/* the tasks of a restored tree are reparented to us (kill_orphans()) */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	fd = open(argv[optind], O_RDONLY);
 	if (fd < 0 || fstat(fd, &st)) {
 		perror(argv[optind]);
@@ -476,6 +585,7 @@ int main(int argc, char *argv[])
 			if (waited++ >= child_timeout * 100) {
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);
+				kill_orphans();
 				/* an executed variant that runs: restored (killable) */
 				status = elf_start ? 253 << 8 : -1;
 				break;

@@ -635,54 +635,22 @@ static uint32_t anon_record(uint32_t f_type)
 	return 0;
 }
 
-int main(int argc, char *argv[])
+
+/* pipe and content refs and file objrefs run over the whole image */
+static int32_t objrefs, pipes, datas, shms, ptys;
+
+/* the state of one task: TASK ... MM and its vmas */
+static void task(uint32_t xstate_size, uint32_t page_size)
 {
-	struct ckpt_hdr_header *hh;
-	struct ckpt_hdr_header_arch *ha;
 	struct ckpt_hdr_task *ht;
 	struct ckpt_hdr_signal *hs;
 	struct ckpt_hdr_fs *hfs;
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
-	struct ckpt_hdr_tail *tail;
-	uint32_t i, nfds, nvma, page_size, xstate_size;
-	int32_t objrefs = 0;
+	uint32_t i, nfds, nvma;
 	uint32_t nlocks, f_type;
-	int32_t pipes = 0, datas = 0, shms = 0, ptys = 0, leader;
-	uint32_t *epoll_items, nepolls = 0;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: ckptinfo FILE\n");
-		return 2;
-	}
-	fname = argv[1];
-	in = fopen(fname, "rb");
-	if (!in) {
-		fprintf(stderr, "ckptinfo: %s: %s\n", fname, strerror(errno));
-		return 2;
-	}
-
-	elf_headers();
-	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
-	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
-		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
-	if (hh->rev != CHECKPOINT_VERSION)
-		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
-	if (hh->arch_id != CKPT_ARCH_X86_64)
-		bad("architecture %u", hh->arch_id);
-	page_size = hh->constants.page_size;
-	if (page_size != 4096)
-		bad("page size %u", page_size);
-	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
-	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
-	       (uint64_t)hh->uflags);
-	string("release");
-	string("version");
-	string("machine");
-	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
-	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
-	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
-	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
+	int32_t leader;
+	uint32_t *epoll_items = NULL, nepolls = 0;
 
 	ht = expect(CKPT_HDR_TASK, sizeof(*ht), sizeof(*ht));
 	leader = ht->pid;
@@ -841,6 +809,7 @@ int main(int argc, char *argv[])
 				bad("bad epoll item");
 		}
 	}
+	free(epoll_items);
 
 mm:
 	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
@@ -873,6 +842,98 @@ mm:
 			 type != CKPT_VMA_SHARED_FILE)
 			bad("vma type %u", type);
 	}
+
+}
+
+/* the task hierarchy: the number of task sections that follow */
+static uint32_t tree(void)
+{
+	struct ckpt_hdr_tree *ht = expect(CKPT_HDR_TREE, sizeof(*ht) + sizeof(struct ckpt_tree_task),
+					  sizeof(*ht) + CKPT_TREE_MAX * sizeof(struct ckpt_tree_task));
+	struct ckpt_tree_task *t = (struct ckpt_tree_task *)(ht + 1);
+	uint32_t n = ht->nr_tasks, i, j, live = 0;
+	int depth[CKPT_TREE_MAX];
+
+	if (!n || n > CKPT_TREE_MAX || ht->h.len != sizeof(*ht) + n * sizeof(*t))
+		bad("tree of %u tasks in %u bytes", n, ht->h.len);
+	printf("            %u tasks\n", n);
+	for (i = 0; i < n; i++) {
+		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
+			(t[t[i].parent].flags & CKPT_TREE_ZOMBIE) : t[i].parent != -1 || t[i].flags)
+			bad("tree task %u (pid %d): bad parent %d", i, t[i].pid, t[i].parent);
+		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS)
+			bad("tree task %u: bad pid %d or flags %#x", i, t[i].pid, t[i].flags);
+		for (j = 0; j < i; j++)
+			if (t[j].pid == t[i].pid)
+				bad("pid %d appears twice", t[i].pid);
+		depth[i] = i ? depth[t[i].parent] + 1 : 0;
+		printf("            %*spid %d pgid %d sid %d exit_signal %u", 2 * depth[i], "",
+		       t[i].pid, t[i].pgid, t[i].sid, t[i].exit_signal);
+		t[i].comm[sizeof(t[i].comm) - 1] = 0;
+		if (t[i].flags & CKPT_TREE_ZOMBIE)
+			printf(" zombie \"%s\", exit code %#x", t[i].comm, t[i].exit_code);
+		else
+			live++;
+		printf("\n");
+	}
+	for (i = 0; i < n; i++) {
+		int pg = !t[i].pgid, sid = !t[i].sid;
+
+		for (j = 0; j < n; j++) {
+			pg |= t[j].pid == t[i].pgid;
+			sid |= t[j].pid == t[i].sid;
+		}
+		if (!pg || !sid || (t[i].sid && !t[i].pgid))
+			bad("pid %d: process group %d or session %d not in the tree", t[i].pid,
+			    t[i].pgid, t[i].sid);
+	}
+	return live;
+}
+
+int main(int argc, char *argv[])
+{
+	struct ckpt_hdr_header *hh;
+	struct ckpt_hdr_header_arch *ha;
+	struct ckpt_hdr_tail *tail;
+	uint32_t live, page_size, xstate_size;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: ckptinfo FILE\n");
+		return 2;
+	}
+	fname = argv[1];
+	in = fopen(fname, "rb");
+	if (!in) {
+		fprintf(stderr, "ckptinfo: %s: %s\n", fname, strerror(errno));
+		return 2;
+	}
+
+	elf_headers();
+	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
+	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
+		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
+	if (hh->rev != CHECKPOINT_VERSION)
+		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
+	if (hh->arch_id != CKPT_ARCH_X86_64)
+		bad("architecture %u", hh->arch_id);
+	page_size = hh->constants.page_size;
+	if (page_size != 4096)
+		bad("page size %u", page_size);
+	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
+	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
+	       (uint64_t)hh->uflags);
+	string("release");
+	string("version");
+	string("machine");
+	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
+	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
+	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
+
+	/* an ET_CKPT file holds one task, without the hierarchy */
+	live = elf ? 1 : tree();
+	while (live--)
+		task(xstate_size, page_size);
 
 	tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
 	if (tail->magic != CHECKPOINT_MAGIC_TAIL)

@@ -1,11 +1,12 @@
 /*
- * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]]: become the task checkpointed
+ * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]] [-F CGROUP]: become the task checkpointed
  * in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
  * failure.
  *
  * -p [PID]: restart with the image's pid (a multi-threaded process must: its
- * threads get their tids, and glibc keeps them): the pid of the image's TASK
- * record (FILE must then be a regular file), or PID.  The tool makes a child
+ * threads get their tids, and glibc keeps them; so does the root of a tree:
+ * its children's parent pid and the ids of the groups it leads): the pid of
+ * the image's first TASK record (FILE must then be a regular file), or PID.  The tool makes a child
  * with that pid (clone3() with set_tid, in its own pid namespace; it needs
  * CAP_CHECKPOINT_RESTORE), the child calls restart(2), and the tool waits for
  * it and exits with its status (128 + N if killed by signal N).
@@ -29,7 +30,14 @@
  * pid to HELD and waits for SIGUSR1, then detaches and exits 0, and the task
  * runs on.  A failed restart is not held: the child reports the error and the
  * tool exits with its status.  If the tool dies while holding, the held task
- * is killed (PTRACE_O_EXITKILL): it never runs half-observed.
+ * is killed (PTRACE_O_EXITKILL): it never runs half-observed.  The other
+ * tasks of a restored tree are not traced (restart(2) makes them with
+ * CLONE_UNTRACED): they wait in the kernel until the tracer lets the root
+ * go (here: the detach), and so do their threads.
+ *
+ * -F CGROUP: RESTART_FROZEN: the tool moves itself into the cgroup v2
+ * directory CGROUP (made if needed), and restart(2) freezes that cgroup once
+ * every task is restored: none runs until `echo 0 > CGROUP/cgroup.freeze`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -54,8 +63,34 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID]] [-E]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID]] [-E] [-F CGROUP]\n");
 	exit(2);
+}
+
+static unsigned long restart_flags = RESTART_TASKSELF;
+
+/* -F: into cgroup @dir, which restart(2) freezes */
+static int enter_cgroup(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		goto err;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		goto err;
+	if (write(fd, "0\n", 2) != 2) {
+		close(fd);
+		goto err;
+	}
+	close(fd);
+	restart_flags |= RESTART_FROZEN;
+	return 0;
+err:
+	fprintf(stderr, "restart: cgroup %s: %s\n", dir, strerror(errno));
+	return -1;
 }
 
 static int drop_effective;
@@ -83,7 +118,7 @@ static int do_restart(int fd, int logfd)
 		return 1;
 	}
 
-	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
+	ret = syscall(__NR_restart, 0, fd, restart_flags, logfd);
 	err = errno;
 	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
 		ret < 0 ? err : 0);
@@ -476,7 +511,7 @@ int main(int argc, char *argv[])
 	int opt, with_pid = 0;
 	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "+i:x:l:H:pEh")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:x:l:H:pEF:h")) != -1) {
 		switch (opt) {
 		case 'x':
 			exec_file = optarg;
@@ -492,6 +527,10 @@ int main(int argc, char *argv[])
 			break;
 		case 'E':
 			drop_effective = 1;
+			break;
+		case 'F':
+			if (enter_cgroup(optarg) < 0)
+				return 1;
 			break;
 		case 'p':
 			with_pid = 1;

@@ -8,6 +8,7 @@ failed), so ``both`` shows a kernel developer where the two differ.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,6 +55,18 @@ def checkpoint(engine: Engine, m: Machine, pid: str, image: str, log: str, cgrou
                timeout: float) -> Result:
     """Run ``engine``'s :meth:`Engine.checkpoint_command` on ``m``."""
     return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir), timeout)
+
+
+def pid_in_use(pid: str) -> str:
+    """A guest shell test: true while some task has ``pid`` as its pid, process group or session."""
+    awk = f'{{ p = $1; sub(/.*\\) /, ""); if (p == {pid} || $3 == {pid} || $4 == {pid}) f = 1 }} END {{ exit !f }}'
+    return f"cat /proc/[0-9]*/stat 2>/dev/null | awk {shlex.quote(awk)}"
+
+
+def wait_pid_free(m: Machine, pid: str) -> None:
+    """Wait (up to 10 s) until the killed original of ``pid`` is reaped (init does it, later), and so
+    are the tasks of its session or group (a pid stays taken while one is left)."""
+    m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
 
 
 ENGINES = ("kernel", "criu")  # what `lab bench cr --engine` compares (etckpt: its own etckpt= field)

@@ -12,18 +12,7 @@ import shlex
 
 from .. import procsnap, verify
 from ..machine import Machine
-from . import Restarting
-
-
-def pid_in_use(pid: str) -> str:
-    """A guest shell test: true while some task has ``pid`` as its pid, process group or session."""
-    awk = f'{{ p = $1; sub(/.*\\) /, ""); if (p == {pid} || $3 == {pid} || $4 == {pid}) f = 1 }} END {{ exit !f }}'
-    return f"cat /proc/[0-9]*/stat 2>/dev/null | awk {shlex.quote(awk)}"
-
-
-def wait_pid_free(m: Machine, pid: str) -> None:
-    """Wait (10 s at most) until the killed original of ``pid`` is reaped and its pid free."""
-    m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
+from . import Restarting, wait_pid_free
 
 
 class CriuEngine:

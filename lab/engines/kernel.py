@@ -6,8 +6,7 @@ import shlex
 
 from .. import procsnap, verify
 from ..machine import Machine
-from . import Restarting
-from .criu import wait_pid_free
+from . import Restarting, wait_pid_free
 
 HELD = "/tmp/lab-restart.held"
 

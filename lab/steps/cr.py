@@ -65,7 +65,8 @@ def _validate_restart(c: StepCheck) -> None:
 
 # restart an image in the background (in `cwd`, default /); the restored task is held and
 # compared with the checkpointed one before it runs; its pid saved in `save`. `same_pid`: with the
-# image's pid (a multi-threaded process needs it: its threads get their original tids).
+# image's pid (our engine: restart -p; CRIU always does): a multi-threaded process needs it (its
+# threads get their original tids), and so does the root of a tree whose children must see it.
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
 # `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),

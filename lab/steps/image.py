@@ -11,8 +11,10 @@ from .base import Context, S, StepFailure, kind, timeout_of
 
 
 # fetch a checkpoint image from the guest and check it with the host-side reader (lab ckptinfo);
-# expect_error: the image must end in an error record containing this text
-@kind("ckptinfo", {"ckptinfo": (S, True), "expect_error": (S, False), "comm": (S, False)})
+# expect_error: the image must end in an error record containing this text; tasks: how many tasks
+# its hierarchy holds
+@kind("ckptinfo", {"ckptinfo": (S, True), "expect_error": (S, False), "comm": (S, False),
+                   "tasks": ((int,), False)})
 def _ckptinfo(ctx: Context, step: Step) -> None:
     remote = ctx.text(step, "ckptinfo")
     local = ctx.artifacts / f"{step.args['guest']}-{Path(remote).name}"
@@ -31,6 +33,8 @@ def _ckptinfo(ctx: Context, step: Step) -> None:
         raise StepFailure(step, f"the image holds an error record: {img.error}")
     if "comm" in step.args and summary["comm"] != step.args["comm"]:
         raise StepFailure(step, f"image task comm is {summary['comm']!r}, expected {step.args['comm']!r}")
+    if "tasks" in step.args and summary["tasks"] != step.args["tasks"]:
+        raise StepFailure(step, f"image holds {summary['tasks']} tasks, expected {step.args['tasks']}")
 
 
 # rewrite a field of a checkpoint image in place (the tail checksum is recomputed), to make an

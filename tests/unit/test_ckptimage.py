@@ -251,6 +251,52 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
     with pytest.raises(ImageError, match="pty 1 end 3"):
         ckptimage.parse(data + tail(data))
+def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
+    """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
+    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0,
+                                             b"z" if flags else b"", 0, 0x200 if flags else 0)
+                    for pid, parent, pgid, sid, flags, code in tasks)
+    return record("TREE", len(tasks), 0, payload=rows)
+
+
+def tree_image(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
+    live = sum(1 for t in tasks if not t[4])
+    data = header() + tree_record(*tasks) + body() * live
+    return data + tail(data)
+
+
+def test_tree_is_decoded_and_drawn() -> None:
+    img = ckptimage.parse(tree_image((10, -1, 10, 10, 0, 0), (11, 0, 10, 10, 0, 0), (12, 1, 12, 10, 0, 0),
+                                     (13, 0, 10, 10, 1, 0x2a00)))
+    tasks = img.tree()
+    assert [t.pid for t in tasks] == [10, 11, 12, 13]
+    assert tasks[3].zombie and tasks[3].comm == "z" and tasks[3].exit_code == 0x2a00
+    assert img.summary()["tasks"] == 4
+    lines = ckptimage.tree_lines(tasks)
+    assert lines[2].startswith("    pid 12 pgid 12 sid 10")
+    assert "zombie \"z\", exit code 0x2a00" in lines[3]
+
+
+@pytest.mark.parametrize(("tasks", "why"), [
+    (((10, -1, 0, 0, 0, 0), (11, 1, 0, 0, 0, 0)), "bad parent"),           # its own parent: a cycle
+    (((10, -1, 0, 0, 0, 0), (11, 5, 0, 0, 0, 0)), "bad parent"),           # a missing parent
+    (((10, 0, 0, 0, 0, 0),), "bad parent"),                                # a root with a parent
+    (((10, -1, 0, 0, 0, 0), (10, 0, 0, 0, 0, 0)), "appears twice"),        # duplicate pids
+    (((10, -1, 0, 0, 0, 0), (11, 0, 0, 0, 1, 0), (12, 1, 0, 0, 0, 0)), "bad parent"),  # zombie parent
+    (((10, -1, 0, 0, 0, 0), (11, 0, 99, 0, 0, 0)), "not in the tree"),     # a group led from outside
+    (((10, -1, 0, 0, 0, 0), (11, 0, 0, 10, 0, 0)), "not in the tree"),     # a session without a group
+])
+def test_hostile_trees_are_refused(tasks: tuple[tuple[int, int, int, int, int, int], ...], why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(tree_image(*tasks))
+
+
+def test_tree_and_task_sections_must_agree() -> None:
+    data = header() + tree_record((10, -1, 0, 0, 0, 0), (11, 0, 0, 0, 0, 0)) + body()
+    with pytest.raises(ImageError, match="2 live tasks in the tree, 1 task sections"):
+        ckptimage.parse(data + tail(data))
+
+
 def anon_records() -> bytes:
     return (record("EVENTFD", 12, 1, 0)
             + record("SIGNALFD", 1 << 11)
@@ -284,3 +330,24 @@ def test_tamper_rewrites_a_field_of_one_posix_timer() -> None:
         ckptimage.parse(ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[1].tid": 99}))
     with pytest.raises(ImageError, match="only POSIX_TIMERS"):
         ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[0].nope": 1})
+
+
+def threaded_section(pid: int, tids: tuple[int, ...], tgid: int = 0, count: int = 0) -> bytes:
+    """A task section whose THREADS record (``count`` threads, else its own) comes with ``tids``."""
+    task = record("TASK", pid, 1, 17, 0, 0, 0, 0, 0, b"counter", 50000, 50000, 0, 1)
+    rest = body()[len(task):]
+    others = b"".join(record("THREAD_TASK", t, tgid or pid, 0, 0, b"t") for t in tids)
+    return task + record("THREADS", count or len(tids) + 1, 0) + others + rest
+
+
+def test_threads_are_checked_per_task_section_of_a_tree() -> None:
+    tree = tree_record((10, -1, 0, 0, 0, 0), (11, 0, 0, 0, 0, 0))
+    data = header() + tree + threaded_section(10, (12, 13)) + threaded_section(11, (14,))
+    img = ckptimage.parse(data + tail(data))
+    assert len(img.all("THREAD_TASK")) == 3 and img.summary()["threads"] == 5
+    data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), tgid=10)
+    with pytest.raises(ImageError, match="thread 14 of process 10, whose leader 11"):
+        ckptimage.parse(data + tail(data))
+    data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), count=3)
+    with pytest.raises(ImageError, match="3 threads, but 1 THREAD_TASK"):
+        ckptimage.parse(data + tail(data))

@@ -29,6 +29,11 @@
  *   threads futex RES  (refusal) the same, but the sleeper waits in a raw
  *                      FUTEX_WAIT with a relative timeout
  *                   both print "ready PID tids ..." too, and wait to be killed.
+ *   threads child RES  the same, with a child forked first (a tree of two
+ *                      tasks, the multi-threaded one its root): it prints
+ *                      "child PID" after the ready line, and on SIGUSR1 the
+ *                      process also kills its child (SIGTERM) and reaps it:
+ *                      it must still be its child, blocked in pause().
  *   threads self RES   (refusal) once the threads are in place, checkpoints
  *                      itself (pid 0): RES gets "PASS" if that fails with
  *                      EBUSY, and LOG (RES.log) the kernel's message.
@@ -51,6 +56,7 @@
 #include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #define NTHREADS 4
 #define RESLEN 512
@@ -291,24 +297,33 @@ int main(int argc, char **argv)
 	static struct tstate st[NTHREADS];
 	pthread_t th[NTHREADS];
 	char all[ALLLEN] = "";
-	pid_t pid = getpid();
+	pid_t pid = getpid(), child = 0;
 	sigset_t usr1;
 	int i, fd, n;
 
 	if (argc == 3 && (!strcmp(argv[1], "nice") || !strcmp(argv[1], "futex") ||
-			  !strcmp(argv[1], "self"))) {
+			  !strcmp(argv[1], "self") || !strcmp(argv[1], "child"))) {
 		mode = argv[1];
 		argv++;
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: threads [nice|futex|self] RES\n");
+		fprintf(stderr, "usage: threads [nice|futex|self|child] RES\n");
 		return 2;
 	}
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	sigaddset(&usr1, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	if (!strcmp(mode, "child")) {
+		child = fork();
+		if (child < 0)
+			return 1;
+		if (child == 0) {
+			for (;;)
+				pause();
+		}
+	}
 	if (pipe(pfd))
 		return 1;
 	for (i = 0; i < NTHREADS; i++) {
@@ -341,6 +356,8 @@ int main(int argc, char **argv)
 	}
 	usleep(200000);		/* each in its call */
 	printf("ready %d tids %d %d %d %d\n", pid, tids[0], tids[1], tids[2], tids[3]);
+	if (child > 0)
+		printf("child %d\n", child);
 	fflush(stdout);
 	if (!strcmp(mode, "self")) {
 		char log[4096];
@@ -391,6 +408,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < NTHREADS; i++)
 		if (result[i][0])
 			addn(all, ALLLEN, "%s", result[i]);
+	if (child > 0) {
+		int wst;
+
+		if (kill(child, SIGTERM) || waitpid(child, &wst, 0) != child)
+			addn(all, ALLLEN, "main: child %d is not ours: %s", child, strerror(errno));
+		else if (!WIFSIGNALED(wst) || WTERMSIG(wst) != SIGTERM)
+			addn(all, ALLLEN, "main: child %d status %#x, not killed by SIGTERM", child, wst);
+	}
 	fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return 1;

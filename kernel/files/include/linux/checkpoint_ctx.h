@@ -22,6 +22,9 @@ struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
 struct ckpt_ptys;
+struct ckpt_tree;
+struct pipe_inode_info;
+struct inode;
 struct ckpt_thread_gate;
 struct task_struct;
 struct vm_area_struct;
@@ -123,6 +126,10 @@ struct ckpt_ctx {
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
 	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
+	struct ckpt_tree *tree;		/* the tasks of the image (tree.c) */
+	struct hlist_head *obj_inodes;	/* pipes, contents (objhash.c) */
+	int next_pipe_ref;
+	int next_data_ref;
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
 	struct ckpt_restore rst;
@@ -156,6 +163,33 @@ struct file *ckpt_obj_fetch(struct ckpt_ctx *ctx, int objref);
 int ckpt_check_target(struct ckpt_ctx *ctx);
 bool checkpoint_task_frozen(struct task_struct *t);
 
+/* objects shared by the files of a checkpoint (objhash.c) */
+int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, bool pipe,
+		       bool *first);
+void ckpt_obj_inodes_free(struct ckpt_ctx *ctx);
+
+/* process trees (tree.c) */
+int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid);
+void checkpoint_put_target(struct ckpt_ctx *ctx);
+int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_tree_collect(struct ckpt_ctx *ctx);
+int checkpoint_tree_write(struct ckpt_ctx *ctx);
+void checkpoint_tree_put(struct ckpt_ctx *ctx);
+int ckpt_tree_pipe_held(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
+			fmode_t mode, unsigned int *same);
+int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
+			   struct pipe_inode_info *pipe, const char *path);
+bool ckpt_tree_multi(struct ckpt_ctx *ctx);
+int restore_tree_read(struct ckpt_ctx *ctx);
+int restore_tree_children(struct ckpt_ctx *ctx);
+int restore_tree_commit(struct ckpt_ctx *ctx);
+void restore_tree_abort(struct ckpt_ctx *ctx);
+void restore_tree_release(struct ckpt_ctx *ctx, long ret);
+void ckpt_tree_free(struct ckpt_ctx *ctx);
+int restore_task_read(struct ckpt_ctx *ctx);
+long restore_task_finish(struct ckpt_ctx *ctx, int files_ret);
+void ckpt_rst_free(struct ckpt_ctx *ctx);
+
 /* restart: open a path of the image, of a type checked before the open */
 struct file *ckpt_open_path(const char *path, int flags, int type);
 struct file *ckpt_open_inode(const char *name, int flags, umode_t type,
@@ -167,6 +201,9 @@ struct ckpt_fd {
 	int fd;
 	bool cloexec;
 };
+
+int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds,
+		     struct files_struct **pfiles);
 
 /* file kinds: checkpoint (refusal) and restart */
 int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,

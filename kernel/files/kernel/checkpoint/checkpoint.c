@@ -291,12 +291,12 @@ static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
 				"pid %d: %s shared with a task outside this pid namespace",
 				ctx->tsk_pid, what);
 	return ckpt_err(ctx, -EBUSY,
-			"pid %d: %s shared with pid %d: only a single task is supported",
+			"pid %d: %s shared with pid %d: not supported",
 			ctx->tsk_pid, what, pid);
 }
 
 /* release what checkpoint_get_target() took */
-static void checkpoint_put_target(struct ckpt_ctx *ctx)
+void checkpoint_put_target(struct ckpt_ctx *ctx)
 {
 	if (ctx->mm)
 		mmput(ctx->mm);
@@ -315,7 +315,7 @@ static void checkpoint_put_target(struct ckpt_ctx *ctx)
  * exec_update_lock, and its mm and self_exec_id are taken under it; no
  * message is written (that may block) while it is held.
  */
-static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
+int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
 	bool self, allowed, frozen = true;
@@ -377,11 +377,12 @@ static int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 		return ckpt_err(ctx, err,
 				"pid %d is a thread: checkpoint its process (pid %d)",
 				pid, task_tgid_vnr(t));
+	/* with CHECKPOINT_SUBTREE, its children are checkpointed with it */
 	read_lock(&tasklist_lock);
-	if (!list_empty(&t->children)) {
+	if (!(ctx->uflags & CHECKPOINT_SUBTREE) && !list_empty(&t->children)) {
 		read_unlock(&tasklist_lock);
 		return ckpt_err(ctx, err,
-				"pid %d has children: only a single task is supported",
+				"pid %d has children: a container (without CHECKPOINT_SUBTREE) is not supported",
 				pid);
 	}
 	read_unlock(&tasklist_lock);
@@ -418,7 +419,7 @@ int checkpoint_task_restart_block(struct ckpt_ctx *ctx, struct task_struct *t)
 					nr, args[1]);
 }
 
-static int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
+int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	int ret;
 
@@ -475,15 +476,18 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 	long ret;
 
 	ret = checkpoint_get_target(ctx, pid);
+	if (!ret)
+		ret = checkpoint_tree_collect(ctx);
 	if (ret) {
 		checkpoint_write_error(ctx);
+		checkpoint_tree_put(ctx);
 		checkpoint_put_target(ctx);
 		return ret;
 	}
 
 	ret = checkpoint_write_header(ctx);
 	if (!ret)
-		ret = checkpoint_task(ctx, ctx->tsk);
+		ret = checkpoint_tree_write(ctx);
 	if (!ret)
 		ret = checkpoint_write_tail(ctx);
 	/* nothing more is read from the target */
@@ -504,6 +508,7 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 		ckpt_msg(ctx, "checkpoint: pid %d: %llu bytes, id %ld",
 			 ctx->tsk_pid, ctx->total, ret);
 	}
+	checkpoint_tree_put(ctx);
 	checkpoint_put_target(ctx);
 	return ret;
 }

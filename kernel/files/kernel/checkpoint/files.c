@@ -334,7 +334,7 @@ static int ckpt_file_owner(struct ckpt_ctx *ctx, struct task_struct *t,
 static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 			   struct ckpt_fd *f, int type, int objref,
 			   struct files_struct *files, bool posix, int ref,
-			   char *buf)
+			   bool ref_first, char *buf)
 {
 	struct file *file = f->file;
 	struct inode *inode = file_inode(file);
@@ -382,9 +382,9 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 	if (!ret)
 		ret = ckpt_write_string(ctx, path);
 	if (!ret && type == CKPT_FILE_PIPE)
-		ret = checkpoint_pipe(ctx, file, f->fd, ref, posix);
+		ret = checkpoint_pipe(ctx, file, f->fd, ref, ref_first);
 	if (!ret && (type == CKPT_FILE_DELETED || type == CKPT_FILE_MEMFD))
-		ret = checkpoint_file_data(ctx, file, f->fd, ref, posix);
+		ret = checkpoint_file_data(ctx, file, f->fd, ref, ref_first);
 	if (!ret && type == CKPT_FILE_SOCKET)
 		ret = checkpoint_socket(ctx, file, f->fd);
 	if (!ret && type == CKPT_FILE_PTY)
@@ -401,8 +401,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
  * Snapshot the descriptor table of @t; *@pfiles: the table (the owner of
  * the task's POSIX locks; compared, never dereferenced).
  */
-static int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds,
-			    struct files_struct **pfiles)
+int ckpt_collect_fds(struct task_struct *t, struct ckpt_fd **pfds,
+		     struct files_struct **pfiles)
 {
 	struct files_struct *files;
 	struct ckpt_fd *fds = NULL;
@@ -488,7 +488,7 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 {
 	struct ckpt_inode_seen *slots, *ino;
 	struct hlist_head *seen;
-	int i, pipes = 0, datas = 0, ret = 0;
+	int i, ret = 0;
 
 	seen = kcalloc(1 << CKPT_SEEN_BITS, sizeof(*seen), GFP_KERNEL);
 	slots = kvcalloc(max(n, 1), sizeof(*slots), GFP_KERNEL);
@@ -499,8 +499,8 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 	}
 	for (i = 0; i < n && !ret; i++) {
 		struct ckpt_hdr_file_desc hd = { };
-		bool first, posix;
-		int objref;
+		bool first, posix, ref_first;
+		int objref, ref = 0;
 
 		objref = ckpt_obj_lookup_add(ctx, fds[i].file, &first);
 		if (objref < 0) {
@@ -510,15 +510,22 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 		if (first) {
 			ino = ckpt_inode_seen(seen, CKPT_SEEN_BITS, &slots[i],
 					      file_inode(fds[i].file), &posix);
-			if (posix && types[i] == CKPT_FILE_PIPE)
-				ino->ref = ++pipes;
-			if (posix && (types[i] == CKPT_FILE_DELETED ||
-				      types[i] == CKPT_FILE_MEMFD))
-				ino->ref = ++datas;
+			/* a pipe or a content: per checkpoint (objhash.c) */
+			ref_first = false;
+			if (types[i] == CKPT_FILE_PIPE ||
+			    types[i] == CKPT_FILE_DELETED ||
+			    types[i] == CKPT_FILE_MEMFD)
+				ref = ckpt_obj_inode_ref(ctx, ino->inode,
+							 types[i] == CKPT_FILE_PIPE,
+							 &ref_first);
+			if (ref < 0) {
+				ret = ref;
+				break;
+			}
 			/* its mappings map the restored memfd (shmem.c) */
-			if (posix && types[i] == CKPT_FILE_MEMFD)
+			if (ref_first && types[i] == CKPT_FILE_MEMFD)
 				ret = ckpt_shmem_note_memfd(ctx, fds[i].file,
-							    ino->ref);
+							    ref);
 			/* O_PATH files have no locks, another file may */
 			if (posix && types[i] == CKPT_FILE_PATH) {
 				hlist_del(&ino->node);
@@ -526,8 +533,11 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 			}
 			if (!ret)
 				ret = checkpoint_file(ctx, t, &fds[i], types[i],
-						      objref, files, posix,
-						      ino->ref, buf);
+						      objref, files, posix, ref,
+						      ref_first, buf);
+		} else if (types[i] == CKPT_FILE_EPOLL) {
+			/* its items went with the table that had it first */
+			types[i] = 0;
 		}
 		if (ret)
 			break;

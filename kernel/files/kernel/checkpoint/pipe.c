@@ -71,7 +71,7 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	struct inode *inode = file_inode(file);
 	fmode_t mode = file->f_mode & (FMODE_READ | FMODE_WRITE);
 	unsigned int files, same;
-	int fd = fds[i].fd;
+	int fd = fds[i].fd, held;
 
 	if (!pipe)
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
@@ -79,10 +79,12 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	spin_lock(&inode->i_lock);
 	files = pipe->files;
 	spin_unlock(&inode->i_lock);
-	if (files > ckpt_pipe_files_held(fds, n, pipe, mode, &same))
-		return ckpt_err(ctx, -EBUSY,
-				"fd %d: pipe end outside the checkpoint (%s)",
-				fd, path);
+	/* held by the tasks of the checkpoint: this one, or all of a tree */
+	held = ckpt_tree_pipe_held(ctx, pipe, mode, &same);
+	if (held < 0)
+		held = ckpt_pipe_files_held(fds, n, pipe, mode, &same);
+	if (files > held)
+		return ckpt_tree_pipe_outside(ctx, fd, pipe, path);
 	if (*path == '/')
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: FIFO (%s) not supported", fd, path);
@@ -245,8 +247,8 @@ struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_PIPE, sizeof(h));
 	if (ret)
 		return ERR_PTR(ret);
-	if (h.pipe_ref == ctx->rst.npipes + 1 &&
-	    h.pipe_ref <= ctx->rst.nfds) {
+	/* each new pipe comes with a new file: at most one per objref */
+	if (h.pipe_ref == ctx->rst.npipes + 1 && h.pipe_ref <= hf->objref) {
 		p = krealloc_array(ctx->rst.pipes, h.pipe_ref, sizeof(*p),
 				   GFP_KERNEL);
 		if (!p)

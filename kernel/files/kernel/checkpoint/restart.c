@@ -107,10 +107,7 @@ static int restore_read_task(struct ckpt_ctx *ctx)
 
 int restore_read_thread(struct ckpt_ctx *ctx)
 {
-	struct ckpt_hdr_thread *th = &ctx->rst.thread;
-	int ret;
-
-	return restore_thread_check(ctx, th);
+	return restore_thread_check(ctx, &ctx->rst.thread);
 }
 
 /* read a THREAD record (of the leader or of another thread) and check it */
@@ -237,32 +234,12 @@ static void restore_files_rollback(struct ckpt_ctx *ctx)
 	put_files_struct(copy);
 }
 
-long do_restart(struct ckpt_ctx *ctx, pid_t pid)
+/* the state of one task, read, checked and built, not yet committed */
+int restore_task_read(struct ckpt_ctx *ctx)
 {
-	long ret;
+	int ret;
 
-	if (!(ctx->uflags & RESTART_TASKSELF))
-		return ckpt_err(ctx, -EINVAL,
-				"only RESTART_TASKSELF restart is supported");
-	if (ctx->uflags & (RESTART_FROZEN | RESTART_GHOST))
-		return ckpt_err(ctx, -EINVAL,
-				"RESTART_FROZEN and RESTART_GHOST need a coordinator");
-	if (pid && pid != task_pid_vnr(current))
-		return ckpt_err(ctx, -EINVAL, "RESTART_TASKSELF: pid %d is not self",
-				pid);
-	if (!thread_group_empty(current))
-		return ckpt_err(ctx, -EBUSY, "caller has threads");
-	if (current->vfork_done)
-		return ckpt_err(ctx, -EBUSY, "caller is a vfork() child");
-	if (refcount_read(&current->sighand->count) != 1)
-		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
-	if (READ_ONCE(current->fs->users) != 1)
-		return ckpt_err(ctx, -EBUSY,
-				"caller shares its root, cwd and umask (CLONE_FS)");
-
-	ret = restore_read_header(ctx);
-	if (!ret)
-		ret = restore_read_task(ctx);
+	ret = restore_read_task(ctx);
 	if (!ret)
 		ret = ckpt_arch_read_cpu(ctx);
 	if (!ret)
@@ -291,27 +268,21 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = restore_files_read(ctx);
 	if (!ret)
 		ret = restore_mm_build(ctx);
-	if (!ret)
-		ret = restore_read_tail(ctx);
-	if (!ret)
-		ret = ckpt_arch_prepare_fpu(ctx);
-	if (!ret)
-		ret = restore_threads_prepare(ctx);
-	if (!ret)
-		ret = restore_unshare_files(ctx);
-	if (!ret)
-		ret = restore_files_commit(ctx);
-	if (ret < 0) {
-		restore_files_rollback(ctx);
-		restore_mm_abort(ctx);
-		return ret;
-	}
-	/* point of no return */
-	if (ctx->rst.old_files)
-		put_files_struct(ctx->rst.old_files);
-	ctx->rst.old_files = NULL;
+	return ret;
+}
+
+/*
+ * Past the point of no return: the new mm and everything else on the
+ * task (the descriptors are installed, @files_ret is what that gave).
+ * Returns what the task's interrupted system call returns, or an error
+ * with a fatal signal sent to it.
+ */
+long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
+{
+	long ret;
+
 	restore_mm_commit(ctx);
-	if (ret > 0) {
+	if (files_ret > 0) {
 		/* a descriptor could not be installed after others were */
 		force_fatal_sig(SIGKILL);
 		return -ENOMEM;
@@ -358,5 +329,61 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	ret = ckpt_arch_restore_cpu(ctx);
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);
+	return ret;
+}
+
+long do_restart(struct ckpt_ctx *ctx, pid_t pid)
+{
+	long ret;
+
+	if (!(ctx->uflags & RESTART_TASKSELF))
+		return ckpt_err(ctx, -EINVAL,
+				"only RESTART_TASKSELF restart is supported");
+	if (ctx->uflags & RESTART_GHOST)
+		return ckpt_err(ctx, -EINVAL, "RESTART_GHOST is not supported");
+	if (pid && pid != task_pid_vnr(current))
+		return ckpt_err(ctx, -EINVAL, "RESTART_TASKSELF: pid %d is not self",
+				pid);
+	if (!thread_group_empty(current))
+		return ckpt_err(ctx, -EBUSY, "caller has threads");
+	if (current->vfork_done)
+		return ckpt_err(ctx, -EBUSY, "caller is a vfork() child");
+	if (refcount_read(&current->sighand->count) != 1)
+		return ckpt_err(ctx, -EBUSY, "caller shares its signal handlers");
+	if (READ_ONCE(current->fs->users) != 1)
+		return ckpt_err(ctx, -EBUSY,
+				"caller shares its root, cwd and umask (CLONE_FS)");
+
+	ret = restore_read_header(ctx);
+	if (!ret)
+		ret = restore_tree_read(ctx);
+	if (!ret)
+		ret = restore_task_read(ctx);
+	if (!ret)
+		ret = restore_tree_children(ctx);
+	if (!ret)
+		ret = restore_read_tail(ctx);
+	if (!ret)
+		ret = ckpt_arch_prepare_fpu(ctx);
+	if (!ret)
+		ret = restore_threads_prepare(ctx);
+	if (!ret)
+		ret = restore_tree_commit(ctx);
+	if (!ret)
+		ret = restore_unshare_files(ctx);
+	if (!ret)
+		ret = restore_files_commit(ctx);
+	if (ret < 0) {
+		restore_tree_abort(ctx);
+		restore_files_rollback(ctx);
+		restore_mm_abort(ctx);
+		return ret;
+	}
+	/* point of no return */
+	if (ctx->rst.old_files)
+		put_files_struct(ctx->rst.old_files);
+	ctx->rst.old_files = NULL;
+	ret = restore_task_finish(ctx, ret);
+	restore_tree_release(ctx, ret);
 	return ret;
 }

@@ -464,6 +464,9 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	struct ckpt_sk *e;
 	int ret;
 
+	if (ckpt_tree_multi(ctx))
+		return ERR_PTR(ckpt_err(ctx, -EOPNOTSUPP,
+					"socket in an image of several tasks: not supported"));
 	ret = ckpt_socks_alloc(ctx, ctx->rst.nfds);
 	if (ret)
 		return ERR_PTR(ret);

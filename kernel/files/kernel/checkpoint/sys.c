@@ -399,6 +399,32 @@ static void ckpt_obj_hash_free(struct ckpt_ctx *ctx)
 
 /* context */
 
+/* restart: the state of the task being restored (not the shared objects) */
+void ckpt_rst_free(struct ckpt_ctx *ctx)
+{
+	kvfree(ctx->rst.fpu);
+	ctx->rst.fpu = NULL;
+	kvfree(ctx->rst.sighand);
+	ctx->rst.sighand = NULL;
+	kvfree(ctx->rst.sigpending);
+	ctx->rst.sigpending = NULL;
+	kvfree(ctx->rst.ptimers);
+	ctx->rst.ptimers = NULL;
+	/* threads not yet released die (none has run user code) */
+	restore_threads_release(ctx, false);
+	restore_threads_free(ctx);
+	restore_epolls_free(ctx);
+	kvfree(ctx->rst.auxv);
+	ctx->rst.auxv = NULL;
+	kvfree(ctx->rst.fds);
+	ctx->rst.fds = NULL;
+	restore_file_locks_free(ctx);
+	vfree(ctx->rst.fpstate);
+	ctx->rst.fpstate = NULL;
+	restore_process_free(ctx);
+	restore_cred_free(ctx);
+}
+
 static struct ckpt_ctx *ckpt_ctx_alloc(int fd, unsigned long uflags,
 				       int logfd, bool restart)
 {
@@ -443,25 +469,15 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 
 	if (!(file->f_mode & FMODE_STREAM))
 		file->f_pos = ctx->pos;
+	ckpt_tree_free(ctx);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);
 	ckpt_ptys_free(ctx);
-	kvfree(ctx->rst.fpu);
-	kvfree(ctx->rst.sighand);
-	kvfree(ctx->rst.sigpending);
-	kvfree(ctx->rst.ptimers);
-	restore_threads_release(ctx, false);
-	restore_threads_free(ctx);
-	kvfree(ctx->rst.auxv);
-	kvfree(ctx->rst.fds);
-	restore_file_locks_free(ctx);
+	ckpt_obj_inodes_free(ctx);
+	ckpt_rst_free(ctx);
 	restore_pipes_free(ctx);
-	restore_epolls_free(ctx);
 	restore_file_data_free(ctx);
-	vfree(ctx->rst.fpstate);
-	restore_process_free(ctx);
-	restore_cred_free(ctx);
 	fput(file);
 	if (ctx->logfile)
 		fput(ctx->logfile);

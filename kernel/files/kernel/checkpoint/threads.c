@@ -575,8 +575,10 @@ static void ckpt_thread_go(struct callback_head *work)
 /*
  * Let the new threads run (@ok), or die: none has run user code yet.  On
  * success the gate opens when the leader itself goes back to user mode
- * (a task work: after a tracer's syscall-exit stop, so that a restored
- * process held by `restart -H` is held whole).
+ * (a task work; ptrace_notify() runs it before a tracer's syscall-exit
+ * stop, so `restart -H` holds the threads by PTRACE_O_TRACECLONE).  In a
+ * tree, a task other than the root goes back to user mode only when the
+ * whole tree does (tree.c): its threads wait with it.
  */
 void restore_threads_release(struct ckpt_ctx *ctx, bool ok)
 {

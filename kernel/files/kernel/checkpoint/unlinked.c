@@ -380,7 +380,7 @@ struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 		return ERR_PTR(ckpt_err(ctx, -EINVAL,
 					"%s: bad content record (mode %#o size %llu seals %#x)",
 					path, h.i_perm, h.size, h.seals));
-	if (h.data_ref == ctx->rst.ndatas + 1 && h.data_ref <= ctx->rst.nfds) {
+	if (h.data_ref == ctx->rst.ndatas + 1 && h.data_ref <= hf->objref) {
 		d = krealloc_array(ctx->rst.datas, h.data_ref, sizeof(*d),
 				   GFP_KERNEL);
 		if (!d)

@@ -36,6 +36,9 @@ enum {
 #define CKPT_HDR_BUFFER CKPT_HDR_BUFFER
 	CKPT_HDR_STRING = 4,
 #define CKPT_HDR_STRING CKPT_HDR_STRING
+	/* 5-9, 10-29: process trees (kernel/checkpoint/tree.c) */
+	CKPT_HDR_TREE = 5,
+#define CKPT_HDR_TREE CKPT_HDR_TREE
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -178,6 +181,44 @@ struct ckpt_hdr_header_arch {
 	__u32 vdso_size;	/* size of the vDSO text */
 	__u64 xfeatures;	/* user xfeatures enabled on the CPU */
 	__u64 _padding;
+};
+
+/*
+ * CKPT_HDR_TREE: 16 bytes + 64 * nr_tasks, right after the arch header:
+ * the task hierarchy, in depth-first order, the root first.  A task
+ * section (CKPT_HDR_TASK ...) follows for every task that is not a
+ * zombie, in the same order.
+ */
+#define CKPT_TREE_MAX		4096	/* tasks in an image */
+
+struct ckpt_hdr_tree {
+	struct ckpt_hdr h;
+	__u32 nr_tasks;
+	__u32 _padding;
+};
+
+#define CKPT_TREE_COMM_LEN	16
+#define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
+#define CKPT_TREE_FLAGS		0x1
+
+/*
+ * @pgid and @sid are pids of the image; 0 means "the root's", which is
+ * outside the tree (restored as the restarting caller's).  A zombie has
+ * no task section: its name and which of its signals were ignored or
+ * caught (what /proc shows of it) are here; 0 for the other tasks.
+ */
+struct ckpt_tree_task {
+	__s32 pid;
+	__s32 parent;		/* index of the parent, -1 for the root */
+	__s32 pgid;
+	__s32 sid;
+	__u32 exit_signal;	/* to the parent (clone()'s) */
+	__u32 flags;		/* CKPT_TREE_* */
+	__u32 exit_code;	/* of a zombie, as wait() reports it */
+	__u32 _padding;
+	char comm[CKPT_TREE_COMM_LEN];	/* of a zombie */
+	__u64 sigign;		/* of a zombie: bit N-1 = signal N */
+	__u64 sigcatch;
 };
 
 /* CKPT_HDR_TASK: 88 bytes */

@@ -1,0 +1,1345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint/restart: process trees.
+ *
+ * Checkpoint (CHECKPOINT_SUBTREE) of a root task saves it and all its
+ * descendants: the hierarchy first (CKPT_HDR_TREE: pid, parent, process
+ * group, session, exit signal, zombie state of every task, depth first),
+ * then the state of every live task in that order, each checked as the
+ * single target is (frozen, ptrace access, not changed meanwhile).  A
+ * task of the tree that shares something with a task outside it is
+ * refused, naming both (the "leak" check): a pipe, a descriptor table, an
+ * fs_struct or an mm; and a process group or session whose leader is
+ * outside the tree (other than the root's own, which restart gives the
+ * restarting caller).
+ *
+ * Restart: the caller restores the root into itself, as for a single
+ * task; the kernel creates the other tasks, each by a kernel_clone() of
+ * its parent (restored, or being restored) with its original pid
+ * (set_tid: CAP_CHECKPOINT_RESTORE over the pid namespace), running
+ * restore_tree_child() in the kernel.  The tasks take turns on the shared
+ * context (one reads the stream at a time, in the image's order): every
+ * task is read and built, the tail is checked, zombies exit with their
+ * status, every task is committed, and only then the tasks return to user
+ * mode, with the registers of the image.  On any failure before that,
+ * every created task is killed before it runs a user instruction and the
+ * caller gets the error.
+ */
+#define pr_fmt(fmt) "c/r: " fmt
+
+#include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/checkpoint_ctx.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/syscalls.h>
+#include <linux/task_work.h>
+#include <linux/tty.h>
+#include <linux/wait.h>
+#include <asm/ptrace.h>
+
+/* what checkpoint_get_target() took for one task */
+struct ckpt_tree_sel {
+	struct task_struct *tsk;
+	struct mm_struct *mm;
+	pid_t pid;
+	u64 exec_id;
+	unsigned long ncsw;
+	bool ready;
+	struct ckpt_thread_ref *threads;	/* its other threads, pinned */
+	unsigned int nr_threads;
+};
+
+/* restart: the others run once the root returns to user mode */
+struct ckpt_tree_go {
+	struct callback_head work;
+	struct ckpt_tree *tree;
+};
+
+/* the handler a zombie's caught signals show (it never runs one) */
+#define CKPT_TREE_CAUGHT	((__sighandler_t)2)
+
+/* restart: the registers' ax, set once the task is back from fork */
+struct ckpt_tree_ax {
+	struct callback_head work;
+	long ax;
+};
+
+struct ckpt_tree;
+
+struct ckpt_tree_ent {
+	struct ckpt_tree_task h;
+	struct task_struct *t;		/* referenced */
+	/* checkpoint */
+	struct ckpt_tree_sel sel;
+	struct ckpt_fd *fds;		/* its descriptors, referenced */
+	int nfds;
+	/* restart */
+	struct ckpt_tree *tree;
+	struct ckpt_restore *rst;	/* its state while another's is used */
+	struct ckpt_tree_ax *ax;
+	int size;			/* tasks in its subtree */
+	bool live;			/* state read, not yet freed */
+	long ret;			/* what it returns to user mode */
+};
+
+/* restart phases, driven by the root */
+enum {
+	CKPT_TREE_CREATE,	/* the tasks are created */
+	CKPT_TREE_READ,		/* each reads its state, in turn */
+	CKPT_TREE_EXIT,		/* zombies exit */
+	CKPT_TREE_COMMIT,	/* each commits its state, in turn */
+	CKPT_TREE_RUN,		/* all return to user mode */
+	CKPT_TREE_ABORT,	/* each frees its state in turn, all die */
+};
+
+struct ckpt_tree {
+	refcount_t ref;			/* restart: the context and the tasks */
+	int n;
+	struct ckpt_tree_ent *ents;	/* [0] is the root */
+	bool multi;			/* more than one task */
+	/* restart */
+	struct ckpt_ctx *ctx;
+	struct mutex lock;		/* messages of concurrent tasks */
+	wait_queue_head_t wq;
+	int phase;
+	int turn;			/* the task on the context, 0: root */
+	int pending;			/* tasks not yet created */
+	int active;			/* created tasks still on the tree */
+	int err;
+	bool started;
+	bool root_parked;
+	bool root_traced;		/* the others run when a tracer lets it */
+	bool subreaper;			/* the caller's, while it reaps them */
+	struct ckpt_restore *spare;	/* for swapping the states */
+};
+
+bool ckpt_tree_multi(struct ckpt_ctx *ctx)
+{
+	return ctx->tree && ctx->tree->multi;
+}
+
+static struct ckpt_tree *ckpt_tree_alloc(struct ckpt_ctx *ctx, int n)
+{
+	struct ckpt_tree *tree;
+
+	tree = kzalloc(sizeof(*tree), GFP_KERNEL);
+	if (!tree)
+		return NULL;
+	tree->ents = kvcalloc(n, sizeof(*tree->ents), GFP_KERNEL);
+	if (!tree->ents) {
+		kfree(tree);
+		return NULL;
+	}
+	refcount_set(&tree->ref, 1);
+	tree->n = n;
+	tree->multi = n > 1;
+	tree->ctx = ctx;
+	mutex_init(&tree->lock);
+	init_waitqueue_head(&tree->wq);
+	ctx->tree = tree;
+	return tree;
+}
+
+/* checkpoint: select the task whose state is read and written */
+static void ckpt_tree_select(struct ckpt_ctx *ctx, struct ckpt_tree_sel *out,
+			     const struct ckpt_tree_sel *in)
+{
+	out->tsk = ctx->tsk;
+	out->mm = ctx->mm;
+	out->pid = ctx->tsk_pid;
+	out->exec_id = ctx->tsk_exec_id;
+	out->ncsw = ctx->tsk_ncsw;
+	out->ready = ctx->tsk_ready;
+	out->threads = ctx->threads;
+	out->nr_threads = ctx->nr_threads;
+	ctx->tsk = in->tsk;
+	ctx->mm = in->mm;
+	ctx->tsk_pid = in->pid;
+	ctx->tsk_exec_id = in->exec_id;
+	ctx->tsk_ncsw = in->ncsw;
+	ctx->tsk_ready = in->ready;
+	ctx->threads = in->threads;
+	ctx->nr_threads = in->nr_threads;
+}
+
+/*
+ * The tasks of the subtree of @root in depth-first order (parents before
+ * their children), under tasklist_lock: their number, and if @ents, the
+ * first @max of them, referenced, with their parents' indexes.
+ */
+static int ckpt_tree_walk(struct task_struct *root, struct ckpt_tree_ent *ents,
+			  int max)
+{
+	struct task_struct *t = root;
+	int n = 0, cur = -1, parent = -1;
+
+	for (;;) {
+		if (ents && n < max) {
+			ents[n].t = get_task_struct(t);
+			ents[n].h.parent = parent;
+		}
+		cur = n++;
+		if (!list_empty(&t->children)) {
+			parent = cur;
+			t = list_first_entry(&t->children, struct task_struct,
+					     sibling);
+			continue;
+		}
+		/* up to the first ancestor with a next sibling */
+		while (t != root &&
+		       list_is_last(&t->sibling, &t->real_parent->children)) {
+			t = t->real_parent;
+			if (ents && cur < max)
+				cur = ents[cur].h.parent;
+		}
+		if (t == root)
+			break;
+		t = list_next_entry(t, sibling);
+		if (ents && cur < max)
+			parent = ents[cur].h.parent;
+	}
+	return n;
+}
+
+static void ckpt_tree_put_tasks(struct ckpt_tree *tree)
+{
+	int i, j;
+
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		for (j = 0; j < e->nfds; j++)
+			fput(e->fds[j].file);
+		kvfree(e->fds);
+		e->fds = NULL;
+		e->nfds = 0;
+		if (e->t)
+			put_task_struct(e->t);
+		e->t = NULL;
+	}
+}
+
+/* the index of the task of pid @pid, -1 if none */
+static int ckpt_tree_find(struct ckpt_tree *tree, pid_t pid)
+{
+	int i;
+
+	for (i = 0; pid > 0 && i < tree->n; i++)
+		if (tree->ents[i].h.pid == pid)
+			return i;
+	return -1;
+}
+
+/*
+ * Process group and session of every task: 0 when it is the root's and
+ * the root does not lead it (restart gives the caller's), else the pid
+ * of a task of the tree; refused otherwise.
+ */
+static int ckpt_tree_groups(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	struct task_struct *root = tree->ents[0].t;
+	struct pid *rpgrp, *rsess, *pg, *sess;
+	int i;
+
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+		struct pid_namespace *ns;
+
+		rcu_read_lock();
+		rpgrp = task_pgrp(root);
+		rsess = task_session(root);
+		pg = task_pgrp(e->t);
+		sess = task_session(e->t);
+		ns = task_active_pid_ns(e->t);
+		e->h.pid = task_pid_vnr(e->t);
+		e->h.pgid = pg == rpgrp && pg != task_pid(root) ? 0 : pid_vnr(pg);
+		e->h.sid = sess == rsess && sess != task_pid(root) ? 0 :
+			   pid_vnr(sess);
+		rcu_read_unlock();
+		if (ns != task_active_pid_ns(current) || e->h.pid <= 0)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"pid %d: task of another pid namespace not supported",
+					e->h.pid);
+	}
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.pgid && ckpt_tree_find(tree, e->h.pgid) < 0)
+			return ckpt_err(ctx, -EBUSY,
+					"pid %d: process group %d: its leader is outside the checkpoint",
+					e->h.pid, e->h.pgid);
+		if (e->h.sid && ckpt_tree_find(tree, e->h.sid) < 0)
+			return ckpt_err(ctx, -EBUSY,
+					"pid %d: session %d: its leader is outside the checkpoint",
+					e->h.pid, e->h.sid);
+	}
+	return 0;
+}
+
+/* what /proc shows of a zombie beside its status: its name and handlers */
+static void ckpt_tree_zombie_signals(struct task_struct *t,
+				     struct ckpt_tree_task *h)
+{
+	unsigned long flags;
+	int sig;
+
+	BUILD_BUG_ON(sizeof(h->comm) != TASK_COMM_LEN);
+	get_task_comm(h->comm, t);
+	if (!lock_task_sighand(t, &flags))
+		return;
+	for (sig = 1; sig <= _NSIG; sig++) {
+		void __user *handler = t->sighand->action[sig - 1].sa.sa_handler;
+
+		if (handler == SIG_IGN)
+			h->sigign |= 1ULL << (sig - 1);
+		else if (handler != SIG_DFL)
+			h->sigcatch |= 1ULL << (sig - 1);
+	}
+	unlock_task_sighand(t, &flags);
+}
+
+/* a task of the tree, other than the root: checked as the target is */
+static int ckpt_tree_get_task(struct ckpt_ctx *ctx, struct ckpt_tree_ent *e)
+{
+	struct ckpt_tree_sel none = { };
+	struct task_struct *t = e->t;
+	int ret;
+
+	if (t->exit_state) {
+		if (t->exit_state != EXIT_ZOMBIE || !thread_group_empty(t))
+			return ckpt_err(ctx, -EAGAIN,
+					"pid %d is being reaped or has live threads",
+					e->h.pid);
+		e->h.flags = CKPT_TREE_ZOMBIE;
+		e->h.exit_code = t->exit_code;
+		e->h.exit_signal = t->exit_signal;
+		ckpt_tree_zombie_signals(t, &e->h);
+		return 0;
+	}
+	e->h.exit_signal = t->exit_signal;
+	ckpt_tree_select(ctx, &e->sel, &none);
+	ret = checkpoint_get_target(ctx, e->h.pid);
+	if (!ret && ctx->tsk != t)
+		ret = ckpt_err(ctx, -EAGAIN, "pid %d changed during checkpoint",
+			       e->h.pid);
+	ckpt_tree_select(ctx, &none, &e->sel);
+	swap(none, e->sel);
+	return ret;
+}
+
+/* the descriptors of every live task: what the leak check looks at */
+static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	struct files_struct *files;
+	int i, j, n;
+
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE)
+			continue;
+		n = ckpt_collect_fds(e->t, &e->fds, &files);
+		if (n < 0)
+			return n;
+		e->nfds = n;
+		for (j = 0; j < n; j++)
+			if (S_ISSOCK(file_inode(e->fds[j].file)->i_mode))
+				return ckpt_err(ctx, -EOPNOTSUPP,
+						"pid %d fd %d: socket in a checkpoint of several tasks: not supported",
+						e->h.pid, e->fds[j].fd);
+	}
+	return 0;
+}
+
+int checkpoint_tree_collect(struct ckpt_ctx *ctx)
+{
+	struct task_struct *root = ctx->tsk;
+	struct ckpt_tree *tree;
+	int i, n, ret, tries = 0;
+
+again:
+	read_lock(&tasklist_lock);
+	n = ckpt_tree_walk(root, NULL, 0);
+	read_unlock(&tasklist_lock);
+	if (n > CKPT_TREE_MAX)
+		return ckpt_err(ctx, -EBUSY, "pid %d: %d tasks in the tree, at most %d",
+				ctx->tsk_pid, n, CKPT_TREE_MAX);
+	tree = ckpt_tree_alloc(ctx, n);
+	if (!tree)
+		return -ENOMEM;
+	read_lock(&tasklist_lock);
+	i = ckpt_tree_walk(root, tree->ents, n);
+	read_unlock(&tasklist_lock);
+	if (i != n) {
+		/* the tree changed (a child of an unfrozen self checkpoint) */
+		checkpoint_tree_put(ctx);
+		if (++tries < 3)
+			goto again;
+		return ckpt_err(ctx, -EAGAIN, "pid %d: the tree changed during checkpoint",
+				ctx->tsk_pid);
+	}
+	tree->ents[0].h.exit_signal = root->exit_signal;
+	ret = ckpt_tree_groups(ctx, tree);
+	for (i = 1; i < n && !ret; i++)
+		ret = ckpt_tree_get_task(ctx, &tree->ents[i]);
+	if (!ret && tree->multi)
+		ret = ckpt_tree_fds(ctx, tree);
+	return ret;
+}
+
+/* checkpoint: a task of the tree has a file on @pipe; all of them */
+int ckpt_tree_pipe_held(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
+			fmode_t mode, unsigned int *same)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	unsigned int max = READ_ONCE(pipe->files);
+	struct file **seen;
+	int held = 0, i, j, k;
+
+	if (!tree || !tree->multi)
+		return -1;
+	*same = 0;
+	seen = kmalloc_array(max, sizeof(*seen), GFP_KERNEL);
+	if (!seen)
+		return -1;
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		for (j = 0; j < e->nfds; j++) {
+			struct file *file = e->fds[j].file;
+
+			if (get_pipe_info(file, false) != pipe)
+				continue;
+			for (k = 0; k < held && seen[k] != file; k++)
+				;
+			if (k < held)
+				continue;
+			if (held == max)
+				break;
+			seen[held++] = file;
+			if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) == mode)
+				(*same)++;
+		}
+	}
+	kfree(seen);
+	return held;
+}
+
+static bool ckpt_tree_has(struct ckpt_tree *tree, struct task_struct *p)
+{
+	int i;
+
+	for (i = 0; tree && i < tree->n; i++)
+		if (tree->ents[i].t == p)
+			return true;
+	return false;
+}
+
+/* the refusal of a pipe end held outside: naming a task that holds it */
+int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
+			   struct pipe_inode_info *pipe, const char *path)
+{
+	struct task_struct *p;
+	pid_t other = 0;
+	int ofd = -1;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		struct files_struct *files;
+		struct fdtable *fdt;
+		unsigned int i;
+
+		if (p->flags & PF_KTHREAD || ckpt_tree_has(ctx->tree, p) ||
+		    (!ctx->tree && p == ctx->tsk))
+			continue;
+		task_lock(p);
+		files = p->files;
+		if (files) {
+			spin_lock(&files->file_lock);
+			fdt = files_fdtable(files);
+			for (i = 0; i < fdt->max_fds && ofd < 0; i++) {
+				struct file *f = rcu_dereference_protected(fdt->fd[i],
+						lockdep_is_held(&files->file_lock));
+
+				if (f && get_pipe_info(f, false) == pipe)
+					ofd = i;
+			}
+			spin_unlock(&files->file_lock);
+		}
+		task_unlock(p);
+		if (ofd >= 0) {
+			other = task_pid_vnr(p);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (ofd < 0)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d fd %d: pipe end outside the checkpoint (%s)",
+				ctx->tsk_pid, fd, path);
+	return ckpt_err(ctx, -EBUSY,
+			"pid %d fd %d: pipe end outside the checkpoint (%s), held by pid %d fd %d",
+			ctx->tsk_pid, fd, path, other, ofd);
+}
+
+/* the hierarchy record, the state of every live task, all checked again */
+int checkpoint_tree_write(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	struct ckpt_tree_sel root;
+	struct ckpt_hdr_tree h = { };
+	size_t len = sizeof(h) + tree->n * sizeof(struct ckpt_tree_task);
+	int i, ret;
+
+	h.nr_tasks = tree->n;
+	ret = ckpt_check_target(ctx);
+	if (!ret)
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_TREE, len - sizeof(h.h));
+	if (!ret)
+		ret = ckpt_kwrite(ctx, &h.h + 1, sizeof(h) - sizeof(h.h));
+	for (i = 0; i < tree->n && !ret; i++)
+		ret = ckpt_kwrite(ctx, &tree->ents[i].h, sizeof(tree->ents[i].h));
+	if (!ret)
+		ret = ckpt_write_pad(ctx, len);
+	if (!ret)
+		ret = checkpoint_task(ctx, ctx->tsk);
+	/* the other tasks, each made the target in turn */
+	for (i = 1; i < tree->n && !ret; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE)
+			continue;
+		ckpt_tree_select(ctx, &root, &e->sel);
+		ret = checkpoint_task(ctx, ctx->tsk);
+		ckpt_tree_select(ctx, &e->sel, &root);
+	}
+	/* none ran meanwhile: everything is of one frozen moment */
+	for (i = 1; i < tree->n && !ret; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE) {
+			if (READ_ONCE(e->t->exit_state) != EXIT_ZOMBIE)
+				ret = ckpt_err(ctx, -EAGAIN,
+					       "pid %d was reaped during checkpoint",
+					       e->h.pid);
+			continue;
+		}
+		ckpt_tree_select(ctx, &root, &e->sel);
+		ret = ckpt_check_target(ctx);
+		ckpt_tree_select(ctx, &e->sel, &root);
+	}
+	if (!ret)
+		ret = ckpt_check_target(ctx);
+	return ret;
+}
+
+void checkpoint_tree_put(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	struct ckpt_tree_sel root;
+	int i;
+
+	if (!tree || ctx->restart)
+		return;
+	for (i = 1; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (!e->sel.tsk)
+			continue;
+		e->sel.ready = false;
+		ckpt_tree_select(ctx, &root, &e->sel);
+		checkpoint_put_target(ctx);
+		ckpt_tree_select(ctx, &e->sel, &root);
+	}
+	ckpt_tree_put_tasks(tree);
+	kvfree(tree->ents);
+	kfree(tree);
+	ctx->tree = NULL;
+}
+
+/* restart */
+
+static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ckpt_tree_task *r = &tree->ents[0].h;
+	int i, j;
+
+	if (r->parent != -1 || r->flags)
+		return ckpt_err(ctx, -EINVAL, "tree: bad root entry");
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_task *h = &tree->ents[i].h;
+		u32 sig = h->exit_code & 0x7f;
+		int pg, s;
+
+		tree->ents[i].tree = tree;
+		tree->ents[i].size = 1;
+		if (h->pid <= 0 || h->pid >= pid_max || h->_padding ||
+		    h->flags & ~CKPT_TREE_FLAGS || h->exit_signal > _NSIG ||
+		    (i && (h->parent < 0 || h->parent >= i)))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: task %d (pid %d): bad pid, parent %d, flags %#x or exit signal %u",
+					i, h->pid, h->parent, h->flags,
+					h->exit_signal);
+		if (i && tree->ents[h->parent].h.flags & CKPT_TREE_ZOMBIE)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d: its parent is a zombie",
+					h->pid);
+		if (h->flags & CKPT_TREE_ZOMBIE ?
+		    (h->sigign | h->sigcatch) & (sigmask(SIGKILL) | sigmask(SIGSTOP)) ||
+		    h->sigign & h->sigcatch || !memchr(h->comm, 0, sizeof(h->comm)) :
+		    h->sigign || h->sigcatch || memchr_inv(h->comm, 0, sizeof(h->comm)))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d: bad name or signal masks", h->pid);
+		/* a wait() status: exit code, or signal (and core dump) */
+		if (h->flags & CKPT_TREE_ZOMBIE ?
+		    h->exit_code & ~0xffffU || sig == 0x7f ||
+		    (sig && h->exit_code >> 8) || (!sig && h->exit_code & 0x80) :
+		    h->exit_code)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d: bad exit code %#x",
+					h->pid, h->exit_code);
+		for (j = 0; j < i; j++)
+			if (tree->ents[j].h.pid == h->pid)
+				return ckpt_err(ctx, -EINVAL,
+						"tree: pid %d appears twice",
+						h->pid);
+		pg = h->pgid ? ckpt_tree_find(tree, h->pgid) : 0;
+		s = h->sid ? ckpt_tree_find(tree, h->sid) : 0;
+		/* the outside group is in the outside session */
+		if (pg < 0 || s < 0 || (!h->pgid && h->sid) ||
+		    (h->sid && tree->ents[s].h.sid != h->sid))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d: bad process group %d or session %d",
+					h->pid, h->pgid, h->sid);
+	}
+	for (i = 0; i < tree->n; i++)
+		for (j = 0; j < i; j++)
+			if (tree->ents[i].h.pgid && tree->ents[i].h.pgid ==
+			    tree->ents[j].h.pgid &&
+			    tree->ents[i].h.sid != tree->ents[j].h.sid)
+				return ckpt_err(ctx, -EINVAL,
+						"tree: process group %d in two sessions",
+						tree->ents[i].h.pgid);
+	for (i = tree->n - 1; i > 0; i--)
+		tree->ents[tree->ents[i].h.parent].size += tree->ents[i].size;
+	if (!tree->multi)
+		return 0;
+	/* what alloc_pid() would refuse, said first */
+	if (!checkpoint_restore_ns_capable(ns->user_ns))
+		return ckpt_err(ctx, -EPERM,
+				"tree of %d tasks: restoring their pids needs CAP_CHECKPOINT_RESTORE",
+				tree->n);
+	rcu_read_lock();
+	for (i = 1; i < tree->n; i++)
+		if (find_vpid(tree->ents[i].h.pid))
+			break;
+	rcu_read_unlock();
+	if (i < tree->n)
+		return ckpt_err(ctx, -EBUSY, "tree: pid %d is in use",
+				tree->ents[i].h.pid);
+	return 0;
+}
+
+/* RESTART_FROZEN: the caller's cgroup (v2), frozen at the end; not the root */
+static bool restore_tree_cgroup_ok(void)
+{
+	bool ok;
+
+	cgroup_lock();
+	ok = cgroup_parent(task_dfl_cgroup(current));
+	cgroup_unlock();
+	return ok;
+}
+
+int restore_tree_read(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_tree h;
+	struct ckpt_tree *tree;
+	size_t len;
+	int i, ret;
+
+	if (ctx->uflags & RESTART_FROZEN && !restore_tree_cgroup_ok())
+		return ckpt_err(ctx, -EINVAL,
+				"RESTART_FROZEN: the caller must be in a cgroup (v2) other than the root: restart freezes it");
+
+	ret = ckpt_read_hdr(ctx, &h.h, CKPT_HDR_TREE,
+			    sizeof(h) + sizeof(struct ckpt_tree_task),
+			    sizeof(h) + CKPT_TREE_MAX * sizeof(struct ckpt_tree_task));
+	if (ret)
+		return ret;
+	ret = ckpt_kread(ctx, &h.h + 1, sizeof(h) - sizeof(h.h));
+	if (ret)
+		return ret;
+	len = sizeof(h) + (size_t)h.nr_tasks * sizeof(struct ckpt_tree_task);
+	if (!h.nr_tasks || h.nr_tasks > CKPT_TREE_MAX || h.h.len != len ||
+	    h._padding)
+		return ckpt_err(ctx, -EINVAL, "tree: bad number of tasks %u",
+				h.nr_tasks);
+	tree = ckpt_tree_alloc(ctx, h.nr_tasks);
+	if (!tree)
+		return -ENOMEM;
+	for (i = 0; i < tree->n && !ret; i++)
+		ret = ckpt_kread(ctx, &tree->ents[i].h, sizeof(tree->ents[i].h));
+	if (!ret)
+		ret = ckpt_read_pad(ctx, len);
+	if (!ret)
+		ret = restore_tree_check(ctx, tree);
+	return ret;
+}
+
+/* swap the state of the task on the context with @slot's */
+static void restore_tree_swap(struct ckpt_tree *tree, struct ckpt_restore *slot)
+{
+	struct ckpt_ctx *ctx = tree->ctx;
+	struct ckpt_restore *tmp = tree->spare;
+	LIST_HEAD(a);
+	LIST_HEAD(b);
+
+	if (ctx->rst.posix_locks.next)
+		list_splice_init(&ctx->rst.posix_locks, &a);
+	if (slot->posix_locks.next)
+		list_splice_init(&slot->posix_locks, &b);
+	*tmp = ctx->rst;
+	ctx->rst = *slot;
+	*slot = *tmp;
+	/* the objects of the image stay on the context */
+	swap(ctx->rst.pipes, slot->pipes);
+	swap(ctx->rst.npipes, slot->npipes);
+	swap(ctx->rst.datas, slot->datas);
+	swap(ctx->rst.ndatas, slot->ndatas);
+	swap(ctx->rst.xstate_size, slot->xstate_size);
+	INIT_LIST_HEAD(&ctx->rst.posix_locks);
+	INIT_LIST_HEAD(&slot->posix_locks);
+	list_splice(&b, &ctx->rst.posix_locks);
+	list_splice(&a, &slot->posix_locks);
+}
+
+/* the root's own state is put aside while the others use the context */
+static void restore_tree_park_root(struct ckpt_tree *tree, bool park)
+{
+	if (tree->root_parked == park)
+		return;
+	restore_tree_swap(tree, tree->ents[0].rst);
+	tree->root_parked = park;
+}
+
+static void restore_tree_fail(struct ckpt_tree *tree, int err)
+{
+	if (!tree->err)
+		tree->err = err;
+}
+
+/* @count tasks are created (or will never be), @err if that failed */
+static void restore_tree_created(struct ckpt_tree *tree, int count, int err)
+{
+	mutex_lock(&tree->lock);
+	tree->pending -= count;
+	if (err)
+		restore_tree_fail(tree, err);
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+}
+
+static int restore_tree_child(void *arg);
+
+/* the children of task @parent, created by it (current) */
+static void restore_tree_spawn(struct ckpt_tree *tree, int parent)
+{
+	struct ckpt_ctx *ctx = tree->ctx;
+	int i, err = 0;
+
+	for (i = parent + 1; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+		/* never traced: a tracer of the caller sees no fork */
+		struct kernel_clone_args args = {
+			.flags = CLONE_UNTRACED,
+			.exit_signal = e->h.exit_signal,
+			.set_tid = &e->h.pid,
+			.set_tid_size = 1,
+			.fn = restore_tree_child,
+			.fn_arg = e,
+		};
+		pid_t pid;
+
+		if (e->h.parent != parent)
+			continue;
+		if (err) {
+			restore_tree_created(tree, e->size, 0);
+			continue;
+		}
+		pid = kernel_clone(&args);
+		if (pid >= 0)
+			continue;
+		mutex_lock(&tree->lock);
+		if (pid == -EEXIST)
+			err = ckpt_err(ctx, -EBUSY, "tree: pid %d is in use",
+				       e->h.pid);
+		else
+			err = ckpt_err(ctx, pid, "tree: cannot create pid %d",
+				       e->h.pid);
+		mutex_unlock(&tree->lock);
+		restore_tree_created(tree, e->size, err);
+	}
+}
+
+/* the next task after @i with something to do in @phase, 0 if none */
+static int restore_tree_next(struct ckpt_tree *tree, int i, int phase)
+{
+	for (i++; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE)
+			continue;
+		if (phase != CKPT_TREE_ABORT || e->live)
+			return i;
+	}
+	return 0;
+}
+
+/* task @i did its step of the phase: the next one's turn */
+static void restore_tree_pass(struct ckpt_tree *tree, int i, int err)
+{
+	mutex_lock(&tree->lock);
+	if (err)
+		restore_tree_fail(tree, err);
+	tree->turn = err && tree->phase != CKPT_TREE_ABORT ? 0 :
+		     restore_tree_next(tree, i, tree->phase);
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+}
+
+static int restore_tree_step_read(struct ckpt_tree *tree,
+				  struct ckpt_tree_ent *e)
+{
+	struct ckpt_ctx *ctx = tree->ctx;
+	int ret;
+
+	e->ax = kzalloc(sizeof(*e->ax), GFP_KERNEL);
+	if (!e->ax)
+		return -ENOMEM;
+	restore_tree_swap(tree, e->rst);
+	e->live = true;
+	ret = restore_task_read(ctx);
+	if (!ret && ctx->rst.task.pid != e->h.pid)
+		ret = ckpt_err(ctx, -EINVAL,
+			       "tree: state of pid %d where pid %d was expected",
+			       ctx->rst.task.pid, e->h.pid);
+	if (!ret)
+		ret = ckpt_arch_prepare_fpu(ctx);
+	if (!ret)
+		ret = restore_threads_prepare(ctx);
+	restore_tree_swap(tree, e->rst);
+	return ret;
+}
+
+static int restore_tree_step_commit(struct ckpt_tree *tree,
+				    struct ckpt_tree_ent *e)
+{
+	struct ckpt_ctx *ctx = tree->ctx;
+	int ret;
+
+	restore_tree_swap(tree, e->rst);
+	ret = restore_files_commit(ctx);
+	if (ret >= 0) {
+		/* the point of no return of this task */
+		e->ret = restore_task_finish(ctx, ret);
+		ret = fatal_signal_pending(current) ? -EPERM : 0;
+		ckpt_rst_free(ctx);
+		e->live = false;
+	}
+	restore_tree_swap(tree, e->rst);
+	return ret;
+}
+
+static void restore_tree_step_abort(struct ckpt_tree *tree,
+				    struct ckpt_tree_ent *e)
+{
+	struct ckpt_ctx *ctx = tree->ctx;
+
+	restore_tree_swap(tree, e->rst);
+	restore_mm_abort(ctx);
+	ckpt_rst_free(ctx);
+	e->live = false;
+	restore_tree_swap(tree, e->rst);
+}
+
+static void restore_tree_set_ax(struct callback_head *work)
+{
+	struct ckpt_tree_ax *ax = container_of(work, struct ckpt_tree_ax, work);
+
+	current_pt_regs()->ax = ax->ax;
+	kfree(ax);
+}
+
+static void restore_tree_put(struct ckpt_tree *tree)
+{
+	int i;
+
+	if (!refcount_dec_and_test(&tree->ref))
+		return;
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->t)
+			put_task_struct(e->t);
+		kfree(e->ax);
+		kfree(e->rst);
+	}
+	kfree(tree->spare);
+	kvfree(tree->ents);
+	kfree(tree);
+}
+
+/* this task no longer uses the tree or the context */
+static void restore_tree_leave(struct ckpt_tree *tree)
+{
+	mutex_lock(&tree->lock);
+	tree->active--;
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	restore_tree_put(tree);
+}
+
+/* a zombie exits with its name and handlers (what /proc shows of it) */
+static void restore_tree_zombie(struct ckpt_tree_task *h)
+{
+	struct k_sigaction *k = current->sighand->action;
+	int sig;
+
+	set_task_comm(current, h->comm);
+	spin_lock_irq(&current->sighand->siglock);
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (h->sigign & (1ULL << (sig - 1)))
+			k[sig - 1].sa.sa_handler = SIG_IGN;
+		else if (h->sigcatch & (1ULL << (sig - 1)))
+			k[sig - 1].sa.sa_handler = CKPT_TREE_CAUGHT;
+		else
+			k[sig - 1].sa.sa_handler = SIG_DFL;
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
+/*
+ * The root is traced: wait until its tracer detaches, or resumes it from
+ * the stop at the exit of restart(2).  False if the root is exiting.
+ */
+static bool restore_tree_wait_tracer(struct ckpt_tree *tree)
+{
+	struct task_struct *root = tree->ents[0].t;
+	bool seen = false, stopped;
+
+	while (READ_ONCE(root->ptrace)) {
+		if (READ_ONCE(root->flags) & PF_EXITING)
+			return false;
+		stopped = task_is_traced(root);
+		if (seen && !stopped)
+			break;
+		seen |= stopped;
+		schedule_timeout_idle(HZ / 50);
+	}
+	return !(READ_ONCE(root->flags) & PF_EXITING);
+}
+
+static bool restore_tree_mine(struct ckpt_tree *tree, int i)
+{
+	int phase = READ_ONCE(tree->phase);
+
+	return READ_ONCE(tree->turn) == i || phase == CKPT_TREE_RUN ||
+	       (phase == CKPT_TREE_ABORT && !READ_ONCE(tree->ents[i].live));
+}
+
+/*
+ * A task of the tree other than the root, in the kernel until it is
+ * restored: it creates its children, then takes its turns.  It returns
+ * to user mode (ret_from_fork, which zeroes ax: the image's ax is set by
+ * a task work, before any signal is handled) only when all are restored.
+ */
+static int restore_tree_child(void *arg)
+{
+	struct ckpt_tree_ent *e = arg;
+	struct ckpt_tree *tree = e->tree;
+	struct ckpt_tree_ax *ax;
+	int i = e - tree->ents, phase, ret;
+
+	mutex_lock(&tree->lock);
+	e->t = get_task_struct(current);
+	tree->active++;
+	refcount_inc(&tree->ref);
+	mutex_unlock(&tree->lock);
+	restore_tree_spawn(tree, i);
+	restore_tree_created(tree, 1, 0);
+
+	if (e->h.flags & CKPT_TREE_ZOMBIE) {
+		wait_event_idle(tree->wq, READ_ONCE(tree->phase) >= CKPT_TREE_EXIT);
+		ret = READ_ONCE(tree->phase) == CKPT_TREE_ABORT ? SIGKILL :
+		      e->h.exit_code;
+		if (ret != SIGKILL)
+			restore_tree_zombie(&e->h);
+		restore_tree_leave(tree);
+		do_exit(ret);
+	}
+	for (;;) {
+		wait_event_idle(tree->wq, restore_tree_mine(tree, i));
+		mutex_lock(&tree->lock);
+		phase = tree->phase;
+		mutex_unlock(&tree->lock);
+		if (phase == CKPT_TREE_RUN)
+			break;
+		if (phase == CKPT_TREE_ABORT && READ_ONCE(tree->turn) != i) {
+			ax = e->ax;
+			e->ax = NULL;
+			kfree(ax);
+			restore_tree_leave(tree);
+			do_exit(SIGKILL);
+		}
+		ret = 0;
+		if (phase == CKPT_TREE_READ)
+			ret = restore_tree_step_read(tree, e);
+		else if (phase == CKPT_TREE_COMMIT)
+			ret = restore_tree_step_commit(tree, e);
+		else if (phase == CKPT_TREE_ABORT)
+			restore_tree_step_abort(tree, e);
+		restore_tree_pass(tree, i, ret);
+	}
+	ax = e->ax;
+	e->ax = NULL;
+	ax->ax = e->ret;
+	init_task_work(&ax->work, restore_tree_set_ax);
+	if (READ_ONCE(tree->root_traced) && !restore_tree_wait_tracer(tree)) {
+		kfree(ax);
+		restore_tree_leave(tree);
+		do_exit(SIGKILL);
+	}
+	/* e and the tree may go from here on */
+	restore_tree_leave(tree);
+	if (task_work_add(current, &ax->work, TWA_SIGNAL)) {
+		kfree(ax);
+		force_fatal_sig(SIGKILL);
+	}
+	return 0;
+}
+
+/* the root waits for the turn to come back (killed: so do the others) */
+static void restore_tree_wait_root(struct ckpt_tree *tree)
+{
+	int i;
+
+	if (!wait_event_killable(tree->wq, READ_ONCE(tree->turn) == 0))
+		return;
+	mutex_lock(&tree->lock);
+	restore_tree_fail(tree, -EINTR);
+	mutex_unlock(&tree->lock);
+	for (i = 1; i < tree->n; i++)
+		if (tree->ents[i].t)
+			send_sig(SIGKILL, tree->ents[i].t, 1);
+	wait_event_idle(tree->wq, READ_ONCE(tree->turn) == 0);
+}
+
+/* the root runs @phase: every task's step, in the image's order */
+static int restore_tree_phase(struct ckpt_tree *tree, int phase)
+{
+	int first;
+
+	mutex_lock(&tree->lock);
+	tree->phase = phase;
+	first = tree->err && phase != CKPT_TREE_ABORT ? 0 :
+		restore_tree_next(tree, 0, phase);
+	tree->turn = first;
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	if (first)
+		restore_tree_wait_root(tree);
+	return tree->err;
+}
+
+/* the root's process group and session (its children inherit them) */
+static int restore_tree_root_groups(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	struct ckpt_tree_task *r = &tree->ents[0].h;
+	int ret = 0;
+
+	if (r->sid == r->pid) {
+		if (task_session(current) != task_pid(current) &&
+		    ksys_setsid() < 0)
+			ret = ckpt_err(ctx, -EPERM,
+				       "tree: the caller cannot become a session leader (setsid)");
+	} else if (r->pgid == r->pid) {
+		write_lock_irq(&tasklist_lock);
+		if (task_session(current) == task_pid(current))
+			ret = -EPERM;
+		else if (task_pgrp(current) != task_pid(current))
+			change_pid(current, PIDTYPE_PGID, task_pid(current));
+		write_unlock_irq(&tasklist_lock);
+		if (ret)
+			ret = ckpt_err(ctx, ret,
+				       "tree: the caller, a session leader, cannot lead a process group of the image");
+	} else if (r->sid && task_session(current) == task_pid(current)) {
+		ret = ckpt_err(ctx, -EPERM,
+			       "tree: the caller is a session leader, the root was not");
+	}
+	return ret;
+}
+
+/* the pid of the image's @nr: the root's is the caller's */
+static struct pid *restore_tree_pid(struct ckpt_tree *tree, pid_t nr)
+{
+	if (nr == tree->ents[0].h.pid)
+		return task_pid(current);
+	return find_vpid(nr);
+}
+
+/* process groups and sessions of the other tasks, as in the image */
+static void restore_tree_groups(struct ckpt_tree *tree)
+{
+	int i;
+
+	write_lock_irq(&tasklist_lock);
+	for (i = 1; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+		struct pid *pg, *sess;
+
+		if (!e->h.sid && !e->h.pgid)
+			continue;
+		sess = e->h.sid ? restore_tree_pid(tree, e->h.sid) :
+			task_session(e->t);
+		pg = restore_tree_pid(tree, e->h.pgid);
+		if (!pg || !sess)
+			continue;	/* checked: not reached */
+		if (task_session(e->t) != sess) {
+			if (e->h.sid == e->h.pid)
+				e->t->signal->leader = 1;
+			change_pid(e->t, PIDTYPE_SID, sess);
+			proc_clear_tty(e->t);
+		}
+		if (task_pgrp(e->t) != pg)
+			change_pid(e->t, PIDTYPE_PGID, pg);
+	}
+	write_unlock_irq(&tasklist_lock);
+}
+
+/*
+ * After the root read its state: the others are created and read theirs,
+ * in turn.  The root's state is put aside meanwhile and back at the end.
+ */
+int restore_tree_children(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i, ret;
+
+	if (tree->ents[0].h.pid != ctx->rst.task.pid)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: state of pid %d where pid %d was expected",
+				ctx->rst.task.pid, tree->ents[0].h.pid);
+	if (tree->ents[0].h.pid != task_pid_vnr(current))
+		ckpt_msg(ctx, "restart: pid %d restored as the caller, pid %d",
+			 tree->ents[0].h.pid, task_pid_vnr(current));
+	if (!tree->multi)
+		return 0;
+	tree->spare = kzalloc(sizeof(*tree->spare), GFP_KERNEL);
+	if (!tree->spare)
+		return -ENOMEM;
+	for (i = 0; i < tree->n; i++) {
+		tree->ents[i].rst = kzalloc(sizeof(*tree->ents[i].rst),
+					    GFP_KERNEL);
+		if (!tree->ents[i].rst)
+			return -ENOMEM;
+		INIT_LIST_HEAD(&tree->ents[i].rst->posix_locks);
+	}
+	ret = restore_tree_root_groups(ctx, tree);
+	if (ret)
+		return ret;
+	restore_tree_park_root(tree, true);
+	tree->ents[0].t = get_task_struct(current);
+	/*
+	 * Until the tree is restored, the caller is their subreaper: if
+	 * it fails, every task killed is reaped here, none left behind.
+	 */
+	tree->subreaper = current->signal->is_child_subreaper;
+	current->signal->is_child_subreaper = 1;
+	current->signal->has_child_subreaper = 1;
+	tree->started = true;
+	tree->pending = tree->n - 1;
+	tree->phase = CKPT_TREE_CREATE;
+	restore_tree_spawn(tree, 0);
+	wait_event_idle(tree->wq, READ_ONCE(tree->pending) == 0);
+	ret = restore_tree_phase(tree, CKPT_TREE_READ);
+	restore_tree_park_root(tree, false);
+	return ret;
+}
+
+/* all is read and checked: zombies exit, the others commit, root last */
+int restore_tree_commit(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i, ret;
+
+	if (!tree->multi)
+		return 0;
+	restore_tree_groups(tree);
+	mutex_lock(&tree->lock);
+	tree->phase = CKPT_TREE_EXIT;
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+	for (i = 1; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (!(e->h.flags & CKPT_TREE_ZOMBIE))
+			continue;
+		while (!READ_ONCE(e->t->exit_state)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			schedule_timeout_killable(1);
+		}
+		/* reaped at once: its parent (for now the caller's) ignores SIGCHLD */
+		if (READ_ONCE(e->t->exit_state) != EXIT_ZOMBIE)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: zombie pid %d was reaped at once: the caller ignores SIGCHLD",
+					e->h.pid);
+	}
+	restore_tree_park_root(tree, true);
+	ret = restore_tree_phase(tree, CKPT_TREE_COMMIT);
+	restore_tree_park_root(tree, false);
+	return ret;
+}
+
+/* restart failed: every created task frees its state and dies */
+void restore_tree_abort(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i;
+
+	if (!tree || !tree->started)
+		return;
+	restore_tree_park_root(tree, true);
+	mutex_lock(&tree->lock);
+	restore_tree_fail(tree, -EINTR);
+	mutex_unlock(&tree->lock);
+	restore_tree_phase(tree, CKPT_TREE_ABORT);
+	restore_tree_park_root(tree, false);
+	wait_event_idle(tree->wq, READ_ONCE(tree->active) == 0);
+	/* parents before children: each is the caller's once its parent is gone */
+	for (i = 1; i < tree->n; i++)
+		if (tree->ents[i].t)
+			kernel_wait4(tree->ents[i].h.pid, NULL, __WALL, NULL);
+	current->signal->is_child_subreaper = tree->subreaper;
+	tree->started = false;
+}
+
+static void restore_tree_run(struct ckpt_tree *tree, int phase)
+{
+	mutex_lock(&tree->lock);
+	tree->phase = phase;
+	mutex_unlock(&tree->lock);
+	wake_up_all(&tree->wq);
+}
+
+/* the root returns to user mode: so do the others; it exits: they die */
+static void restore_tree_go(struct callback_head *work)
+{
+	struct ckpt_tree_go *go = container_of(work, struct ckpt_tree_go, work);
+
+	/*
+	 * This runs before a tracer's syscall-exit stop (ptrace_notify()
+	 * runs the task works first): a traced root (restart -H) is held
+	 * there, and the others wait for the tracer to let it go.
+	 */
+	if (current->ptrace)
+		WRITE_ONCE(go->tree->root_traced, true);
+	restore_tree_run(go->tree, current->flags & PF_EXITING ?
+			 CKPT_TREE_ABORT : CKPT_TREE_RUN);
+	restore_tree_put(go->tree);
+	kfree(go);
+}
+
+/*
+ * RESTART_FROZEN: freeze the caller's cgroup, as writing 1 to its
+ * cgroup.freeze does; every restored task is in it (the others inherited
+ * it) and stops in the freezer before its first user instruction.  The
+ * caller (or whoever manages that cgroup) thaws them with 0.
+ */
+static void restore_tree_freeze(struct ckpt_ctx *ctx)
+{
+	struct cgroup *cgrp;
+	bool ok;
+
+	cgroup_lock();
+	cgrp = task_dfl_cgroup(current);
+	ok = cgroup_parent(cgrp);
+	if (ok)
+		cgroup_freeze(cgrp, true);
+	cgroup_unlock();
+	if (!ok) {
+		/* it moved to the root meanwhile: none may run */
+		ckpt_err(ctx, -EINVAL, "RESTART_FROZEN: the caller left its cgroup");
+		force_fatal_sig(SIGKILL);
+		return;
+	}
+	ckpt_msg(ctx, "restart: frozen in its cgroup (thaw: echo 0 > cgroup.freeze)");
+}
+
+/* the root is restored (or killed): all return to user mode (or die) */
+void restore_tree_release(struct ckpt_ctx *ctx, long ret)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	struct ckpt_tree_go *go;
+
+	if (ctx->uflags & RESTART_FROZEN && !fatal_signal_pending(current))
+		restore_tree_freeze(ctx);
+	if (!tree || !tree->started)
+		return;
+	if (fatal_signal_pending(current)) {
+		restore_tree_abort(ctx);
+		return;
+	}
+	/*
+	 * They run when the root returns to user mode: not while a tracer
+	 * holds it at the exit of restart(2) (restart -H), so that the
+	 * whole restored tree can be compared before any of it runs.
+	 */
+	go = kmalloc(sizeof(*go), GFP_KERNEL);
+	if (go) {
+		go->tree = tree;
+		refcount_inc(&tree->ref);
+		init_task_work(&go->work, restore_tree_go);
+		if (task_work_add(current, &go->work, TWA_RESUME)) {
+			restore_tree_put(tree);
+			kfree(go);
+			go = NULL;
+		}
+	}
+	if (!go)
+		restore_tree_run(tree, CKPT_TREE_RUN);
+	tree->started = false;
+	ckpt_msg(ctx, "restart: tree of %d tasks restored", tree->n);
+}
+
+void ckpt_tree_free(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+
+	if (!tree)
+		return;
+	if (!ctx->restart) {
+		checkpoint_tree_put(ctx);
+		return;
+	}
+	restore_tree_abort(ctx);
+	ctx->tree = NULL;
+	restore_tree_put(tree);
+}
