@@ -59,20 +59,26 @@ def record(bench: str, args: argparse.Namespace, medians: dict[str, Any], runs: 
 
 
 def bench_boot(args: argparse.Namespace) -> int:
-    """Boot to SSH-ready ``runs`` times; the guest is shut down between runs."""
+    """Boot to SSH-ready ``runs`` times; the guest is shut down between runs. ``--firmware a,b``
+    boots each firmware in turn within every run (an interleaved A/B); the last line is the first's."""
     built = runner.build_all()
     log_dir = runner.new_artifact_dir("bench-boot")
-    times: list[float] = []
+    firmwares = [f for f in args.firmware.split(",") if f] or ["auto"]
+    times: dict[str, list[float]] = {f: [] for f in firmwares}
     accel = ""
     for i in range(args.runs):
-        cfg = MachineConfig(name=f"boot{i}", kernel=built.kernel.image, initrd=built.image.initrd,
-                            memory_mib=args.memory, accel=args.accel, append=args.append)
-        with Machine(cfg, log_dir) as m:
-            times.append(m.boot_seconds)
-            accel = m.accel
-        print(f"run {i + 1}: {m.boot_seconds:.2f} s to SSH-ready", file=sys.stderr)
-    record("boot", args, {"median_s": statistics.median(times), "accel": accel}, times)
-    print(f"boot: {summarize(times)} accel={accel}")
+        for fw in firmwares:
+            cfg = MachineConfig(name=f"boot{i}", kernel=built.kernel.image, initrd=built.image.initrd,
+                                memory_mib=args.memory, accel=args.accel, append=args.append, firmware=fw)
+            with Machine(cfg, log_dir) as m:
+                times[fw].append(m.boot_seconds)
+                accel = m.accel
+            print(f"run {i + 1} firmware={fw}: {m.boot_seconds:.2f} s to SSH-ready", file=sys.stderr)
+    first = times[firmwares[0]]
+    record("boot", args, {"median_s": statistics.median(first), "accel": accel, "firmware": firmwares[0],
+                          "by_firmware": {fw: statistics.median(t) for fw, t in times.items()}}, first)
+    for fw in reversed(firmwares):
+        print(f"boot: {summarize(times[fw])} accel={accel} firmware={fw}")
     return 0
 
 
@@ -302,6 +308,9 @@ def add_parser(sub: Any) -> None:
     boot.add_argument("--runs", type=int, default=5)
     boot.add_argument("--memory", type=int, default=256, help="MiB")
     boot.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto")
+    boot.add_argument("--firmware", default="auto",
+                      help="auto (qboot when installed), seabios or a ROM path; a comma-separated list boots "
+                           "each in turn within every run, for an A/B in one run")
     boot.set_defaults(func=bench_boot)
     cr = b.add_parser("cr", help="checkpoint/restart throughput vs memcpy, in the guest")
     cr.add_argument("--mem", default="16M,64M,256M", help="task sizes, comma-separated")

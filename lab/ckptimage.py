@@ -52,6 +52,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     108: ("SCHED", "<IiIIII" + "Q" * 16,
           ("policy", "nice", "rt_priority", "flags", "ioprio", "_") + tuple(f"cpus{i}" for i in range(16))),
     110: ("THREADS", "<II", ("nr_threads", "_")),
+    112: ("SECCOMP", "<II", ("mode", "nfilters")),
+    113: ("SECCOMP_FILTER", "<II", ("len", "flags")),
     111: ("THREAD_TASK", "<iiQQ16s", ("tid", "tgid", "set_child_tid", "clear_child_tid", "comm")),
     201: ("FPU", "<IIQ", ("size", "_", "xfeatures")),
     301: ("FILE_TABLE", "<II", ("nfds", "_")),
@@ -62,6 +64,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     306: ("PIPE", "<iIII", ("pipe_ref", "size", "nbytes", "_")),
     307: ("FILE_DATA", "<iIQII", ("data_ref", "i_perm", "size", "seals", "data_flags")),
     311: ("FS", "<II", ("umask", "_")),
+    312: ("FIFO", "<iIII", ("fifo_ref", "size", "nbytes", "flags")),
     320: ("EVENTFD", "<QII", ("count", "flags", "_")),
     321: ("EPOLL", "<II", ("nitems", "_")),
     322: ("EPOLL_ITEM", "<iiIIQ", ("objref", "fd", "events", "flags", "data")),
@@ -109,11 +112,14 @@ OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem"}
 SHMEM_KINDS = {1: "anon", 2: "memfd"}
-FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 320: "eventfd",
+FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 312: "fifo",
+              320: "eventfd",
               321: "epoll", 323: "signalfd",
               324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
 EPOLL_ITEMS_MAX = 65536
-LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock"}
+FIFO_ALL_HELD = 0x1
+BPF_MAXINSNS = 4096
+LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock", 4: "lease"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
 SOCK_MSG_MAX = 4 << 20
@@ -389,6 +395,16 @@ def _check_structure(img: Image) -> None:
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")
+    for r in img.all("SECCOMP_FILTER"):
+        f = r.fields
+        if not 1 <= f["len"] <= BPF_MAXINSNS or r.length != 16 + 8 * f["len"] or f["flags"] & ~1:
+            raise ImageError(f"offset {r.offset:#x}: bad seccomp filter of {f['len']} instructions, "
+                             f"flags {f['flags']:#x}")
+    for r in img.all("FIFO"):
+        f = r.fields
+        if f["nbytes"] > f["size"] or f["flags"] & ~FIFO_ALL_HELD or f["fifo_ref"] < 1:
+            raise ImageError(f"offset {r.offset:#x}: bad FIFO {f['fifo_ref']} ({f['nbytes']} bytes in {f['size']}, "
+                             f"flags {f['flags']:#x})")
     for r in img.all("EPOLL"):
         if r.fields["nitems"] > EPOLL_ITEMS_MAX:
             raise ImageError(f"offset {r.offset:#x}: epoll of {r.fields['nitems']} items (max {EPOLL_ITEMS_MAX})")

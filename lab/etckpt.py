@@ -33,8 +33,8 @@ FD_MIN, FD_MAX = 3, (1 << 31) - 1  # descriptors of mapped files passed by the e
 CORE_RECORDS = ("TASK", "THREAD", "CPU", "FPU", "SIGHAND", "SIGPENDING", "ITIMERS", "RESTART_BLOCK", "AUXV")
 FROM_CALLER = ("CRED", "SIGNAL", "SCHED", "FS")  # and the STRINGs after FS: root, cwd
 FILE_KINDS = {1: "regular file", 2: "character device", 3: "directory", 4: "O_PATH descriptor", 5: "pipe",
-              6: "deleted file", 7: "memfd", 320: "eventfd", 321: "epoll", 323: "signalfd", 324: "timerfd",
-              325: "inotify", 340: "pty", 500: "socket"}
+              6: "deleted file", 7: "memfd", 312: "FIFO", 320: "eventfd", 321: "epoll", 323: "signalfd",
+              324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
 
 
 class ConvertError(Exception):
@@ -111,6 +111,11 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         name = r.name
         if name in FROM_CALLER:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
+            continue
+        if name == "SECCOMP":
+            if r.fields["mode"]:
+                raise ConvertError(f"seccomp mode {r.fields['mode']}: an ET_CKPT file cannot carry seccomp")
+            i += 1
             continue
         if name == "THREADS":
             if r.fields["nr_threads"] != 1:
@@ -281,7 +286,7 @@ def _check_segments(img: ckptimage.Image, phdrs: list[Phdr], entry: int) -> None
     """The records of each segment are what its program header says."""
     err = ckptimage.ImageError
     names = [r.name for r in img.records]
-    if any(n in names for n in FROM_CALLER + ("FILE_TABLE", "FILE", "FILE_DESC")):
+    if any(n in names for n in FROM_CALLER + ("FILE_TABLE", "FILE", "FILE_DESC", "SECCOMP")):
         raise err("records an ET_CKPT file does not carry (credentials, rlimits, files ...)")
     mm = img.first("MM")
     vmas = img.all("VMA")

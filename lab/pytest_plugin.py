@@ -9,6 +9,7 @@ scenario on one cell of the nightly matrix, as ``lab matrix`` would run it).
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,8 +60,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sweep_stale_run_dirs()
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Scenarios under a ``nightly/`` directory are long (fuzz nights, soaks, the full program
+    survey): collected only when LAB_NIGHTLY=1 (the nightly matrix sets it); ``lab run FILE`` runs
+    one by hand."""
+    try:
+        parts = collection_path.relative_to(config.rootpath).parts
+    except ValueError:
+        parts = collection_path.parts
+    if os.environ.get("LAB_NIGHTLY") == "1" or "nightly" not in parts:
+        return None
+    return True
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml":
+    if scenario.is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -442,5 +442,13 @@ def substitute(text: str, variables: dict[str, str]) -> str:
     return _VAR.sub(repl, text)
 
 
+CATALOGUE_SUFFIX = ".catalogue.yaml"  # survey catalogues (lab.steps.survey) live beside scenarios
+
+
+def is_scenario_file(path: Path) -> bool:
+    """A YAML file under scenarios/ that is a scenario (not a survey catalogue)."""
+    return path.suffix == ".yaml" and not path.name.endswith(CATALOGUE_SUFFIX)
+
+
 def discover(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    return sorted(p for p in root.rglob("*.yaml") if p.is_file() and is_scenario_file(p))

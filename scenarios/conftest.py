@@ -4,6 +4,7 @@ from lab.pytest_plugin import (  # noqa: F401 - pytest finds hooks by name in th
     pytest_addoption,
     pytest_collect_file,
     pytest_configure,
+    pytest_ignore_collect,
     pytest_sessionfinish,
     pytest_unconfigure,
 )

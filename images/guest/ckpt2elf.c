@@ -152,6 +152,7 @@ static const char *file_kind(uint32_t t)
 	case CKPT_FILE_TIMERFD: return "timerfd";
 	case CKPT_FILE_INOTIFY: return "inotify";
 	case CKPT_FILE_PTY: return "pty";
+	case CKPT_FILE_FIFO: return "FIFO";
 	case CKPT_FILE_SOCKET: return "socket";
 	}
 	return "file";
@@ -257,6 +258,12 @@ static void convert(uint64_t *entry)
 	take(CKPT_HDR_RESTART_BLOCK, 1);
 	take(CKPT_HDR_AUXV, 1);
 	take(CKPT_HDR_SCHED, 0);
+	{
+		const struct ckpt_hdr_seccomp *sc = take(CKPT_HDR_SECCOMP, 0);
+
+		if (sc->mode)
+			die("seccomp mode %u: an ET_CKPT file cannot carry seccomp", sc->mode);
+	}
 	th = take(CKPT_HDR_THREADS, 0);
 	if (th->nr_threads != 1)
 		die("a process of %u threads: an ET_CKPT file carries one thread", th->nr_threads);

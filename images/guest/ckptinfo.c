@@ -61,6 +61,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_RESTART_BLOCK: return "RESTART_BLOCK";
 	case CKPT_HDR_AUXV: return "AUXV";
 	case CKPT_HDR_SCHED: return "SCHED";
+	case CKPT_HDR_SECCOMP: return "SECCOMP";
+	case CKPT_HDR_SECCOMP_FILTER: return "SECCOMP_FILTER";
 	case CKPT_HDR_THREADS: return "THREADS";
 	case CKPT_HDR_THREAD_TASK: return "THREAD_TASK";
 	case CKPT_HDR_FPU: return "FPU";
@@ -78,6 +80,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
 	case CKPT_HDR_PTY: return "PTY";
+	case CKPT_HDR_FIFO: return "FIFO";
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_EVENTFD: return "EVENTFD";
 	case CKPT_HDR_EPOLL: return "EPOLL";
@@ -423,6 +426,10 @@ static void restart_block(void)
 	else if (r->kind == CKPT_RESTART_POLL)
 		printf("            poll %u fds at %#" PRIx64 " timeout %s%" PRIu64 " ns left\n", r->val,
 		       (uint64_t)r->uaddr, r->flags ? "" : "none, ", (uint64_t)r->timeout_ns);
+	else if (r->kind == CKPT_RESTART_FUTEX)
+		printf("            futex clock %d left %" PRIu64 " ns at %#" PRIx64 " val %u bitset %#x%s\n",
+		       r->clockid, (uint64_t)r->timeout_ns, (uint64_t)r->uaddr, r->val, r->bitset,
+		       r->flags & CKPT_RESTART_FUTEX_SHARED ? " shared" : "");
 	else if (r->kind == CKPT_RESTART_NONE)
 		printf("            none\n");
 	else
@@ -436,6 +443,27 @@ static void auxv(void)
 	if (a->nr < 2 || a->nr % 2 || a->h.len != sizeof(*a) + 8 * a->nr || a->auxv[a->nr - 2])
 		bad("AUXV: %u words in %u bytes", a->nr, a->h.len);
 	printf("            %u auxv entries\n", a->nr / 2);
+}
+
+static void seccomp(void)
+{
+	struct ckpt_hdr_seccomp sc = *(struct ckpt_hdr_seccomp *)
+		expect(CKPT_HDR_SECCOMP, sizeof(sc), sizeof(sc));
+	uint32_t i;
+
+	printf("            mode %s, %u filters\n",
+	       sc.mode == 0 ? "disabled" : sc.mode == 1 ? "strict" : sc.mode == 2 ? "filter" : "?",
+	       sc.nfilters);
+	if (sc.mode > 2 || (sc.mode == 2) != !!sc.nfilters || sc.nfilters > CKPT_SECCOMP_FILTERS_MAX)
+		bad("seccomp mode %u with %u filters", sc.mode, sc.nfilters);
+	for (i = 0; i < sc.nfilters; i++) {
+		struct ckpt_hdr_seccomp_filter *f = expect(CKPT_HDR_SECCOMP_FILTER, 24, 16 + 8 * 4096);
+
+		printf("            filter %u: %u instructions%s\n", i, f->len,
+		       f->flags & CKPT_SECCOMP_FILTER_LOG ? ", log" : "");
+		if (f->h.len != 16 + 8 * f->len || f->flags & ~CKPT_SECCOMP_FILTER_LOG)
+			bad("seccomp filter %u: length %u, flags %#x", i, f->len, f->flags);
+	}
 }
 
 static void sched(void)
@@ -572,6 +600,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_PIPE: return "pipe";
 	case CKPT_FILE_DELETED: return "deleted";
 	case CKPT_FILE_MEMFD: return "memfd";
+	case CKPT_FILE_FIFO: return "fifo";
 	case CKPT_FILE_SOCKET: return "socket";
 	case CKPT_FILE_EVENTFD: return "eventfd";
 	case CKPT_FILE_EPOLL: return "epoll";
@@ -637,7 +666,7 @@ static uint32_t anon_record(uint32_t f_type)
 
 
 /* pipe and content refs and file objrefs run over the whole image */
-static int32_t objrefs, pipes, datas, shms, ptys;
+static int32_t objrefs, pipes, fifos, datas, shms, ptys;
 
 /* the state of one task: TASK ... MM and its vmas */
 static void task(uint32_t xstate_size, uint32_t page_size)
@@ -687,6 +716,7 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 	if (elf)	/* the exec caller's: sched, fs, files */
 		goto mm;
 	sched();
+	seccomp();
 	threads(xstate_size, leader);
 	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 	printf("            umask %#o\n", hfs->umask);
@@ -736,6 +766,24 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 				if (p.nbytes)
 					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
 			}
+			if (f_type == CKPT_FILE_FIFO) {
+				struct ckpt_hdr_fifo p = *(struct ckpt_hdr_fifo *)
+					expect(CKPT_HDR_FIFO, sizeof(p), sizeof(p));
+
+				printf("            fifo %d size %u, %u bytes, %s\n", p.fifo_ref,
+				       p.size, p.nbytes,
+				       p.flags & CKPT_FIFO_ALL_HELD ? "all held" : "open outside");
+				if (p.fifo_ref < 1 || p.fifo_ref > ++fifos)
+					bad("fifo ref %d", p.fifo_ref);
+				if (p.fifo_ref < fifos)
+					fifos--;
+				if (p.nbytes > p.size || (p.nbytes && p.fifo_ref != fifos))
+					bad("fifo %d: %u bytes", p.fifo_ref, p.nbytes);
+				if (p.flags & ~CKPT_FIFO_ALL_HELD)
+					bad("fifo %d: flags %#x", p.fifo_ref, p.flags);
+				if (p.nbytes)
+					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);
+			}
 			if (f_type == CKPT_FILE_DELETED || f_type == CKPT_FILE_MEMFD) {
 				struct ckpt_hdr_file_data d = *(struct ckpt_hdr_file_data *)
 					expect(CKPT_HDR_FILE_DATA, sizeof(d), sizeof(d));
@@ -772,10 +820,11 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 				printf("            lock %s %s %" PRId64 "-%" PRId64 "\n",
 				       l->kind == CKPT_LOCK_POSIX ? "posix" :
 				       l->kind == CKPT_LOCK_OFD ? "ofd" :
-				       l->kind == CKPT_LOCK_FLOCK ? "flock" : "?",
+				       l->kind == CKPT_LOCK_FLOCK ? "flock" :
+				       l->kind == CKPT_LOCK_LEASE ? "lease" : "?",
 				       l->type == 0 ? "read" : l->type == 1 ? "write" : "?",
 				       (int64_t)l->start, (int64_t)l->end);
-				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_FLOCK ||
+				if (l->kind < CKPT_LOCK_POSIX || l->kind > CKPT_LOCK_LEASE ||
 				    l->type > 1 || l->start < 0 || l->end < l->start)
 					bad("bad lock");
 			}

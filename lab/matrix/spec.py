@@ -252,7 +252,7 @@ def _scenarios(loader: Loader, entry: tuple[Any, yaml.Node], root: Path, where: 
         field_name = f"{where}[{j}]"
         if not isinstance(pattern, str):
             raise loader.error(n, field_name, "a path or glob under the scenario root")
-        paths_ = sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix == ".yaml")
+        paths_ = sorted(p for p in root.glob(pattern) if p.is_file() and scenario.is_scenario_file(p))
         if not paths_:
             raise loader.error(n, field_name, f"no scenario matches {pattern!r} under {root}")
         for p in paths_:

@@ -7,7 +7,7 @@ verification), ``migrate``. Adding a kind is a function with ``@kind(...)`` in o
 new module imported below) and its tests.
 """
 
-from . import console, cr, files, image, migrate, process, shell  # noqa: F401  (they register their kinds)
+from . import console, cr, files, image, migrate, process, shell, survey  # noqa: F401  (they register their kinds)
 from .base import KINDS, Context, StepFailure
 
 __all__ = ["KINDS", "Context", "StepFailure"]

@@ -50,6 +50,7 @@ def v4_image(files: bytes | None = None, timers: bytes = b"") -> bytes:
         + record("RESTART_BLOCK", 0, 0, 0, 0, 0, 0, 0, 0, 0)
         + record("AUXV", 2, 0, payload=bytes(16))
         + record("SCHED", 0, 0, 0, 0, 0, 0, *([0] * 16))
+        + record("SECCOMP", 0, 0)
         + record("FS", 0o22, 0) + string("/") + string("/tmp")
         + (fd_table() if files is None else files)
         + record("MM", 4, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0,

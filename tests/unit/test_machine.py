@@ -33,7 +33,7 @@ def test_argv_basics(tmp_path: Path) -> None:
     assert argv[0] == "qemu-system-x86_64"
     assert "-no-reboot" in argv and "-nodefaults" in argv
     assert argv[argv.index("-m") + 1] == "512M" and argv[argv.index("-smp") + 1] == "2,sockets=2,cores=1,threads=1"
-    assert "pc,accel=tcg" in argv
+    assert argv[argv.index("-machine") + 1] == "pc,i8042=off,vmport=off,smbus=off,acpi=off,accel=tcg"
     assert "restrict=on" in joined and "hostfwd=tcp:127.0.0.1:2222-:22" in joined
     assert "romfile=" in joined
     assert "panic=-1" in argv[argv.index("-append") + 1]
@@ -107,3 +107,22 @@ def test_tcg_clock_options_go_before_the_configs_own(tmp_path: Path) -> None:
     argv = qemu_argv(cfg(append="quiet"), "tcg", tmp_path, tmp_path / "c", 1, keys(tmp_path), tmp_path / "q",
                      accel_append="tsc_early_khz=2596122 tsc=reliable nolapic_timer")
     assert argv[argv.index("-append") + 1].endswith(" tsc_early_khz=2596122 tsc=reliable nolapic_timer quiet")
+
+
+def test_firmware(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rom = tmp_path / "qboot.rom"
+    monkeypatch.setattr(machine, "QBOOT", rom)
+    assert machine.firmware_args("auto") == []  # not installed: QEMU's SeaBIOS
+    rom.write_bytes(b"rom")
+    assert machine.firmware_args("auto") == ["-bios", str(rom)]
+    assert machine.firmware_args("seabios") == []
+    assert machine.firmware_args(str(rom)) == ["-bios", str(rom)]
+    with pytest.raises(machine.MachineError, match="no such file"):
+        machine.firmware_args(str(tmp_path / "missing.rom"))
+    argv = qemu_argv(cfg(firmware="seabios"), "tcg", tmp_path, tmp_path / "c", 1, keys(tmp_path), tmp_path / "q")
+    assert "-bios" not in argv
+
+
+def test_machine_arg() -> None:
+    assert machine.machine_arg("q35", "kvm") == "q35,i8042=off,vmport=off,smbus=off,acpi=off,accel=kvm"
+    assert machine.machine_arg("pc-i440fx-7.2", "tcg") == "pc-i440fx-7.2,accel=tcg"  # other types as given

@@ -27,7 +27,7 @@
  *                            RES (an absolute path).
  *   filestate refuse WHAT    holds one thing that checkpoint must refuse,
  *                            prints "ready PID", and sleeps: pidfd, fifo
- *                            (a named FIFO), pipeproc (a pipe end opened
+ *                            (a named FIFO, deleted), pipeproc (a pipe end opened
  *                            again through /proc), socket (with an fd in
  *                            flight), linked (a deleted name of a file
  *                            linked elsewhere), lease,
@@ -555,7 +555,8 @@ static void refuse(const char *what)
 	} else if (!strcmp(what, "fifo")) {
 		unlink("/tmp/filestate.fifo");
 		if (mkfifo("/tmp/filestate.fifo", 0600) ||
-		    open("/tmp/filestate.fifo", O_RDWR) < 0)
+		    open("/tmp/filestate.fifo", O_RDWR) < 0 ||
+		    unlink("/tmp/filestate.fifo"))
 			die("fifo");
 	} else if (!strcmp(what, "pipeproc")) {
 		char name[64];

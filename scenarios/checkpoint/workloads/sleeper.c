@@ -7,8 +7,11 @@
  *                           with KIND: nanosleep (the raw call, on
  *                           CLOCK_MONOTONIC), clock_nanosleep (relative,
  *                           CLOCK_BOOTTIME), poll
- *                           (no fds, a timeout) or futex (FUTEX_WAIT with a
- *                           relative timeout, on a word nobody wakes).  When
+ *                           (no fds, a timeout), futex (FUTEX_WAIT with a
+ *                           relative timeout, on a word nobody wakes) or
+ *                           select (no fds, a timeout: the kernel writes the
+ *                           time left into it and the call is made again,
+ *                           no restart block).  When
  *                           the call returns it writes to RES "PASS woke T"
  *                           (T: CLOCK_REALTIME seconds), or "FAIL: what" if
  *                           the call did not return what an uninterrupted
@@ -25,21 +28,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 
 int main(int argc, char **argv)
 {
 	struct timespec ts = { 0, 0 }, rem = { 0, 0 }, now;
+	struct timeval tv = { 0, 0 };
 	static unsigned int word;
 	char msg[256];
 	long ret;
 	int fd;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: sleeper nanosleep|clock_nanosleep|poll|futex SECS RES\n");
+		fprintf(stderr, "usage: sleeper nanosleep|clock_nanosleep|poll|futex|select SECS RES\n");
 		return 2;
 	}
 	ts.tv_sec = atoi(argv[2]);
+	tv.tv_sec = ts.tv_sec;
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	if (!strcmp(argv[1], "nanosleep"))
@@ -50,6 +56,8 @@ int main(int argc, char **argv)
 		ret = syscall(SYS_poll, NULL, 0, (int)ts.tv_sec * 1000);
 	else if (!strcmp(argv[1], "futex"))
 		ret = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0) ? -errno : 0;
+	else if (!strcmp(argv[1], "select"))
+		ret = syscall(SYS_select, 0, NULL, NULL, NULL, &tv);
 	else
 		return 2;
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -14,6 +14,7 @@
 struct cred;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
+struct ckpt_rst_fifo;
 struct ckpt_rst_epoll;
 struct file;
 struct files_struct;
@@ -61,6 +62,9 @@ struct ckpt_restore {
 	struct ckpt_hdr_posix_timers *ptimers;
 	struct ckpt_hdr_restart_block restart_block;
 	struct ckpt_hdr_sched sched;
+	struct ckpt_hdr_seccomp seccomp;
+	struct ckpt_hdr_seccomp_filter **filters; /* @seccomp.nfilters */
+	const struct cred *seccomp_cred; /* the caller's, to install them */
 	struct ckpt_hdr_auxv *auxv;
 	u32 umask;
 	bool has_root, has_pwd;
@@ -75,6 +79,8 @@ struct ckpt_restore {
 	struct list_head posix_locks;	/* taken once the table is final */
 	struct ckpt_rst_pipe *pipes;	/* @npipes pipes made for the image */
 	unsigned int npipes;
+	struct ckpt_rst_fifo *fifos;	/* @nfifos FIFOs reopened */
+	unsigned int nfifos;
 	struct ckpt_rst_data *datas;	/* @ndatas unlinked files, memfds */
 	unsigned int ndatas;
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
@@ -129,6 +135,7 @@ struct ckpt_ctx {
 	struct ckpt_tree *tree;		/* the tasks of the image (tree.c) */
 	struct hlist_head *obj_inodes;	/* pipes, contents (objhash.c) */
 	int next_pipe_ref;
+	int next_fifo_ref;
 	int next_data_ref;
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
@@ -164,7 +171,7 @@ int ckpt_check_target(struct ckpt_ctx *ctx);
 bool checkpoint_task_frozen(struct task_struct *t);
 
 /* objects shared by the files of a checkpoint (objhash.c) */
-int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, bool pipe,
+int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, int kind,
 		       bool *first);
 void ckpt_obj_inodes_free(struct ckpt_ctx *ctx);
 
@@ -212,6 +219,10 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 		    int pipe_ref, bool first);
 struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 void restore_pipes_free(struct ckpt_ctx *ctx);
+int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
+		    int fifo_ref, bool first);
+struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
+			  const char *path);
 int ckpt_unlinked_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
 			   const char *path);
 bool ckpt_is_memfd(struct file *file);
@@ -323,6 +334,10 @@ int restore_restart_block_check(struct ckpt_ctx *ctx,
 void restore_restart_block_commit(struct ckpt_ctx *ctx);
 void restore_restart_block_apply(struct ckpt_hdr_restart_block *h);
 int checkpoint_sched(struct ckpt_ctx *ctx, struct task_struct *t);
+int checkpoint_seccomp(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_seccomp_read(struct ckpt_ctx *ctx);
+int restore_seccomp_commit(struct ckpt_ctx *ctx);
+void restore_seccomp_free(struct ckpt_ctx *ctx);
 int restore_sched_read(struct ckpt_ctx *ctx);
 int restore_sched_commit(struct ckpt_ctx *ctx);
 int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t);

@@ -43,6 +43,19 @@ long restart_block_set_nanosleep(struct restart_block *restart);
 bool restart_block_is_poll(struct restart_block *restart);
 long restart_block_set_poll(struct restart_block *restart);
 bool restart_block_is_futex_wait(struct restart_block *restart);
+void restart_block_futex_get(struct restart_block *restart, bool *shared,
+			     bool *clockrt);
+long restart_block_set_futex_wait(struct restart_block *restart, bool shared,
+				  bool clockrt);
+
+/* kernel/seccomp.c: a frozen task's filters, and seccomp() for restart */
+struct sock_filter;
+struct task_struct;
+long seccomp_ckpt_get_filter(struct task_struct *task, unsigned int n,
+			     struct sock_filter *insns, bool *log);
+int seccomp_ckpt_check_filter(const struct sock_filter *insns,
+			      unsigned int len);
+long seccomp_ckpt_set_filter(unsigned int flags, const char __user *filter);
 
 /* fs/eventfd.c */
 int eventfd_ckpt_get(struct file *file, u64 *count, unsigned int *flags);

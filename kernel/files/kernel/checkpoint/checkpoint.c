@@ -453,6 +453,8 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_sched(ctx, t);
 	if (!ret)
+		ret = checkpoint_seccomp(ctx, t);
+	if (!ret)
 		ret = checkpoint_threads(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);

@@ -383,6 +383,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = ckpt_write_string(ctx, path);
 	if (!ret && type == CKPT_FILE_PIPE)
 		ret = checkpoint_pipe(ctx, file, f->fd, ref, ref_first);
+	if (!ret && type == CKPT_FILE_FIFO)
+		ret = checkpoint_fifo(ctx, file, f->fd, ref, ref_first);
 	if (!ret && (type == CKPT_FILE_DELETED || type == CKPT_FILE_MEMFD))
 		ret = checkpoint_file_data(ctx, file, f->fd, ref, ref_first);
 	if (!ret && type == CKPT_FILE_SOCKET)
@@ -510,14 +512,14 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 		if (first) {
 			ino = ckpt_inode_seen(seen, CKPT_SEEN_BITS, &slots[i],
 					      file_inode(fds[i].file), &posix);
-			/* a pipe or a content: per checkpoint (objhash.c) */
+			/* a pipe, FIFO or content: per checkpoint (objhash.c) */
 			ref_first = false;
 			if (types[i] == CKPT_FILE_PIPE ||
+			    types[i] == CKPT_FILE_FIFO ||
 			    types[i] == CKPT_FILE_DELETED ||
 			    types[i] == CKPT_FILE_MEMFD)
 				ref = ckpt_obj_inode_ref(ctx, ino->inode,
-							 types[i] == CKPT_FILE_PIPE,
-							 &ref_first);
+							 types[i], &ref_first);
 			if (ref < 0) {
 				ret = ref;
 				break;
@@ -645,6 +647,7 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		ok = S_ISCHR(type) && ckpt_chr_dev_ok(new_decode_dev(h->rdev));
 		break;
 	case CKPT_FILE_PIPE:
+	case CKPT_FILE_FIFO:
 		ok = S_ISFIFO(type);
 		break;
 	case CKPT_FILE_DELETED:
@@ -716,8 +719,8 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
 				path, flags, h->f_flags);
 	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
-	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_PTY &&
-	    !ckpt_anon_type(h->f_type) &&
+	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_FIFO &&
+	    h->f_type != CKPT_FILE_PTY && !ckpt_anon_type(h->f_type) &&
 	    h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
@@ -750,6 +753,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 
 	if (h->f_type == CKPT_FILE_PIPE)
 		file = restore_pipe(ctx, h);
+	else if (h->f_type == CKPT_FILE_FIFO)
+		file = restore_fifo(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_DELETED || h->f_type == CKPT_FILE_MEMFD)
 		file = restore_file_data(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_SOCKET)
@@ -764,6 +769,7 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 				       h->i_mode, new_decode_dev(h->rdev));
 	/* these named what failed */
 	if (IS_ERR(file) && (h->f_type == CKPT_FILE_PIPE ||
+			     h->f_type == CKPT_FILE_FIFO ||
 			     h->f_type == CKPT_FILE_DELETED ||
 			     h->f_type == CKPT_FILE_MEMFD ||
 			     h->f_type == CKPT_FILE_SOCKET ||

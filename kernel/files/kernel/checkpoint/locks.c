@@ -4,13 +4,17 @@
  *
  * A POSIX lock belongs to the process (its descriptor table) and an inode:
  * it is saved with the first file of that inode.  OFD locks and flocks
- * belong to an open file.  Leases are refused.  Restart takes OFD locks
+ * belong to an open file, so do leases (F_SETLEASE read or write; one
+ * being broken is refused).  Restart takes OFD locks
  * and flocks on the reopened file before the commit point (closing the
  * file releases them should restart fail), checks that the POSIX locks do
  * not conflict with anyone's, and takes them once the descriptor table is
  * the restored one.  Every lock is taken without waiting, with the checks
  * of fcntl() and flock(): a lock held by another process fails restart
- * with EAGAIN, naming the file.
+ * with EAGAIN, naming the file.  A lease is taken with fcntl(F_SETLEASE)'s
+ * code once its descriptor is installed (its break notification names
+ * it), with the caller's rights (the file's owner or CAP_LEASE, checked
+ * first), and only if no one else opened the file meanwhile.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -23,7 +27,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-/* a POSIX lock to take at the commit point */
+/* a POSIX lock or a lease to take at the commit point */
 struct ckpt_posix_lock {
 	struct list_head list;
 	struct file *file;		/* held by the objhash */
@@ -52,8 +56,8 @@ static void ckpt_lock_save(struct ckpt_hdr_file_lock *locks, int n, int max,
 		return;
 	locks[n].kind = kind;
 	locks[n].type = fl->fl_type;
-	locks[n].start = kind == CKPT_LOCK_FLOCK ? 0 : fl->fl_start;
-	locks[n].end = kind == CKPT_LOCK_FLOCK ? OFFSET_MAX : fl->fl_end;
+	locks[n].start = kind >= CKPT_LOCK_FLOCK ? 0 : fl->fl_start;
+	locks[n].end = kind >= CKPT_LOCK_FLOCK ? OFFSET_MAX : fl->fl_end;
 }
 
 /* the locks of @file (and of @files on its inode) into @locks, or count */
@@ -68,9 +72,16 @@ static int ckpt_scan_locks(struct file_lock_context *flctx, struct file *file,
 	u32 kind;
 
 	spin_lock(&flctx->flc_lock);
-	list_for_each_entry(fl, &flctx->flc_lease, fl_list)
-		if (fl->fl_file == file)
+	list_for_each_entry(fl, &flctx->flc_lease, fl_list) {
+		if (fl->fl_file != file)
+			continue;
+		/* being broken, or a delegation (nfsd): not the task's */
+		if (fl->fl_flags & (FL_UNLOCK_PENDING | FL_DOWNGRADE_PENDING) ||
+		    !(fl->fl_flags & FL_LEASE))
 			*lease = true;
+		else
+			ckpt_lock_save(locks, n++, max, fl, CKPT_LOCK_LEASE);
+	}
 	for (i = 0; i < ARRAY_SIZE(lists); i++)
 		list_for_each_entry(fl, lists[i], fl_list)
 			if (ckpt_lock_of(fl, file, files, &kind))
@@ -99,7 +110,7 @@ int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
 	n = ckpt_scan_locks(flctx, file, files, NULL, 0, &lease);
 	if (lease)
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: file lease (F_SETLEASE) not supported",
+				"fd %d: file lease being broken (or not F_SETLEASE's): not supported",
 				fd);
 	if (!n)
 		return 0;
@@ -194,7 +205,8 @@ static int ckpt_lock_test(struct file *file, struct ckpt_hdr_file_lock *h,
 
 static const char *ckpt_lock_name(u32 kind)
 {
-	return kind == CKPT_LOCK_FLOCK ? "flock" :
+	return kind == CKPT_LOCK_LEASE ? "lease" :
+	       kind == CKPT_LOCK_FLOCK ? "flock" :
 	       kind == CKPT_LOCK_OFD ? "OFD lock" : "POSIX lock";
 }
 
@@ -204,14 +216,37 @@ static int restore_lock_check(struct ckpt_ctx *ctx, struct file *file,
 {
 	fmode_t need;
 
-	if (h->kind < CKPT_LOCK_POSIX || h->kind > CKPT_LOCK_FLOCK ||
+	if (h->kind < CKPT_LOCK_POSIX || h->kind > CKPT_LOCK_LEASE ||
 	    (h->type != F_RDLCK && h->type != F_WRLCK) || h->start < 0 ||
 	    h->end < h->start)
 		return ckpt_err(ctx, -EINVAL,
 				"%s: bad lock (kind %u type %u %lld-%lld)",
 				path, h->kind, h->type, h->start, h->end);
+	if (h->kind == CKPT_LOCK_LEASE) {
+		struct inode *inode = file_inode(file);
+
+		/* one lease per file (bit 8 of *@nflock) */
+		if (h->start || h->end != OFFSET_MAX || *nflock & 0x100 ||
+		    !S_ISREG(inode->i_mode) ||
+		    (h->type == F_RDLCK && (file->f_mode & FMODE_WRITE)))
+			return ckpt_err(ctx, -EINVAL, "%s: bad lease", path);
+		*nflock |= 0x100;
+		/* as check_conflicting_open(): someone writes to it */
+		if (atomic_read(&inode->i_writecount) >
+		    (h->type == F_WRLCK && (file->f_mode & FMODE_WRITE)))
+			return ckpt_err(ctx, -EAGAIN,
+					"%s: lease conflicts with an open for writing",
+					path);
+		/* as generic_setlease() */
+		if (!uid_eq(current_fsuid(), inode->i_uid) &&
+		    !capable(CAP_LEASE))
+			return ckpt_err(ctx, -EACCES,
+					"%s: a lease needs the file's owner or CAP_LEASE",
+					path);
+		return 0;
+	}
 	if (h->kind == CKPT_LOCK_FLOCK) {
-		if (h->start || h->end != OFFSET_MAX || ++*nflock > 1)
+		if (h->start || h->end != OFFSET_MAX || (++*nflock & 0xff) > 1)
 			return ckpt_err(ctx, -EINVAL, "%s: bad flock", path);
 		need = FMODE_READ | FMODE_WRITE;
 		if (!(file->f_mode & need))
@@ -251,10 +286,11 @@ int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
 			ret = restore_lock_check(ctx, file, &h, path, &nflock);
 		if (ret)
 			break;
-		if (h.kind != CKPT_LOCK_POSIX) {
+		if (h.kind != CKPT_LOCK_POSIX && h.kind != CKPT_LOCK_LEASE) {
 			ret = ckpt_lock_take(file, &h);
 		} else {
-			ret = ckpt_lock_test(file, &h, &holder);
+			if (h.kind == CKPT_LOCK_POSIX)
+				ret = ckpt_lock_test(file, &h, &holder);
 			if (!ret) {
 				pl = kmalloc(sizeof(*pl), GFP_KERNEL);
 				if (!pl)
@@ -277,6 +313,27 @@ int restore_file_locks(struct ckpt_ctx *ctx, struct file *file, u32 n,
 	return ret;
 }
 
+/* a lease, through fcntl(F_SETLEASE) at the first descriptor of its file */
+static int restore_lease_commit(struct ckpt_ctx *ctx,
+				struct ckpt_posix_lock *pl)
+{
+	struct ckpt_hdr_file_desc *fds = ctx->rst.fds;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ctx->rst.nfds; i++)
+		if (ckpt_obj_fetch(ctx, fds[i].objref) == pl->file)
+			break;
+	if (i == ctx->rst.nfds)
+		return ckpt_err(ctx, -EINVAL, "a lease on a file of no descriptor");
+	ret = fcntl_setlease(fds[i].fd, pl->file, pl->h.type);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"fd %d: %s lease lost to another open of the file during restart",
+				fds[i].fd, pl->h.type == F_RDLCK ? "read" : "write");
+	return 0;
+}
+
 /*
  * Restart, descriptors installed: the POSIX locks, owned by the restored
  * table.  They were checked before the commit point; one that fails now
@@ -291,11 +348,20 @@ int restore_file_locks_commit(struct ckpt_ctx *ctx)
 	if (!ctx->rst.posix_locks.next)
 		return 0;
 	list_for_each_entry(pl, &ctx->rst.posix_locks, list) {
+		if (pl->h.kind == CKPT_LOCK_LEASE)
+			continue;
 		ret = ckpt_lock_take(pl->file, &pl->h);
 		if (ret)
 			return ckpt_err(ctx, ret,
 					"POSIX lock %lld-%lld lost to another process during restart",
 					pl->h.start, pl->h.end);
+	}
+	list_for_each_entry(pl, &ctx->rst.posix_locks, list) {
+		if (pl->h.kind != CKPT_LOCK_LEASE)
+			continue;
+		ret = restore_lease_commit(ctx, pl);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -97,12 +97,18 @@ static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 	return NULL;
 }
 
+#define CKPT_AIO_RING_MAGIC	0xa10a10a1	/* AIO_RING_MAGIC */
+
 static const char *ckpt_vma_problem(struct mm_struct *mm,
 				    struct vm_area_struct *vma, int *type)
 {
 	*type = ckpt_arch_vma_type(mm, vma);
 	if (*type)
 		return NULL;
+	/* the ring of an io_setup() context (fs/aio.c's pseudo fs) */
+	if (vma->vm_file &&
+	    file_inode(vma->vm_file)->i_sb->s_magic == CKPT_AIO_RING_MAGIC)
+		return "aio context (io_setup() ring)";
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
 		return ckpt_vma_shared(vma, type);
 	if (vma->vm_flags & CKPT_VMA_BAD_FLAGS)

@@ -25,19 +25,23 @@ struct ckpt_obj_inode {
 	struct hlist_node node;
 	struct inode *inode;
 	int ref;
-	bool pipe;
+	int kind;	/* CKPT_FILE_PIPE, _FIFO, or a content */
 };
 
 /*
- * The ref of the pipe (@pipe) or of the content of @inode in this
- * checkpoint; *@first if it is new (the first file of it carries it).
+ * The ref of the pipe or FIFO (@kind CKPT_FILE_PIPE, CKPT_FILE_FIFO) or
+ * of the content (any other @kind) of @inode in this checkpoint; each
+ * kind numbered apart; *@first if it is new (the first file carries it).
  * The files of the objhash keep the inode alive meanwhile.
  */
-int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, bool pipe,
+int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, int kind,
 		       bool *first)
 {
 	struct ckpt_obj_inode *o;
 	struct hlist_head *head;
+
+	if (kind != CKPT_FILE_PIPE && kind != CKPT_FILE_FIFO)
+		kind = 0;
 
 	if (!ctx->obj_inodes) {
 		ctx->obj_inodes = kcalloc(1 << CKPT_OBJ_INODE_BITS,
@@ -47,7 +51,7 @@ int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, bool pipe,
 	}
 	head = &ctx->obj_inodes[hash_ptr(inode, CKPT_OBJ_INODE_BITS)];
 	hlist_for_each_entry(o, head, node)
-		if (o->inode == inode && o->pipe == pipe) {
+		if (o->inode == inode && o->kind == kind) {
 			*first = false;
 			return o->ref;
 		}
@@ -55,8 +59,10 @@ int ckpt_obj_inode_ref(struct ckpt_ctx *ctx, struct inode *inode, bool pipe,
 	if (!o)
 		return -ENOMEM;
 	o->inode = inode;
-	o->pipe = pipe;
-	o->ref = pipe ? ++ctx->next_pipe_ref : ++ctx->next_data_ref;
+	o->kind = kind;
+	o->ref = kind == CKPT_FILE_PIPE ? ++ctx->next_pipe_ref :
+		 kind == CKPT_FILE_FIFO ? ++ctx->next_fifo_ref :
+		 ++ctx->next_data_ref;
 	hlist_add_head(&o->node, head);
 	*first = true;
 	return o->ref;

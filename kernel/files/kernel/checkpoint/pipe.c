@@ -13,9 +13,22 @@
  * A pipe end whose other end is held by a process outside the checkpoint
  * cannot be restored (that process would keep a pipe that no longer
  * reaches the restored task): checkpoint refuses it with EBUSY, naming the
- * descriptor.  Named FIFOs, pipe files opened read-write (through
- * /proc/PID/fd), packet-mode (O_DIRECT) and signal-driven (O_ASYNC) pipes,
- * and notification pipes are refused with EOPNOTSUPP.
+ * descriptor.  Pipe files opened read-write (through /proc/PID/fd),
+ * packet-mode (O_DIRECT) and signal-driven (O_ASYNC) pipes, and
+ * notification pipes are refused with EOPNOTSUPP.
+ *
+ * A named FIFO (CKPT_HDR_FIFO) is reopened by its path with the caller's
+ * rights, each of its files with its own flags; its other files may be
+ * outside the checkpoint.  Restart first opens a reader of its own
+ * (O_NONBLOCK, kept until restart ends), so that no open blocks or fails
+ * for want of a reader.  If that open made the pipe (no one else has the
+ * FIFO open), restart sets its size and writes the saved bytes back
+ * (through a writer opened with the caller's rights); if the FIFO is open
+ * elsewhere, its pipe and the bytes in it are those of the processes that
+ * hold it: the restored files join it, unless the image held every file of
+ * the FIFO (then EBUSY: someone else opened it meanwhile).  A FIFO whose
+ * path is gone fails restart with ENOENT, one that is no longer a FIFO
+ * with ESTALE, a write end that no reader can be found for with ENXIO.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -24,6 +37,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/slab.h>
@@ -38,6 +52,19 @@ struct ckpt_rst_pipe {
 	bool used[2];
 	u32 size;
 };
+
+/* restart: a FIFO reopened for the image */
+struct ckpt_rst_fifo {
+	struct file *anchor;	/* a reader of restart's, or NULL */
+	struct inode *inode;	/* the FIFO, once a file of it is open */
+	u32 size;		/* the image's */
+};
+
+/* a named FIFO, not a pipe() (which lives on pipefs) */
+static bool ckpt_is_fifo(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic != PIPEFS_MAGIC;
+}
 
 /* the open files of the task on @pipe: all of them, *@same with @mode */
 static unsigned int ckpt_pipe_files_held(struct ckpt_fd *fds, int n,
@@ -76,6 +103,17 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	if (!pipe)
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s not supported",
 				fd, path);
+	if (file->f_flags & (O_DIRECT | FASYNC) || pipe_has_watch_queue(pipe))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: packet-mode, O_ASYNC or notification pipe (%s) not supported",
+				fd, path);
+	if (ckpt_is_fifo(file)) {
+		if (*path != '/' || d_unlinked(file->f_path.dentry))
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: FIFO %s: deleted or outside the root: not supported",
+					fd, path);
+		return CKPT_FILE_FIFO;
+	}
 	spin_lock(&inode->i_lock);
 	files = pipe->files;
 	spin_unlock(&inode->i_lock);
@@ -85,23 +123,16 @@ int ckpt_pipe_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		held = ckpt_pipe_files_held(fds, n, pipe, mode, &same);
 	if (files > held)
 		return ckpt_tree_pipe_outside(ctx, fd, pipe, path);
-	if (*path == '/')
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: FIFO (%s) not supported", fd, path);
 	if (mode == (FMODE_READ | FMODE_WRITE) || same > 1)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: pipe (%s) opened again through /proc: not supported",
-				fd, path);
-	if (file->f_flags & (O_DIRECT | FASYNC) || pipe_has_watch_queue(pipe))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: packet-mode, O_ASYNC or notification pipe (%s) not supported",
 				fd, path);
 	return CKPT_FILE_PIPE;
 }
 
 /* the bytes in @pipe, not consumed; *@data (kvfree()) */
 static int ckpt_pipe_data(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
-			  int fd, struct ckpt_hdr_pipe *h, char **data)
+			  int fd, u32 *size, u32 *nbytes, char **data)
 {
 	unsigned int head, tail, mask, i;
 	size_t total = 0, off = 0;
@@ -112,13 +143,13 @@ static int ckpt_pipe_data(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
 	head = pipe->head;
 	tail = pipe->tail;
 	mask = pipe->ring_size - 1;
-	h->size = pipe->max_usage * PAGE_SIZE;
+	*size = pipe->max_usage * PAGE_SIZE;
 	for (i = tail; i != head; i++) {
 		if (pipe->bufs[i & mask].flags & PIPE_BUF_FLAG_PACKET)
 			ret = -EOPNOTSUPP;
 		total += pipe->bufs[i & mask].len;
 	}
-	if (!ret && total > h->size)
+	if (!ret && total > *size)
 		ret = -EINVAL;
 	if (!ret && total) {
 		buf = kvmalloc(total, GFP_KERNEL);
@@ -143,9 +174,25 @@ static int ckpt_pipe_data(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
 		return ckpt_err(ctx, ret, "fd %d: cannot read the pipe's data",
 				fd);
 	}
-	h->nbytes = total;
+	*nbytes = total;
 	*data = buf;
 	return 0;
+}
+
+/* the CKPT_HDR_BUFFER of @nbytes bytes in a pipe, if any */
+static int ckpt_pipe_write_data(struct ckpt_ctx *ctx, const char *data,
+				u32 nbytes)
+{
+	int ret;
+
+	if (!nbytes)
+		return 0;
+	ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nbytes);
+	if (!ret)
+		ret = ckpt_kwrite(ctx, data, nbytes);
+	if (!ret)
+		ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) + nbytes);
+	return ret;
 }
 
 /* CKPT_HDR_PIPE of an end of a pipe, with the data the first time */
@@ -160,7 +207,7 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 	if (!pipe)
 		return -EINVAL;
 	if (first) {
-		ret = ckpt_pipe_data(ctx, pipe, fd, &h, &data);
+		ret = ckpt_pipe_data(ctx, pipe, fd, &h.size, &h.nbytes, &data);
 		if (ret)
 			return ret;
 	} else {
@@ -169,14 +216,91 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 		pipe_unlock(pipe);
 	}
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_PIPE, sizeof(h));
-	if (!ret && h.nbytes)
-		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, h.nbytes);
-	if (!ret && h.nbytes)
-		ret = ckpt_kwrite(ctx, data, h.nbytes);
-	if (!ret && h.nbytes)
-		ret = ckpt_write_pad(ctx, sizeof(struct ckpt_hdr) + h.nbytes);
+	if (!ret)
+		ret = ckpt_pipe_write_data(ctx, data, h.nbytes);
 	kvfree(data);
 	return ret;
+}
+
+/*
+ * CKPT_HDR_FIFO of a file of a named FIFO, with the data the first time;
+ * whether every file of the FIFO is one of the task's.
+ */
+int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
+		    int fifo_ref, bool first)
+{
+	struct pipe_inode_info *pipe = get_pipe_info(file, false);
+	struct inode *inode = file_inode(file);
+	struct ckpt_hdr_fifo h = { .fifo_ref = fifo_ref };
+	unsigned int files, same;
+	char *data = NULL;
+	int ret, held;
+
+	BUILD_BUG_ON(sizeof(h) != 24);
+	if (!pipe)
+		return -EINVAL;
+	/* by the tasks of the checkpoint: this one, or all of a tree */
+	held = ckpt_tree_pipe_held(ctx, pipe, 0, &same);
+	if (held < 0)
+		held = ckpt_pipe_files_held(ctx->ckpt_fds, ctx->ckpt_nfds,
+					    pipe, 0, &same);
+	spin_lock(&inode->i_lock);
+	files = pipe->files;
+	spin_unlock(&inode->i_lock);
+	if (files <= held)
+		h.flags |= CKPT_FIFO_ALL_HELD;
+	if (first) {
+		ret = ckpt_pipe_data(ctx, pipe, fd, &h.size, &h.nbytes, &data);
+		if (ret)
+			return ret;
+	} else {
+		pipe_lock(pipe);
+		h.size = pipe->max_usage * PAGE_SIZE;
+		pipe_unlock(pipe);
+	}
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_FIFO, sizeof(h));
+	if (!ret)
+		ret = ckpt_pipe_write_data(ctx, data, h.nbytes);
+	kvfree(data);
+	return ret;
+}
+
+/* restart: the CKPT_HDR_BUFFER of @nbytes bytes, if any, in *@data */
+static int restore_pipe_read_data(struct ckpt_ctx *ctx, u32 nbytes,
+				  char **data)
+{
+	struct ckpt_hdr hb;
+	int ret;
+
+	*data = NULL;
+	if (!nbytes)
+		return 0;
+	ret = ckpt_read_hdr(ctx, &hb, CKPT_HDR_BUFFER, sizeof(hb) + nbytes,
+			    sizeof(hb) + nbytes);
+	if (ret)
+		return ret;
+	*data = kvmalloc(nbytes, GFP_KERNEL);
+	if (!*data)
+		return -ENOMEM;
+	ret = ckpt_kread(ctx, *data, nbytes);
+	if (!ret)
+		ret = ckpt_read_pad(ctx, hb.len);
+	if (ret) {
+		kvfree(*data);
+		*data = NULL;
+	}
+	return ret;
+}
+
+/* write @nbytes into a pipe of enough room, through its end @w */
+static int restore_pipe_refill(struct file *w, const char *data, u32 nbytes)
+{
+	loff_t pos = 0;
+	ssize_t ret = kernel_write(w, data, nbytes, &pos);
+
+	if (ret < 0)
+		return ret;
+	return ret == nbytes ? 0 : -ENOSPC;
 }
 
 /* restart: a new pipe of @size bytes holding the @nbytes of the image */
@@ -184,9 +308,7 @@ static int restore_pipe_new(struct ckpt_ctx *ctx, struct ckpt_hdr_pipe *h,
 			    struct ckpt_rst_pipe *p)
 {
 	struct file *ends[2];
-	struct ckpt_hdr hb;
 	char *data = NULL;
-	loff_t pos = 0;
 	long ret;
 
 	if (h->nbytes > h->size)
@@ -204,26 +326,13 @@ static int restore_pipe_new(struct ckpt_ctx *ctx, struct ckpt_hdr_pipe *h,
 		return ckpt_err(ctx, ret, "pipe %d: cannot set its size to %u",
 				h->pipe_ref, h->size);
 	p->size = h->size;
-	if (!h->nbytes)
-		return 0;
-	ret = ckpt_read_hdr(ctx, &hb, CKPT_HDR_BUFFER, sizeof(hb) + h->nbytes,
-			    sizeof(hb) + h->nbytes);
-	if (ret)
+	ret = restore_pipe_read_data(ctx, h->nbytes, &data);
+	if (ret || !h->nbytes)
 		return ret;
-	data = kvmalloc(h->nbytes, GFP_KERNEL);
-	if (!data)
-		return -ENOMEM;
-	ret = ckpt_kread(ctx, data, h->nbytes);
-	if (!ret)
-		ret = ckpt_read_pad(ctx, hb.len);
-	if (!ret) {
-		ret = kernel_write(p->ends[1], data, h->nbytes, &pos);
-		if (ret >= 0)
-			ret = ret == h->nbytes ? 0 : -ENOSPC;
-		if (ret)
-			ret = ckpt_err(ctx, ret, "pipe %d: cannot refill it",
-				       h->pipe_ref);
-	}
+	ret = restore_pipe_refill(p->ends[1], data, h->nbytes);
+	if (ret)
+		ret = ckpt_err(ctx, ret, "pipe %d: cannot refill it",
+			       h->pipe_ref);
 	kvfree(data);
 	return ret;
 }
@@ -282,6 +391,161 @@ struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	return file;
 }
 
+/* restart: the error of an open of the FIFO @path, named */
+static int restore_fifo_err(struct ckpt_ctx *ctx, int err, const char *path)
+{
+	if (err == -ENOENT)
+		return ckpt_err(ctx, err, "FIFO %s is gone", path);
+	if (err == -ESTALE)
+		return ckpt_err(ctx, err, "%s is no longer a FIFO", path);
+	if (err == -ENXIO)
+		return ckpt_err(ctx, err, "FIFO %s: no reader for its write end",
+				path);
+	return ckpt_err(ctx, err, "cannot open FIFO %s", path);
+}
+
+/* restart: open a file of the FIFO @path, never blocking */
+static struct file *restore_fifo_open(struct ckpt_ctx *ctx, const char *path,
+				      int flags)
+{
+	struct file *file = ckpt_open_inode(path, flags | O_NONBLOCK, S_IFIFO,
+					    0);
+
+	if (IS_ERR(file))
+		return ERR_PTR(restore_fifo_err(ctx, PTR_ERR(file), path));
+	return file;
+}
+
+/*
+ * restart: the first file of a FIFO in the image: restart's own reader,
+ * and, if that open made the FIFO's pipe, its size and its bytes.
+ */
+static int restore_fifo_new(struct ckpt_ctx *ctx, struct ckpt_hdr_fifo *h,
+			    struct ckpt_rst_fifo *f, const char *path)
+{
+	struct pipe_inode_info *pipe;
+	struct file *anchor, *w;
+	unsigned int files;
+	char *data = NULL;
+	long ret;
+
+	if (h->nbytes > h->size)
+		return ckpt_err(ctx, -EINVAL, "FIFO %d: %u bytes in %u",
+				h->fifo_ref, h->nbytes, h->size);
+	f->size = h->size;
+	ret = restore_pipe_read_data(ctx, h->nbytes, &data);
+	if (ret)
+		return ret;
+	anchor = ckpt_open_inode(path, O_RDONLY | O_NONBLOCK, S_IFIFO, 0);
+	ret = PTR_ERR_OR_ZERO(anchor);
+	/* a writer may join a reader outside without reading it itself */
+	if ((ret == -EACCES || ret == -EPERM) &&
+	    !(h->flags & CKPT_FIFO_ALL_HELD)) {
+		kvfree(data);
+		return 0;
+	}
+	if (ret) {
+		kvfree(data);
+		return restore_fifo_err(ctx, ret, path);
+	}
+	f->anchor = anchor;
+	f->inode = file_inode(anchor);
+	pipe = get_pipe_info(anchor, false);
+	spin_lock(&f->inode->i_lock);
+	files = pipe->files;
+	spin_unlock(&f->inode->i_lock);
+	if (files > 1) {
+		kvfree(data);
+		if (h->flags & CKPT_FIFO_ALL_HELD)
+			return ckpt_err(ctx, -EBUSY,
+					"FIFO %s is open by a process outside the checkpoint",
+					path);
+		return 0;	/* its pipe and data are those of its holders */
+	}
+	ret = pipe_fcntl(anchor, F_SETPIPE_SZ, h->size);
+	if (ret >= 0 && ret != h->size)
+		ret = -EINVAL;
+	if (ret < 0) {
+		kvfree(data);
+		return ckpt_err(ctx, ret, "FIFO %s: cannot set its size to %u",
+				path, h->size);
+	}
+	ret = 0;
+	if (h->nbytes) {
+		w = restore_fifo_open(ctx, path, O_WRONLY);
+		ret = PTR_ERR_OR_ZERO(w);
+		if (!ret) {
+			ret = restore_pipe_refill(w, data, h->nbytes);
+			fput(w);
+		}
+		if (ret)
+			ret = ckpt_err(ctx, ret, "FIFO %s: cannot refill its %u bytes",
+				       path, h->nbytes);
+	}
+	kvfree(data);
+	return ret;
+}
+
+/*
+ * Restart: a file of the FIFO that the CKPT_HDR_FILE @hf describes, at
+ * @path, from the CKPT_HDR_FIFO that follows.  Returns a referenced file.
+ */
+struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
+			  const char *path)
+{
+	struct ckpt_rst_fifo *f;
+	struct ckpt_hdr_fifo h;
+	struct file *file;
+	int ret;
+
+	if (hf->f_flags & ~CKPT_PIPE_FLAGS || hf->f_pos)
+		return ERR_PTR(ckpt_err(ctx, -EINVAL, "FIFO: bad flags %#o",
+					hf->f_flags));
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_FIFO, sizeof(h));
+	if (ret)
+		return ERR_PTR(ret);
+	if (h.flags & ~CKPT_FIFO_ALL_HELD)
+		return ERR_PTR(ckpt_err(ctx, -EINVAL, "FIFO %d: bad flags %#x",
+					h.fifo_ref, h.flags));
+	/* each new FIFO comes with a new file: at most one per objref */
+	if (h.fifo_ref == ctx->rst.nfifos + 1 && h.fifo_ref <= hf->objref) {
+		f = krealloc_array(ctx->rst.fifos, h.fifo_ref, sizeof(*f),
+				   GFP_KERNEL);
+		if (!f)
+			return ERR_PTR(-ENOMEM);
+		ctx->rst.fifos = f;
+		f += ctx->rst.nfifos++;
+		memset(f, 0, sizeof(*f));
+		ret = restore_fifo_new(ctx, &h, f, path);
+		if (ret)
+			return ERR_PTR(ret);
+	} else if (h.fifo_ref >= 1 && h.fifo_ref <= ctx->rst.nfifos) {
+		f = &ctx->rst.fifos[h.fifo_ref - 1];
+		if (h.nbytes || h.size != f->size)
+			return ERR_PTR(ckpt_err(ctx, -EINVAL,
+						"FIFO %d: size %u, data %u",
+						h.fifo_ref, h.size, h.nbytes));
+	} else {
+		return ERR_PTR(ckpt_err(ctx, -EINVAL, "bad FIFO ref %d",
+					h.fifo_ref));
+	}
+	file = restore_fifo_open(ctx, path, hf->f_flags);
+	if (IS_ERR(file))
+		return file;
+	if (!f->inode)
+		f->inode = file_inode(file);
+	if (file_inode(file) != f->inode) {
+		fput(file);
+		return ERR_PTR(ckpt_err(ctx, -ESTALE,
+					"FIFO %d: %s is another FIFO",
+					h.fifo_ref, path));
+	}
+	spin_lock(&file->f_lock);
+	file->f_flags = hf->f_flags;
+	spin_unlock(&file->f_lock);
+	return file;
+}
+
 /* restart ends: the pipes' references (ends the task had closed go) */
 void restore_pipes_free(struct ckpt_ctx *ctx)
 {
@@ -295,4 +559,10 @@ void restore_pipes_free(struct ckpt_ctx *ctx)
 	kfree(ctx->rst.pipes);
 	ctx->rst.pipes = NULL;
 	ctx->rst.npipes = 0;
+	for (i = 0; i < ctx->rst.nfifos; i++)
+		if (ctx->rst.fifos[i].anchor)
+			fput(ctx->rst.fifos[i].anchor);
+	kfree(ctx->rst.fifos);
+	ctx->rst.fifos = NULL;
+	ctx->rst.nfifos = 0;
 }

@@ -42,9 +42,10 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 #ifdef CONFIG_SECCOMP
 	int mode = READ_ONCE(t->seccomp.mode);
 
-	if (mode != SECCOMP_MODE_DISABLED)
+	/* the leader's is saved (seccomp.c), a thread's refused */
+	if (mode != SECCOMP_MODE_DISABLED && t != ctx->tsk)
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: seccomp %s: not supported",
+				"pid %d: seccomp %s in a thread: not supported",
 				ctx->tsk_pid, mode == SECCOMP_MODE_STRICT ?
 				"strict mode" : "filters");
 #endif

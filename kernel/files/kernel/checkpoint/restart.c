@@ -259,6 +259,8 @@ int restore_task_read(struct ckpt_ctx *ctx)
 	if (!ret)
 		ret = restore_sched_read(ctx);
 	if (!ret)
+		ret = restore_seccomp_read(ctx);
+	if (!ret)
 		ret = restore_threads_read(ctx);
 	if (!ret)
 		ret = restore_posix_timers_targets(ctx);
@@ -296,6 +298,10 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 	restore_restart_block_commit(ctx);
 	restore_auxv_commit(ctx);
 	if (restore_sched_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		return -EPERM;
+	}
+	if (restore_seccomp_commit(ctx)) {
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}

@@ -423,6 +423,7 @@ void ckpt_rst_free(struct ckpt_ctx *ctx)
 	ctx->rst.fpstate = NULL;
 	restore_process_free(ctx);
 	restore_cred_free(ctx);
+	restore_seccomp_free(ctx);
 }
 
 static struct ckpt_ctx *ckpt_ctx_alloc(int fd, unsigned long uflags,

@@ -144,9 +144,11 @@ static u64 ckpt_time_left(ktime_t deadline, ktime_t now)
 /*
  * The restart block of a task frozen (cgroup v2 freezer) inside a call
  * that returned -ERESTART_RESTARTBLOCK: a relative nanosleep() or
- * clock_nanosleep(), or poll(), saved as the time it had left.  A futex
- * wait with an absolute timeout restarts as the original call (exact); one
- * with a relative timeout (FUTEX_WAIT), or any other call, is refused.
+ * clock_nanosleep(), poll(), or a futex wait with a relative timeout
+ * (FUTEX_WAIT, or a wait already resumed through restart_syscall()),
+ * saved as the time it had left.  A futex() call with an absolute timeout
+ * (FUTEX_WAIT_BITSET) restarts as the original call (exact); any other
+ * call is refused.
  */
 int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 			     long ax, unsigned long orig_ax, unsigned long op)
@@ -188,10 +190,20 @@ int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 	if (restart_block_is_futex_wait(rb) && orig_ax == __NR_futex &&
 	    (op & FUTEX_CMD_MASK) != FUTEX_WAIT)
 		goto out;
-	if (restart_block_is_futex_wait(rb))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: frozen in a futex wait with a relative timeout: the time left cannot be restored",
-				ctx->tsk_pid);
+	if (restart_block_is_futex_wait(rb)) {
+		bool shared, clockrt;
+
+		restart_block_futex_get(rb, &shared, &clockrt);
+		h.kind = CKPT_RESTART_FUTEX;
+		h.clockid = clockrt ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+		ckpt_clock_now(h.clockid, &now);
+		h.flags = shared ? CKPT_RESTART_FUTEX_SHARED : 0;
+		h.uaddr = (unsigned long)rb->futex.uaddr;
+		h.val = rb->futex.val;
+		h.bitset = rb->futex.bitset;
+		h.timeout_ns = ckpt_time_left(rb->futex.time, now);
+		goto out;
+	}
 #endif
 refuse:
 	return ckpt_err(ctx, -EOPNOTSUPP,
@@ -218,7 +230,8 @@ int restore_restart_block_check(struct ckpt_ctx *ctx,
 	ret = ckpt_read_obj(ctx, h, CKPT_HDR_RESTART_BLOCK, sizeof(*h));
 	if (ret)
 		return ret;
-	if (h->_padding || h->uaddr2 || h->bitset)
+	if (h->_padding || h->uaddr2 ||
+	    (h->bitset && h->kind != CKPT_RESTART_FUTEX))
 		return ckpt_err(ctx, -EINVAL, "restart block: reserved fields set");
 	if (h->timeout_ns > KTIME_MAX / 2)
 		return ckpt_err(ctx, -EINVAL, "restart block: time left %llu ns out of range",
@@ -243,6 +256,14 @@ int restore_restart_block_check(struct ckpt_ctx *ctx,
 	case CKPT_RESTART_POLL:
 		if (h->clockid != CLOCK_MONOTONIC || h->flags > 1 ||
 		    (!h->flags && h->timeout_ns))
+			break;
+		return 0;
+	case CKPT_RESTART_FUTEX:
+		if (!IS_ENABLED(CONFIG_FUTEX) ||
+		    (h->clockid != CLOCK_MONOTONIC &&
+		     h->clockid != CLOCK_REALTIME) ||
+		    h->flags & ~CKPT_RESTART_FUTEX_SHARED || !h->bitset ||
+		    h->uaddr % sizeof(u32) || h->uaddr >= TASK_SIZE_MAX)
 			break;
 		return 0;
 	}
@@ -285,5 +306,17 @@ void restore_restart_block_apply(struct ckpt_hdr_restart_block *h)
 		rb->poll.tv_nsec = end.tv_nsec;
 		restart_block_set_poll(rb);
 		break;
+#ifdef CONFIG_FUTEX
+	case CKPT_RESTART_FUTEX:
+		ckpt_clock_now(h->clockid, &now);
+		rb->futex.uaddr = u64_to_user_ptr(h->uaddr);
+		rb->futex.val = h->val;
+		rb->futex.bitset = h->bitset;
+		rb->futex.time = ktime_add_ns(now, h->timeout_ns);
+		restart_block_set_futex_wait(rb, h->flags &
+					     CKPT_RESTART_FUTEX_SHARED,
+					     h->clockid == CLOCK_REALTIME);
+		break;
+#endif
 	}
 }

@@ -58,6 +58,10 @@ enum {
 #define CKPT_HDR_THREADS CKPT_HDR_THREADS
 	CKPT_HDR_THREAD_TASK = 111,
 #define CKPT_HDR_THREAD_TASK CKPT_HDR_THREAD_TASK
+	CKPT_HDR_SECCOMP = 112,
+#define CKPT_HDR_SECCOMP CKPT_HDR_SECCOMP
+	CKPT_HDR_SECCOMP_FILTER = 113,
+#define CKPT_HDR_SECCOMP_FILTER CKPT_HDR_SECCOMP_FILTER
 
 	/* 201-299: architecture dependent */
 	CKPT_HDR_FPU = 201,
@@ -77,6 +81,8 @@ enum {
 #define CKPT_HDR_FILE_DATA CKPT_HDR_FILE_DATA
 	CKPT_HDR_FS = 311,
 #define CKPT_HDR_FS CKPT_HDR_FS
+	CKPT_HDR_FIFO = 312,
+#define CKPT_HDR_FIFO CKPT_HDR_FIFO
 
 	/* 320-339: anonymous-inode files (eventfd.c ... timerfd.c) */
 	CKPT_HDR_EVENTFD = 320,
@@ -307,18 +313,24 @@ enum {
 #define CKPT_RESTART_NANOSLEEP CKPT_RESTART_NANOSLEEP
 	CKPT_RESTART_POLL = 2,		/* poll() */
 #define CKPT_RESTART_POLL CKPT_RESTART_POLL
+	CKPT_RESTART_FUTEX = 3,		/* futex wait with a timeout */
+#define CKPT_RESTART_FUTEX CKPT_RESTART_FUTEX
 };
+
+#define CKPT_RESTART_FUTEX_SHARED	0x1	/* flags: not FUTEX_PRIVATE_FLAG */
 
 struct ckpt_hdr_restart_block {
 	struct ckpt_hdr h;
 	__u32 kind;		/* CKPT_RESTART_* */
 	__s32 clockid;		/* the clock of the timeout */
 	__u64 timeout_ns;	/* time left */
-	__u64 uaddr;		/* nanosleep: rmtp; poll: ufds */
+	__u64 uaddr;		/* nanosleep: rmtp; poll: ufds; futex: uaddr */
 	__u64 uaddr2;		/* reserved, 0 */
-	__u32 val;		/* poll: nfds */
-	__u32 flags;		/* nanosleep: rmtp type; poll: has timeout */
-	__u32 bitset;		/* reserved, 0 */
+	__u32 val;		/* poll: nfds; futex: val */
+	__u32 flags;		/* nanosleep: rmtp type; poll: has timeout;
+				 * futex: CKPT_RESTART_FUTEX_*
+				 */
+	__u32 bitset;		/* futex: bitset (not 0); else 0 */
 	__u32 _padding;
 };
 
@@ -332,6 +344,29 @@ struct ckpt_hdr_auxv {
 	__u32 nr;		/* __u64 words, even, at most AT_VECTOR_SIZE */
 	__u32 _padding;
 	__u64 auxv[];
+};
+
+/*
+ * CKPT_HDR_SECCOMP: 16 bytes, after CKPT_HDR_SCHED: the seccomp mode
+ * (SECCOMP_MODE_DISABLED 0, _STRICT 1, _FILTER 2) and, for filters, the
+ * number of CKPT_HDR_SECCOMP_FILTER records that follow, oldest first.
+ * CKPT_HDR_SECCOMP_FILTER: 16 bytes + 8 * @len: a filter's classic BPF
+ * program (struct sock_filter, 1..BPF_MAXINSNS) and its flags.
+ */
+#define CKPT_SECCOMP_FILTERS_MAX	1024
+#define CKPT_SECCOMP_FILTER_LOG		0x1	/* SECCOMP_FILTER_FLAG_LOG */
+
+struct ckpt_hdr_seccomp {
+	struct ckpt_hdr h;
+	__u32 mode;
+	__u32 nfilters;
+};
+
+struct ckpt_hdr_seccomp_filter {
+	struct ckpt_hdr h;
+	__u32 len;		/* instructions */
+	__u32 flags;		/* CKPT_SECCOMP_FILTER_* */
+	__u64 insns[];		/* struct sock_filter each */
 };
 
 /*
@@ -553,6 +588,8 @@ enum {
 #define CKPT_FILE_DELETED CKPT_FILE_DELETED
 	CKPT_FILE_MEMFD = 7,	/* a memfd, CKPT_HDR_FILE_DATA */
 #define CKPT_FILE_MEMFD CKPT_FILE_MEMFD
+	CKPT_FILE_FIFO = 312,	/* a named FIFO, reopened, CKPT_HDR_FIFO */
+#define CKPT_FILE_FIFO CKPT_FILE_FIFO
 	CKPT_FILE_EVENTFD = 320,	/* 32x: anonymous inodes, their records */
 #define CKPT_FILE_EVENTFD CKPT_FILE_EVENTFD
 	CKPT_FILE_EPOLL = 321,
@@ -677,6 +714,8 @@ enum {
 #define CKPT_LOCK_OFD CKPT_LOCK_OFD
 	CKPT_LOCK_FLOCK = 3,	/* flock(), owned by the file */
 #define CKPT_LOCK_FLOCK CKPT_LOCK_FLOCK
+	CKPT_LOCK_LEASE = 4,	/* fcntl(F_SETLEASE), owned by the file */
+#define CKPT_LOCK_LEASE CKPT_LOCK_LEASE
 };
 
 #define CKPT_FILE_LOCKS_MAX	4096	/* lock records per file */
@@ -693,6 +732,23 @@ struct ckpt_hdr_pipe {
 	__u32 size;		/* capacity in bytes (F_GETPIPE_SZ) */
 	__u32 nbytes;		/* bytes in the pipe */
 	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_FIFO: 24 bytes, after the path of a CKPT_FILE_FIFO file (and
+ * before its locks).  Every file of one FIFO has the same @fifo_ref (1, 2,
+ * ... in order of appearance); the first is followed by a CKPT_HDR_BUFFER
+ * of @nbytes bytes, the data in it, later ones have @nbytes 0.
+ * CKPT_FIFO_ALL_HELD: every open file of the FIFO was the task's.
+ */
+#define CKPT_FIFO_ALL_HELD	0x1
+
+struct ckpt_hdr_fifo {
+	struct ckpt_hdr h;
+	__s32 fifo_ref;
+	__u32 size;		/* capacity in bytes (F_GETPIPE_SZ) */
+	__u32 nbytes;		/* bytes in the FIFO */
+	__u32 flags;		/* CKPT_FIFO_* */
 };
 
 struct ckpt_hdr_file_lock {

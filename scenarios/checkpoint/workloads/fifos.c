@@ -1,0 +1,237 @@
+/*
+ * fifos: named FIFOs held in every way restart must restore (issue 10).
+ *
+ *   fifos hold DIR RES   in DIR (created) makes the FIFOs a, b, c, d, e:
+ *                        a: both ends held, the read end O_NONBLOCK, 13
+ *                           bytes in it, F_SETPIPE_SZ 128 KiB;
+ *                        b: one O_RDWR file (and a dup of it), 5000 bytes;
+ *                        c: the read end only, its writer closed after 7
+ *                           bytes (EOF after them);
+ *                        d: the write end only, its reader closed (EPIPE);
+ *                        e: the read end only, its writer is another
+ *                           process ("fifos writer DIR/e", started after
+ *                           "ready"), which wrote "before\n".
+ *                        Prints "ready PID", pause()s until SIGUSR1, then
+ *                        checks each FIFO (inode, flags, size, bytes, EOF,
+ *                        EPIPE; for e, "before\nafter\n" then EOF: the
+ *                        bytes of a FIFO open outside are not doubled) and
+ *                        writes PASS or "FAIL: what" to RES.
+ *   fifos writer PATH    opens PATH for writing, writes "before\n", prints
+ *                        "ready PID"; on SIGUSR1 writes "after\n" and exits.
+ * stdio must be regular files or /dev/null.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+/* the kernel's O_LARGEFILE (glibc's is 0 on x86-64), always set here */
+#define K_LARGEFILE 0100000
+
+static volatile sig_atomic_t go;
+static const char *res;
+static char dir[4096];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fifos: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void result(const char *fmt, ...)
+{
+	FILE *f = fopen(res, "w");
+	va_list ap;
+
+	if (!f)
+		die(res);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+	exit(0);
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) result("FAIL: " __VA_ARGS__); } while (0)
+
+static char *path(const char *name)
+{
+	static char buf[8][4200];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static int xopen(const char *name, int flags)
+{
+	int fd = open(path(name), flags);
+
+	if (fd < 0)
+		die(name);
+	return fd;
+}
+
+static void xwrite(int fd, const void *buf, size_t n)
+{
+	if (write(fd, buf, n) != (ssize_t)n)
+		die("write");
+}
+
+static void wait_usr1(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	while (!go)
+		sigsuspend(&none);
+}
+
+/* the fd is a file of the FIFO @name, with flags @fl */
+static void check_file(int fd, const char *name, int fl)
+{
+	struct stat a, b;
+	int got = fcntl(fd, F_GETFL);
+
+	CHECK(!fstat(fd, &a) && !stat(path(name), &b) && S_ISFIFO(a.st_mode) &&
+	      a.st_ino == b.st_ino && a.st_dev == b.st_dev,
+	      "fd %d is not the FIFO %s", fd, name);
+	CHECK((got & ~K_LARGEFILE) == fl, "fd %d (%s): flags %#o, want %#o", fd, name,
+	      got & ~K_LARGEFILE, fl);
+}
+
+static int writer(const char *p)
+{
+	int fd;
+
+	signal(SIGUSR1, on_usr1);
+	fd = open(p, O_WRONLY);
+	if (fd < 0)
+		die(p);
+	xwrite(fd, "before\n", 7);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	wait_usr1();
+	xwrite(fd, "after\n", 6);
+	return 0;
+}
+
+static int hold(void)
+{
+	int ra, wa, rwb, rwb2, rc, wd, re, tmp, n;
+	char buf[8192], pat[5000];
+	const char *names = "abcde";
+	int i;
+
+	signal(SIGUSR1, on_usr1);
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		die(dir);
+	for (i = 0; names[i]; i++) {
+		char nm[2] = { names[i], 0 };
+
+		unlink(path(nm));
+		if (mkfifo(path(nm), 0600))
+			die("mkfifo");
+	}
+	ra = xopen("a", O_RDONLY | O_NONBLOCK);
+	wa = xopen("a", O_WRONLY);
+	if (fcntl(wa, F_SETPIPE_SZ, 131072) != 131072)
+		die("F_SETPIPE_SZ");
+	xwrite(wa, "hello fifo a\n", 13);
+
+	for (i = 0; i < (int)sizeof(pat); i++)
+		pat[i] = 'A' + i % 23;
+	rwb = xopen("b", O_RDWR);
+	rwb2 = dup(rwb);
+	xwrite(rwb, pat, sizeof(pat));
+
+	rc = xopen("c", O_RDONLY | O_NONBLOCK);
+	tmp = xopen("c", O_WRONLY);
+	xwrite(tmp, "tail c\n", 7);
+	close(tmp);
+	if (fcntl(rc, F_SETFL, 0))
+		die("F_SETFL");
+
+	tmp = xopen("d", O_RDONLY | O_NONBLOCK);
+	wd = xopen("d", O_WRONLY | O_NONBLOCK);
+	close(tmp);
+
+	re = xopen("e", O_RDONLY | O_NONBLOCK);
+	if (fcntl(re, F_SETFL, 0))
+		die("F_SETFL");
+
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	wait_usr1();
+
+	check_file(ra, "a", O_RDONLY | O_NONBLOCK);
+	check_file(wa, "a", O_WRONLY);
+	CHECK(fcntl(wa, F_GETPIPE_SZ) == 131072, "a: pipe size %d", fcntl(wa, F_GETPIPE_SZ));
+	CHECK(!ioctl(ra, FIONREAD, &n) && n == 13, "a: FIONREAD %d, want 13", n);
+	n = read(ra, buf, sizeof(buf));
+	CHECK(n == 13 && !memcmp(buf, "hello fifo a\n", 13), "a: read %d bytes", n);
+	n = read(ra, buf, sizeof(buf));
+	CHECK(n < 0 && errno == EAGAIN, "a: empty read gave %d (%s), want EAGAIN", n,
+	      strerror(errno));
+	xwrite(wa, "x", 1);
+	CHECK(read(ra, buf, 1) == 1 && buf[0] == 'x', "a: the ends are not one pipe");
+
+	check_file(rwb, "b", O_RDWR);
+	check_file(rwb2, "b", O_RDWR);
+	if (fcntl(rwb2, F_SETFL, O_NONBLOCK))
+		die("F_SETFL");
+	CHECK((fcntl(rwb, F_GETFL) & O_NONBLOCK), "b: the dup is not the same file");
+	n = read(rwb, buf, sizeof(buf));
+	CHECK(n == (int)sizeof(pat) && !memcmp(buf, pat, sizeof(pat)), "b: read %d bytes", n);
+
+	check_file(rc, "c", O_RDONLY);
+	n = read(rc, buf, sizeof(buf));
+	CHECK(n == 7 && !memcmp(buf, "tail c\n", 7), "c: read %d bytes", n);
+	n = read(rc, buf, sizeof(buf));
+	CHECK(n == 0, "c: read %d after the data, want EOF", n);
+
+	check_file(wd, "d", O_WRONLY | O_NONBLOCK);
+	n = write(wd, "y", 1);
+	CHECK(n < 0 && errno == EPIPE, "d: write gave %d (%s), want EPIPE", n, strerror(errno));
+
+	check_file(re, "e", O_RDONLY);
+	alarm(30);
+	for (i = 0; i < 13; i += n) {
+		n = read(re, buf + i, 13 - i);
+		CHECK(n > 0, "e: read %d after %d bytes", n, i);
+	}
+	CHECK(!memcmp(buf, "before\nafter\n", 13), "e: read '%.13s'", buf);
+	n = read(re, buf, sizeof(buf));
+	CHECK(n == 0, "e: read %d after the writer exited, want EOF", n);
+	result("PASS");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "writer"))
+		return writer(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "hold")) {
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+		res = argv[3];
+		return hold();
+	}
+	fprintf(stderr, "usage: fifos hold DIR RES | fifos writer PATH\n");
+	return 2;
+}
