@@ -222,9 +222,15 @@ def engines_once(m: Machine, mib: int, names: list[str]) -> dict[str, float]:
     return out
 
 
+# pre-copy tracks dirty pages with soft-dirty bits: CONFIG_MEM_SOFT_DIRTY (in the criu fragment)
+PRECOPY_FRAGMENTS = ("criu",)
+
+
 def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
-                 initrd: Path, via: str = "link", append: str = "") -> tuple[dict[str, float], str, str]:
-    """Process migration A -> B of a ``mib`` MiB workload, then whole-VM migration B -> C."""
+                 initrd: Path, via: str = "link", append: str = "",
+                 precopy: int = 0) -> tuple[dict[str, float], str, str]:
+    """Process migration A -> B of a ``mib`` MiB workload (with ``precopy`` pre-copy rounds), then
+    whole-VM migration B -> C."""
     from . import migrate, vmmigrate
     from .machine import Link
     from .ssh import KeyPair
@@ -247,7 +253,7 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
             pid = a.ssh.run("cat /tmp/ct.pid", 10, check=True).stdout.strip()
             clock = guest_clock(a)
             mig = migrate.migrate_process(a, b, pid, via=via, link_addr="169.254.0.2", port=7600,
-                                          files=("/tmp/ct.data", "/tmp/ct.ticks"))
+                                          files=("/tmp/ct.data", "/tmp/ct.ticks"), precopy=precopy)
             if not mig.ok:
                 raise SystemExit(f"lab bench migrate: process migration failed:\n{mig.restart_log}")
             a.shutdown()
@@ -273,7 +279,9 @@ def migrate_once(built: runner.Built, mib: int, accel: str, log_dir: Path,
 def bench_migrate(args: argparse.Namespace) -> int:
     """Process migration and whole-VM migration of the same workload, side by side, in one run."""
     sizes = parse_sizes(args.mem)
-    built = runner.build_all()
+    if args.precopy and args.via == "host":
+        raise SystemExit("lab bench migrate: --precopy streams the rounds: --via link or shm")
+    built = runner.build_all(PRECOPY_FRAGMENTS if args.precopy else ())
     log_dir = runner.new_artifact_dir("bench-migrate")
     extra = image.workload_archive([("crtest", CRTEST)], built.kernel)
     initrd = image.compose_initrd(built.image, extra, log_dir / "initrd.cpio")
@@ -282,12 +290,14 @@ def bench_migrate(args: argparse.Namespace) -> int:
     medians: dict[str, dict[str, float]] = {}
     raw: dict[str, list[dict[str, float]]] = {}
     for mib in sizes:
-        results = [migrate_once(built, mib, accel, log_dir, initrd, args.via, args.append) for _ in range(args.runs)]
+        results = [migrate_once(built, mib, accel, log_dir, initrd, args.via, args.append, args.precopy)
+                   for _ in range(args.runs)]
         runs = [r for r, _, _ in results]
         used, clock = results[0][1], results[0][2]
         med = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
         medians[f"{mib}M"], raw[f"{mib}M"] = med, runs
-        line = (f"migrate: mem={mib}M via={args.via} process_s={med['process_s']:.2f} vm_s={med['vm_s']:.2f} "
+        line = (f"migrate: mem={mib}M via={args.via} precopy={args.precopy} "
+                f"process_s={med['process_s']:.2f} vm_s={med['vm_s']:.2f} "
                 f"process_bytes={med['process_bytes']:.0f} vm_bytes={med['vm_bytes']:.0f} "
                 f"time_ratio={med['process_s'] / med['vm_s']:.2f} "
                 f"bytes_ratio={med['process_bytes'] / med['vm_bytes']:.2f} "
@@ -295,6 +305,8 @@ def bench_migrate(args: argparse.Namespace) -> int:
                 f"clock={clock} accel={used}")
         phases = " ".join(f"{k}={v:.2f}" for k, v in sorted(med.items()) if k.startswith("process_") and
                           k.endswith("_s") and k not in ("process_s", "process_downtime_s"))
+        phases += "".join(f" {k}={v:.0f}" for k, v in sorted(med.items()) if k.endswith("_bytes") and
+                          k.startswith("process_") and k != "process_bytes")
         print(f"{line}\n  process phases: {phases}; runs={args.runs}", file=sys.stderr)
         lines[mib] = line
     record("migrate", args, medians, [raw])
@@ -327,6 +339,9 @@ def add_parser(sub: Any) -> None:
     mg.add_argument("--via", choices=("link", "shm", "host"), default="link",
                     help="stream the image over the guest link's NIC or its shared memory (ivshmem), "
                          "or carry it through the host")
+    mg.add_argument("--precopy", type=int, nargs="?", const=2, default=0, metavar="ROUNDS",
+                    help="pre-copy the process's memory in ROUNDS rounds (default 2) while it runs, then "
+                         "send only the last pass frozen (a kernel with CONFIG_MEM_SOFT_DIRTY)")
     mg.set_defaults(func=bench_migrate)
     for p in (boot, cr, mg):
         p.add_argument("--append", default="", metavar="OPTIONS",

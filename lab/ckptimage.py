@@ -18,6 +18,7 @@ from typing import Any
 
 MAGIC_HEAD = 0x00FEED0CC0A2D200
 MAGIC_TAIL = 0x002D2A0CC0DEEF00
+CHECKPOINT_PRECOPY, CHECKPOINT_PRECOPY_LAST = 0x2, 0x4  # <linux/checkpoint.h>
 ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
@@ -81,6 +82,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
     405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
+    420: ("PRECOPY", "<QII", ("chain", "round", "_")),
+    421: ("PGREF", "<Q", ("nr_pages",)),
     501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
           ("sk_id", "peer_id", "family", "type", "protocol", "state", "flags", "shutdown", "sndbuf", "rcvbuf",
            "backlog", "peek_off", "rcvlowat", "priority", "mark", "err", "rcvtimeo_us", "sndtimeo_us",
@@ -90,6 +93,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     504: ("SOCKET_TCP", "<" + "I" * 11 + "BBH",
           ("send_seq", "send_len", "recv_seq", "recv_len", "snd_wl1", "snd_wnd", "max_window", "rcv_wnd",
            "rcv_wup", "mss_clamp", "timestamp", "snd_wscale", "rcv_wscale", "flags")),
+    505: ("SOCKET_INET", "<IhBBIIIHH",
+          ("linger_s", "ttl", "tos", "keepcnt", "keepidle", "keepintvl", "user_timeout", "maxseg", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -123,6 +128,7 @@ LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock", 4: "lease"}
 SOCK_QUEUE_MSGS = 65536
 SOCK_QUEUE_MAX = 16 << 20
 SOCK_MSG_MAX = 4 << 20
+INET_FLAGS = 0x3  # CKPT_INET_LINGER | CKPT_INET_CORK
 SOCK_ADDR_MAX = 128
 
 
@@ -253,6 +259,15 @@ class Image:
     def pages(self) -> int:
         return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
 
+    def precopy(self) -> dict[str, int] | None:
+        """A pre-copy image: its chain, the number of rounds (the last pass) or the last round's number,
+        the pages it refers to the rounds for, and the images of a stream (rounds + last pass)."""
+        pc = self.all("PRECOPY")
+        if not pc:
+            return None
+        return {"chain": pc[-1].fields["chain"], "round": pc[-1].fields["round"],
+                "refs": sum(r.fields["nr_pages"] for r in self.all("PGREF")), "images": len(pc)}
+
     def summary(self) -> dict[str, Any]:
         task = self.all("TASK")
         threads = self.all("THREADS")
@@ -268,6 +283,7 @@ class Image:
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
             "threads": sum(r.fields["nr_threads"] for r in threads) or 1,  # of every task
+            "precopy": self.precopy(),
             "error": self.error,
         }
 
@@ -302,11 +318,13 @@ def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tup
 def parse(data: bytes) -> Image:
     """Parse and check a whole image; raise :class:`ImageError` on the first problem."""
     img = Image(size=len(data))
-    pos = 0
+    pos = start = 0  # start: of the current image (a pre-copy stream is several)
     tail_seen = False
     while pos < len(data):
-        if tail_seen:
+        if tail_seen and not (_in_round(img, start) and HDR.unpack_from(data, pos)[0] == 1):
             raise ImageError(f"offset {pos:#x}: data after the tail record")
+        if tail_seen:
+            tail_seen, start = False, pos
         if len(data) - pos < HDR.size:
             raise ImageError(f"offset {pos:#x}: truncated record header")
         rtype, length = HDR.unpack_from(data, pos)
@@ -325,7 +343,7 @@ def parse(data: bytes) -> Image:
         if rec.name == "TAIL":
             if fields["magic"] != MAGIC_TAIL:
                 raise ImageError(f"offset {pos:#x}: bad tail magic {fields['magic']:#x}")
-            s, s2 = checksum(data[:pos])
+            s, s2 = checksum(data[start:pos])
             if (s, s2) != (fields["sum"], fields["sum2"]):
                 raise ImageError(f"offset {pos:#x}: checksum mismatch (image corrupted)")
             tail_seen = True
@@ -337,6 +355,39 @@ def parse(data: bytes) -> Image:
     if not tail_seen and img.error is None:
         raise ImageError(f"no tail record: image truncated at {len(data)} bytes")
     return img
+
+
+def _in_round(img: Image, start: int) -> bool:
+    """The image that starts at ``start`` is a pre-copy round (another image may follow it)."""
+    head = next(r for r in img.records if r.offset == start)
+    return bool(head.fields.get("uflags", 0) & CHECKPOINT_PRECOPY)
+
+
+def _check_precopy(img: Image) -> None:
+    """A round holds only page arrays; a stream is rounds 0 to N - 1 and then their last pass (a last pass
+    alone, or rounds alone, may be read too)."""
+    pcs = img.all("PRECOPY")
+    heads = img.all("HEADER")
+    last = bool(heads[-1].fields["uflags"] & CHECKPOINT_PRECOPY_LAST)
+    if img.all("PGREF") and not last:
+        raise ImageError(f"offset {img.all('PGREF')[0].offset:#x}: PGREF outside the last pass of a pre-copy")
+    if not pcs:
+        return
+    rounds = pcs[:-1] if last else pcs
+    for want, r in enumerate(rounds):
+        if r.fields["chain"] != pcs[0].fields["chain"] or r.fields["round"] != want:
+            raise ImageError(f"offset {r.offset:#x}: round {r.fields['round']} of chain {r.fields['chain']:#x} "
+                             f"where round {want} of {pcs[0].fields['chain']:#x} was expected")
+    if last:
+        f = pcs[-1].fields
+        if not f["round"]:
+            raise ImageError(f"offset {pcs[-1].offset:#x}: last pass of a pre-copy with no rounds")
+        if rounds and (f["chain"] != pcs[0].fields["chain"] or f["round"] != len(rounds)):
+            raise ImageError(f"offset {pcs[-1].offset:#x}: last pass of chain {f['chain']:#x} with {f['round']} "
+                             f"rounds after {len(rounds)} rounds of {pcs[0].fields['chain']:#x}")
+    for r in img.all("PGREF"):
+        if not 1 <= r.fields["nr_pages"] <= PGARR_MAX:
+            raise ImageError(f"offset {r.offset:#x}: page reference of {r.fields['nr_pages']} pages")
 
 
 def _check_header(head: Record) -> None:
@@ -358,6 +409,7 @@ def _check_structure(img: Image) -> None:
     for r in img.all("TREE"):
         _check_tree(r, len(img.all("TASK")))
     _check_threads(img)
+    _check_precopy(img)
     for r in img.all("PGARR"):
         if r.fields["nr_pages"] > PGARR_MAX:
             raise ImageError(f"offset {r.offset:#x}: page array of {r.fields['nr_pages']} pages (max {PGARR_MAX})")
@@ -369,6 +421,10 @@ def _check_structure(img: Image) -> None:
         if r.fields["send_len"] > SOCK_QUEUE_MAX or r.fields["recv_len"] > SOCK_QUEUE_MAX:
             raise ImageError(f"offset {r.offset:#x}: TCP queues of {r.fields['send_len']} and "
                              f"{r.fields['recv_len']} bytes (max {SOCK_QUEUE_MAX})")
+    for r in img.all("SOCKET_INET"):
+        if r.fields["flags"] & ~INET_FLAGS or not -1 <= r.fields["ttl"] <= 255:
+            raise ImageError(f"offset {r.offset:#x}: bad inet options (flags {r.fields['flags']:#x}, "
+                             f"ttl {r.fields['ttl']})")
     for r in img.all("SOCKET_MSG"):
         if r.fields["len"] > SOCK_MSG_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket message of {r.fields['len']} bytes (max {SOCK_MSG_MAX})")

@@ -36,6 +36,7 @@ class Requirement:
 
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("qemu-system-x86", "qemu-system-x86_64", "runs the guests"),
+    Requirement("vde2", "vde_switch", "the switch of a guest network of several guests (`network:`)"),
     Requirement("linux-source-6.1", "/usr/src/linux-source-6.1.tar.xz", "the base kernel source"),
     Requirement("gcc", "gcc", "compiles the kernel and guest programs"),
     Requirement("libc6-dev", "/usr/lib/x86_64-linux-gnu/libc.a", "static guest programs"),

@@ -35,6 +35,7 @@ SSHD_MARKER = "lab: sshd up"  # init started the SSH server and goes on setting 
 PR_SET_PDEATHSIG = 1
 LINK_NIC = "linknic"  # device id of the guest-link NIC (QMP set_link cuts the link)
 LINK_SHM = "linkshm"  # memory backend of the guest link's shared memory
+NET_NIC = "netnic"  # device id of the guest-network NIC (QMP set_link cuts this guest off the switch)
 # qboot: a minimal firmware that loads -kernel straight from fw_cfg (Debian's qemu-system-data ships
 # it). Under TCG it reaches the kernel ~0.1 s sooner than SeaBIOS, and it writes the MP table that
 # this ACPI-less guest finds its CPUs in. Interrupts of PCI devices are MSI-X (virtio) or none
@@ -118,6 +119,19 @@ class Link:
 
 
 @dataclass(frozen=True)
+class NetPort:
+    """One guest's port on the switch: where the switch is, and the guest's address."""
+
+    switch_dir: Path
+    address: str
+
+    def qemu_args(self, mac: str) -> list[str]:
+        return ["-netdev", f"vde,id=net,sock={self.switch_dir}",
+                "-device", f"virtio-net-pci,netdev=net,id={NET_NIC},mac={mac},romfile=",
+                "-fw_cfg", f"name=opt/lab/net_addr,string={self.address}"]
+
+
+@dataclass(frozen=True)
 class MachineConfig:
     name: str
     kernel: Path
@@ -129,6 +143,7 @@ class MachineConfig:
     accel: str = "auto"  # auto | kvm | tcg
     append: str = ""
     link: Link | None = None
+    net: NetPort | None = None  # a port on the scenario's network switch (lab.network)
     index: int = 0  # distinguishes MAC addresses of guests of one run
     boot_timeout: float = 90.0
     firmware: str = "auto"  # auto (qboot when installed, else QEMU's SeaBIOS) | seabios | a path
@@ -203,6 +218,8 @@ def qemu_argv(cfg: MachineConfig, accel: str, run_dir: Path, console_log: Path, 
             "-fw_cfg", f"name=opt/lab/link_addr,string={cfg.link.address}",
             *cfg.link.shm_args(),
         ]
+    if cfg.net is not None:
+        argv += cfg.net.qemu_args(_mac(cfg.index, 3))
     return argv + list(cfg.extra_args)
 
 

@@ -35,15 +35,17 @@ def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
 
 
 def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str = "/",
-                  err: str = "/dev/null", same_pid: bool = False, exec_elf: bool = False) -> str:
+                  err: str = "/dev/null", same_pid: bool = False, exec_elf: bool = False,
+                  pid: str = "") -> str:
     """Start ``restart`` reading ``image`` in the background in its own session; return its pid.
 
     With ``held`` (a guest path) the restored task is held (``restart -H``): the pid returned is then
     the holder's, and the restored pid appears in ``held`` (see :func:`wait_held`). With ``same_pid``
-    the restored task gets the image's pid (``restart -p``). With ``exec_elf`` ``image`` is an ET_CKPT
+    the restored task gets the image's pid (``restart -p``, or ``-p PID`` with ``pid``: needed when
+    ``image`` is a stream, e.g. a fifo). With ``exec_elf`` ``image`` is an ET_CKPT
     file, restored by execve() (``restart -x``).
     """
-    opt = (f"-H {shlex.quote(held)} " if held else "") + ("-p " if same_pid else "")
+    opt = (f"-H {shlex.quote(held)} " if held else "") + (f"-p {pid} ".replace("  ", " ") if same_pid else "")
     rm = f"rm -f {shlex.quote(held)}; " if held else ""
     cmd = (f"cd {shlex.quote(cwd)} && exec restart {opt}{'-x' if exec_elf else '-i'} {shlex.quote(image)} "
            f"-l {shlex.quote(log)}")

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import console, image, kernel, paths, report, steps
-from .machine import Link, Machine, MachineConfig, MachineError, Runstate
+from .machine import Link, Machine, MachineConfig, MachineError, NetPort, Runstate
+from .network import Switch, net_address
 from .scenario import Scenario
 from .ssh import Result, SSHError
 from .steps import Context, StepFailure
@@ -69,14 +70,20 @@ def run_scenario(scenario: Scenario, *, accel: str = "auto", built: Built | None
         extra = image.scenario_layers(scenario.sources(), built.kernel, scenario.binaries(), scenario.trees(),
                                       scenario.packages)
         initrd = image.compose_initrd(built.image, extra, tmp / "initrd.cpio")
+        if scenario.network:
+            switch = Switch(tmp / "switch", artifacts / "switch.log")
+            switch.start()
+            stack.callback(switch.stop)
         for index, g in enumerate(scenario.guests):
             link = None
             if scenario.link and g.name in scenario.link:
                 peer = scenario.link[1] if g.name == scenario.link[0] else scenario.link[0]
                 link = Link(tmp, g.name, peer, link_address(scenario, g.name))
+            net = (NetPort(tmp / "switch", net_address(scenario.network, g.name))
+                   if g.name in scenario.network else None)
             cfg = MachineConfig(name=g.name, kernel=built.kernel.image, initrd=initrd,
                                 memory_mib=g.memory_mib, smp=g.smp, cpu=g.cpu, machine=g.machine,
-                                accel=accel, append=g.append, link=link, index=index)
+                                accel=accel, append=g.append, link=link, net=net, index=index)
             m = Machine(cfg, artifacts)
             stack.callback(_shutdown_quietly, m)
             machines[g.name] = m

@@ -74,6 +74,7 @@ class Scenario:
     steps: tuple[Step, ...]
     workloads: tuple[Workload, ...] = ()
     link: tuple[str, str] | None = None
+    network: tuple[str, ...] = ()  # guests on one switch (lab.network), in address order
     expect_console: tuple[str, ...] = ()
     timeout: float = 600.0
     files: tuple[str, ...] = field(default_factory=tuple)
@@ -124,7 +125,8 @@ _S, _I, _N, _B, _L, _D = (str,), (int,), (int, float), (bool,), (list,), (dict,)
 
 TOP_FIELDS: _Spec = {
     "name": (_S, False), "description": (_S, False), "guests": (_L, True), "workloads": (_L, False),
-    "link": (_L, False), "steps": (_L, True), "expect_console": (_L, False), "timeout": (_N, False),
+    "link": (_L, False), "network": (_L, False), "steps": (_L, True), "expect_console": (_L, False),
+    "timeout": (_N, False),
     "packages": (_L, False), "kernel_fragments": (_L, False), "engine": (_S, False), "params": (_D, False),
 }
 GUEST_FIELDS: _Spec = {
@@ -258,6 +260,14 @@ def load(path: Path) -> Scenario:
             raise loader.error(lnode, "link", f"name two different guests (have: {', '.join(sorted(seen))})")
         link = (str(names[0]), str(names[1]))
 
+    network: tuple[str, ...] = ()
+    if "network" in top:
+        names, nnode = top["network"]
+        if len(names) < 2 or len(set(names)) != len(names) or not set(names) <= seen:
+            raise loader.error(nnode, "network",
+                               f"name two or more different guests (have: {', '.join(sorted(seen))})")
+        network = tuple(str(n) for n in names)
+
     expect = tuple(str(k) for k in top.get("expect_console", ([], None))[0])
     for k in expect:
         if k not in console.KINDS:
@@ -265,7 +275,8 @@ def load(path: Path) -> Scenario:
                                f"unknown kind {k!r} (known: {', '.join(sorted(console.KINDS))})")
 
     engines = _engines(loader, top["engine"]) if "engine" in top else ("kernel",)
-    steps = [_step(loader, node, i, seen, link, engines) for i, node in enumerate(top["steps"][1].value)]
+    steps = [_step(loader, node, i, seen, link, engines, network)
+             for i, node in enumerate(top["steps"][1].value)]
     if not steps:
         raise loader.error(top["steps"][1], "steps", "at least one step is needed")
     return Scenario(
@@ -279,6 +290,7 @@ def load(path: Path) -> Scenario:
         kernel_fragments=_fragments(loader, top["kernel_fragments"]) if "kernel_fragments" in top else (),
         engines=engines,
         link=link,
+        network=network,
         expect_console=expect,
         timeout=float(top["timeout"][0]) if "timeout" in top else 600.0,
         params=_params(loader, top["params"]) if "params" in top else (),
@@ -401,7 +413,7 @@ def _packages(loader: Loader, entry: tuple[Any, yaml.Node]) -> tuple[str, ...]:
 
 
 def _step(loader: Loader, node: yaml.Node, i: int, guests: set[str], link: tuple[str, str] | None,
-          engines: tuple[str, ...]) -> Step:
+          engines: tuple[str, ...], network: tuple[str, ...] = ()) -> Step:
     from .steps import KINDS
     from .steps.base import StepCheck
 
@@ -428,7 +440,7 @@ def _step(loader: Loader, node: yaml.Node, i: int, guests: set[str], link: tuple
             raise loader.error(node, f"{where}.guest", "required when the scenario has several guests")
         args["guest"] = next(iter(guests))
     if kind.validate is not None:
-        kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error, engines))
+        kind.validate(StepCheck(kind.name, args, raw, node, where, guests, link, loader.error, engines, network))
     title = args.get("name") or f"{kind.name} {str(args[kind.name])[:60]}"
     return Step(kind.name, node.start_mark.line + 1, args, title, frozenset(raw))
 

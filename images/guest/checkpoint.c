@@ -1,6 +1,11 @@
 /*
- * checkpoint PID [-o FILE] [-l LOG]: checkpoint a task (frozen by the
- * freezer cgroup, or the caller itself) to FILE or to stdout.
+ * checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]: checkpoint a task (frozen by
+ * the freezer cgroup, or the caller itself) to FILE or to stdout.
+ * -T: hold its TCP connections (CHECKPOINT_TCP_HOLD: for a migration; kill
+ * the task once it runs elsewhere, or release them); -R: write no image,
+ * release the connections a -T checkpoint held (CHECKPOINT_TCP_RELEASE).
+ * -p: a pre-copy round of its memory (it may run); -P: the last pass of a
+ * pre-copy (frozen), whose clean pages refer to the rounds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +19,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: checkpoint PID [-o FILE] [-l LOG]\n");
+	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]\n");
 	exit(2);
 }
 
@@ -22,17 +27,30 @@ int main(int argc, char *argv[])
 {
 	const char *out = NULL, *log = NULL;
 	int fd = STDOUT_FILENO, logfd = CHECKPOINT_FD_NONE;
+	unsigned long flags = CHECKPOINT_SUBTREE;
 	char *end;
 	long pid, ret;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "o:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "o:l:pPTRh")) != -1) {
 		switch (opt) {
+		case 'T':
+			flags |= CHECKPOINT_TCP_HOLD;
+			break;
+		case 'R':
+			flags |= CHECKPOINT_TCP_RELEASE;
+			break;
 		case 'o':
 			out = optarg;
 			break;
 		case 'l':
 			log = optarg;
+			break;
+		case 'p':
+			flags |= CHECKPOINT_PRECOPY;
+			break;
+		case 'P':
+			flags |= CHECKPOINT_PRECOPY_LAST;
 			break;
 		default:
 			usage();
@@ -45,6 +63,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "checkpoint: invalid pid '%s'\n", argv[optind]);
 		return 2;
 	}
+	if ((flags & CHECKPOINT_TCP_RELEASE) && !out)
+		out = "/dev/null";
 	if (out) {
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -59,8 +79,7 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	ret = syscall(__NR_checkpoint, (int)pid, fd, (unsigned long)CHECKPOINT_SUBTREE,
-		      logfd);
+	ret = syscall(__NR_checkpoint, (int)pid, fd, flags, logfd);
 	if (ret < 0) {
 		int err = errno;
 

@@ -20,7 +20,8 @@
  *   ckptfuzz: variants=N clean=N succeeded=N crashed=N hung=N
  * Exit 0 iff every variant failed cleanly.
  *
- * -c fixes up the tail checksum of each variant (as an attacker could),
+ * -c fixes up the tail checksum of each variant (as an attacker could; of
+ * each image of a pre-copy stream: last pass, then its rounds),
  * so that restart gets past the checksum with hostile values: then a
  * restart may succeed and the restored task may crash; that is fine as
  * long as the kernel stays clean.  -c only reports the counts and exits 0
@@ -341,11 +342,14 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 	return len;
 }
 
-/* recompute the tail checksum if the variant still has a tail record */
+/*
+ * recompute the tail checksum of each image of the variant that still has a
+ * tail record (a pre-copy stream is several images, each with its own)
+ */
 static void fixup_csum(unsigned char *buf, size_t len)
 {
 	uint64_t sum = 0, sum2 = 0, w;
-	size_t off = elf_start;
+	size_t off = elf_start, start = elf_start;
 
 	while (off + sizeof(struct ckpt_hdr_tail) <= len) {
 		struct ckpt_hdr h;
@@ -355,7 +359,8 @@ static void fixup_csum(unsigned char *buf, size_t len)
 			struct ckpt_hdr_tail t;
 			size_t i;
 
-			for (i = elf_start; i < off; i += 8) {
+			sum = sum2 = 0;
+			for (i = start; i < off; i += 8) {
 				memcpy(&w, buf + i, 8);
 				sum += w;
 				sum2 += sum;
@@ -364,7 +369,7 @@ static void fixup_csum(unsigned char *buf, size_t len)
 			t.sum = sum;
 			t.sum2 = sum2;
 			memcpy(buf + off, &t, sizeof(t));
-			return;
+			start = off + sizeof(t);
 		}
 		if (h.len < sizeof(h))
 			return;

@@ -76,6 +76,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_SHMEM: return "SHMEM";
 	case CKPT_HDR_PGARR: return "PGARR";
+	case CKPT_HDR_PRECOPY: return "PRECOPY";
+	case CKPT_HDR_PGREF: return "PGREF";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
@@ -93,6 +95,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
+	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
 	case CKPT_HDR_POSIX_TIMERS: return "POSIX_TIMERS";
@@ -167,30 +170,58 @@ static char *string(const char *what)
 	return s;
 }
 
+/* the last pass of a pre-copy: PGREF records among the page arrays */
+static int precopy_last;
+static uint64_t total_refs;
+
 static void pages(uint64_t start, uint64_t end, uint32_t page_size)
 {
-	uint64_t total = 0, last = start;
+	uint64_t total = 0, refs = 0, last = start, last_ref = start;
 
 	for (;;) {
-		struct ckpt_hdr_pgarr *pa = expect(CKPT_HDR_PGARR, sizeof(*pa), sizeof(*pa));
-		uint64_t nr = pa->nr_pages;
+		struct ckpt_hdr_pgarr *pa = (struct ckpt_hdr_pgarr *)next();
+		int ref = pa->h.type == CKPT_HDR_PGREF && precopy_last;
+		uint64_t nr = pa->nr_pages, *lastp = ref ? &last_ref : &last;
 		uint64_t *addrs;
 
-		if (!nr)
+		if (pa->h.type != CKPT_HDR_PGARR && !ref)
+			bad("expected PGARR record, found type %u (%s)", pa->h.type,
+			    type_name(pa->h.type));
+		if (pa->h.len != sizeof(*pa))
+			bad("%s record: length %u", type_name(pa->h.type), pa->h.len);
+		if (!nr && !ref)
 			break;
-		if (nr > CKPT_PGARR_MAX)
+		if (!nr || nr > CKPT_PGARR_MAX)
 			bad("page array of %" PRIu64 " pages", nr);
 		addrs = expect(CKPT_HDR_BUFFER, 8 + nr * 8, 8 + nr * 8);
 		addrs = (uint64_t *)((struct ckpt_hdr *)addrs + 1);
 		for (uint64_t i = 0; i < nr; i++) {
-			if (addrs[i] < last || addrs[i] >= end || addrs[i] % page_size)
+			if (addrs[i] < *lastp || addrs[i] >= end || addrs[i] % page_size)
 				bad("page address %#" PRIx64 " outside or out of order", addrs[i]);
-			last = addrs[i] + page_size;
+			*lastp = addrs[i] + page_size;
+		}
+		if (ref) {
+			refs += nr;
+			continue;
 		}
 		expect(CKPT_HDR_BUFFER, 8 + nr * page_size, 8 + nr * page_size);
 		total += nr;
 	}
-	printf("            %" PRIu64 " pages\n", total);
+	if (refs)
+		printf("            %" PRIu64 " pages, %" PRIu64 " in the pre-copy rounds\n", total, refs);
+	else
+		printf("            %" PRIu64 " pages\n", total);
+	total_refs += refs;
+}
+
+static void tail_record(void)
+{
+	struct ckpt_hdr_tail *tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
+
+	if (tail->magic != CHECKPOINT_MAGIC_TAIL)
+		bad("bad tail magic %#" PRIx64, (uint64_t)tail->magic);
+	if (tail->sum != csum_sum || tail->sum2 != csum_sum2)
+		bad("checksum mismatch");
 }
 
 /* a socket address as text: a path, @abstract (non-printable bytes as \xNN), or "-" */
@@ -254,7 +285,18 @@ static void socket_records(void)
 	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
 	string("bind path");
 	string("peer path");
-	if (s.family == 2 && s.type == 1 && s.state == 1) {	/* an established TCP connection */
+	if (s.flags & CKPT_SOCK_INET_OPTS) {
+		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(
+			CKPT_HDR_SOCKET_INET, sizeof(o), sizeof(o));
+
+		if (o.flags & ~CKPT_INET_FLAGS)
+			bad("socket %u: bad inet option flags %#x", s.sk_id, o.flags);
+		printf("            inet linger %s%u ttl %d tos %#x cork %u maxseg %u keepalive %u/%u/%u user_timeout %u\n",
+		       o.flags & CKPT_INET_LINGER ? "" : "off ", o.linger_s, o.ttl, o.tos,
+		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
+		       o.user_timeout);
+	}
+	if ((s.family == 2 || s.family == 10) && s.type == 1 && (s.state == 1 || s.state == 8)) {	/* an established TCP connection */
 		struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
 			CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
 
@@ -664,7 +706,6 @@ static uint32_t anon_record(uint32_t f_type)
 	return 0;
 }
 
-
 /* pipe and content refs and file objrefs run over the whole image */
 static int32_t objrefs, pipes, fifos, datas, shms, ptys;
 
@@ -939,12 +980,54 @@ static uint32_t tree(void)
 	return live;
 }
 
-int main(int argc, char *argv[])
+/* the header, its strings and the arch header: returns the checkpoint flags */
+static uint64_t header(uint32_t *page_size, uint32_t *xstate_size)
 {
 	struct ckpt_hdr_header *hh;
 	struct ckpt_hdr_header_arch *ha;
-	struct ckpt_hdr_tail *tail;
+	uint64_t uflags;
+
+	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
+	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
+		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
+	if (hh->rev != CHECKPOINT_VERSION)
+		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
+	if (hh->arch_id != CKPT_ARCH_X86_64)
+		bad("architecture %u", hh->arch_id);
+	*page_size = hh->constants.page_size;
+	if (*page_size != 4096)
+		bad("page size %u", *page_size);
+	uflags = hh->uflags;
+	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
+	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
+	       (uint64_t)hh->uflags);
+	string("release");
+	string("version");
+	string("machine");
+	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
+	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
+	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
+	*xstate_size = ha->xstate_size;
+	return uflags;
+}
+
+/* a PRECOPY record */
+static void precopy(uint64_t *chain, uint32_t *round)
+{
+	struct ckpt_hdr_precopy *p = expect(CKPT_HDR_PRECOPY, sizeof(*p), sizeof(*p));
+
+	*chain = p->chain;
+	*round = p->round;
+	printf("            pre-copy chain %#" PRIx64 " %s %u\n", *chain,
+	       precopy_last ? "rounds" : "round", *round);
+}
+
+int main(int argc, char *argv[])
+{
+	uint64_t uflags, chain = 0;
+	uint32_t round = 0, rounds = 0;
 	uint32_t live, page_size, xstate_size;
+	int c;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: ckptinfo FILE\n");
@@ -958,38 +1041,53 @@ int main(int argc, char *argv[])
 	}
 
 	elf_headers();
-	hh = expect(CKPT_HDR_HEADER, sizeof(*hh), sizeof(*hh));
-	if (hh->magic != CHECKPOINT_MAGIC_HEAD)
-		bad("bad magic %#" PRIx64, (uint64_t)hh->magic);
-	if (hh->rev != CHECKPOINT_VERSION)
-		bad("format version %u, this tool reads %u", hh->rev, CHECKPOINT_VERSION);
-	if (hh->arch_id != CKPT_ARCH_X86_64)
-		bad("architecture %u", hh->arch_id);
-	page_size = hh->constants.page_size;
-	if (page_size != 4096)
-		bad("page size %u", page_size);
-	printf("            version %u kernel %u.%u.%u time %" PRIu64 " flags %#" PRIx64 "\n",
-	       hh->rev, hh->major, hh->minor, hh->patch, (uint64_t)hh->time,
-	       (uint64_t)hh->uflags);
-	string("release");
-	string("version");
-	string("machine");
-	ha = expect(CKPT_HDR_HEADER_ARCH, sizeof(*ha), sizeof(*ha));
-	printf("            xstate_size %u xfeatures %#" PRIx64 " vdso_size %u\n",
-	       ha->xstate_size, (uint64_t)ha->xfeatures, ha->vdso_size);
-	xstate_size = ha->xstate_size;	/* next() reuses the record buffer */
+	uflags = header(&page_size, &xstate_size);
+	/* a pre-copy stream: rounds 0 to N - 1, then their last pass */
+	while (uflags & CHECKPOINT_PRECOPY) {
+		uint64_t id;
+
+		precopy(&id, &round);
+		if (!rounds)
+			chain = id;
+		if (id != chain || round != rounds)
+			bad("round %u of chain %#" PRIx64 " where round %u of %#" PRIx64
+			    " was expected", round, id, rounds, chain);
+		pages(0, UINT64_MAX, page_size);
+		tail_record();
+		rounds++;
+		c = fgetc(in);
+		if (c == EOF) {
+			printf("ok: %u pre-copy rounds (no last pass): %" PRIu64 " bytes\n", rounds,
+			       offset);
+			return 0;
+		}
+		ungetc(c, in);
+		csum_sum = csum_sum2 = 0;
+		uflags = header(&page_size, &xstate_size);
+		if (!(uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST)))
+			bad("%u rounds followed by an image that is not their last pass", rounds);
+	}
+	if (uflags & CHECKPOINT_PRECOPY_LAST) {
+		uint64_t id;
+
+		precopy_last = 1;
+		precopy(&id, &round);
+		if (rounds && (id != chain || round != rounds))
+			bad("last pass of chain %#" PRIx64 " with %u rounds after %u rounds of %#" PRIx64,
+			    id, round, rounds, chain);
+	}
 
 	/* an ET_CKPT file holds one task, without the hierarchy */
 	live = elf ? 1 : tree();
 	while (live--)
 		task(xstate_size, page_size);
 
-	tail = expect(CKPT_HDR_TAIL, sizeof(*tail), sizeof(*tail));
-	if (tail->magic != CHECKPOINT_MAGIC_TAIL)
-		bad("bad tail magic %#" PRIx64, (uint64_t)tail->magic);
-	if (tail->sum != csum_sum || tail->sum2 != csum_sum2)
-		bad("checksum mismatch");
-	if (fgetc(in) != EOF)
+	tail_record();
+	c = fgetc(in);
+	if (precopy_last)
+		printf("            after %u pre-copy rounds: %" PRIu64 " pages referred to\n",
+		       rounds, total_refs);
+	if (c != EOF)
 		bad("data after the tail record");
 	printf("ok: %" PRIu64 " bytes\n", offset);
 	return 0;

@@ -25,7 +25,7 @@ class KernelEngine:
         if same_pid and pid:
             wait_pid_free(m, pid)
         holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
-                                        same_pid=same_pid)
+                                        same_pid=same_pid, pid=pid if same_pid else "")
         if hold or not (same_pid and pid):
             return Restarting(holder=holder, pid="" if hold else holder)
         # unheld, `restart -p` waits for its child, which has the image's pid: wait until it is there

@@ -81,6 +81,7 @@ class StepCheck:
     link: tuple[str, str] | None
     error: Callable[[yaml.Node | None, str, str], Exception]
     engines: tuple[str, ...] = ("kernel",)  # the scenario's engines (`engine: both`: each of them)
+    network: tuple[str, ...] = ()  # the guests on the scenario's network (`network:`)
 
     def fail(self, key: str, problem: str) -> Exception:
         """A load error pointing at field ``key`` (or at the step when it is absent)."""

@@ -43,6 +43,20 @@ def _validate_migrate(c: StepCheck) -> None:
         raise c.fail("expect", "xfeatures: only with engine: kernel (the refusal is our restart's)")
     if "cut_link_after" in c.args and (via != "link" or c.args["expect"] != "restart_fails"):
         raise c.fail("cut_link_after", "only for a link migration with expect: restart_fails")
+    if "precopy" in c.args:
+        pc = c.args["precopy"]
+        if not isinstance(pc, dict) or set(pc) - {"rounds", "until_bytes"} or \
+                not isinstance(pc.get("rounds"), int) or not 1 <= pc["rounds"] <= 20 or \
+                not isinstance(pc.get("until_bytes", 0), int):
+            raise c.fail("precopy", "{rounds: N (1..20), until_bytes: B (optional: stop at a round this small)}")
+        if via not in ("link", "shm") or c.engines != ("kernel",):
+            raise c.fail("precopy", "only for a streamed migration (via: link or shm, engine: kernel)")
+    if "address" in c.args:
+        if c.engines != ("kernel",) or via == "host":
+            raise c.fail("address", "only for a streamed migration (via: link or shm) with engine: kernel")
+        for end in ("from", "to"):
+            if c.args[end] not in c.network:
+                raise c.fail("address", f"guest {c.args[end]!r} is not on the scenario's `network:`")
     if "cut_link_after" in c.args and c.engines != ("kernel",):
         raise c.fail("cut_link_after", "only with engine: kernel (the streamed migration)")
 
@@ -50,13 +64,17 @@ def _validate_migrate(c: StepCheck) -> None:
 # migrate a process with the scenario's engine: freeze on `from`, carry `files`, checkpoint and
 # restart on `to` (streamed over the link with our engine, else the image carried over the link or
 # through the host), kill the original; measures downtime and bytes.
+# precopy: {rounds: N} -> N pre-copy rounds while the task runs, then only the last pass frozen.
 # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
 # expect: xfeatures -> success or a clean EOPNOTSUPP refusal, as the two guests' CPU models say
 #   (lab.cpufeatures): the refusal names the missing xfeatures (or the missing XSAVE).
 @kind("migrate", {
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
     "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
-    "cut_link_after": (N, False), "skip_files": (B, False),
+    "cut_link_after": (N, False), "skip_files": (B, False), "precopy": ((dict,), False),
+    # a service address on the network that moves with the task (its TCP connections held)
+    "address": (S, False),
+    "same_pid": (B, False),  # restart with the task's pid and tids (a multi-threaded task)
     # restore verification (lab.verify) is on; `verify_restore: false` needs a `verify_reason`
     "verify_restore": (B, False), "verify_reason": (S, False),
 }, validate=_validate_migrate, needs_guest=False)
@@ -78,7 +96,10 @@ def _migrate(ctx: Context, step: Step) -> None:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
-                              engine=engines.get(ctx.scenario.engine))
+                              engine=engines.get(ctx.scenario.engine), address=step.get("address", ""),
+                              same_pid=bool(step.get("same_pid", False)),
+                              precopy=step.get("precopy", {}).get("rounds", 0),
+                              precopy_until=step.get("precopy", {}).get("until_bytes", 0))
     except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     snapshots = keep_snapshots(ctx, f"line{step.line}", before=mig.before, after=mig.after)

@@ -23,6 +23,7 @@ ERRNO_TEXT = {
     "EOPNOTSUPP": "Not supported", "ENOTSUP": "Not supported", "EBADMSG": "Bad message",
     "E2BIG": "Argument list too long", "ENOEXEC": "Exec format error", "ECHILD": "No child process",
     "ESPIPE": "Illegal seek", "ERANGE": "Result not representable", "EOVERFLOW": "Value too large",
+    "EADDRINUSE": "Address already in use", "EADDRNOTAVAIL": "Cannot assign requested address",
 }
 
 

@@ -332,6 +332,56 @@ def test_tamper_rewrites_a_field_of_one_posix_timer() -> None:
         ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[0].nope": 1})
 
 
+# pre-copy streams: rounds 0..N-1, then their last pass (whose clean pages are PGREFs)
+
+def pc_header(uflags: int) -> bytes:
+    return (record("HEADER", MAGIC_HEAD, 2, 6, 1, 0, 1, 16, 65, 65, 65, 4096, 0, 1700000000, uflags)
+            + string("6.1.0") + string("#1 SMP") + string("x86_64")
+            + record("HEADER_ARCH", 832, 8192, 0x7, 0))
+
+
+def pc_round(n: int, chain: int = 0xC4A1) -> bytes:
+    page = bytes([n]) * 4096
+    data = (pc_header(ckptimage.CHECKPOINT_PRECOPY) + record("PRECOPY", chain, n, 0)
+            + record("PGARR", 1) + record("BUFFER", payload=struct.pack("<Q", 0x11000))
+            + record("BUFFER", payload=page) + record("PGARR", 0))
+    return data + tail(data)
+
+
+def pc_last(rounds: int, chain: int = 0xC4A1) -> bytes:
+    b = body().replace(record("PGARR", 0), record("PGREF", 1) + record("BUFFER", payload=struct.pack("<Q", 0x11000))
+                       + record("PGARR", 0))
+    data = pc_header(ckptimage.CHECKPOINT_PRECOPY_LAST) + record("PRECOPY", chain, rounds, 0) + b
+    return data + tail(data)
+
+
+def test_precopy_stream_parses() -> None:
+    img = ckptimage.parse(pc_round(0) + pc_round(1) + pc_last(2))
+    assert img.summary()["precopy"] == {"chain": 0xC4A1, "round": 2, "refs": 1, "images": 3}
+    assert ckptimage.parse(pc_round(0))  # a round alone can be read
+    assert ckptimage.parse(pc_last(2))  # and a last pass alone
+
+
+@pytest.mark.parametrize("stream, why", [
+    (pc_round(0) + pc_round(1, chain=7) + pc_last(2), "round 1 of chain 0x7"),
+    (pc_round(1) + pc_last(1), "round 1 of chain"),
+    (pc_round(0) + pc_last(2), "with 2 rounds after 1 rounds"),
+    (pc_round(0) + pc_last(1, chain=7), "last pass of chain 0x7"),
+    (image() + pc_round(0), "data after the tail record"),
+    (pc_round(0) + pc_round(1)[:-40], "truncated"),
+])
+def test_precopy_stream_errors(stream: bytes, why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(stream)
+
+
+def test_pgref_outside_a_last_pass() -> None:
+    data = header() + body().replace(record("PGARR", 0), record("PGREF", 1)
+                                     + record("BUFFER", payload=struct.pack("<Q", 0x11000)) + record("PGARR", 0))
+    with pytest.raises(ImageError, match="PGREF outside"):
+        ckptimage.parse(data + tail(data))
+
+
 def threaded_section(pid: int, tids: tuple[int, ...], tgid: int = 0, count: int = 0) -> bytes:
     """A task section whose THREADS record (``count`` threads, else its own) comes with ``tids``."""
     task = record("TASK", pid, 1, 17, 0, 0, 0, 0, 0, b"counter", 50000, 50000, 0, 1)
@@ -351,3 +401,13 @@ def test_threads_are_checked_per_task_section_of_a_tree() -> None:
     data = header() + tree + threaded_section(10, (12,)) + threaded_section(11, (14,), count=3)
     with pytest.raises(ImageError, match="3 threads, but 1 THREAD_TASK"):
         ckptimage.parse(data + tail(data))
+
+
+def test_inet_option_record_has_the_c_size() -> None:
+    data = header() + body() + record("SOCKET_INET", 7, 33, 0x10, 4, 77, 9, 12345, 1000, 0x3)
+    img = ckptimage.parse(data + tail(data))
+    opts = img.first("SOCKET_INET")
+    assert opts.length == 32  # struct ckpt_hdr_socket_inet
+    assert (opts.fields["linger_s"], opts.fields["ttl"], opts.fields["maxseg"]) == (7, 33, 1000)
+    with pytest.raises(ImageError, match="bad inet options"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))

@@ -19,7 +19,9 @@
  *                            (outside PATH, inflight, backlog PATH, linger, inet (a
  *                            raw socket), tcp-est (a TCP connection waiting
  *                            to be accepted), tcp-out PORT (a connection to
- *                            another process), udp-queue (a datagram
+ *                            another process: saved, "succeeded"), tcp-hold
+ *                            PORT (the same with CHECKPOINT_TCP_HOLD),
+ *                            udp-queue (a datagram
  *                            from a socket that is gone)),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
@@ -760,6 +762,46 @@ static void inet_name(int s, struct sockaddr_in *sin, int peer)
 		die("getsockname");
 }
 
+/* set @n int options (level, name, value triples) on @s */
+static void set_opts(int s, const int *o, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (setsockopt(s, o[3 * i], o[3 * i + 1], &o[3 * i + 2], sizeof(int)))
+			die("setsockopt");
+}
+
+/* are the @n options of @o what @s reads back */
+static int same_opts(int s, const int *o, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (getopt_int(s, o[3 * i], o[3 * i + 1]) != o[3 * i + 2]) {
+			printf("sockets: option %d/%d reads %d, not %d\n", o[3 * i], o[3 * i + 1],
+			       getopt_int(s, o[3 * i], o[3 * i + 1]), o[3 * i + 2]);
+			return 0;
+		}
+	return 1;
+}
+
+static int linger_of(int s)
+{
+	struct linger l = { -1, -1 };
+	socklen_t len = sizeof(l);
+
+	if (getsockopt(s, SOL_SOCKET, SO_LINGER, &l, &len))
+		return -2;
+	return l.l_onoff ? l.l_linger : -1;
+}
+
+static const int t_unb_opts[] = {
+	IPPROTO_TCP, TCP_CORK, 1, IPPROTO_TCP, TCP_MAXSEG, 1000, IPPROTO_TCP, TCP_KEEPIDLE, 77,
+	IPPROTO_TCP, TCP_KEEPINTVL, 9, IPPROTO_TCP, TCP_KEEPCNT, 4,
+	IPPROTO_TCP, TCP_USER_TIMEOUT, 12345, IPPROTO_IP, IP_TOS, 0x10, IPPROTO_IP, IP_TTL, 33,
+};
+static const int u_unb_opts[] = { IPPROTO_IP, IP_TTL, 44, IPPROTO_IP, IP_TOS, 0x08 };
+static const int e_a_opts[] = {
+	IPPROTO_TCP, TCP_KEEPIDLE, 55, IPPROTO_TCP, TCP_USER_TIMEOUT, 4321, IPPROTO_IP, IP_TOS, 0x10,
+};
+
 /*
  * IPv4 sockets: TCP unbound, bound (SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE)
  * and two listeners sharing a port (SO_REUSEPORT); an established loopback
@@ -814,6 +856,15 @@ static int inet_hold(const char *dir, const char *res)
 	if (e_a < 0)
 		die("accept");
 	close(e_l);
+	{
+		struct linger l = { 1, 7 };
+
+		set_opts(t_unb, t_unb_opts, 8);
+		set_opts(u_unb, u_unb_opts, 2);
+		set_opts(e_a, e_a_opts, 3);
+		if (setsockopt(t_unb, SOL_SOCKET, SO_LINGER, &l, sizeof(l)))
+			die("SO_LINGER");
+	}
 	pattern(big, BIG, 21);
 	send_all(e_c, big, 100000);
 	pattern(big, 3000, 22);
@@ -842,6 +893,11 @@ static int inet_hold(const char *dir, const char *res)
 	      getopt_int(l2, SOL_SOCKET, SO_ACCEPTCONN) == 1, "listening");
 	CHECK(getopt_int(u_bnd, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST");
 	CHECK(getopt_int(u_unb, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM, "unbound UDP");
+	CHECK(same_opts(t_unb, t_unb_opts, 8), "TCP_CORK, TCP_MAXSEG, keepalive, TCP_USER_TIMEOUT, IP_TOS, IP_TTL");
+	CHECK(linger_of(t_unb) == 7 && linger_of(t_bnd) == -1, "SO_LINGER");
+	CHECK(same_opts(u_unb, u_unb_opts, 2), "UDP IP_TTL, IP_TOS");
+	CHECK(same_opts(e_a, e_a_opts, 3), "the connection's TCP_KEEPIDLE, TCP_USER_TIMEOUT, IP_TOS");
+	CHECK(getopt_int(e_a, SOL_SOCKET, SO_PRIORITY) == 6, "SO_PRIORITY of IP_TOS 0x10");
 	/* a new connection reaches one of the two listeners */
 	c = inet_sock(SOCK_STREAM, NULL, 0, 0);
 	n_l1.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1081,7 +1137,7 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("connect");
 		if (!strcmp(arg, "accept") && accept(fd, NULL, NULL) < 0)
 			die("accept");
-	} else if (!strcmp(kind, "tcp-out")) {
+	} else if (!strcmp(kind, "tcp-out") || !strcmp(kind, "tcp-hold")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(arg)) };
 
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1106,7 +1162,8 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 	lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || lfd < 0)
 		die("open");
-	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE, lfd);
+	ret = syscall(__NR_checkpoint, 0, fd, CHECKPOINT_SUBTREE |
+		      (strcmp(kind, "tcp-hold") ? 0 : CHECKPOINT_TCP_HOLD), lfd);
 	if (ret >= 0) {
 		printf("checkpoint: succeeded (%ld)\n", ret);
 		return 1;

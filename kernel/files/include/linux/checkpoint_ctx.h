@@ -7,11 +7,16 @@
 
 #include <linux/checkpoint.h>
 #include <linux/hashtable.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/path.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 struct cred;
+struct ckpt_chain;
+struct page;
 struct ckpt_rst_data;
 struct ckpt_rst_pipe;
 struct ckpt_rst_fifo;
@@ -86,6 +91,13 @@ struct ckpt_restore {
 	struct file *vma_file;		/* ET_CKPT: the next file vma's, passed */
 	struct ckpt_rst_epoll *epolls;	/* @nepolls epoll files made */
 	unsigned int nepolls;
+	u64 img_uflags;			/* the header's checkpoint flags */
+	u64 precopy_chain;		/* pre-copy: the chain of the rounds */
+	bool precopy;			/* PGREF records allowed */
+	bool precopy_xa;		/* @precopy_pages is set up */
+	ktime_t precopy_t0;		/* the last pass begins */
+	unsigned long precopy_nr;	/* pages in @precopy_pages */
+	struct xarray precopy_pages;	/* page index: the rounds' newest copy */
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
@@ -139,7 +151,19 @@ struct ckpt_ctx {
 	int next_data_ref;
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
+	struct ckpt_chain *chain;	/* PRECOPY(_LAST): its rounds so far */
 	struct ckpt_restore rst;
+};
+
+/* pages written to the image per write */
+#define CKPT_WRITE_BATCH	64
+
+/* a page array being written (memory.c, precopy.c) */
+struct ckpt_pgarr {
+	u64 addrs[CKPT_PGARR_MAX];
+	struct page *pages[CKPT_PGARR_MAX];
+	u64 refs[CKPT_PGARR_MAX];	/* PGREF of a delta */
+	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 /* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */
@@ -186,6 +210,9 @@ int ckpt_tree_pipe_held(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
 			fmode_t mode, unsigned int *same);
 int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
 			   struct pipe_inode_info *pipe, const char *path);
+pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
+		       bool (*match)(struct file *, const void *),
+		       const void *arg, int *ofd);
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
 int restore_tree_read(struct ckpt_ctx *ctx);
 int restore_tree_children(struct ckpt_ctx *ctx);
@@ -293,11 +320,14 @@ struct file *restore_inotify(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 /* sockets (socket.c) */
 int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 			 int i);
+int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max);
 int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd);
 struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h);
 int restore_sockets_finish(struct ckpt_ctx *ctx);
 void restore_sockets_commit(struct ckpt_ctx *ctx);
 void ckpt_sockets_free(struct ckpt_ctx *ctx);
+void checkpoint_sockets_unhold(struct ckpt_ctx *ctx);
+int checkpoint_sockets_release(struct ckpt_ctx *ctx, struct task_struct *t);
 
 /* checkpoint and restart proper */
 long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid);
@@ -367,6 +397,28 @@ int checkpoint_files(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_files_read(struct ckpt_ctx *ctx);
 int restore_files_commit(struct ckpt_ctx *ctx);
 int checkpoint_mm(struct ckpt_ctx *ctx);
+int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+		     unsigned int nr);
+int checkpoint_write_header(struct ckpt_ctx *ctx);
+int checkpoint_write_tail(struct ckpt_ctx *ctx);
+int ckpt_vma_kind(struct mm_struct *mm, struct vm_area_struct *vma);
+struct task_struct *checkpoint_find_task(pid_t pid, bool *self);
+/* pre-copy (precopy.c) */
+long do_checkpoint_precopy(struct ckpt_ctx *ctx, pid_t pid);
+int checkpoint_precopy_start(struct ckpt_ctx *ctx);
+int checkpoint_precopy_record(struct ckpt_ctx *ctx);
+void checkpoint_precopy_end(struct ckpt_ctx *ctx, bool ok);
+bool checkpoint_precopy_delta(struct ckpt_ctx *ctx, struct mm_struct *mm);
+bool checkpoint_precopy_vma_dirty(struct ckpt_ctx *ctx, unsigned long start,
+				  unsigned long end, unsigned long pgoff,
+				  struct file *file, bool softdirty);
+bool checkpoint_precopy_page_dirty(struct vm_area_struct *vma,
+				   unsigned long addr, pte_t pte,
+				   struct page *page);
+int restore_precopy_read(struct ckpt_ctx *ctx);
+int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			 const u64 *addrs, unsigned int nr);
+void restore_precopy_free(struct ckpt_ctx *ctx);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);

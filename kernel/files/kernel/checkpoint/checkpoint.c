@@ -26,7 +26,7 @@
 #include <asm/syscall.h>
 #include <linux/version.h>
 
-static int checkpoint_write_header(struct ckpt_ctx *ctx)
+int checkpoint_write_header(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_header h = { };
 	struct new_utsname uts;
@@ -62,7 +62,7 @@ static int checkpoint_write_header(struct ckpt_ctx *ctx)
 	return ret;
 }
 
-static int checkpoint_write_tail(struct ckpt_ctx *ctx)
+int checkpoint_write_tail(struct ckpt_ctx *ctx)
 {
 	struct ckpt_hdr_tail h = { .magic = CHECKPOINT_MAGIC_TAIL };
 
@@ -315,6 +315,19 @@ void checkpoint_put_target(struct ckpt_ctx *ctx)
  * exec_update_lock, and its mm and self_exec_id are taken under it; no
  * message is written (that may block) while it is held.
  */
+/* the task of @pid (0 or its own: the caller), referenced; NULL: none */
+struct task_struct *checkpoint_find_task(pid_t pid, bool *self)
+{
+	struct task_struct *t;
+
+	*self = pid == 0 || pid == task_pid_vnr(current);
+	if (!*self)
+		return find_get_task_by_vpid(pid);
+	t = current;
+	get_task_struct(t);
+	return t;
+}
+
 int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 {
 	struct task_struct *t;
@@ -322,15 +335,9 @@ int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	unsigned long ncsw = 0;
 	int err;
 
-	self = pid == 0 || pid == task_pid_vnr(current);
-	if (self) {
-		t = current;
-		get_task_struct(t);
-	} else {
-		t = find_get_task_by_vpid(pid);
-		if (!t)
-			return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
-	}
+	t = checkpoint_find_task(pid, &self);
+	if (!t)
+		return ckpt_err(ctx, -ESRCH, "no task with pid %d", pid);
 	if (!try_get_task_stack(t)) {
 		put_task_struct(t);
 		return ckpt_err(ctx, -ESRCH, "pid %d exited", pid);
@@ -473,21 +480,50 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 
 static atomic_t ckpt_next_id = ATOMIC_INIT(0);
 
-long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
+/*
+ * CHECKPOINT_TCP_RELEASE: no image; the TCP connections of the frozen
+ * task that CHECKPOINT_TCP_HOLD held run on (its migration failed)
+ */
+static long checkpoint_release(struct ckpt_ctx *ctx, pid_t pid)
 {
 	long ret;
 
 	ret = checkpoint_get_target(ctx, pid);
 	if (!ret)
+		ret = checkpoint_sockets_release(ctx, ctx->tsk);
+	if (ret >= 0)
+		ckpt_msg(ctx, "release: pid %d: %ld TCP connections", ctx->tsk_pid,
+			 ret);
+	ctx->tsk_ready = false;
+	checkpoint_put_target(ctx);
+	return ret < 0 ? ret : 0;
+}
+
+long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
+{
+	long ret;
+
+	if (ctx->uflags & CHECKPOINT_TCP_RELEASE)
+		return checkpoint_release(ctx, pid);
+	if (ctx->uflags & CHECKPOINT_PRECOPY)
+		return do_checkpoint_precopy(ctx, pid);
+	ret = checkpoint_get_target(ctx, pid);
+	if (!ret && (ctx->uflags & CHECKPOINT_PRECOPY_LAST))
+		ret = checkpoint_precopy_start(ctx);
+	if (!ret)
 		ret = checkpoint_tree_collect(ctx);
 	if (ret) {
 		checkpoint_write_error(ctx);
+		if (ctx->chain)
+			checkpoint_precopy_end(ctx, false);
 		checkpoint_tree_put(ctx);
 		checkpoint_put_target(ctx);
 		return ret;
 	}
 
 	ret = checkpoint_write_header(ctx);
+	if (!ret && ctx->chain)
+		ret = checkpoint_precopy_record(ctx);
 	if (!ret)
 		ret = checkpoint_tree_write(ctx);
 	if (!ret)
@@ -498,6 +534,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 	if (ctx->tsk_err)
 		ret = ctx->tsk_err;
 	if (ret) {
+		/* the connections it held run on */
+		checkpoint_sockets_unhold(ctx);
 		if (!ctx->err)
 			ckpt_err(ctx, ret, "failed after %llu bytes", ctx->total);
 		if (ret != -EINTR && ret != -EPIPE && ret != -EIO &&
@@ -510,6 +548,8 @@ long do_checkpoint(struct ckpt_ctx *ctx, pid_t pid)
 		ckpt_msg(ctx, "checkpoint: pid %d: %llu bytes, id %ld",
 			 ctx->tsk_pid, ctx->total, ret);
 	}
+	if (ctx->chain)
+		checkpoint_precopy_end(ctx, ret > 0);
 	checkpoint_tree_put(ctx);
 	checkpoint_put_target(ctx);
 	return ret;

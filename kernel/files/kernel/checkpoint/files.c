@@ -872,7 +872,8 @@ int restore_files_read(struct ckpt_ctx *ctx)
 	ret = restore_epoll_items(ctx);
 	if (ret)
 		return ret;
-	return restore_sockets_finish(ctx);
+	/* a tree's sockets are finished once every task read its table */
+	return ckpt_tree_multi(ctx) ? 0 : restore_sockets_finish(ctx);
 }
 
 /*

@@ -5,19 +5,25 @@
  * listener are matched with their IPv4 peers): TCP sockets unbound, bound,
  * listening or connected on loopback, UDP sockets unbound,
  * bound or connected, with SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
- * SO_BROADCAST and TCP_NODELAY.  Restart binds again to the same address
+ * SO_BROADCAST and TCP_NODELAY, and (a SOCKET_INET record) SO_LINGER,
+ * IP_TOS, IP_TTL, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT and TCP_USER_TIMEOUT.  Restart binds again to the same address
  * and port with the caller's rights: a privileged port needs
  * CAP_NET_BIND_SERVICE (EACCES), an address the machine lacks is
  * EADDRNOTAVAIL, a port taken EADDRINUSE; SO_REUSEPORT joins only a group
  * of the caller's own uid, as bind() does.
  *
+ * Established TCP connections are saved with their peer anywhere (the
+ * other end in the checkpoint, or on another machine): with
+ * CHECKPOINT_TCP_HOLD each is held from the moment it is saved (see
+ * ckpt_tcp_hold()), so that it can move to another machine.
+ *
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
- * state but CLOSE and LISTEN) and connections waiting to be accepted,
+ * state but CLOSE, LISTEN and ESTABLISHED) and connections waiting to be accepted,
  * queued UDP datagrams, raw and ping sockets, and options not restored
- * (IP_TOS, IP_TTL, IP options, multicast memberships, IP_PKTINFO and the
+ * (IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
- * IP_TRANSPARENT, TCP_CORK, TCP_MAXSEG, the keepalive tunables,
- * TCP_USER_TIMEOUT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
+ * IP_TRANSPARENT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
  * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the IPv6 ones: hop limits,
  * traffic class, flow labels, IPv6 options, multicast and anycast
  * memberships, the interface options, the ancillary data options,
@@ -26,7 +32,9 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/checkpoint.h>
 #include <linux/delay.h>
+#include <linux/filter.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/ip.h>
@@ -160,10 +168,6 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
-	if (inet->tos)
-		return "IP_TOS";
-	if (inet->uc_ttl != -1)
-		return "IP_TTL";
 	if (rcu_access_pointer(inet->inet_opt))
 		return "IP_OPTIONS";
 	if (rcu_access_pointer(inet->mc_list))
@@ -178,17 +182,8 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_TRANSPARENT";
 	if (ckpt_inet6_unsupported(sk))
 		return ckpt_inet6_unsupported(sk);
-	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_CORK))
-		return "TCP_CORK";
 	if (!ckpt_inet_tcp(sk))
 		return NULL;
-	if (tcp_sk(sk)->rx_opt.user_mss)
-		return "TCP_MAXSEG";
-	if (tcp_sk(sk)->keepalive_time || tcp_sk(sk)->keepalive_intvl ||
-	    tcp_sk(sk)->keepalive_probes)
-		return "TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT";
-	if (inet_csk(sk)->icsk_user_timeout)
-		return "TCP_USER_TIMEOUT";
 	if (tcp_sk(sk)->linger2)
 		return "TCP_LINGER2";
 	if (inet_csk(sk)->icsk_syn_retries)
@@ -204,42 +199,70 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 	return NULL;
 }
 
-/* is the other end of connection @sk a socket of the task (loopback) */
-static bool ckpt_tcp_peer_held(struct ckpt_ctx *ctx, struct sock *sk)
+/*
+ * the options of SOCKET_INET: SO_LINGER, IP_TTL, IP_TOS and the TCP ones
+ * (TCP_CORK, TCP_MAXSEG, the keepalive tunables, TCP_USER_TIMEOUT) as
+ * their setsockopt() set them; whether one differs from its default
+ */
+static bool ckpt_inet_opts(struct sock *sk, struct ckpt_hdr_socket_inet *o)
 {
-	struct ckpt_inet_ends me, it;
-	u32 id;
+	struct inet_sock *inet = inet_sk(sk);
 
-	ckpt_inet_ends(sk, &me);
-	for (id = 1; id <= ctx->socks->n; id++) {
-		struct sock *o = ctx->socks->sk[id].sk;
-
-		if (o == sk || !ckpt_family_inet(o->sk_family) ||
-		    !ckpt_inet_tcp(o) ||
-		    READ_ONCE(o->sk_state) != TCP_ESTABLISHED)
-			continue;
-		ckpt_inet_ends(o, &it);
-		if (ipv6_addr_equal(&it.raddr, &me.laddr) &&
-		    it.rport == me.lport &&
-		    ipv6_addr_equal(&it.laddr, &me.raddr) &&
-		    it.lport == me.rport)
-			return true;
+	memset(o, 0, sizeof(*o));
+	if (sock_flag(sk, SOCK_LINGER)) {
+		o->flags |= CKPT_INET_LINGER;
+		o->linger_s = READ_ONCE(sk->sk_lingertime) / HZ;
 	}
-	return false;
+	o->ttl = inet->uc_ttl;
+	o->tos = inet->tos;
+	if (ckpt_inet_tcp(sk)) {
+		struct tcp_sock *tp = tcp_sk(sk);
+
+		if (tp->nonagle & TCP_NAGLE_CORK)
+			o->flags |= CKPT_INET_CORK;
+		o->maxseg = tp->rx_opt.user_mss;
+		o->keepidle = READ_ONCE(tp->keepalive_time) / HZ;
+		o->keepintvl = READ_ONCE(tp->keepalive_intvl) / HZ;
+		o->keepcnt = READ_ONCE(tp->keepalive_probes);
+		o->user_timeout = READ_ONCE(inet_csk(sk)->icsk_user_timeout);
+	}
+	return o->flags || o->ttl != -1 || o->tos || o->maxseg || o->keepidle ||
+	       o->keepintvl || o->keepcnt || o->user_timeout;
 }
 
-/* an established connection: both ends held, nothing restart cannot set */
+/* checkpoint: SOCKET_INET, if the SOCKET said so */
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+			 struct ckpt_hdr_socket *h)
+{
+	struct ckpt_hdr_socket_inet o;
+
+	if (!(h->flags & CKPT_SOCK_INET_OPTS))
+		return 0;
+	lock_sock(sock->sk);
+	ckpt_inet_opts(sock->sk, &o);
+	release_sock(sock->sk);
+	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
+}
+
+/* a connection restored through repair mode (CLOSE_WAIT: the peer's FIN came) */
+static bool ckpt_tcp_connected(int state)
+{
+	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+}
+
+/* a listener with connections waiting to be accepted (or half open) */
+static bool ckpt_tcp_backlog(struct sock *sk, int state)
+{
+	return state == TCP_LISTEN &&
+	       (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
+		inet_csk_reqsk_queue_len(sk));
+}
+
+/* an established connection: nothing restart cannot set */
 static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sockaddr_storage ss;
-	struct ckpt_inet_ends me;
 
-	ckpt_inet_ends(sk, &me);
-	if (!ckpt_tcp_peer_held(ctx, sk))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: TCP connection to %pISpc, a peer outside the checkpoint: not supported",
-				fd, ckpt_inet_sa(&ss, &me.raddr, me.rport));
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
 	    tp->repair)
 		return ckpt_err(ctx, -EOPNOTSUPP,
@@ -254,13 +277,11 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	const char *opt;
 
 	if (ckpt_inet_tcp(sk)) {
-		if (state == TCP_LISTEN &&
-		    (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
-		     inet_csk_reqsk_queue_len(sk)))
+		if (ckpt_tcp_backlog(sk, state))
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: TCP listener with connections waiting to be accepted not supported",
 					fd);
-		if (state == TCP_ESTABLISHED) {
+		if (ckpt_tcp_connected(state)) {
 			int ret = ckpt_tcp_classify(ctx, sk, fd);
 
 			if (ret)
@@ -291,11 +312,16 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		    struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_inet o;
 	struct sock *sk = sock->sk;
 	int len;
 
 	if (ckpt_inet_tcp(sk) && (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF))
 		h->flags |= CKPT_SOCK_NODELAY;
+	lock_sock(sk);
+	if (ckpt_inet_opts(sk, &o))
+		h->flags |= CKPT_SOCK_INET_OPTS;
+	release_sock(sk);
 	if (sk->sk_family == AF_INET6 && sk->sk_ipv6only)
 		h->flags |= CKPT_SOCK_V6ONLY;
 	if (!inet_sk(sk)->inet_num)
@@ -305,7 +331,8 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		return ckpt_err(ctx, len, "fd %d: getsockname", fd);
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
-	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED) {
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
+	    (ckpt_inet_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_CLOSE_WAIT)) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -331,6 +358,151 @@ static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
 }
 
 /*
+ * CHECKPOINT_TCP_HOLD: a held connection drops every segment that arrives
+ * (a one-instruction socket filter: tcp_filter() discards before any ACK
+ * or RST) and is in repair mode (killed, its socket vanishes silently:
+ * tcp_close() -> tcp_disconnect() sends neither FIN nor RST).  What it
+ * had when saved is all the peer ever got acknowledged, so the image stays
+ * exact while it travels; the peer retransmits to wherever the connection
+ * is restarted.  The filter's program is named, so that a release finds
+ * the connections checkpoint held and no other.
+ */
+#define CKPT_TCP_HOLD_NAME "ckpt_tcp_hold"
+
+static bool ckpt_tcp_is_held(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool held;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	held = (tcp_sk(sk)->repair || sk->sk_state == TCP_LISTEN) && f &&
+	       !strcmp(f->prog->aux->name, CKPT_TCP_HOLD_NAME);
+	rcu_read_unlock();
+	return held;
+}
+
+static int ckpt_tcp_hold(struct sock *sk)
+{
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog_kern fprog = { .len = 1, .filter = &drop };
+	struct sk_filter *fp;
+	struct bpf_prog *prog;
+	int ret;
+
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	ret = bpf_prog_create(&prog, &fprog);
+	if (ret)
+		return ret;
+	strscpy(prog->aux->name, CKPT_TCP_HOLD_NAME, sizeof(prog->aux->name));
+	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
+	if (!fp) {
+		bpf_prog_destroy(prog);
+		return -ENOMEM;
+	}
+	fp->prog = prog;
+	refcount_set(&fp->refcnt, 1);
+	lock_sock(sk);
+	ret = -EBUSY;
+	if (!rcu_access_pointer(sk->sk_filter) && !tcp_sk(sk)->repair) {
+		ret = -ENOMEM;
+		if (sk_filter_charge(sk, fp)) {
+			/* the socket's reference only */
+			refcount_dec(&fp->refcnt);
+			rcu_assign_pointer(sk->sk_filter, fp);
+			ret = 0;
+		}
+	}
+	release_sock(sk);
+	if (ret) {
+		bpf_prog_destroy(prog);
+		kfree(fp);
+		return ret;
+	}
+	/* a segment that passed the filter before is in the queues now */
+	synchronize_net();
+	lock_sock(sk);
+	/* a listener only drops (SYNs too): nothing waits in its backlog */
+	if (sk->sk_state != TCP_LISTEN) {
+		tcp_sk(sk)->repair = 1;
+		tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+	}
+	release_sock(sk);
+	return 0;
+}
+
+/*
+ * out of hold: repair mode ends as TCP_REPAIR_OFF ends it (a window probe:
+ * the peer retransmits what was dropped), with the socket's SO_REUSEADDR
+ * kept; the filter goes
+ */
+static void ckpt_tcp_unhold(struct sock *sk)
+{
+	lock_sock(sk);
+	if (ckpt_tcp_is_held(sk)) {
+		sk_detach_filter(sk);
+		if (tcp_sk(sk)->repair) {
+			tcp_sk(sk)->repair = 0;
+			tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+			if (sk->sk_state == TCP_ESTABLISHED)
+				tcp_send_window_probe(sk);
+		}
+	}
+	release_sock(sk);
+}
+
+/* a failed checkpoint: the connections it held run on */
+void checkpoint_inet_unhold(struct ckpt_sk *e)
+{
+	if (e->held)
+		ckpt_tcp_unhold(e->sk);
+	e->held = false;
+}
+
+/* CHECKPOINT_TCP_RELEASE: the held connection of @file, if it is one */
+int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock *sk = sock ? sock->sk : NULL;
+
+	if (!sk || !ckpt_family_inet(sk->sk_family) || !ckpt_inet_tcp(sk) ||
+	    !ckpt_tcp_is_held(sk))
+		return 0;
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return ckpt_err(ctx, -EPERM,
+				"fd %d: releasing a held TCP connection needs CAP_NET_ADMIN",
+				fd);
+	ckpt_tcp_unhold(sk);
+	ckpt_msg(ctx, "fd %d: TCP connection released", fd);
+	return 1;
+}
+
+/*
+ * CHECKPOINT_TCP_HOLD: hold @sk if it is a listener or a connection; a
+ * listener that got a connection meanwhile cannot be saved (its backlog)
+ */
+static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
+	int state = READ_ONCE(sk->sk_state), ret;
+
+	if (!ckpt_tcp_connected(state) && state != TCP_LISTEN)
+		return 0;
+	ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"fd %d: cannot hold its TCP %s (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
+				fd, state == TCP_LISTEN ? "listener" : "connection");
+	e->held = true;
+	if (ckpt_tcp_backlog(sk, state))
+		return ckpt_err(ctx, -EAGAIN,
+				"fd %d: TCP listener got a connection while it was saved",
+				fd);
+	return 0;
+}
+
+/*
  * checkpoint: an established connection's sequence numbers, windows,
  * options and queues, read from the tcp_sock under its lock (what CRIU
  * reads with TCP_REPAIR): a TCP record and two BUFFERs.
@@ -342,16 +514,39 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
 	struct tcp_sock *tp = tcp_sk(sk);
 	u8 *sq = NULL, *rq = NULL;
 	struct sk_buff *skb;
-	u32 sent = 0, rcvd = 0;
-	int ret = 0, n;
+	u32 sent = 0, rcvd = 0, fin, fin_read;
+	int ret = 0, n, state;
 
-	if (!ckpt_inet_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+	if (!ckpt_inet_tcp(sk))
 		return 0;
+	if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
+		ret = ckpt_tcp_hold_one(ctx, sk, fd);
+		if (ret)
+			return ret;
+	}
+	state = READ_ONCE(sk->sk_state);
+	if (!ckpt_tcp_connected(state))
+		return 0;
+	/* the FIN is a sequence number of its own, not a byte of the queue */
+	fin = state == TCP_CLOSE_WAIT;
 	lock_sock(sk);
+	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
+	    READ_ONCE(sk->sk_state) != state) {
+		release_sock(sk);
+		return ckpt_err(ctx, -EAGAIN,
+				"fd %d: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
+				fd);
+	}
+	/* a reader that got the EOF took the FIN's sequence number */
+	fin_read = fin && tp->copied_seq == tp->rcv_nxt;
 	t.send_seq = tp->snd_una;
 	t.send_len = tp->write_seq - tp->snd_una;
-	t.recv_seq = tp->copied_seq;
-	t.recv_len = tp->rcv_nxt - tp->copied_seq;
+	t.recv_seq = tp->copied_seq - fin_read;
+	t.recv_len = tp->rcv_nxt - t.recv_seq - fin;
+	if (fin)
+		t.flags |= CKPT_TCP_FIN_RCVD;
+	if (fin_read)
+		t.flags |= CKPT_TCP_FIN_READ;
 	t.snd_wl1 = tp->snd_wl1;
 	t.snd_wnd = tp->snd_wnd;
 	t.max_window = tp->max_window;
@@ -619,7 +814,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u protocol %u",
 				id, h->type, h->protocol);
 	if ((tcp && h->state != TCP_CLOSE && h->state != TCP_LISTEN &&
-	     h->state != TCP_ESTABLISHED) ||
+	     !ckpt_tcp_connected(h->state)) ||
 	    (udp && h->state != TCP_CLOSE && h->state != TCP_ESTABLISHED))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
 				h->state);
@@ -630,11 +825,35 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
 	    (udp && (f & CKPT_SOCK_NODELAY)) ||
-	    !(f & CKPT_SOCK_CONNECT) != !(h->state == TCP_ESTABLISHED) ||
-	    (h->state == TCP_ESTABLISHED && !(f & CKPT_SOCK_BOUND)) ||
+	    !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state) ||
+	    (ckpt_tcp_connected(h->state) && !(f & CKPT_SOCK_BOUND)) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",
 				id, f);
+	return 0;
+}
+
+/* restart: SOCKET_INET, checked */
+static int restore_inet_read_opts(struct ckpt_ctx *ctx,
+				  struct ckpt_hdr_socket *h,
+				  struct ckpt_hdr_socket_inet *o)
+{
+	bool tcp = h->type == SOCK_STREAM;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, o, CKPT_HDR_SOCKET_INET, sizeof(*o));
+	if (ret)
+		return ret;
+	if (o->flags & ~CKPT_INET_FLAGS ||
+	    (!(o->flags & CKPT_INET_LINGER) && o->linger_s) ||
+	    (o->ttl != -1 && (o->ttl < 1 || o->ttl > 255)) ||
+	    o->keepcnt > MAX_TCP_KEEPCNT || o->keepidle > MAX_TCP_KEEPIDLE ||
+	    o->keepintvl > MAX_TCP_KEEPINTVL || o->user_timeout > INT_MAX ||
+	    (o->maxseg && (o->maxseg < TCP_MIN_MSS || o->maxseg > MAX_TCP_WINDOW)) ||
+	    (!tcp && (o->keepcnt || o->keepidle || o->keepintvl ||
+		      o->user_timeout || o->maxseg || (o->flags & CKPT_INET_CORK))))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad inet options",
+				h->sk_id);
 	return 0;
 }
 
@@ -659,6 +878,38 @@ static int restore_inet_setint(struct socket *sock, int level, int opt,
 static int restore_tcp_opt(struct socket *sock, int opt, int val)
 {
 	return restore_inet_setint(sock, SOL_TCP, opt, val);
+}
+
+/* restart: the options of SOCKET_INET, as setsockopt() sets them; what failed */
+static const char *restore_inet_set_opts(struct socket *sock,
+					 struct ckpt_hdr_socket_inet *o)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = o->linger_s };
+
+	if ((o->flags & CKPT_INET_LINGER) &&
+	    sk_setsockopt(sock->sk, SOL_SOCKET, SO_LINGER, KERNEL_SOCKPTR(&l),
+			  sizeof(l)))
+		return "SO_LINGER";
+	if (o->ttl != -1 && restore_inet_setint(sock, SOL_IP, IP_TTL, o->ttl))
+		return "IP_TTL";
+	if (o->tos && restore_inet_setint(sock, SOL_IP, IP_TOS, o->tos))
+		return "IP_TOS";
+	if (sock->sk->sk_type != SOCK_STREAM)
+		return NULL;
+	if ((o->flags & CKPT_INET_CORK) && restore_tcp_opt(sock, TCP_CORK, 1))
+		return "TCP_CORK";
+	if (o->maxseg && restore_tcp_opt(sock, TCP_MAXSEG, o->maxseg))
+		return "TCP_MAXSEG";
+	if (o->keepidle && restore_tcp_opt(sock, TCP_KEEPIDLE, o->keepidle))
+		return "TCP_KEEPIDLE";
+	if (o->keepintvl && restore_tcp_opt(sock, TCP_KEEPINTVL, o->keepintvl))
+		return "TCP_KEEPINTVL";
+	if (o->keepcnt && restore_tcp_opt(sock, TCP_KEEPCNT, o->keepcnt))
+		return "TCP_KEEPCNT";
+	if (o->user_timeout &&
+	    restore_tcp_opt(sock, TCP_USER_TIMEOUT, o->user_timeout))
+		return "TCP_USER_TIMEOUT";
+	return NULL;
 }
 
 /* queue @len bytes of @buf in repair mode (TCP_REPAIR_QUEUE @queue) */
@@ -691,6 +942,7 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			    struct ckpt_hdr_socket_tcp *t, struct ckpt_hdr **sq,
 			    struct ckpt_hdr **rq)
 {
+	bool fin = h->state == TCP_CLOSE_WAIT;
 	int ret;
 
 	ret = ckpt_read_obj(ctx, t, CKPT_HDR_SOCKET_TCP, sizeof(*t));
@@ -698,6 +950,9 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		return ret;
 	if (t->send_len > CKPT_SOCK_QUEUE_MAX ||
 	    t->recv_len > CKPT_SOCK_QUEUE_MAX || t->flags & ~CKPT_TCP_FLAGS ||
+	    !(t->flags & CKPT_TCP_FIN_RCVD) == fin ||
+	    ((t->flags & CKPT_TCP_FIN_READ) &&
+	     (!(t->flags & CKPT_TCP_FIN_RCVD) || t->recv_len)) ||
 	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP state",
 				h->sk_id);
@@ -789,6 +1044,17 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+	/* CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it */
+	if (!ret && (t->flags & CKPT_TCP_FIN_RCVD)) {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+		sock_set_flag(sk, SOCK_DONE);
+		WRITE_ONCE(tcp_sk(sk)->rcv_nxt, tcp_sk(sk)->rcv_nxt + 1);
+		if (t->flags & CKPT_TCP_FIN_READ)
+			WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		release_sock(sk);
+	}
 	if (!ret) {
 		what = "TCP_REPAIR_WINDOW";
 		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_WINDOW,
@@ -810,7 +1076,16 @@ void restore_inet_commit(struct ckpt_sk *e)
 		return;
 	sock = sock_from_file(e->file);
 	/* sends a window probe: the peer learns the window again */
-	restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
+	if (sock->sk->sk_state == TCP_ESTABLISHED) {
+		restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
+	} else {
+		/* TCP_REPAIR_OFF, which refuses the other states */
+		lock_sock(sock->sk);
+		tcp_sk(sock->sk)->repair = 0;
+		tcp_sk(sock->sk)->repair_queue = TCP_NO_QUEUE;
+		sock->sk->sk_reuse = SK_NO_REUSE;
+		release_sock(sock->sk);
+	}
 	/* repair mode ends with SK_NO_REUSE */
 	if (e->h.flags & CKPT_SOCK_REUSEADDR)
 		restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
@@ -824,12 +1099,19 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket *h = &e->h;
 	struct sockaddr *name = (struct sockaddr *)h->laddr;
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
-	bool tcp = h->type == SOCK_STREAM && h->state == TCP_ESTABLISHED;
+	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
+	const char *what;
 	int ret;
 
+	if (h->flags & CKPT_SOCK_INET_OPTS) {
+		ret = restore_inet_read_opts(ctx, h, &o);
+		if (ret)
+			return ret;
+	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
@@ -857,6 +1139,13 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret) {
 		ckpt_err(ctx, ret, "socket %u: cannot set its options",
 			 h->sk_id);
+		goto err;
+	}
+	what = h->flags & CKPT_SOCK_INET_OPTS ?
+	       restore_inet_set_opts(sock, &o) : NULL;
+	if (what) {
+		ret = -EINVAL;
+		ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
 		goto err;
 	}
 	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */

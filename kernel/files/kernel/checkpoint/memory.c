@@ -48,9 +48,6 @@
 /* mlockall(MCL_FUTURE [| MCL_ONFAULT]), prctl(PR_SET_THP_DISABLE) */
 #define CKPT_MM_DEF_FLAGS	(VM_LOCKED | VM_LOCKONFAULT | VM_NOHUGEPAGE)
 
-/* pages written to the image per write */
-#define CKPT_WRITE_BATCH	64
-
 struct ckpt_vma_desc {
 	unsigned long start;
 	unsigned long end;
@@ -59,6 +56,7 @@ struct ckpt_vma_desc {
 	struct file *file;
 	int type;
 	bool has_anon;
+	bool softdirty;		/* VM_SOFTDIRTY: every page is dirty */
 };
 
 /* a file made by the kernel (memfd, shmem object, ...): no path leads to it */
@@ -98,6 +96,24 @@ static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 }
 
 #define CKPT_AIO_RING_MAGIC	0xa10a10a1	/* AIO_RING_MAGIC */
+
+static const char *ckpt_vma_problem(struct mm_struct *mm,
+				    struct vm_area_struct *vma, int *type);
+
+/*
+ * CKPT_VMA_ANON or CKPT_VMA_FILE: a vma whose pages are saved as page
+ * arrays (and pre-copied), else 0: a shared one's content is its file's or
+ * its shmem object's (SHMEM), never in a pre-copy round or a PGREF
+ */
+int ckpt_vma_kind(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	int type = 0;
+
+	if (ckpt_vma_problem(mm, vma, &type) ||
+	    (type != CKPT_VMA_ANON && type != CKPT_VMA_FILE))
+		return 0;
+	return type;
+}
 
 static const char *ckpt_vma_problem(struct mm_struct *mm,
 				    struct vm_area_struct *vma, int *type)
@@ -188,6 +204,7 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			d[n].flags |= vma->vm_flags & VM_MAYWRITE;
 		d[n].pgoff = vma->vm_pgoff;
 		d[n].has_anon = !!vma->anon_vma;
+		d[n].softdirty = !!(vma->vm_flags & VM_SOFTDIRTY);
 		if (d[n].type == CKPT_VMA_FILE || ckpt_vma_is_shared(d[n].type))
 			d[n].file = get_file(vma->vm_file);
 		n++;
@@ -251,14 +268,8 @@ static int checkpoint_write_path(struct ckpt_ctx *ctx, struct file *file)
 	return ret;
 }
 
-struct ckpt_pgarr {
-	u64 addrs[CKPT_PGARR_MAX];
-	struct page *pages[CKPT_PGARR_MAX];
-	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
-};
-
-static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
-			    unsigned int nr)
+int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+		     unsigned int nr)
 {
 	struct ckpt_hdr_pgarr h = { .nr_pages = nr };
 	unsigned int i;
@@ -287,12 +298,30 @@ static int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 	return ret;
 }
 
+/* the last pass of a pre-copy: pages of the rounds, by address */
+static int checkpoint_pgref(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+			    unsigned int nr)
+{
+	struct ckpt_hdr_pgref h = { .nr_pages = nr };
+	int ret;
+
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_PGREF, sizeof(h));
+	if (!ret)
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * sizeof(u64));
+	if (!ret)
+		ret = ckpt_kwrite(ctx, pa->refs, nr * sizeof(u64));
+	return ret;
+}
+
 /* address space walked per mmap lock hold, at most */
 #define CKPT_WALK_SPAN	PUD_SIZE
 
 struct ckpt_walk {
 	struct ckpt_pgarr *pa;
 	unsigned int nr;	/* pages taken into @pa */
+	unsigned int nref;	/* clean pages of a delta, in @pa->refs */
+	bool delta;		/* the last pass of a pre-copy */
+	bool vdirty;		/* of it: every page of the vma is dirty */
 	int type;		/* CKPT_VMA_ANON or CKPT_VMA_FILE */
 	unsigned long next;	/* where a full @pa stopped the walk */
 	unsigned long busy;	/* a swapped-out or migrating page */
@@ -317,6 +346,14 @@ static int ckpt_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
 		return 0;
 	if (w->type == CKPT_VMA_FILE && !PageAnon(page))
 		return 0;
+	if (w->delta && !w->vdirty &&
+	    !checkpoint_precopy_page_dirty(walk->vma, addr, ptent, page)) {
+		w->pa->refs[w->nref] = addr;
+		if (++w->nref < CKPT_PGARR_MAX)
+			return 0;
+		w->next = next;
+		return 1;
+	}
 	get_page(page);
 	w->pa->addrs[w->nr] = addr;
 	w->pa->pages[w->nr] = page;
@@ -350,11 +387,16 @@ static bool ckpt_vma_same(struct vm_area_struct *vma, struct ckpt_vma_desc *d)
 static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
 {
-	struct ckpt_walk w = { .pa = pa, .type = d->type };
+	struct ckpt_walk w = { .pa = pa, .type = d->type,
+			       .delta = checkpoint_precopy_delta(ctx, mm) };
 	unsigned long addr = d->start, end;
 	unsigned int i;
 	int ret = 0;
 
+	if (w.delta)
+		w.vdirty = checkpoint_precopy_vma_dirty(ctx, d->start, d->end,
+							d->pgoff, d->file,
+							d->softdirty);
 	while (d->has_anon && addr < d->end) {
 		ret = ckpt_check_target(ctx);
 		if (ret)
@@ -372,17 +414,21 @@ static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		}
 		end = min(d->end, ALIGN(addr + 1, CKPT_WALK_SPAN));
 		w.nr = 0;
+		w.nref = 0;
 		ret = walk_page_range(mm, addr, end, &ckpt_walk_ops, &w);
 		mmap_read_unlock(mm);
 		addr = ret == 1 ? w.next : end;
-		if (ret == -EBUSY)
+		if (ret == -EBUSY) {
 			ret = ckpt_err(ctx, -EBUSY,
 				       "page at %lx is swapped out or migrating",
 				       w.busy);
-		else if (ret >= 0 && w.nr)
-			ret = checkpoint_pgarr(ctx, pa, w.nr);
-		else if (ret > 0)
+		} else if (ret >= 0 && (w.nr || w.nref)) {
+			ret = w.nr ? checkpoint_pgarr(ctx, pa, w.nr) : 0;
+			if (!ret && w.nref)
+				ret = checkpoint_pgref(ctx, pa, w.nref);
+		} else if (ret > 0) {
 			ret = 0;
+		}
 		for (i = 0; i < w.nr; i++)
 			put_page(pa->pages[i]);
 		if (ret)
@@ -494,21 +540,55 @@ struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh)
 	return old;
 }
 
+/*
+ * The next record of a vma's pages: a page array, or in the last pass of a
+ * pre-copy an array of pages of its rounds (@ref).  Both have the same
+ * layout.
+ */
+static int restore_read_pgarr(struct ckpt_ctx *ctx, struct ckpt_hdr_pgarr *hp,
+			      bool *ref)
+{
+	u64 at = ctx->total;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(struct ckpt_hdr_pgref) != sizeof(*hp));
+	ret = ckpt_kread(ctx, &hp->h, sizeof(hp->h));
+	if (ret)
+		return ret;
+	*ref = hp->h.type == CKPT_HDR_PGREF && ctx->rst.precopy;
+	if (hp->h.type != CKPT_HDR_PGARR && !*ref)
+		return ckpt_err(ctx, -EINVAL,
+				"record at offset %llu: type %u, expected %u",
+				at, hp->h.type, CKPT_HDR_PGARR);
+	if (hp->h.len != sizeof(*hp))
+		return ckpt_err(ctx, -EINVAL,
+				"record type %u at offset %llu: bad length %u",
+				hp->h.type, at, hp->h.len);
+	ret = ckpt_kread(ctx, &hp->h + 1, sizeof(*hp) - sizeof(hp->h));
+	if (!ret)
+		ret = ckpt_read_pad(ctx, sizeof(*hp));
+	if (!ret && *ref && !hp->nr_pages)
+		ret = ckpt_err(ctx, -EINVAL, "empty page reference at %llu", at);
+	return ret;
+}
+
 static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			     unsigned long start, unsigned long end)
 {
 	struct ckpt_hdr_pgarr hp;
 	struct ckpt_hdr h;
-	unsigned long next = start;
+	unsigned long next = start, next_ref = start;
+	unsigned long *pnext;
 	u64 *addrs;
 	unsigned int i;
+	bool ref;
 	int ret;
 
 	addrs = kmalloc_array(CKPT_PGARR_MAX, sizeof(*addrs), GFP_KERNEL);
 	if (!addrs)
 		return -ENOMEM;
 	for (;;) {
-		ret = ckpt_read_obj(ctx, &hp, CKPT_HDR_PGARR, sizeof(hp));
+		ret = restore_read_pgarr(ctx, &hp, &ref);
 		if (ret)
 			break;
 		if (!hp.nr_pages)
@@ -525,15 +605,22 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			ret = ckpt_kread(ctx, addrs, hp.nr_pages * sizeof(u64));
 		if (ret)
 			break;
+		pnext = ref ? &next_ref : &next;
 		for (i = 0; i < hp.nr_pages; i++) {
-			if (addrs[i] < next || addrs[i] >= end ||
+			if (addrs[i] < *pnext || addrs[i] >= end ||
 			    offset_in_page(addrs[i])) {
 				ret = ckpt_err(ctx, -EINVAL,
 					       "bad page address %llx in vma %lx-%lx",
 					       addrs[i], start, end);
 				goto out;
 			}
-			next = addrs[i] + PAGE_SIZE;
+			*pnext = addrs[i] + PAGE_SIZE;
+		}
+		if (ref) {
+			ret = restore_precopy_refs(ctx, mm, addrs, hp.nr_pages);
+			if (ret)
+				break;
+			continue;
 		}
 		ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER,
 				    sizeof(h) + hp.nr_pages * PAGE_SIZE,

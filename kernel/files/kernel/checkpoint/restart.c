@@ -20,6 +20,7 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/utsname.h>
 #include <linux/version.h>
 
@@ -50,6 +51,10 @@ int restore_read_header(struct ckpt_ctx *ctx)
 	if (h.uflags & ~(u64)CHECKPOINT_USER_FLAGS)
 		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
 				h.uflags);
+	if ((h.uflags & CHECKPOINT_PRECOPY) && (h.uflags & CHECKPOINT_PRECOPY_LAST))
+		return ckpt_err(ctx, -EINVAL, "bad checkpoint flags %llx",
+				h.uflags);
+	ctx->rst.img_uflags = h.uflags;
 	/* uts release, version, machine: the release must be this kernel's */
 	for (i = 0; i < 3; i++) {
 		str = ckpt_read_string(ctx, sizeof(uts->release));
@@ -333,6 +338,9 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 	/* the whole group is restored: the threads may run */
 	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);
+	if (ctx->rst.precopy)
+		ckpt_msg(ctx, "restart: the last pass took %lld us",
+			 ktime_us_delta(ktime_get(), ctx->rst.precopy_t0));
 	ckpt_msg(ctx, "restart: pid %d restored as \"%s\", returns %ld",
 		 task_pid_vnr(current), current->comm, ret);
 	return ret;
@@ -361,6 +369,8 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 				"caller shares its root, cwd and umask (CLONE_FS)");
 
 	ret = restore_read_header(ctx);
+	if (!ret)
+		ret = restore_precopy_read(ctx);
 	if (!ret)
 		ret = restore_tree_read(ctx);
 	if (!ret)

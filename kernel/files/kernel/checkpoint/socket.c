@@ -24,6 +24,7 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
@@ -133,24 +134,36 @@ u32 ckpt_sk_id(struct ckpt_ctx *ctx, struct sock *sk)
 	return 0;
 }
 
-/* checkpoint: number the sockets of the table, in descriptor order */
-static int ckpt_socks_collect(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
-			      int n)
+/*
+ * checkpoint: number the sockets of a table, in descriptor order, after
+ * those already numbered (a tree: each task's table in the image's order,
+ * @max descriptors in all).  Descriptors in flight are looked up in the
+ * first table (the root's).
+ */
+int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max)
 {
 	int i, ret;
 
-	ret = ckpt_socks_alloc(ctx, n);
+	ret = ckpt_socks_alloc(ctx, max);
 	if (ret)
 		return ret;
-	/* valid while checkpoint_files() runs: files in flight are among them */
-	ctx->socks->fds = fds;
-	ctx->socks->nfds = n;
+	if (!ctx->socks->fds) {
+		/* valid while checkpoint_files() runs: files in flight are among them */
+		ctx->socks->fds = fds;
+		ctx->socks->nfds = n;
+	}
 	for (i = 0; i < n; i++) {
 		struct socket *sock = sock_from_file(fds[i].file);
 		struct ckpt_sk *e;
 
 		if (!sock || !sock->sk || ckpt_sk_id(ctx, sock->sk))
 			continue;
+		if (ctx->socks->n == ctx->socks->max)
+			return -EINVAL;
+		if (ckpt_tree_multi(ctx) && ctx->socks->n == CKPT_SOCKS_TREE_MAX)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"fd %d: more than %u sockets in a tree",
+					fds[i].fd, CKPT_SOCKS_TREE_MAX);
 		e = &ctx->socks->sk[++ctx->socks->n];
 		sock_hold(sock->sk);
 		e->sk = sock->sk;
@@ -180,9 +193,14 @@ static const char *ckpt_socket_unsupported(struct sock *sk)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++)
+	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++) {
+		/* inet sockets keep SO_LINGER (SOCKET_INET) */
+		if (ckpt_sock_flags_refused[i].flag == SOCK_LINGER &&
+		    ckpt_family_inet(sk->sk_family))
+			continue;
 		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
 			return ckpt_sock_flags_refused[i].option;
+	}
 	if (rcu_access_pointer(sk->sk_filter))
 		return "a socket filter (SO_ATTACH_FILTER)";
 	if (READ_ONCE(sk->sk_bound_dev_if))
@@ -208,7 +226,7 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 	int ret;
 
 	if (!ctx->socks) {
-		ret = ckpt_socks_collect(ctx, fds, n);
+		ret = ckpt_socks_add(ctx, fds, n, n);
 		if (ret)
 			return ret;
 	}
@@ -312,6 +330,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret && ckpt_family_inet(h->family))
+		ret = checkpoint_inet_opts(ctx, sock, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd);
 	if (!ret && h->family == AF_UNIX)
@@ -464,10 +484,9 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	struct ckpt_sk *e;
 	int ret;
 
-	if (ckpt_tree_multi(ctx))
-		return ERR_PTR(ckpt_err(ctx, -EOPNOTSUPP,
-					"socket in an image of several tasks: not supported"));
-	ret = ckpt_socks_alloc(ctx, ctx->rst.nfds);
+	/* a tree's sockets: of every task, whose tables are read in turn */
+	ret = ckpt_socks_alloc(ctx, ckpt_tree_multi(ctx) ? CKPT_SOCKS_TREE_MAX :
+				    ctx->rst.nfds);
 	if (ret)
 		return ERR_PTR(ret);
 	h = kmalloc(sizeof(*h), GFP_KERNEL);
@@ -608,7 +627,8 @@ static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: cannot set its flags",
 				h->sk_id);
-	if (h->priority) {
+	/* IP_TOS set a priority of its own */
+	if (h->priority || READ_ONCE(sk->sk_priority)) {
 		ret = restore_socket_opt(sk, SO_PRIORITY, h->priority);
 		if (ret)
 			return ckpt_err(ctx, ret, "socket %u: SO_PRIORITY %u",
@@ -688,6 +708,44 @@ void restore_sockets_commit(struct ckpt_ctx *ctx)
 	ctx->socks->committed = true;
 	for (id = 1; id <= ctx->socks->n; id++)
 		restore_inet_commit(&ctx->socks->sk[id]);
+}
+
+/* a failed checkpoint: the TCP connections it held (CHECKPOINT_TCP_HOLD) run on */
+void checkpoint_sockets_unhold(struct ckpt_ctx *ctx)
+{
+	u32 id;
+
+	for (id = 1; ctx->socks && id <= ctx->socks->n; id++)
+		checkpoint_inet_unhold(&ctx->socks->sk[id]);
+}
+
+/*
+ * CHECKPOINT_TCP_RELEASE: the TCP connections of @t that a checkpoint held
+ * run on (a migration that failed); how many, or an error
+ */
+int checkpoint_sockets_release(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	unsigned int fd;
+	int n = 0, ret;
+
+	for (fd = 0;; fd++) {
+		struct file *file;
+
+		rcu_read_lock();
+		file = task_lookup_next_fd_rcu(t, &fd);
+		rcu_read_unlock();
+		if (!file)
+			break;
+		file = fget_task(t, fd);
+		if (!file)
+			continue;
+		ret = checkpoint_inet_release(ctx, file, fd);
+		fput(file);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	}
+	return n;
 }
 
 void ckpt_sockets_free(struct ckpt_ctx *ctx)

@@ -17,6 +17,7 @@ struct socket;
 
 /* restart: a message to put back into a receive queue */
 #define CKPT_SOCK_TOTAL_MAX	(64U << 20)	/* bytes of all the queues */
+#define CKPT_SOCKS_TREE_MAX	1024U		/* sockets of a tree of tasks */
 
 struct ckpt_sk_msg {
 	struct ckpt_hdr_socket_msg h;
@@ -35,6 +36,7 @@ struct ckpt_sk {
 	u32 creator;			/* restart: sk_id that made it (pair) */
 	bool connected;			/* restart: a PENDING one, connected */
 	bool tcp_repair;		/* restart: in TCP repair mode */
+	bool held;			/* checkpoint: CHECKPOINT_TCP_HOLD held it */
 	struct ckpt_sk_msg *msgs;	/* restart: its receive queue */
 	u32 nmsgs;
 	char *bound;			/* restart: the path it was bound to */
@@ -92,8 +94,12 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock);
 void restore_inet_shutdown(struct ckpt_sk *e);
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+			 struct ckpt_hdr_socket *h);
 int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd);
 void restore_inet_commit(struct ckpt_sk *e);
+void checkpoint_inet_unhold(struct ckpt_sk *e);
+int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd);
 int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			  struct ckpt_hdr_socket *h);
 int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e);

@@ -424,6 +424,7 @@ void ckpt_rst_free(struct ckpt_ctx *ctx)
 	restore_process_free(ctx);
 	restore_cred_free(ctx);
 	restore_seccomp_free(ctx);
+	restore_precopy_free(ctx);
 }
 
 static struct ckpt_ctx *ckpt_ctx_alloc(int fd, unsigned long uflags,
@@ -509,6 +510,13 @@ SYSCALL_DEFINE4(checkpoint, pid_t, pid, int, fd, unsigned long, flags,
 		return -EPERM;
 	if (flags & ~CHECKPOINT_USER_FLAGS)
 		return -EINVAL;
+	if ((flags & CHECKPOINT_TCP_HOLD) && (flags & CHECKPOINT_TCP_RELEASE))
+		return -EINVAL;
+	if ((flags & CHECKPOINT_PRECOPY) && (flags & CHECKPOINT_PRECOPY_LAST))
+		return -EINVAL;
+	if (flags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST) &&
+	    !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		return -EOPNOTSUPP;
 	if (pid < 0)
 		return -EINVAL;
 

@@ -8,10 +8,10 @@
  * then the state of every live task in that order, each checked as the
  * single target is (frozen, ptrace access, not changed meanwhile).  A
  * task of the tree that shares something with a task outside it is
- * refused, naming both (the "leak" check): a pipe, a descriptor table, an
- * fs_struct or an mm; and a process group or session whose leader is
- * outside the tree (other than the root's own, which restart gives the
- * restarting caller).
+ * refused, naming both (the "leak" check): a pipe, a UNIX socket's peer,
+ * a descriptor table, an fs_struct or an mm; and a process group or
+ * session whose leader is outside the tree (other than the root's own,
+ * which restart gives the restarting caller).
  *
  * Restart: the caller restores the root into itself, as for a single
  * task; the kernel creates the other tasks, each by a kernel_clone() of
@@ -346,7 +346,7 @@ static int ckpt_tree_get_task(struct ckpt_ctx *ctx, struct ckpt_tree_ent *e)
 static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
 	struct files_struct *files;
-	int i, j, n;
+	int i, j, n, total = 0, socks = 0, ret = 0;
 
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
@@ -357,13 +357,16 @@ static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 		if (n < 0)
 			return n;
 		e->nfds = n;
+		total += n;
 		for (j = 0; j < n; j++)
 			if (S_ISSOCK(file_inode(e->fds[j].file)->i_mode))
-				return ckpt_err(ctx, -EOPNOTSUPP,
-						"pid %d fd %d: socket in a checkpoint of several tasks: not supported",
-						e->h.pid, e->fds[j].fd);
+				socks++;
 	}
-	return 0;
+	/* the sockets of every task numbered at once, in the image's order */
+	for (i = 0; socks && i < tree->n && !ret; i++)
+		ret = ckpt_socks_add(ctx, tree->ents[i].fds, tree->ents[i].nfds,
+				     total);
+	return ret;
 }
 
 int checkpoint_tree_collect(struct ckpt_ctx *ctx)
@@ -450,14 +453,18 @@ static bool ckpt_tree_has(struct ckpt_tree *tree, struct task_struct *p)
 	return false;
 }
 
-/* the refusal of a pipe end held outside: naming a task that holds it */
-int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
-			   struct pipe_inode_info *pipe, const char *path)
+/*
+ * A task outside the checkpoint holding a file that @match accepts: its
+ * pid and (*@ofd) descriptor, or 0.
+ */
+pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
+		       bool (*match)(struct file *, const void *),
+		       const void *arg, int *ofd)
 {
 	struct task_struct *p;
 	pid_t other = 0;
-	int ofd = -1;
 
+	*ofd = -1;
 	rcu_read_lock();
 	for_each_process(p) {
 		struct files_struct *files;
@@ -472,23 +479,38 @@ int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
 		if (files) {
 			spin_lock(&files->file_lock);
 			fdt = files_fdtable(files);
-			for (i = 0; i < fdt->max_fds && ofd < 0; i++) {
+			for (i = 0; i < fdt->max_fds && *ofd < 0; i++) {
 				struct file *f = rcu_dereference_protected(fdt->fd[i],
 						lockdep_is_held(&files->file_lock));
 
-				if (f && get_pipe_info(f, false) == pipe)
-					ofd = i;
+				if (f && match(f, arg))
+					*ofd = i;
 			}
 			spin_unlock(&files->file_lock);
 		}
 		task_unlock(p);
-		if (ofd >= 0) {
+		if (*ofd >= 0) {
 			other = task_pid_vnr(p);
 			break;
 		}
 	}
 	rcu_read_unlock();
-	if (ofd < 0)
+	return other;
+}
+
+static bool ckpt_tree_is_pipe(struct file *f, const void *pipe)
+{
+	return get_pipe_info(f, false) == pipe;
+}
+
+/* the refusal of a pipe end held outside: naming a task that holds it */
+int ckpt_tree_pipe_outside(struct ckpt_ctx *ctx, int fd,
+			   struct pipe_inode_info *pipe, const char *path)
+{
+	int ofd;
+	pid_t other = ckpt_tree_holder(ctx, ckpt_tree_is_pipe, pipe, &ofd);
+
+	if (!other)
 		return ckpt_err(ctx, -EBUSY,
 				"pid %d fd %d: pipe end outside the checkpoint (%s)",
 				ctx->tsk_pid, fd, path);
@@ -1180,6 +1202,9 @@ int restore_tree_children(struct ckpt_ctx *ctx)
 	wait_event_idle(tree->wq, READ_ONCE(tree->pending) == 0);
 	ret = restore_tree_phase(tree, CKPT_TREE_READ);
 	restore_tree_park_root(tree, false);
+	/* every socket of every task exists: queues, peers, options */
+	if (!ret)
+		ret = restore_sockets_finish(ctx);
 	return ret;
 }
 

@@ -79,6 +79,31 @@ static bool ckpt_unix_at(const char *abs, const char *name, size_t n)
 	       !strncmp(abs + alen - n, name, n);
 }
 
+static bool ckpt_unix_is_sock(struct file *f, const void *sk)
+{
+	struct socket *sock = sock_from_file(f);
+
+	return sock && sock->sk == sk;
+}
+
+/* the refusal of a peer outside: in a tree, naming a task that holds it */
+static int ckpt_unix_outside(struct ckpt_ctx *ctx, struct sock *peer, int fd)
+{
+	const char *why = peer->sk_socket ? "" : " (not yet accepted)";
+	pid_t other = 0;
+	int ofd;
+
+	if (ckpt_tree_multi(ctx) && peer->sk_socket)
+		other = ckpt_tree_holder(ctx, ckpt_unix_is_sock, peer, &ofd);
+	if (!other)
+		return ckpt_err(ctx, -EBUSY,
+				"fd %d: unix peer outside the checkpoint%s", fd,
+				why);
+	return ckpt_err(ctx, -EBUSY,
+			"pid %d fd %d: unix peer outside the checkpoint, held by pid %d fd %d",
+			ctx->tsk_pid, fd, other, ofd);
+}
+
 /* checkpoint: may this socket be saved? */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
@@ -116,9 +141,7 @@ int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 		   ckpt_sk_id(ctx, READ_ONCE(unix_sk(peer)->listener))) {
 		ret = 0;	/* waiting in the backlog of a listener held */
 	} else if (sk->sk_type != SOCK_DGRAM) {
-		ret = ckpt_err(ctx, -EBUSY,
-			       "fd %d: unix peer outside the checkpoint%s", fd,
-			       peer->sk_socket ? "" : " (not yet accepted)");
+		ret = ckpt_unix_outside(ctx, peer, fd);
 	} else if (!ckpt_unix_addr(peer)) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
 			       "fd %d: unix dgram socket connected to an unnamed socket outside the checkpoint",
@@ -521,7 +544,7 @@ int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !(f & (CKPT_SOCK_BOUND | CKPT_SOCK_INHERITED)) != !h->laddr_len ||
 	    ((f & CKPT_SOCK_BOUND) && (f & CKPT_SOCK_INHERITED)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address", id);
-	if (f & (CKPT_SOCK_REUSEPORT | CKPT_SOCK_NODELAY))
+	if (f & (CKPT_SOCK_REUSEPORT | CKPT_SOCK_NODELAY | CKPT_SOCK_INET_OPTS))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad flags %#x", id, f);
 	if (hweight32(conn) > 1 ||
 	    ((f & (CKPT_SOCK_PAIR | CKPT_SOCK_PENDING)) && !h->peer_id) ||

@@ -115,6 +115,12 @@ enum {
 	CKPT_HDR_SHMEM = 405,
 #define CKPT_HDR_SHMEM CKPT_HDR_SHMEM
 
+	/* 420-439: pre-copy migration (kernel/checkpoint/precopy.c) */
+	CKPT_HDR_PRECOPY = 420,
+#define CKPT_HDR_PRECOPY CKPT_HDR_PRECOPY
+	CKPT_HDR_PGREF = 421,
+#define CKPT_HDR_PGREF CKPT_HDR_PGREF
+
 	/* 501-599: sockets (kernel/checkpoint/socket.c, unix.c) */
 	CKPT_HDR_SOCKET = 501,
 #define CKPT_HDR_SOCKET CKPT_HDR_SOCKET
@@ -124,6 +130,8 @@ enum {
 #define CKPT_HDR_SOCKET_MSG CKPT_HDR_SOCKET_MSG
 	CKPT_HDR_SOCKET_TCP = 504,
 #define CKPT_HDR_SOCKET_TCP CKPT_HDR_SOCKET_TCP
+	CKPT_HDR_SOCKET_INET = 505,	/* options of an inet socket (inet.c) */
+#define CKPT_HDR_SOCKET_INET CKPT_HDR_SOCKET_INET
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -874,7 +882,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_BROADCAST	0x20000	/* SO_BROADCAST (UDP) */
 #define CKPT_SOCK_NODELAY	0x40000	/* TCP_NODELAY */
 #define CKPT_SOCK_V6ONLY	0x80000	/* IPV6_V6ONLY (inet6) */
-#define CKPT_SOCK_FLAGS		0xfffff
+#define CKPT_SOCK_INET_OPTS	0x100000 /* a SOCKET_INET record follows */
+#define CKPT_SOCK_FLAGS		0x1fffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -883,7 +892,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_TSTAMP_NEW | CKPT_SOCK_RXQ_OVFL | \
 				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
-				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY)
+				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
+				 CKPT_SOCK_INET_OPTS)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -912,11 +922,36 @@ struct ckpt_hdr_socket {
 	__u8 raddr[CKPT_SOCK_ADDR_MAX];
 };
 
+/* ckpt_hdr_socket_inet.flags */
+#define CKPT_INET_LINGER	0x1	/* SO_LINGER on, for @linger_s */
+#define CKPT_INET_CORK		0x2	/* TCP_CORK */
+#define CKPT_INET_FLAGS		0x3
+
+/*
+ * CKPT_HDR_SOCKET_INET: 32 bytes, after the strings of an inet socket whose
+ * SOCKET has CKPT_SOCK_INET_OPTS (an option below differs from its
+ * default), before its SOCKET_TCP.  The TCP ones are 0 for UDP.
+ */
+struct ckpt_hdr_socket_inet {
+	struct ckpt_hdr h;
+	__u32 linger_s;		/* SO_LINGER l_linger (with CKPT_INET_LINGER) */
+	__s16 ttl;		/* IP_TTL 1..255, -1: the default */
+	__u8 tos;		/* IP_TOS */
+	__u8 keepcnt;		/* TCP_KEEPCNT 1..127, 0: the default */
+	__u32 keepidle;		/* TCP_KEEPIDLE seconds, 0: the default */
+	__u32 keepintvl;	/* TCP_KEEPINTVL seconds, 0: the default */
+	__u32 user_timeout;	/* TCP_USER_TIMEOUT ms, 0: none */
+	__u16 maxseg;		/* TCP_MAXSEG (user_mss), 0: none */
+	__u16 flags;		/* CKPT_INET_* */
+};
+
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
 #define CKPT_TCP_WSCALE		0x1	/* window scaling */
 #define CKPT_TCP_SACK		0x2	/* SACK permitted */
 #define CKPT_TCP_TSTAMP		0x4	/* timestamps */
-#define CKPT_TCP_FLAGS		0x7
+#define CKPT_TCP_FIN_RCVD	0x8	/* the peer's FIN came (CLOSE_WAIT) */
+#define CKPT_TCP_FIN_READ	0x10	/* ... and was read (EOF): copied_seq */
+#define CKPT_TCP_FLAGS		0x1f
 
 /*
  * CKPT_HDR_SOCKET_TCP: 56 bytes, after the SOCKET record (and its strings)
@@ -1066,6 +1101,37 @@ struct ckpt_hdr_vma {
 #define CKPT_PGARR_MAX		512	/* pages per array */
 
 struct ckpt_hdr_pgarr {
+	struct ckpt_hdr h;
+	__u64 nr_pages;
+};
+
+/*
+ * CKPT_HDR_PRECOPY: 24 bytes, right after the header records (HEADER, the
+ * three strings, HEADER_ARCH) of
+ * a pre-copy round (CHECKPOINT_PRECOPY in the header's uflags) or of the
+ * last pass (CHECKPOINT_PRECOPY_LAST).  A round is then only page arrays
+ * (CKPT_HDR_PGARR, as in a vma, the one with nr_pages 0 ending them; their
+ * addresses increase across the round) and the tail.  @chain names the
+ * rounds of one migration; @round is the round's number (0: every page),
+ * or for the last pass the number of rounds before it.  restart reads, in
+ * one stream, rounds 0 to N - 1, each a whole image with its own
+ * checksum, then their last pass.
+ */
+struct ckpt_hdr_precopy {
+	struct ckpt_hdr h;
+	__u64 chain;
+	__u32 round;
+	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_PGREF: 16 bytes, in a vma of the last pass, among its page
+ * arrays: nr_pages (1..CKPT_PGARR_MAX) pages not written since the last
+ * round, followed by a CKPT_HDR_BUFFER of their nr_pages __u64 addresses
+ * (increasing within the vma).  Their content is that of the newest
+ * round that has them; restart fails if none has.
+ */
+struct ckpt_hdr_pgref {
 	struct ckpt_hdr h;
 	__u64 nr_pages;
 };
