@@ -74,11 +74,14 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     325: ("INOTIFY", "<IIiI", ("nwatches", "nevents", "next_wd", "_")),
     326: ("INOTIFY_WATCH", "<iIII", ("wd", "mask", "i_mode", "_")),
     327: ("INOTIFY_EVENT", "<iIII", ("wd", "mask", "cookie", "_")),
+    341: ("PTY", "<iIIIIIIHHHHI", ("pty_ref", "end", "index", "flags", "pktstatus", "nbytes_master", "nbytes_slave",
+                                   "ws_row", "ws_col", "ws_xpixel", "ws_ypixel", "_")),
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
+    405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
     421: ("PGREF", "<Q", ("nr_pages",)),
     501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
@@ -98,6 +101,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     603: ("SIGPENDING", "<IIQQ", ("nr", "_", "private_mask", "shared_mask")),
     701: ("ITIMERS", "<QQQQQQ", ("real_value_ns", "real_interval_ns", "virtual_value_ns", "virtual_interval_ns",
                                  "prof_value_ns", "prof_interval_ns")),
+    710: ("POSIX_TIMERS", "<Ii", ("nr", "next_id")),
     9001: ("TAIL", "<QQQ", ("magic", "sum", "sum2")),
     9999: ("ERROR", "", ()),
 }
@@ -111,11 +115,12 @@ OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos"
 OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
-VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file"}
+VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem"}
+SHMEM_KINDS = {1: "anon", 2: "memfd"}
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 312: "fifo",
               320: "eventfd",
               321: "epoll", 323: "signalfd",
-              324: "timerfd", 325: "inotify", 500: "socket"}
+              324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
 EPOLL_ITEMS_MAX = 65536
 FIFO_ALL_HELD = 0x1
 BPF_MAXINSNS = 4096
@@ -143,6 +148,13 @@ def sockaddr_text(raw: bytes, length: int) -> str:
         return "@" + "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in name[1:])
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
+# one timer of POSIX_TIMERS: id, clockid, notify, signo, value, flags, sig_overrun, expires_ns, interval_ns,
+# overrun, overrun_last, tid (SIGEV_THREAD_ID: a THREAD_TASK's, 0 the leader), reserved
+PTIMER = struct.Struct("<iiiiQIiqQqqiI")
+PTIMER_FIELDS = ("id", "clockid", "notify", "signo", "value", "flags", "sig_overrun", "expires_ns", "interval_ns",
+                 "overrun", "overrun_last", "tid", "_reserved")
+PTIMER_FLAGS = 0xF
+PTIMERS_MAX = 65536
 TREE_MAX = 4096
 THREADS_MAX = 1024
 TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
@@ -419,6 +431,17 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SOCKET"):
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+    for r in img.all("PTY"):
+        f = r.fields
+        if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
+            raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
+                             f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
+    for r in img.all("SHMEM"):
+        if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
+            raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")
+    tids = {t.fields["tid"] for t in img.all("THREAD_TASK")}
+    for r in img.all("POSIX_TIMERS"):
+        _check_posix_timers(r, tids)
     for r in img.all("VMA"):
         f = r.fields
         if f["vm_start"] >= f["vm_end"] or f["vm_start"] % PAGE_SIZE or f["vm_end"] % PAGE_SIZE:
@@ -446,6 +469,28 @@ def _check_structure(img: Image) -> None:
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
             raise ImageError(f"offset {r.offset:#x}: bad lock (kind {f['kind']} type {f['type']} "
                              f"{f['start']}-{f['end']})")
+
+
+def posix_timers(rec: Record) -> list[dict[str, int]]:
+    """The timers of a POSIX_TIMERS record, each as a dict of its fields."""
+    entries = rec.payload[:PTIMER.size * rec.fields["nr"]]
+    return [dict(zip(PTIMER_FIELDS, t, strict=True)) for t in PTIMER.iter_unpack(entries)]
+
+
+def _check_posix_timers(r: Record, tids: set[int]) -> None:
+    """POSIX_TIMERS: length, increasing ids, known flags, each SIGEV_THREAD_ID tid a thread of the image."""
+    nr = r.fields["nr"]
+    if nr > PTIMERS_MAX or r.length != HDR.size + 8 + PTIMER.size * nr:
+        raise ImageError(f"offset {r.offset:#x}: POSIX_TIMERS record of {r.length} bytes for {nr} timers")
+    last = -1
+    for t in posix_timers(r):
+        if t["id"] <= last or t["flags"] & ~PTIMER_FLAGS:
+            raise ImageError(f"offset {r.offset:#x}: POSIX timer {t['id']}: ids not increasing or bad flags "
+                             f"{t['flags']:#x}")
+        if t["tid"] and t["tid"] not in tids:
+            raise ImageError(f"offset {r.offset:#x}: POSIX timer {t['id']} signals thread {t['tid']}, "
+                             "not a thread of the image")
+        last = t["id"]
 
 
 def _check_tree(r: Record, sections: int) -> None:
@@ -515,6 +560,17 @@ def _check_threads(img: Image) -> None:
                              "after the leader")
 
 
+def _entry_offset(rname: str, spec: str) -> tuple[int, str]:
+    """``timers[N].FIELD`` of a POSIX_TIMERS record: the offset and code of that field of timer N."""
+    m = re.fullmatch(r"timers\[(\d+)\]\.(\w+)", spec)
+    if rname != "POSIX_TIMERS" or not m or m.group(2) not in PTIMER_FIELDS:
+        raise ImageError(f"bad field {rname}.{spec!r}: only POSIX_TIMERS.timers[N].FIELD has entries")
+    k = PTIMER_FIELDS.index(m.group(2))
+    codes = PTIMER.format.lstrip("<")
+    off = HDR.size + 8 + PTIMER.size * int(m.group(1)) + struct.calcsize("<" + codes[:k])
+    return off, codes[k]
+
+
 def field_offset(rtype: int, name: str) -> tuple[int, str]:
     """Offset (from the record's start, header included) and struct code of field ``name`` of a record type."""
     _, fmt, names = RECORDS[rtype]
@@ -556,7 +612,7 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
         recs = img.all(rname)
         if len(recs) <= int(index or 0):
             raise ImageError(f"no record {rname}#{int(index or 0)} to rewrite {fname} of")
-        off, code = field_offset(NAMES[rname], fname)
+        off, code = _entry_offset(rname, fname) if "[" in fname else field_offset(NAMES[rname], fname)
         if code.endswith("s"):
             raise ImageError(f"field {spec!r} is not an integer")
         bits = 8 * struct.calcsize(code)

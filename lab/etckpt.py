@@ -33,7 +33,8 @@ FD_MIN, FD_MAX = 3, (1 << 31) - 1  # descriptors of mapped files passed by the e
 CORE_RECORDS = ("TASK", "THREAD", "CPU", "FPU", "SIGHAND", "SIGPENDING", "ITIMERS", "RESTART_BLOCK", "AUXV")
 FROM_CALLER = ("CRED", "SIGNAL", "SCHED", "FS")  # and the STRINGs after FS: root, cwd
 FILE_KINDS = {1: "regular file", 2: "character device", 3: "directory", 4: "O_PATH descriptor", 5: "pipe",
-              6: "deleted file", 7: "memfd", 312: "FIFO", 500: "socket"}
+              6: "deleted file", 7: "memfd", 312: "FIFO", 320: "eventfd", 321: "epoll", 323: "signalfd",
+              324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
 
 
 class ConvertError(Exception):
@@ -126,6 +127,12 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
             continue
         if name == "MM":
             break
+        if name == "POSIX_TIMERS":  # the loader reads none: an image with timers is restarted instead
+            if r.fields["nr"]:
+                raise ConvertError(f"{r.fields['nr']} POSIX timers: an ET_CKPT file cannot carry them "
+                                   "(restart the image instead)")
+            i += 1
+            continue
         if name == "SIGPENDING" and r.fields["nr"]:
             notes.append(f"{r.fields['nr']} pending signals carried")
         core += raw
@@ -140,6 +147,9 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         v, raw = recs[i]
         start, end, kind = v.fields["vm_start"], v.fields["vm_end"], v.fields["vma_type"]
         fl = _pflags(v.fields["vm_flags"])
+        if kind == 6:
+            raise ConvertError(f"mapping {start:#x}-{end:#x}: an ET_CKPT file cannot carry shared memory "
+                               "(restart the image instead)")
         body = bytearray(raw)
         paddr = 0
         i += 1

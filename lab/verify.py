@@ -160,6 +160,11 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"fd\.\d+", "an O_TMPFILE file is made anew by restart: its dentry is named after its new inode number",
          when=lambda before, after: all(re.fullmatch(r"/.*/#\d+ \(deleted\)", v or "") for v in (before, after))
          and re.sub(r"#\d+", "#", before or "") == re.sub(r"#\d+", "#", after or "")),
+    Rule(r"fd\.\d+", "a pty pair is made anew by restart: devpts gives its slave a free number, logged "
+         "(\"restored as /dev/pts/N\")",
+         when=lambda before, after: all(re.fullmatch(r"/dev/pts/\d+", v or "") for v in (before, after))),
+    Rule(r"fdinfo\.\d+\.tty-index", "the pts number of a pty pair made anew by restart (see fd links)",
+         when=lambda before, after: all((v or "").isdigit() for v in (before, after))),
     Rule(r"fdinfo\.\d+\.eventfd-id", "an eventfd is made anew by restart: its id (an ida number) is the new one's"),
     Rule(r"fdinfo\.\d+\.it_value", "a timerfd counts down: the time it has left when each snapshot is taken",
          when=lambda before, after: all(re.fullmatch(r"\(\d+, \d+\)", v or "") for v in (before, after))),
@@ -219,6 +224,9 @@ def normalize(snap: Mapping[str, str]) -> Snapshot:
     for key in PID_RELATIVE:
         if key in out and out[key] == pid:
             out[key] = "self"
+    if pid and "proc.timers" in out:
+        # "notify: signal/pid.N" (or tid.N): the process or thread a POSIX timer signals
+        out["proc.timers"] = re.sub(rf"(notify: \w+/[pt]id\.){pid}\b", r"\1self", out["proc.timers"])
     return out
 
 

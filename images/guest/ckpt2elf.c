@@ -146,6 +146,12 @@ static const char *file_kind(uint32_t t)
 	case CKPT_FILE_PIPE: return "pipe";
 	case CKPT_FILE_DELETED: return "deleted file";
 	case CKPT_FILE_MEMFD: return "memfd";
+	case CKPT_FILE_EVENTFD: return "eventfd";
+	case CKPT_FILE_EPOLL: return "epoll";
+	case CKPT_FILE_SIGNALFD: return "signalfd";
+	case CKPT_FILE_TIMERFD: return "timerfd";
+	case CKPT_FILE_INOTIFY: return "inotify";
+	case CKPT_FILE_PTY: return "pty";
 	case CKPT_FILE_FIFO: return "FIFO";
 	case CKPT_FILE_SOCKET: return "socket";
 	}
@@ -213,6 +219,7 @@ static void convert(uint64_t *entry)
 	const struct ckpt_hdr_header *hh;
 	const struct ckpt_hdr_cpu *cpu;
 	const struct ckpt_hdr_sigpending *sp;
+	const struct ckpt_hdr_posix_timers *pt;
 	const struct ckpt_hdr_tree *tree;
 	const struct ckpt_hdr_threads *th;
 	const struct ckpt_hdr_mm *mm;
@@ -244,6 +251,10 @@ static void convert(uint64_t *entry)
 	if (sp->nr)
 		fprintf(stderr, "ckpt2elf: %u pending signals carried\n", sp->nr);
 	take(CKPT_HDR_ITIMERS, 1);
+	pt = take(CKPT_HDR_POSIX_TIMERS, 0);
+	if (pt->nr)
+		die("%u POSIX timers: an ET_CKPT file cannot carry them (restart the image instead)",
+		    pt->nr);
 	take(CKPT_HDR_RESTART_BLOCK, 1);
 	take(CKPT_HDR_AUXV, 1);
 	take(CKPT_HDR_SCHED, 0);
@@ -268,6 +279,9 @@ static void convert(uint64_t *entry)
 		uint64_t start = v->vm_start, end = v->vm_end;
 		uint32_t type = v->vma_type, fl = pflags(v->vm_flags);
 
+		if (type == CKPT_VMA_SHMEM)
+			die("mapping %#" PRIx64 "-%#" PRIx64 ": an ET_CKPT file cannot carry shared memory (restart the image instead)",
+			    start, end);
 		new_seg(PT_CKPT_VMA, start, end - start, fl);
 		take(CKPT_HDR_VMA, 1);
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE) {

@@ -41,7 +41,9 @@
  *
  * -r TYPE,... corrupts only records of those types (the record picked by
  * each variant; a truncation or a swap still reaches what follows), so
- * that the checks of a few records among many pages are all reached.
+ * that the checks of a few records among many pages are all reached: the
+ * truncations and bit flips fall inside one of them, the field changes
+ * set its 32-bit fields too, and a swap moves it.
  *
  * -f FIRST runs only the variants from number FIRST on (the earlier ones
  * are still made, so that the same seed makes the same variants): with the
@@ -245,6 +247,9 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 					 0x7fffffffffffffffull, 0xfffffffffffff000ull,
 					 0x1000, 0x00007ffffffff000ull };
 
+	static const uint32_t vals32[] = { 0, 1, 2, 4, 8, 15, 16, 64, 65, 0x7fffffff,
+					   0x80000000u, 0xffffffffu };
+
 	memcpy(buf, img, img_len);
 	r = rnd() % nrec;
 	if (!nfocus && nthr && n % 9 == 4 && (n / 9) % 2) {
@@ -255,7 +260,9 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		r = focus[rnd() % nfocus];
 	switch (n % 9) {
 	case 0: /* truncation */
-		if ((n / 8) % 2 && nrec > 1) {
+		if (nfocus) {
+			len = rec_off[r] + rnd() % rec_len(r);
+		} else if ((n / 8) % 2 && nrec > 1) {
 			len = rec_off[r] + (rnd() % 3) * 4;
 		} else {
 			len = rnd() % img_len;
@@ -265,7 +272,7 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		snprintf(desc, dlen, "truncate at %zu", len);
 		break;
 	case 1: /* bit flip */
-		off = rnd() % img_len;
+		off = nfocus ? rec_off[r] + rnd() % rec_len(r) : rnd() % img_len;
 		buf[off] ^= 1u << (rnd() % 8);
 		snprintf(desc, dlen, "bit flip at %zu", off);
 		break;
@@ -285,6 +292,13 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 	case 4: /* a 64-bit field of a record payload */
 		if (rec_len(r) <= 8)
 			r = 0;
+		if (nfocus && rec_len(r) >= 12 && rnd() % 2) {
+			off = rec_off[r] + 8 + 4 * (rnd() % ((rec_len(r) - 8) / 4));
+			v32 = vals32[rnd() % (sizeof(vals32) / sizeof(vals32[0]))];
+			memcpy(buf + off, &v32, 4);
+			snprintf(desc, dlen, "record %zu u32 at %zu := %#x", r, off, v32);
+			break;
+		}
 		off = rec_off[r] + 8 + 8 * (rnd() % ((rec_len(r) - 8) / 8));
 		v64 = vals[rnd() % (sizeof(vals) / sizeof(vals[0]))];
 		memcpy(buf + off, &v64, 8);
@@ -295,6 +309,8 @@ static size_t make_variant(unsigned long n, unsigned char *buf, char *desc, size
 		if (nrec < 2)
 			break;
 		a = rnd() % (nrec - 1);
+		if (nfocus && r + 1 < nrec)
+			a = r;
 		b = (rnd() % 2) ? a + 1 : a + 1 + rnd() % (nrec - a - 1);
 		{
 			size_t la = rec_len(a), lb = rec_len(b);
@@ -517,6 +533,10 @@ int main(int argc, char *argv[])
 	}
 	close(fd);
 	scan_records();
+	if (nfocus_types && !nfocus) {
+		fprintf(stderr, "ckptfuzz: no record of the -r types in the image\n");
+		return 2;
+	}
 	seed = (unsigned long long)rnd_state;
 	printf("ckptfuzz: %s: %zu bytes, %zu records, seed %llu\n", argv[optind], img_len, nrec, seed);
 	fflush(stdout);

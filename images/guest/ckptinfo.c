@@ -74,12 +74,14 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_FILE_DATA: return "FILE_DATA";
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
+	case CKPT_HDR_SHMEM: return "SHMEM";
 	case CKPT_HDR_PGARR: return "PGARR";
 	case CKPT_HDR_PRECOPY: return "PRECOPY";
 	case CKPT_HDR_PGREF: return "PGREF";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
+	case CKPT_HDR_PTY: return "PTY";
 	case CKPT_HDR_FIFO: return "FIFO";
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_EVENTFD: return "EVENTFD";
@@ -96,6 +98,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
+	case CKPT_HDR_POSIX_TIMERS: return "POSIX_TIMERS";
 	case CKPT_HDR_TAIL: return "TAIL";
 	case CKPT_HDR_ERROR: return "ERROR";
 	}
@@ -365,6 +368,96 @@ static void itimers(void)
 		       (uint64_t)t->it[i].value_ns, (uint64_t)t->it[i].interval_ns);
 }
 
+static void posix_timers(void)
+{
+	struct ckpt_hdr_posix_timers *p = expect(CKPT_HDR_POSIX_TIMERS, sizeof(*p),
+						 sizeof(*p) + 65536 * sizeof(p->timers[0]));
+
+	if (p->nr > 65536 || p->h.len != sizeof(*p) + p->nr * sizeof(p->timers[0]))
+		bad("POSIX_TIMERS: %u timers in %u bytes", p->nr, p->h.len);
+	printf("            %u POSIX timers, next id %d\n", p->nr, p->next_id);
+	for (uint32_t i = 0; i < p->nr; i++) {
+		struct ckpt_posix_timer *t = &p->timers[i];
+
+		if (t->flags & ~CKPT_PTIMER_FLAGS || (i && t->id <= p->timers[i - 1].id))
+			bad("POSIX_TIMERS: timer %u: id %d flags %#x", i, t->id, t->flags);
+		printf("            timer %d clock %d notify %d signal %d value %#" PRIx64
+		       " %s %" PRId64 " ns interval %" PRIu64 " ns overrun %" PRId64 "/%" PRId64
+		       "%s%s%s", t->id, t->clockid, t->notify, t->signo, (uint64_t)t->value,
+		       t->flags & CKPT_PTIMER_ABSTIME ? "deadline" : "left", (int64_t)t->expires_ns,
+		       (uint64_t)t->interval_ns, (int64_t)t->overrun, (int64_t)t->overrun_last,
+		       t->flags & CKPT_PTIMER_ACTIVE ? " active" : "",
+		       t->flags & CKPT_PTIMER_SIGQUEUED ? " sigqueued" : "",
+		       t->flags & CKPT_PTIMER_REQUEUE ? " requeue" : "");
+		if (t->tid)
+			printf(" thread %d", t->tid);
+		printf("\n");
+	}
+}
+
+/* the PTY record of a pty end; @ptys pairs seen */
+static void pty(int32_t *ptys)
+{
+	struct ckpt_hdr_pty p = *(struct ckpt_hdr_pty *)expect(CKPT_HDR_PTY, sizeof(p), sizeof(p));
+	int first = p.pty_ref == *ptys + 1;
+
+	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" : "slave");
+	if (p.pty_ref < 1 || p.pty_ref > *ptys + 1 ||
+	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE))
+		bad("PTY: ref %d end %u", p.pty_ref, p.end);
+	if (!first) {
+		printf("\n");
+		return;
+	}
+	(*ptys)++;
+	printf(" pts %u%s%s status %#x winsize %ux%u (%ux%u) unread %u/%u\n", p.index,
+	       p.flags & CKPT_PTY_LOCKED ? " locked" : "", p.flags & CKPT_PTY_PACKET ? " packet" : "",
+	       p.pktstatus, p.ws_row, p.ws_col, p.ws_xpixel, p.ws_ypixel, p.nbytes[0], p.nbytes[1]);
+	for (int i = 0; i < 2; i++) {
+		struct ckpt_termios *t = &p.termios[i];
+
+		printf("            %s termios iflag %#x oflag %#x cflag %#x lflag %#x VINTR %u VMIN %u VTIME %u\n",
+		       i ? "slave" : "master", t->c_iflag, t->c_oflag, t->c_cflag, t->c_lflag,
+		       t->c_cc[0], t->c_cc[6], t->c_cc[5]);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p.nbytes[i] >= 4095)
+			bad("PTY: %u bytes", p.nbytes[i]);
+		if (p.nbytes[i])
+			expect(CKPT_HDR_BUFFER, 8 + p.nbytes[i], 8 + p.nbytes[i]);
+	}
+}
+
+/* the SHMEM record of a shmem vma; @shms objects seen, @datas memfds of the table */
+static void shmem(int32_t *shms, int32_t datas)
+{
+	struct ckpt_hdr_shmem m = *(struct ckpt_hdr_shmem *)expect(CKPT_HDR_SHMEM, sizeof(m),
+								      sizeof(m));
+	int first = m.shm_ref == *shms + 1;
+	uint64_t left = m.size;
+
+	printf("            shmem %d %s size %" PRIu64 "%s", m.shm_ref,
+	       m.kind == CKPT_SHMEM_ANON ? "anon" : m.kind == CKPT_SHMEM_MEMFD ? "memfd" : "?",
+	       (uint64_t)m.size, first && m.kind == CKPT_SHMEM_ANON ? " content" : "");
+	if (m.kind == CKPT_SHMEM_MEMFD)
+		printf(" (content %d)", m.data_ref);
+	printf("\n");
+	if (m.shm_ref < 1 || m.shm_ref > *shms + 1 ||
+	    (m.kind != CKPT_SHMEM_ANON && m.kind != CKPT_SHMEM_MEMFD) ||
+	    (m.kind == CKPT_SHMEM_MEMFD && (m.data_ref < 1 || m.data_ref > datas)) ||
+	    (m.kind == CKPT_SHMEM_ANON && m.data_ref))
+		bad("SHMEM: ref %d kind %u content %d", m.shm_ref, m.kind, m.data_ref);
+	if (!first)
+		return;
+	(*shms)++;
+	while (m.kind == CKPT_SHMEM_ANON && left) {
+		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+		left -= n;
+	}
+}
+
 static void restart_block(void)
 {
 	struct ckpt_hdr_restart_block *r = expect(CKPT_HDR_RESTART_BLOCK, sizeof(*r), sizeof(*r));
@@ -556,6 +649,7 @@ static const char *file_type(uint32_t type)
 	case CKPT_FILE_SIGNALFD: return "signalfd";
 	case CKPT_FILE_TIMERFD: return "timerfd";
 	case CKPT_FILE_INOTIFY: return "inotify";
+	case CKPT_FILE_PTY: return "pty";
 	}
 	return "?";
 }
@@ -613,7 +707,7 @@ static uint32_t anon_record(uint32_t f_type)
 }
 
 /* pipe and content refs and file objrefs run over the whole image */
-static int32_t objrefs, pipes, fifos, datas;
+static int32_t objrefs, pipes, fifos, datas, shms, ptys;
 
 /* the state of one task: TASK ... MM and its vmas */
 static void task(uint32_t xstate_size, uint32_t page_size)
@@ -656,6 +750,8 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 	}
 	sigpending();
 	itimers();
+	if (!elf)	/* ckpt2elf leaves the (empty) record out */
+		posix_timers();
 	restart_block();
 	auxv();
 	if (elf)	/* the exec caller's: sched, fs, files */
@@ -752,6 +848,8 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 			}
 			if (f_type == CKPT_FILE_SOCKET)
 				socket_records();
+			if (f_type == CKPT_FILE_PTY)
+				pty(&ptys);
 			if (f_type >= CKPT_FILE_EVENTFD && f_type <= CKPT_FILE_INOTIFY)
 				epoll_items[nepolls] = anon_record(f_type);
 			if (f_type == CKPT_FILE_EPOLL)
@@ -820,13 +918,16 @@ mm:
 		       v->vm_flags & 4 ? 'x' : '-',
 		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
 		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
-		       type == CKPT_VMA_SHARED_FILE ? "shared file" : "?");
+		       type == CKPT_VMA_SHARED_FILE ? "shared file" :
+		       type == CKPT_VMA_SHMEM ? "shmem" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
 			string("path");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON)
 			pages(start, end, page_size);
+		else if (type == CKPT_VMA_SHMEM)
+			shmem(&shms, datas);
 		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR &&
 			 type != CKPT_VMA_SHARED_FILE)
 			bad("vma type %u", type);

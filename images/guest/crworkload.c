@@ -10,8 +10,8 @@
  * files or /dev/null.  It prints "ready <pid>" to stdout once set up.
  *
  * For expected-failure tests it can also hold state that checkpoint
- * refuses: -S a shared mapping, -P a pipe, -C a child (-T adds a thread, which
- * checkpoint saves since issue 12).
+ * refuses: -S a shared mapping of a memfd that no descriptor holds, -P a
+ * pipe, -C a child (-T adds a thread, which checkpoint saves since issue 12).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,9 +104,13 @@ int main(int argc, char *argv[])
 	while ((opt = getopt(argc, argv, "r:d:m:SPCT")) != -1) {
 		switch (opt) {
 		case 'S':
-			if (mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-				 -1, 0) == MAP_FAILED)
+			/* a memfd mapped MAP_SHARED, its descriptor closed */
+			p[0] = memfd_create("crworkload", 0);
+			if (p[0] < 0 || ftruncate(p[0], 4096) ||
+			    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 p[0], 0) == MAP_FAILED)
 				return 2;
+			close(p[0]);
 			break;
 		case 'P':
 			if (pipe(p))

@@ -221,6 +221,36 @@ def test_tamper_rewrites_a_named_field_of_the_nth_record() -> None:
         ckptimage.tamper(data, fields={"SOCKET#5.family": 1})
 
 
+def timers_image(*timers: tuple[int, int], tid: int = 0) -> bytes:
+    """An image with a POSIX_TIMERS record of SIGEV_THREAD_ID timers (id, flags), the second one signalling
+    thread ``tid`` (0: the leader)."""
+    entries = b"".join(ckptimage.PTIMER.pack(tid_, 0, 4, 34, 0, flags, 0, 1000, 0, -1, 0, tid * (i == 1), 0)
+                       for i, (tid_, flags) in enumerate(timers))
+    data = header() + record("POSIX_TIMERS", len(timers), 5, payload=entries) + body()
+    return data + tail(data)
+
+
+def test_posix_timers_are_read_and_their_ids_must_increase() -> None:
+    img = ckptimage.parse(timers_image((0, 0x2), (3, 0)))
+    timers = ckptimage.posix_timers(img.first("POSIX_TIMERS"))
+    assert [t["id"] for t in timers] == [0, 3]
+    assert [t["tid"] for t in timers] == [0, 0]
+    with pytest.raises(ImageError, match="POSIX timer 3 signals thread 77, not a thread of the image"):
+        ckptimage.parse(timers_image((0, 0), (3, 0), tid=77))
+    assert ckptimage.PTIMER.size == 72
+    with pytest.raises(ImageError, match="ids not increasing"):
+        ckptimage.parse(timers_image((3, 0), (0, 0)))
+    with pytest.raises(ImageError, match="bad flags"):
+        ckptimage.parse(timers_image((0, 0x10)))
+
+
+def test_shmem_and_pty_records_are_checked() -> None:
+    data = header() + record("SHMEM", 1, 3, 0, 0, 4096) + body()
+    with pytest.raises(ImageError, match="shmem 1 of kind 3"):
+        ckptimage.parse(data + tail(data))
+    data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
+    with pytest.raises(ImageError, match="pty 1 end 3"):
+        ckptimage.parse(data + tail(data))
 def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
     """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
     rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0,
@@ -290,6 +320,16 @@ def test_anonymous_inode_records_have_the_c_sizes() -> None:
     assert img.first("TIMERFD").fields["interval_ns"] == 50_000_000_000
     with pytest.raises(ImageError, match="epoll of 70000 items"):
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"EPOLL.nitems": 70000}))
+
+
+def test_tamper_rewrites_a_field_of_one_posix_timer() -> None:
+    data = timers_image((0, 0), (3, 0))
+    out = ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[1].value": 99})
+    assert [t["value"] for t in ckptimage.posix_timers(ckptimage.parse(out).first("POSIX_TIMERS"))] == [0, 99]
+    with pytest.raises(ImageError, match="signals thread 99"):
+        ckptimage.parse(ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[1].tid": 99}))
+    with pytest.raises(ImageError, match="only POSIX_TIMERS"):
+        ckptimage.tamper(data, fields={"POSIX_TIMERS.timers[0].nope": 1})
 
 
 # pre-copy streams: rounds 0..N-1, then their last pass (whose clean pages are PGREFs)

@@ -32,7 +32,7 @@ def fd_table(extra: bytes = b"") -> bytes:
     return record("FILE_TABLE", n, 0) + null + record("FILE_DESC", 0, 1, 0, 0) + descs + extra
 
 
-def v4_image(files: bytes | None = None) -> bytes:
+def v4_image(files: bytes | None = None, timers: bytes = b"") -> bytes:
     cpu = [0] * 30
     cpu[16], cpu[17], cpu[19], cpu[20] = IP, 0x33, 0x7ffd0000, 0x2b  # ip, cs, sp, ss
     body = (
@@ -46,6 +46,7 @@ def v4_image(files: bytes | None = None) -> bytes:
         + record("SIGNAL", 16, 0, *([~0 & ckptimage.MASK64] * 32))
         + record("SIGPENDING", 0, 0, 0, 0)
         + record("ITIMERS", 0, 0, 0, 0, 0, 0)
+        + timers
         + record("RESTART_BLOCK", 0, 0, 0, 0, 0, 0, 0, 0, 0)
         + record("AUXV", 2, 0, payload=bytes(16))
         + record("SCHED", 0, 0, 0, 0, 0, 0, *([0] * 16))
@@ -125,6 +126,18 @@ def test_an_open_file_is_refused_by_name() -> None:
         + record("FILE_DESC", 3, 2, 0, 0)
     with pytest.raises(etckpt.ConvertError, match="fd 3: regular file /tmp/ct.data: an ET_CKPT file cannot"):
         etckpt.convert(v4_image(fd_table(reg)))
+
+
+def test_posix_timers_and_a_pty_are_refused_by_name() -> None:
+    timer = ckptimage.PTIMER.pack(0, 1, 0, 34, 0, 0x2, 0, 1000, 0, -1, 0, 0, 0)
+    empty = record("POSIX_TIMERS", 0, 0)
+    etckpt.convert(v4_image(timers=empty))  # an empty record is left out
+    with pytest.raises(etckpt.ConvertError, match="1 POSIX timers: an ET_CKPT file cannot carry them"):
+        etckpt.convert(v4_image(timers=record("POSIX_TIMERS", 1, 1, payload=timer)))
+    pty = record("FILE", 2, 340, 0o2, 3, 0, 0, 0o20000, 0x502, 0, 0, 0, 0) + string("/dev/ptmx") \
+        + record("FILE_DESC", 3, 2, 0, 0)
+    with pytest.raises(etckpt.ConvertError, match="fd 3: pty /dev/ptmx: an ET_CKPT file cannot"):
+        etckpt.convert(v4_image(fd_table(pty), timers=empty))
 
 
 def test_stdout_on_a_file_is_refused() -> None:

@@ -223,3 +223,21 @@ def test_each_thread_is_held_to_its_own_state_and_its_tid() -> None:
     # a lost thread
     assert {d.key for d in verify.compare(before, threaded(100, (1,))).unexpected} == {
         "thread.2/tid", "thread.2/status.State", "thread.2/status.SigBlk", "thread.2/stat.nice"}
+
+def test_a_posix_timer_signals_the_task_itself_whatever_its_pid_but_not_another() -> None:
+    timers = "ID: 0\\x0asignal: 37/0000000000000309\\x0anotify: signal/{}.{}\\x0aClockID: 0"
+    before = snap(proc__timers=timers.format("tid", 10) + timers.format("pid", 10))
+    after = snap(status__Pid="20", stat__pgrp="20", stat__session="20",
+                 proc__timers=timers.format("tid", 20) + timers.format("pid", 20))
+    assert verify.diff(before, after) == []
+    other = snap(status__Pid="20", stat__pgrp="20", stat__session="20",
+                 proc__timers=timers.format("tid", 20) + timers.format("pid", 10))
+    assert [d.key for d in verify.diff(before, other)] == ["proc.timers"]
+
+
+def test_a_restored_pty_may_have_another_number_but_not_become_another_file() -> None:
+    before = snap(fd__4="/dev/pts/0", **{"fdinfo__3__tty-index": "0"})
+    after = snap(fd__4="/dev/pts/1", **{"fdinfo__3__tty-index": "1"})
+    assert verify.diff(before, after) == []
+    other = snap(fd__4="/tmp/x", **{"fdinfo__3__tty-index": "1"})
+    assert [d.key for d in verify.diff(before, other)] == ["fd.4"]

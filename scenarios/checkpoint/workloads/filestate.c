@@ -33,7 +33,8 @@
  *                            linked elsewhere), lease,
  *                            owner (F_SETOWN to another process), ptypeer
  *                            (a pty slave whose master another process
- *                            holds), ptypair (both ends held), chrdev
+ *                            holds), ptypair (both ends held, the output
+ *                            stopped with tcflow(TCOOFF)), chrdev
  *                            (/dev/kmsg).
  *   filestate restart IMG LOG   restart IMG with this program as caller
  *                            (an unprivileged restart keeps the exe);
@@ -49,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -600,12 +602,14 @@ static void refuse(const char *what)
 		if (fd < 0 || fcntl(fd, F_SETOWN, getppid()))
 			die("owner");
 	} else if (!strcmp(what, "ptypeer") || !strcmp(what, "ptypair")) {
-		int m = posix_openpt(O_RDWR | O_NOCTTY);
+		int m = posix_openpt(O_RDWR | O_NOCTTY), s = -1;
 		pid_t pid;
 
 		if (m < 0 || grantpt(m) || unlockpt(m) ||
-		    open(ptsname(m), O_RDWR | O_NOCTTY) < 0)
+		    (s = open(ptsname(m), O_RDWR | O_NOCTTY)) < 0)
 			die("pty");
+		if (!strcmp(what, "ptypair") && tcflow(s, TCOOFF))
+			die("tcflow");
 		if (!strcmp(what, "ptypeer")) {
 			/* the master goes to a grandchild, not a child */
 			pid = fork();

@@ -18,7 +18,8 @@
  *                         interval and at most the time it had left (and
  *                         not much less), and writes PASS or "FAIL: what" to
  *                         RES.
- *   sigtimers posix RES   a task with a POSIX timer: "ready PID", pause().
+ *   sigtimers posix RES   a task with a POSIX timer on a CPU-time clock
+ *                         (CLOCK_PROCESS_CPUTIME_ID): "ready PID", pause().
  *   sigtimers suspend RES blocks SIGINT and SIGUSR2, then waits in
  *                         sigsuspend() with only SIGUSR2 blocked, until
  *                         SIGUSR1; then checks that its own mask (SIGINT,
@@ -242,7 +243,8 @@ static int mode_posix(const char *res)
 	timer_t id;
 
 	signal(SIGUSR1, on_usr1);
-	if (timer_create(CLOCK_MONOTONIC, &sev, &id) || timer_settime(id, 0, &its, NULL))
+	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &id) ||
+	    timer_settime(id, 0, &its, NULL))
 		die("timer_create");
 	printf("ready %d\n", getpid());
 	fflush(stdout);

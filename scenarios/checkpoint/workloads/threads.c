@@ -9,13 +9,20 @@
  *                             pending signal (pthread_kill, blocked)
  *                     spinner computing in user mode
  *                     reader  in read() of a pipe
+ *                   and two POSIX timers signalling a thread other than
+ *                   the leader (SIGEV_THREAD_ID): one to the waiter, fired,
+ *                   its signal pending on the waiter (blocked there), one to
+ *                   the reader, armed for 300 s;
  *                   then prints "ready PID tids T1 T2 T3 T4" and waits for
  *                   SIGUSR1 (sigwaitinfo).  On SIGUSR1 it signals the
  *                   condition variable, writes to the pipe and stops the
  *                   others; each thread checks that its tid (gettid()), TLS
  *                   value, mask, altstack and name are still its own, and the
  *                   sleeper that its pending signal is there with its siginfo,
- *                   the spinner that its computation is consistent.  RES gets
+ *                   the spinner that its computation is consistent, the
+ *                   waiter that its timer's signal is pending on it (SigPnd
+ *                   of its task) with SI_TIMER, the timer id and value, and
+ *                   main that the reader's timer kept its time left.  RES gets
  *                   "PASS" or "FAIL: what" (every failure).  Exit 0 iff PASS.
  *   threads nice RES   (refusal) the same, but the sleeper has a nice value
  *                      of its own (setpriority() of its tid)
@@ -67,6 +74,45 @@ static pid_t tids[NTHREADS];
 static volatile int in_place[NTHREADS];
 static char result[NTHREADS][RESLEN];
 static const char *mode = "";	/* "", "nice" or "futex" */
+static int timer_waiter = -1, timer_reader = -1;	/* kernel timer ids */
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* a POSIX timer signalling thread @tid with @sig (raw: the kernel's id) */
+static int thread_timer(pid_t tid, int sig, int value, time_t sec, long nsec)
+{
+	struct itimerspec its = { { 0, 0 }, { sec, nsec } };
+	struct sigevent ev;
+	int id;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = sig;
+	ev.sigev_value.sival_int = value;
+	ev.sigev_notify_thread_id = tid;
+	if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id) ||
+	    syscall(SYS_timer_settime, id, 0, &its, NULL))
+		return -1;
+	return id;
+}
+
+/* is @sig pending in the private queue of the calling thread (SigPnd)? */
+static int pending_here(int sig)
+{
+	char line[256];
+	unsigned long long mask = 0;
+	FILE *f = fopen("/proc/thread-self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return !!(mask & (1ULL << (sig - 1)));
+}
 
 static pid_t my_tid(void)
 {
@@ -160,6 +206,21 @@ static void *thread_main(void *arg)
 		while (!go)
 			pthread_cond_wait(&cond, &lock);
 		pthread_mutex_unlock(&lock);
+		if (timer_waiter >= 0) {
+			struct timespec zero = { 0, 0 };
+			siginfo_t si;
+
+			sigemptyset(&set);
+			sigaddset(&set, SIGRTMIN + WAITER);
+			if (pending_here(SIGRTMIN + WAITER) != 1)
+				addn(r, RESLEN, "waiter: its timer's signal is not pending on it (SigPnd)");
+			if (sigtimedwait(&set, &si, &zero) != SIGRTMIN + WAITER)
+				addn(r, RESLEN, "waiter: its timer's signal is gone");
+			else if (si.si_code != SI_TIMER || si.si_timerid != timer_waiter ||
+				 si.si_value.sival_int != 5151)
+				addn(r, RESLEN, "waiter: timer signal with si_code %d timer %d value %d",
+				     si.si_code, si.si_timerid, si.si_value.sival_int);
+		}
 		break;
 	case SLEEPER: {
 		struct timespec ts = { 1, 0 }, day = { 86400, 0 };
@@ -286,6 +347,13 @@ int main(int argc, char **argv)
 		if (syscall(SYS_rt_tgsigqueueinfo, pid, tids[SLEEPER], SIGRTMIN + SLEEPER, &si))
 			return 1;
 	}
+	if (!mode[0]) {
+		/* the waiter's fires at once, its signal stays pending there */
+		timer_waiter = thread_timer(tids[WAITER], SIGRTMIN + WAITER, 5151, 0, 1000000);
+		timer_reader = thread_timer(tids[READER], SIGRTMIN + READER, 6161, 300, 0);
+		if (timer_waiter < 0 || timer_reader < 0)
+			return 1;
+	}
 	usleep(200000);		/* each in its call */
 	printf("ready %d tids %d %d %d %d\n", pid, tids[0], tids[1], tids[2], tids[3]);
 	if (child > 0)
@@ -316,6 +384,14 @@ int main(int argc, char **argv)
 	while (sigwaitinfo(&usr1, NULL) < 0 && errno == EINTR)
 		;
 	n = count_tasks();
+	if (timer_reader >= 0) {
+		struct itimerspec its;
+
+		if (syscall(SYS_timer_gettime, timer_reader, &its))
+			addn(all, ALLLEN, "main: timer_gettime of the reader's timer failed");
+		else if (its.it_value.tv_sec < 240 || its.it_value.tv_sec >= 300)
+			addn(all, ALLLEN, "main: the reader's timer has %ld s left", (long)its.it_value.tv_sec);
+	}
 	pthread_mutex_lock(&lock);
 	go = 1;
 	pthread_cond_signal(&cond);

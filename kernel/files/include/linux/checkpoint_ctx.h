@@ -26,6 +26,8 @@ struct files_struct;
 struct mm_struct;
 struct rlimit;
 struct ckpt_socks;
+struct ckpt_shm_table;
+struct ckpt_ptys;
 struct ckpt_tree;
 struct pipe_inode_info;
 struct inode;
@@ -62,6 +64,7 @@ struct ckpt_restore {
 	struct ckpt_hdr_signal signal;	/* rlimits, checked */
 	struct ckpt_hdr_sigpending *sigpending;
 	struct ckpt_hdr_itimers itimers;
+	struct ckpt_hdr_posix_timers *ptimers;
 	struct ckpt_hdr_restart_block restart_block;
 	struct ckpt_hdr_sched sched;
 	struct ckpt_hdr_seccomp seccomp;
@@ -139,6 +142,8 @@ struct ckpt_ctx {
 	DECLARE_HASHTABLE(objhash, CKPT_OBJHASH_BITS);
 	int next_objref;
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
+	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
+	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
 	struct ckpt_tree *tree;		/* the tasks of the image (tree.c) */
 	struct hlist_head *obj_inodes;	/* pipes, contents (objhash.c) */
 	int next_pipe_ref;
@@ -254,6 +259,29 @@ int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
 struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 			       const char *path);
 void restore_file_data_free(struct ckpt_ctx *ctx);
+struct file *restore_file_data_memfd(struct ckpt_ctx *ctx, int data_ref);
+int ckpt_write_content(struct ckpt_ctx *ctx, struct file *file,
+		       const char *what, u64 size);
+int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
+		      const char *path);
+
+/* pty pairs (tty.c) */
+int ckpt_pty_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
+		      const char *path);
+int checkpoint_pty(struct ckpt_ctx *ctx, struct file *file, int fd);
+struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+void ckpt_ptys_free(struct ckpt_ctx *ctx);
+
+/* shared memory: MAP_SHARED anonymous memory, /dev/zero, memfd (shmem.c) */
+bool ckpt_shmem_vma(struct vm_area_struct *vma);
+int ckpt_shmem_note_memfd(struct ckpt_ctx *ctx, struct file *file,
+			  int data_ref);
+int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,
+			 unsigned long start, unsigned long end);
+int restore_vma_shmem(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
+		      unsigned long prot, unsigned long flags,
+		      unsigned long *addr);
+void ckpt_shmem_free(struct ckpt_ctx *ctx);
 int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
 			  struct files_struct *files,
 			  struct ckpt_hdr_file_lock **plocks);
@@ -323,6 +351,10 @@ int restore_sigpending_private(struct ckpt_hdr_sigpending *h);
 int checkpoint_timers(struct ckpt_ctx *ctx, struct task_struct *t);
 int restore_timers_read(struct ckpt_ctx *ctx);
 void restore_timers_commit(struct ckpt_ctx *ctx);
+int checkpoint_posix_timers(struct ckpt_ctx *ctx, struct task_struct *t);
+int restore_posix_timers_read(struct ckpt_ctx *ctx);
+int restore_posix_timers_targets(struct ckpt_ctx *ctx);
+int restore_posix_timers_commit(struct ckpt_ctx *ctx);
 int checkpoint_restart_block(struct ckpt_ctx *ctx, struct task_struct *t,
 			     long ax, unsigned long orig_ax, unsigned long op);
 int restore_restart_block_read(struct ckpt_ctx *ctx);

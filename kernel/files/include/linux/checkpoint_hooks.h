@@ -15,11 +15,22 @@ struct file;
 struct inode;
 struct path;
 struct itimerspec64;
+struct k_itimer;
 struct restart_block;
+struct sigevent;
+struct tty_struct;
 
 /* kernel/time/itimer.c: setitimer() of the current task */
 int do_setitimer(int which, struct itimerspec64 *value,
 		 struct itimerspec64 *ovalue);
+
+/* kernel/time/posix-timers.c: a timer of the current task with id @id */
+struct k_itimer *posix_timer_create_id(clockid_t which_clock,
+				       struct sigevent *event, timer_t id);
+
+/* drivers/tty/n_tty.c: the unread input of a tty, and waiting for it */
+ssize_t n_tty_peek(struct tty_struct *tty, unsigned char *buf, size_t len);
+void n_tty_flush_input(struct tty_struct *tty);
 
 /*
  * The restart block of an interrupted system call: its functions are

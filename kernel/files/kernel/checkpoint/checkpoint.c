@@ -452,6 +452,8 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 	if (!ret)
 		ret = checkpoint_timers(ctx, t);
 	if (!ret)
+		ret = checkpoint_posix_timers(ctx, t);
+	if (!ret)
 		ret = checkpoint_task_restart_block(ctx, t);
 	if (!ret)
 		ret = checkpoint_auxv(ctx);

@@ -257,9 +257,7 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 		return ckpt_pipe_classify(ctx, fds, n, i, path);
 	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH)) {
 		if (ckpt_tty_peer_held(fds, n, i))
-			return ckpt_err(ctx, -EOPNOTSUPP,
-					"fd %d: pty (%s) with both ends held: not supported",
-					fd, path);
+			return ckpt_pty_classify(ctx, file, fd, path);
 		return ckpt_err(ctx, -EBUSY,
 				"fd %d: tty peer outside the checkpoint (%s)",
 				fd, path);
@@ -391,6 +389,8 @@ static int checkpoint_file(struct ckpt_ctx *ctx, struct task_struct *t,
 		ret = checkpoint_file_data(ctx, file, f->fd, ref, ref_first);
 	if (!ret && type == CKPT_FILE_SOCKET)
 		ret = checkpoint_socket(ctx, file, f->fd);
+	if (!ret && type == CKPT_FILE_PTY)
+		ret = checkpoint_pty(ctx, file, f->fd);
 	if (!ret && ckpt_anon_type(type))
 		ret = checkpoint_anon(ctx, file, f->fd, type);
 	if (!ret)
@@ -524,13 +524,19 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 				ret = ref;
 				break;
 			}
+			/* its mappings map the restored memfd (shmem.c) */
+			if (ref_first && types[i] == CKPT_FILE_MEMFD)
+				ret = ckpt_shmem_note_memfd(ctx, fds[i].file,
+							    ref);
 			/* O_PATH files have no locks, another file may */
 			if (posix && types[i] == CKPT_FILE_PATH) {
 				hlist_del(&ino->node);
 				posix = false;
 			}
-			ret = checkpoint_file(ctx, t, &fds[i], types[i], objref,
-					      files, posix, ref, ref_first, buf);
+			if (!ret)
+				ret = checkpoint_file(ctx, t, &fds[i], types[i],
+						      objref, files, posix, ref,
+						      ref_first, buf);
 		} else if (types[i] == CKPT_FILE_EPOLL) {
 			/* its items went with the table that had it first */
 			types[i] = 0;
@@ -651,6 +657,9 @@ static int restore_file_check(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 	case CKPT_FILE_SOCKET:
 		ok = S_ISSOCK(type) && acc == O_RDWR;
 		break;
+	case CKPT_FILE_PTY:
+		ok = S_ISCHR(type);	/* the device: restore_pty() */
+		break;
 	case CKPT_FILE_EVENTFD:
 	case CKPT_FILE_EPOLL:
 	case CKPT_FILE_SIGNALFD:
@@ -711,7 +720,7 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 				path, flags, h->f_flags);
 	if (h->f_type != CKPT_FILE_CHR && h->f_type != CKPT_FILE_PATH &&
 	    h->f_type != CKPT_FILE_PIPE && h->f_type != CKPT_FILE_FIFO &&
-	    !ckpt_anon_type(h->f_type) &&
+	    h->f_type != CKPT_FILE_PTY && !ckpt_anon_type(h->f_type) &&
 	    h->f_pos) {
 		loff_t pos = vfs_llseek(file, h->f_pos, SEEK_SET);
 
@@ -750,6 +759,8 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 		file = restore_file_data(ctx, h, path);
 	else if (h->f_type == CKPT_FILE_SOCKET)
 		file = restore_socket(ctx, h);
+	else if (h->f_type == CKPT_FILE_PTY)
+		file = restore_pty(ctx, h);
 	else if (ckpt_anon_type(h->f_type))
 		file = restore_anon(ctx, h);
 	else
@@ -762,6 +773,7 @@ static int restore_file(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h)
 			     h->f_type == CKPT_FILE_DELETED ||
 			     h->f_type == CKPT_FILE_MEMFD ||
 			     h->f_type == CKPT_FILE_SOCKET ||
+			     h->f_type == CKPT_FILE_PTY ||
 			     ckpt_anon_type(h->f_type))) {
 		ret = PTR_ERR(file);
 		goto out;

@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -58,27 +59,39 @@ struct ckpt_vma_desc {
 	bool softdirty;		/* VM_SOFTDIRTY: every page is dirty */
 };
 
+/* a file made by the kernel (memfd, shmem object, ...): no path leads to it */
+static bool ckpt_internal_file(struct file *file)
+{
+	struct dentry *dentry = file->f_path.dentry;
+
+	return IS_ROOT(dentry) && dentry != file->f_path.mnt->mnt_root;
+}
+
 /*
  * A MAP_SHARED mapping of a regular file that has a name: its content
  * stays in the file, the mapping is made again on the file reopened by
- * path.  Shared anonymous memory (/dev/zero, MAP_SHARED|MAP_ANONYMOUS),
- * memfd and SysV shm mappings are not restored.
+ * path.  Shared anonymous memory (/dev/zero, MAP_SHARED|MAP_ANONYMOUS)
+ * and memfds are shmem objects (shmem.c).  SysV shm is not restored.
  */
 static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 {
 	struct file *file = vma->vm_file;
 	struct dentry *dentry = file ? file->f_path.dentry : NULL;
 
-	if (!file || !S_ISREG(file_inode(file)->i_mode) ||
-	    (IS_ROOT(dentry) && dentry != file->f_path.mnt->mnt_root))
-		return "shared mapping of anonymous memory, memfd or SysV shm";
-	if (d_unlinked(dentry))
+	*type = CKPT_VMA_SHARED_FILE;
+	if (file && ckpt_shmem_vma(vma))
+		*type = CKPT_VMA_SHMEM;
+	else if (file && shmem_file(file) && ckpt_internal_file(file))
+		return "SysV shm attachment (shmat())";
+	else if (!file || !S_ISREG(file_inode(file)->i_mode) ||
+		 ckpt_internal_file(file))
+		return "shared mapping of a special or internal file";
+	else if (d_unlinked(dentry))
 		return "shared mapping of a deleted file";
 	if (vma->vm_flags & (CKPT_VMA_BAD_FLAGS | VM_LOCKONFAULT))
 		return "special shared mapping";
 	if (vma_pkey(vma) && (vma->vm_flags & (VM_READ | VM_EXEC)) != VM_EXEC)
 		return "memory protection key (pkey_mprotect())";
-	*type = CKPT_VMA_SHARED_FILE;
 	return NULL;
 }
 
@@ -87,7 +100,11 @@ static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 static const char *ckpt_vma_problem(struct mm_struct *mm,
 				    struct vm_area_struct *vma, int *type);
 
-/* CKPT_VMA_ANON or CKPT_VMA_FILE: a vma whose pages are saved, else 0 */
+/*
+ * CKPT_VMA_ANON or CKPT_VMA_FILE: a vma whose pages are saved as page
+ * arrays (and pre-copied), else 0: a shared one's content is its file's or
+ * its shmem object's (SHMEM), never in a pre-copy round or a PGREF
+ */
 int ckpt_vma_kind(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	int type = 0;
@@ -122,6 +139,8 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 			return "mapping of a non-regular file";
 		if (d_unlinked(vma->vm_file->f_path.dentry))
 			return "mapping of a deleted file";
+		if (ckpt_internal_file(vma->vm_file))
+			return "private mapping of a memfd or other internal file";
 		*type = CKPT_VMA_FILE;
 		return NULL;
 	}
@@ -129,6 +148,11 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 		return "special mapping";
 	*type = CKPT_VMA_ANON;
 	return NULL;
+}
+
+static bool ckpt_vma_is_shared(u32 type)
+{
+	return type == CKPT_VMA_SHARED_FILE || type == CKPT_VMA_SHMEM;
 }
 
 static void ckpt_put_vmas(struct ckpt_vma_desc *d, int n)
@@ -176,13 +200,12 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		d[n].end = vma->vm_end;
 		d[n].flags = vma->vm_flags & CKPT_VMA_SAVED_FLAGS;
 		/* a shared mapping of a file opened for writing */
-		if (d[n].type == CKPT_VMA_SHARED_FILE)
+		if (ckpt_vma_is_shared(d[n].type))
 			d[n].flags |= vma->vm_flags & VM_MAYWRITE;
 		d[n].pgoff = vma->vm_pgoff;
 		d[n].has_anon = !!vma->anon_vma;
 		d[n].softdirty = !!(vma->vm_flags & VM_SOFTDIRTY);
-		if (d[n].type == CKPT_VMA_FILE ||
-		    d[n].type == CKPT_VMA_SHARED_FILE)
+		if (d[n].type == CKPT_VMA_FILE || ckpt_vma_is_shared(d[n].type))
 			d[n].file = get_file(vma->vm_file);
 		n++;
 	}
@@ -431,6 +454,8 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_SHARED_FILE))
 		ret = checkpoint_write_path(ctx, d->file);
+	if (!ret && d->type == CKPT_VMA_SHMEM)
+		ret = checkpoint_vma_shmem(ctx, d->file, d->start, d->end);
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
 		ret = checkpoint_vma_pages(ctx, mm, d, pa);
 	return ret;
@@ -797,8 +822,8 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		return ckpt_err(ctx, -EINVAL, "bad vma %llx-%llx",
 				h.vm_start, h.vm_end);
 	if (h.vm_flags & ~(u64)(CKPT_VMA_SAVED_FLAGS | VM_MAYWRITE) ||
-	    (h.vm_flags & VM_MAYWRITE && h.vma_type != CKPT_VMA_SHARED_FILE) ||
-	    (h.vma_type == CKPT_VMA_SHARED_FILE &&
+	    (h.vm_flags & VM_MAYWRITE && !ckpt_vma_is_shared(h.vma_type)) ||
+	    (ckpt_vma_is_shared(h.vma_type) &&
 	     ((h.vm_flags & (VM_WRITE | VM_MAYWRITE)) == VM_WRITE ||
 	      h.vm_flags & VM_ACCOUNT)))
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad flags %llx",
@@ -830,6 +855,13 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		if (ret)
 			return ret;
 		break;
+	case CKPT_VMA_SHMEM:
+		flags = restore_vma_map_flags(&h, &prot, &drop_write);
+		ret = restore_vma_shmem(ctx, &h, prot, flags & ~MAP_GROWSDOWN,
+					&addr);
+		if (ret)
+			return ret;
+		break;
 	default:
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad type %u",
 				h.vm_start, h.vm_end, h.vma_type);
@@ -841,8 +873,8 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (addr != h.vm_start)
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx mapped at %lx",
 				h.vm_start, h.vm_end, addr);
-	/* a shared mapping's pages are the file's */
-	if (h.vma_type != CKPT_VMA_SHARED_FILE)
+	/* a shared mapping's pages are the file's (or the shmem object's) */
+	if (!ckpt_vma_is_shared(h.vma_type))
 		ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
 	if (!ret && drop_write)
 		ret = restore_vma_drop_write(ctx, mm, h.vm_start, h.vm_end);

@@ -3,14 +3,17 @@
  * Checkpoint/restart: pre-copy migration.
  *
  * checkpoint(pid, fd, CHECKPOINT_PRECOPY, logfd) writes a round: the
- * pages of the target's private vmas (those a checkpoint saves) while it
- * runs.  Round 0 has every page; each later round only the pages written
- * since the round before (soft-dirty: the page tables are write-protected
- * and their soft-dirty bits cleared under the mmap lock, with the pages
- * taken, then the pages are copied).  A vma that is new or changed since
- * the last round (mmap, munmap, mremap, mprotect: its range, offset or
- * file differ, or it has VM_SOFTDIRTY) counts as dirty throughout: mremap
- * can move whole page tables without marking them.
+ * pages of the target's private vmas (those a checkpoint saves as page
+ * arrays) while it runs.  Shared vmas are skipped: a named file keeps its
+ * content, and the last pass writes a shmem object whole (SHMEM), never
+ * as references to the rounds.  Round 0 has every page; each later
+ * round only the pages written since the round before (soft-dirty: the
+ * page tables are write-protected and their soft-dirty bits cleared
+ * under the mmap lock, with the pages taken, then the pages are copied).
+ * A vma that is new or changed since the last round (mmap, munmap,
+ * mremap, mprotect: its range, offset or file differ, or it has
+ * VM_SOFTDIRTY) counts as dirty throughout: mremap can move whole page
+ * tables without marking them.
  *
  * checkpoint(pid, fd, CHECKPOINT_PRECOPY_LAST, logfd) of the frozen target
  * is a whole image (the authoritative layout) whose vmas carry the dirty

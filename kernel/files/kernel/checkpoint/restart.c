@@ -256,6 +256,8 @@ int restore_task_read(struct ckpt_ctx *ctx)
 	if (!ret)
 		ret = restore_timers_read(ctx);
 	if (!ret)
+		ret = restore_posix_timers_read(ctx);
+	if (!ret)
 		ret = restore_restart_block_read(ctx);
 	if (!ret)
 		ret = restore_auxv_read(ctx);
@@ -265,6 +267,8 @@ int restore_task_read(struct ckpt_ctx *ctx)
 		ret = restore_seccomp_read(ctx);
 	if (!ret)
 		ret = restore_threads_read(ctx);
+	if (!ret)
+		ret = restore_posix_timers_targets(ctx);
 	if (!ret)
 		ret = restore_fs_read(ctx);
 	if (!ret)
@@ -325,6 +329,12 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 		return -EAGAIN;
 	}
 	restore_timers_commit(ctx);
+	/* after the threads: a timer may signal one of them */
+	if (restore_posix_timers_commit(ctx)) {
+		force_fatal_sig(SIGKILL);
+		restore_threads_release(ctx, false);
+		return -EAGAIN;
+	}
 	/* the whole group is restored: the threads may run */
 	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);

@@ -9,6 +9,8 @@
  * restarted task, as rt_tgsigqueueinfo() to itself would (any si_code is
  * allowed on oneself), after the blocked mask and the handlers are set;
  * the caller's own pending signals are discarded, a fatal one excepted.
+ * The signal of a POSIX timer is its timer's, saved and queued again
+ * with it (posix_timer.c), on the thread it signals.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -51,25 +53,44 @@ static void ckpt_sig_add(struct ckpt_sigq_walk *w, u32 queue,
 	}
 }
 
-/* one queue, under siglock */
-static void ckpt_sig_queue(struct ckpt_sigq_walk *w, struct sigpending *p,
-			   u32 queue)
+/* the sigqueue of a POSIX timer: saved with its timer (posix_timer.c) */
+static bool ckpt_sig_is_timer(struct sigqueue *q)
 {
+	return (q->flags & SIGQUEUE_PREALLOC) && q->info.si_code == SI_TIMER;
+}
+
+/*
+ * One queue, under siglock.  A signal pending only through a timer's
+ * sigqueue is left out of @mask: restart queues it with the timer.
+ */
+static void ckpt_sig_queue(struct ckpt_sigq_walk *w, struct sigpending *p,
+			   u32 queue, __u64 *mask)
+{
+	sigset_t seen, timer;
 	struct sigqueue *q;
-	sigset_t seen;
 	int sig;
 
 	sigemptyset(&seen);
+	sigemptyset(&timer);
 	list_for_each_entry(q, &p->list, list) {
 		sig = q->info.si_signo;
 		if (!valid_signal(sig) || !sig || !sigismember(&p->signal, sig))
 			continue;	/* not expected: the kernel keeps them so */
+		if (ckpt_sig_is_timer(q)) {
+			sigaddset(&timer, sig);
+			continue;
+		}
 		ckpt_sig_add(w, queue, &q->info, sig);
 		sigaddset(&seen, sig);
 	}
-	for (sig = 1; sig <= _NSIG; sig++)
-		if (sigismember(&p->signal, sig) && !sigismember(&seen, sig))
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (!sigismember(&p->signal, sig) || sigismember(&seen, sig))
+			continue;
+		if (sigismember(&timer, sig))
+			*mask &= ~BIT_ULL(sig - 1);
+		else
 			ckpt_sig_add(w, queue, NULL, sig);
+	}
 }
 
 static unsigned int ckpt_sig_count(struct sigpending *p)
@@ -128,11 +149,12 @@ static int checkpoint_sigpending_queues(struct ckpt_ctx *ctx,
 			goto exited;
 		}
 		w.h->private_mask = t->pending.signal.sig[0];
-		ckpt_sig_queue(&w, &t->pending, CKPT_SIGQ_PRIVATE);
+		ckpt_sig_queue(&w, &t->pending, CKPT_SIGQ_PRIVATE,
+			       &w.h->private_mask);
 		if (shared) {
 			w.h->shared_mask = t->signal->shared_pending.signal.sig[0];
 			ckpt_sig_queue(&w, &t->signal->shared_pending,
-				       CKPT_SIGQ_SHARED);
+				       CKPT_SIGQ_SHARED, &w.h->shared_mask);
 		}
 		unlock_task_sighand(t, &flags);
 		if (!w.overflow)

@@ -408,6 +408,8 @@ void ckpt_rst_free(struct ckpt_ctx *ctx)
 	ctx->rst.sighand = NULL;
 	kvfree(ctx->rst.sigpending);
 	ctx->rst.sigpending = NULL;
+	kvfree(ctx->rst.ptimers);
+	ctx->rst.ptimers = NULL;
 	/* threads not yet released die (none has run user code) */
 	restore_threads_release(ctx, false);
 	restore_threads_free(ctx);
@@ -472,6 +474,8 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_tree_free(ctx);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
+	ckpt_shmem_free(ctx);
+	ckpt_ptys_free(ctx);
 	ckpt_obj_inodes_free(ctx);
 	ckpt_rst_free(ctx);
 	restore_pipes_free(ctx);

@@ -10,9 +10,7 @@
  * The restart block of a sleep that the freezer interrupted
  * (CKPT_HDR_RESTART_BLOCK) is saved the same way, as the time left.
  *
- * POSIX timers (timer_create()) are not saved yet: a task with one is
- * refused at checkpoint (EOPNOTSUPP, naming the timer), never restored
- * without it.
+ * POSIX timers (timer_create()) are in posix_timer.c.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -59,27 +57,17 @@ static void ckpt_itimer_cpu(struct task_struct *t, unsigned int clock,
 int checkpoint_timers(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_itimers h = { };
-	struct k_itimer *timer;
 	unsigned long flags;
-	int id = -1;
 
 	BUILD_BUG_ON(sizeof(h) != 56);
 	if (!lock_task_sighand(t, &flags))
 		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
 				ctx->tsk_pid);
-	timer = list_first_entry_or_null(&t->signal->posix_timers,
-					 struct k_itimer, list);
-	if (timer)
-		id = timer->it_id;
 	h.it[ITIMER_REAL].value_ns = ckpt_itimer_real(&t->signal->real_timer);
 	h.it[ITIMER_REAL].interval_ns = t->signal->it_real_incr;
 	ckpt_itimer_cpu(t, CPUCLOCK_VIRT, &h.it[ITIMER_VIRTUAL]);
 	ckpt_itimer_cpu(t, CPUCLOCK_PROF, &h.it[ITIMER_PROF]);
 	unlock_task_sighand(t, &flags);
-	if (id >= 0)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: POSIX timer %d (timer_create): not supported",
-				ctx->tsk_pid, id);
 	return ckpt_write_obj(ctx, &h, CKPT_HDR_ITIMERS, sizeof(h));
 }
 

@@ -84,9 +84,12 @@ void ckpt_unlinked_path(char *path)
 		path[len - n] = '\0';
 }
 
-/* @size bytes of @file, in CKPT_HDR_BUFFERs of CKPT_DATA_CHUNK bytes */
-static int ckpt_file_content(struct ckpt_ctx *ctx, struct file *file, int fd,
-			     u64 size)
+/*
+ * @size bytes of @file (@what names it in messages: "fd N", a mapping),
+ * in CKPT_HDR_BUFFERs of CKPT_DATA_CHUNK bytes
+ */
+int ckpt_write_content(struct ckpt_ctx *ctx, struct file *file,
+		       const char *what, u64 size)
 {
 	struct file *rfile;
 	loff_t pos = 0;
@@ -96,13 +99,12 @@ static int ckpt_file_content(struct ckpt_ctx *ctx, struct file *file, int fd,
 	if (inode_permission(file_mnt_user_ns(file), file_inode(file),
 			     MAY_READ))
 		return ckpt_err(ctx, -EACCES,
-				"fd %d: no permission to read the content of the unlinked file",
-				fd);
+				"%s: no permission to read its content", what);
 	rfile = dentry_open(&file->f_path, O_RDONLY | O_LARGEFILE,
 			    current_cred());
 	if (IS_ERR(rfile))
-		return ckpt_err(ctx, PTR_ERR(rfile),
-				"fd %d: cannot read the unlinked file", fd);
+		return ckpt_err(ctx, PTR_ERR(rfile), "%s: cannot read its content",
+				what);
 	buf = kvmalloc(CKPT_DATA_CHUNK, GFP_KERNEL);
 	if (!buf) {
 		fput(rfile);
@@ -113,8 +115,8 @@ static int ckpt_file_content(struct ckpt_ctx *ctx, struct file *file, int fd,
 		ssize_t got = kernel_read(rfile, buf, n, &pos);
 
 		if (got < 0) {
-			ret = ckpt_err(ctx, got, "fd %d: cannot read the unlinked file",
-				       fd);
+			ret = ckpt_err(ctx, got, "%s: cannot read its content",
+				       what);
 			break;
 		}
 		/* it shrank meanwhile (another process): zeros */
@@ -141,6 +143,7 @@ int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
 	struct ckpt_hdr_file_data h = { .data_ref = data_ref };
 	struct inode *inode = file_inode(file);
 	unsigned int *seals = memfd_file_seals_ptr(file);
+	char what[24];
 	int ret;
 
 	h.i_perm = inode->i_mode & 07777;
@@ -153,8 +156,9 @@ int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
 	if (first)
 		h.size = i_size_read(inode);
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_FILE_DATA, sizeof(h));
+	snprintf(what, sizeof(what), "fd %d", fd);
 	if (!ret && h.size)
-		ret = ckpt_file_content(ctx, file, fd, h.size);
+		ret = ckpt_write_content(ctx, file, what, h.size);
 	return ret;
 }
 
@@ -269,8 +273,8 @@ static struct file *restore_memfd_new(struct ckpt_ctx *ctx, const char *name)
 }
 
 /* restart: @size bytes from the image's buffers into @file */
-static int restore_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
-			   const char *path)
+int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
+		      const char *path)
 {
 	struct ckpt_hdr h;
 	loff_t pos = 0;
@@ -325,7 +329,7 @@ static int restore_data_new(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 		d->file = NULL;
 		return ret;
 	}
-	ret = restore_content(ctx, d->file, h->size, path);
+	ret = ckpt_read_content(ctx, d->file, h->size, path);
 	if (ret)
 		return ret;
 	ret = ckpt_set_perm(d->file, h->i_perm);
@@ -402,6 +406,17 @@ struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	if (IS_ERR(file))
 		ckpt_err(ctx, PTR_ERR(file), "%s: cannot open it", path);
 	return file;
+}
+
+/* restart: the memfd made for FILE_DATA @data_ref, or NULL */
+struct file *restore_file_data_memfd(struct ckpt_ctx *ctx, int data_ref)
+{
+	struct ckpt_rst_data *d;
+
+	if (data_ref < 1 || data_ref > ctx->rst.ndatas)
+		return NULL;
+	d = &ctx->rst.datas[data_ref - 1];
+	return d->type == CKPT_FILE_MEMFD ? d->file : NULL;
 }
 
 void restore_file_data_free(struct ckpt_ctx *ctx)

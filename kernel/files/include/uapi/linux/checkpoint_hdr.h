@@ -102,12 +102,18 @@ enum {
 	CKPT_HDR_INOTIFY_EVENT = 327,
 #define CKPT_HDR_INOTIFY_EVENT CKPT_HDR_INOTIFY_EVENT
 
+	/* 340-349: ptys (tty.c) */
+	CKPT_HDR_PTY = 341,
+#define CKPT_HDR_PTY CKPT_HDR_PTY
+
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
 	CKPT_HDR_VMA = 402,
 #define CKPT_HDR_VMA CKPT_HDR_VMA
 	CKPT_HDR_PGARR = 404,
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
+	CKPT_HDR_SHMEM = 405,
+#define CKPT_HDR_SHMEM CKPT_HDR_SHMEM
 
 	/* 420-439: pre-copy migration (kernel/checkpoint/precopy.c) */
 	CKPT_HDR_PRECOPY = 420,
@@ -136,6 +142,8 @@ enum {
 
 	CKPT_HDR_ITIMERS = 701,
 #define CKPT_HDR_ITIMERS CKPT_HDR_ITIMERS
+	CKPT_HDR_POSIX_TIMERS = 710,
+#define CKPT_HDR_POSIX_TIMERS CKPT_HDR_POSIX_TIMERS
 
 	CKPT_HDR_TAIL = 9001,
 #define CKPT_HDR_TAIL CKPT_HDR_TAIL
@@ -519,6 +527,42 @@ struct ckpt_hdr_itimers {
 };
 
 /*
+ * CKPT_HDR_POSIX_TIMERS: 16 bytes + 72 per timer (timer_create()), in
+ * increasing id order.  A timer armed relative to now keeps the time it
+ * had left; one armed with TIMER_ABSTIME its deadline.  A SIGEV_THREAD_ID
+ * timer signals the leader (tid 0) or the thread of the THREADS record
+ * with that tid.
+ */
+#define CKPT_PTIMER_ABSTIME	0x1	/* expires_ns is absolute */
+#define CKPT_PTIMER_ACTIVE	0x2	/* armed, counting down */
+#define CKPT_PTIMER_SIGQUEUED	0x4	/* its signal is pending */
+#define CKPT_PTIMER_REQUEUE	0x8	/* rearmed when that signal is taken */
+#define CKPT_PTIMER_FLAGS	0xf
+
+struct ckpt_posix_timer {
+	__s32 id;		/* timer_t */
+	__s32 clockid;
+	__s32 notify;		/* sigev_notify */
+	__s32 signo;		/* sigev_signo */
+	__u64 value;		/* sigev_value */
+	__u32 flags;		/* CKPT_PTIMER_* */
+	__s32 sig_overrun;	/* si_overrun of the pending signal */
+	__s64 expires_ns;	/* time left (<= 0: expired), or the deadline */
+	__u64 interval_ns;
+	__s64 overrun;		/* counted while its signal is pending, -1 */
+	__s64 overrun_last;	/* timer_getoverrun() */
+	__s32 tid;		/* SIGEV_THREAD_ID: a THREAD_TASK's tid, 0 the leader */
+	__u32 _reserved;
+};
+
+struct ckpt_hdr_posix_timers {
+	struct ckpt_hdr h;
+	__u32 nr;
+	__s32 next_id;		/* id of the next timer_create() */
+	struct ckpt_posix_timer timers[];
+};
+
+/*
  * CKPT_HDR_FS: 16 bytes, followed by two CKPT_HDR_STRING records: the
  * root directory and the working directory, as paths seen from the
  * checkpointing task's root ("/" for the root: not chrooted).
@@ -564,8 +608,55 @@ enum {
 #define CKPT_FILE_TIMERFD CKPT_FILE_TIMERFD
 	CKPT_FILE_INOTIFY = 325,
 #define CKPT_FILE_INOTIFY CKPT_FILE_INOTIFY
+	CKPT_FILE_PTY = 340,	/* an end of a pty pair, CKPT_HDR_PTY */
+#define CKPT_FILE_PTY CKPT_FILE_PTY
 	CKPT_FILE_SOCKET = 500,	/* 5xx: sockets, see CKPT_HDR_SOCKET */
 #define CKPT_FILE_SOCKET CKPT_FILE_SOCKET
+};
+
+/*
+ * CKPT_HDR_PTY: 136 bytes, after the STRING of a CKPT_FILE_PTY file (its
+ * path, informative): an end of a pty pair whose both ends the task
+ * holds.  pty_ref 1, 2, ... in order of first appearance; the first
+ * appearance of a pair carries its state and is followed by a
+ * CKPT_HDR_BUFFER of nbytes[0] bytes (the master's unread input: what
+ * the slave wrote) if non-zero, then one of nbytes[1] (the slave's);
+ * a pair seen before has only pty_ref and end (the rest zero).
+ */
+#define CKPT_PTY_MASTER		1
+#define CKPT_PTY_SLAVE		2
+
+#define CKPT_PTY_LOCKED		0x1	/* the slave is locked (unlockpt()) */
+#define CKPT_PTY_PACKET		0x2	/* packet mode (TIOCPKT) */
+#define CKPT_PTY_FLAGS		0x3
+
+#define CKPT_NCCS		19
+
+struct ckpt_termios {
+	__u32 c_iflag;
+	__u32 c_oflag;
+	__u32 c_cflag;
+	__u32 c_lflag;
+	__u32 c_ispeed;
+	__u32 c_ospeed;
+	__u8 c_line;		/* N_TTY (0) */
+	__u8 c_cc[CKPT_NCCS];
+};
+
+struct ckpt_hdr_pty {
+	struct ckpt_hdr h;
+	__s32 pty_ref;
+	__u32 end;		/* CKPT_PTY_MASTER, CKPT_PTY_SLAVE */
+	__u32 index;		/* the pts number (informative) */
+	__u32 flags;		/* CKPT_PTY_* */
+	__u32 pktstatus;	/* packet mode: TIOCPKT_* bits not yet read */
+	__u32 nbytes[2];	/* unread input: master, slave */
+	__u16 ws_row;		/* window size */
+	__u16 ws_col;
+	__u16 ws_xpixel;
+	__u16 ws_ypixel;
+	__u32 _padding;
+	struct ckpt_termios termios[2];	/* master, slave */
 };
 
 /* before version 4 the only character device was /dev/null */
@@ -961,6 +1052,28 @@ enum {
 #define CKPT_VMA_VVAR CKPT_VMA_VVAR
 	CKPT_VMA_SHARED_FILE = 5,	/* MAP_SHARED of a file, no pages */
 #define CKPT_VMA_SHARED_FILE CKPT_VMA_SHARED_FILE
+	CKPT_VMA_SHMEM = 6,	/* MAP_SHARED of a shmem object: CKPT_HDR_SHMEM */
+#define CKPT_VMA_SHMEM CKPT_VMA_SHMEM
+};
+
+/*
+ * CKPT_HDR_SHMEM: 32 bytes, after a CKPT_VMA_SHMEM vma: the shmem object
+ * it maps, shm_ref 1, 2, ... in order of first appearance (mappings of
+ * one object stay one object).  The first appearance of a
+ * CKPT_SHMEM_ANON object is followed by its size bytes of content, in
+ * CKPT_HDR_BUFFER records of CKPT_DATA_CHUNK bytes; a CKPT_SHMEM_MEMFD
+ * object is the memfd of a CKPT_HDR_FILE_DATA of the file table.
+ */
+#define CKPT_SHMEM_ANON		1	/* MAP_SHARED|MAP_ANONYMOUS, /dev/zero */
+#define CKPT_SHMEM_MEMFD	2	/* a memfd: data_ref */
+
+struct ckpt_hdr_shmem {
+	struct ckpt_hdr h;
+	__s32 shm_ref;
+	__u32 kind;		/* CKPT_SHMEM_* */
+	__s32 data_ref;		/* CKPT_SHMEM_MEMFD: its FILE_DATA, else 0 */
+	__u32 _padding;
+	__u64 size;		/* bytes of the object (its i_size) */
 };
 
 /*
