@@ -124,7 +124,7 @@ def _digest_sh(d: str, run: str, files: tuple[str, ...], unordered: bool = False
     h = ('h() { if [ -f "$2" ]; then echo "$1 $($3 < "$2" | sha256sum | cut -d" " -f1)"; '
          'else echo "$1 MISSING"; fi; }')
     entries = [("stdout", f"{d}/{run}.out", "sort" if unordered else "cat"), ("stderr", f"{d}/{run}.err", "cat"),
-               *((f, f"{d}/{'ref' if run == 'ref' else 'run'}/{f}", "cat") for f in files)]
+               *((f, f"{d}/run/{f}", "cat") for f in files)]
     return "; ".join([h, *(f"h {shlex.quote(n)} {shlex.quote(path)} {how}" for n, path, how in entries)])
 
 
@@ -155,13 +155,17 @@ class Survey:
         if not ok:
             raise self.fail(p, f"setup failed:\n{out[-2000:]}")
 
-    def start(self, p: Program, run: str) -> str:
-        """Start a run in ``DIR/run`` (a copy of ``base`` by hard links: inputs are read, outputs are
-        new files); the program itself has the pid returned."""
+    def fresh_run_dir(self, p: Program) -> None:
+        """``DIR/run``: a copy of ``base`` by hard links (inputs are read, outputs are new files)."""
         d = f"{WORK}/{p.name}"
         ok, out = self.sh(f"rm -rf {d}/run && cp -al {d}/base {d}/run", p.timeout)
         if not ok:
             raise self.fail(p, f"cannot copy its directory: {out}")
+
+    def start(self, p: Program, run: str) -> str:
+        """Start a run in a fresh ``DIR/run``; the program itself has the pid returned."""
+        d = f"{WORK}/{p.name}"
+        self.fresh_run_dir(p)
         cmd = f"cd {d}/run && exec {p.run} </dev/null >{d}/{run}.out 2>{d}/{run}.err"
         ok, out = self.sh(f"setsid sh -c {shlex.quote(cmd)} >/dev/null 2>&1 & echo $!", 20)
         pid = out.strip()
@@ -188,10 +192,10 @@ class Survey:
         """The uninterrupted run, in the foreground: its digests and seconds; a run that fails or does
         not finish is a catalogue error."""
         d = f"{WORK}/{p.name}"
+        self.fresh_run_dir(p)
         t0 = time.monotonic()
         try:
-            res = self.m.ssh.run(f"rm -rf {d}/run && cp -al {d}/base {d}/run && cd {d}/run && "
-                                 f"{p.run} </dev/null >{d}/ref.out 2>{d}/ref.err", p.timeout)
+            res = self.m.ssh.run(f"cd {d}/run && {p.run} </dev/null >{d}/ref.out 2>{d}/ref.err", p.timeout)
         except SSHError as exc:
             self.sh(f"killall -q -KILL {shlex.quote(Path(p.run.split()[0]).name[:15])}; true")
             raise self.fail(p, f"the reference run did not finish in {p.timeout:.0f} s ({exc})") from exc
@@ -199,9 +203,8 @@ class Survey:
         if not res.ok:
             err = self.sh(f"tail -c 1000 {d}/ref.err")[1]
             raise self.fail(p, f"the reference run failed (exit status {res.status}; a catalogue error?):\n{err}")
-        self.sh(f"mv {d}/run {d}/ref")
         digests = _parse_digests(self.sh(_digest_sh(d, "ref", p.compare, p.unordered))[1])
-        self.sh(f"rm -rf {d}/ref")  # /tmp is in the guest's memory (its stdout stays, for a diff)
+        self.sh(f"rm -rf {d}/run")  # /tmp is in the guest's memory (its stdout stays, for a diff)
         return digests, seconds
 
     def one(self, p: Program) -> Outcome:
