@@ -28,10 +28,13 @@
  *   sysvshm root UID RES  (as root) attaches a root-owned 0600 IPC_PRIVATE
  *                      page holding a secret, becomes UID (setresuid), prints
  *                      "ready ID", pause()s until SIGUSR1, writes PASS.
+ *   sysvshm semundo    (refused at checkpoint) a semaphore set it decrements
+ *                      with SEM_UNDO, then "ready", pause(); removes the set.
  * stdio must be regular files or /dev/null.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 
 #define PG 4096
@@ -187,11 +191,23 @@ static int mode_root(const char *uid, const char *res)
 		die("shmget");
 	p = attach(id, 0);
 	memcpy(p, "root's secret", 14);
-	if (setresgid(u, u, u) || setresuid(u, u, u))
+	if (setgroups(0, NULL) || setresgid(u, u, u) || setresuid(u, u, u))
 		die("setresuid");
 	printf("id %d\n", id);
 	wait_released();
 	write_result(res);
+	return 0;
+}
+
+static int mode_semundo(void)
+{
+	struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	int id = semget(IPC_PRIVATE, 1, 0600);
+
+	if (id < 0 || semop(id, &op, 1))
+		die("semop");
+	wait_released();
+	semctl(id, 0, IPC_RMID);
 	return 0;
 }
 
@@ -209,8 +225,10 @@ int main(int argc, char **argv)
 		return mode_rm(argc - 2, argv + 2);
 	if (argc == 4 && !strcmp(argv[1], "root"))
 		return mode_root(argv[2], argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "semundo"))
+		return mode_semundo();
 	if (argc != 2) {
-		fprintf(stderr, "usage: sysvshm RES | take KEY | rm ID... | root UID RES\n");
+		fprintf(stderr, "usage: sysvshm RES | take KEY | rm ID... | root UID RES | semundo\n");
 		return 2;
 	}
 	ib = shmget(KEY_B, SIZE_B, IPC_CREAT | IPC_EXCL | 0640);
