@@ -19,9 +19,9 @@
  * (what IPC_SET lets the creator do) and the creator of the image, which
  * must be the caller unless the caller has CAP_SYS_ADMIN over the
  * namespace (EPERM).  Each attachment is do_shmat() at its address
- * (SHM_RDONLY without VM_MAYWRITE, SHM_EXEC if its first vma is
- * executable), the other protections of its vmas as mprotect() sets
- * them.  A segment that was IPC_RMID'd while attached (SHM_DEST) is
+ * (SHM_RDONLY without VM_MAYWRITE), the protections of its vmas then set
+ * as mprotect() sets them (PROT_EXEC too: an executable attachment needs
+ * no more than that).  A segment that was IPC_RMID'd while attached (SHM_DEST) is
  * removed again once every task is restored; a failed restart removes
  * every segment it created.
  *
@@ -372,12 +372,13 @@ int restore_vma_sysv_shm(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (!v->vm_pgoff) {
-		flags = (maywrite ? 0 : SHM_RDONLY) |
-			(v->vm_flags & VM_EXEC ? SHM_EXEC : 0);
+		/* PROT_EXEC as mprotect() gives it, not SHM_EXEC's check */
+		flags = maywrite ? 0 : SHM_RDONLY;
 		ret = do_shmat(r->id, (char __user *)(unsigned long)v->vm_start,
 			       flags, &raddr, SHMLBA);
 		if (ret)
-			return ckpt_err(ctx, ret, "vma %llx-%llx: cannot attach segment %d (key %#x)%s",
+			return ckpt_err(ctx, ret,
+					"vma %llx-%llx: cannot attach shmid %d (key %#x)%s",
 					v->vm_start, v->vm_end, r->id, r->h.key,
 					ret == -EINVAL ?
 					": its pages overlap another vma" : "");
@@ -385,8 +386,7 @@ int restore_vma_sysv_shm(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		t->cur_base = v->vm_start;
 		t->cur_next = v->vm_start;
 		t->cur_end = v->vm_start + PAGE_ALIGN(r->h.size);
-		t->cur_prot = VM_READ | (maywrite ? VM_WRITE : 0) |
-			      (v->vm_flags & VM_EXEC);
+		t->cur_prot = VM_READ | (maywrite ? VM_WRITE : 0);
 		*addr = raddr;
 	} else if (t->cur_ref != r - t->rst + 1 || v->vm_start != t->cur_next ||
 		   v->vm_start - t->cur_base != v->vm_pgoff << PAGE_SHIFT) {
