@@ -25,15 +25,19 @@
  *   sysvshm take KEY   creates a one-page segment with KEY (hex), mode
  *                      0600, prints its shmid and exits (the segment stays).
  *   sysvshm rm ID...   IPC_RMID of each shmid.
- *   sysvshm root UID RES  (as root) attaches a root-owned 0600 IPC_PRIVATE
- *                      page holding a secret, becomes UID (setresuid), prints
+ *   sysvshm root UID GID RES  (as root) attaches a root-owned 0600
+ *                      IPC_PRIVATE page holding a secret, becomes UID, with
+ *                      GID its group and only group (setresuid()), prints
  *                      "ready ID", pause()s until SIGUSR1, writes PASS.
+ *   sysvshm restart IMG LOG  restart IMG with this program as the caller (so
+ *                      that an unprivileged restart keeps the exe).
  *   sysvshm semundo    (refused at checkpoint) a semaphore set it decrements
  *                      with SEM_UNDO, then "ready", pause(); removes the set.
  * stdio must be regular files or /dev/null.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +48,9 @@
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
+
+#include <linux/checkpoint.h>
 
 #define PG 4096
 #define KEY_B 0x5ca1ab1e
@@ -181,22 +188,33 @@ static int mode_rm(int argc, char **argv)
 	return ret;
 }
 
-static int mode_root(const char *uid, const char *res)
+static int mode_root(const char *uid, const char *gid, const char *res)
 {
 	int id = shmget(IPC_PRIVATE, PG, 0600);
 	unsigned char *p;
 	uid_t u = (uid_t)atoi(uid);
+	gid_t g = (gid_t)atoi(gid);
 
 	if (id < 0)
 		die("shmget");
 	p = attach(id, 0);
 	memcpy(p, "root's secret", 14);
-	if (setgroups(0, NULL) || setresgid(u, u, u) || setresuid(u, u, u))
+	if (setgroups(1, &g) || setresgid(g, g, g) || setresuid(u, u, u))
 		die("setresuid");
 	printf("id %d\n", id);
 	wait_released();
 	write_result(res);
 	return 0;
+}
+
+static int mode_restart(const char *img, const char *log)
+{
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	long ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
+
+	printf("sysvshm: restart returned %ld: %s (errno %d)\n", ret, strerror(errno), errno);
+	return 1;
 }
 
 static int mode_semundo(void)
@@ -223,12 +241,14 @@ int main(int argc, char **argv)
 		return mode_take(argv[2]);
 	if (argc >= 2 && !strcmp(argv[1], "rm"))
 		return mode_rm(argc - 2, argv + 2);
-	if (argc == 4 && !strcmp(argv[1], "root"))
-		return mode_root(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "root"))
+		return mode_root(argv[2], argv[3], argv[4]);
+	if (argc == 4 && !strcmp(argv[1], "restart"))
+		return mode_restart(argv[2], argv[3]);
 	if (argc == 2 && !strcmp(argv[1], "semundo"))
 		return mode_semundo();
 	if (argc != 2) {
-		fprintf(stderr, "usage: sysvshm RES | take KEY | rm ID... | root UID RES | semundo\n");
+		fprintf(stderr, "usage: sysvshm RES | take KEY | rm ID... | root UID GID RES | restart IMG LOG | semundo\n");
 		return 2;
 	}
 	ib = shmget(KEY_B, SIZE_B, IPC_CREAT | IPC_EXCL | 0640);
