@@ -145,4 +145,7 @@ int shm_ckpt_set_owner(struct ipc_namespace *ns, int id, struct file *file,
 		       const struct shm_ckpt *st);
 int shm_ckpt_rmid(struct ipc_namespace *ns, int id, struct file *file);
 
+/* ipc/sem.c: semop(SEM_UNDO) adjustments left for the task's exit */
+bool sem_ckpt_has_undo(struct task_struct *tsk);
+
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

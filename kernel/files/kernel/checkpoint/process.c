@@ -11,6 +11,7 @@
 
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
+#include <linux/checkpoint_hooks.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
@@ -74,7 +75,7 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 				ctx->tsk_pid);
 #ifdef CONFIG_SYSVIPC
 	/* the adjustments semop(SEM_UNDO) leaves for the task's exit */
-	if (READ_ONCE(t->sysvsem.undo_list))
+	if (sem_ckpt_has_undo(t))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"pid %d: SysV semaphore undo (semop() SEM_UNDO): not supported",
 				ctx->tsk_pid);
