@@ -6,13 +6,15 @@
  *   tcpbacklog local N RES     one task: a listener on 127.0.0.1:47101 with
  *                              backlog N - 1 and N loopback clients connected
  *                              to it, client i having sent 1000 + 7919 i
- *                              bytes of a known sequence, all of it
- *                              acknowledged, none accepted (no client shuts
- *                              its side down: FIN_WAIT2 is not saved yet);
- *                              RES.ready once
+ *                              bytes of a known sequence (the last one
+ *                              then shut its sending side down: it is in
+ *                              FIN_WAIT2, its connection waits in
+ *                              CLOSE_WAIT), all of it acknowledged, none
+ *                              accepted; RES.ready once
  *                              the N wait in the queue.  On SIGUSR1 (after
  *                              restart) it accepts N: connection k must be
- *                              client k's (its port), with its bytes, answers
+ *                              client k's (its port), with its bytes (and
+ *                              the EOF after them for the last), answers
  *                              "ok k LEN" that the client reads, and
  *                              closes; then no more waits (EAGAIN).  RES
  *                              gets "PASS N connections" or "FAIL: what".
@@ -285,6 +287,8 @@ static int local(int n)
 		cfd[i] = connect_to("127.0.0.1", 47101);
 		payload(i, buf);
 		send_all(cfd[i], buf, len_of(i));
+		if (i == n - 1 && shutdown(cfd[i], SHUT_WR))
+			fail("shutdown: %s", strerror(errno));
 		wait_acked(cfd[i]);
 	}
 	wait_queued(lfd, n);
@@ -302,6 +306,8 @@ static int local(int n)
 			     port_of(afd, 1), k, port_of(cfd[k], 0));
 		recv_all(afd, buf, len_of(k), line);
 		check_payload(k, k, buf);
+		if (k == n - 1)
+			expect_eof(afd, line);
 		snprintf(want, sizeof(want), "ok %d %zu\n", k, len_of(k));
 		send_all(afd, want, strlen(want));
 		close(afd);

@@ -22,8 +22,12 @@
  * as an established one without a descriptor) and queued again at
  * restart, in order (ckpt_tcp_accept_save(), restore_tcp_accept()).
  *
- * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
- * state but CLOSE, LISTEN, ESTABLISHED and CLOSE_WAIT),
+ * Half-closed connections (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) are
+ * saved as established ones with their FINs, and moved to their state at
+ * restart (restore_tcp(), restore_tcp_fin_out()).
+ *
+ * Refused at checkpoint by name (EOPNOTSUPP): TCP connections in SYN_SENT
+ * and CLOSING,
  * queued UDP datagrams, raw and ping sockets, and options not restored
  * (IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
@@ -249,8 +253,31 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 }
 
-/* a connection restored through repair mode (CLOSE_WAIT: the peer's FIN came) */
+/*
+ * a connection restored through repair mode: established, or half closed
+ * (CLOSE_WAIT: the peer's FIN came; FIN_WAIT1, FIN_WAIT2: this side sent
+ * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both).  CLOSING is not.
+ */
 static bool ckpt_tcp_connected(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
+}
+
+/* the peer's FIN came: a sequence number of its own in rcv_nxt */
+static bool ckpt_tcp_fin_rcvd(int state)
+{
+	return (1 << state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK);
+}
+
+/* this side sent its FIN (shutdown, SEND_SHUTDOWN), in write_seq */
+static bool ckpt_tcp_fin_sent(int state)
+{
+	return (1 << state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
+}
+
+/* a connection in an accept queue: nobody could shut it down */
+static bool ckpt_tcp_waiting(int state)
 {
 	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 }
@@ -328,7 +355,7 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
 	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
-	    (ckpt_inet_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_CLOSE_WAIT)) {
+	    (ckpt_inet_tcp(sk) && ckpt_tcp_connected(READ_ONCE(sk->sk_state)))) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -522,14 +549,17 @@ static int ckpt_tcp_save(struct ckpt_ctx *ctx, struct sock *sk, int state,
 	struct tcp_sock *tp = tcp_sk(sk);
 	u8 *sq = NULL, *rq = NULL;
 	struct sk_buff *skb;
-	u32 sent = 0, rcvd = 0, fin, fin_read;
+	u32 sent = 0, rcvd = 0, fin, fin_read, fin_out;
 	int ret = 0, n;
 
-	/* the FIN is a sequence number of its own, not a byte of the queue */
-	fin = state == TCP_CLOSE_WAIT;
+	/* a FIN is a sequence number of its own, not a byte of the queue */
+	fin = ckpt_tcp_fin_rcvd(state);
+	/* ours, not yet acknowledged (FIN_WAIT2: it was) */
+	fin_out = ckpt_tcp_fin_sent(state) && state != TCP_FIN_WAIT2;
 	lock_sock(sk);
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
-	    READ_ONCE(sk->sk_state) != state) {
+	    READ_ONCE(sk->sk_state) != state ||
+	    (fin_out && tp->write_seq == tp->snd_una)) {
 		release_sock(sk);
 		return ckpt_err(ctx, -EAGAIN,
 				"%s: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
@@ -538,13 +568,15 @@ static int ckpt_tcp_save(struct ckpt_ctx *ctx, struct sock *sk, int state,
 	/* a reader that got the EOF took the FIN's sequence number */
 	fin_read = fin && tp->copied_seq == tp->rcv_nxt;
 	t.send_seq = tp->snd_una;
-	t.send_len = tp->write_seq - tp->snd_una;
+	t.send_len = tp->write_seq - tp->snd_una - fin_out;
 	t.recv_seq = tp->copied_seq - fin_read;
 	t.recv_len = tp->rcv_nxt - t.recv_seq - fin;
 	if (fin)
 		t.flags |= CKPT_TCP_FIN_RCVD;
 	if (fin_read)
 		t.flags |= CKPT_TCP_FIN_READ;
+	if (ckpt_tcp_fin_sent(state))
+		t.flags |= CKPT_TCP_FIN_SENT;
 	t.snd_wl1 = tp->snd_wl1;
 	t.snd_wnd = tp->snd_wnd;
 	t.max_window = tp->max_window;
@@ -660,7 +692,7 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 	struct ckpt_hdr_socket_inet lo, o;
 	int state = READ_ONCE(sk->sk_state);
 
-	if (!ckpt_tcp_connected(state))
+	if (!ckpt_tcp_waiting(state))
 		return ckpt_tcp_state(state);
 	if (!RB_EMPTY_ROOT(&tcp_sk(sk)->out_of_order_queue) ||
 	    tcp_sk(sk)->urg_data)
@@ -1131,7 +1163,7 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			    struct ckpt_hdr_socket_tcp *t, struct ckpt_hdr **sq,
 			    struct ckpt_hdr **rq)
 {
-	bool fin = h->state == TCP_CLOSE_WAIT;
+	bool fin = ckpt_tcp_fin_rcvd(h->state);
 	int ret;
 
 	ret = ckpt_read_obj(ctx, t, CKPT_HDR_SOCKET_TCP, sizeof(*t));
@@ -1140,6 +1172,8 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	if (t->send_len > CKPT_SOCK_QUEUE_MAX ||
 	    t->recv_len > CKPT_SOCK_QUEUE_MAX || t->flags & ~CKPT_TCP_FLAGS ||
 	    !(t->flags & CKPT_TCP_FIN_RCVD) == fin ||
+	    !(t->flags & CKPT_TCP_FIN_SENT) == ckpt_tcp_fin_sent(h->state) ||
+	    (h->state == TCP_FIN_WAIT2 && t->send_len) ||
 	    ((t->flags & CKPT_TCP_FIN_READ) &&
 	     (!(t->flags & CKPT_TCP_FIN_RCVD) || t->recv_len)) ||
 	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
@@ -1156,6 +1190,34 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		ret = PTR_ERR(*rq);
 		*rq = NULL;
 	}
+	return ret;
+}
+
+/*
+ * restart: this side's FIN after the send queue, as shutdown(SHUT_WR) sends
+ * it (tcp_shutdown(): FIN_WAIT1 from ESTABLISHED, LAST_ACK from
+ * CLOSE_WAIT) but in repair mode's send queue, where it counts as sent
+ * without a segment on the wire: the retransmission timer sends it again
+ * if the peer does not acknowledge it.  @acked (FIN_WAIT2): the peer
+ * acknowledged it, its sequence number is behind snd_una already (the
+ * image's), and FIN_WAIT1 ends as an ACK of everything ends it
+ * (tcp_rcv_state_process()).
+ */
+static int restore_tcp_fin_out(struct socket *sock, bool acked)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	if (acked) {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		tcp_set_state(sk, TCP_FIN_WAIT2);
+		release_sock(sk);
+		return 0;
+	}
+	ret = restore_tcp_opt(sock, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	if (!ret)
+		ret = kernel_sock_shutdown(sock, SHUT_WR);
 	return ret;
 }
 
@@ -1232,6 +1294,11 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	}
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+	/* FIN_WAIT1, FIN_WAIT2: this side's FIN went first */
+	if (!ret && (h->state == TCP_FIN_WAIT1 || h->state == TCP_FIN_WAIT2)) {
+		what = "its FIN";
+		ret = restore_tcp_fin_out(sock, h->state == TCP_FIN_WAIT2);
+	}
 	/* CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it */
 	if (!ret && (t->flags & CKPT_TCP_FIN_RCVD)) {
 		lock_sock(sk);
@@ -1243,6 +1310,17 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
 		release_sock(sk);
 	}
+	/* LAST_ACK: then this side's, after the peer's */
+	if (!ret && h->state == TCP_LAST_ACK) {
+		what = "its FIN";
+		ret = restore_tcp_fin_out(sock, false);
+	}
+	if (!ret && sk->sk_state != h->state)
+		ret = -EPROTO;
+	/* tcp_send_fin() gives up silently without memory for the FIN */
+	if (!ret && ckpt_tcp_fin_sent(h->state) && h->state != TCP_FIN_WAIT2 &&
+	    READ_ONCE(tcp_sk(sk)->write_seq) != t->send_seq + t->send_len + 1)
+		ret = -ENOMEM;
 	if (!ret) {
 		what = "TCP_REPAIR_WINDOW";
 		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_WINDOW,
@@ -1475,7 +1553,7 @@ static int restore_tcp_conn_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	ret = ckpt_read_obj(ctx, c, CKPT_HDR_SOCKET_CONN, sizeof(*c));
 	if (ret)
 		return ret;
-	if (c->family != e->h.family || !ckpt_tcp_connected(c->state) ||
+	if (c->family != e->h.family || !ckpt_tcp_waiting(c->state) ||
 	    c->_padding || c->laddr_len > CKPT_SOCK_ADDR_MAX ||
 	    c->raddr_len > CKPT_SOCK_ADDR_MAX)
 		return ckpt_err(ctx, -EINVAL,

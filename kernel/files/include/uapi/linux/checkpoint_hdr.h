@@ -959,7 +959,8 @@ struct ckpt_hdr_socket_inet {
 #define CKPT_TCP_TSTAMP		0x4	/* timestamps */
 #define CKPT_TCP_FIN_RCVD	0x8	/* the peer's FIN came (CLOSE_WAIT) */
 #define CKPT_TCP_FIN_READ	0x10	/* ... and was read (EOF): copied_seq */
-#define CKPT_TCP_FLAGS		0x1f
+#define CKPT_TCP_FIN_SENT	0x20	/* its FIN went (FIN_WAIT1/2, LAST_ACK) */
+#define CKPT_TCP_FLAGS		0x3f
 
 /*
  * CKPT_HDR_SOCKET_TCP: 56 bytes, after the SOCKET record (and its strings)
@@ -970,7 +971,7 @@ struct ckpt_hdr_socket_inet {
 struct ckpt_hdr_socket_tcp {
 	struct ckpt_hdr h;
 	__u32 send_seq;		/* snd_una */
-	__u32 send_len;		/* write_seq - snd_una */
+	__u32 send_len;		/* write_seq - snd_una (less a FIN not acked) */
 	__u32 recv_seq;		/* copied_seq */
 	__u32 recv_len;		/* rcv_nxt - copied_seq */
 	__u32 snd_wl1;		/* struct tcp_repair_window */
