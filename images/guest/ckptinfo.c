@@ -313,7 +313,9 @@ static void socket_records(void)
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
 	}
-	if ((s.family == 2 || s.family == 10) && s.type == 1 && (s.state == 1 || s.state == 8))	/* an established TCP connection */
+	/* a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) */
+	if ((s.family == 2 || s.family == 10) && s.type == 1 &&
+	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9))
 		tcp_conn(s.sk_id);
 	if (s.flags & CKPT_SOCK_ACCEPTQ) {
 		struct ckpt_hdr_socket_accept a = *(struct ckpt_hdr_socket_accept *)expect(
