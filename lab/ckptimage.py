@@ -97,6 +97,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "rcv_wup", "mss_clamp", "timestamp", "snd_wscale", "rcv_wscale", "flags")),
     505: ("SOCKET_INET", "<IhBBIIIHH",
           ("linger_s", "ttl", "tos", "keepcnt", "keepidle", "keepintvl", "user_timeout", "maxseg", "flags")),
+    506: ("SOCKET_ACCEPT", "<II", ("nconns", "_")),
+    507: ("SOCKET_CONN", "<HHIII128s128s", ("family", "state", "_", "laddr_len", "raddr_len", "laddr", "raddr")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -134,6 +136,7 @@ SOCK_QUEUE_MAX = 16 << 20
 SOCK_MSG_MAX = 4 << 20
 INET_FLAGS = 0x3  # CKPT_INET_LINGER | CKPT_INET_CORK
 SOCK_ADDR_MAX = 128
+SOCK_ACCEPTQ = 0x200000  # CKPT_SOCK_ACCEPTQ: a TCP listener's SOCKET_ACCEPT follows
 
 
 def sockaddr_text(raw: bytes, length: int) -> str:
@@ -313,7 +316,7 @@ def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tup
     fields: dict[str, Any] = dict(zip(names, values, strict=True))
     if "comm" in fields:
         fields["comm"] = fields["comm"].split(b"\0", 1)[0].decode(errors="replace")
-    if name == "SOCKET":
+    if name in ("SOCKET", "SOCKET_CONN"):
         fields["laddr"] = sockaddr_text(fields["laddr"], fields["laddr_len"])
         fields["raddr"] = sockaddr_text(fields["raddr"], fields["raddr_len"])
     return fields, body[size:]
@@ -403,6 +406,27 @@ def _check_header(head: Record) -> None:
         raise ImageError(f"page size {head.fields['page_size']} is not {PAGE_SIZE}")
 
 
+def _check_accept_queues(img: Image) -> None:
+    """A SOCKET_ACCEPT follows a TCP listener's SOCKET (CKPT_SOCK_ACCEPTQ), with at most its backlog + 1
+    connections, each a SOCKET_CONN of the listener's family."""
+    listener: Record | None = None
+    for r in img.records:
+        if r.name == "SOCKET":
+            listener = r if r.fields["flags"] & SOCK_ACCEPTQ else None
+        elif r.name == "SOCKET_ACCEPT":
+            if listener is None:
+                raise ImageError(f"offset {r.offset:#x}: an accept queue without its TCP listener")
+            if r.fields["nconns"] > listener.fields["backlog"] + 1:
+                raise ImageError(f"offset {r.offset:#x}: accept queue of {r.fields['nconns']} connections, "
+                                 f"backlog {listener.fields['backlog']}")
+        elif r.name == "SOCKET_CONN":
+            if listener is None or r.fields["family"] != listener.fields["family"]:
+                raise ImageError(f"offset {r.offset:#x}: a connection waiting to be accepted of family "
+                                 f"{r.fields['family']}, not its listener's")
+            if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
+                raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+
+
 def _check_structure(img: Image) -> None:
     recs = img.records
     if not recs:
@@ -435,6 +459,7 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SOCKET"):
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
+    _check_accept_queues(img)
     for r in img.all("PTY"):
         f = r.fields
         if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:

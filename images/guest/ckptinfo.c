@@ -96,6 +96,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
+	case CKPT_HDR_SOCKET_ACCEPT: return "SOCKET_ACCEPT";
+	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
 	case CKPT_HDR_POSIX_TIMERS: return "POSIX_TIMERS";
@@ -224,6 +226,21 @@ static void tail_record(void)
 		bad("checksum mismatch");
 }
 
+/* a TCP connection's SOCKET_TCP and its two BUFFERs (send, receive queue) */
+static void tcp_conn(uint32_t sk_id)
+{
+	struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
+		CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
+
+	printf("            tcp send %u+%u recv %u+%u wnd %u/%u mss %u wscale %u/%u flags %#x\n",
+	       t.send_seq, t.send_len, t.recv_seq, t.recv_len, t.snd_wnd, t.rcv_wnd,
+	       t.mss_clamp, t.snd_wscale, t.rcv_wscale, t.flags);
+	if (t.send_len > CKPT_SOCK_QUEUE_MAX || t.recv_len > CKPT_SOCK_QUEUE_MAX)
+		bad("socket %u: TCP queues of %u and %u bytes", sk_id, t.send_len, t.recv_len);
+	expect(CKPT_HDR_BUFFER, 8 + t.send_len, 8 + t.send_len);
+	expect(CKPT_HDR_BUFFER, 8 + t.recv_len, 8 + t.recv_len);
+}
+
 /* a socket address as text: a path, @abstract (non-printable bytes as \xNN), or "-" */
 static void sock_addr(char *out, size_t cap, const uint8_t *a, uint32_t len)
 {
@@ -296,18 +313,31 @@ static void socket_records(void)
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
 	}
-	if ((s.family == 2 || s.family == 10) && s.type == 1 && (s.state == 1 || s.state == 8)) {	/* an established TCP connection */
-		struct ckpt_hdr_socket_tcp t = *(struct ckpt_hdr_socket_tcp *)expect(
-			CKPT_HDR_SOCKET_TCP, sizeof(t), sizeof(t));
+	/* a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) */
+	if ((s.family == 2 || s.family == 10) && s.type == 1 &&
+	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9))
+		tcp_conn(s.sk_id);
+	if (s.flags & CKPT_SOCK_ACCEPTQ) {
+		struct ckpt_hdr_socket_accept a = *(struct ckpt_hdr_socket_accept *)expect(
+			CKPT_HDR_SOCKET_ACCEPT, sizeof(a), sizeof(a));
 
-		printf("            tcp send %u+%u recv %u+%u wnd %u/%u mss %u wscale %u/%u flags %#x\n",
-		       t.send_seq, t.send_len, t.recv_seq, t.recv_len, t.snd_wnd, t.rcv_wnd,
-		       t.mss_clamp, t.snd_wscale, t.rcv_wscale, t.flags);
-		if (t.send_len > CKPT_SOCK_QUEUE_MAX || t.recv_len > CKPT_SOCK_QUEUE_MAX)
-			bad("socket %u: TCP queues of %u and %u bytes", s.sk_id, t.send_len,
-			    t.recv_len);
-		expect(CKPT_HDR_BUFFER, 8 + t.send_len, 8 + t.send_len);
-		expect(CKPT_HDR_BUFFER, 8 + t.recv_len, 8 + t.recv_len);
+		if (a.nconns > s.backlog + 1)
+			bad("socket %u: accept queue of %u connections, backlog %u", s.sk_id,
+			    a.nconns, s.backlog);
+		printf("            accept queue %u connections\n", a.nconns);
+		for (uint32_t i = 0; i < a.nconns; i++) {
+			struct ckpt_hdr_socket_conn c = *(struct ckpt_hdr_socket_conn *)expect(
+				CKPT_HDR_SOCKET_CONN, sizeof(c), sizeof(c));
+
+			if (c.family != s.family || c.laddr_len > CKPT_SOCK_ADDR_MAX ||
+			    c.raddr_len > CKPT_SOCK_ADDR_MAX)
+				bad("socket %u: bad connection %u waiting to be accepted", s.sk_id, i);
+			sock_addr(la, sizeof(la), c.laddr, c.laddr_len);
+			sock_addr(ra, sizeof(ra), c.raddr, c.raddr_len);
+			printf("            connection %u state %u name %s peer name %s\n", i, c.state,
+			       la, ra);
+			tcp_conn(s.sk_id);
+		}
 	}
 	q = *(struct ckpt_hdr_socket_queue *)expect(CKPT_HDR_SOCKET_QUEUE, sizeof(q), sizeof(q));
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX)

@@ -434,3 +434,34 @@ def test_inet_option_record_has_the_c_size() -> None:
     assert (opts.fields["linger_s"], opts.fields["ttl"], opts.fields["maxseg"]) == (7, 33, 1000)
     with pytest.raises(ImageError, match="bad inet options"):
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))
+
+
+def listener_records(nconns: int = 1, backlog: int = 1, conn_family: int = 2) -> bytes:
+    """A TCP listener on 127.0.0.1:47101 (backlog 1) with its accept queue of ``nconns`` connections."""
+    name = b"\2\0" + (47101).to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8)
+    peer = b"\2\0" + (40000).to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8)
+    data = (record("SOCKET", 1, 0, 2, 1, 6, 10, 0x8 | ckptimage.SOCK_ACCEPTQ, 0, 212992, 212992, backlog, -1, 1,
+                   0, 0, 0, 2**64 - 1, 2**64 - 1, len(name), 0, name, b"")
+            + string("") + string("") + record("SOCKET_ACCEPT", nconns, 0))
+    for _ in range(nconns):
+        data += (record("SOCKET_CONN", conn_family, 1, 0, 16, 16, name, peer)
+                 + record("SOCKET_TCP", 1, 0, 2, 3, 0, 65535, 65535, 65535, 2, 1460, 0, 7, 7, 0x7)
+                 + record("BUFFER") + record("BUFFER", payload=b"abc"))
+    return data + record("SOCKET_QUEUE", 0, 0, 0)
+
+
+def test_accept_queue_records_are_decoded_and_checked() -> None:
+    data = header() + body() + listener_records()
+    img = ckptimage.parse(data + tail(data))
+    assert img.first("SOCKET_ACCEPT").fields["nconns"] == 1
+    conn = img.first("SOCKET_CONN")
+    assert conn.length == 280  # struct ckpt_hdr_socket_conn
+    assert conn.fields["laddr"] == "127.0.0.1:47101" and conn.fields["raddr"] == "127.0.0.1:40000"
+    for hostile, why in ((listener_records(nconns=3), "accept queue of 3 connections, backlog 1"),
+                         (listener_records(conn_family=10), "of family 10, not its listener's")):
+        data = header() + body() + hostile
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))
+    orphan = header() + body() + record("SOCKET_ACCEPT", 0, 0)
+    with pytest.raises(ImageError, match="without its TCP listener"):
+        ckptimage.parse(orphan + tail(orphan))

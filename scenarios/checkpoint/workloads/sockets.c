@@ -1126,15 +1126,26 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		if (fd < 0)
 			die("socket");
 	} else if (!strcmp(kind, "tcp-est")) {
+		/* timeo: SO_RCVTIMEO, which a waiting connection inherits; relisten: 3 > 0 + 1 */
+		struct timeval tv = { .tv_sec = 5 };
 		struct sockaddr_in sin;
+		int i;
 
 		fd = inet_sock(SOCK_STREAM, "127.0.0.1", 0, 0);
-		if (listen(fd, 1))
+		if (!strcmp(arg, "timeo") &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			die("SO_RCVTIMEO");
+		if (listen(fd, 4))
 			die("listen");
 		inet_name(fd, &sin, 0);
-		sv[0] = inet_sock(SOCK_STREAM, NULL, 0, 0);
-		if (connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)))
-			die("connect");
+		for (i = 0; i < (strcmp(arg, "relisten") ? 1 : 3); i++) {
+			/* each client stays open */
+			sv[0] = inet_sock(SOCK_STREAM, NULL, 0, 0);
+			if (connect(sv[0], (struct sockaddr *)&sin, sizeof(sin)))
+				die("connect");
+		}
+		if (!strcmp(arg, "relisten") && listen(fd, 0))
+			die("listen");
 		if (!strcmp(arg, "accept") && accept(fd, NULL, NULL) < 0)
 			die("accept");
 	} else if (!strcmp(kind, "tcp-out") || !strcmp(kind, "tcp-hold")) {

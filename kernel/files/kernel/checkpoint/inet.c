@@ -18,8 +18,16 @@
  * CHECKPOINT_TCP_HOLD each is held from the moment it is saved (see
  * ckpt_tcp_hold()), so that it can move to another machine.
  *
- * Refused at checkpoint by name (EOPNOTSUPP): TCP connections (every
- * state but CLOSE, LISTEN and ESTABLISHED) and connections waiting to be accepted,
+ * A listener's accept queue is saved (its established connections, each
+ * as an established one without a descriptor) and queued again at
+ * restart, in order (ckpt_tcp_accept_save(), restore_tcp_accept()).
+ *
+ * Half-closed connections (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) are
+ * saved as established ones with their FINs, and moved to their state at
+ * restart (restore_tcp(), restore_tcp_fin_out()).
+ *
+ * Refused at checkpoint by name (EOPNOTSUPP): TCP connections in SYN_SENT
+ * and CLOSING,
  * queued UDP datagrams, raw and ping sockets, and options not restored
  * (IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
@@ -46,6 +54,7 @@
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
+#include <net/route.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <net/udp.h>
@@ -244,18 +253,33 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 }
 
-/* a connection restored through repair mode (CLOSE_WAIT: the peer's FIN came) */
+/*
+ * a connection restored through repair mode: established, or half closed
+ * (CLOSE_WAIT: the peer's FIN came; FIN_WAIT1, FIN_WAIT2: this side sent
+ * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both).  CLOSING is not.
+ */
 static bool ckpt_tcp_connected(int state)
 {
-	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
 }
 
-/* a listener with connections waiting to be accepted (or half open) */
-static bool ckpt_tcp_backlog(struct sock *sk, int state)
+/* the peer's FIN came: a sequence number of its own in rcv_nxt */
+static bool ckpt_tcp_fin_rcvd(int state)
 {
-	return state == TCP_LISTEN &&
-	       (!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue) ||
-		inet_csk_reqsk_queue_len(sk));
+	return (1 << state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK);
+}
+
+/* this side sent its FIN (shutdown, SEND_SHUTDOWN), in write_seq */
+static bool ckpt_tcp_fin_sent(int state)
+{
+	return (1 << state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
+}
+
+/* a connection in an accept queue: nobody could shut it down */
+static bool ckpt_tcp_waiting(int state)
+{
+	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 }
 
 /* an established connection: nothing restart cannot set */
@@ -277,10 +301,6 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	const char *opt;
 
 	if (ckpt_inet_tcp(sk)) {
-		if (ckpt_tcp_backlog(sk, state))
-			return ckpt_err(ctx, -EOPNOTSUPP,
-					"fd %d: TCP listener with connections waiting to be accepted not supported",
-					fd);
 		if (ckpt_tcp_connected(state)) {
 			int ret = ckpt_tcp_classify(ctx, sk, fd);
 
@@ -324,6 +344,9 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	release_sock(sk);
 	if (sk->sk_family == AF_INET6 && sk->sk_ipv6only)
 		h->flags |= CKPT_SOCK_V6ONLY;
+	/* its accept queue, even empty: it may fill while the task is saved */
+	if (ckpt_inet_tcp(sk) && h->state == TCP_LISTEN)
+		h->flags |= CKPT_SOCK_ACCEPTQ;
 	if (!inet_sk(sk)->inet_num)
 		return 0;
 	len = kernel_getsockname(sock, (struct sockaddr *)h->laddr);
@@ -332,7 +355,7 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
 	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
-	    (ckpt_inet_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_CLOSE_WAIT)) {
+	    (ckpt_inet_tcp(sk) && ckpt_tcp_connected(READ_ONCE(sk->sk_state)))) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -432,13 +455,27 @@ static int ckpt_tcp_hold(struct sock *sk)
 	return 0;
 }
 
+static int ckpt_tcp_accept_get(struct sock *sk, struct sock **socks, int max);
+
 /*
  * out of hold: repair mode ends as TCP_REPAIR_OFF ends it (a window probe:
  * the peer retransmits what was dropped), with the socket's SO_REUSEADDR
- * kept; the filter goes
+ * kept; the filter goes.  A listener's: the connections of its accept
+ * queue that checkpoint held too.
  */
 static void ckpt_tcp_unhold(struct sock *sk)
 {
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+		int max = READ_ONCE(sk->sk_max_ack_backlog) + 1;
+		struct sock **socks = kvcalloc(max, sizeof(*socks), GFP_KERNEL);
+		int n = socks ? ckpt_tcp_accept_get(sk, socks, max) : 0;
+
+		while (n-- > 0) {
+			ckpt_tcp_unhold(socks[n]);
+			sock_put(socks[n]);
+		}
+		kvfree(socks);
+	}
 	lock_sock(sk);
 	if (ckpt_tcp_is_held(sk)) {
 		sk_detach_filter(sk);
@@ -479,8 +516,9 @@ int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd)
 }
 
 /*
- * CHECKPOINT_TCP_HOLD: hold @sk if it is a listener or a connection; a
- * listener that got a connection meanwhile cannot be saved (its backlog)
+ * CHECKPOINT_TCP_HOLD: hold @sk if it is a listener or a connection (a
+ * held listener drops SYNs and the ACKs that end a handshake: its accept
+ * queue grows no more, and its connections are held as it is saved)
  */
 static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
@@ -495,58 +533,50 @@ static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 				"fd %d: cannot hold its TCP %s (CHECKPOINT_TCP_HOLD needs CAP_NET_ADMIN)",
 				fd, state == TCP_LISTEN ? "listener" : "connection");
 	e->held = true;
-	if (ckpt_tcp_backlog(sk, state))
-		return ckpt_err(ctx, -EAGAIN,
-				"fd %d: TCP listener got a connection while it was saved",
-				fd);
 	return 0;
 }
 
 /*
  * checkpoint: an established connection's sequence numbers, windows,
  * options and queues, read from the tcp_sock under its lock (what CRIU
- * reads with TCP_REPAIR): a TCP record and two BUFFERs.
+ * reads with TCP_REPAIR): a TCP record and two BUFFERs.  @who names it in
+ * the log: "fd N", or a connection of listener fd N's accept queue.
  */
-int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd)
+static int ckpt_tcp_save(struct ckpt_ctx *ctx, struct sock *sk, int state,
+			 const char *who)
 {
 	struct ckpt_hdr_socket_tcp t = { };
-	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
 	u8 *sq = NULL, *rq = NULL;
 	struct sk_buff *skb;
-	u32 sent = 0, rcvd = 0, fin, fin_read;
-	int ret = 0, n, state;
+	u32 sent = 0, rcvd = 0, fin, fin_read, fin_out;
+	int ret = 0, n;
 
-	if (!ckpt_inet_tcp(sk))
-		return 0;
-	if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
-		ret = ckpt_tcp_hold_one(ctx, sk, fd);
-		if (ret)
-			return ret;
-	}
-	state = READ_ONCE(sk->sk_state);
-	if (!ckpt_tcp_connected(state))
-		return 0;
-	/* the FIN is a sequence number of its own, not a byte of the queue */
-	fin = state == TCP_CLOSE_WAIT;
+	/* a FIN is a sequence number of its own, not a byte of the queue */
+	fin = ckpt_tcp_fin_rcvd(state);
+	/* ours, not yet acknowledged (FIN_WAIT2: it was) */
+	fin_out = ckpt_tcp_fin_sent(state) && state != TCP_FIN_WAIT2;
 	lock_sock(sk);
 	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue) || tp->urg_data ||
-	    READ_ONCE(sk->sk_state) != state) {
+	    READ_ONCE(sk->sk_state) != state ||
+	    (fin_out && tp->write_seq == tp->snd_una)) {
 		release_sock(sk);
 		return ckpt_err(ctx, -EAGAIN,
-				"fd %d: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
-				fd);
+				"%s: its TCP connection changed while it was saved (out-of-order or urgent data, or closed)",
+				who);
 	}
 	/* a reader that got the EOF took the FIN's sequence number */
 	fin_read = fin && tp->copied_seq == tp->rcv_nxt;
 	t.send_seq = tp->snd_una;
-	t.send_len = tp->write_seq - tp->snd_una;
+	t.send_len = tp->write_seq - tp->snd_una - fin_out;
 	t.recv_seq = tp->copied_seq - fin_read;
 	t.recv_len = tp->rcv_nxt - t.recv_seq - fin;
 	if (fin)
 		t.flags |= CKPT_TCP_FIN_RCVD;
 	if (fin_read)
 		t.flags |= CKPT_TCP_FIN_READ;
+	if (ckpt_tcp_fin_sent(state))
+		t.flags |= CKPT_TCP_FIN_SENT;
 	t.snd_wl1 = tp->snd_wl1;
 	t.snd_wnd = tp->snd_wnd;
 	t.max_window = tp->max_window;
@@ -593,8 +623,8 @@ unlock:
 	release_sock(sk);
 	if (ret)
 		ckpt_err(ctx, ret == -E2BIG ? -EOPNOTSUPP : ret,
-			 "fd %d: cannot read the queues of its TCP connection (%u of %u bytes to send, %u of %u received)",
-			 fd, sent, t.send_len, rcvd, t.recv_len);
+			 "%s: cannot read the queues of its TCP connection (%u of %u bytes to send, %u of %u received)",
+			 who, sent, t.send_len, rcvd, t.recv_len);
 	if (!ret)
 		ret = ckpt_write_obj(ctx, &t, CKPT_HDR_SOCKET_TCP, sizeof(t));
 	if (!ret)
@@ -604,6 +634,196 @@ unlock:
 	kvfree(sq);
 	kvfree(rq);
 	return ret;
+}
+
+/* @sk's end (@peer: the other one) as getsockname() (getpeername()) has it */
+static u32 ckpt_inet_name(struct sock *sk, bool peer, u8 *buf)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)buf;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)buf;
+	struct ckpt_inet_ends e;
+
+	ckpt_inet_ends(sk, &e);
+	if (sk->sk_family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = peer ? e.rport : e.lport;
+		sin->sin_addr.s_addr = (peer ? e.raddr : e.laddr).s6_addr32[3];
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = peer ? e.rport : e.lport;
+	sin6->sin6_addr = peer ? e.raddr : e.laddr;
+	return sizeof(*sin6);
+}
+
+/* references to the connections of @sk's accept queue, in order; how many */
+static int ckpt_tcp_accept_get(struct sock *sk, struct sock **socks, int max)
+{
+	struct request_sock_queue *q = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock *req;
+	int n = 0;
+
+	spin_lock_bh(&q->rskq_lock);
+	for (req = q->rskq_accept_head; req; req = req->dl_next) {
+		if (n == max) {
+			n = -EAGAIN;
+			break;
+		}
+		sock_hold(req->sk);
+		socks[n++] = req->sk;
+	}
+	spin_unlock_bh(&q->rskq_lock);
+	if (n < 0)
+		while (max--)
+			sock_put(socks[max]);
+	return n;
+}
+
+/*
+ * a connection waiting to be accepted that restart cannot make again as it
+ * is: its state, options other than its listener's (restart gives it the
+ * listener's inet ones), socket-level ones that a listener passes on
+ * (SO_SNDBUF, SO_RCVBUF, SO_TIMESTAMP*, SO_RXQ_OVFL, SO_PRIORITY, SO_MARK,
+ * SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVLOWAT) or an error pending, an interface
+ * it is bound to (link-local), or what ckpt_tcp_classify() refuses; or NULL
+ */
+static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
+{
+	struct ckpt_hdr_socket_inet lo, o;
+	int state = READ_ONCE(sk->sk_state);
+
+	if (!ckpt_tcp_waiting(state))
+		return ckpt_tcp_state(state);
+	if (!RB_EMPTY_ROOT(&tcp_sk(sk)->out_of_order_queue) ||
+	    tcp_sk(sk)->urg_data)
+		return "out-of-order or urgent data";
+	if (tcp_sk(sk)->write_seq != tcp_sk(sk)->snd_una)
+		return "data to send";
+	if (READ_ONCE(sk->sk_bound_dev_if) || ckpt_inet_unsupported(sk))
+		return "an interface or an option not supported";
+	ckpt_inet_opts(lsk, &lo);
+	ckpt_inet_opts(sk, &o);
+	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||
+	    sock_flag(sk, SOCK_KEEPOPEN) != sock_flag(lsk, SOCK_KEEPOPEN) ||
+	    (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF) !=
+	    (tcp_sk(lsk)->nonagle & TCP_NAGLE_OFF) ||
+	    sk->sk_ipv6only != lsk->sk_ipv6only ||
+	    (sk->sk_userlocks & (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK)) ||
+	    sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RXQ_OVFL) ||
+	    sk->sk_reuseport != lsk->sk_reuseport ||
+	    READ_ONCE(sk->sk_priority) != (o.tos ? rt_tos2priority(o.tos) : 0) ||
+	    READ_ONCE(sk->sk_mark) ||
+	    READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT ||
+	    READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT ||
+	    READ_ONCE(sk->sk_rcvlowat) != 1 || READ_ONCE(sk->sk_err))
+		return "options unlike its listener's or SO_* ones it lacks";
+	return NULL;
+}
+
+/*
+ * checkpoint: a listener's accept queue, the established connections that
+ * accept() returns next, in its order (SOCKET_ACCEPT, then for each a
+ * SOCKET_CONN and what ckpt_tcp_save() writes of an established one);
+ * with CHECKPOINT_TCP_HOLD each is held before it is read (its listener
+ * is: the queue no longer grows).  Half-open requests are left: restart
+ * has none (kernel/README.md).
+ */
+static int ckpt_tcp_accept_save(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct ckpt_hdr_socket_accept a = { };
+	struct ckpt_hdr_socket_conn *c;
+	struct sockaddr_storage ss;
+	struct ckpt_inet_ends e;
+	struct sock **socks;
+	const char *why;
+	char who[64];
+	int i, n, max, ret = 0;
+
+	max = READ_ONCE(sk->sk_max_ack_backlog) + 1;
+	socks = kvcalloc(max, sizeof(*socks), GFP_KERNEL);
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!socks || !c) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	n = ckpt_tcp_accept_get(sk, socks, max);
+	if (n < 0) {
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "fd %d: TCP listener with more connections waiting to be accepted than its backlog %d + 1 (listen() again with less): not supported",
+			       fd, max - 1);
+		n = 0;
+		goto out;
+	}
+	if (inet_csk_reqsk_queue_len(sk))
+		ckpt_msg(ctx,
+			 "fd %d: TCP listener: %d half-open connection requests (SYN_RECV) not saved",
+			 fd, inet_csk_reqsk_queue_len(sk));
+	for (i = 0; i < n && !ret; i++) {
+		why = ckpt_tcp_conn_unsupported(sk, socks[i]);
+		ckpt_inet_ends(socks[i], &e);
+		if (why)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: TCP connection %d waiting to be accepted, from %pISpc, with %s: not supported",
+				       fd, i, ckpt_inet_sa(&ss, &e.raddr, e.rport),
+				       why);
+	}
+	a.nconns = n;
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &a, CKPT_HDR_SOCKET_ACCEPT, sizeof(a));
+	for (i = 0; i < n && !ret; i++) {
+		struct sock *csk = socks[i];
+
+		snprintf(who, sizeof(who), "fd %d, connection %d waiting to be accepted",
+			 fd, i);
+		if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
+			ret = ckpt_tcp_hold(csk);
+			if (ret) {
+				ckpt_err(ctx, ret, "%s: cannot hold it", who);
+				break;
+			}
+		}
+		memset(c, 0, sizeof(*c));
+		c->family = csk->sk_family;
+		c->state = READ_ONCE(csk->sk_state);
+		c->laddr_len = ckpt_inet_name(csk, false, c->laddr);
+		c->raddr_len = ckpt_inet_name(csk, true, c->raddr);
+		ret = ckpt_write_obj(ctx, c, CKPT_HDR_SOCKET_CONN, sizeof(*c));
+		if (!ret)
+			ret = ckpt_tcp_save(ctx, csk, c->state, who);
+	}
+out:
+	for (i = 0; i < n; i++)
+		sock_put(socks[i]);
+	kvfree(socks);
+	kfree(c);
+	return ret;
+}
+
+/*
+ * checkpoint: what a TCP socket has beyond its SOCKET record: a
+ * connection's state (ckpt_tcp_save()), a listener's accept queue
+ */
+int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd,
+			struct ckpt_hdr_socket *h)
+{
+	struct sock *sk = sock->sk;
+	char who[16];
+	int ret, state;
+
+	if (!ckpt_inet_tcp(sk))
+		return 0;
+	if (ctx->uflags & CHECKPOINT_TCP_HOLD) {
+		ret = ckpt_tcp_hold_one(ctx, sk, fd);
+		if (ret)
+			return ret;
+	}
+	if (h->flags & CKPT_SOCK_ACCEPTQ)
+		return ckpt_tcp_accept_save(ctx, sk, fd);
+	state = READ_ONCE(sk->sk_state);
+	if (!ckpt_tcp_connected(state))
+		return 0;
+	snprintf(who, sizeof(who), "fd %d", fd);
+	return ckpt_tcp_save(ctx, sk, state, who);
 }
 
 /* the source of a datagram, as an IPv6 address (IPv4 mapped) */
@@ -827,7 +1047,8 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    (udp && (f & CKPT_SOCK_NODELAY)) ||
 	    !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state) ||
 	    (ckpt_tcp_connected(h->state) && !(f & CKPT_SOCK_BOUND)) ||
-	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)))
+	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)) ||
+	    ((f & CKPT_SOCK_ACCEPTQ) && (!tcp || h->state != TCP_LISTEN)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",
 				id, f);
 	return 0;
@@ -942,7 +1163,7 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			    struct ckpt_hdr_socket_tcp *t, struct ckpt_hdr **sq,
 			    struct ckpt_hdr **rq)
 {
-	bool fin = h->state == TCP_CLOSE_WAIT;
+	bool fin = ckpt_tcp_fin_rcvd(h->state);
 	int ret;
 
 	ret = ckpt_read_obj(ctx, t, CKPT_HDR_SOCKET_TCP, sizeof(*t));
@@ -951,6 +1172,8 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	if (t->send_len > CKPT_SOCK_QUEUE_MAX ||
 	    t->recv_len > CKPT_SOCK_QUEUE_MAX || t->flags & ~CKPT_TCP_FLAGS ||
 	    !(t->flags & CKPT_TCP_FIN_RCVD) == fin ||
+	    !(t->flags & CKPT_TCP_FIN_SENT) == ckpt_tcp_fin_sent(h->state) ||
+	    (h->state == TCP_FIN_WAIT2 && t->send_len) ||
 	    ((t->flags & CKPT_TCP_FIN_READ) &&
 	     (!(t->flags & CKPT_TCP_FIN_RCVD) || t->recv_len)) ||
 	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
@@ -971,6 +1194,34 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 }
 
 /*
+ * restart: this side's FIN after the send queue, as shutdown(SHUT_WR) sends
+ * it (tcp_shutdown(): FIN_WAIT1 from ESTABLISHED, LAST_ACK from
+ * CLOSE_WAIT) but in repair mode's send queue, where it counts as sent
+ * without a segment on the wire: the retransmission timer sends it again
+ * if the peer does not acknowledge it.  @acked (FIN_WAIT2): the peer
+ * acknowledged it, its sequence number is behind snd_una already (the
+ * image's), and FIN_WAIT1 ends as an ACK of everything ends it
+ * (tcp_rcv_state_process()).
+ */
+static int restore_tcp_fin_out(struct socket *sock, bool acked)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	if (acked) {
+		lock_sock(sk);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		tcp_set_state(sk, TCP_FIN_WAIT2);
+		release_sock(sk);
+		return 0;
+	}
+	ret = restore_tcp_opt(sock, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	if (!ret)
+		ret = kernel_sock_shutdown(sock, SHUT_WR);
+	return ret;
+}
+
+/*
  * restart: an established connection, bound, in repair mode (TCP_REPAIR,
  * with its checks: CAP_NET_ADMIN): the sequence numbers of its queues,
  * connect without a SYN, the options it negotiated, the timestamp, the
@@ -978,11 +1229,10 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
  * as the peer acknowledges), the windows.  Repair mode ends at the commit
  * point (restore_inet_commit()); a failed restart closes it silently.
  */
-static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		       struct socket *sock, struct ckpt_hdr_socket_tcp *t,
 		       struct ckpt_hdr *sq, struct ckpt_hdr *rq)
 {
-	struct ckpt_hdr_socket *h = &e->h;
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
 	struct tcp_repair_window w = {
 		.snd_wl1 = t->snd_wl1, .snd_wnd = t->snd_wnd,
@@ -1044,6 +1294,11 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+	/* FIN_WAIT1, FIN_WAIT2: this side's FIN went first */
+	if (!ret && (h->state == TCP_FIN_WAIT1 || h->state == TCP_FIN_WAIT2)) {
+		what = "its FIN";
+		ret = restore_tcp_fin_out(sock, h->state == TCP_FIN_WAIT2);
+	}
 	/* CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it */
 	if (!ret && (t->flags & CKPT_TCP_FIN_RCVD)) {
 		lock_sock(sk);
@@ -1055,6 +1310,17 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
 		release_sock(sk);
 	}
+	/* LAST_ACK: then this side's, after the peer's */
+	if (!ret && h->state == TCP_LAST_ACK) {
+		what = "its FIN";
+		ret = restore_tcp_fin_out(sock, false);
+	}
+	if (!ret && sk->sk_state != h->state)
+		ret = -EPROTO;
+	/* tcp_send_fin() gives up silently without memory for the FIN */
+	if (!ret && ckpt_tcp_fin_sent(h->state) && h->state != TCP_FIN_WAIT2 &&
+	    READ_ONCE(tcp_sk(sk)->write_seq) != t->send_seq + t->send_len + 1)
+		ret = -ENOMEM;
 	if (!ret) {
 		what = "TCP_REPAIR_WINDOW";
 		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_REPAIR_WINDOW,
@@ -1063,65 +1329,67 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: TCP connection to %pISpc: %s",
 				h->sk_id, peer, what);
-	e->tcp_repair = true;
 	return 0;
+}
+
+/*
+ * restart, at the commit point: a connection leaves repair mode, with a
+ * window probe if it is established (the peer learns the window again),
+ * as TCP_REPAIR_OFF does, which refuses the other states; repair mode ends
+ * with SK_NO_REUSE: SO_REUSEADDR again if it had it
+ */
+static void restore_tcp_repair_off(struct sock *sk, bool reuseaddr)
+{
+	int off = TCP_REPAIR_OFF, one = 1;
+
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR, KERNEL_SOCKPTR(&off),
+			       sizeof(off));
+	} else {
+		lock_sock(sk);
+		tcp_sk(sk)->repair = 0;
+		tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
+		sk->sk_reuse = SK_NO_REUSE;
+		release_sock(sk);
+	}
+	if (reuseaddr)
+		sk_setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, KERNEL_SOCKPTR(&one),
+			      sizeof(one));
 }
 
 /* restart, at the commit point: the connections leave repair mode */
 void restore_inet_commit(struct ckpt_sk *e)
 {
-	struct socket *sock;
+	bool reuseaddr = e->h.flags & CKPT_SOCK_REUSEADDR;
+	u32 i;
 
-	if (!e->tcp_repair)
-		return;
-	sock = sock_from_file(e->file);
-	/* sends a window probe: the peer learns the window again */
-	if (sock->sk->sk_state == TCP_ESTABLISHED) {
-		restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_OFF);
-	} else {
-		/* TCP_REPAIR_OFF, which refuses the other states */
-		lock_sock(sock->sk);
-		tcp_sk(sock->sk)->repair = 0;
-		tcp_sk(sock->sk)->repair_queue = TCP_NO_QUEUE;
-		sock->sk->sk_reuse = SK_NO_REUSE;
-		release_sock(sock->sk);
-	}
-	/* repair mode ends with SK_NO_REUSE */
-	if (e->h.flags & CKPT_SOCK_REUSEADDR)
-		restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
+	if (e->tcp_repair)
+		restore_tcp_repair_off(sock_from_file(e->file)->sk, reuseaddr);
 	e->tcp_repair = false;
+	/* a listener's accept queue: the tasks do not run yet, none is taken */
+	for (i = 0; i < e->nconns; i++)
+		restore_tcp_repair_off(e->conns[i], reuseaddr);
 }
 
-/* restart: create, options that bind needs, bind, listen or connect */
-int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
-		 struct socket **psock)
+/*
+ * restart: create, options that bind needs, bind, listen or connect (@t:
+ * a TCP connection, restored in repair mode); @o: SOCKET_INET, or NULL
+ */
+static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+			       struct ckpt_hdr_socket_inet *o,
+			       struct ckpt_hdr_socket_tcp *t,
+			       struct ckpt_hdr *sq, struct ckpt_hdr *rq,
+			       struct socket **psock)
 {
-	struct ckpt_hdr_socket *h = &e->h;
 	struct sockaddr *name = (struct sockaddr *)h->laddr;
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
-	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
-	struct ckpt_hdr *sq = NULL, *rq = NULL;
-	struct ckpt_hdr_socket_inet o;
-	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
 	const char *what;
 	int ret;
 
-	if (h->flags & CKPT_SOCK_INET_OPTS) {
-		ret = restore_inet_read_opts(ctx, h, &o);
-		if (ret)
-			return ret;
-	}
-	if (tcp) {
-		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
-		if (ret)
-			goto out;
-	}
 	ret = sock_create(h->family, h->type, h->protocol, &sock);
-	if (ret) {
-		ckpt_err(ctx, ret, "socket %u: cannot create it", h->sk_id);
-		goto out;
-	}
+	if (ret)
+		return ckpt_err(ctx, ret, "socket %u: cannot create it", h->sk_id);
 	if (h->flags & CKPT_SOCK_REUSEADDR)
 		ret = restore_inet_opt(sock, SOL_SOCKET, SO_REUSEADDR);
 	if (!ret && (h->flags & CKPT_SOCK_REUSEPORT))
@@ -1141,15 +1409,14 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			 h->sk_id);
 		goto err;
 	}
-	what = h->flags & CKPT_SOCK_INET_OPTS ?
-	       restore_inet_set_opts(sock, &o) : NULL;
+	what = o ? restore_inet_set_opts(sock, o) : NULL;
 	if (what) {
 		ret = -EINVAL;
 		ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
 		goto err;
 	}
 	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */
-	if (tcp) {
+	if (t) {
 		ret = restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_ON);
 		if (ret) {
 			ckpt_err(ctx, ret, "socket %u: a TCP connection is restored in repair mode (TCP_REPAIR), which needs CAP_NET_ADMIN",
@@ -1181,8 +1448,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			goto err;
 		}
 	}
-	if (tcp) {
-		ret = restore_tcp(ctx, e, sock, &t, sq, rq);
+	if (t) {
+		ret = restore_tcp(ctx, h, sock, t, sq, rq);
 		if (ret)
 			goto err;
 	} else if (h->flags & CKPT_SOCK_CONNECT) {
@@ -1194,9 +1461,226 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		}
 	}
 	*psock = sock;
-	goto out;
+	return 0;
 err:
 	sock_release(sock);
+	return ret;
+}
+
+/*
+ * restart: @sock's connection, made in repair mode, into listener @lsk's
+ * accept queue as the handshake puts a new one there (a request sock that
+ * carries it, inet_csk_reqsk_queue_add()): without its socket and wait
+ * queue, which accept() grafts, and without a memory cgroup, which
+ * accept() charges; @sock is released.  A reference to it in @psk.
+ */
+static int restore_tcp_enqueue(struct sock *lsk, struct socket *sock,
+			       struct sock **psk)
+{
+	struct sock *sk = sock->sk;
+	struct request_sock *req;
+
+	req = inet_reqsk_alloc(&tcp_request_sock_ops, lsk, true);
+	if (!req) {
+		sock_release(sock);
+		return -ENOMEM;
+	}
+	tcp_rsk(req)->tfo_listener = false;
+	/* the queue's reference, which accept() puts */
+	refcount_set(&req->rsk_refcnt, 1);
+#ifdef CONFIG_MEMCG
+	lock_sock(sk);
+	if (mem_cgroup_sockets_enabled && sk->sk_memcg) {
+		/* what inet_csk_accept() charges again */
+		mem_cgroup_uncharge_skmem(sk->sk_memcg,
+					  sk_mem_pages(sk->sk_forward_alloc +
+						       atomic_read(&sk->sk_rmem_alloc)));
+		mem_cgroup_sk_free(sk);
+		sk->sk_memcg = NULL;
+	}
+	release_sock(sk);
+#endif
+	write_lock_bh(&sk->sk_callback_lock);
+	sk_set_socket(sk, NULL);
+	RCU_INIT_POINTER(sk->sk_wq, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	/* the socket's reference to it is the queue's now */
+	sock->sk = NULL;
+	sock_release(sock);
+	sock_hold(sk);
+	*psk = sk;
+	lock_sock(lsk);
+	local_bh_disable();
+	/* forgotten (silently: repair mode) if @lsk no longer listens */
+	if (!inet_csk_reqsk_queue_add(lsk, req, sk)) {
+		local_bh_enable();
+		release_sock(lsk);
+		return -EINVAL;
+	}
+	local_bh_enable();
+	release_sock(lsk);
+	return 0;
+}
+
+/* @c's local address is the listener's, or the listener is bound to any */
+static bool restore_tcp_conn_local_ok(struct ckpt_hdr_socket *lh,
+				      struct ckpt_hdr_socket *ch)
+{
+	if (lh->family == AF_INET) {
+		struct sockaddr_in *l = (struct sockaddr_in *)lh->laddr;
+		struct sockaddr_in *c = (struct sockaddr_in *)ch->laddr;
+
+		return l->sin_port == c->sin_port &&
+		       (!l->sin_addr.s_addr ||
+			l->sin_addr.s_addr == c->sin_addr.s_addr);
+	} else {
+		struct sockaddr_in6 *l = (struct sockaddr_in6 *)lh->laddr;
+		struct sockaddr_in6 *c = (struct sockaddr_in6 *)ch->laddr;
+
+		return l->sin6_port == c->sin6_port &&
+		       (ipv6_addr_any(&l->sin6_addr) ||
+			ipv6_addr_equal(&l->sin6_addr, &c->sin6_addr));
+	}
+}
+
+/* restart: connection @i of listener @e's accept queue, checked */
+static int restore_tcp_conn_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+				 u32 i, struct ckpt_hdr_socket_conn *c,
+				 struct ckpt_hdr_socket *ch)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, c, CKPT_HDR_SOCKET_CONN, sizeof(*c));
+	if (ret)
+		return ret;
+	if (c->family != e->h.family || !ckpt_tcp_waiting(c->state) ||
+	    c->_padding || c->laddr_len > CKPT_SOCK_ADDR_MAX ||
+	    c->raddr_len > CKPT_SOCK_ADDR_MAX)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad connection %u waiting to be accepted (family %u, state %u)",
+				e->h.sk_id, i, c->family, c->state);
+	/* the listener's socket, options and family, the connection's state */
+	*ch = e->h;
+	ch->state = c->state;
+	ch->flags = (e->h.flags & ~CKPT_SOCK_ACCEPTQ) | CKPT_SOCK_BOUND |
+		    CKPT_SOCK_CONNECT;
+	ch->laddr_len = c->laddr_len;
+	ch->raddr_len = c->raddr_len;
+	memcpy(ch->laddr, c->laddr, sizeof(ch->laddr));
+	memcpy(ch->raddr, c->raddr, sizeof(ch->raddr));
+	ret = restore_inet_check(ctx, ch);
+	if (!ret && !restore_tcp_conn_local_ok(&e->h, ch))
+		ret = ckpt_err(ctx, -EINVAL,
+			       "socket %u: connection %u waiting to be accepted on %pISpc, not its listener's address",
+			       e->h.sk_id, i, (struct sockaddr *)ch->laddr);
+	return ret;
+}
+
+/*
+ * restart: a listener's accept queue (SOCKET_ACCEPT): each connection is
+ * made as an established one (restore_tcp(), with the listener's options)
+ * and queued in order (restore_tcp_enqueue()), in repair mode until the
+ * commit point.  At most its backlog + 1, none with data to send (it had
+ * no descriptor to send any), the bytes of their receive queues counted
+ * with the other queues' (CKPT_SOCK_TOTAL_MAX).
+ */
+static int restore_tcp_accept(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			      struct socket *lsock,
+			      struct ckpt_hdr_socket_inet *o)
+{
+	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_accept a;
+	struct ckpt_hdr_socket_conn *c;
+	struct ckpt_hdr_socket_tcp t;
+	struct ckpt_hdr_socket *ch;
+	struct socket *sock;
+	u32 i;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &a, CKPT_HDR_SOCKET_ACCEPT, sizeof(a));
+	if (ret)
+		return ret;
+	if (a._padding || a.nconns > e->h.backlog + 1)
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: accept queue of %u connections, its backlog %u",
+				e->h.sk_id, a.nconns, e->h.backlog);
+	e->conns = kcalloc(max_t(u32, a.nconns, 1), sizeof(*e->conns),
+			   GFP_KERNEL);
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	ch = kmalloc(sizeof(*ch), GFP_KERNEL);
+	if (!e->conns || !c || !ch) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < a.nconns && !ret; i++) {
+		ret = restore_tcp_conn_read(ctx, e, i, c, ch);
+		if (!ret)
+			ret = restore_tcp_read(ctx, ch, &t, &sq, &rq);
+		if (!ret && (t.send_len ||
+			     ctx->socks->bytes + t.recv_len > CKPT_SOCK_TOTAL_MAX))
+			ret = ckpt_err(ctx, -EINVAL,
+				       "socket %u: connection %u waiting to be accepted with %u bytes to send, or queues above %u bytes in all",
+				       e->h.sk_id, i, t.send_len,
+				       CKPT_SOCK_TOTAL_MAX);
+		if (!ret) {
+			ctx->socks->bytes += t.recv_len;
+			ret = restore_inet_socket(ctx, ch, o, &t, sq, rq, &sock);
+		}
+		if (!ret) {
+			ret = restore_tcp_enqueue(lsock->sk, sock,
+						  &e->conns[e->nconns]);
+			e->nconns += !ret;
+			if (ret)
+				ckpt_err(ctx, ret, "socket %u: cannot queue connection %u to be accepted",
+					 e->h.sk_id, i);
+		}
+		kvfree(sq);
+		kvfree(rq);
+		sq = NULL;
+		rq = NULL;
+	}
+out:
+	kfree(c);
+	kfree(ch);
+	return ret;
+}
+
+/* restart: an inet socket, its connection or accept queue */
+int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		 struct socket **psock)
+{
+	struct ckpt_hdr_socket *h = &e->h;
+	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
+	bool opts = h->flags & CKPT_SOCK_INET_OPTS;
+	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_inet o;
+	struct ckpt_hdr_socket_tcp t;
+	struct socket *sock;
+	int ret;
+
+	if (opts) {
+		ret = restore_inet_read_opts(ctx, h, &o);
+		if (ret)
+			return ret;
+	}
+	if (tcp) {
+		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
+		if (ret)
+			goto out;
+	}
+	ret = restore_inet_socket(ctx, h, opts ? &o : NULL, tcp ? &t : NULL,
+				  sq, rq, &sock);
+	if (ret)
+		goto out;
+	e->tcp_repair = tcp;
+	if (h->flags & CKPT_SOCK_ACCEPTQ) {
+		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL);
+		if (ret) {
+			sock_release(sock);
+			goto out;
+		}
+	}
+	*psock = sock;
 out:
 	kvfree(sq);
 	kvfree(rq);

@@ -329,7 +329,7 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_opts(ctx, sock, h);
 	if (!ret && ckpt_family_inet(h->family))
-		ret = checkpoint_inet_tcp(ctx, sock, fd);
+		ret = checkpoint_inet_tcp(ctx, sock, fd, h);
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
 	else if (!ret)
@@ -769,6 +769,9 @@ void ckpt_sockets_free(struct ckpt_ctx *ctx)
 			kvfree(e->msgs[i].fds);
 		}
 		kvfree(e->msgs);
+		for (i = 0; i < e->nconns; i++)
+			sock_put(e->conns[i]);
+		kfree(e->conns);
 		kfree(e->bound);
 		kvfree(e->peer);
 	}

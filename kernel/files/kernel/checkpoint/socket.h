@@ -43,6 +43,8 @@ struct ckpt_sk {
 	char *peer;			/* restart: the path to reconnect to */
 	int sndbuf0, rcvbuf0;		/* restart: the defaults at creation */
 	u32 backlog0;			/* (a listener's: its backlog) */
+	struct sock **conns;		/* restart: its accept queue (held) */
+	u32 nconns;
 };
 
 struct ckpt_socks {
@@ -96,7 +98,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 void restore_inet_shutdown(struct ckpt_sk *e);
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 			 struct ckpt_hdr_socket *h);
-int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd);
+int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd,
+			struct ckpt_hdr_socket *h);
 void restore_inet_commit(struct ckpt_sk *e);
 void checkpoint_inet_unhold(struct ckpt_sk *e);
 int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd);

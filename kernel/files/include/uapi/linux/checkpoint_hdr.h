@@ -135,6 +135,10 @@ enum {
 #define CKPT_HDR_SOCKET_TCP CKPT_HDR_SOCKET_TCP
 	CKPT_HDR_SOCKET_INET = 505,	/* options of an inet socket (inet.c) */
 #define CKPT_HDR_SOCKET_INET CKPT_HDR_SOCKET_INET
+	CKPT_HDR_SOCKET_ACCEPT = 506,	/* a TCP listener's accept queue */
+#define CKPT_HDR_SOCKET_ACCEPT CKPT_HDR_SOCKET_ACCEPT
+	CKPT_HDR_SOCKET_CONN = 507,	/* ... one connection in it */
+#define CKPT_HDR_SOCKET_CONN CKPT_HDR_SOCKET_CONN
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -856,7 +860,10 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
  *   SOCKET STRING(bind path) STRING(peer path)
  *   SOCKET_QUEUE { SOCKET_MSG BUFFER(data) }*nmsgs
  * The two strings are absolute paths of a UNIX socket bound to a path (to
- * bind it again) and of the peer it reconnects to, "" if none.
+ * bind it again) and of the peer it reconnects to, "" if none.  An inet
+ * socket has between the strings and SOCKET_QUEUE: SOCKET_INET (with
+ * CKPT_SOCK_INET_OPTS), SOCKET_TCP BUFFER BUFFER (a connection), SOCKET_ACCEPT
+ * { SOCKET_CONN SOCKET_TCP BUFFER BUFFER }*nconns (a TCP listener).
  */
 #define CKPT_SOCK_ADDR_MAX	128	/* a sockaddr, as the kernel saw it */
 #define CKPT_SOCK_MSG_MAX	(4U << 20)	/* bytes of one message */
@@ -886,7 +893,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_NODELAY	0x40000	/* TCP_NODELAY */
 #define CKPT_SOCK_V6ONLY	0x80000	/* IPV6_V6ONLY (inet6) */
 #define CKPT_SOCK_INET_OPTS	0x100000 /* a SOCKET_INET record follows */
-#define CKPT_SOCK_FLAGS		0x1fffff
+#define CKPT_SOCK_ACCEPTQ	0x200000 /* TCP listener: a SOCKET_ACCEPT follows */
+#define CKPT_SOCK_FLAGS		0x3fffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -896,7 +904,7 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
 				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
-				 CKPT_SOCK_INET_OPTS)
+				 CKPT_SOCK_INET_OPTS | CKPT_SOCK_ACCEPTQ)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -954,7 +962,8 @@ struct ckpt_hdr_socket_inet {
 #define CKPT_TCP_TSTAMP		0x4	/* timestamps */
 #define CKPT_TCP_FIN_RCVD	0x8	/* the peer's FIN came (CLOSE_WAIT) */
 #define CKPT_TCP_FIN_READ	0x10	/* ... and was read (EOF): copied_seq */
-#define CKPT_TCP_FLAGS		0x1f
+#define CKPT_TCP_FIN_SENT	0x20	/* its FIN went (FIN_WAIT1/2, LAST_ACK) */
+#define CKPT_TCP_FLAGS		0x3f
 
 /*
  * CKPT_HDR_SOCKET_TCP: 56 bytes, after the SOCKET record (and its strings)
@@ -965,7 +974,7 @@ struct ckpt_hdr_socket_inet {
 struct ckpt_hdr_socket_tcp {
 	struct ckpt_hdr h;
 	__u32 send_seq;		/* snd_una */
-	__u32 send_len;		/* write_seq - snd_una */
+	__u32 send_len;		/* write_seq - snd_una (less a FIN not acked) */
 	__u32 recv_seq;		/* copied_seq */
 	__u32 recv_len;		/* rcv_nxt - copied_seq */
 	__u32 snd_wl1;		/* struct tcp_repair_window */
@@ -978,6 +987,36 @@ struct ckpt_hdr_socket_tcp {
 	__u8 snd_wscale;
 	__u8 rcv_wscale;
 	__u16 flags;		/* CKPT_TCP_* */
+};
+
+/*
+ * CKPT_HDR_SOCKET_ACCEPT: 16 bytes, after the SOCKET_INET (if any) of a
+ * TCP listener whose SOCKET has CKPT_SOCK_ACCEPTQ: the connections
+ * established and waiting to be accepted, in the order accept() returns
+ * them, each a SOCKET_CONN, its SOCKET_TCP and the two BUFFERs.  At most
+ * @backlog + 1 of them (as the kernel queues them); half-open requests
+ * (SYN_RECV) are not saved.
+ */
+struct ckpt_hdr_socket_accept {
+	struct ckpt_hdr h;
+	__u32 nconns;		/* SOCKET_CONN records that follow */
+	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_SOCKET_CONN: 280 bytes, one connection of the accept queue.  It
+ * has the listener's family and options; its local address is the
+ * listener's (the address itself if the listener is bound to any).
+ */
+struct ckpt_hdr_socket_conn {
+	struct ckpt_hdr h;
+	__u16 family;		/* the listener's */
+	__u16 state;		/* TCP_ESTABLISHED, TCP_CLOSE_WAIT */
+	__u32 _padding;
+	__u32 laddr_len;	/* bytes of @laddr (as getsockname) */
+	__u32 raddr_len;	/* bytes of @raddr (as getpeername) */
+	__u8 laddr[CKPT_SOCK_ADDR_MAX];
+	__u8 raddr[CKPT_SOCK_ADDR_MAX];
 };
 
 /* CKPT_HDR_SOCKET_QUEUE: 24 bytes (the receive queue) */
