@@ -29,6 +29,11 @@
  * the FIFO (then EBUSY: someone else opened it meanwhile).  A FIFO whose
  * path is gone fails restart with ENOENT, one that is no longer a FIFO
  * with ESTALE, a write end that no reader can be found for with ENXIO.
+ * A reader reports POLLHUP when the FIFO has no writer if a writer opened
+ * it since the reader was opened (CKPT_FIFO_HUP), else only once a writer
+ * comes and goes: restored so (its f_version, relative to the new pipe's
+ * count of writers).  The reader of an anonymous pipe reports it whenever
+ * the pipe has no writer, before and after (pipe() opened both ends).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -45,6 +50,14 @@
 
 /* the flags an end of a pipe may have (and restart gives it) */
 #define CKPT_PIPE_FLAGS	(O_ACCMODE | O_NONBLOCK | O_APPEND | O_LARGEFILE)
+
+/*
+ * restart: the f_version of a FIFO reader (pipe_poll() compares it with
+ * the pipe's w_counter, a u32): one that reports POLLHUP when no writer,
+ * and one that restore_fifos_finish() sets to the w_counter
+ */
+#define CKPT_FIFO_VERSION_HUP	U64_MAX
+#define CKPT_FIFO_VERSION_NOW	(U64_MAX - 1)
 
 /* restart: a pipe made for the image, and its two ends */
 struct ckpt_rst_pipe {
@@ -249,6 +262,11 @@ int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
 	spin_unlock(&inode->i_lock);
 	if (files <= held)
 		h.flags |= CKPT_FIFO_ALL_HELD;
+	/* pipe_poll(): POLLHUP for a reader once no writer, if one came */
+	pipe_lock(pipe);
+	if (file->f_mode & FMODE_READ && file->f_version != pipe->w_counter)
+		h.flags |= CKPT_FIFO_HUP;
+	pipe_unlock(pipe);
 	if (first) {
 		ret = ckpt_pipe_data(ctx, pipe, fd, &h.size, &h.nbytes, &data);
 		if (ret)
@@ -388,7 +406,36 @@ struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	spin_lock(&file->f_lock);
 	file->f_flags = hf->f_flags;
 	spin_unlock(&file->f_lock);
+	/* POLLHUP as before: set by restore_fifos_finish(), once all are open */
+	if (file->f_mode & FMODE_READ)
+		file->f_version = h.flags & CKPT_FIFO_HUP ? CKPT_FIFO_VERSION_HUP :
+				  CKPT_FIFO_VERSION_NOW;
 	return file;
+}
+
+/*
+ * Restart, once every file of the task is open: a FIFO reader without
+ * CKPT_FIFO_HUP reports POLLHUP only after a writer comes and goes, as it
+ * did: its f_version is the pipe's w_counter, now that the writers that
+ * restart opened (its own, to refill a FIFO, and the image's) have been
+ * counted.  One with it keeps a version that no w_counter (a u32) equals.
+ */
+void restore_fifos_finish(struct ckpt_ctx *ctx)
+{
+	struct pipe_inode_info *pipe;
+	struct file *file;
+	unsigned int i;
+
+	for (i = 0; i < ctx->rst.nfds; i++) {
+		file = ckpt_obj_fetch(ctx, ctx->rst.fds[i].objref);
+		pipe = file ? get_pipe_info(file, false) : NULL;
+		if (!pipe || !ckpt_is_fifo(file) ||
+		    file->f_version != CKPT_FIFO_VERSION_NOW)
+			continue;
+		pipe_lock(pipe);
+		file->f_version = pipe->w_counter;
+		pipe_unlock(pipe);
+	}
 }
 
 /* restart: the error of an open of the FIFO @path, named */
@@ -504,7 +551,8 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_FIFO, sizeof(h));
 	if (ret)
 		return ERR_PTR(ret);
-	if (h.flags & ~CKPT_FIFO_ALL_HELD)
+	if (h.flags & ~CKPT_FIFO_FLAGS ||
+	    (h.flags & CKPT_FIFO_HUP && (hf->f_flags & O_ACCMODE) == O_WRONLY))
 		return ERR_PTR(ckpt_err(ctx, -EINVAL, "FIFO %d: bad flags %#x",
 					h.fifo_ref, h.flags));
 	/* each new FIFO comes with a new file: at most one per objref */
@@ -543,7 +591,36 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	spin_lock(&file->f_lock);
 	file->f_flags = hf->f_flags;
 	spin_unlock(&file->f_lock);
+	/* POLLHUP as before: set by restore_fifos_finish(), once all are open */
+	if (file->f_mode & FMODE_READ)
+		file->f_version = h.flags & CKPT_FIFO_HUP ? CKPT_FIFO_VERSION_HUP :
+				  CKPT_FIFO_VERSION_NOW;
 	return file;
+}
+
+/*
+ * Restart, once every file of the task is open: a FIFO reader without
+ * CKPT_FIFO_HUP reports POLLHUP only after a writer comes and goes, as it
+ * did: its f_version is the pipe's w_counter, now that the writers that
+ * restart opened (its own, to refill a FIFO, and the image's) have been
+ * counted.  One with it keeps a version that no w_counter (a u32) equals.
+ */
+void restore_fifos_finish(struct ckpt_ctx *ctx)
+{
+	struct pipe_inode_info *pipe;
+	struct file *file;
+	unsigned int i;
+
+	for (i = 0; i < ctx->rst.nfds; i++) {
+		file = ckpt_obj_fetch(ctx, ctx->rst.fds[i].objref);
+		pipe = file ? get_pipe_info(file, false) : NULL;
+		if (!pipe || !ckpt_is_fifo(file) ||
+		    file->f_version != CKPT_FIFO_VERSION_NOW)
+			continue;
+		pipe_lock(pipe);
+		file->f_version = pipe->w_counter;
+		pipe_unlock(pipe);
+	}
 }
 
 /* restart ends: the pipes' references (ends the task had closed go) */
