@@ -10,7 +10,18 @@
  *                        d: the write end only, its reader closed (EPIPE);
  *                        e: the read end only, its writer is another
  *                           process ("fifos writer DIR/e", started after
- *                           "ready"), which wrote "before\n".
+ *                           "ready"), which wrote "before\n";
+ *                        f: a reader r1 opened before a writer, the writer,
+ *                           a reader r2 opened after it, at fds 22, 21, 20
+ *                           (restart opens r2 before the writer);
+ *                        g: a reader that no writer has opened yet;
+ *                        and a pipe() whose write end is closed.
+ *                        poll() (POLLHUP when no writer, if one opened the
+ *                        FIFO since the reader did) is checked before the
+ *                        checkpoint and after: c and the pipe report
+ *                        POLLHUP; f's readers do not until the writer
+ *                        closes, then r1 does and r2 not, until a writer
+ *                        comes and goes; g does not until then.
  *                        Prints "ready PID", pause()s until SIGUSR1, then
  *                        checks each FIFO (inode, flags, size, bytes, EOF,
  *                        EPIPE; for e, "before\nafter\n" then EOF: the
@@ -28,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -115,6 +127,31 @@ static void check_file(int fd, const char *name, int fl)
 	      got & ~K_LARGEFILE, fl);
 }
 
+/* the POLLHUP bit of @fd now (its other bits ignored) */
+static int hup(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 0) < 0)
+		die("poll");
+	return !!(p.revents & POLLHUP);
+}
+
+/* a writer opens the FIFO @name and closes it again */
+static void writer_comes_and_goes(const char *name)
+{
+	close(xopen(name, O_WRONLY | O_NONBLOCK));
+}
+
+/* the poll() state before the checkpoint: as 6.1's pipe_poll() gives it */
+static void check_hup_before(int rc, int r1, int wf, int r2, int rg, int rp)
+{
+	if (!hup(rc) || hup(r1) || hup(r2) || hup(rg) || !hup(rp) || wf < 0) {
+		errno = EPROTO;
+		die("POLLHUP before the checkpoint is not what the kernel gives");
+	}
+}
+
 static int writer(const char *p)
 {
 	int fd;
@@ -133,9 +170,9 @@ static int writer(const char *p)
 
 static int hold(void)
 {
-	int ra, wa, rwb, rwb2, rc, wd, re, tmp, n;
+	int ra, wa, rwb, rwb2, rc, wd, re, tmp, n, r1, wf, r2, rg, pp[2];
 	char buf[8192], pat[5000];
-	const char *names = "abcde";
+	const char *names = "abcdefg";
 	int i;
 
 	signal(SIGUSR1, on_usr1);
@@ -176,9 +213,39 @@ static int hold(void)
 	if (fcntl(re, F_SETFL, 0))
 		die("F_SETFL");
 
+	r1 = xopen("f", O_RDONLY | O_NONBLOCK);
+	wf = xopen("f", O_WRONLY | O_NONBLOCK);
+	r2 = xopen("f", O_RDONLY | O_NONBLOCK);
+	if (dup2(r2, 20) != 20 || dup2(wf, 21) != 21 || dup2(r1, 22) != 22)
+		die("dup2");
+	close(r1);
+	close(wf);
+	close(r2);
+	r2 = 20;
+	wf = 21;
+	r1 = 22;
+	rg = xopen("g", O_RDONLY | O_NONBLOCK);
+	if (pipe(pp))
+		die("pipe");
+	close(pp[1]);
+	check_hup_before(rc, r1, wf, r2, rg, pp[0]);
+
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	wait_usr1();
+
+	CHECK(hup(rc), "c: no POLLHUP after restart (its writer came and went)");
+	CHECK(hup(pp[0]), "pipe: no POLLHUP after restart (its write end is closed)");
+	CHECK(!hup(r1) && !hup(r2), "f: POLLHUP with a writer");
+	check_file(wf, "f", O_WRONLY | O_NONBLOCK);
+	close(wf);
+	CHECK(hup(r1), "f: no POLLHUP for r1 once its writer closed");
+	CHECK(!hup(r2), "f: POLLHUP for r2, which no writer opened after");
+	CHECK(!hup(rg), "g: POLLHUP, no writer came");
+	writer_comes_and_goes("f");
+	writer_comes_and_goes("g");
+	CHECK(hup(r2), "f: no POLLHUP for r2 after a writer came and went");
+	CHECK(hup(rg), "g: no POLLHUP after a writer came and went");
 
 	check_file(ra, "a", O_RDONLY | O_NONBLOCK);
 	check_file(wa, "a", O_WRONLY);

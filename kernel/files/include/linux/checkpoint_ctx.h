@@ -246,7 +246,6 @@ int checkpoint_pipe(struct ckpt_ctx *ctx, struct file *file, int fd,
 		    int pipe_ref, bool first);
 struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 void restore_pipes_free(struct ckpt_ctx *ctx);
-void restore_fifos_finish(struct ckpt_ctx *ctx);
 int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
 		    int fifo_ref, bool first);
 struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,

@@ -869,7 +869,6 @@ int restore_files_read(struct ckpt_ctx *ctx)
 			return ckpt_err(ctx, -EINVAL, "fd %d: unknown objref %d",
 					fds[i].fd, fds[i].objref);
 	}
-	restore_fifos_finish(ctx);
 	ret = restore_epoll_items(ctx);
 	if (ret)
 		return ret;

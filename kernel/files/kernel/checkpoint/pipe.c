@@ -51,14 +51,6 @@
 /* the flags an end of a pipe may have (and restart gives it) */
 #define CKPT_PIPE_FLAGS	(O_ACCMODE | O_NONBLOCK | O_APPEND | O_LARGEFILE)
 
-/*
- * restart: the f_version of a FIFO reader (pipe_poll() compares it with
- * the pipe's w_counter, a u32): one that reports POLLHUP when no writer,
- * and one that restore_fifos_finish() sets to the w_counter
- */
-#define CKPT_FIFO_VERSION_HUP	U64_MAX
-#define CKPT_FIFO_VERSION_NOW	(U64_MAX - 1)
-
 /* restart: a pipe made for the image, and its two ends */
 struct ckpt_rst_pipe {
 	struct file *ends[2];	/* read, write */
@@ -406,36 +398,7 @@ struct file *restore_pipe(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 	spin_lock(&file->f_lock);
 	file->f_flags = hf->f_flags;
 	spin_unlock(&file->f_lock);
-	/* POLLHUP as before: set by restore_fifos_finish(), once all are open */
-	if (file->f_mode & FMODE_READ)
-		file->f_version = h.flags & CKPT_FIFO_HUP ? CKPT_FIFO_VERSION_HUP :
-				  CKPT_FIFO_VERSION_NOW;
 	return file;
-}
-
-/*
- * Restart, once every file of the task is open: a FIFO reader without
- * CKPT_FIFO_HUP reports POLLHUP only after a writer comes and goes, as it
- * did: its f_version is the pipe's w_counter, now that the writers that
- * restart opened (its own, to refill a FIFO, and the image's) have been
- * counted.  One with it keeps a version that no w_counter (a u32) equals.
- */
-void restore_fifos_finish(struct ckpt_ctx *ctx)
-{
-	struct pipe_inode_info *pipe;
-	struct file *file;
-	unsigned int i;
-
-	for (i = 0; i < ctx->rst.nfds; i++) {
-		file = ckpt_obj_fetch(ctx, ctx->rst.fds[i].objref);
-		pipe = file ? get_pipe_info(file, false) : NULL;
-		if (!pipe || !ckpt_is_fifo(file) ||
-		    file->f_version != CKPT_FIFO_VERSION_NOW)
-			continue;
-		pipe_lock(pipe);
-		file->f_version = pipe->w_counter;
-		pipe_unlock(pipe);
-	}
 }
 
 /* restart: the error of an open of the FIFO @path, named */
@@ -540,6 +503,7 @@ static int restore_fifo_new(struct ckpt_ctx *ctx, struct ckpt_hdr_fifo *h,
 struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 			  const char *path)
 {
+	struct pipe_inode_info *pipe;
 	struct ckpt_rst_fifo *f;
 	struct ckpt_hdr_fifo h;
 	struct file *file;
@@ -591,36 +555,21 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	spin_lock(&file->f_lock);
 	file->f_flags = hf->f_flags;
 	spin_unlock(&file->f_lock);
-	/* POLLHUP as before: set by restore_fifos_finish(), once all are open */
-	if (file->f_mode & FMODE_READ)
-		file->f_version = h.flags & CKPT_FIFO_HUP ? CKPT_FIFO_VERSION_HUP :
-				  CKPT_FIFO_VERSION_NOW;
-	return file;
-}
-
-/*
- * Restart, once every file of the task is open: a FIFO reader without
- * CKPT_FIFO_HUP reports POLLHUP only after a writer comes and goes, as it
- * did: its f_version is the pipe's w_counter, now that the writers that
- * restart opened (its own, to refill a FIFO, and the image's) have been
- * counted.  One with it keeps a version that no w_counter (a u32) equals.
- */
-void restore_fifos_finish(struct ckpt_ctx *ctx)
-{
-	struct pipe_inode_info *pipe;
-	struct file *file;
-	unsigned int i;
-
-	for (i = 0; i < ctx->rst.nfds; i++) {
-		file = ckpt_obj_fetch(ctx, ctx->rst.fds[i].objref);
-		pipe = file ? get_pipe_info(file, false) : NULL;
-		if (!pipe || !ckpt_is_fifo(file) ||
-		    file->f_version != CKPT_FIFO_VERSION_NOW)
-			continue;
+	/*
+	 * POLLHUP as before (pipe_poll()): a reader that saw a writer come
+	 * keeps a version that no w_counter (a u32) equals; one that did not
+	 * has the pipe's count, as fifo_open() gives it when no writer is open
+	 * (no writer of the image was opened after it: that would have set
+	 * CKPT_FIFO_HUP).
+	 */
+	if (file->f_mode & FMODE_READ) {
+		pipe = get_pipe_info(file, false);
 		pipe_lock(pipe);
-		file->f_version = pipe->w_counter;
+		file->f_version = h.flags & CKPT_FIFO_HUP ? U64_MAX :
+				  pipe->w_counter;
 		pipe_unlock(pipe);
 	}
+	return file;
 }
 
 /* restart ends: the pipes' references (ends the task had closed go) */
