@@ -251,6 +251,20 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
     with pytest.raises(ImageError, match="pty 1 end 3"):
         ckptimage.parse(data + tail(data))
+
+
+@pytest.mark.parametrize("flags", [ckptimage.FIFO_HUP, ckptimage.FIFO_ALL_HELD | ckptimage.FIFO_HUP])
+def test_a_fifo_reader_may_carry_its_pollhup_state(flags: int) -> None:
+    data = header() + record("FIFO", 1, 65536, 0, flags) + body()
+    assert ckptimage.parse(data + tail(data)).all("FIFO")[0].fields["flags"] == flags
+
+
+def test_unknown_fifo_flags_are_refused() -> None:
+    data = header() + record("FIFO", 1, 65536, 0, 0x4) + body()
+    with pytest.raises(ImageError, match="bad FIFO 1"):
+        ckptimage.parse(data + tail(data))
+
+
 def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
     """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
     rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0,
