@@ -31,6 +31,9 @@
  *                        EPIPE; for e, "before\nafter\n" then EOF: the
  *                        bytes of a FIFO open outside are not doubled) and
  *                        writes PASS or "FAIL: what" to RES.
+ *   fifos restart IMG LOG  restarts IMG with fifos as the caller (so that an
+ *                        unprivileged restart keeps the exe), LOG its logfd;
+ *                        prints the error if it fails.
  *   fifos writer PATH    opens PATH for writing, writes "before\n", prints
  *                        "ready PID"; on SIGUSR1 writes "after\n" and exits.
  * stdio must be regular files or /dev/null.
@@ -47,6 +50,9 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/checkpoint.h>
 
 /* the kernel's O_LARGEFILE (glibc's is 0 on x86-64), always set here */
 #define K_LARGEFILE 0100000
@@ -298,8 +304,26 @@ static int hold(void)
 	return 0;
 }
 
+/* restart IMG with this program as the caller (an unprivileged restart keeps the exe) */
+static int restart_img(const char *img, const char *log)
+{
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	long ret;
+
+	if (fd < 0 || logfd < 0) {
+		perror(fd < 0 ? img : log);
+		return 2;
+	}
+	ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
+	printf("%s: restart returned %ld: %s (errno %d)\n", "fifos", ret, strerror(errno), errno);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "restart"))
+		return restart_img(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "writer"))
 		return writer(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "hold")) {
@@ -307,6 +331,6 @@ int main(int argc, char **argv)
 		res = argv[3];
 		return hold();
 	}
-	fprintf(stderr, "usage: fifos hold DIR RES | fifos writer PATH\n");
+	fprintf(stderr, "usage: fifos hold DIR RES | fifos writer PATH | fifos restart IMG LOG\n");
 	return 2;
 }
