@@ -129,6 +129,7 @@ FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 
               324: "timerfd", 325: "inotify", 340: "pty", 500: "socket"}
 EPOLL_ITEMS_MAX = 65536
 FIFO_ALL_HELD = 0x1
+FIFO_HUP = 0x2  # a reader that reports POLLHUP once no writer (a writer opened since it)
 BPF_MAXINSNS = 4096
 LOCK_KINDS = {1: "posix", 2: "ofd", 3: "flock", 4: "lease"}
 SOCK_QUEUE_MSGS = 65536
@@ -488,7 +489,7 @@ def _check_structure(img: Image) -> None:
                              f"flags {f['flags']:#x}")
     for r in img.all("FIFO"):
         f = r.fields
-        if f["nbytes"] > f["size"] or f["flags"] & ~FIFO_ALL_HELD or f["fifo_ref"] < 1:
+        if f["nbytes"] > f["size"] or f["flags"] & ~(FIFO_ALL_HELD | FIFO_HUP) or f["fifo_ref"] < 1:
             raise ImageError(f"offset {r.offset:#x}: bad FIFO {f['fifo_ref']} ({f['nbytes']} bytes in {f['size']}, "
                              f"flags {f['flags']:#x})")
     for r in img.all("EPOLL"):

@@ -195,11 +195,6 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"fd\.\d+", "an O_TMPFILE file is made anew by restart: its dentry is named after its new inode number",
          when=lambda before, after: all(re.fullmatch(r"/.*/#\d+ \(deleted\)", v or "") for v in (before, after))
          and re.sub(r"#\d+", "#", before or "") == re.sub(r"#\d+", "#", after or "")),
-    Rule(r"fd\.\d+", "a pty pair is made anew by restart: devpts gives its slave a free number, logged "
-         "(\"restored as /dev/pts/N\")",
-         when=lambda before, after: all(re.fullmatch(r"/dev/pts/\d+", v or "") for v in (before, after))),
-    Rule(r"fdinfo\.\d+\.tty-index", "the pts number of a pty pair made anew by restart (see fd links)",
-         when=lambda before, after: all((v or "").isdigit() for v in (before, after))),
     Rule(r"fdinfo\.\d+\.eventfd-id", "an eventfd is made anew by restart: its id (an ida number) is the new one's"),
     Rule(r"fdinfo\.\d+\.it_value", "a timerfd counts down: the time it has left when each snapshot is taken",
          when=lambda before, after: all(re.fullmatch(r"\(\d+, \d+\)", v or "") for v in (before, after))),

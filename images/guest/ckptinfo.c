@@ -870,16 +870,17 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 				struct ckpt_hdr_fifo p = *(struct ckpt_hdr_fifo *)
 					expect(CKPT_HDR_FIFO, sizeof(p), sizeof(p));
 
-				printf("            fifo %d size %u, %u bytes, %s\n", p.fifo_ref,
+				printf("            fifo %d size %u, %u bytes, %s%s\n", p.fifo_ref,
 				       p.size, p.nbytes,
-				       p.flags & CKPT_FIFO_ALL_HELD ? "all held" : "open outside");
+				       p.flags & CKPT_FIFO_ALL_HELD ? "all held" : "open outside",
+				       p.flags & CKPT_FIFO_HUP ? ", POLLHUP once no writer" : "");
 				if (p.fifo_ref < 1 || p.fifo_ref > ++fifos)
 					bad("fifo ref %d", p.fifo_ref);
 				if (p.fifo_ref < fifos)
 					fifos--;
 				if (p.nbytes > p.size || (p.nbytes && p.fifo_ref != fifos))
 					bad("fifo %d: %u bytes", p.fifo_ref, p.nbytes);
-				if (p.flags & ~CKPT_FIFO_ALL_HELD)
+				if (p.flags & ~(CKPT_FIFO_ALL_HELD | CKPT_FIFO_HUP))
 					bad("fifo %d: flags %#x", p.fifo_ref, p.flags);
 				if (p.nbytes)
 					expect(CKPT_HDR_BUFFER, 8 + p.nbytes, 8 + p.nbytes);

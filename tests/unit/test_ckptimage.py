@@ -251,6 +251,8 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
     with pytest.raises(ImageError, match="pty 1 end 3"):
         ckptimage.parse(data + tail(data))
+
+
 def ipc_shm(ref: int = 1, key: int = 0x5CA1AB1E, mode: int = 0o640, flags: int = 0) -> bytes:
     return record("IPC_SHM", ref, key, 7, mode, 0, 0, 0, 0, 8192, flags, 0)
 
@@ -272,6 +274,18 @@ def test_ipc_shm_records_have_the_c_size_and_are_checked() -> None:
         ckptimage.parse(data + tail(data))
     data = header() + ipc_shm() + ipc_shm() + ipc_shm(ref=2, key=0) + body()
     assert len(ckptimage.parse(data + tail(data)).all("IPC_SHM")) == 3
+
+
+@pytest.mark.parametrize("flags", [ckptimage.FIFO_HUP, ckptimage.FIFO_ALL_HELD | ckptimage.FIFO_HUP])
+def test_a_fifo_reader_may_carry_its_pollhup_state(flags: int) -> None:
+    data = header() + record("FIFO", 1, 65536, 0, flags) + body()
+    assert ckptimage.parse(data + tail(data)).all("FIFO")[0].fields["flags"] == flags
+
+
+def test_unknown_fifo_flags_are_refused() -> None:
+    data = header() + record("FIFO", 1, 65536, 0, 0x4) + body()
+    with pytest.raises(ImageError, match="bad FIFO 1"):
+        ckptimage.parse(data + tail(data))
 
 
 def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:

@@ -10,12 +10,30 @@
  *                        d: the write end only, its reader closed (EPIPE);
  *                        e: the read end only, its writer is another
  *                           process ("fifos writer DIR/e", started after
- *                           "ready"), which wrote "before\n".
+ *                           "ready"), which wrote "before\n";
+ *                        f: a reader r1 opened (O_NONBLOCK) before a writer,
+ *                           the writer, a reader r2 opened while it is open,
+ *                           at fds 22, 21, 20 (restart opens r2 first);
+ *                        g: a reader (O_NONBLOCK) that no writer has opened
+ *                           since;
+ *                        h: a reader (O_NONBLOCK) whose writer came and went,
+ *                           leaving no bytes (the case restart lost);
+ *                        and a pipe() whose write end is closed.
+ *                        poll() (6.1: POLLHUP when no writer, unless the
+ *                        reader was opened O_NONBLOCK with no writer and
+ *                        none came since) is checked before the checkpoint
+ *                        and after: c, h and the pipe report POLLHUP; f's
+ *                        readers do not while the writer is open, both do
+ *                        once it closes; g does not until a writer comes
+ *                        and goes.
  *                        Prints "ready PID", pause()s until SIGUSR1, then
  *                        checks each FIFO (inode, flags, size, bytes, EOF,
  *                        EPIPE; for e, "before\nafter\n" then EOF: the
  *                        bytes of a FIFO open outside are not doubled) and
  *                        writes PASS or "FAIL: what" to RES.
+ *   fifos restart IMG LOG  restarts IMG with fifos as the caller (so that an
+ *                        unprivileged restart keeps the exe), LOG its logfd;
+ *                        prints the error if it fails.
  *   fifos writer PATH    opens PATH for writing, writes "before\n", prints
  *                        "ready PID"; on SIGUSR1 writes "after\n" and exits.
  * stdio must be regular files or /dev/null.
@@ -28,9 +46,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/checkpoint.h>
 
 /* the kernel's O_LARGEFILE (glibc's is 0 on x86-64), always set here */
 #define K_LARGEFILE 0100000
@@ -115,6 +137,31 @@ static void check_file(int fd, const char *name, int fl)
 	      got & ~K_LARGEFILE, fl);
 }
 
+/* the POLLHUP bit of @fd now (its other bits ignored) */
+static int hup(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 0) < 0)
+		die("poll");
+	return !!(p.revents & POLLHUP);
+}
+
+/* a writer opens the FIFO @name and closes it again */
+static void writer_comes_and_goes(const char *name)
+{
+	close(xopen(name, O_WRONLY | O_NONBLOCK));
+}
+
+/* the poll() state before the checkpoint: as 6.1's pipe_poll() gives it */
+static void check_hup_before(int rc, int r1, int wf, int r2, int rg, int rp)
+{
+	if (!hup(rc) || hup(r1) || hup(r2) || hup(rg) || !hup(rp) || wf < 0) {
+		errno = EPROTO;
+		die("POLLHUP before the checkpoint is not what the kernel gives");
+	}
+}
+
 static int writer(const char *p)
 {
 	int fd;
@@ -133,9 +180,9 @@ static int writer(const char *p)
 
 static int hold(void)
 {
-	int ra, wa, rwb, rwb2, rc, wd, re, tmp, n;
+	int ra, wa, rwb, rwb2, rc, wd, re, tmp, n, r1, wf, r2, rg, rh, pp[2];
 	char buf[8192], pat[5000];
-	const char *names = "abcde";
+	const char *names = "abcdefgh";
 	int i;
 
 	signal(SIGUSR1, on_usr1);
@@ -176,9 +223,43 @@ static int hold(void)
 	if (fcntl(re, F_SETFL, 0))
 		die("F_SETFL");
 
+	r1 = xopen("f", O_RDONLY | O_NONBLOCK);
+	wf = xopen("f", O_WRONLY | O_NONBLOCK);
+	r2 = xopen("f", O_RDONLY | O_NONBLOCK);
+	if (dup2(r2, 20) != 20 || dup2(wf, 21) != 21 || dup2(r1, 22) != 22)
+		die("dup2");
+	close(r1);
+	close(wf);
+	close(r2);
+	r2 = 20;
+	wf = 21;
+	r1 = 22;
+	rg = xopen("g", O_RDONLY | O_NONBLOCK);
+	rh = xopen("h", O_RDONLY | O_NONBLOCK);
+	writer_comes_and_goes("h");
+	if (pipe(pp))
+		die("pipe");
+	close(pp[1]);
+	check_hup_before(rc, r1, wf, r2, rg, pp[0]);
+	if (!hup(rh))
+		die("h: no POLLHUP before the checkpoint");
+
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	wait_usr1();
+
+	CHECK(hup(rc), "c: no POLLHUP after restart (its writer came and went)");
+	CHECK(hup(rh), "h: no POLLHUP after restart (its writer came and went)");
+	check_file(rh, "h", O_RDONLY | O_NONBLOCK);
+	CHECK(hup(pp[0]), "pipe: no POLLHUP after restart (its write end is closed)");
+	CHECK(!hup(r1) && !hup(r2), "f: POLLHUP with a writer");
+	check_file(wf, "f", O_WRONLY | O_NONBLOCK);
+	close(wf);
+	CHECK(hup(r1) && hup(r2), "f: no POLLHUP for r1 (%d) or r2 (%d) once the writer closed",
+	      hup(r1), hup(r2));
+	CHECK(!hup(rg), "g: POLLHUP, no writer came");
+	writer_comes_and_goes("g");
+	CHECK(hup(rg), "g: no POLLHUP after a writer came and went");
 
 	check_file(ra, "a", O_RDONLY | O_NONBLOCK);
 	check_file(wa, "a", O_WRONLY);
@@ -223,8 +304,26 @@ static int hold(void)
 	return 0;
 }
 
+/* restart IMG with this program as the caller (an unprivileged restart keeps the exe) */
+static int restart_img(const char *img, const char *log)
+{
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	long ret;
+
+	if (fd < 0 || logfd < 0) {
+		perror(fd < 0 ? img : log);
+		return 2;
+	}
+	ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
+	printf("%s: restart returned %ld: %s (errno %d)\n", "fifos", ret, strerror(errno), errno);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "restart"))
+		return restart_img(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "writer"))
 		return writer(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "hold")) {
@@ -232,6 +331,6 @@ int main(int argc, char **argv)
 		res = argv[3];
 		return hold();
 	}
-	fprintf(stderr, "usage: fifos hold DIR RES | fifos writer PATH\n");
+	fprintf(stderr, "usage: fifos hold DIR RES | fifos writer PATH | fifos restart IMG LOG\n");
 	return 2;
 }

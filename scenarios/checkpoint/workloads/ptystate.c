@@ -13,7 +13,8 @@
  *                        size, lock and packet mode, reads the buffered data of
  *                        each end (the master's after its packet-mode status
  *                        byte), that the pair still carries data both ways,
- *                        that ttyname() of the slave is ptsname() of the master,
+ *                        that ttyname() of the slave is ptsname() of the master
+ *                        and is the name it had (the pts number is kept),
  *                        writes PASS or "FAIL: what" to RES and the pts
  *                        numbers before and after to stdout.
  *   ptystate canon RES   a pair whose slave is in canonical mode with unread
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
 		fail("FAIL: the master reads %ld bytes after restart", n, 0);
 	if (!ttyname(s) || strcmp(ttyname(s), ptsname(m)))
 		fail("FAIL: ttyname() of the slave is not ptsname() of the master", 0, 0);
+	else if (strcmp(ptsname(m), before))
+		fail("FAIL: the pair has another pts number", 0, 0);
 	snprintf(extra, sizeof(extra), "pts before %s after %s\n", before, ptsname(m));
 	write_result(argv[1], extra);
 	return 0;

@@ -9,6 +9,14 @@
  *                         checks both filters act, that other calls pass,
  *                         and /proc/self/status (Seccomp 2, 2 filters,
  *                         NoNewPrivs 1); writes PASS or "FAIL: what" to RES.
+ *   seccomp hold-as UID RES  as hold, run by root: installs the filters
+ *                         without no_new_privs (root may), then drops to
+ *                         uid, gid and group UID (no capabilities left), so that
+ *                         the image is of that user but its filters need
+ *                         CAP_SYS_ADMIN to be installed; checks NoNewPrivs 0.
+ *   seccomp restart IMG LOG  restarts IMG with seccomp as the caller (so
+ *                         that an unprivileged restart keeps the exe), LOG its
+ *                         logfd; prints the error if it fails.
  *   seccomp strict FIFO   opens FIFO read-write, enters strict mode, prints
  *                         "ready PID" and blocks in read(); when a byte
  *                         comes it writes "strict read X" to stdout, then
@@ -29,10 +37,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include <linux/audit.h>
+#include <linux/checkpoint.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -80,7 +90,8 @@ static long status(const char *key)
 	return v;
 }
 
-static int hold(const char *res)
+/* @uid < 0: no_new_privs, then the filters; else the filters, then uid @uid */
+static int hold(const char *res, long uid)
 {
 	char msg[256] = "PASS";
 	sigset_t none;
@@ -88,9 +99,13 @@ static int hold(const char *res)
 	FILE *f;
 
 	signal(SIGUSR1, on_usr1);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || deny(SYS_getppid, 77, 0) ||
+	if ((uid < 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) || deny(SYS_getppid, 77, 0) ||
 	    deny(SYS_getsid, 78, SECCOMP_FILTER_FLAG_LOG))
 		die("filters");
+	/* the user's group: gid @uid, its only supplementary group (as lab's) */
+	if (uid >= 0 && (setgroups(1, &(gid_t){ uid }) || setresgid(uid, uid, uid) ||
+			 setresuid(uid, uid, uid)))
+		die("dropping to the user");
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	sigemptyset(&none);
@@ -106,7 +121,8 @@ static int hold(const char *res)
 		snprintf(msg, sizeof(msg), "FAIL: getsid gave %ld errno %d, want errno 78", r, errno);
 	if (syscall(SYS_getpid) <= 0)
 		snprintf(msg, sizeof(msg), "FAIL: getpid denied");
-	if (status("Seccomp:") != 2 || status("Seccomp_filters:") != 2 || status("NoNewPrivs:") != 1)
+	if (status("Seccomp:") != 2 || status("Seccomp_filters:") != 2 ||
+	    status("NoNewPrivs:") != (uid < 0))
 		snprintf(msg, sizeof(msg), "FAIL: status Seccomp %ld filters %ld NoNewPrivs %ld",
 			 status("Seccomp:"), status("Seccomp_filters:"), status("NoNewPrivs:"));
 	f = fopen(res, "w");
@@ -141,10 +157,30 @@ static int strict(const char *fifo)
 	return 0;
 }
 
+/* restart IMG with this program as the caller (an unprivileged restart keeps the exe) */
+static int restart_img(const char *img, const char *log)
+{
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	long ret;
+
+	if (fd < 0 || logfd < 0) {
+		perror(fd < 0 ? img : log);
+		return 2;
+	}
+	ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
+	printf("%s: restart returned %ld: %s (errno %d)\n", "seccomp", ret, strerror(errno), errno);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "restart"))
+		return restart_img(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
-		return hold(argv[2]);
+		return hold(argv[2], -1);
+	if (argc == 4 && !strcmp(argv[1], "hold-as"))
+		return hold(argv[3], strtol(argv[2], NULL, 10));
 	if (argc == 3 && !strcmp(argv[1], "strict"))
 		return strict(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "listener")) {
@@ -166,6 +202,6 @@ int main(int argc, char **argv)
 		execvp(argv[2], argv + 2);
 		die(argv[2]);
 	}
-	fprintf(stderr, "usage: seccomp hold RES | strict FIFO | listener | exec CMD...\n");
+	fprintf(stderr, "usage: seccomp hold RES | hold-as UID RES | restart IMG LOG | strict FIFO | listener | exec CMD...\n");
 	return 2;
 }

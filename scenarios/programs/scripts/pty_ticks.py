@@ -1,7 +1,8 @@
 """pty ticks: a pty pair (os.openpty) with the slave in raw mode and a 40x120 window; every tick
 writes a line to the master and one to the slave without reading them at once, then reads what
 the other end wrote one tick before: the pair always holds data in both directions. Writes
-"tick N slave-read ... master-read ... winsize R C" lines and "done" to OUT.
+"tick N slave-read ... master-read ... winsize R C pts NAME" lines (NAME: ttyname() of the slave)
+and "done" to OUT.
 """
 
 import fcntl
@@ -35,6 +36,7 @@ for tick in range(1, 61):
     os.write(master, f"m{tick};".encode())
     os.write(slave, f"s{tick};".encode())
     rows, cols = struct.unpack("HHHH", fcntl.ioctl(slave, termios.TIOCGWINSZ, b"\0" * 8))[:2]
-    out.write(f"tick {tick} slave-read {got_s.decode()} master-read {got_m.decode()} winsize {rows} {cols}\n")
+    out.write(f"tick {tick} slave-read {got_s.decode()} master-read {got_m.decode()} "
+              f"winsize {rows} {cols} pts {os.ttyname(slave)}\n")
     time.sleep(0.1)
 out.write("done\n")

@@ -33,6 +33,10 @@ struct k_itimer *posix_timer_create_id(clockid_t which_clock,
 ssize_t n_tty_peek(struct tty_struct *tty, unsigned char *buf, size_t len);
 void n_tty_flush_input(struct tty_struct *tty);
 
+/* drivers/tty/pty.c: the next open of /dev/ptmx by this task gets pts @index */
+void ptmx_ckpt_want_index(int index);
+void ptmx_ckpt_want_done(void);
+
 /*
  * The restart block of an interrupted system call: its functions are
  * static in the files of the calls; these helpers, next to them, tell

@@ -29,6 +29,11 @@
  * the FIFO (then EBUSY: someone else opened it meanwhile).  A FIFO whose
  * path is gone fails restart with ENOENT, one that is no longer a FIFO
  * with ESTALE, a write end that no reader can be found for with ENXIO.
+ * A reader reports POLLHUP when the FIFO has no writer if a writer opened
+ * it since the reader was opened (CKPT_FIFO_HUP), else only once a writer
+ * comes and goes: restored so (its f_version, relative to the new pipe's
+ * count of writers).  The reader of an anonymous pipe reports it whenever
+ * the pipe has no writer, before and after (pipe() opened both ends).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -249,6 +254,11 @@ int checkpoint_fifo(struct ckpt_ctx *ctx, struct file *file, int fd,
 	spin_unlock(&inode->i_lock);
 	if (files <= held)
 		h.flags |= CKPT_FIFO_ALL_HELD;
+	/* pipe_poll(): POLLHUP for a reader once no writer, if one came */
+	pipe_lock(pipe);
+	if (file->f_mode & FMODE_READ && file->f_version != pipe->w_counter)
+		h.flags |= CKPT_FIFO_HUP;
+	pipe_unlock(pipe);
 	if (first) {
 		ret = ckpt_pipe_data(ctx, pipe, fd, &h.size, &h.nbytes, &data);
 		if (ret)
@@ -493,6 +503,7 @@ static int restore_fifo_new(struct ckpt_ctx *ctx, struct ckpt_hdr_fifo *h,
 struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 			  const char *path)
 {
+	struct pipe_inode_info *pipe;
 	struct ckpt_rst_fifo *f;
 	struct ckpt_hdr_fifo h;
 	struct file *file;
@@ -504,7 +515,8 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_FIFO, sizeof(h));
 	if (ret)
 		return ERR_PTR(ret);
-	if (h.flags & ~CKPT_FIFO_ALL_HELD)
+	if (h.flags & ~CKPT_FIFO_FLAGS ||
+	    (h.flags & CKPT_FIFO_HUP && (hf->f_flags & O_ACCMODE) == O_WRONLY))
 		return ERR_PTR(ckpt_err(ctx, -EINVAL, "FIFO %d: bad flags %#x",
 					h.fifo_ref, h.flags));
 	/* each new FIFO comes with a new file: at most one per objref */
@@ -543,6 +555,20 @@ struct file *restore_fifo(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	spin_lock(&file->f_lock);
 	file->f_flags = hf->f_flags;
 	spin_unlock(&file->f_lock);
+	/*
+	 * POLLHUP as before (pipe_poll()): a reader that saw a writer come
+	 * keeps a version that no w_counter (a u32) equals; one that did not
+	 * has the pipe's count, as fifo_open() gives it when no writer is open
+	 * (no writer of the image was opened after it: that would have set
+	 * CKPT_FIFO_HUP).
+	 */
+	if (file->f_mode & FMODE_READ) {
+		pipe = get_pipe_info(file, false);
+		pipe_lock(pipe);
+		file->f_version = h.flags & CKPT_FIFO_HUP ? U64_MAX :
+				  pipe->w_counter;
+		pipe_unlock(pipe);
+	}
 	return file;
 }
 

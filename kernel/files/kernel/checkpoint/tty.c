@@ -13,8 +13,11 @@
  * on it as TIOCGPTPEER does, queues the saved input to each end while it
  * is in raw mode (so it is received as it was, without echo or input
  * processing), then sets the termios, the window size and the rest.  The
- * pts number is the one devpts gives the new pair: a program sees its
- * terminal under another /dev/pts/N (ttyname(), /proc/PID/fd), logged.
+ * new pair has the pts number of the image in the caller's devpts
+ * (ptmx_ckpt_want_index()): if a pty holds that number, restart fails
+ * with EBUSY ("pty /dev/pts/N is in use") before anything of the caller
+ * changed; beyond the devpts max= (or at the system's limit of ptys),
+ * ENOSPC.
  *
  * Refused at checkpoint (EOPNOTSUPP, naming the descriptor): a pty whose
  * line discipline is not N_TTY, unread input in canonical mode (its line
@@ -244,11 +247,12 @@ static int restore_pty_check(struct ckpt_ctx *ctx, struct ckpt_hdr_pty *h)
 	int i;
 
 	if (h->flags & ~CKPT_PTY_FLAGS || h->pktstatus & ~0xffu || h->_padding ||
-	    h->nbytes[0] >= CKPT_PTY_DATA_MAX || h->nbytes[1] >= CKPT_PTY_DATA_MAX)
+	    h->nbytes[0] >= CKPT_PTY_DATA_MAX || h->nbytes[1] >= CKPT_PTY_DATA_MAX ||
+	    h->index >= NR_UNIX98_PTY_MAX)
 		return ckpt_err(ctx, -EINVAL,
-				"pty %d: bad flags %#x, status %#x or %u/%u bytes",
+				"pty %d: bad flags %#x, status %#x, %u/%u bytes or number %u",
 				h->pty_ref, h->flags, h->pktstatus, h->nbytes[0],
-				h->nbytes[1]);
+				h->nbytes[1], h->index);
 	for (i = 0; i < 2; i++) {
 		if (h->termios[i].c_line != N_TTY)
 			return ckpt_err(ctx, -EINVAL, "pty %d: line discipline %u",
@@ -330,16 +334,28 @@ static int restore_pty_new(struct ckpt_ctx *ctx, struct ckpt_hdr_pty *h,
 	unsigned char *buf;
 	int ret;
 
+	ptmx_ckpt_want_index(h->index);
 	r->master = ckpt_open_inode("/dev/ptmx", O_RDWR | O_LARGEFILE,
 				    S_IFCHR, MKDEV(TTYAUX_MAJOR, 2));
+	ptmx_ckpt_want_done();
 	if (IS_ERR(r->master)) {
 		ret = PTR_ERR(r->master);
 		r->master = NULL;
+		if (ret == -EBUSY)
+			return ckpt_err(ctx, ret, "pty /dev/pts/%u is in use",
+					h->index);
+		if (ret == -ENOSPC)
+			return ckpt_err(ctx, ret,
+					"pty /dev/pts/%u: beyond the max of this devpts, or too many ptys",
+					h->index);
 		return ckpt_err(ctx, ret, "pty %d: cannot open /dev/ptmx",
 				h->pty_ref);
 	}
 	master = ckpt_tty(r->master);
 	slave = master->link;
+	if (WARN_ON_ONCE(slave->index != h->index))
+		return ckpt_err(ctx, -EIO, "pty /dev/pts/%u restored as /dev/pts/%d",
+				h->index, slave->index);
 	buf = kmalloc(N_TTY_BUF_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -371,10 +387,6 @@ static int restore_pty_new(struct ckpt_ctx *ctx, struct ckpt_hdr_pty *h,
 		set_bit(TTY_PTY_LOCK, &master->flags);
 	else
 		clear_bit(TTY_PTY_LOCK, &master->flags);
-	if (slave->index != h->index)
-		ckpt_msg(ctx,
-			 "restart: pty /dev/pts/%u restored as /dev/pts/%d: its number changed",
-			 h->index, slave->index);
 	return 0;
 }
 

@@ -654,7 +654,7 @@ struct ckpt_hdr_pty {
 	struct ckpt_hdr h;
 	__s32 pty_ref;
 	__u32 end;		/* CKPT_PTY_MASTER, CKPT_PTY_SLAVE */
-	__u32 index;		/* the pts number (informative) */
+	__u32 index;		/* the pts number, kept */
 	__u32 flags;		/* CKPT_PTY_* */
 	__u32 pktstatus;	/* packet mode: TIOCPKT_* bits not yet read */
 	__u32 nbytes[2];	/* unread input: master, slave */
@@ -755,8 +755,13 @@ struct ckpt_hdr_pipe {
  * ... in order of appearance); the first is followed by a CKPT_HDR_BUFFER
  * of @nbytes bytes, the data in it, later ones have @nbytes 0.
  * CKPT_FIFO_ALL_HELD: every open file of the FIFO was the task's.
+ * CKPT_FIFO_HUP (a file open for reading): a writer opened the FIFO since
+ * this file was opened (its f_version is not the pipe's w_counter), so it
+ * reports POLLHUP whenever the FIFO has no writer.
  */
 #define CKPT_FIFO_ALL_HELD	0x1
+#define CKPT_FIFO_HUP		0x2
+#define CKPT_FIFO_FLAGS		(CKPT_FIFO_ALL_HELD | CKPT_FIFO_HUP)
 
 struct ckpt_hdr_fifo {
 	struct ckpt_hdr h;
