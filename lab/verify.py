@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 Snapshot = dict[str, str]
+# a task's own field in the two snapshots: key -> (before, after), None where absent
+Lookup = Callable[[str], tuple[str | None, str | None]]
 
 # Values that are the task's own pid are compared as "self": a restart without a pid namespace
 # gives the task a new pid, and what matters is the relation (a session leader stays one).
@@ -34,20 +36,33 @@ class Rule:
     """Keys (a regular expression, matched whole) that may differ, and why.
 
     ``when`` narrows a rule to some differences of those keys (``before``, ``after``; None where absent).
+    ``given`` narrows it by other fields of the same task: it gets a lookup of the task's own keys in
+    the two snapshots (``given(lambda k: (before[task/k], after[task/k]))``).
     """
 
     pattern: str
     reason: str
     issue: int = 0  # for a known gap: the issue that fixes it
     when: Callable[[str | None, str | None], bool] = field(default=_always, compare=False)
+    given: Callable[[Lookup], bool] | None = field(default=None, compare=False)
 
-    def matches(self, key: str, before: str | None = "", after: str | None = "") -> bool:
+    def matches(self, key: str, before: str | None = "", after: str | None = "",
+                snaps: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> bool:
         """``key`` may carry a tree position or a thread (``tree.0.1/stat.nice``, ``thread.1/status.State``):
         the rule sees the task's key. A key present on one side only (a lost thread, mapping or
-        descriptor) is a difference in what exists, which a rule covers only through its ``when``."""
+        descriptor) is a difference in what exists, which a rule covers only through its ``when``.
+        A rule with ``given`` needs ``snaps`` (the two snapshots) and never matches without them."""
         if (before is None) != (after is None) and self.when is _always:
             return False
-        return re.fullmatch(self.pattern, key.rpartition("/")[2]) is not None and self.when(before, after)
+        task, _, own = key.rpartition("/")
+        if re.fullmatch(self.pattern, own) is None or not self.when(before, after):
+            return False
+        if self.given is None:
+            return True
+        if snaps is None:
+            return False
+        prefix = task + "/" if task else ""
+        return self.given(lambda k: (snaps[0].get(prefix + k), snaps[1].get(prefix + k)))
 
 
 def vmflags_parts(value: str, without: frozenset[str] = frozenset()) -> list[tuple[int | None, frozenset[str]]]:
@@ -130,6 +145,19 @@ def only_signals_added(*signals: int) -> Callable[[str | None, str | None], bool
     return check
 
 
+# System calls that run with a temporary signal mask (sigsuspend(), pselect6(), ppoll(),
+# epoll_pwait(), epoll_pwait2(), io_pgetevents() on x86_64): /proc shows that mask while the task
+# is stopped in them; checkpoint saves the task's own mask (saved_sigmask) and the call, made again
+# after restart, sets the temporary one again.
+TEMPORARY_MASK_SYSCALLS = frozenset({"130", "270", "271", "281", "333", "441"})
+
+
+def in_temporary_mask_call(field: Lookup) -> bool:
+    """The source was stopped in a call with a temporary mask, and the restored task is not (yet)."""
+    before, after = field("syscall")
+    return before in TEMPORARY_MASK_SYSCALLS and after != before
+
+
 # SIGALRM, SIGVTALRM, SIGPROF: what the interval timers send
 ITIMER_SIGNALS = (14, 26, 27)
 
@@ -150,6 +178,11 @@ LEGITIMATE: tuple[Rule, ...] = (
     Rule(r"stat\.flags", "PF_* flags of the kernel task (PF_FORKNOEXEC: the restart tool forked it)"),
     Rule(r"map\..*\.vmflags", "sd (VM_SOFTDIRTY) is a tracker's mark, not the task's state: a mapping made by a "
          "restore is soft-dirty until a tracker clears it", when=only_flags_differ("sd")),
+    Rule(r"syscall", "where each is stopped: the source in the freezer (inside a system call, or on its way "
+         "out of one), the restored task at the exit of restart(2); the restored task resumes the call"),
+    Rule(r"status\.SigBlk|stat\.blocked", "the source is stopped in sigsuspend(), pselect(), ppoll() or "
+         "epoll_pwait(), which block the call's temporary mask; the restored task has its own mask (saved) "
+         "and sets the temporary one again when it makes the call again", given=in_temporary_mask_call),
     Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
     Rule(r"status\.(ShdPnd|SigPnd)", "an interval timer, armed again at restart with the time it had left, fired "
          "while the lab held the restored task for its snapshot", when=only_signals_added(*ITIMER_SIGNALS)),
@@ -274,8 +307,9 @@ def tree(snaps: Mapping[str, Snapshot], root: str) -> Snapshot:
     return out
 
 
-def first_rule(d: Difference, rules: Iterable[Rule]) -> Rule | None:
-    return next((r for r in rules if r.matches(d.key, d.before, d.after)), None)
+def first_rule(d: Difference, rules: Iterable[Rule],
+               snaps: tuple[Mapping[str, str], Mapping[str, str]] | None = None) -> Rule | None:
+    return next((r for r in rules if r.matches(d.key, d.before, d.after, snaps)), None)
 
 
 def unreadable(snap: Mapping[str, str]) -> list[str]:
@@ -339,9 +373,9 @@ def compare(before: Mapping[str, str], after: Mapping[str, str], *,
         d = Difference(key, a.get(key), b.get(key))
         if "/" in key and key.rpartition("/")[2] in TREE_PIDS:
             verdict.unexpected.append(d)  # a relation within a tree (see tree())
-        elif (rule := first_rule(d, legit)) is not None:
+        elif (rule := first_rule(d, legit, (a, b))) is not None:
             verdict.legitimate.append((d, rule))
-        elif (rule := first_rule(d, gaps)) is not None:
+        elif (rule := first_rule(d, gaps, (a, b))) is not None:
             verdict.known.append((d, rule))
         else:
             verdict.unexpected.append(d)

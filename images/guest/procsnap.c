@@ -11,11 +11,15 @@
  *   proc.NAME        cwd, root, exe, comm, cmdline, environ, auxv, timers,
  *                    timerslack_ns, oom_score_adj, personality, ...
  *   ns.NAME          the namespace links
+ *   syscall          where the task is stopped: the number of the system
+ *                    call it is in (the first field of /proc/PID/syscall),
+ *                    -1 outside one, "running" if it runs
  *   task.count, task.N.comm   the threads, by position (tid order)
- *   thread.N/tid, thread.N/status.NAME, thread.N/stat.NAME
+ *   thread.N/tid, thread.N/status.NAME, thread.N/stat.NAME, thread.N/syscall
  *                    each thread but the leader (whose are status and stat):
- *                    its tid as "+K", K = tid - pid, and its own status and
- *                    stat but the pid fields, which are the process's
+ *                    its tid as "+K", K = tid - pid, and its own status,
+ *                    stat and syscall but the pid fields, which are the
+ *                    process's
  *   fd.N, fdinfo.N.KEY   every descriptor: its link and its fdinfo lines
  *   map.START-END    mappings, merged as the kernel could have split them:
  *                    ".perms", ".offset", ".path", ".file" (dev and inode),
@@ -99,6 +103,18 @@ static void put_file(const char *key, const char *name)
 		put_error(key, n);
 	else
 		put(key, buf, n);
+}
+
+/* The first field of a syscall file: a number, -1, or "running". */
+static void put_syscall(const char *key, const char *name)
+{
+	ssize_t n = slurp(name);
+
+	if (n < 0) {
+		put_error(key, n);
+		return;
+	}
+	put(key, buf, strcspn(buf, " \n"));
 }
 
 static void put_link(const char *key, const char *name)
@@ -357,6 +373,9 @@ static void put_tasks(void)
 		snprintf(name, sizeof(name), "task/%d/stat", tids[i]);
 		snprintf(key, sizeof(key), "thread.%d/stat", i);
 		put_stat(key, name);
+		snprintf(name, sizeof(name), "task/%d/syscall", tids[i]);
+		snprintf(key, sizeof(key), "thread.%d/syscall", i);
+		put_syscall(key, name);
 	}
 	free(tids);
 }
@@ -565,6 +584,7 @@ int main(int argc, char *argv[])
 	}
 	put_colon_lines("status", "status");
 	put_stat("stat", "stat");
+	put_syscall("syscall", "syscall");
 	put_limits();
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(key, sizeof(key), "proc.%s", links[i]);

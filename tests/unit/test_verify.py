@@ -241,3 +241,29 @@ def test_a_restored_pty_may_have_another_number_but_not_become_another_file() ->
     assert verify.diff(before, after) == []
     other = snap(fd__4="/tmp/x", **{"fdinfo__3__tty-index": "1"})
     assert [d.key for d in verify.diff(before, other)] == ["fd.4"]
+
+
+def test_a_mask_differs_only_when_the_source_was_stopped_in_a_call_with_a_temporary_one() -> None:
+    # frozen in rt_sigsuspend (130): /proc shows the call's mask; restored, the task's own
+    before = snap(syscall="130", status__SigBlk="fffffffffffbfeff", stat__blocked="4294704895")
+    after = snap(syscall="-1", status__SigBlk="0000000000000000", stat__blocked="0")
+    v = verify.compare(before, after)
+    assert v.ok, v.problems()
+    assert {d.key for d, _ in v.legitimate} == {"syscall", "status.SigBlk", "stat.blocked"}
+    # stopped in read(2) (0): a changed mask is lost state
+    lost = verify.compare({**before, "syscall": "0"}, after)
+    assert {d.key for d in lost.unexpected} == {"status.SigBlk", "stat.blocked"}
+    # both in sigsuspend again: the temporary masks must agree
+    both = verify.compare(before, {**after, "syscall": "130"})
+    assert {d.key for d in both.unexpected} == {"status.SigBlk", "stat.blocked"}
+
+
+def test_a_thread_s_mask_is_judged_by_that_thread_s_call() -> None:
+    before = snap(**{"thread.1/syscall": "270", "thread.1/status.SigBlk": "0000000000000002",
+                     "syscall": "0", "status.SigBlk": "0000000000000004"})
+    after = snap(**{"thread.1/syscall": "-1", "thread.1/status.SigBlk": "0000000000000000",
+                    "syscall": "-1", "status.SigBlk": "0000000000000000"})
+    v = verify.compare(before, after)
+    assert [d.key for d in v.unexpected] == ["status.SigBlk"]
+    rule = next(r for r in verify.LEGITIMATE if r.given is not None)
+    assert not rule.matches("status.SigBlk", "1", "2")  # without the snapshots it cannot judge
