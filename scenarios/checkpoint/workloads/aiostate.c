@@ -22,6 +22,9 @@
  *   aiostate busy          a context with an IOCB_CMD_POLL on a pipe that
  *                          is never written: a request in flight.  Prints
  *                          "ready PID CTX" and sleeps.
+ *   aiostate forked        io_setup(), then fork(): the child has a copy of
+ *                          the [aio] mapping but no context.  The child
+ *                          prints "ready PID" and sleeps; the parent waits.
  * stdio must be regular files or /dev/null.
  */
 #define _GNU_SOURCE
@@ -384,12 +387,35 @@ static int busy(void)
 	return 0;
 }
 
+static int forked(void)
+{
+	aio_context_t ctx = 0;
+	pid_t pid;
+
+	if (io_setup(4, &ctx))
+		die("io_setup");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "ring"))
 		return ring(argv[2], argv[3]);
 	if (argc == 2 && !strcmp(argv[1], "busy"))
 		return busy();
-	fprintf(stderr, "usage: aiostate ring DIR RES | busy\n");
+	if (argc == 2 && !strcmp(argv[1], "forked"))
+		return forked();
+	fprintf(stderr, "usage: aiostate ring DIR RES | busy | forked\n");
 	return 2;
 }
