@@ -35,8 +35,10 @@ static const dev_t ckpt_chr_devs[] = {
 /*
  * The file status and open flags that a file keeps and that restart
  * passes to its open (O_PATH opens take only O_DIRECTORY and O_NOFOLLOW
- * besides).  FASYNC is only a flag for a file without ->fasync: one with
- * it (signal-driven I/O) is refused.  O_CLOEXEC is per descriptor.
+ * besides).  FASYNC is only a flag for a file without ->fasync; a file
+ * with it (signal-driven I/O: a socket, a pipe, a tty, /dev/random) is
+ * armed again as fcntl(F_SETFL, O_ASYNC) arms it, once the descriptor
+ * table is final (restore_files_fasync()).  O_CLOEXEC is per descriptor.
  */
 #define CKPT_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | \
 			 FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
@@ -275,10 +277,6 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 	if (*path != '/')
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: file outside the root: %s", fd, path);
-	if ((file->f_flags & FASYNC) && file->f_op->fasync)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: O_ASYNC signal-driven I/O not supported (%s)",
-				fd, path);
 	if (file->f_mode & FMODE_PATH)
 		return CKPT_FILE_PATH;
 	/* fsync() on it would report it; a reopened file would not */
@@ -710,11 +708,17 @@ static int restore_file_state(struct ckpt_ctx *ctx, struct ckpt_hdr_file *h,
 		file->f_flags |= O_TMPFILE;
 		spin_unlock(&file->f_lock);
 	}
+	/*
+	 * Signal-driven I/O is armed at commit (restore_files_fasync()): the
+	 * flag marks the file until then, on no fasync list, so that restoring
+	 * its data sends no SIGIO; __fput() of a failed restart finds no entry.
+	 */
+	if ((h->f_flags & FASYNC) && file->f_op->fasync) {
+		spin_lock(&file->f_lock);
+		file->f_flags |= FASYNC;
+		spin_unlock(&file->f_lock);
+	}
 	flags = file->f_flags & CKPT_FILE_ALL_FLAGS;
-	if ((h->f_flags & FASYNC) && file->f_op->fasync)
-		return ckpt_err(ctx, -EINVAL,
-				"%s: O_ASYNC of a signal-driven file cannot be restored",
-				path);
 	if (flags != h->f_flags)
 		return ckpt_err(ctx, -EINVAL, "%s: opened with flags %#o, image %#o",
 				path, flags, h->f_flags);
@@ -877,6 +881,41 @@ int restore_files_read(struct ckpt_ctx *ctx)
 }
 
 /*
+ * restart: arm signal-driven I/O (O_ASYNC) of the files of the final
+ * table as fcntl(F_SETFL) does, through ->fasync() at each of their
+ * descriptors, lowest last: the lowest is the one SIGIO names (si_fd).
+ * A tty's ->fasync() makes the tty's process group (or the caller) the
+ * owner of a file it had not seen: the owner restored is set again.
+ */
+static int restore_files_fasync(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_file_desc *fds = ctx->rst.fds;
+	int i, ret;
+
+	for (i = ctx->rst.nfds - 1; i >= 0; i--) {
+		struct file *file = ckpt_obj_fetch(ctx, fds[i].objref);
+		struct fown_struct *fown = &file->f_owner;
+		enum pid_type type;
+		struct pid *pid;
+
+		if (!(READ_ONCE(file->f_flags) & FASYNC) || !file->f_op->fasync)
+			continue;
+		read_lock_irq(&fown->lock);
+		pid = get_pid(fown->pid);
+		type = fown->pid_type;
+		read_unlock_irq(&fown->lock);
+		ret = file->f_op->fasync(fds[i].fd, file, 1);
+		if (ret >= 0)
+			__f_setown(file, pid, type, 1);
+		put_pid(pid);
+		if (ret < 0)
+			return ckpt_err(ctx, ret, "fd %d: cannot arm O_ASYNC",
+					fds[i].fd);
+	}
+	return 0;
+}
+
+/*
  * restart: install the descriptors.  Highest first, so that only the
  * first replace_fd() may need to grow the table: if that fails, nothing
  * changed yet.  Returns a negative error only before any change.
@@ -909,6 +948,8 @@ int restore_files_commit(struct ckpt_ctx *ctx)
 	__close_range(next, ~0U, 0);
 	/* POSIX locks belong to the table: taken once it is final */
 	if (restore_file_locks_commit(ctx))
+		return 1;
+	if (restore_files_fasync(ctx))
 		return 1;
 	return 0;
 }

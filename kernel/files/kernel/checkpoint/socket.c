@@ -17,7 +17,7 @@
  * a failed restart releases the sockets and removes the paths it bound.
  *
  * Refused at checkpoint, with a logfd line naming the descriptor: other
- * families, O_ASYNC sockets, and the socket options that restart does not
+ * families, and the socket options that restart does not
  * set (a filter, SO_LINGER, SO_BINDTODEVICE, SO_OOBINLINE, SO_DONTROUTE,
  * SO_TIMESTAMPING, SO_ZEROCOPY, ...: ckpt_socket_unsupported()), all
  * EOPNOTSUPP; and what the family refuses (unix.c, inet.c).
@@ -234,10 +234,6 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EBADF, "fd %d: socket without a sock",
 				fd);
 	sk = sock->sk;
-	if (fds[i].file->f_flags & FASYNC)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: O_ASYNC (signal-driven I/O) socket not supported",
-				fd);
 	if (ckpt_socket_unsupported(sk))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: socket with %s not supported",
 				fd, ckpt_socket_unsupported(sk));
