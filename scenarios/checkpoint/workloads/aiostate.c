@@ -64,7 +64,7 @@ struct ctx_snap {
 };
 
 static volatile sig_atomic_t go;
-static FILE *res;
+static const char *res_path;
 static int datafd, efd;
 static struct iocb iocbs[16];
 static char bufs[16][BLK];
@@ -82,16 +82,40 @@ static void die(const char *what)
 	exit(2);
 }
 
-static void fail(const char *fmt, ...)
+/* the verdict, written whole (to RES.tmp, renamed) so that a reader never sees a part */
+static void verdict(const char *fmt, va_list ap)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", res_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		die(tmp);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	if (fclose(f) || rename(tmp, res_path))
+		die(res_path);
+}
+
+static void result(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("FAIL: ", res);
 	va_start(ap, fmt);
-	vfprintf(res, fmt, ap);
+	verdict(fmt, ap);
 	va_end(ap);
-	fputc('\n', res);
-	fclose(res);
+}
+
+static void fail(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	result("FAIL: %s", buf);
 	exit(1);
 }
 
@@ -264,9 +288,8 @@ static int ring(const char *dir, const char *resp)
 	long nr_before;
 	int i, k;
 
-	res = fopen(resp, "w");
-	if (!res)
-		die(resp);
+	res_path = resp;
+	unlink(resp);
 	snprintf(path, sizeof(path), "%s/data", dir);
 	datafd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (datafd < 0)
@@ -361,8 +384,7 @@ static int ring(const char *dir, const char *resp)
 		fail("%d aio rings mapped after io_destroy", rings_mapped());
 	if (aio_nr() != nr_before - 308)
 		fail("aio-nr %ld after io_destroy, was %ld", aio_nr(), nr_before);
-	fputs("PASS\n", res);
-	fclose(res);
+	result("PASS");
 	return 0;
 }
 
