@@ -82,6 +82,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
     405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
+    410: ("IPC_SHM", "<iiiIIIIIQII", ("shm_ref", "key", "id", "mode", "uid", "gid", "cuid", "cgid", "size", "flags",
+                                      "_")),
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
     430: ("AIO", "<QQ" + "I" * 10, ("user_id", "ring_size", "max_reqs", "nr_ring_events", "id", "nr", "head", "tail",
                                     "magic", "compat_features", "incompat_features", "header_length")),
@@ -117,9 +119,11 @@ OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos"
 OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
-VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 8: "aio"}
+VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 7: "sysv-shm", 8: "aio"}
 AIO_EVENT = 32  # struct io_event
 SHMEM_KINDS = {1: "anon", 2: "memfd"}
+IPC_SHM_MODE = 0o777 | 0o1000 | 0o2000  # permission bits, SHM_DEST, SHM_LOCKED
+IPC_SHM_NORESERVE = 0x1
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 312: "fifo",
               320: "eventfd",
               321: "epoll", 323: "signalfd",
@@ -461,6 +465,7 @@ def _check_structure(img: Image) -> None:
     for r in img.all("SHMEM"):
         if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
             raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")
+    _check_ipc_shm(img)
     tids = {t.fields["tid"] for t in img.all("THREAD_TASK")}
     for r in img.all("POSIX_TIMERS"):
         _check_posix_timers(r, tids)
@@ -491,6 +496,21 @@ def _check_structure(img: Image) -> None:
         if f["kind"] not in LOCK_KINDS or f["type"] not in (0, 1) or not 0 <= f["start"] <= f["end"]:
             raise ImageError(f"offset {r.offset:#x}: bad lock (kind {f['kind']} type {f['type']} "
                              f"{f['start']}-{f['end']})")
+
+
+def _check_ipc_shm(img: Image) -> None:
+    """IPC_SHM: what restart checks of a segment, refs in order of first appearance, a repeat the same."""
+    seen: list[dict[str, int]] = []
+    for r in img.all("IPC_SHM"):
+        f = r.fields
+        if (f["id"] < 0 or f["mode"] & ~IPC_SHM_MODE or f["flags"] & ~IPC_SHM_NORESERVE or f["_"]
+                or not f["size"] or not 1 <= f["shm_ref"] <= len(seen) + 1):
+            raise ImageError(f"offset {r.offset:#x}: bad SysV shm segment {f['shm_ref']} (id {f['id']}, "
+                             f"mode {f['mode']:#o}, size {f['size']}, flags {f['flags']:#x})")
+        if f["shm_ref"] == len(seen) + 1:
+            seen.append(dict(f))
+        elif seen[f["shm_ref"] - 1] != f:
+            raise ImageError(f"offset {r.offset:#x}: SysV shm segment {f['shm_ref']} repeated otherwise")
 
 
 def posix_timers(rec: Record) -> list[dict[str, int]]:

@@ -381,6 +381,10 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
         progress.done(f"cache hit {key}")
         return out
     with progress, paths.locked(kernel_cache() / "build.lock"):
+        # the inputs are read again under the lock: a file edited while this build waited for it
+        # must not be built under the key of what it was before
+        out = _cache_slot(inputs, version)
+        key = out.key
         if out.metadata_path.is_file() and not force:
             progress.done(f"cache hit {key} (built by another process)")
             return out
@@ -389,6 +393,14 @@ def build_kernel(inputs: KernelInputs, *, force: bool = False, progress: Progres
         pristine = pristine_tree(version, inputs.tarball)
         tree = kernel_cache() / "tree"
         changed = prepare_tree(inputs, pristine, tree)
+        for _ in range(3):  # edited while the tree was prepared: prepare again, under the new key
+            again = _cache_slot(inputs, version)
+            if again.key == key:
+                break
+            out, key = again, again.key
+            changed += prepare_tree(inputs, pristine, tree)
+        else:
+            raise KernelBuildError(f"kernel inputs keep changing while the tree is prepared ({key})")
         timings["prepare_s"] = time.monotonic() - t0
         build = kernel_cache() / f"build-{inputs.flavor}"
         staging = out.root.with_name(f".{key}.partial")

@@ -484,6 +484,35 @@ static void aio(uint64_t start, uint64_t end)
 	}
 }
 
+/* the IPC_SHM record of a SysV shm attachment's vma; @segs segments seen */
+static void ipc_shm(int32_t *segs)
+{
+	struct ckpt_hdr_ipc_shm m = *(struct ckpt_hdr_ipc_shm *)expect(CKPT_HDR_IPC_SHM, sizeof(m),
+									  sizeof(m));
+	int first = m.shm_ref == *segs + 1;
+	uint64_t left = m.size;
+
+	printf("            sysv shm %d key %#x shmid %d mode %#o owner %u:%u creator %u:%u size %" PRIu64
+	       "%s%s%s%s\n", m.shm_ref, (uint32_t)m.key, m.id, m.mode & 0777, m.uid, m.gid, m.cuid,
+	       m.cgid, (uint64_t)m.size, m.mode & CKPT_IPC_SHM_DEST ? " SHM_DEST" : "",
+	       m.mode & CKPT_IPC_SHM_LOCKED ? " SHM_LOCKED" : "",
+	       m.flags & CKPT_IPC_SHM_NORESERVE ? " SHM_NORESERVE" : "", first ? " content" : "");
+	if (m.shm_ref < 1 || m.shm_ref > *segs + 1 || m.id < 0 || !m.size || m._padding ||
+	    m.mode & ~(0777 | CKPT_IPC_SHM_DEST | CKPT_IPC_SHM_LOCKED) ||
+	    m.flags & ~CKPT_IPC_SHM_NORESERVE)
+		bad("IPC_SHM: ref %d shmid %d mode %#o size %" PRIu64, m.shm_ref, m.id, m.mode,
+		    (uint64_t)m.size);
+	if (!first)
+		return;
+	(*segs)++;
+	while (left) {
+		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+		left -= n;
+	}
+}
+
 static void restart_block(void)
 {
 	struct ckpt_hdr_restart_block *r = expect(CKPT_HDR_RESTART_BLOCK, sizeof(*r), sizeof(*r));
@@ -733,7 +762,7 @@ static uint32_t anon_record(uint32_t f_type)
 }
 
 /* pipe and content refs and file objrefs run over the whole image */
-static int32_t objrefs, pipes, fifos, datas, shms, ptys;
+static int32_t objrefs, pipes, fifos, datas, shms, ptys, sysv_segs;
 
 /* the state of one task: TASK ... MM and its vmas */
 static void task(uint32_t xstate_size, uint32_t page_size)
@@ -945,7 +974,8 @@ mm:
 		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
 		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
 		       type == CKPT_VMA_SHARED_FILE ? "shared file" :
-		       type == CKPT_VMA_SHMEM ? "shmem" : type == CKPT_VMA_AIO ? "[aio]" : "?");
+		       type == CKPT_VMA_SHMEM ? "shmem" :
+		       type == CKPT_VMA_SYSV_SHM ? "sysv shm" : type == CKPT_VMA_AIO ? "[aio]" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
@@ -954,6 +984,8 @@ mm:
 			pages(start, end, page_size);
 		else if (type == CKPT_VMA_SHMEM)
 			shmem(&shms, datas);
+		else if (type == CKPT_VMA_SYSV_SHM)
+			ipc_shm(&sysv_segs);
 		else if (type == CKPT_VMA_AIO)
 			aio(start, end);
 		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR &&

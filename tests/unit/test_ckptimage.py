@@ -251,6 +251,29 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
     with pytest.raises(ImageError, match="pty 1 end 3"):
         ckptimage.parse(data + tail(data))
+def ipc_shm(ref: int = 1, key: int = 0x5CA1AB1E, mode: int = 0o640, flags: int = 0) -> bytes:
+    return record("IPC_SHM", ref, key, 7, mode, 0, 0, 0, 0, 8192, flags, 0)
+
+
+def test_ipc_shm_records_have_the_c_size_and_are_checked() -> None:
+    data = header() + record("VMA", 7, 0, 0x20000, 0x22000, 0x23, 0, 8192) + ipc_shm() + body()
+    img = ckptimage.parse(data + tail(data))
+    shm = img.first("IPC_SHM")
+    assert shm.length == 56
+    assert (shm.fields["key"], shm.fields["id"], shm.fields["size"]) == (0x5CA1AB1E, 7, 8192)
+    assert ckptimage.VMA_TYPES[img.first("VMA").fields["vma_type"]] == "sysv-shm"
+    for bad, why in ((ipc_shm(mode=0o4600), "mode 0o4600"), (ipc_shm(ref=2), "segment 2"),
+                     (ipc_shm(flags=2), "flags 0x2")):
+        data = header() + bad + body()
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))
+    data = header() + ipc_shm() + ipc_shm(mode=0o1640) + body()
+    with pytest.raises(ImageError, match="repeated otherwise"):
+        ckptimage.parse(data + tail(data))
+    data = header() + ipc_shm() + ipc_shm() + ipc_shm(ref=2, key=0) + body()
+    assert len(ckptimage.parse(data + tail(data)).all("IPC_SHM")) == 3
+
+
 def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
     """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
     rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0,

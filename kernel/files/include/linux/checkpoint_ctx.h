@@ -27,6 +27,7 @@ struct mm_struct;
 struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
+struct ckpt_sysv_table;
 struct ckpt_ptys;
 struct ckpt_tree;
 struct pipe_inode_info;
@@ -143,6 +144,7 @@ struct ckpt_ctx {
 	int next_objref;
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
+	struct ckpt_sysv_table *sysvshm;	/* SysV shm segments (ipc_shm.c) */
 	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
 	struct ckpt_tree *tree;		/* the tasks of the image (tree.c) */
 	struct hlist_head *obj_inodes;	/* pipes, contents (objhash.c) */
@@ -289,6 +291,53 @@ int restore_vma_shmem(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *h,
 		      unsigned long prot, unsigned long flags,
 		      unsigned long *addr);
 void ckpt_shmem_free(struct ckpt_ctx *ctx);
+
+/* SysV shm attachments (ipc_shm.c) */
+#ifdef CONFIG_SYSVIPC
+bool ckpt_sysv_shm_file(struct file *file);
+int checkpoint_vma_sysv_shm(struct ckpt_ctx *ctx, struct file *file,
+			    unsigned long start, unsigned long end);
+int restore_sysv_shm_next(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *v);
+int restore_vma_sysv_shm(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			 struct ckpt_hdr_vma *v, unsigned long *addr);
+void restore_sysv_shm_commit(struct ckpt_ctx *ctx);
+void ckpt_sysv_shm_free(struct ckpt_ctx *ctx);
+#else
+static inline bool ckpt_sysv_shm_file(struct file *file)
+{
+	return false;
+}
+
+static inline int checkpoint_vma_sysv_shm(struct ckpt_ctx *ctx,
+					  struct file *file,
+					  unsigned long start,
+					  unsigned long end)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int restore_sysv_shm_next(struct ckpt_ctx *ctx,
+					struct ckpt_hdr_vma *v)
+{
+	return 0;
+}
+
+static inline int restore_vma_sysv_shm(struct ckpt_ctx *ctx,
+				       struct mm_struct *mm,
+				       struct ckpt_hdr_vma *v,
+				       unsigned long *addr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void restore_sysv_shm_commit(struct ckpt_ctx *ctx)
+{
+}
+
+static inline void ckpt_sysv_shm_free(struct ckpt_ctx *ctx)
+{
+}
+#endif
 int checkpoint_file_locks(struct ckpt_ctx *ctx, struct file *file, int fd,
 			  struct files_struct *files,
 			  struct ckpt_hdr_file_lock **plocks);

@@ -10,6 +10,7 @@
 #include <linux/ktime.h>
 #include <linux/limits.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 struct file;
 struct inode;
@@ -137,5 +138,32 @@ int inotify_ckpt_add_watch(struct file *file, const struct path *path,
 void inotify_ckpt_set_next_wd(struct file *file, int wd);
 int inotify_ckpt_queue_event(struct file *file, int wd, u32 mask, u32 cookie,
 			     const char *name);
+
+/* ipc/shm.c: the segment of a shmat() attachment, and making one again */
+struct ipc_namespace;
+
+struct shm_ckpt {
+	struct file *file;	/* the segment's shmem file, referenced */
+	key_t key;
+	int id;
+	umode_t mode;		/* permission bits, SHM_DEST, SHM_LOCKED */
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	size_t size;
+};
+
+int shm_ckpt_file(struct file *file, struct ipc_namespace **ns, int *id);
+int shm_ckpt_stat(struct ipc_namespace *ns, int id, struct file *file,
+		  struct shm_ckpt *st);
+int shm_ckpt_next_id(struct ipc_namespace *ns, int was, int id);
+int shm_ckpt_lock(struct ipc_namespace *ns, int id);
+int shm_ckpt_set_owner(struct ipc_namespace *ns, int id, struct file *file,
+		       const struct shm_ckpt *st);
+int shm_ckpt_rmid(struct ipc_namespace *ns, int id, struct file *file);
+
+/* ipc/sem.c: semop(SEM_UNDO) adjustments left for the task's exit */
+bool sem_ckpt_has_undo(struct task_struct *tsk);
 
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

@@ -451,6 +451,7 @@ static int etckpt_load(struct linux_binprm *bprm, struct ckpt_ctx *ctx)
 		kfree(late);
 		goto out;
 	}
+	restore_sysv_shm_commit(ctx);
 	set_binfmt(&etckpt_format);
 	/* the descriptors passed for the mappings: the restored task had none */
 	for (i = 1; i < e->e_phnum; i++)

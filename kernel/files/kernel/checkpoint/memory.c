@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -71,7 +72,8 @@ static bool ckpt_internal_file(struct file *file)
  * A MAP_SHARED mapping of a regular file that has a name: its content
  * stays in the file, the mapping is made again on the file reopened by
  * path.  Shared anonymous memory (/dev/zero, MAP_SHARED|MAP_ANONYMOUS)
- * and memfds are shmem objects (shmem.c).  SysV shm is not restored.
+ * and memfds are shmem objects (shmem.c); SysV shm attachments are saved
+ * with their segments (ipc_shm.c), but not hugetlb or mlock()ed ones.
  */
 static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 {
@@ -79,14 +81,22 @@ static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 	struct dentry *dentry = file ? file->f_path.dentry : NULL;
 
 	*type = CKPT_VMA_SHARED_FILE;
-	if (file && ckpt_shmem_vma(vma))
+	if (ckpt_sysv_shm_file(file)) {
+		*type = CKPT_VMA_SYSV_SHM;
+		if (is_file_shm_hugepages(file))
+			return "SysV shm attachment of a hugetlb segment (SHM_HUGETLB)";
+		if (vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT))
+			return "mlock()ed SysV shm attachment";
+	} else if (file && ckpt_shmem_vma(vma)) {
 		*type = CKPT_VMA_SHMEM;
-	else if (file && shmem_file(file) && ckpt_internal_file(file))
-		return "SysV shm attachment (shmat())";
-	else if (!file || !S_ISREG(file_inode(file)->i_mode) ||
-		 ckpt_internal_file(file))
+	} else if (file && shmem_file(file) && ckpt_internal_file(file)) {
+		return "shared mapping of an internal shmem file";
+	}
+	if (*type == CKPT_VMA_SHARED_FILE &&
+	    (!file || !S_ISREG(file_inode(file)->i_mode) ||
+	     ckpt_internal_file(file)))
 		return "shared mapping of a special or internal file";
-	else if (d_unlinked(dentry))
+	if (*type == CKPT_VMA_SHARED_FILE && d_unlinked(dentry))
 		return "shared mapping of a deleted file";
 	if (vma->vm_flags & (CKPT_VMA_BAD_FLAGS | VM_LOCKONFAULT))
 		return "special shared mapping";
@@ -154,7 +164,8 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 
 static bool ckpt_vma_is_shared(u32 type)
 {
-	return type == CKPT_VMA_SHARED_FILE || type == CKPT_VMA_SHMEM;
+	return type == CKPT_VMA_SHARED_FILE || type == CKPT_VMA_SHMEM ||
+	       type == CKPT_VMA_SYSV_SHM;
 }
 
 static void ckpt_put_vmas(struct ckpt_vma_desc *d, int n)
@@ -462,9 +473,44 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (!ret && d->type == CKPT_VMA_AIO)
 		ret = checkpoint_aio(ctx, mm, d->file, d->start, d->end,
 				     d->flags);
+	if (!ret && d->type == CKPT_VMA_SYSV_SHM)
+		ret = checkpoint_vma_sysv_shm(ctx, d->file, d->start, d->end);
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
 		ret = checkpoint_vma_pages(ctx, mm, d, pa);
 	return ret;
+}
+
+/*
+ * SysV shm attachments are whole: the vmas of one (one attachment file)
+ * follow each other from offset 0 to the end of the segment's pages.
+ */
+static int ckpt_check_sysv_shm(struct ckpt_ctx *ctx, struct ckpt_vma_desc *d,
+			       int n)
+{
+	unsigned long end;
+	int i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		j = i;
+		if (d[i].type != CKPT_VMA_SYSV_SHM)
+			continue;
+		end = d[i].start + PAGE_ALIGN(i_size_read(file_inode(d[i].file)));
+		if (d[i].pgoff)
+			goto bad;
+		while (d[j].end < end) {
+			if (++j >= n || d[j].type != CKPT_VMA_SYSV_SHM ||
+			    d[j].file != d[i].file || d[j].start != d[j - 1].end ||
+			    d[j].pgoff != (d[j].start - d[i].start) >> PAGE_SHIFT)
+				goto bad;
+		}
+		if (d[j].end != end)
+			goto bad;
+	}
+	return 0;
+bad:
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"mapping %lx-%lx /%s: part of a SysV shm attachment (partly unmapped, or moved or grown by mremap()): not supported",
+			d[i].start, d[i].end, d[i].file->f_path.dentry->d_name.name);
 }
 
 int checkpoint_mm(struct ckpt_ctx *ctx)
@@ -485,7 +531,9 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 	if (n < 0)
 		return n;
 	h.map_count = n;
-	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
+	ret = ckpt_check_sysv_shm(ctx, d, n);
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
 	if (ret)
 		goto out;
 	exe = get_mm_exe_file(mm);
@@ -837,6 +885,14 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	      h.vm_flags & VM_ACCOUNT)))
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad flags %llx",
 				h.vm_start, h.vm_end, h.vm_flags);
+	/* what shmat() cannot make */
+	if (h.vma_type == CKPT_VMA_SYSV_SHM &&
+	    h.vm_flags & (VM_LOCKED | VM_GROWSDOWN | VM_NORESERVE))
+		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad SysV shm flags %llx",
+				h.vm_start, h.vm_end, h.vm_flags);
+	ret = restore_sysv_shm_next(ctx, &h);
+	if (ret)
+		return ret;
 	if (h.vm_flags & VM_READ)
 		prot |= PROT_READ;
 	if (h.vm_flags & VM_WRITE)
@@ -874,6 +930,11 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	case CKPT_VMA_AIO:
 		/* mapped by io_setup()'s code, filled from the AIO record */
 		return restore_aio(ctx, &h);
+	case CKPT_VMA_SYSV_SHM:
+		ret = restore_vma_sysv_shm(ctx, mm, &h, &addr);
+		if (ret)
+			return ret;
+		break;
 	default:
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad type %u",
 				h.vm_start, h.vm_end, h.vma_type);
@@ -990,6 +1051,10 @@ void restore_mm_layout(struct ckpt_ctx *ctx, struct mm_struct *mm,
 int restore_mm_finish(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		      struct ckpt_hdr_mm *h)
 {
+	int ret = restore_sysv_shm_next(ctx, NULL);
+
+	if (ret)
+		return ret;
 	mmap_write_lock(mm);
 	mm->start_code = h->start_code;
 	mm->end_code = h->end_code;

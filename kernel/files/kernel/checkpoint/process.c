@@ -11,6 +11,7 @@
 
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
+#include <linux/checkpoint_hooks.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
@@ -72,6 +73,13 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"pid %d: speculation control (PR_SET_SPECULATION_CTRL): not supported",
 				ctx->tsk_pid);
+#ifdef CONFIG_SYSVIPC
+	/* the adjustments semop(SEM_UNDO) leaves for the task's exit */
+	if (sem_ckpt_has_undo(t))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: SysV semaphore undo (semop() SEM_UNDO): not supported",
+				ctx->tsk_pid);
+#endif
 	/* PR_SET_IO_FLUSHER sets both */
 	if ((READ_ONCE(t->flags) & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)) ==
 	    (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE))

@@ -396,6 +396,7 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		return ret;
 	}
 	/* point of no return */
+	restore_sysv_shm_commit(ctx);
 	if (ctx->rst.old_files)
 		put_files_struct(ctx->rst.old_files);
 	ctx->rst.old_files = NULL;

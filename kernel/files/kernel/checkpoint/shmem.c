@@ -16,8 +16,9 @@
  * still aliases the descriptor.  A mapping made without write access to
  * its file (no VM_MAYWRITE) is mapped on a read-only file again.
  *
- * Refused (memory.c names the mapping): SysV shm attachments, a memfd
- * that no descriptor holds any more, MAP_PRIVATE mappings of a memfd.
+ * Refused (memory.c names the mapping): a memfd that no descriptor holds
+ * any more, MAP_PRIVATE mappings of a memfd.  SysV shm attachments are
+ * ipc_shm.c's.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 

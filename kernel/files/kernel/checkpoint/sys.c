@@ -475,6 +475,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);
+	ckpt_sysv_shm_free(ctx);
 	ckpt_ptys_free(ctx);
 	ckpt_obj_inodes_free(ctx);
 	ckpt_rst_free(ctx);

@@ -114,6 +114,9 @@ enum {
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
 	CKPT_HDR_SHMEM = 405,
 #define CKPT_HDR_SHMEM CKPT_HDR_SHMEM
+	/* 410-419: SysV shm segments (kernel/checkpoint/ipc_shm.c) */
+	CKPT_HDR_IPC_SHM = 410,
+#define CKPT_HDR_IPC_SHM CKPT_HDR_IPC_SHM
 
 	/* 430-439: aio contexts (kernel/checkpoint/aio.c) */
 	CKPT_HDR_AIO = 430,
@@ -1058,8 +1061,40 @@ enum {
 #define CKPT_VMA_SHARED_FILE CKPT_VMA_SHARED_FILE
 	CKPT_VMA_SHMEM = 6,	/* MAP_SHARED of a shmem object: CKPT_HDR_SHMEM */
 #define CKPT_VMA_SHMEM CKPT_VMA_SHMEM
+	CKPT_VMA_SYSV_SHM = 7,	/* a SysV shm attachment: CKPT_HDR_IPC_SHM */
+#define CKPT_VMA_SYSV_SHM CKPT_VMA_SYSV_SHM
 	CKPT_VMA_AIO = 8,	/* the ring of an io_setup() context: CKPT_HDR_AIO */
 #define CKPT_VMA_AIO CKPT_VMA_AIO
+};
+
+/*
+ * CKPT_HDR_IPC_SHM: 56 bytes, after a CKPT_VMA_SYSV_SHM vma: the SysV
+ * shm segment it attaches, shm_ref 1, 2, ... in order of first
+ * appearance (every vma of every attachment of one segment names the
+ * same one).  The first appearance is followed by its size bytes of
+ * content, in CKPT_HDR_BUFFER records of CKPT_DATA_CHUNK bytes.  An
+ * attachment is whole: its vmas follow each other, the first at offset
+ * (vm_pgoff) 0, the last ending at the segment's size rounded up to
+ * pages; a vma without VM_MAYWRITE was attached SHM_RDONLY.  The ids are
+ * those of the checkpointing caller's user namespace.
+ */
+#define CKPT_IPC_SHM_NORESERVE	0x1	/* flags: created SHM_NORESERVE */
+#define CKPT_IPC_SHM_DEST	01000	/* mode: IPC_RMID'd while attached */
+#define CKPT_IPC_SHM_LOCKED	02000	/* mode: SHM_LOCK */
+
+struct ckpt_hdr_ipc_shm {
+	struct ckpt_hdr h;
+	__s32 shm_ref;
+	__s32 key;		/* IPC_PRIVATE (0) once IPC_RMID'd */
+	__s32 id;		/* the shmid */
+	__u32 mode;		/* 0777 bits, SHM_DEST 01000, SHM_LOCKED 02000 */
+	__u32 uid;		/* owner */
+	__u32 gid;
+	__u32 cuid;		/* creator */
+	__u32 cgid;
+	__u64 size;		/* bytes (shm_segsz) */
+	__u32 flags;		/* CKPT_IPC_SHM_* */
+	__u32 _padding;
 };
 
 /*
