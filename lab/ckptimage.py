@@ -85,6 +85,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     410: ("IPC_SHM", "<iiiIIIIIQII", ("shm_ref", "key", "id", "mode", "uid", "gid", "cuid", "cgid", "size", "flags",
                                       "_")),
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
+    430: ("AIO", "<QQ" + "I" * 10, ("user_id", "ring_size", "max_reqs", "nr_ring_events", "id", "nr", "head", "tail",
+                                    "magic", "compat_features", "incompat_features", "header_length")),
     421: ("PGREF", "<Q", ("nr_pages",)),
     501: ("SOCKET", "<IIHHHHIIiiIiiIIiQQII128s128s",
           ("sk_id", "peer_id", "family", "type", "protocol", "state", "flags", "shutdown", "sndbuf", "rcvbuf",
@@ -119,7 +121,8 @@ OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos"
 OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
-VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 7: "sysv-shm"}
+VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 7: "sysv-shm", 8: "aio"}
+AIO_EVENT = 32  # struct io_event
 SHMEM_KINDS = {1: "anon", 2: "memfd"}
 IPC_SHM_MODE = 0o777 | 0o1000 | 0o2000  # permission bits, SHM_DEST, SHM_LOCKED
 IPC_SHM_NORESERVE = 0x1
@@ -296,6 +299,23 @@ class Image:
         }
 
 
+def aio_in_ring(head: int, tail: int, nr: int) -> int:
+    """Completions between a ring's head and tail (fs/aio.c's count)."""
+    return tail - head if head <= tail else nr - (head - tail)
+
+
+def _check_aio(r: Record) -> None:
+    """An AIO record as restart checks it: a ring of nr events after its 32-byte header, head and tail
+    in it, as many completions as lie between them."""
+    f = r.fields
+    if (not f["max_reqs"] or f["nr"] < 2 or f["ring_size"] != (f["nr"] + 1) * AIO_EVENT
+            or f["head"] >= f["nr"] or f["tail"] >= f["nr"]
+            or f["nr_ring_events"] != aio_in_ring(f["head"], f["tail"], f["nr"])):
+        raise ImageError(f"offset {r.offset:#x}: bad aio context {f['user_id']:#x} (io_setup({f['max_reqs']}), "
+                         f"nr {f['nr']}, head {f['head']}, tail {f['tail']}, {f['nr_ring_events']} events, "
+                         f"{f['ring_size']} bytes)")
+
+
 def checksum(data: bytes) -> tuple[int, int]:
     """The tail checksum over ``data`` (little-endian 64-bit words): (sum, sum2)."""
     s = s2 = 0
@@ -466,6 +486,8 @@ def _check_structure(img: Image) -> None:
         if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
             raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
                              f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
+    for r in img.all("AIO"):
+        _check_aio(r)
     for r in img.all("SHMEM"):
         if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
             raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")

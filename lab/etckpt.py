@@ -150,6 +150,9 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         if kind == 6:
             raise ConvertError(f"mapping {start:#x}-{end:#x}: an ET_CKPT file cannot carry shared memory "
                                "(restart the image instead)")
+        if kind == 8:
+            raise ConvertError(f"mapping {start:#x}-{end:#x}: an ET_CKPT file cannot carry an aio context "
+                               "(restart the image instead)")
         body = bytearray(raw)
         paddr = 0
         i += 1

@@ -282,6 +282,9 @@ static void convert(uint64_t *entry)
 		if (type == CKPT_VMA_SHMEM)
 			die("mapping %#" PRIx64 "-%#" PRIx64 ": an ET_CKPT file cannot carry shared memory (restart the image instead)",
 			    start, end);
+		if (type == CKPT_VMA_AIO)
+			die("mapping %#" PRIx64 "-%#" PRIx64 ": an ET_CKPT file cannot carry an aio context (restart the image instead)",
+			    start, end);
 		new_seg(PT_CKPT_VMA, start, end - start, fl);
 		take(CKPT_HDR_VMA, 1);
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE) {

@@ -75,6 +75,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_MM: return "MM";
 	case CKPT_HDR_VMA: return "VMA";
 	case CKPT_HDR_SHMEM: return "SHMEM";
+	case CKPT_HDR_AIO: return "AIO";
 	case CKPT_HDR_PGARR: return "PGARR";
 	case CKPT_HDR_PRECOPY: return "PRECOPY";
 	case CKPT_HDR_PGREF: return "PGREF";
@@ -481,6 +482,31 @@ static void shmem(int32_t *shms, int32_t datas)
 		return;
 	(*shms)++;
 	while (m.kind == CKPT_SHMEM_ANON && left) {
+		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
+
+		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
+		left -= n;
+	}
+}
+
+/* the AIO record of an aio ring vma, then its event slots */
+static void aio(uint64_t start, uint64_t end)
+{
+	struct ckpt_hdr_aio a = *(struct ckpt_hdr_aio *)expect(CKPT_HDR_AIO, sizeof(a), sizeof(a));
+	uint32_t in_ring = a.head <= a.tail ? a.tail - a.head : a.nr - (a.head - a.tail);
+	uint64_t left = (uint64_t)a.nr * 32;
+
+	printf("            aio context %#" PRIx64 " io_setup(%u) slot %u nr %u head %u tail %u"
+	       " magic %#x features %u/%u header %u: %u completions\n",
+	       (uint64_t)a.user_id, a.max_reqs, a.id, a.nr, a.head, a.tail, a.magic,
+	       a.compat_features, a.incompat_features, a.header_length, a.nr_ring_events);
+	if (a.user_id != start || a.ring_size != end - start || !a.max_reqs || a.nr < 2 ||
+	    a.ring_size != ((uint64_t)a.nr + 1) * 32 || a.head >= a.nr || a.tail >= a.nr ||
+	    a.nr_ring_events != in_ring)
+		bad("AIO: context %#" PRIx64 " of %" PRIu64 " bytes, nr %u head %u tail %u events %u",
+		    (uint64_t)a.user_id, (uint64_t)a.ring_size, a.nr, a.head, a.tail,
+		    a.nr_ring_events);
+	while (left) {
 		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
 
 		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
@@ -980,7 +1006,7 @@ mm:
 		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
 		       type == CKPT_VMA_SHARED_FILE ? "shared file" :
 		       type == CKPT_VMA_SHMEM ? "shmem" :
-		       type == CKPT_VMA_SYSV_SHM ? "sysv shm" : "?");
+		       type == CKPT_VMA_SYSV_SHM ? "sysv shm" : type == CKPT_VMA_AIO ? "[aio]" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
@@ -991,6 +1017,8 @@ mm:
 			shmem(&shms, datas);
 		else if (type == CKPT_VMA_SYSV_SHM)
 			ipc_shm(&sysv_segs);
+		else if (type == CKPT_VMA_AIO)
+			aio(start, end);
 		else if (type != CKPT_VMA_VDSO && type != CKPT_VMA_VVAR &&
 			 type != CKPT_VMA_SHARED_FILE)
 			bad("vma type %u", type);

@@ -479,3 +479,25 @@ def test_accept_queue_records_are_decoded_and_checked() -> None:
     orphan = header() + body() + record("SOCKET_ACCEPT", 0, 0)
     with pytest.raises(ImageError, match="without its TCP listener"):
         ckptimage.parse(orphan + tail(orphan))
+
+
+def aio_records(head: int = 126, tail: int = 3, events: int = 4, nr: int = 127) -> bytes:
+    """An aio ring vma and its context: io_setup(8), a one-page ring of 127 slots."""
+    return (record("VMA", 8, 0, 0x7F0000000000, 0x7F0000001000, 0x3, 0, 0)
+            + record("AIO", 0x7F0000000000, 4096, 8, events, 0, nr, head, tail, 0xA10A10A1, 1, 0, 32)
+            + record("BUFFER", payload=bytes(32 * 127)))
+
+
+def test_aio_record_has_the_c_size_and_its_ring_is_checked() -> None:
+    data = header() + body() + aio_records()
+    img = ckptimage.parse(data + tail(data))
+    aio = img.first("AIO")
+    assert aio.length == 64
+    assert (aio.fields["head"], aio.fields["tail"], aio.fields["nr_ring_events"]) == (126, 3, 4)
+    assert ckptimage.VMA_TYPES[8] == "aio"
+    assert ckptimage.aio_in_ring(126, 3, 127) == 4 and ckptimage.aio_in_ring(5, 5, 127) == 0
+    for bad, why in (({"head": 127}, "head 127"), ({"events": 5}, "5 events"), ({"nr": 1, "head": 0, "tail": 0,
+                                                                                 "events": 0}, "nr 1")):
+        data = header() + body() + aio_records(**bad)
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))

@@ -223,3 +223,15 @@ def test_by_fd_names_the_mapped_file_by_descriptor() -> None:
     assert data[:64 + 56 * 4] != etckpt.convert(v4_image())[0][:64 + 56 * 4]
     with pytest.raises(ImageError, match="bad segment"):
         etckpt.parse(_mutated(64 + 24, "<Q", 4))  # p_paddr on the core
+
+
+def test_an_aio_context_is_refused_by_name() -> None:
+    from .test_ckptimage import aio_records
+
+    body = v4_image()[:-32]  # without its TAIL
+    first_vma = record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0)
+    at = body.index(first_vma)
+    body = body[:at] + aio_records() + body[at:]
+    with pytest.raises(etckpt.ConvertError, match="mapping 0x7f0000000000-0x7f0000001000: an ET_CKPT file cannot "
+                                                  "carry an aio context"):
+        etckpt.convert(body + tail(body))

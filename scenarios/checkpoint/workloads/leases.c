@@ -1,6 +1,5 @@
 /*
- * leases: file leases that restart must restore, and an aio context that
- * checkpoint must refuse by name (issue 10).
+ * leases: file leases that restart must restore (issue 10).
  *
  *   leases hold DIR RES   in DIR (created): a read lease on DIR/r (open
  *                         read-only) and a write lease on DIR/w, their
@@ -11,7 +10,6 @@
  *                         signal comes with si_fd of w's descriptor, the
  *                         lease is then released and the child's open
  *                         completes.  Writes PASS or "FAIL: what" to RES.
- *   leases aio            io_setup(), prints "ready PID", sleeps.
  * stdio must be regular files or /dev/null.
  */
 #define _GNU_SOURCE
@@ -25,8 +23,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include <linux/aio_abi.h>
 
 static volatile sig_atomic_t go, broke_fd = -1;
 
@@ -121,16 +117,6 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
-	if (argc == 2 && !strcmp(argv[1], "aio")) {
-		aio_context_t ctx = 0;
-
-		if (syscall(SYS_io_setup, 4, &ctx))
-			die("io_setup");
-		printf("ready %d\n", getpid());
-		fflush(stdout);
-		for (;;)
-			pause();
-	}
-	fprintf(stderr, "usage: leases hold DIR RES | leases aio\n");
+	fprintf(stderr, "usage: leases hold DIR RES\n");
 	return 2;
 }

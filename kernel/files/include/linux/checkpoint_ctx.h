@@ -274,6 +274,13 @@ int checkpoint_pty(struct ckpt_ctx *ctx, struct file *file, int fd);
 struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
 void ckpt_ptys_free(struct ckpt_ctx *ctx);
 
+/* aio contexts: the rings of io_setup() (aio.c) */
+int checkpoint_aio_check(struct ckpt_ctx *ctx, struct mm_struct *mm);
+int checkpoint_aio(struct ckpt_ctx *ctx, struct mm_struct *mm,
+		   struct file *file, unsigned long start, unsigned long end,
+		   unsigned long flags);
+int restore_aio(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *vh);
+
 /* shared memory: MAP_SHARED anonymous memory, /dev/zero, memfd (shmem.c) */
 bool ckpt_shmem_vma(struct vm_area_struct *vma);
 int ckpt_shmem_note_memfd(struct ckpt_ctx *ctx, struct file *file,

@@ -62,6 +62,24 @@ int seccomp_ckpt_check_filter(const struct sock_filter *insns,
 			      unsigned int len);
 long seccomp_ckpt_set_filter(unsigned int flags, const char __user *filter);
 
+/* fs/aio.c: the aio contexts of a frozen task's mm, and io_setup() at an address */
+struct mm_struct;
+struct aio_ckpt {
+	unsigned long user_id;		/* the ring's address: the aio_context_t */
+	unsigned long mmap_size;	/* bytes of the ring */
+	unsigned int max_reqs;		/* what io_setup() was called with */
+	unsigned int nr_events;		/* the ring's size in events */
+	unsigned int tail;		/* the kernel's copy of the ring's tail */
+	unsigned int in_flight;		/* requests submitted, not completed */
+	struct file *ring_file;		/* referenced: fput() it */
+};
+
+int aio_ckpt_get(struct mm_struct *mm, unsigned int *pos,
+		 struct aio_ckpt *st);
+int aio_ckpt_setup(unsigned int max_reqs, unsigned long addr, unsigned int id,
+		   unsigned int nr_events, unsigned long size,
+		   unsigned int head, unsigned int tail);
+
 /* fs/eventfd.c */
 int eventfd_ckpt_get(struct file *file, u64 *count, unsigned int *flags);
 struct file *eventfd_ckpt_create(u64 count, unsigned int flags);

@@ -209,6 +209,10 @@ static int etckpt_check_vma(struct ckpt_ctx *ctx, struct file *file,
 		return ckpt_err(ctx, -EINVAL,
 				"vma at %llu: not the area %llx+%llx of its program header",
 				p->p_offset, p->p_vaddr, p->p_memsz);
+	if (v.vma_type == CKPT_VMA_AIO)
+		return ckpt_err(ctx, -EINVAL,
+				"vma %llx-%llx: an ET_CKPT file cannot carry an aio context",
+				v.vm_start, v.vm_end);
 	file_vma = v.vma_type == CKPT_VMA_FILE ||
 		   v.vma_type == CKPT_VMA_SHARED_FILE;
 	if (file_vma) {

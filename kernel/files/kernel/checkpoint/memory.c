@@ -131,10 +131,12 @@ static const char *ckpt_vma_problem(struct mm_struct *mm,
 	*type = ckpt_arch_vma_type(mm, vma);
 	if (*type)
 		return NULL;
-	/* the ring of an io_setup() context (fs/aio.c's pseudo fs) */
+	/* the ring of an io_setup() context (fs/aio.c's pseudo fs): aio.c */
 	if (vma->vm_file &&
-	    file_inode(vma->vm_file)->i_sb->s_magic == CKPT_AIO_RING_MAGIC)
-		return "aio context (io_setup() ring)";
+	    file_inode(vma->vm_file)->i_sb->s_magic == CKPT_AIO_RING_MAGIC) {
+		*type = CKPT_VMA_AIO;
+		return NULL;
+	}
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
 		return ckpt_vma_shared(vma, type);
 	if (vma->vm_flags & CKPT_VMA_BAD_FLAGS)
@@ -216,7 +218,8 @@ static int ckpt_collect_vmas(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		d[n].pgoff = vma->vm_pgoff;
 		d[n].has_anon = !!vma->anon_vma;
 		d[n].softdirty = !!(vma->vm_flags & VM_SOFTDIRTY);
-		if (d[n].type == CKPT_VMA_FILE || ckpt_vma_is_shared(d[n].type))
+		if (d[n].type == CKPT_VMA_FILE || d[n].type == CKPT_VMA_AIO ||
+		    ckpt_vma_is_shared(d[n].type))
 			d[n].file = get_file(vma->vm_file);
 		n++;
 	}
@@ -467,6 +470,9 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		ret = checkpoint_write_path(ctx, d->file);
 	if (!ret && d->type == CKPT_VMA_SHMEM)
 		ret = checkpoint_vma_shmem(ctx, d->file, d->start, d->end);
+	if (!ret && d->type == CKPT_VMA_AIO)
+		ret = checkpoint_aio(ctx, mm, d->file, d->start, d->end,
+				     d->flags);
 	if (!ret && d->type == CKPT_VMA_SYSV_SHM)
 		ret = checkpoint_vma_sysv_shm(ctx, d->file, d->start, d->end);
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
@@ -518,6 +524,9 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 
 	if (get_mm_counter(mm, MM_SWAPENTS))
 		return ckpt_err(ctx, -EBUSY, "task has swapped-out pages");
+	ret = checkpoint_aio_check(ctx, mm);
+	if (ret)
+		return ret;
 	n = ckpt_collect_vmas(ctx, mm, &h, &d);
 	if (n < 0)
 		return n;
@@ -918,6 +927,9 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		if (ret)
 			return ret;
 		break;
+	case CKPT_VMA_AIO:
+		/* mapped by io_setup()'s code, filled from the AIO record */
+		return restore_aio(ctx, &h);
 	case CKPT_VMA_SYSV_SHM:
 		ret = restore_vma_sysv_shm(ctx, mm, &h, &addr);
 		if (ret)

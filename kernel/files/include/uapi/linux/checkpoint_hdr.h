@@ -118,7 +118,11 @@ enum {
 	CKPT_HDR_IPC_SHM = 410,
 #define CKPT_HDR_IPC_SHM CKPT_HDR_IPC_SHM
 
-	/* 420-439: pre-copy migration (kernel/checkpoint/precopy.c) */
+	/* 430-439: aio contexts (kernel/checkpoint/aio.c) */
+	CKPT_HDR_AIO = 430,
+#define CKPT_HDR_AIO CKPT_HDR_AIO
+
+	/* 420-429: pre-copy migration (kernel/checkpoint/precopy.c) */
 	CKPT_HDR_PRECOPY = 420,
 #define CKPT_HDR_PRECOPY CKPT_HDR_PRECOPY
 	CKPT_HDR_PGREF = 421,
@@ -1103,6 +1107,8 @@ enum {
 #define CKPT_VMA_SHMEM CKPT_VMA_SHMEM
 	CKPT_VMA_SYSV_SHM = 7,	/* a SysV shm attachment: CKPT_HDR_IPC_SHM */
 #define CKPT_VMA_SYSV_SHM CKPT_VMA_SYSV_SHM
+	CKPT_VMA_AIO = 8,	/* the ring of an io_setup() context: CKPT_HDR_AIO */
+#define CKPT_VMA_AIO CKPT_VMA_AIO
 };
 
 /*
@@ -1133,6 +1139,32 @@ struct ckpt_hdr_ipc_shm {
 	__u64 size;		/* bytes (shm_segsz) */
 	__u32 flags;		/* CKPT_IPC_SHM_* */
 	__u32 _padding;
+};
+
+/*
+ * CKPT_HDR_AIO: 64 bytes, after a CKPT_VMA_AIO vma (vm_flags VM_READ |
+ * VM_WRITE, vm_pgoff 0): the aio context whose ring the vma is, set up
+ * again by restart with io_setup()'s code at the same address.  The ring's
+ * header (struct aio_ring, fs/aio.c) as in the ring;
+ * then the ring's nr event slots (struct io_event, 32 bytes each: the
+ * nr_ring_events completions from head to tail, and the reaped ones), in
+ * CKPT_HDR_BUFFER records of at most CKPT_DATA_CHUNK bytes.
+ */
+struct ckpt_hdr_aio {
+	struct ckpt_hdr h;
+	__u64 user_id;		/* the aio_context_t: vm_start */
+	__u64 ring_size;	/* bytes of the ring: vm_end - vm_start */
+	__u32 max_reqs;		/* the nr_events io_setup() was called with */
+	__u32 nr_ring_events;	/* completions that follow: tail - head mod nr */
+	/* struct aio_ring's header */
+	__u32 id;		/* the context's slot in the mm's table */
+	__u32 nr;		/* events the ring holds */
+	__u32 head;
+	__u32 tail;
+	__u32 magic;		/* 0xa10a10a1 */
+	__u32 compat_features;
+	__u32 incompat_features;
+	__u32 header_length;	/* 32 */
 };
 
 /*
