@@ -275,6 +275,8 @@ def workload_archive(sources: Iterable[tuple[str, Path]], kbuild: kernel.KernelB
     d.add("dynamic", " ".join(DYNAMIC_CFLAGS) + " static:" + ",".join(sorted(STATIC_PROGRAMS)))
     for name, src in items:
         d.add(f"src/{name}", src.read_bytes())
+        for header in sorted(src.parent.glob("*.h")):  # what #include "x.h" beside it may pull in
+            d.add(f"hdr/{name}/{header.name}", header.read_bytes())
     libs: dict[Path, list[Path]] = {}
     for b in bins:
         libs[b.path] = library_closure(b.path) if b.closure else []

@@ -43,6 +43,8 @@
 
 #include <linux/audit.h>
 #include <linux/checkpoint.h>
+
+#include "restart_self.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -157,26 +159,10 @@ static int strict(const char *fifo)
 	return 0;
 }
 
-/* restart IMG with this program as the caller (an unprivileged restart keeps the exe) */
-static int restart_img(const char *img, const char *log)
-{
-	int fd = open(img, O_RDONLY | O_CLOEXEC);
-	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	long ret;
-
-	if (fd < 0 || logfd < 0) {
-		perror(fd < 0 ? img : log);
-		return 2;
-	}
-	ret = syscall(__NR_restart, 0, fd, RESTART_TASKSELF, logfd);
-	printf("%s: restart returned %ld: %s (errno %d)\n", "seccomp", ret, strerror(errno), errno);
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "restart"))
-		return restart_img(argv[2], argv[3]);
+		return restart_img("seccomp", argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], -1);
 	if (argc == 4 && !strcmp(argv[1], "hold-as"))
