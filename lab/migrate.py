@@ -41,7 +41,7 @@ from .ssh import Result
 from .steps.base import poll_sh
 from .steps.link import link_pipe, shm_pipe, shm_recv, shm_send
 from .steps.network import add_address, announce_address, del_address
-from .steps.process import CGROUP_ROOT, freeze_commands
+from .steps.process import CGROUP_ROOT, freeze_commands, kill_tree_sh
 
 RESTORED_POLL = (
     'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
@@ -296,7 +296,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             mig.ok = True
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
-            src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
+            # the task and, for a tree, every descendant (the freeze took them all)
+            src.ssh.run(kill_tree_sh(pid, thaw, 10), 40)
             if address:
                 del_address(src, address)
                 announce_address(dst, address)
