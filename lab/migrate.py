@@ -229,7 +229,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             else:
                 restarting = pc.restarting
             flag = (" -T" if address else "") + (" -P" if pc else "")
-            send = f"checkpoint {pid}{flag} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
+            # pipefail: a checkpoint that fails mid-stream (its error record sent) fails the step
+            # with its own log, not only restart's "record ... type 9999"
+            send = f"set -o pipefail; checkpoint {pid}{flag} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 # mid-stream: once the receiver has the sender (a cut before the connect would only

@@ -188,9 +188,16 @@ static const struct {
 	{ SOCK_RCVMARK, "SO_RCVMARK" },
 };
 
-/* a socket-level option that restart does not set, or NULL */
-static const char *ckpt_socket_unsupported(struct sock *sk)
+/*
+ * A socket-level option that restart does not set, or NULL.  A filter
+ * that this checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
+ * socket for an earlier descriptor: a listener shared by a tree) is not
+ * the program's.
+ */
+static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
+					   struct sock *sk)
 {
+	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++) {
@@ -201,7 +208,7 @@ static const char *ckpt_socket_unsupported(struct sock *sk)
 		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
 			return ckpt_sock_flags_refused[i].option;
 	}
-	if (rcu_access_pointer(sk->sk_filter))
+	if (rcu_access_pointer(sk->sk_filter) && !(e && e->held))
 		return "a socket filter (SO_ATTACH_FILTER)";
 	if (READ_ONCE(sk->sk_bound_dev_if))
 		return "SO_BINDTODEVICE";
@@ -234,9 +241,9 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EBADF, "fd %d: socket without a sock",
 				fd);
 	sk = sock->sk;
-	if (ckpt_socket_unsupported(sk))
+	if (ckpt_socket_unsupported(ctx, sk))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: socket with %s not supported",
-				fd, ckpt_socket_unsupported(sk));
+				fd, ckpt_socket_unsupported(ctx, sk));
 	if (sk->sk_family == AF_UNIX)
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	if (ckpt_family_inet(sk->sk_family))
