@@ -101,6 +101,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
           ("linger_s", "ttl", "tos", "keepcnt", "keepidle", "keepintvl", "user_timeout", "maxseg", "flags")),
     506: ("SOCKET_ACCEPT", "<II", ("nconns", "_")),
     507: ("SOCKET_CONN", "<HHIII128s128s", ("family", "state", "_", "laddr_len", "raddr_len", "laddr", "raddr")),
+    508: ("SOCKET_RAW", "<III8II", ("flags", "offset", "icmp_filter") + tuple(f"icmp6_filter{i}" for i in range(8))
+          + ("_",)),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -141,6 +143,9 @@ SOCK_MSG_MAX = 4 << 20
 INET_FLAGS = 0x3  # CKPT_INET_LINGER | CKPT_INET_CORK
 SOCK_ADDR_MAX = 128
 SOCK_ACCEPTQ = 0x200000  # CKPT_SOCK_ACCEPTQ: a TCP listener's SOCKET_ACCEPT follows
+SOCK_RAW = 3  # SOCK_RAW: a SOCKET_RAW follows its SOCKET
+RAW_FLAGS = 0x3  # CKPT_RAW_HDRINCL | CKPT_RAW_CHECKSUM
+RAW_CHECKSUM = 0x2
 
 
 def sockaddr_text(raw: bytes, length: int) -> str:
@@ -448,6 +453,25 @@ def _check_accept_queues(img: Image) -> None:
                 raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
 
 
+def _check_raw_sockets(img: Image) -> None:
+    """A SOCKET_RAW follows the SOCKET (and strings, SOCKET_INET) of a raw socket, and only of one; its
+    IPV6_CHECKSUM offset is even, and 0 without CKPT_RAW_CHECKSUM."""
+    sock: Record | None = None
+    for r in img.records:
+        if r.name == "SOCKET":
+            sock = r if r.fields["type"] == SOCK_RAW else None
+        elif r.name == "SOCKET_RAW":
+            if sock is None:
+                raise ImageError(f"offset {r.offset:#x}: raw socket options without a raw socket")
+            f = r.fields
+            if f["flags"] & ~RAW_FLAGS or f["offset"] % 2 or (f["offset"] and not f["flags"] & RAW_CHECKSUM):
+                raise ImageError(f"offset {r.offset:#x}: bad raw socket options (flags {f['flags']:#x}, "
+                                 f"checksum offset {f['offset']})")
+            sock = None
+        elif r.name == "SOCKET_QUEUE" and sock is not None:
+            raise ImageError(f"offset {r.offset:#x}: raw socket {sock.fields['sk_id']} without its SOCKET_RAW")
+
+
 def _check_structure(img: Image) -> None:
     recs = img.records
     if not recs:
@@ -481,6 +505,7 @@ def _check_structure(img: Image) -> None:
         if r.fields["laddr_len"] > SOCK_ADDR_MAX or r.fields["raddr_len"] > SOCK_ADDR_MAX:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
     _check_accept_queues(img)
+    _check_raw_sockets(img)
     for r in img.all("PTY"):
         f = r.fields
         if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:

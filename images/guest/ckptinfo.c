@@ -98,6 +98,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SOCKET_ACCEPT: return "SOCKET_ACCEPT";
+	case CKPT_HDR_SOCKET_RAW: return "SOCKET_RAW";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -291,7 +292,7 @@ static void socket_records(void)
 	sock_addr(ra, sizeof(ra), s.raddr, s.raddr_len);
 	printf("            socket %u family %u %s state %u peer %u flags %#x%s%s%s%s%s%s shutdown %u\n",
 	       s.sk_id, s.family, s.type == 1 ? "stream" : s.type == 2 ? "dgram" :
-	       s.type == 5 ? "seqpacket" : "?", s.state, s.peer_id, s.flags,
+	       s.type == 5 ? "seqpacket" : s.type == 3 ? "raw" : "?", s.state, s.peer_id, s.flags,
 	       s.flags & CKPT_SOCK_PAIR ? " pair" : "",
 	       s.flags & CKPT_SOCK_PEER_CLOSED ? " peer-closed" : "",
 	       s.flags & CKPT_SOCK_CONNECT ? " connect" : "",
@@ -314,9 +315,24 @@ static void socket_records(void)
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
 	}
+	if (s.type == 3) {	/* SOCK_RAW */
+		struct ckpt_hdr_socket_raw r = *(struct ckpt_hdr_socket_raw *)expect(
+			CKPT_HDR_SOCKET_RAW, sizeof(r), sizeof(r));
+
+		if (r.flags & ~CKPT_RAW_FLAGS || r.offset % 2 ||
+		    (r.offset && !(r.flags & CKPT_RAW_CHECKSUM)))
+			bad("socket %u: bad raw socket options (flags %#x, offset %u)", s.sk_id,
+			    r.flags, r.offset);
+		printf("            raw protocol %u hdrincl %u checksum %d icmp_filter %#x icmp6_filter %08x%08x%08x%08x%08x%08x%08x%08x\n",
+		       s.protocol, !!(r.flags & CKPT_RAW_HDRINCL),
+		       r.flags & CKPT_RAW_CHECKSUM ? (int)r.offset : -1, r.icmp_filter,
+		       r.icmp6_filter[0], r.icmp6_filter[1], r.icmp6_filter[2], r.icmp6_filter[3],
+		       r.icmp6_filter[4], r.icmp6_filter[5], r.icmp6_filter[6], r.icmp6_filter[7]);
+	}
 	/* a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) */
 	if ((s.family == 2 || s.family == 10) && s.type == 1 &&
-	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9))
+	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9 ||
+	     s.state == 11))
 		tcp_conn(s.sk_id);
 	if (s.flags & CKPT_SOCK_ACCEPTQ) {
 		struct ckpt_hdr_socket_accept a = *(struct ckpt_hdr_socket_accept *)expect(

@@ -450,6 +450,34 @@ def test_inet_option_record_has_the_c_size() -> None:
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))
 
 
+def raw_socket_records(flags: int = 0x2, offset: int = 4, with_raw: bool = True) -> bytes:
+    """An IPv6 raw socket of protocol 253 bound to [::1], IPV6_CHECKSUM at ``offset``."""
+    name = b"\n\0" + (253).to_bytes(2, "big") + bytes(4) + bytes(15) + b"\1" + bytes(4)
+    raw = record("SOCKET_RAW", flags, offset, 0, *([0] * 8), 0) if with_raw else b""
+    return (record("SOCKET", 1, 0, 10, 3, 253, 7, 0x8, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, len(name), 0, name, b"")
+            + string("") + string("") + raw + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_raw_socket_record_is_decoded_and_checked() -> None:
+    data = header() + body() + raw_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    raw = img.first("SOCKET_RAW")
+    assert raw.length == 56  # struct ckpt_hdr_socket_raw
+    assert (raw.fields["flags"], raw.fields["offset"]) == (0x2, 4)
+    assert img.first("SOCKET").fields["laddr"] == "[::1]:253"
+    for hostile, why in ((raw_socket_records(offset=3), "checksum offset 3"),
+                         (raw_socket_records(flags=0, offset=4), "checksum offset 4"),
+                         (raw_socket_records(flags=0x8, offset=0), "flags 0x8"),
+                         (raw_socket_records(with_raw=False), "raw socket 1 without its SOCKET_RAW")):
+        data = header() + body() + hostile
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))
+    orphan = header() + body() + record("SOCKET_RAW", 0, 0, 0, *([0] * 8), 0)
+    with pytest.raises(ImageError, match="without a raw socket"):
+        ckptimage.parse(orphan + tail(orphan))
+
+
 def listener_records(nconns: int = 1, backlog: int = 1, conn_family: int = 2) -> bytes:
     """A TCP listener on 127.0.0.1:47101 (backlog 1) with its accept queue of ``nconns`` connections."""
     name = b"\2\0" + (47101).to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8)

@@ -1122,7 +1122,7 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 			die("SO_LINGER");
 	} else if (!strcmp(kind, "inet")) {
-		fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
 		if (fd < 0)
 			die("socket");
 	} else if (!strcmp(kind, "tcp-est")) {

@@ -10,14 +10,18 @@
  *              FIN waits behind unsent data (FIN_WAIT1), b is ESTABLISHED;
  *     fw2/la:  a shut its side down first (FIN_WAIT2, a small receive
  *              buffer, reads nothing), b sent until full and shut down:
- *              LAST_ACK, its FIN behind unsent data.
+ *              LAST_ACK, its FIN behind unsent data;
+ *     cl/fw2:  as fw1/est, then b shut its side down too: its FIN reached
+ *              a, whose own FIN still waits behind unsent data (a simultaneous
+ *              close: CLOSING), and a acknowledged it (FIN_WAIT2).
  *              RES.ready once so; on SIGUSR1 (after restart, or at once for
  *              an uninterrupted run) each end checks its state is still
  *              the same, then every reader reads its bytes, checked, and
  *              the EOF; b of fw2/cw answers 3000 bytes and closes, a reads
  *              them and the EOF.  The writers' states must end as an
  *              uninterrupted run ends them (FIN_WAIT1 -> FIN_WAIT2 once all
- *              is read, LAST_ACK -> CLOSE).  RES gets "PASS" and the states
+ *              is read, LAST_ACK -> CLOSE, CLOSING -> CLOSE once its FIN is
+ *              acknowledged).  RES gets "PASS" and the states
  *              seen, without byte counts (which depend on the buffers), or
  *              "FAIL: what".
  */
@@ -221,8 +225,8 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(47111) };
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	int lfd, one = 1, a1, b1, a2, b2, a3, b3;
-	size_t n2, n3;
+	int lfd, one = 1, a1, b1, a2, b2, a3, b3, a4, b4;
+	size_t n2, n3, n4;
 	char path[512];
 
 	if (argc != 2) {
@@ -239,6 +243,7 @@ int main(int argc, char **argv)
 	pair(lfd, &a1, &b1, 0, 0, 0, 0);
 	pair(lfd, &a2, &b2, 0, 1, 1, 0);
 	pair(lfd, &a3, &b3, 1, 0, 0, 1);
+	pair(lfd, &a4, &b4, 0, 1, 1, 0);
 	close(lfd);
 
 	send_seq(a1, 1, 5000);
@@ -253,14 +258,22 @@ int main(int argc, char **argv)
 	n3 = fill(b3, 3);
 	if (shutdown(b3, SHUT_WR))
 		fail("shutdown");
+	n4 = fill(a4, 5);
+	if (shutdown(a4, SHUT_WR))
+		fail("shutdown");
+	expect_state(a4, "a4", 4);
+	if (shutdown(b4, SHUT_WR))
+		fail("shutdown");
 	expect_state(a1, "a1", 5);
 	expect_state(b1, "b1", 8);
 	expect_state(a2, "a2", 4);
 	expect_state(b2, "b2", 1);
 	expect_state(a3, "a3", 5);
 	expect_state(b3, "b3", 9);
+	expect_state(a4, "a4", 11);
+	expect_state(b4, "b4", 5);
 	snprintf(path, sizeof(path), "%s.ready", res);
-	put(path, "ready %zu %zu", n2, n3);
+	put(path, "ready %zu %zu %zu", n2, n3, n4);
 	while (!go)
 		usleep(20000);
 
@@ -272,6 +285,8 @@ int main(int argc, char **argv)
 	expect_state(b2, "b2", 1);
 	expect_state(a3, "a3", 5);
 	expect_state(b3, "b3", 9);
+	expect_state(a4, "a4", 11);
+	expect_state(b4, "b4", 5);
 	strcat(seen, " |");
 	/* fw2/cw: b reads the bytes and the EOF, answers and closes */
 	read_seq(b1, 1, 5000, "b1");
@@ -293,6 +308,13 @@ int main(int argc, char **argv)
 	expect_state(a3, "a3", 7);
 	close(a3);
 	close(b3);
+	/* cl/fw2: b reads everything and the EOF, a's FIN is acknowledged */
+	read_seq(b4, 5, n4, "b4");
+	read_seq(a4, 9, 0, "a4");
+	expect_state(a4, "a4", 7);
+	expect_state(b4, "b4", 7);
+	close(a4);
+	close(b4);
 	put(res, "PASS%s", seen);
 	return 0;
 }

@@ -22,13 +22,26 @@
  * as an established one without a descriptor) and queued again at
  * restart, in order (ckpt_tcp_accept_save(), restore_tcp_accept()).
  *
- * Half-closed connections (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK) are
- * saved as established ones with their FINs, and moved to their state at
- * restart (restore_tcp(), restore_tcp_fin_out()).
+ * Half-closed connections (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
+ * CLOSING) are saved as established ones with their FINs, and moved to
+ * their state at restart (restore_tcp(), restore_tcp_fin_out()).
+ *
+ * ICMP ping sockets (SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6) unbound,
+ * bound (their port is the ICMP identifier) or connected, and raw sockets
+ * (SOCK_RAW, any protocol) unbound, bound or connected, with IP_HDRINCL,
+ * ICMP_FILTER, ICMPV6_FILTER and IPV6_CHECKSUM (a SOCKET_RAW record), are
+ * made again with the caller's rights: a ping socket by a caller whose
+ * groups net.ipv4.ping_group_range leaves out is EACCES, a raw socket
+ * without CAP_NET_RAW EPERM.  What they have queued is refused: replies
+ * and packets cannot be queued again as they came.
  *
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections in SYN_SENT
- * and CLOSING,
- * queued UDP datagrams, raw and ping sockets, and options not restored
+ * (a SYN in flight: repair mode makes no connection that sends its SYN
+ * again with its initial sequence number), UDP datagrams queued from
+ * outside the checkpoint, anything queued on a ping or raw socket (or
+ * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
+ * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
+ * IP_NODEFRAG, and options not restored
  * (IP options, multicast memberships, IP_PKTINFO and the
  * other ancillary data options, IP_RECVERR, IP_FREEBIND,
  * IP_TRANSPARENT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
@@ -52,8 +65,13 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/inet_connection_sock.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/mroute_base.h>
 #include <net/inet_sock.h>
+#include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/raw.h>
 #include <net/route.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -86,6 +104,23 @@ static bool ckpt_inet_tcp(struct sock *sk)
 static bool ckpt_inet_udp(struct sock *sk)
 {
 	return sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP;
+}
+
+/* an ICMP ping socket of @family: SOCK_DGRAM with the family's ICMP */
+static bool ckpt_ping_proto(int family, int type, int protocol)
+{
+	return type == SOCK_DGRAM &&
+	       protocol == (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+}
+
+static bool ckpt_inet_ping(struct sock *sk)
+{
+	return ckpt_ping_proto(sk->sk_family, sk->sk_type, sk->sk_protocol);
+}
+
+static bool ckpt_inet_raw(struct sock *sk)
+{
+	return sk->sk_type == SOCK_RAW;
 }
 
 /* the two ends of an inet socket, as IPv6 addresses (IPv4 ones mapped) */
@@ -151,7 +186,7 @@ static const char *ckpt_inet6_unsupported(struct sock *sk)
 	 * multicast settings mean nothing to TCP (and an accepted socket has
 	 * the SYN's hop limit and interface there)
 	 */
-	if (ckpt_inet_udp(sk) &&
+	if (!ckpt_inet_tcp(sk) &&
 	    (rcu_access_pointer(np->ipv6_mc_list) || np->ipv6_ac_list ||
 	     !np->mc_loop || !np->mc_all || np->mcast_oif ||
 	     np->mcast_hops != IPV6_DEFAULT_MCASTHOPS))
@@ -170,6 +205,66 @@ static const char *ckpt_inet6_unsupported(struct sock *sk)
 		return "IPV6_MINHOPCOUNT";
 #endif
 	return NULL;
+}
+
+/* @sk is the socket of an IPv6 multicast routing table (MRT6_INIT) */
+static bool ckpt_ip6mr_sk(struct sock *sk)
+{
+	bool found = false;
+#ifdef CONFIG_IPV6_MROUTE
+	struct net *net = sock_net(sk);
+	struct mr_table *mrt;
+
+	rcu_read_lock();
+#ifdef CONFIG_IPV6_MROUTE_MULTIPLE_TABLES
+	list_for_each_entry_rcu(mrt, &net->ipv6.mr6_tables, list)
+		found |= rcu_access_pointer(mrt->mroute_sk) == sk;
+#else
+	mrt = net->ipv6.mrt6;
+	found = mrt && rcu_access_pointer(mrt->mroute_sk) == sk;
+#endif
+	rcu_read_unlock();
+#endif
+	return found;
+}
+
+/* what a raw socket has that restart does not set, or NULL */
+static const char *ckpt_raw_unsupported(struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct ip6_ra_chain *ra6;
+#endif
+	struct ip_ra_chain *ra;
+	const char *what = NULL;
+
+	if (!ckpt_inet_raw(sk))
+		return NULL;
+	if (inet_sk(sk)->nodefrag)
+		return "IP_NODEFRAG";
+	if (sk->sk_family == AF_INET) {
+		if (raw_sk(sk)->ipmr_table)
+			return "MRT_TABLE";
+		/* multicast routing (MRT_INIT) is in the chain too */
+		rcu_read_lock();
+		for (ra = rcu_dereference(sock_net(sk)->ipv4.ra_chain); ra;
+		     ra = rcu_dereference(ra->next))
+			if (ra->sk == sk)
+				what = "IP_ROUTER_ALERT or multicast routing (MRT_INIT)";
+		rcu_read_unlock();
+		return what;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (raw6_sk(sk)->ip6mr_table)
+		return "MRT6_TABLE";
+	if (ckpt_ip6mr_sk(sk))
+		return "IPv6 multicast routing (MRT6_INIT)";
+	read_lock_bh(&ip6_ra_lock);
+	for (ra6 = ip6_ra_chain; ra6; ra6 = ra6->next)
+		if (ra6->sk == sk)
+			what = "IPV6_ROUTER_ALERT";
+	read_unlock_bh(&ip6_ra_lock);
+#endif
+	return what;
 }
 
 /* an option that restart does not set, or NULL */
@@ -191,6 +286,8 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "IP_TRANSPARENT";
 	if (ckpt_inet6_unsupported(sk))
 		return ckpt_inet6_unsupported(sk);
+	if (ckpt_raw_unsupported(sk))
+		return ckpt_raw_unsupported(sk);
 	if (!ckpt_inet_tcp(sk))
 		return NULL;
 	if (tcp_sk(sk)->linger2)
@@ -239,47 +336,100 @@ static bool ckpt_inet_opts(struct sock *sk, struct ckpt_hdr_socket_inet *o)
 	       o->keepintvl || o->keepcnt || o->user_timeout;
 }
 
-/* checkpoint: SOCKET_INET, if the SOCKET said so */
+/* a raw socket's options, as their getsockopt() reads them */
+static void ckpt_raw_opts(struct sock *sk, struct ckpt_hdr_socket_raw *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (inet_sk(sk)->hdrincl)
+		r->flags |= CKPT_RAW_HDRINCL;
+	if (sk->sk_family == AF_INET && sk->sk_protocol == IPPROTO_ICMP)
+		r->icmp_filter = raw_sk(sk)->filter.data;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		struct raw6_sock *rp = raw6_sk(sk);
+
+		if (rp->checksum) {
+			r->flags |= CKPT_RAW_CHECKSUM;
+			r->offset = rp->offset;
+		}
+		if (sk->sk_protocol == IPPROTO_ICMPV6)
+			memcpy(r->icmp6_filter, rp->filter.data,
+			       sizeof(r->icmp6_filter));
+	}
+#endif
+}
+
+/* checkpoint: SOCKET_INET, if the SOCKET said so; SOCKET_RAW, a raw one's */
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 			 struct ckpt_hdr_socket *h)
 {
 	struct ckpt_hdr_socket_inet o;
+	struct ckpt_hdr_socket_raw r;
+	int ret = 0;
 
-	if (!(h->flags & CKPT_SOCK_INET_OPTS))
-		return 0;
-	lock_sock(sock->sk);
-	ckpt_inet_opts(sock->sk, &o);
-	release_sock(sock->sk);
-	return ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
+	if (h->flags & CKPT_SOCK_INET_OPTS) {
+		lock_sock(sock->sk);
+		ckpt_inet_opts(sock->sk, &o);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
+	}
+	if (!ret && ckpt_inet_raw(sock->sk)) {
+		lock_sock(sock->sk);
+		ckpt_raw_opts(sock->sk, &r);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &r, CKPT_HDR_SOCKET_RAW, sizeof(r));
+	}
+	return ret;
 }
 
 /*
  * a connection restored through repair mode: established, or half closed
  * (CLOSE_WAIT: the peer's FIN came; FIN_WAIT1, FIN_WAIT2: this side sent
- * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both).  CLOSING is not.
+ * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both, the peer's first;
+ * CLOSING: both, this side's first and not acknowledged).
  */
 static bool ckpt_tcp_connected(int state)
 {
 	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
+			       TCPF_CLOSING);
 }
 
 /* the peer's FIN came: a sequence number of its own in rcv_nxt */
 static bool ckpt_tcp_fin_rcvd(int state)
 {
-	return (1 << state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK);
+	return (1 << state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING);
 }
 
 /* this side sent its FIN (shutdown, SEND_SHUTDOWN), in write_seq */
 static bool ckpt_tcp_fin_sent(int state)
 {
-	return (1 << state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK);
+	return (1 << state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
+			       TCPF_CLOSING);
 }
 
 /* a connection in an accept queue: nobody could shut it down */
 static bool ckpt_tcp_waiting(int state)
 {
 	return state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+}
+
+/*
+ * a ping or raw socket with something queued: refused (a reply or packet
+ * cannot be queued again with its headers and source as it came), or
+ * corked (MSG_MORE: ip_append_data() of a message not yet sent)
+ */
+static int ckpt_icmp_queued(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	u32 in = skb_queue_len_lockless(&sk->sk_receive_queue);
+	u32 out = skb_queue_len_lockless(&sk->sk_write_queue);
+
+	if (!in && !out)
+		return 0;
+	return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: %s socket with %s (%u) not supported",
+			fd, ckpt_inet_raw(sk) ? "raw" : "ping",
+			in ? (ckpt_inet_raw(sk) ? "queued packets" : "queued replies") :
+			"a corked message (MSG_MORE)", in ?: out);
 }
 
 /* an established connection: nothing restart cannot set */
@@ -315,9 +465,14 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"fd %d: UDP socket with a corked datagram (UDP_CORK, MSG_MORE) not supported",
 					fd);
+	} else if (ckpt_inet_ping(sk) || ckpt_inet_raw(sk)) {
+		int ret = ckpt_icmp_queued(ctx, sk, fd);
+
+		if (ret)
+			return ret;
 	} else {
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"fd %d: %s socket of type %d, protocol %d (raw, ping) not supported",
+				"fd %d: %s socket of type %d, protocol %d not supported",
 				fd, sk->sk_family == AF_INET6 ? "inet6 (IPv6)" : "inet (IPv4)",
 				sk->sk_type, sk->sk_protocol);
 	}
@@ -326,6 +481,19 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: inet socket with %s not supported",
 				fd, opt);
 	return 0;
+}
+
+static u32 ckpt_inet_name(struct sock *sk, bool peer, u8 *buf);
+
+/* a raw socket bound to an address, or connected (which binds it) */
+static bool ckpt_raw_bound(struct sock *sk)
+{
+	struct ckpt_inet_ends e;
+
+	ckpt_inet_ends(sk, &e);
+	return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
+	       !(ipv6_addr_any(&e.laddr) ||
+		 (ipv6_addr_v4mapped(&e.laddr) && !e.laddr.s6_addr32[3]));
 }
 
 /* checkpoint: the address and port, the peer of a connected UDP socket */
@@ -347,15 +515,21 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	/* its accept queue, even empty: it may fill while the task is saved */
 	if (ckpt_inet_tcp(sk) && h->state == TCP_LISTEN)
 		h->flags |= CKPT_SOCK_ACCEPTQ;
-	if (!inet_sk(sk)->inet_num)
+	/* a raw socket's inet_num is its protocol: bound to an address, or connected */
+	if (ckpt_inet_raw(sk) ? !ckpt_raw_bound(sk) : !inet_sk(sk)->inet_num)
 		return 0;
 	len = kernel_getsockname(sock, (struct sockaddr *)h->laddr);
 	if (len < 0)
 		return ckpt_err(ctx, len, "fd %d: getsockname", fd);
 	h->laddr_len = len;
 	h->flags |= CKPT_SOCK_BOUND;
-	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
-	    (ckpt_inet_tcp(sk) && ckpt_tcp_connected(READ_ONCE(sk->sk_state)))) {
+	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
+	    (ckpt_inet_ping(sk) || ckpt_inet_raw(sk))) {
+		/* connected to port 0: getpeername() says ENOTCONN */
+		h->raddr_len = ckpt_inet_name(sk, true, h->raddr);
+		h->flags |= CKPT_SOCK_CONNECT;
+	} else if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
+		   (ckpt_inet_tcp(sk) && ckpt_tcp_connected(READ_ONCE(sk->sk_state)))) {
 		len = kernel_getpeername(sock, (struct sockaddr *)h->raddr);
 		if (len < 0)
 			return ckpt_err(ctx, len, "fd %d: getpeername", fd);
@@ -900,6 +1074,12 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	struct ckpt_inet_ends me;
 	int i, n = 0, max, ret = 0;
 
+	/* what came since the classification */
+	if (ckpt_inet_ping(sk) || ckpt_inet_raw(sk)) {
+		ret = ckpt_icmp_queued(ctx, sk, fd);
+		if (ret)
+			return ret;
+	}
 	if (ckpt_inet_udp(sk)) {
 		max = skb_queue_len_lockless(&udp_sk(sk)->reader_queue) +
 		      skb_queue_len_lockless(&sk->sk_receive_queue) + 8;
@@ -990,7 +1170,7 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 
 		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
 		    se->h.family != e->h.family || se->h.type != SOCK_DGRAM ||
-		    m->h.flags || m->h.nfds)
+		    se->h.protocol != IPPROTO_UDP || m->h.flags || m->h.nfds)
 			ret = -EINVAL;
 		else
 			ret = kernel_sendmsg(sock_from_file(se->file), &msg, &vec,
@@ -1028,8 +1208,12 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 {
 	bool tcp = h->type == SOCK_STREAM && h->protocol == IPPROTO_TCP;
 	bool udp = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDP;
+	bool raw = h->type == SOCK_RAW && h->protocol && h->protocol < 256;
 	u32 id = h->sk_id, f = h->flags;
 
+	/* a ping or raw socket is like a UDP one here */
+	if (ckpt_ping_proto(h->family, h->type, h->protocol) || raw)
+		udp = true;
 	if (!tcp && !udp)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u protocol %u",
 				id, h->type, h->protocol);
@@ -1130,6 +1314,59 @@ static const char *restore_inet_set_opts(struct socket *sock,
 	if (o->user_timeout &&
 	    restore_tcp_opt(sock, TCP_USER_TIMEOUT, o->user_timeout))
 		return "TCP_USER_TIMEOUT";
+	return NULL;
+}
+
+/* restart: SOCKET_RAW, checked */
+static int restore_raw_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+			    struct ckpt_hdr_socket_raw *r)
+{
+	bool icmp = h->family == AF_INET && h->protocol == IPPROTO_ICMP;
+	bool icmp6 = h->family == AF_INET6 && h->protocol == IPPROTO_ICMPV6;
+	bool sum;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, r, CKPT_HDR_SOCKET_RAW, sizeof(*r));
+	if (ret)
+		return ret;
+	sum = r->flags & CKPT_RAW_CHECKSUM;
+	if (r->flags & ~CKPT_RAW_FLAGS || r->_padding ||
+	    (!icmp && r->icmp_filter) ||
+	    (!icmp6 && memchr_inv(r->icmp6_filter, 0, sizeof(r->icmp6_filter))) ||
+	    (sum && (h->family != AF_INET6 || (r->offset & 1) ||
+		     r->offset > INT_MAX)) ||
+	    (!sum && r->offset))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad raw socket options",
+				h->sk_id);
+	return 0;
+}
+
+/* restart: the options of SOCKET_RAW, as setsockopt() sets them; what failed */
+static const char *restore_raw_set_opts(struct socket *sock,
+					struct ckpt_hdr_socket_raw *r)
+{
+	bool v4 = sock->sk->sk_family == AF_INET;
+	int proto = sock->sk->sk_protocol;
+	int sum = r->flags & CKPT_RAW_CHECKSUM ? r->offset : -1;
+
+	if (restore_inet_setint(sock, v4 ? SOL_IP : SOL_IPV6,
+				v4 ? IP_HDRINCL : IPV6_HDRINCL,
+				!!(r->flags & CKPT_RAW_HDRINCL)))
+		return v4 ? "IP_HDRINCL" : "IPV6_HDRINCL";
+	if (v4 && proto == IPPROTO_ICMP &&
+	    sock->ops->setsockopt(sock, SOL_RAW, ICMP_FILTER,
+				  KERNEL_SOCKPTR(&r->icmp_filter),
+				  sizeof(r->icmp_filter)))
+		return "ICMP_FILTER";
+	if (v4)
+		return NULL;
+	if (restore_inet_setint(sock, SOL_RAW, IPV6_CHECKSUM, sum))
+		return "IPV6_CHECKSUM";
+	if (proto == IPPROTO_ICMPV6 &&
+	    sock->ops->setsockopt(sock, SOL_ICMPV6, ICMPV6_FILTER,
+				  KERNEL_SOCKPTR(r->icmp6_filter),
+				  sizeof(r->icmp6_filter)))
+		return "ICMPV6_FILTER";
 	return NULL;
 }
 
@@ -1294,12 +1531,16 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	}
 	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
 	WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
-	/* FIN_WAIT1, FIN_WAIT2: this side's FIN went first */
-	if (!ret && (h->state == TCP_FIN_WAIT1 || h->state == TCP_FIN_WAIT2)) {
+	/* FIN_WAIT1, FIN_WAIT2, CLOSING: this side's FIN went first */
+	if (!ret && (h->state == TCP_FIN_WAIT1 || h->state == TCP_FIN_WAIT2 ||
+		     h->state == TCP_CLOSING)) {
 		what = "its FIN";
 		ret = restore_tcp_fin_out(sock, h->state == TCP_FIN_WAIT2);
 	}
-	/* CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it */
+	/*
+	 * CLOSE_WAIT: the FIN came after the queue, as tcp_fin() takes it;
+	 * CLOSING: in FIN_WAIT1 (a simultaneous close), as it takes that too
+	 */
 	if (!ret && (t->flags & CKPT_TCP_FIN_RCVD)) {
 		lock_sock(sk);
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
@@ -1307,7 +1548,8 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		WRITE_ONCE(tcp_sk(sk)->rcv_nxt, tcp_sk(sk)->rcv_nxt + 1);
 		if (t->flags & CKPT_TCP_FIN_READ)
 			WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
-		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		tcp_set_state(sk, h->state == TCP_CLOSING ? TCP_CLOSING :
+			      TCP_CLOSE_WAIT);
 		release_sock(sk);
 	}
 	/* LAST_ACK: then this side's, after the peer's */
@@ -1388,6 +1630,14 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	int ret;
 
 	ret = sock_create(h->family, h->type, h->protocol, &sock);
+	if (ret == -EACCES && ckpt_ping_proto(h->family, h->type, h->protocol))
+		return ckpt_err(ctx, ret,
+				"socket %u: cannot create its ping socket: the caller's groups are outside net.ipv4.ping_group_range",
+				h->sk_id);
+	if (ret == -EPERM && h->type == SOCK_RAW)
+		return ckpt_err(ctx, ret,
+				"socket %u: cannot create its raw socket, which needs CAP_NET_RAW",
+				h->sk_id);
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: cannot create it", h->sk_id);
 	if (h->flags & CKPT_SOCK_REUSEADDR)
@@ -1400,10 +1650,18 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		ret = restore_inet_opt(sock, SOL_SOCKET, SO_BROADCAST);
 	if (!ret && (h->flags & CKPT_SOCK_NODELAY))
 		ret = restore_inet_opt(sock, SOL_TCP, TCP_NODELAY);
-	/* as it was, whatever net.ipv6.bindv6only says here */
-	if (!ret && h->family == AF_INET6)
+	/*
+	 * as it was, whatever net.ipv6.bindv6only says here (a raw socket has
+	 * its inet_num, its protocol, from its creation: IPV6_V6ONLY says EINVAL)
+	 */
+	if (!ret && h->family == AF_INET6 && h->type != SOCK_RAW)
 		ret = restore_inet_setint(sock, SOL_IPV6, IPV6_V6ONLY,
 					  !!(h->flags & CKPT_SOCK_V6ONLY));
+	if (!ret && h->family == AF_INET6 && h->type == SOCK_RAW) {
+		lock_sock(sock->sk);
+		sock->sk->sk_ipv6only = !!(h->flags & CKPT_SOCK_V6ONLY);
+		release_sock(sock->sk);
+	}
 	if (ret) {
 		ckpt_err(ctx, ret, "socket %u: cannot set its options",
 			 h->sk_id);
@@ -1654,12 +1912,19 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	bool opts = h->flags & CKPT_SOCK_INET_OPTS;
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
 	struct ckpt_hdr_socket_inet o;
+	struct ckpt_hdr_socket_raw r;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
+	const char *what;
 	int ret;
 
 	if (opts) {
 		ret = restore_inet_read_opts(ctx, h, &o);
+		if (ret)
+			return ret;
+	}
+	if (h->type == SOCK_RAW) {
+		ret = restore_raw_read(ctx, h, &r);
 		if (ret)
 			return ret;
 	}
@@ -1672,6 +1937,13 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 				  sq, rq, &sock);
 	if (ret)
 		goto out;
+	what = h->type == SOCK_RAW ? restore_raw_set_opts(sock, &r) : NULL;
+	if (what) {
+		ret = ckpt_err(ctx, -EINVAL, "socket %u: cannot set %s",
+			       h->sk_id, what);
+		sock_release(sock);
+		goto out;
+	}
 	e->tcp_repair = tcp;
 	if (h->flags & CKPT_SOCK_ACCEPTQ) {
 		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL);

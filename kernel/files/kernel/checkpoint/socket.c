@@ -424,7 +424,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		return ret;
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
 	    q._padding ||
-	    (e->h.family != AF_UNIX && q.nmsgs && e->h.type != SOCK_DGRAM))
+	    (e->h.family != AF_UNIX && q.nmsgs &&
+	     (e->h.type != SOCK_DGRAM || e->h.protocol != IPPROTO_UDP)))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);

@@ -143,6 +143,8 @@ enum {
 #define CKPT_HDR_SOCKET_ACCEPT CKPT_HDR_SOCKET_ACCEPT
 	CKPT_HDR_SOCKET_CONN = 507,	/* ... one connection in it */
 #define CKPT_HDR_SOCKET_CONN CKPT_HDR_SOCKET_CONN
+	CKPT_HDR_SOCKET_RAW = 508,	/* options of a raw socket (inet.c) */
+#define CKPT_HDR_SOCKET_RAW CKPT_HDR_SOCKET_RAW
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -871,8 +873,9 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
  * The two strings are absolute paths of a UNIX socket bound to a path (to
  * bind it again) and of the peer it reconnects to, "" if none.  An inet
  * socket has between the strings and SOCKET_QUEUE: SOCKET_INET (with
- * CKPT_SOCK_INET_OPTS), SOCKET_TCP BUFFER BUFFER (a connection), SOCKET_ACCEPT
- * { SOCKET_CONN SOCKET_TCP BUFFER BUFFER }*nconns (a TCP listener).
+ * CKPT_SOCK_INET_OPTS), SOCKET_RAW (a raw socket), SOCKET_TCP BUFFER BUFFER
+ * (a connection), SOCKET_ACCEPT { SOCKET_CONN SOCKET_TCP BUFFER BUFFER
+ * }*nconns (a TCP listener).
  */
 #define CKPT_SOCK_ADDR_MAX	128	/* a sockaddr, as the kernel saw it */
 #define CKPT_SOCK_MSG_MAX	(4U << 20)	/* bytes of one message */
@@ -921,8 +924,8 @@ struct ckpt_hdr_socket {
 	__u32 sk_id;		/* 1, 2, ... in order of appearance */
 	__u32 peer_id;		/* sk_id of its peer, 0: none or outside */
 	__u16 family;		/* AF_UNIX, AF_INET, AF_INET6 */
-	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-	__u16 protocol;		/* 0 (unix), IPPROTO_TCP, IPPROTO_UDP */
+	__u16 type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW */
+	__u16 protocol;		/* 0 (unix), IPPROTO_TCP, _UDP, _ICMP(V6), raw's */
 	__u16 state;		/* TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN */
 	__u32 flags;		/* CKPT_SOCK_* */
 	__u32 shutdown;		/* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
@@ -963,6 +966,26 @@ struct ckpt_hdr_socket_inet {
 	__u32 user_timeout;	/* TCP_USER_TIMEOUT ms, 0: none */
 	__u16 maxseg;		/* TCP_MAXSEG (user_mss), 0: none */
 	__u16 flags;		/* CKPT_INET_* */
+};
+
+/* ckpt_hdr_socket_raw.flags */
+#define CKPT_RAW_HDRINCL	0x1	/* IP_HDRINCL, IPV6_HDRINCL */
+#define CKPT_RAW_CHECKSUM	0x2	/* IPV6_CHECKSUM at @offset (IPv6) */
+#define CKPT_RAW_FLAGS		0x3
+
+/*
+ * CKPT_HDR_SOCKET_RAW: 56 bytes, after the strings (and SOCKET_INET) of
+ * every raw socket (SOCK_RAW).  @icmp_filter only for IPv4 IPPROTO_ICMP,
+ * @icmp6_filter only for IPv6 IPPROTO_ICMPV6, @offset only with
+ * CKPT_RAW_CHECKSUM; else 0.
+ */
+struct ckpt_hdr_socket_raw {
+	struct ckpt_hdr h;
+	__u32 flags;		/* CKPT_RAW_* */
+	__u32 offset;		/* IPV6_CHECKSUM: even, where the checksum goes */
+	__u32 icmp_filter;	/* ICMP_FILTER: bit t set, type t dropped */
+	__u32 icmp6_filter[8];	/* ICMPV6_FILTER: the same, ICMPv6 types */
+	__u32 _padding;
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
