@@ -38,9 +38,10 @@ from .engines import Engine
 from .machine import LINK_NIC, Machine
 from .relay import host_pipe
 from .ssh import Result
+from .steps.base import poll_sh
 from .steps.link import link_pipe, shm_pipe, shm_recv, shm_send
 from .steps.network import add_address, announce_address, del_address
-from .steps.process import CGROUP_ROOT, freeze_commands
+from .steps.process import CGROUP_ROOT, freeze_commands, kill_tree_sh
 
 RESTORED_POLL = (
     'while [ "$(cat /proc/{pid}/comm 2>/dev/null)" = restart ]; do usleep 5000; done; '
@@ -146,7 +147,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                     files: tuple[str, ...] = (), cgroup: str = "v2", cut_link_after: float | None = None,
                     timeout: float = 300.0, check: bool = False, while_held: str = "",
                     engine: Engine | None = None, address: str = "", same_pid: bool = False,
-                    precopy: int = 0, precopy_until: int = 0) -> Migration:
+                    precopy: int = 0, precopy_until: int = 0, stream_idle_s: float = STREAM_IDLE_S) -> Migration:
     """Migrate task ``pid`` from ``src`` to ``dst`` with ``engine`` (default: our kernel's C/R),
     carrying the declared ``files`` first.
 
@@ -165,6 +166,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
 
     ``precopy``: at most that many pre-copy rounds while the task runs (see the module), fewer when
     a round is no larger than ``precopy_until`` bytes.
+
+    ``stream_idle_s``: a streamed restart fails once no data came for this long (a cut link).
     """
     engine = engine or engines.get("kernel")
     streamed = via in ("link", "shm") and engine.name == "kernel"
@@ -211,9 +214,9 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             if pc is None:
                 dst.ssh.run(f"rm -f {fifo} && mkfifo {fifo}", 10, check=True)
             if via == "shm":
-                recv, sender = shm_recv(timeout, STREAM_IDLE_S), shm_send(SEND_CONNECT_S)
+                recv, sender = shm_recv(timeout, stream_idle_s), shm_send(SEND_CONNECT_S)
             else:
-                recv = f"linkcat recv {port} {int(timeout)} {STREAM_IDLE_S}"
+                recv = f"linkcat recv {port} {int(timeout)} {stream_idle_s:g}"
                 sender = f"linkcat send {link_addr} {port} {SEND_CONNECT_S}"
             dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
@@ -229,6 +232,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             send = f"checkpoint {pid}{flag} -l {CKPT_LOG} | {sender} 2>/tmp/migrate.send"
             if cut_link_after is not None:
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
+                # mid-stream: once the receiver has the sender (a cut before the connect would only
+                # show the connect failing, after waiting the sender's whole connect window)
+                dst.ssh.run(poll_sh("grep -q '^linkcat: connected' /tmp/migrate.recv", SEND_CONNECT_S, 10),
+                            SEND_CONNECT_S + 10)
                 time.sleep(cut_link_after)
                 src.qmp("set_link", name=LINK_NIC, up=False)
                 sent = Result(send, 1, "", "link cut")
@@ -262,7 +269,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         # time, but one cut before it connected leaves the receiver waiting for the whole timeout
         # (while the task on A stays frozen and its peers give up on it): bound the wait by the
         # sender's connect window and the idle time instead
-        wait_s = timeout + 30 if cut_link_after is None else STREAM_IDLE_S + SEND_CONNECT_S + 5
+        wait_s = timeout + 30 if cut_link_after is None else stream_idle_s + SEND_CONNECT_S + 5
         new_pid = engine.wait_restored(dst, restarting, wait_s) if restarting is not None else ""
         if new_pid and check:
             assert restarting is not None
@@ -289,7 +296,8 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             mig.ok = True
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
-            src.ssh.run(f"kill -KILL {pid}; {thaw}", 20)
+            # the task and, for a tree, every descendant (the freeze took them all)
+            src.ssh.run(kill_tree_sh(pid, thaw, 10), 40)
             if address:
                 del_address(src, address)
                 announce_address(dst, address)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .matrix.spec import Cell
 
 _results: list[report.ScenarioResult] = []
+_seconds: dict[str, float] = {}  # node id -> how long its run took, in this session
+SECONDS_KEY = "lab/scenario-seconds"  # pytest's cache: node id -> seconds of its last run
 _built: dict[tuple[str, ...], runner.Built] = {}  # by the scenario's extra kernel fragments
 CELL = pytest.StashKey["Cell"]()  # the --lab-cell
 
@@ -77,6 +79,36 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     if scenario.is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def longest_first(nodeids: list[str], known: object) -> list[int]:
+    """The indexes of ``nodeids`` in the order to run them: by the seconds of their last run in
+    ``known`` (a node id -> seconds mapping, as pytest's cache holds it: anything else is ignored),
+    longest first, those never run before ahead of all, ties in the given order."""
+    seconds = known if isinstance(known, dict) else {}
+
+    def cost(i: int) -> tuple[float, int]:
+        s = seconds.get(nodeids[i])
+        return (-float(s) if isinstance(s, (int, float)) else float("-inf"), i)
+
+    return sorted(range(len(nodeids)), key=cost)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios longest first (:func:`longest_first`, their last seconds from pytest's cache). Under
+    xdist the workers then end together, instead of one of them starting the longest scenario when
+    the others are done. Every worker collects, and all must collect one order: the cache is read
+    here and written only when the whole session ends (:func:`pytest_sessionfinish`)."""
+    if config.cache is None or not any(isinstance(item, ScenarioItem) for item in items):
+        return
+    order = longest_first([item.nodeid for item in items], config.cache.get(SECONDS_KEY, {}))
+    items[:] = [items[i] for i in order]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """The seconds of each scenario's run (in the main process too, under xdist)."""
+    if report.when == "call":
+        _seconds[report.nodeid] = round(report.duration, 2)
 
 
 class ScenarioFile(pytest.File):
@@ -136,8 +168,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if worker:
             path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
         report.write_json(_results, path)
-    if target and not hasattr(session.config, "workerinput"):
-        write_report(Path(target), session.config.stash[CELL])
+    if not hasattr(session.config, "workerinput"):
+        if _seconds and session.config.cache is not None:
+            known = session.config.cache.get(SECONDS_KEY, {})
+            session.config.cache.set(SECONDS_KEY, {**(known if isinstance(known, dict) else {}), **_seconds})
+        if target:
+            write_report(Path(target), session.config.stash[CELL])
 
 
 def write_report(json_path: Path, cell: Cell) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shlex
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from .machine import GUEST_DATA_PORT, Machine
 from .ssh import Result
@@ -67,13 +68,18 @@ def host_pipe(src: Machine, dst: Machine, source: str, sink: str, timeout: float
     if src.data_port == 0 or dst.data_port == 0:
         raise ValueError("host_pipe needs guests with a data port (Machine.data_port)")
     t = int(timeout) + 1
-    rx = _start(dst, f"linkcat recv {GUEST_DATA_PORT} {t} | {sink}", "/tmp/hostpipe.rx", 20)
-    if not rx.ok:
-        return rx, 0
-    tx = _start(src, f"{source} | linkcat serve {GUEST_DATA_PORT} {t}", "/tmp/hostpipe.tx", 20)
-    if not tx.ok:
-        dst.ssh.run(f"kill {rx.stdout.split()[0]} 2>/dev/null; killall -q linkcat; true", 10)
-        return tx, 0
+    # the two guests' commands at once (each is an SSH round trip to an emulated guest); the relay
+    # connects to both data ports only once both linkcats listen
+    with ThreadPoolExecutor(2) as pool:
+        rx_f = pool.submit(_start, dst, f"linkcat recv {GUEST_DATA_PORT} {t} | {sink}", "/tmp/hostpipe.rx", 20)
+        tx_f = pool.submit(_start, src, f"{source} | linkcat serve {GUEST_DATA_PORT} {t}", "/tmp/hostpipe.tx", 20)
+        rx, tx = rx_f.result(), tx_f.result()
+    if not rx.ok or not tx.ok:
+        for m, started in ((dst, rx), (src, tx)):
+            pid = started.stdout.split()[:1]
+            m.ssh.run(f"kill {pid[0]} 2>/dev/null; killall -q linkcat; true" if pid else "killall -q linkcat; true",
+                      10)
+        return (rx if not rx.ok else tx), 0
     deadline = time.monotonic() + timeout
     try:
         total = _copy(src, dst, timeout)
@@ -82,8 +88,11 @@ def host_pipe(src: Machine, dst: Machine, source: str, sink: str, timeout: float
             m.ssh.run("killall -q linkcat; true", 10)
         return Result("host relay", 1, "", f"relay through the host failed: {exc}"), 0
     left = max(5.0, deadline - time.monotonic())
-    for m, started, status in ((src, tx, "/tmp/hostpipe.tx"), (dst, rx, "/tmp/hostpipe.rx")):
-        done = _finish(m, started.stdout.split()[0], status, left)
+    with ThreadPoolExecutor(2) as pool:
+        finished = [pool.submit(_finish, m, started.stdout.split()[0], status, left)
+                    for m, started, status in ((src, tx, "/tmp/hostpipe.tx"), (dst, rx, "/tmp/hostpipe.rx"))]
+        results = [f.result() for f in finished]
+    for done in results:
         if not done.ok or done.stdout.split()[:1] != ["0"]:
             return done, total
     return None, total

@@ -4,7 +4,8 @@
  *
  *   linkcat recv PORT [TIMEOUT_S [IDLE_S]]  accept one connection, copy it to stdout until EOF;
  *                                        fail after TIMEOUT_S in all, or when no byte came for
- *                                        IDLE_S (a link that was cut)
+ *                                        IDLE_S (a link that was cut; may have a fraction);
+ *                                        says "linkcat: connected" on stderr once it has the sender
  *   linkcat send HOST PORT [TIMEOUT_S]   copy stdin to HOST:PORT (retrying the connect until
  *                                        the receiver listens), then half-close and wait for
  *                                        the receiver to finish
@@ -79,9 +80,12 @@ static int accept_one(int port)
 	return s;
 }
 
-static int do_recv(int port, int idle_s)
+static int do_recv(int port, double idle_s)
 {
-	struct timeval idle = { .tv_sec = idle_s };
+	struct timeval idle = {
+		.tv_sec = (time_t)idle_s,
+		.tv_usec = (suseconds_t)((idle_s - (time_t)idle_s) * 1e6),
+	};
 	long long total = 0;
 	double t0;
 	int s;
@@ -89,6 +93,8 @@ static int do_recv(int port, int idle_s)
 	s = accept_one(port);
 	if (s < 0)
 		return 1;
+	/* the lab waits for this line to cut a link mid-stream */
+	fprintf(stderr, "linkcat: connected\n");
 	if (idle_s > 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle))) {
 		perror("linkcat: SO_RCVTIMEO");
 		return 1;
@@ -96,7 +102,7 @@ static int do_recv(int port, int idle_s)
 	t0 = now();
 	if (copy(s, STDOUT_FILENO, &total)) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			fprintf(stderr, "linkcat: recv: no data for %d s after %lld bytes\n", idle_s, total);
+			fprintf(stderr, "linkcat: recv: no data for %g s after %lld bytes\n", idle_s, total);
 		else
 			perror("linkcat: recv");
 		return 1;
@@ -163,7 +169,7 @@ int main(int argc, char **argv)
 			alarm(atoi(argv[3]));
 		if (!strcmp(argv[1], "serve"))
 			return do_serve(atoi(argv[2]));
-		return do_recv(atoi(argv[2]), argc > 4 ? atoi(argv[4]) : 0);
+		return do_recv(atoi(argv[2]), argc > 4 ? atof(argv[4]) : 0);
 	}
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 30);

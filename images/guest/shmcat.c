@@ -213,7 +213,7 @@ static int do_recv(double timeout, double idle)
 			return 1;
 		}
 		if (now() - last > idle) {
-			fprintf(stderr, "shmcat: stream stopped for %.0f s after %llu bytes\n", idle,
+			fprintf(stderr, "shmcat: stream stopped for %g s after %llu bytes\n", idle,
 				(unsigned long long)tail);
 			set_state(ST_FAILED);
 			return 1;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import cpufeatures, engines
 from ..machine import Machine
-from ..migrate import CKPT_LOG, migrate_process
+from ..migrate import CKPT_LOG, STREAM_IDLE_S, migrate_process
 from ..scenario import Step
 from .base import (
     B,
@@ -59,6 +59,11 @@ def _validate_migrate(c: StepCheck) -> None:
                 raise c.fail("address", f"guest {c.args[end]!r} is not on the scenario's `network:`")
     if "cut_link_after" in c.args and c.engines != ("kernel",):
         raise c.fail("cut_link_after", "only with engine: kernel (the streamed migration)")
+    if "stream_idle" in c.args:
+        if via not in ("link", "shm") or c.engines != ("kernel",):
+            raise c.fail("stream_idle", "only for a streamed migration (via: link or shm, engine: kernel)")
+        if not 0.5 <= c.args["stream_idle"] <= 60:
+            raise c.fail("stream_idle", "seconds, 0.5..60")
 
 
 # migrate a process with the scenario's engine: freeze on `from`, carry `files`, checkpoint and
@@ -66,12 +71,15 @@ def _validate_migrate(c: StepCheck) -> None:
 # through the host), kill the original; measures downtime and bytes.
 # precopy: {rounds: N} -> N pre-copy rounds while the task runs, then only the last pass frozen.
 # expect: restart_fails -> restart must fail, and the source must be thawed and still running.
+# cut_link_after: S -> the link goes down S seconds after the receiver on `to` has the stream.
 # expect: xfeatures -> success or a clean EOPNOTSUPP refusal, as the two guests' CPU models say
 #   (lab.cpufeatures): the refusal names the missing xfeatures (or the missing XSAVE).
 @kind("migrate", {
     "migrate": ((str, int), True), "from": (S, True), "to": (S, True), "via": (S, False),
     "files": (L, False), "cgroup": (S, False), "save": (S, False), "expect": (S, False),
     "cut_link_after": (N, False), "skip_files": (B, False), "precopy": ((dict,), False),
+    # seconds without data after which a streamed restart gives up (default lab.migrate.STREAM_IDLE_S)
+    "stream_idle": (N, False),
     # a service address on the network that moves with the task (its TCP connections held)
     "address": (S, False),
     "same_pid": (B, False),  # restart with the task's pid and tids (a multi-threaded task)
@@ -96,6 +104,7 @@ def _migrate(ctx: Context, step: Step) -> None:
         mig = migrate_process(src, dst, pid, via=via, link_addr=link_address(ctx.scenario, to),
                               port=port_for(step), files=files, cgroup=step.args["cgroup"],
                               cut_link_after=step.get("cut_link_after"), timeout=timeout, check=check,
+                              stream_idle_s=float(step.get("stream_idle", STREAM_IDLE_S)),
                               engine=engines.get(ctx.scenario.engine), address=step.get("address", ""),
                               same_pid=bool(step.get("same_pid", False)),
                               precopy=step.get("precopy", {}).get("rounds", 0),

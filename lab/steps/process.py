@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from ..procsnap import DESCENDANTS_SH
+from ..procsnap import DESCENDANTS_SH, deadline_sh
 from ..scenario import Step
 from .base import Context, S, StepCheck, StepFailure, kind, poll_sh, timeout_of
 
@@ -36,6 +36,15 @@ def freeze_commands(pid: str, cgroup: str, group: str = "lab-frozen") -> tuple[s
     freeze = (f"mkdir -p {d} && echo {pid} > {d}/cgroup.procs && {DESCENDANTS_SH}; {move}; {start} && "
               f"{{ {frozen}; }} && {move}; {{ {frozen}; }}")
     return freeze, thaw
+
+
+def kill_tree_sh(pid: str, then: str = "true", timeout: float = 10) -> str:
+    """A guest shell snippet: SIGKILL ``pid`` and all its descendants (listed first: a frozen tree
+    stays put), run ``then`` (a thaw), and wait until every one of them is gone (exit status 1 if
+    one is still there after ``timeout`` seconds)."""
+    start, expired = deadline_sh(timeout)
+    return (f"{DESCENDANTS_SH}; tree=\"{pid} $(desc {pid})\"; kill -KILL $tree; {then}; {start}; "
+            f"for t in $tree; do while kill -0 $t 2>/dev/null; do {expired} && exit 1; usleep 20000; done; done")
 
 
 @kind("freeze", {"freeze": ((str, int), True), "cgroup": (S, False)}, validate=validate_cgroup)

@@ -33,7 +33,7 @@ from .. import engines, procsnap, verify
 from ..scenario import Loader, ScenarioError, Step
 from ..ssh import SSHError
 from .base import Context, L, S, StepFailure, keep_snapshots, kind, timeout_of
-from .process import CGROUP_ROOT, freeze_commands
+from .process import CGROUP_ROOT, freeze_commands, kill_tree_sh
 
 OUTCOMES = ("pass", "refused", "restart_failed", "wrong", "hung", "too_fast", "broken")
 FAILING = ("wrong", "hung", "too_fast", "broken")
@@ -180,13 +180,8 @@ class Survey:
         return ok
 
     def kill_tree(self, pid: str, then: str = "true") -> None:
-        """SIGKILL ``pid`` and its descendants (listed first: a frozen tree stays put), run ``then``
-        (a thaw), and wait until every one of them is gone."""
-        _, out = self.sh(f"{procsnap.DESCENDANTS_SH}; echo {pid} $(desc {pid})")
-        tree = [t for t in out.split() if t.isdigit()] or [pid]
-        self.sh(f"kill -KILL {' '.join(tree)}; {then}")
-        for t in tree:
-            self.wait_gone(t, 10)
+        """SIGKILL ``pid`` and its descendants, run ``then`` (a thaw), wait until all are gone."""
+        self.sh(kill_tree_sh(pid, then, 10), 40)
 
     def reference(self, p: Program) -> tuple[dict[str, str], float]:
         """The uninterrupted run, in the foreground: its digests and seconds; a run that fails or does

@@ -99,3 +99,20 @@ def test_bench_reads_timeit_and_keeps_a_record(tmp_path: Path, monkeypatch: pyte
     assert rec["machine"]["cores"] and "cpu" in rec["machine"]
     history = (tmp_path / "history.jsonl").read_text().splitlines()
     assert [json.loads(line)["medians"] for line in history] == [{"median_s": 0.9}]
+
+
+def test_longest_first_orders_by_last_seconds_unknown_first() -> None:
+    from lab.pytest_plugin import longest_first
+
+    ids = ["a.yaml::a", "b.yaml::b", "c.yaml::c", "d.yaml::d", "e.yaml::e"]
+    known = {"a.yaml::a": 3.0, "b.yaml::b": 20.5, "d.yaml::d": 3, "e.yaml::e": "junk"}
+    # c never ran and e's entry is not a number: both first, in the given order; a and d tie
+    assert [ids[i] for i in longest_first(ids, known)] == ["c.yaml::c", "e.yaml::e", "b.yaml::b",
+                                                          "a.yaml::a", "d.yaml::d"]
+
+
+def test_longest_first_keeps_order_without_history() -> None:
+    from lab.pytest_plugin import longest_first
+
+    assert longest_first(["x", "y", "z"], None) == [0, 1, 2]
+    assert longest_first(["x", "y", "z"], {}) == [0, 1, 2]
