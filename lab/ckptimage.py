@@ -33,7 +33,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     2: ("HEADER_ARCH", "<IIQQ", ("xstate_size", "vdso_size", "xfeatures", "_")),
     3: ("BUFFER", "", ()),
     4: ("STRING", "", ()),
-    5: ("TREE", "<II", ("nr_tasks", "_")),
+    5: ("TREE", "<II", ("nr_tasks", "nr_ctty")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -76,6 +76,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     327: ("INOTIFY_EVENT", "<iIII", ("wd", "mask", "cookie", "_")),
     341: ("PTY", "<iIIIIIIHHHHI", ("pty_ref", "end", "index", "flags", "pktstatus", "nbytes_master", "nbytes_slave",
                                    "ws_row", "ws_col", "ws_xpixel", "ws_ypixel", "_")),
+    342: ("CTTY", "", ()),  # struct ckpt_ctty entries (CTTY_ENTRY), nr_ctty of the TREE record
     401: ("MM", "<II" + "Q" * 14,
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
            "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
@@ -175,6 +176,7 @@ TREE_MAX = 4096
 THREADS_MAX = 1024
 TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
 TREE_ZOMBIE = 0x1
+CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
 @dataclass
@@ -511,6 +513,7 @@ def _check_structure(img: Image) -> None:
         if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
             raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
                              f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
+    _check_ctty(img)
     for r in img.all("AIO"):
         _check_aio(r)
     for r in img.all("SHMEM"):
@@ -606,6 +609,43 @@ def _check_tree(r: Record, sections: int) -> None:
     live = sum(1 for t in tasks if not t.zombie)
     if sections and live != sections:
         raise ImageError(f"offset {r.offset:#x}: {live} live tasks in the tree, {sections} task sections")
+
+
+def ctty_entries(rec: Record) -> list[tuple[int, int, int, int]]:
+    """The (pid, pty_ref, pgrp, sid) entries of a CTTY record."""
+    return [(v[0], v[1], v[2], v[3]) for v in CTTY_ENTRY.iter_unpack(rec.payload[:len(rec.payload) // 16 * 16])]
+
+
+def _check_ctty(img: Image) -> None:
+    """What restart checks of the controlling ttys of a tree's sessions (the CTTY record)."""
+    trees, cttys = img.all("TREE"), img.all("CTTY")
+    n = trees[0].fields["nr_ctty"] if trees else 0
+    if len(cttys) != (1 if n else 0):
+        raise ImageError(f"{len(cttys)} CTTY records for a tree with {n} controlling ttys")
+    if not n:
+        return
+    r = cttys[0]
+    if len(r.payload) != n * CTTY_ENTRY.size or n > trees[0].fields["nr_tasks"]:
+        raise ImageError(f"offset {r.offset:#x}: {n} controlling ttys in {len(r.payload)} bytes")
+    tasks = tree_tasks(trees[0])
+    index = {t.pid: i for i, t in enumerate(tasks)}
+    pairs = len({p.fields["pty_ref"] for p in img.all("PTY")})
+    entries = ctty_entries(r)
+    by_pid = {e[0]: e for e in entries}
+    last = -1
+    for pid, ref, pgrp, sid in entries:
+        i = index.get(pid, -1)
+        task = tasks[i] if i > last else None
+        leader = by_pid.get(sid)
+        group = index.get(pgrp)
+        ok = (task is not None and not task.zombie and task.sid != 0 and task.sid == sid and 1 <= ref <= pairs
+              and leader is not None and leader[1:3] == (ref, pgrp)
+              and (not pgrp or (group is not None and tasks[group].pgid == pgrp and tasks[group].sid == sid))
+              and all(e[3] == sid for e in entries if e[1] == ref))
+        if not ok:
+            raise ImageError(f"offset {r.offset:#x}: controlling tty of pid {pid}: bad pty {ref}, "
+                             f"group {pgrp} or session {sid}")
+        last = i
 
 
 def tree_lines(tasks: list[TreeTask]) -> list[str]:
@@ -765,6 +805,9 @@ def main(path: Path) -> int:
         if rec.name == "TREE":
             for line in tree_lines(tree_tasks(rec)):
                 print(f"  {line}")
+        if rec.name == "CTTY":
+            for pid, ref, pgrp, sid in ctty_entries(rec):
+                print(f"  pid {pid} controlling tty: pty {ref}, session {sid}, foreground group {pgrp}")
     s = img.summary()
     print(" ".join(f"{k}={v}" for k, v in s.items()))
     if img.error is not None:

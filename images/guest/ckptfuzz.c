@@ -8,7 +8,8 @@
  * extreme values, records swapped, deleted and duplicated, and the task
  * hierarchy (CKPT_HDR_TREE) made hostile: a task its own parent (a cycle),
  * a parent missing or later in the tree, a duplicate pid, a zombie parent,
- * a process group or session outside, bad flags and counts; in an image of
+ * a process group or session outside, bad flags and counts (of tasks, of
+ * controlling ttys: the CTTY record missing or extra); in an image of
  * a multi-threaded process, also the thread count (THREADS) and the tids
  * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
  * leader's pid, another thread's tid, another process.  Half of them
@@ -202,6 +203,13 @@ static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
 			 t[i].flags, t[i].exit_code, t[i].exit_signal);
 		break;
 	case 8:
+		if (rnd() % 2) {
+			/* controlling ttys announced or not: the CTTY record missing or extra */
+			ht->nr_ctty = rnd() % 2 ? ht->nr_ctty + 1 :
+				      (ht->nr_ctty ? ht->nr_ctty - 1 : n + 1);
+			snprintf(desc, dlen, "tree: nr_ctty %u", ht->nr_ctty);
+			break;
+		}
 		ht->nr_tasks = rnd() % 2 ? n + 1 : (rnd() % 2 ? 0 : 0xffffffffu);
 		snprintf(desc, dlen, "tree: nr_tasks %u of %u", ht->nr_tasks, n);
 		break;

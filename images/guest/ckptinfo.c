@@ -83,6 +83,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
 	case CKPT_HDR_PTY: return "PTY";
+	case CKPT_HDR_CTTY: return "CTTY";
 	case CKPT_HDR_FIFO: return "FIFO";
 	case CKPT_HDR_SOCKET: return "SOCKET";
 	case CKPT_HDR_EVENTFD: return "EVENTFD";
@@ -1042,6 +1043,42 @@ mm:
 
 }
 
+static struct ckpt_tree_task tree_tasks[CKPT_TREE_MAX];
+static uint32_t tree_n, tree_ctty;
+
+/* the CTTY record after the last task section: restart's checks of each entry */
+static void ctty(int32_t ptys)
+{
+	struct ckpt_hdr *h = expect(CKPT_HDR_CTTY, sizeof(*h) + tree_ctty * sizeof(struct ckpt_ctty),
+				    sizeof(*h) + tree_ctty * sizeof(struct ckpt_ctty));
+	struct ckpt_ctty *c = (struct ckpt_ctty *)(h + 1);
+	int64_t last = -1;
+	uint32_t k, i, j, l;
+
+	for (k = 0; k < tree_ctty; k++) {
+		printf("            pid %d controlling tty: pty %d, session %d, foreground group %d\n",
+		       c[k].pid, c[k].pty_ref, c[k].sid, c[k].pgrp);
+		for (i = 0; i < tree_n && tree_tasks[i].pid != c[k].pid; i++)
+			;
+		for (j = 0; j < tree_ctty && c[j].pid != c[k].sid; j++)
+			;
+		for (l = 0; c[k].pgrp && l < tree_n && tree_tasks[l].pid != c[k].pgrp; l++)
+			;
+		if (i == tree_n || (int64_t)i <= last || tree_tasks[i].flags & CKPT_TREE_ZOMBIE ||
+		    !tree_tasks[i].sid || tree_tasks[i].sid != c[k].sid || c[k].pty_ref < 1 ||
+		    c[k].pty_ref > ptys || j == tree_ctty || c[j].pty_ref != c[k].pty_ref ||
+		    c[j].pgrp != c[k].pgrp ||
+		    (c[k].pgrp && (l == tree_n || tree_tasks[l].pgid != c[k].pgrp ||
+				   tree_tasks[l].sid != c[k].sid)))
+			bad("CTTY %u: bad pid %d, pty %d, group %d or session %d", k, c[k].pid,
+			    c[k].pty_ref, c[k].pgrp, c[k].sid);
+		for (j = 0; j < k; j++)
+			if (c[j].pty_ref == c[k].pty_ref && c[j].sid != c[k].sid)
+				bad("CTTY %u: pty %d of two sessions", k, c[k].pty_ref);
+		last = i;
+	}
+}
+
 /* the task hierarchy: the number of task sections that follow */
 static uint32_t tree(void)
 {
@@ -1051,9 +1088,16 @@ static uint32_t tree(void)
 	uint32_t n = ht->nr_tasks, i, j, live = 0;
 	int depth[CKPT_TREE_MAX];
 
-	if (!n || n > CKPT_TREE_MAX || ht->h.len != sizeof(*ht) + n * sizeof(*t))
-		bad("tree of %u tasks in %u bytes", n, ht->h.len);
-	printf("            %u tasks\n", n);
+	if (!n || n > CKPT_TREE_MAX || ht->h.len != sizeof(*ht) + n * sizeof(*t) ||
+	    ht->nr_ctty > n || (n == 1 && ht->nr_ctty))
+		bad("tree of %u tasks (%u controlling ttys) in %u bytes", n, ht->nr_ctty, ht->h.len);
+	printf("            %u tasks", n);
+	if (ht->nr_ctty)
+		printf(", %u with a controlling tty", ht->nr_ctty);
+	printf("\n");
+	memcpy(tree_tasks, t, n * sizeof(*t));
+	tree_n = n;
+	tree_ctty = ht->nr_ctty;
 	for (i = 0; i < n; i++) {
 		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
 			(t[t[i].parent].flags & CKPT_TREE_ZOMBIE) : t[i].parent != -1 || t[i].flags)
@@ -1188,6 +1232,8 @@ int main(int argc, char *argv[])
 	live = elf ? 1 : tree();
 	while (live--)
 		task(xstate_size, page_size);
+	if (tree_ctty)
+		ctty(ptys);
 
 	tail_record();
 	c = fgetc(in);

@@ -529,3 +529,43 @@ def test_aio_record_has_the_c_size_and_its_ring_is_checked() -> None:
         data = header() + body() + aio_records(**bad)
         with pytest.raises(ImageError, match=why):
             ckptimage.parse(data + tail(data))
+
+
+def ctty_image(nr: int, *entries: tuple[int, int, int, int], ptys: int = 1) -> bytes:
+    """A tree: root 10 (the caller's session), C 11 leading session 11, G 12 leading group 12 of it;
+    ``ptys`` pairs (a master PTY record each) and a CTTY record of ``entries`` if any."""
+    tasks = ((10, -1, 0, 0, 0, 0), (11, 0, 11, 11, 0, 0), (12, 1, 12, 11, 0, 0))
+    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0, b"", 0, 0)
+                    for pid, parent, pgid, sid, flags, code in tasks)
+    pty = b"".join(record("PTY", ref, 1, ref - 1, 0, 0, 0, 0, 24, 80, 0, 0, 0) for ref in range(1, ptys + 1))
+    data = header() + record("TREE", 3, nr, payload=rows) + pty + body() * 3
+    if entries:
+        data += record("CTTY", payload=b"".join(ckptimage.CTTY_ENTRY.pack(*e) for e in entries))
+    return data + tail(data)
+
+
+def test_controlling_ttys_of_a_tree_are_decoded() -> None:
+    img = ckptimage.parse(ctty_image(2, (11, 1, 12, 11), (12, 1, 12, 11)))
+    assert ckptimage.ctty_entries(img.first("CTTY")) == [(11, 1, 12, 11), (12, 1, 12, 11)]
+    assert img.first("TREE").fields["nr_ctty"] == 2
+
+
+@pytest.mark.parametrize(("nr", "entries", "why"), [
+    (1, (), "0 CTTY records for a tree with 1"),                    # announced, missing
+    (0, ((11, 1, 12, 11),), "1 CTTY records for a tree with 0"),    # not announced
+    (2, ((11, 1, 12, 11),), "2 controlling ttys in 16 bytes"),      # fewer entries than announced
+    (1, ((10, 1, 0, 0),), "bad pty 1"),                             # the root, in the caller's session
+    (1, ((11, 2, 12, 11),), "bad pty 2"),                           # a pair not in the image
+    (1, ((11, 0, 12, 11),), "bad pty 0"),                           # no pair
+    (1, ((12, 1, 12, 11),), "bad pty 1"),                           # a member, its leader without it
+    (1, ((11, 1, 10, 11),), "group 10"),                            # the group of another session
+    (1, ((11, 1, 99, 11),), "group 99"),                            # a group not in the tree
+    (1, ((11, 1, 12, 12),), "session 12"),                          # not the task's session
+    (2, ((12, 1, 12, 11), (11, 1, 12, 11)), "pid 11"),              # not in the tree's order
+    (2, ((11, 1, 12, 11), (11, 1, 12, 11)), "pid 11"),              # twice
+    (2, ((11, 1, 12, 11), (12, 1, 0, 11)), "pid 12"),               # another group than its leader's
+])
+def test_hostile_controlling_ttys_are_refused(nr: int, entries: tuple[tuple[int, int, int, int], ...],
+                                              why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(ctty_image(nr, *entries))

@@ -28,6 +28,9 @@ struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
 struct ckpt_sysv_table;
+struct ckpt_fd;
+struct pid;
+struct tty_struct;
 struct ckpt_ptys;
 struct ckpt_tree;
 struct pipe_inode_info;
@@ -216,6 +219,8 @@ pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
 		       bool (*match)(struct file *, const void *),
 		       const void *arg, int *ofd);
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
+bool ckpt_tree_holds(struct ckpt_ctx *ctx, struct file *file,
+		     struct ckpt_fd *fds, int n);
 int restore_tree_read(struct ckpt_ctx *ctx);
 int restore_tree_children(struct ckpt_ctx *ctx);
 int restore_tree_commit(struct ckpt_ctx *ctx);
@@ -268,10 +273,17 @@ int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
 		      const char *path);
 
 /* pty pairs (tty.c) */
-int ckpt_pty_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
-		      const char *path);
+int ckpt_pty_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+		      int i, const char *path);
 int checkpoint_pty(struct ckpt_ctx *ctx, struct file *file, int fd);
 struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf);
+int restore_ptys_finish(struct ckpt_ctx *ctx);
+int checkpoint_ctty(struct ckpt_ctx *ctx, struct task_struct *t, pid_t pid,
+		    pid_t sid, struct ckpt_ctty *c);
+struct tty_struct *restore_ctty_tty(struct ckpt_ctx *ctx, int pty_ref);
+int restore_ctty_set(struct ckpt_ctx *ctx, struct task_struct *t,
+		     struct tty_struct *tty, struct pid *pgrp, bool leader);
+void restore_ctty_undo(struct tty_struct *tty);
 void ckpt_ptys_free(struct ckpt_ctx *ctx);
 
 /* aio contexts: the rings of io_setup() (aio.c) */

@@ -117,29 +117,6 @@ static bool ckpt_is_tty(struct inode *inode)
 		 major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT));
 }
 
-/* the tty of an open tty file (tty_add_file() set its private data) */
-static struct tty_struct *ckpt_file_tty(struct file *file)
-{
-	struct tty_file_private *priv = file->private_data;
-
-	return priv ? priv->tty : NULL;
-}
-
-/* the other end of the pty of fds[@i], if the task holds it */
-static bool ckpt_tty_peer_held(struct ckpt_fd *fds, int n, int i)
-{
-	struct tty_struct *tty = ckpt_file_tty(fds[i].file);
-	int j;
-
-	if (!tty || !tty->link)
-		return false;
-	for (j = 0; j < n; j++)
-		if (ckpt_is_tty(file_inode(fds[j].file)) &&
-		    ckpt_file_tty(fds[j].file) == tty->link)
-			return true;
-	return false;
-}
-
 /*
  * Anonymous-inode files: eventfd, epoll, signalfd, timerfd and inotify are
  * saved (eventfd.c, eventpoll.c, signalfd.c, timerfd.c, inotify.c), with
@@ -257,13 +234,8 @@ static int ckpt_file_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds,
 		return ckpt_socket_classify(ctx, fds, n, i);
 	if (S_ISFIFO(mode) && !(file->f_mode & FMODE_PATH))
 		return ckpt_pipe_classify(ctx, fds, n, i, path);
-	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH)) {
-		if (ckpt_tty_peer_held(fds, n, i))
-			return ckpt_pty_classify(ctx, file, fd, path);
-		return ckpt_err(ctx, -EBUSY,
-				"fd %d: tty peer outside the checkpoint (%s)",
-				fd, path);
-	}
+	if (ckpt_is_tty(inode) && !(file->f_mode & FMODE_PATH))
+		return ckpt_pty_classify(ctx, fds, n, i, path);
 	/* unlinked files, and pseudo files (memfd, ...) of no directory */
 	if (d_unlinked(file->f_path.dentry) ||
 	    (IS_ROOT(file->f_path.dentry) &&
@@ -876,8 +848,11 @@ int restore_files_read(struct ckpt_ctx *ctx)
 	ret = restore_epoll_items(ctx);
 	if (ret)
 		return ret;
-	/* a tree's sockets are finished once every task read its table */
-	return ckpt_tree_multi(ctx) ? 0 : restore_sockets_finish(ctx);
+	/* a tree's sockets and ptys are finished once every task read its table */
+	if (ckpt_tree_multi(ctx))
+		return 0;
+	ret = restore_ptys_finish(ctx);
+	return ret ? ret : restore_sockets_finish(ctx);
 }
 
 /*

@@ -95,6 +95,8 @@ struct ckpt_tree_ent {
 	int size;			/* tasks in its subtree */
 	bool live;			/* state read, not yet freed */
 	long ret;			/* what it returns to user mode */
+	struct tty_struct *ctty;	/* its controlling tty, the context's */
+	pid_t ctty_pgrp;		/* the foreground group of the image */
 };
 
 /* restart phases, driven by the root */
@@ -112,6 +114,7 @@ struct ckpt_tree {
 	int n;
 	struct ckpt_tree_ent *ents;	/* [0] is the root */
 	bool multi;			/* more than one task */
+	u32 nr_ctty;			/* tasks with a controlling tty */
 	/* restart */
 	struct ckpt_ctx *ctx;
 	struct mutex lock;		/* messages of concurrent tasks */
@@ -125,6 +128,7 @@ struct ckpt_tree {
 	bool root_parked;
 	bool root_traced;		/* the others run when a tracer lets it */
 	bool subreaper;			/* the caller's, while it reaps them */
+	bool ctty_set;			/* the root got its controlling tty */
 	struct ckpt_restore *spare;	/* for swapping the states */
 };
 
@@ -342,6 +346,93 @@ static int ckpt_tree_get_task(struct ckpt_ctx *ctx, struct ckpt_tree_ent *e)
 	return ret;
 }
 
+/* the live tasks of the sessions the tree leads that have a controlling tty */
+static u32 ckpt_tree_ctty_count(struct ckpt_tree *tree)
+{
+	u32 n = 0;
+	int i;
+
+	for (i = 0; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE || !e->h.sid)
+			continue;
+		spin_lock_irq(&e->t->sighand->siglock);
+		n += !!e->t->signal->tty;
+		spin_unlock_irq(&e->t->sighand->siglock);
+	}
+	return n;
+}
+
+/* a task of the tree leads process group @pgid of session @sid */
+static bool ckpt_tree_group_of(struct ckpt_tree *tree, pid_t pgid, pid_t sid)
+{
+	int i;
+
+	for (i = 0; i < tree->n; i++)
+		if (tree->ents[i].h.pid == pgid)
+			return tree->ents[i].h.pgid == pgid &&
+			       tree->ents[i].h.sid == sid;
+	return false;
+}
+
+/*
+ * The CTTY record, after every task's files: the controlling tty of each
+ * task of a session the tree leads, a pty of the image (else refused),
+ * its foreground group a group of the tree in that session.
+ */
+static int checkpoint_tree_ctty(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	size_t len = sizeof(struct ckpt_hdr) +
+		     tree->nr_ctty * sizeof(struct ckpt_ctty);
+	struct ckpt_ctty *c;
+	u32 k = 0, j;
+	int i, ret = 0;
+
+	c = kcalloc(tree->nr_ctty + 1, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < tree->n && !ret && k <= tree->nr_ctty; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->h.flags & CKPT_TREE_ZOMBIE || !e->h.sid)
+			continue;
+		ret = checkpoint_ctty(ctx, e->t, e->h.pid, e->h.sid, &c[k]);
+		if (ret > 0) {
+			k++;
+			ret = 0;
+		}
+	}
+	if (!ret && k != tree->nr_ctty)
+		ret = ckpt_err(ctx, -EAGAIN,
+			       "the controlling ttys changed during checkpoint");
+	for (j = 0; j < k && !ret; j++) {
+		u32 l;
+
+		for (l = 0; l < k; l++)
+			if (c[l].pid == c[j].sid && c[l].pty_ref == c[j].pty_ref)
+				break;
+		if (l == k)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "pid %d: a controlling tty that the leader of its session %d does not have",
+				       c[j].pid, c[j].sid);
+		else if (c[j].pgrp &&
+			 !ckpt_tree_group_of(tree, c[j].pgrp, c[j].sid))
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "pid %d: session %d: foreground process group %d has no leader in the checkpoint",
+				       c[j].pid, c[j].sid, c[j].pgrp);
+	}
+	if (!ret)
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_CTTY,
+				     len - sizeof(struct ckpt_hdr));
+	if (!ret)
+		ret = ckpt_kwrite(ctx, c, len - sizeof(struct ckpt_hdr));
+	if (!ret)
+		ret = ckpt_write_pad(ctx, len);
+	kfree(c);
+	return ret;
+}
+
 /* the descriptors of every live task: what the leak check looks at */
 static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
@@ -402,6 +493,8 @@ again:
 		ret = ckpt_tree_get_task(ctx, &tree->ents[i]);
 	if (!ret && tree->multi)
 		ret = ckpt_tree_fds(ctx, tree);
+	if (!ret && tree->multi)
+		tree->nr_ctty = ckpt_tree_ctty_count(tree);
 	return ret;
 }
 
@@ -441,6 +534,30 @@ int ckpt_tree_pipe_held(struct ckpt_ctx *ctx, struct pipe_inode_info *pipe,
 	}
 	kfree(seen);
 	return held;
+}
+
+/*
+ * checkpoint: a task of the checkpoint holds @file: a task of the tree,
+ * or the target's table @fds (@n) when it is alone.  Compares pointers
+ * only: callable under a spinlock.
+ */
+bool ckpt_tree_holds(struct ckpt_ctx *ctx, struct file *file,
+		     struct ckpt_fd *fds, int n)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i, j;
+
+	if (tree && tree->multi) {
+		for (i = 0; i < tree->n; i++)
+			for (j = 0; j < tree->ents[i].nfds; j++)
+				if (tree->ents[i].fds[j].file == file)
+					return true;
+		return false;
+	}
+	for (j = 0; j < n; j++)
+		if (fds[j].file == file)
+			return true;
+	return false;
 }
 
 static bool ckpt_tree_has(struct ckpt_tree *tree, struct task_struct *p)
@@ -529,6 +646,7 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	int i, ret;
 
 	h.nr_tasks = tree->n;
+	h.nr_ctty = tree->nr_ctty;
 	ret = ckpt_check_target(ctx);
 	if (!ret)
 		ret = ckpt_write_hdr(ctx, CKPT_HDR_TREE, len - sizeof(h.h));
@@ -550,6 +668,8 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 		ret = checkpoint_task(ctx, ctx->tsk);
 		ckpt_tree_select(ctx, &e->sel, &root);
 	}
+	if (!ret && tree->nr_ctty)
+		ret = checkpoint_tree_ctty(ctx, tree);
 	/* none ran meanwhile: everything is of one frozen moment */
 	for (i = 1; i < tree->n && !ret; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
@@ -710,12 +830,14 @@ int restore_tree_read(struct ckpt_ctx *ctx)
 		return ret;
 	len = sizeof(h) + (size_t)h.nr_tasks * sizeof(struct ckpt_tree_task);
 	if (!h.nr_tasks || h.nr_tasks > CKPT_TREE_MAX || h.h.len != len ||
-	    h._padding)
-		return ckpt_err(ctx, -EINVAL, "tree: bad number of tasks %u",
-				h.nr_tasks);
+	    h.nr_ctty > h.nr_tasks || (h.nr_tasks == 1 && h.nr_ctty))
+		return ckpt_err(ctx, -EINVAL,
+				"tree: bad number of tasks %u or of controlling ttys %u",
+				h.nr_tasks, h.nr_ctty);
 	tree = ckpt_tree_alloc(ctx, h.nr_tasks);
 	if (!tree)
 		return -ENOMEM;
+	tree->nr_ctty = h.nr_ctty;
 	for (i = 0; i < tree->n && !ret; i++)
 		ret = ckpt_kread(ctx, &tree->ents[i].h, sizeof(tree->ents[i].h));
 	if (!ret)
@@ -1118,6 +1240,68 @@ static int restore_tree_root_groups(struct ckpt_ctx *ctx, struct ckpt_tree *tree
 	return ret;
 }
 
+/*
+ * Restart: the CTTY record, after every task's state (every pty pair
+ * exists): the controlling tty of each entry, kept for the commit.
+ */
+static int restore_tree_ctty_read(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	size_t len = sizeof(struct ckpt_hdr) +
+		     tree->nr_ctty * sizeof(struct ckpt_ctty);
+	struct ckpt_ctty *c;
+	struct ckpt_hdr h;
+	int i, last = -1, ret;
+	bool bad = false;
+	u32 k, j;
+
+	c = kcalloc(tree->nr_ctty, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_CTTY, len, len);
+	if (!ret)
+		ret = ckpt_kread(ctx, c, len - sizeof(h));
+	if (!ret)
+		ret = ckpt_read_pad(ctx, len);
+	for (k = 0; k < tree->nr_ctty && !ret; k++) {
+		struct ckpt_tree_ent *e;
+
+		i = ckpt_tree_find(tree, c[k].pid);
+		e = i > last ? &tree->ents[i] : NULL;
+		for (j = 0; e && j < tree->nr_ctty; j++)
+			if (c[j].pid == c[k].sid)
+				break;
+		/* its session's leader has the same, no other session has it */
+		if (!e || e->h.flags & CKPT_TREE_ZOMBIE || !e->h.sid ||
+		    e->h.sid != c[k].sid || j == tree->nr_ctty ||
+		    c[j].pty_ref != c[k].pty_ref || c[j].pgrp != c[k].pgrp ||
+		    (c[k].pgrp && !ckpt_tree_group_of(tree, c[k].pgrp, c[k].sid))) {
+			bad = true;
+			break;
+		}
+		for (j = 0; j < k; j++)
+			if (c[j].pty_ref == c[k].pty_ref && c[j].sid != c[k].sid)
+				break;
+		e->ctty = restore_ctty_tty(ctx, c[k].pty_ref);
+		if (j < k || !e->ctty) {
+			bad = true;
+			break;
+		}
+		e->ctty_pgrp = c[k].pgrp;
+		last = i;
+		/* TIOCSCTTY: a session leader with a tty cannot take another */
+		if (!i && current->signal->tty)
+			ret = ckpt_err(ctx, -EPERM,
+				       "tree: pid %d: the caller has a controlling tty, the image's is pty %d",
+				       c[k].pid, c[k].pty_ref);
+	}
+	if (bad)
+		ret = ckpt_err(ctx, -EINVAL,
+			       "tree: controlling tty %u: bad pid %d, pty %d, group %d or session %d",
+			       k, c[k].pid, c[k].pty_ref, c[k].pgrp, c[k].sid);
+	kfree(c);
+	return ret;
+}
+
 /* the pid of the image's @nr: the root's is the caller's */
 static struct pid *restore_tree_pid(struct ckpt_tree *tree, pid_t nr)
 {
@@ -1202,9 +1386,38 @@ int restore_tree_children(struct ckpt_ctx *ctx)
 	wait_event_idle(tree->wq, READ_ONCE(tree->pending) == 0);
 	ret = restore_tree_phase(tree, CKPT_TREE_READ);
 	restore_tree_park_root(tree, false);
-	/* every socket of every task exists: queues, peers, options */
+	if (!ret && tree->nr_ctty)
+		ret = restore_tree_ctty_read(ctx, tree);
+	/* every pty and socket of every task exists: queues, peers, options */
+	if (!ret)
+		ret = restore_ptys_finish(ctx);
 	if (!ret)
 		ret = restore_sockets_finish(ctx);
+	return ret;
+}
+
+/* the sessions are set: their controlling ttys, leaders first */
+static int restore_tree_ctty_set(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	int i, pass, ret = 0;
+
+	for (pass = 0; pass < 2 && !ret; pass++)
+		for (i = 0; i < tree->n && !ret; i++) {
+			struct ckpt_tree_ent *e = &tree->ents[i];
+			bool leader = e->h.sid == e->h.pid;
+			struct pid *pg;
+
+			if (!e->ctty || leader != !pass)
+				continue;
+			rcu_read_lock();
+			pg = get_pid(e->ctty_pgrp ?
+				     restore_tree_pid(tree, e->ctty_pgrp) : NULL);
+			rcu_read_unlock();
+			ret = restore_ctty_set(ctx, e->t, e->ctty, pg, leader);
+			put_pid(pg);
+			if (!ret && !i)
+				tree->ctty_set = true;
+		}
 	return ret;
 }
 
@@ -1237,6 +1450,9 @@ int restore_tree_commit(struct ckpt_ctx *ctx)
 					"tree: zombie pid %d was reaped at once: the caller ignores SIGCHLD",
 					e->h.pid);
 	}
+	ret = restore_tree_ctty_set(ctx, tree);
+	if (ret)
+		return ret;
 	restore_tree_park_root(tree, true);
 	ret = restore_tree_phase(tree, CKPT_TREE_COMMIT);
 	restore_tree_park_root(tree, false);
@@ -1251,6 +1467,10 @@ void restore_tree_abort(struct ckpt_ctx *ctx)
 
 	if (!tree || !tree->started)
 		return;
+	if (tree->ctty_set) {
+		restore_ctty_undo(tree->ents[0].ctty);
+		tree->ctty_set = false;
+	}
 	restore_tree_park_root(tree, true);
 	mutex_lock(&tree->lock);
 	restore_tree_fail(tree, -EINTR);

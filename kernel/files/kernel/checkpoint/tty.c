@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Checkpoint/restart: pty pairs whose both ends the task holds
- * (CKPT_FILE_PTY files, CKPT_HDR_PTY).
+ * Checkpoint/restart: pty pairs whose ends the checkpoint holds, one task
+ * or several of a tree (CKPT_FILE_PTY files, CKPT_HDR_PTY), and the
+ * controlling ttys of the sessions a tree leads (CKPT_HDR_CTTY, tree.c).
  *
+ * A pair is numbered once per checkpoint (pty_ref, in order of first
+ * appearance, whichever tasks hold its ends); each of its files is saved
+ * once (objhash) and installed in every task holding it.
  * Saved once per pair, with its first file: the termios of both ends (a
  * master's is the driver's raw one: termios ioctls on it act on the slave), the
  * window size, packet mode and its pending status, the lock of the slave
@@ -23,8 +27,13 @@
  * line discipline is not N_TTY, unread input in canonical mode (its line
  * boundaries are not kept), 4095 bytes or more of unread input (more may
  * wait in the flip buffers), stopped output (^S), O_ASYNC, and /dev/tty
- * or a BSD pty.  A terminal whose other end is outside the checkpoint is
- * refused with EBUSY (files.c).
+ * or a BSD pty.  A pty any open file of which (of either end) no task of
+ * the checkpoint holds is refused with EBUSY, naming a holder outside.
+ *
+ * A controlling tty of a session the tree leads must be a pty of the
+ * image (else EBUSY); restart gives it to the session leader as TIOCSCTTY
+ * and TIOCSPGRP would (the new pty has no session: nothing is stolen),
+ * and to the other tasks of the session as fork() would.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -62,6 +71,14 @@ static struct tty_struct *ckpt_tty(struct file *file)
 	return ((struct tty_file_private *)file->private_data)->tty;
 }
 
+/* the same, for any file of a tty device (NULL if it has none) */
+static struct tty_struct *ckpt_file_tty(struct file *file)
+{
+	struct tty_file_private *priv = file->private_data;
+
+	return priv ? priv->tty : NULL;
+}
+
 static bool ckpt_is_ptmx(struct inode *inode)
 {
 	return inode->i_rdev == MKDEV(TTYAUX_MAJOR, 2);
@@ -75,14 +92,73 @@ static bool ckpt_is_pts(struct inode *inode)
 	       major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT;
 }
 
-/* checkpoint: an end of a pty whose other end the task holds */
-int ckpt_pty_classify(struct ckpt_ctx *ctx, struct file *file, int fd,
-		      const char *path)
+/*
+ * checkpoint: an open file of @tty that no task of the checkpoint holds,
+ * referenced (fput()), or NULL; *@held: files of @tty that one holds.
+ */
+static struct file *ckpt_pty_outside(struct ckpt_ctx *ctx,
+				     struct tty_struct *tty,
+				     struct ckpt_fd *fds, int n, int *held)
 {
-	struct tty_struct *tty = ckpt_tty(file);
+	struct tty_file_private *priv;
+	struct file *out = NULL;
+
+	*held = 0;
+	spin_lock(&tty->files_lock);
+	list_for_each_entry(priv, &tty->tty_files, list) {
+		if (ckpt_tree_holds(ctx, priv->file, fds, n))
+			(*held)++;
+		else if (!out)
+			out = get_file(priv->file);
+	}
+	spin_unlock(&tty->files_lock);
+	return out;
+}
+
+static bool ckpt_is_file(struct file *f, const void *file)
+{
+	return f == file;
+}
+
+/*
+ * checkpoint: fds[@i], a tty, is an end of a pty pair every open file of
+ * which (of either end) a task of the checkpoint holds; else EBUSY,
+ * naming a holder outside as the pipe leak check does.
+ */
+int ckpt_pty_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
+		      int i, const char *path)
+{
+	struct file *file = fds[i].file, *out;
+	struct tty_struct *tty = ckpt_file_tty(file);
 	struct inode *inode = file_inode(file);
+	int fd = fds[i].fd, held, peer, ofd;
+	pid_t other;
 	bool master;
 
+	if (!tty || !tty->link)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d fd %d: tty peer outside the checkpoint (%s)",
+				ctx->tsk_pid, fd, path);
+	out = ckpt_pty_outside(ctx, tty->link, fds, n, &peer);
+	if (!out)
+		out = ckpt_pty_outside(ctx, tty, fds, n, &held);
+	if (out) {
+		other = ckpt_tree_holder(ctx, ckpt_is_file, out, &ofd);
+		fput(out);
+		if (!other)
+			return ckpt_err(ctx, -EBUSY,
+					"pid %d fd %d: %s (%s) held outside the checkpoint",
+					ctx->tsk_pid, fd,
+					peer ? "pty end" : "tty peer", path);
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d fd %d: %s outside the checkpoint (%s), held by pid %d fd %d",
+				ctx->tsk_pid, fd, peer ? "pty end" : "tty peer",
+				path, other, ofd);
+	}
+	if (!peer)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d fd %d: tty peer outside the checkpoint (%s)",
+				ctx->tsk_pid, fd, path);
 	if (tty->driver->type != TTY_DRIVER_TYPE_PTY ||
 	    !(tty->driver->flags & TTY_DRIVER_DEVPTS_MEM))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: BSD pty (%s) not supported",
@@ -438,7 +514,8 @@ struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		return ERR_PTR(ckpt_err(ctx, -EINVAL,
 					"pty %d: bad end %u, device %#x or flags %#o",
 					h.pty_ref, h.end, hf->rdev, hf->f_flags));
-	if (h.pty_ref == p->n + 1 && h.pty_ref <= ctx->rst.nfds) {
+	/* a tree's pairs are numbered once for all its tasks */
+	if (h.pty_ref == p->n + 1 && p->n < NR_UNIX98_PTY_MAX) {
 		ret = restore_pty_check(ctx, &h);
 		if (ret)
 			return ERR_PTR(ret);
@@ -477,6 +554,155 @@ struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 			(hf->f_flags & (O_NONBLOCK | O_APPEND));
 	spin_unlock(&file->f_lock);
 	return file;
+}
+
+/*
+ * restart: every table of the image is read (the caller's, or those of
+ * all the tasks of a tree): each pair has its master, which checkpoint
+ * never saves without (a slave alone would hang up at the end).
+ */
+int restore_ptys_finish(struct ckpt_ctx *ctx)
+{
+	struct ckpt_ptys *p = ctx->ptys;
+	unsigned int i;
+
+	for (i = 0; p && i < p->n; i++)
+		if (!p->rst[i].master_used)
+			return ckpt_err(ctx, -EINVAL,
+					"pty %u: a slave without its master", i + 1);
+	return 0;
+}
+
+/* checkpoint: the pty_ref of the pair of @master, 0 if not in the image */
+static int ckpt_pty_find(struct ckpt_ctx *ctx, struct tty_struct *master)
+{
+	struct ckpt_ptys *p = ctx->ptys;
+	unsigned int i;
+
+	for (i = 0; p && i < p->n; i++)
+		if (p->masters[i] == master)
+			return i + 1;
+	return 0;
+}
+
+/*
+ * checkpoint: the controlling tty of @t (@pid of the image), a task of a
+ * session @sid that the tree leads, in @c; every file of the tree saved.
+ * 1 if it has one, 0 if not, or a refusal: a tty that is not a pty of
+ * the image (EBUSY, naming it), one of another session (EOPNOTSUPP).
+ */
+int checkpoint_ctty(struct ckpt_ctx *ctx, struct task_struct *t, pid_t pid,
+		    pid_t sid, struct ckpt_ctty *c)
+{
+	struct tty_struct *tty, *master = NULL;
+	struct pid *pg, *sess;
+	int ret = 1;
+
+	spin_lock_irq(&t->sighand->siglock);
+	tty = tty_kref_get(t->signal->tty);
+	spin_unlock_irq(&t->sighand->siglock);
+	if (!tty)
+		return 0;
+	if (tty->driver->type == TTY_DRIVER_TYPE_PTY &&
+	    tty->driver->flags & TTY_DRIVER_DEVPTS_MEM)
+		master = tty->driver->subtype == PTY_TYPE_MASTER ? tty : tty->link;
+	c->pid = pid;
+	c->pty_ref = master ? ckpt_pty_find(ctx, master) : 0;
+	spin_lock_irq(&tty->ctrl.lock);
+	pg = get_pid(tty->ctrl.pgrp);
+	sess = get_pid(tty->ctrl.session);
+	spin_unlock_irq(&tty->ctrl.lock);
+	c->pgrp = pid_vnr(pg);
+	c->sid = pid_vnr(sess);
+	if (!c->pty_ref || tty == master)
+		ret = ckpt_err(ctx, -EBUSY,
+			       "pid %d: session %d: its controlling tty %s is outside the checkpoint",
+			       pid, sid, tty_name(tty));
+	else if (c->sid != sid)
+		ret = ckpt_err(ctx, -EOPNOTSUPP,
+			       "pid %d: its controlling tty %s is of session %d, not of its session %d",
+			       pid, tty_name(tty), c->sid, sid);
+	put_pid(pg);
+	put_pid(sess);
+	tty_kref_put(tty);
+	return ret;
+}
+
+/* restart: the slave of pair @pty_ref (kept by the context), or NULL */
+struct tty_struct *restore_ctty_tty(struct ckpt_ctx *ctx, int pty_ref)
+{
+	struct ckpt_ptys *p = ctx->ptys;
+
+	if (!p || pty_ref < 1 || pty_ref > p->n || !p->rst[pty_ref - 1].master)
+		return NULL;
+	return ckpt_tty(p->rst[pty_ref - 1].master)->link;
+}
+
+/*
+ * restart: @tty, new, becomes the controlling tty of @t (its session set
+ * as in the image): for its session leader (@leader) as TIOCSCTTY then
+ * TIOCSPGRP @pgrp (a group of its session) would make it, without
+ * stealing; for another task of the session as fork() gives it.  EBUSY if
+ * another session took it meanwhile (a task that opened /dev/pts/N).
+ */
+int restore_ctty_set(struct ckpt_ctx *ctx, struct task_struct *t,
+		     struct tty_struct *tty, struct pid *pgrp, bool leader)
+{
+	struct pid *sess;
+	int ret = 0;
+
+	tty_lock(tty);
+	read_lock(&tasklist_lock);
+	sess = task_session(t);
+	spin_lock_irq(&t->sighand->siglock);
+	spin_lock(&tty->ctrl.lock);
+	if (leader ? tty->ctrl.session : tty->ctrl.session != sess) {
+		ret = -EBUSY;
+	} else if (t->signal->tty != tty) {
+		if (leader) {
+			tty->ctrl.session = get_pid(sess);
+			tty->ctrl.pgrp = get_pid(pgrp);
+		}
+		/* as __proc_set_tty(): the session's tty, no old group */
+		tty_kref_put(t->signal->tty);
+		put_pid(t->signal->tty_old_pgrp);
+		t->signal->tty = tty_kref_get(tty);
+		t->signal->tty_old_pgrp = NULL;
+	}
+	spin_unlock(&tty->ctrl.lock);
+	spin_unlock_irq(&t->sighand->siglock);
+	read_unlock(&tasklist_lock);
+	tty_unlock(tty);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"pty /dev/pts/%d: the controlling tty of another session",
+				tty->index);
+	return 0;
+}
+
+/*
+ * restart failed after restore_ctty_set() gave @tty to the caller, a
+ * session leader: it is no longer the caller's, nor of its session (so
+ * that its hangup, when the master is released, signals nobody).
+ */
+void restore_ctty_undo(struct tty_struct *tty)
+{
+	struct pid *sess = NULL, *pgrp = NULL;
+
+	tty_lock(tty);
+	spin_lock_irq(&tty->ctrl.lock);
+	if (tty->ctrl.session == task_session(current)) {
+		sess = tty->ctrl.session;
+		pgrp = tty->ctrl.pgrp;
+		tty->ctrl.session = NULL;
+		tty->ctrl.pgrp = NULL;
+	}
+	spin_unlock_irq(&tty->ctrl.lock);
+	tty_unlock(tty);
+	put_pid(sess);
+	put_pid(pgrp);
+	if (current->signal->tty == tty)
+		proc_clear_tty(current);
 }
 
 void ckpt_ptys_free(struct ckpt_ctx *ctx)

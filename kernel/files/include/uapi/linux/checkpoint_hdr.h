@@ -105,6 +105,8 @@ enum {
 	/* 340-349: ptys (tty.c) */
 	CKPT_HDR_PTY = 341,
 #define CKPT_HDR_PTY CKPT_HDR_PTY
+	CKPT_HDR_CTTY = 342,
+#define CKPT_HDR_CTTY CKPT_HDR_CTTY
 
 	CKPT_HDR_MM = 401,
 #define CKPT_HDR_MM CKPT_HDR_MM
@@ -214,14 +216,15 @@ struct ckpt_hdr_header_arch {
  * CKPT_HDR_TREE: 16 bytes + 64 * nr_tasks, right after the arch header:
  * the task hierarchy, in depth-first order, the root first.  A task
  * section (CKPT_HDR_TASK ...) follows for every task that is not a
- * zombie, in the same order.
+ * zombie, in the same order.  If @nr_ctty is not 0, a CKPT_HDR_CTTY
+ * record follows the last task section.
  */
 #define CKPT_TREE_MAX		4096	/* tasks in an image */
 
 struct ckpt_hdr_tree {
 	struct ckpt_hdr h;
 	__u32 nr_tasks;
-	__u32 _padding;
+	__u32 nr_ctty;		/* entries of the CKPT_HDR_CTTY record */
 };
 
 #define CKPT_TREE_COMM_LEN	16
@@ -670,6 +673,20 @@ struct ckpt_hdr_pty {
 	__u16 ws_ypixel;
 	__u32 _padding;
 	struct ckpt_termios termios[2];	/* master, slave */
+};
+
+/*
+ * CKPT_HDR_CTTY: 8 bytes + 16 * nr_ctty (of the TREE record), after the
+ * last task section of a tree: the controlling tty of every task of a
+ * session the tree leads that has one, in the tree's order.  It is the
+ * slave of a pty pair of the image; the session leader has an entry
+ * whenever a task of its session has.
+ */
+struct ckpt_ctty {
+	__s32 pid;		/* the task (of a session the tree leads) */
+	__s32 pty_ref;		/* its controlling tty, a pair of the image */
+	__s32 pgrp;		/* the tty's foreground process group, 0: none */
+	__s32 sid;		/* the tty's session: the task's */
 };
 
 /* before version 4 the only character device was /dev/null */
