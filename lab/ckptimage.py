@@ -323,11 +323,24 @@ def _check_aio(r: Record) -> None:
                          f"{f['ring_size']} bytes)")
 
 
-def checksum(data: bytes) -> tuple[int, int]:
-    """The tail checksum over ``data`` (little-endian 64-bit words): (sum, sum2)."""
+MIXED_CHECKSUM_VERSION = 6  # from this format version on, each word is mixed (ckpt_csum_mix)
+
+
+def csum_mix(w: int, i: int) -> int:
+    """``ckpt_csum_mix()`` of <linux/checkpoint_hdr.h>: word ``w``, the ``i``-th of the image."""
+    w ^= (i * 0x9E3779B97F4A7C15) & MASK64
+    w ^= w >> 31
+    w = (w * 0x7FB5D329728EA185) & MASK64
+    return w ^ (w >> 27)
+
+
+def checksum(data: bytes, rev: int | None = None) -> tuple[int, int]:
+    """The tail checksum over ``data`` (little-endian 64-bit words): (sum, sum2), each word mixed
+    (with its index) for an image of format version ``rev`` >= 6 (plain sums for older ones and ``rev`` None)."""
+    mixed = rev is not None and rev >= MIXED_CHECKSUM_VERSION
     s = s2 = 0
-    for (w,) in struct.iter_unpack("<Q", data):
-        s = (s + w) & MASK64
+    for i, (w,) in enumerate(struct.iter_unpack("<Q", data)):
+        s = (s + (csum_mix(w, i) if mixed else w)) & MASK64
         s2 = (s2 + s) & MASK64
     return s, s2
 
@@ -378,7 +391,7 @@ def parse(data: bytes) -> Image:
         if rec.name == "TAIL":
             if fields["magic"] != MAGIC_TAIL:
                 raise ImageError(f"offset {pos:#x}: bad tail magic {fields['magic']:#x}")
-            s, s2 = checksum(data[start:pos])
+            s, s2 = checksum(data[start:pos], rev)
             if (s, s2) != (fields["sum"], fields["sum2"]):
                 raise ImageError(f"offset {pos:#x}: checksum mismatch (image corrupted)")
             tail_seen = True
@@ -772,7 +785,7 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
         out[rec.offset + HDR.size:rec.offset + rec.length] = raw.ljust(room, b"\0")
     tail = img.all("TAIL")
     if tail:
-        s, s2 = checksum(bytes(out[:tail[0].offset]))
+        s, s2 = checksum(bytes(out[:tail[0].offset]), img.header.fields["rev"])
         struct.pack_into("<QQ", out, tail[0].offset + HDR.size + 8, s, s2)
     return bytes(out)
 

@@ -47,7 +47,7 @@ static uint64_t img_size, pos;
 static const char *iname;
 static struct seg *segs;
 static int nseg;
-static uint64_t sum, sum2;
+static uint64_t sum, sum2, nsum;	/* nsum: words summed */
 static int drop_fd = -1, by_fd;
 static const char *fd_paths[MAX_SEG];
 static int nfd_paths;
@@ -312,7 +312,7 @@ static void out_write(int fd, const void *p, size_t n, int summed)
 	if (summed) {
 		for (i = 0; i + 8 <= n; i += 8) {
 			memcpy(&w, b + i, 8);
-			sum += w;
+			sum += ckpt_csum_mix(w, nsum++);
 			sum2 += sum;
 		}
 	}

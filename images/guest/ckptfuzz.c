@@ -370,7 +370,7 @@ static void fixup_csum(unsigned char *buf, size_t len)
 			sum = sum2 = 0;
 			for (i = start; i < off; i += 8) {
 				memcpy(&w, buf + i, 8);
-				sum += w;
+				sum += ckpt_csum_mix(w, (i - start) / 8);
 				sum2 += sum;
 			}
 			memcpy(&t, buf + off, sizeof(t));

@@ -17,7 +17,7 @@
 #include <linux/elf_ckpt.h>
 
 static FILE *in;
-static uint64_t offset, csum_sum, csum_sum2;
+static uint64_t offset, csum_sum, csum_sum2, csum_n;	/* csum_n: words summed */
 static unsigned char *rec;
 static size_t rec_cap;
 static const char *fname;
@@ -42,7 +42,7 @@ static void csum(const unsigned char *p, size_t len)
 
 	for (i = 0; i + 8 <= len; i += 8) {
 		memcpy(&w, p + i, 8);
-		csum_sum += w;
+		csum_sum += ckpt_csum_mix(w, csum_n++);
 		csum_sum2 += csum_sum;
 	}
 }
@@ -54,6 +54,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_HEADER_ARCH: return "HEADER_ARCH";
 	case CKPT_HDR_BUFFER: return "BUFFER";
 	case CKPT_HDR_STRING: return "STRING";
+	case CKPT_HDR_TREE: return "TREE";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -1213,7 +1214,7 @@ int main(int argc, char *argv[])
 			return 0;
 		}
 		ungetc(c, in);
-		csum_sum = csum_sum2 = 0;
+		csum_sum = csum_sum2 = csum_n = 0;
 		uflags = header(&page_size, &xstate_size);
 		if (!(uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST)))
 			bad("%u rounds followed by an image that is not their last pass", rounds);

@@ -569,3 +569,24 @@ def test_hostile_controlling_ttys_are_refused(nr: int, entries: tuple[tuple[int,
                                               why: str) -> None:
     with pytest.raises(ImageError, match=why):
         ckptimage.parse(ctty_image(nr, *entries))
+
+
+def test_mixed_checksum_sees_two_blocks_of_equal_word_sums_swapped() -> None:
+    # the second block is the first plus 16 in every byte: equal word sums, so the unmixed sums
+    # (format version 5 and before) are blind to the swap; the mixed ones (version 6) are not
+    a = bytes((i * 7 + i // 4096) & 0xFF for i in range(65536))
+    b = bytes((x + 16) & 0xFF for x in a)
+    assert ckptimage.checksum(a + b) == ckptimage.checksum(b + a)
+    assert ckptimage.checksum(a + b, 6) != ckptimage.checksum(b + a, 6)
+
+
+def test_mixed_checksum_matches_the_kernels_mix() -> None:
+    # ckpt_csum_mix() of <linux/checkpoint_hdr.h>, by hand for one word
+    w = 0x0123456789ABCDEF
+    m = w ^ 5 * 0x9E3779B97F4A7C15 % 2**64
+    m ^= m >> 31
+    m = (m * 0x7FB5D329728EA185) % 2**64
+    m ^= m >> 27
+    assert ckptimage.csum_mix(w, 5) == m
+    assert ckptimage.checksum(bytes(40) + w.to_bytes(8, "little"), 6)[0] == \
+        (m + sum(ckptimage.csum_mix(0, i) for i in range(5))) % 2**64

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/checkpoint.h>
+
 #define HDR_HEADER 1
 #define HDR_PGARR 404
 #define HDR_TAIL 9001
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	tail -= drop;
 	for (i = last; i < tail; i += 8) {
 		memcpy(&w, buf + i, 8);
-		sum += w;
+		sum += ckpt_csum_mix(w, (i - last) / 8);
 		sum2 += sum;
 	}
 	memcpy(buf + tail + 16, &sum, 8);

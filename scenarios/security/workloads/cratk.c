@@ -1019,7 +1019,7 @@ static int mode_patchexe(int argc, char **argv)
 		if (h.type == CKPT_HDR_TAIL) {
 			for (i = 0; i < o; i += 8) {
 				memcpy(&w, out + i, 8);
-				sum += w;
+				sum += ckpt_csum_mix(w, i / 8);
 				sum2 += sum;
 			}
 			memcpy(out + o, in + off, rec);

@@ -118,6 +118,7 @@ struct ckpt_csum {
 	u64 sum;
 	u64 sum2;
 	u64 word;		/* bytes of an incomplete word */
+	u64 n;			/* words summed so far */
 	unsigned int fill;	/* number of them */
 };
 

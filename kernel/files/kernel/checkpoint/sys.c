@@ -106,26 +106,27 @@ int ckpt_err(struct ckpt_ctx *ctx, int err, const char *fmt, ...)
 
 static void ckpt_csum_update(struct ckpt_csum *c, const u8 *buf, size_t len)
 {
-	u64 sum = c->sum, sum2 = c->sum2;
+	u64 sum = c->sum, sum2 = c->sum2, n = c->n;
 
 	while (len && c->fill) {
 		c->word |= (u64)*buf++ << (8 * c->fill);
 		len--;
 		if (++c->fill == 8) {
-			sum += c->word;
+			sum += ckpt_csum_mix(c->word, n++);
 			sum2 += sum;
 			c->fill = 0;
 			c->word = 0;
 		}
 	}
 	for (; len >= 8; len -= 8, buf += 8) {
-		sum += get_unaligned_le64(buf);
+		sum += ckpt_csum_mix(get_unaligned_le64(buf), n++);
 		sum2 += sum;
 	}
 	for (; len; len--)
 		c->word |= (u64)*buf++ << (8 * c->fill++);
 	c->sum = sum;
 	c->sum2 = sum2;
+	c->n = n;
 }
 
 int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count)

@@ -1290,10 +1290,25 @@ struct ckpt_hdr_pgref {
 /*
  * CKPT_HDR_TAIL: 32 bytes, last record.  The checksum covers the stream
  * from its first byte up to the tail record, read as little endian
- * 64-bit words w[0..n-1]: sum = w[0] + ... + w[n-1] and
- * sum2 = n * w[0] + (n - 1) * w[1] + ... + 1 * w[n-1], both modulo 2^64
- * (sum2 adds the running sum after each word).
+ * 64-bit words w[0..n-1], each mixed with its index first,
+ * m[i] = ckpt_csum_mix(w[i], i):
+ * sum = m[0] + ... + m[n-1] and
+ * sum2 = n * m[0] + (n - 1) * m[1] + ... + 1 * m[n-1], both modulo 2^64
+ * (sum2 adds the running sum after each word).  Without the mix (format
+ * version 5 and before) the sums did not depend on where a word is but
+ * through sum2's weights, linearly: two records of one length whose words
+ * had the same sum could be swapped unseen (a file's 64 KiB data blocks
+ * whose words are the same words in another order, or sum alike).
  */
+static inline __u64 ckpt_csum_mix(__u64 w, __u64 i)
+{
+	w ^= i * 0x9e3779b97f4a7c15ULL;
+	w ^= w >> 31;
+	w *= 0x7fb5d329728ea185ULL;
+	w ^= w >> 27;
+	return w;
+}
+
 struct ckpt_hdr_tail {
 	struct ckpt_hdr h;
 	__u64 magic;		/* CHECKPOINT_MAGIC_TAIL */
