@@ -50,6 +50,7 @@ RESTORED_POLL = (
 IMAGE = "/tmp/migrate.image"  # a file (our engine) or a directory (CRIU)
 CKPT_LOG, RESTART_LOG = "/tmp/migrate.clog", "/tmp/migrate.rlog"
 FIFO = "/tmp/migrate.fifo"  # what restart reads, on the target
+RECV_LOG = "/tmp/migrate.recv"  # the stream receiver's stderr, on the target
 # kill every `checkpoint` and `linkcat` of the guest (busybox has no pkill) and wait until they are gone
 KILL_CHECKPOINT = (
     'for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in checkpoint|linkcat) kill -KILL ${p#/proc/};; '
@@ -218,7 +219,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             else:
                 recv = f"linkcat recv {port} {int(timeout)} {stream_idle_s:g}"
                 sender = f"linkcat send {link_addr} {port} {SEND_CONNECT_S}"
-            dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>/tmp/migrate.recv' </dev/null >/dev/null 2>&1 &", 10,
+            dst.ssh.run(f"setsid sh -c '{recv} > {fifo} 2>{RECV_LOG}' </dev/null >/dev/null 2>&1 &", 10,
                         check=True)
             if address:
                 add_address(dst, address, announce=False, hidden=True)
@@ -236,7 +237,7 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
                 src.ssh.run(f"setsid sh -c {shlex.quote(send)} </dev/null >/dev/null 2>&1 &", 10, check=True)
                 # mid-stream: once the receiver has the sender (a cut before the connect would only
                 # show the connect failing, after waiting the sender's whole connect window)
-                dst.ssh.run(poll_sh("grep -q '^linkcat: connected' /tmp/migrate.recv", SEND_CONNECT_S, 10),
+                dst.ssh.run(poll_sh(f"grep -q '^linkcat: connected' {RECV_LOG}", SEND_CONNECT_S, 10),
                             SEND_CONNECT_S + 10)
                 time.sleep(cut_link_after)
                 src.qmp("set_link", name=LINK_NIC, up=False)
@@ -267,10 +268,10 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
         mig.phases["sent_s"] = t_restart - t_ckpt
         state = "GONE"
         verify_after_s = 0.0
-        # after a link cut nothing more arrives: a stream that stopped fails restart within its idle
-        # time, but one cut before it connected leaves the receiver waiting for the whole timeout
-        # (while the task on A stays frozen and its peers give up on it): bound the wait by the
-        # sender's connect window and the idle time instead
+        # after a link cut nothing more arrives: the stream stops and restart fails within its idle
+        # time (the cut waits for the connect; should the sender never have connected, the receiver
+        # would wait its whole timeout while the task on A stays frozen): bound the wait by the
+        # sender's connect window and the idle time
         wait_s = timeout + 30 if cut_link_after is None else stream_idle_s + SEND_CONNECT_S + 5
         new_pid = engine.wait_restored(dst, restarting, wait_s) if restarting is not None else ""
         if new_pid and check:
