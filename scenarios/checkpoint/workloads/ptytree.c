@@ -108,6 +108,23 @@ static void wait_for(volatile sig_atomic_t *flag)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * The tree is set up: C's pid and the foreground group of master @m in
+ * files for the scenario, "ready", then wait for SIGUSR1 (the checkpoint
+ * and restart come meanwhile).
+ */
+static void announce(pid_t c, int m)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d\n", c);
+	write_file("c", buf);
+	snprintf(buf, sizeof(buf), "%d\n", tcgetpgrp(m));
+	write_file("g", buf);
+	write_file("ready", "ready\n");
+	wait_for(&usr1);
+}
+
 /* @n bytes from @fd, waiting at most 30 s for each piece; -1 if they do not come */
 static int read_some(int fd, char *buf, size_t n)
 {
@@ -314,12 +331,7 @@ int main(int argc, char **argv)
 	if (strcmp(buf, "C ready") && strcmp(buf, "G ready"))
 		die(buf);
 	if (ctty) {
-		snprintf(buf, sizeof(buf), "%d\n", c);
-		write_file("c", buf);
-		snprintf(buf, sizeof(buf), "%d\n", tcgetpgrp(m));
-		write_file("g", buf);
-		write_file("ready", "ready\n");
-		wait_for(&usr1);
+		announce(c, m);
 		return 0;
 	}
 	/* the slave is raw (no echo): this stays in its input, unread */
@@ -332,12 +344,7 @@ int main(int argc, char **argv)
 	/* what G wrote is received too */
 	while (ioctl(m, FIONREAD, &n) || n != 10)
 		nanosleep(&ts, NULL);
-	snprintf(buf, sizeof(buf), "%d\n", c);
-	write_file("c", buf);
-	snprintf(buf, sizeof(buf), "%d\n", tcgetpgrp(m));
-	write_file("g", buf);
-	write_file("ready", "ready\n");
-	wait_for(&usr1);
+	announce(c, m);
 
 	if (read_some(m, buf, 10) || strcmp(buf, "from-slave"))
 		fail("P: the master's buffered input differs");
