@@ -16,9 +16,11 @@ task is stopped.
 With ``address`` (a service address on the scenario's network that the task's TCP connections use),
 checkpoint holds the task's TCP connections (``checkpoint -T``, CHECKPOINT_TCP_HOLD: silent from
 the moment each is saved), the target gets the address before restart binds it but answers no ARP
-(``arp_ignore=8``), and once the task runs on the target the original is killed (its connections
-vanish without FIN or RST), the address leaves the source and the target announces it (gratuitous
-ARP): the peers' segments go to the target from then on. A failed migration removes the address
+(``arp_ignore=8``), and once the task runs on the target the address leaves the source, the
+original is killed (its connections vanish without FIN or RST; a segment that reaches the source
+meanwhile is dropped, never answered with a RST as an address's unknown connection would be) and
+the target announces the address (gratuitous ARP): the peers' segments go to the target from then
+on. A failed migration removes the address
 from the target and releases the held connections on the source (``checkpoint -R``) before the
 thaw: the source carries on with its peers.
 
@@ -299,10 +301,14 @@ def migrate_process(src: Machine, dst: Machine, pid: str, *, via: str, link_addr
             mig.ok = True
             mig.new_pid = new_pid
             mig.downtime_s = t_running - t_frozen - (verify_s - verify_after_s)
+            if address:
+                # the address leaves the source first: a peer's segment that reached the source
+                # once its held connections are gone (killed) would be answered with a RST; to an
+                # address the source no longer has it is dropped, and retransmitted to the target
+                del_address(src, address)
             # the task and, for a tree, every descendant (the freeze took them all)
             src.ssh.run(kill_tree_sh(pid, thaw, 10), 40)
             if address:
-                del_address(src, address)
                 announce_address(dst, address)
             if mig.before is not None and mig.after is not None:
                 mig.verdict = verify.compare(mig.before, mig.after, gaps=engine.differences)

@@ -99,9 +99,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     xdist the workers then end together, instead of one of them starting the longest scenario when
     the others are done. Every worker collects, and all must collect one order: the cache is read
     here and written only when the whole session ends (:func:`pytest_sessionfinish`)."""
-    if config.cache is None or not any(isinstance(item, ScenarioItem) for item in items):
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    if cache is None or not any(isinstance(item, ScenarioItem) for item in items):
         return
-    order = longest_first([item.nodeid for item in items], config.cache.get(SECONDS_KEY, {}))
+    order = longest_first([item.nodeid for item in items], cache.get(SECONDS_KEY, {}))
     items[:] = [items[i] for i in order]
 
 
@@ -169,9 +170,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             path = path.with_name(f"{path.stem}.{worker}{path.suffix}")
         report.write_json(_results, path)
     if not hasattr(session.config, "workerinput"):
-        if _seconds and session.config.cache is not None:
-            known = session.config.cache.get(SECONDS_KEY, {})
-            session.config.cache.set(SECONDS_KEY, {**(known if isinstance(known, dict) else {}), **_seconds})
+        cache = getattr(session.config, "cache", None)
+        if _seconds and cache is not None:
+            known = cache.get(SECONDS_KEY, {})
+            cache.set(SECONDS_KEY, {**(known if isinstance(known, dict) else {}), **_seconds})
         if target:
             write_report(Path(target), session.config.stash[CELL])
 
