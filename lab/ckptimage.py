@@ -531,7 +531,7 @@ def _check_structure(img: Image) -> None:
     _check_raw_sockets(img)
     for r in img.all("PTY"):
         f = r.fields
-        if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
+        if f["end"] not in (1, 2, 3) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
             raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
                              f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
     _check_ctty(img)

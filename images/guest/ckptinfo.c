@@ -462,9 +462,10 @@ static void pty(int32_t *ptys)
 	struct ckpt_hdr_pty p = *(struct ckpt_hdr_pty *)expect(CKPT_HDR_PTY, sizeof(p), sizeof(p));
 	int first = p.pty_ref == *ptys + 1;
 
-	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" : "slave");
+	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" :
+	       p.end == CKPT_PTY_DEVTTY ? "slave as /dev/tty" : "slave");
 	if (p.pty_ref < 1 || p.pty_ref > *ptys + 1 ||
-	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE))
+	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE && p.end != CKPT_PTY_DEVTTY))
 		bad("PTY: ref %d end %u", p.pty_ref, p.end);
 	if (!first) {
 		printf("\n");

@@ -248,8 +248,8 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("SHMEM", 1, 3, 0, 0, 4096) + body()
     with pytest.raises(ImageError, match="shmem 1 of kind 3"):
         ckptimage.parse(data + tail(data))
-    data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
-    with pytest.raises(ImageError, match="pty 1 end 3"):
+    data = header() + record("PTY", 1, 4, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
+    with pytest.raises(ImageError, match="pty 1 end 4"):
         ckptimage.parse(data + tail(data))
 
 

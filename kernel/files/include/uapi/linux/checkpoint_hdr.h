@@ -643,6 +643,7 @@ enum {
  */
 #define CKPT_PTY_MASTER		1
 #define CKPT_PTY_SLAVE		2
+#define CKPT_PTY_DEVTTY		3	/* the slave, opened as /dev/tty */
 
 #define CKPT_PTY_LOCKED		0x1	/* the slave is locked (unlockpt()) */
 #define CKPT_PTY_PACKET		0x2	/* packet mode (TIOCPKT) */
@@ -664,7 +665,7 @@ struct ckpt_termios {
 struct ckpt_hdr_pty {
 	struct ckpt_hdr h;
 	__s32 pty_ref;
-	__u32 end;		/* CKPT_PTY_MASTER, CKPT_PTY_SLAVE */
+	__u32 end;		/* CKPT_PTY_MASTER, _SLAVE, _DEVTTY */
 	__u32 index;		/* the pts number, kept */
 	__u32 flags;		/* CKPT_PTY_* */
 	__u32 pktstatus;	/* packet mode: TIOCPKT_* bits not yet read */
