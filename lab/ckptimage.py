@@ -77,11 +77,12 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     341: ("PTY", "<iIIIIIIHHHHI", ("pty_ref", "end", "index", "flags", "pktstatus", "nbytes_master", "nbytes_slave",
                                    "ws_row", "ws_col", "ws_xpixel", "ws_ypixel", "_")),
     342: ("CTTY", "", ()),  # struct ckpt_ctty entries (CTTY_ENTRY), nr_ctty of the TREE record
-    401: ("MM", "<II" + "Q" * 14,
+    401: ("MM", "<II" + "Q" * 13 + "II",
           ("map_count", "_", "def_flags", "start_code", "end_code", "start_data", "end_data", "start_brk",
-           "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "_r")),
-    402: ("VMA", "<IIQQQQQ", ("vma_type", "_", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
+           "brk", "start_stack", "arg_start", "arg_end", "env_start", "env_end", "vdso", "mm_flags", "_r")),
+    402: ("VMA", "<IIQQQQQ", ("vma_type", "vma_flags", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
+    406: ("PGCOW", "<Q", ("nr_pages",)),  # pages of an inherited vma still the parent's
     405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
     410: ("IPC_SHM", "<iiiIIIIIQII", ("shm_ref", "key", "id", "mode", "uid", "gid", "cuid", "cgid", "size", "flags",
                                       "_")),
@@ -165,6 +166,8 @@ def sockaddr_text(raw: bytes, length: int) -> str:
         return "@" + "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in name[1:])
     return name.split(b"\0", 1)[0].decode(errors="replace")
 PGARR_MAX = 512
+MM_COW = 0x1  # ckpt_hdr_mm.mm_flags: built from the parent's mm (a forked child of a tree)
+VMA_INHERITED = 0x1  # ckpt_hdr_vma.vma_flags: the parent's vma as fork() copied it (no path follows)
 # one timer of POSIX_TIMERS: id, clockid, notify, signo, value, flags, sig_overrun, expires_ns, interval_ns,
 # overrun, overrun_last, tid (SIGEV_THREAD_ID: a THREAD_TASK's, 0 the leader), reserved
 PTIMER = struct.Struct("<iiiiQIiqQqqiI")
@@ -277,6 +280,10 @@ class Image:
     def pages(self) -> int:
         return sum(r.fields["nr_pages"] for r in self.all("PGARR"))
 
+    def cow_pages(self) -> int:
+        """Pages a forked child of a tree still shares with its parent (PGCOW: not in the image again)."""
+        return sum(r.fields["nr_pages"] for r in self.all("PGCOW"))
+
     def precopy(self) -> dict[str, int] | None:
         """A pre-copy image: its chain, the number of rounds (the last pass) or the last round's number,
         the pages it refers to the rounds for, and the images of a stream (rounds + last pass)."""
@@ -297,6 +304,7 @@ class Image:
             "tasks": len(self.tree()) or len(task),
             "vmas": len(self.all("VMA")),
             "pages": self.pages(),
+            "cow_pages": self.cow_pages(),
             "files": len(self.all("FILE")),
             "fds": len(self.all("FILE_DESC")),
             "locks": len(self.all("FILE_LOCK")),
@@ -523,7 +531,7 @@ def _check_structure(img: Image) -> None:
     _check_raw_sockets(img)
     for r in img.all("PTY"):
         f = r.fields
-        if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
+        if f["end"] not in (1, 2, 3) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:
             raise ImageError(f"offset {r.offset:#x}: pty {f['pty_ref']} end {f['end']} with "
                              f"{f['nbytes_master']}/{f['nbytes_slave']} bytes")
     _check_ctty(img)
@@ -542,6 +550,14 @@ def _check_structure(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: bad vma {f['vm_start']:#x}-{f['vm_end']:#x}")
         if f["vma_type"] not in VMA_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown vma type {f['vma_type']}")
+        if f["vma_flags"] & ~VMA_INHERITED or (f["vma_flags"] and f["vma_type"] not in (1, 2)):
+            raise ImageError(f"offset {r.offset:#x}: bad vma flags {f['vma_flags']:#x}")
+    for r in img.all("MM"):
+        if r.fields["mm_flags"] & ~MM_COW or r.fields["_r"]:
+            raise ImageError(f"offset {r.offset:#x}: bad mm flags {r.fields['mm_flags']:#x}")
+    for r in img.all("PGCOW"):
+        if not 1 <= r.fields["nr_pages"] <= PGARR_MAX:
+            raise ImageError(f"offset {r.offset:#x}: PGCOW of {r.fields['nr_pages']} pages")
     for r in img.all("FILE"):
         if r.fields["f_type"] not in FILE_TYPES:
             raise ImageError(f"offset {r.offset:#x}: unknown file type {r.fields['f_type']}")

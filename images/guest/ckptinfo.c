@@ -80,6 +80,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_PGARR: return "PGARR";
 	case CKPT_HDR_PRECOPY: return "PRECOPY";
 	case CKPT_HDR_PGREF: return "PGREF";
+	case CKPT_HDR_PGCOW: return "PGCOW";
 	case CKPT_HDR_SIGHAND: return "SIGHAND";
 	case CKPT_HDR_SIGNAL: return "SIGNAL";
 	case CKPT_HDR_FS: return "FS";
@@ -180,22 +181,26 @@ static char *string(const char *what)
 static int precopy_last;
 static uint64_t total_refs;
 
-static void pages(uint64_t start, uint64_t end, uint32_t page_size)
+/* a vma's page arrays; of an inherited vma (@cow), PGCOW ones among them */
+static uint64_t total_cow;
+
+static void pages(uint64_t start, uint64_t end, uint32_t page_size, int cow)
 {
-	uint64_t total = 0, refs = 0, last = start, last_ref = start;
+	uint64_t total = 0, refs = 0, shared = 0, last = start, last_ref = start;
 
 	for (;;) {
 		struct ckpt_hdr_pgarr *pa = (struct ckpt_hdr_pgarr *)next();
 		int ref = pa->h.type == CKPT_HDR_PGREF && precopy_last;
+		int is_cow = pa->h.type == CKPT_HDR_PGCOW && cow;
 		uint64_t nr = pa->nr_pages, *lastp = ref ? &last_ref : &last;
 		uint64_t *addrs;
 
-		if (pa->h.type != CKPT_HDR_PGARR && !ref)
+		if (pa->h.type != CKPT_HDR_PGARR && !ref && !is_cow)
 			bad("expected PGARR record, found type %u (%s)", pa->h.type,
 			    type_name(pa->h.type));
 		if (pa->h.len != sizeof(*pa))
 			bad("%s record: length %u", type_name(pa->h.type), pa->h.len);
-		if (!nr && !ref)
+		if (!nr && !ref && !is_cow)
 			break;
 		if (!nr || nr > CKPT_PGARR_MAX)
 			bad("page array of %" PRIu64 " pages", nr);
@@ -210,10 +215,17 @@ static void pages(uint64_t start, uint64_t end, uint32_t page_size)
 			refs += nr;
 			continue;
 		}
+		if (is_cow) {
+			shared += nr;
+			continue;
+		}
 		expect(CKPT_HDR_BUFFER, 8 + nr * page_size, 8 + nr * page_size);
 		total += nr;
 	}
-	if (refs)
+	total_cow += shared;
+	if (cow)
+		printf("            %" PRIu64 " pages, %" PRIu64 " still the parent's\n", total, shared);
+	else if (refs)
 		printf("            %" PRIu64 " pages, %" PRIu64 " in the pre-copy rounds\n", total, refs);
 	else
 		printf("            %" PRIu64 " pages\n", total);
@@ -450,9 +462,10 @@ static void pty(int32_t *ptys)
 	struct ckpt_hdr_pty p = *(struct ckpt_hdr_pty *)expect(CKPT_HDR_PTY, sizeof(p), sizeof(p));
 	int first = p.pty_ref == *ptys + 1;
 
-	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" : "slave");
+	printf("            pty %d %s", p.pty_ref, p.end == CKPT_PTY_MASTER ? "master" :
+	       p.end == CKPT_PTY_DEVTTY ? "slave as /dev/tty" : "slave");
 	if (p.pty_ref < 1 || p.pty_ref > *ptys + 1 ||
-	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE))
+	    (p.end != CKPT_PTY_MASTER && p.end != CKPT_PTY_SLAVE && p.end != CKPT_PTY_DEVTTY))
 		bad("PTY: ref %d end %u", p.pty_ref, p.end);
 	if (!first) {
 		printf("\n");
@@ -821,6 +834,7 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 	struct ckpt_hdr_file_table *hft;
 	struct ckpt_hdr_mm *hm;
 	uint32_t i, nfds, nvma;
+	int mm_cow;
 	uint32_t nlocks, f_type;
 	int32_t leader;
 	uint32_t *epoll_items = NULL, nepolls = 0;
@@ -1008,18 +1022,23 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 mm:
 	hm = expect(CKPT_HDR_MM, sizeof(*hm), sizeof(*hm));
 	nvma = hm->map_count;
-	printf("            %u vmas, brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 " vdso %#" PRIx64 "\n",
+	printf("            %u vmas, brk %#" PRIx64 "-%#" PRIx64 " stack %#" PRIx64 " vdso %#" PRIx64 "%s\n",
 	       nvma, (uint64_t)hm->start_brk, (uint64_t)hm->brk,
-	       (uint64_t)hm->start_stack, (uint64_t)hm->vdso);
+	       (uint64_t)hm->start_stack, (uint64_t)hm->vdso,
+	       hm->mm_flags & CKPT_MM_COW ? ", a copy of the parent's" : "");
+	if (hm->mm_flags & ~CKPT_MM_FLAGS || hm->_reserved)
+		bad("bad mm flags %#x", hm->mm_flags);
+	mm_cow = hm->mm_flags & CKPT_MM_COW;
 	string("exe");
 	for (i = 0; i < nvma; i++) {
 		struct ckpt_hdr_vma *v = expect(CKPT_HDR_VMA, sizeof(*v), sizeof(*v));
 		uint64_t start = v->vm_start, end = v->vm_end;
 		uint32_t type = v->vma_type;
+		int inherited = v->vma_flags & CKPT_VMA_INHERITED;
 
-		printf("            %#" PRIx64 "-%#" PRIx64 " %c%c%c %s\n", start, end,
+		printf("            %#" PRIx64 "-%#" PRIx64 " %c%c%c%s %s\n", start, end,
 		       v->vm_flags & 1 ? 'r' : '-', v->vm_flags & 2 ? 'w' : '-',
-		       v->vm_flags & 4 ? 'x' : '-',
+		       v->vm_flags & 4 ? 'x' : '-', inherited ? " inherited" : "",
 		       type == CKPT_VMA_ANON ? "anon" : type == CKPT_VMA_FILE ? "file" :
 		       type == CKPT_VMA_VDSO ? "[vdso]" : type == CKPT_VMA_VVAR ? "[vvar]" :
 		       type == CKPT_VMA_SHARED_FILE ? "shared file" :
@@ -1027,10 +1046,14 @@ mm:
 		       type == CKPT_VMA_SYSV_SHM ? "sysv shm" : type == CKPT_VMA_AIO ? "[aio]" : "?");
 		if (start >= end || start % page_size || end % page_size)
 			bad("bad vma range");
-		if (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE)
+		if (v->vma_flags & ~CKPT_VMA_INHERITED ||
+		    (inherited && (!mm_cow ||
+				   (type != CKPT_VMA_FILE && type != CKPT_VMA_ANON))))
+			bad("bad vma flags %#x", v->vma_flags);
+		if (!inherited && (type == CKPT_VMA_FILE || type == CKPT_VMA_SHARED_FILE))
 			string("path");
 		if (type == CKPT_VMA_FILE || type == CKPT_VMA_ANON)
-			pages(start, end, page_size);
+			pages(start, end, page_size, inherited);
 		else if (type == CKPT_VMA_SHMEM)
 			shmem(&shms, datas);
 		else if (type == CKPT_VMA_SYSV_SHM)
@@ -1204,7 +1227,7 @@ int main(int argc, char *argv[])
 		if (id != chain || round != rounds)
 			bad("round %u of chain %#" PRIx64 " where round %u of %#" PRIx64
 			    " was expected", round, id, rounds, chain);
-		pages(0, UINT64_MAX, page_size);
+		pages(0, UINT64_MAX, page_size, 0);
 		tail_record();
 		rounds++;
 		c = fgetc(in);
@@ -1241,6 +1264,8 @@ int main(int argc, char *argv[])
 	if (precopy_last)
 		printf("            after %u pre-copy rounds: %" PRIu64 " pages referred to\n",
 		       rounds, total_refs);
+	if (total_cow)
+		printf("            %" PRIu64 " pages shared copy-on-write with a parent\n", total_cow);
 	if (c != EOF)
 		bad("data after the tail record");
 	printf("ok: %" PRIu64 " bytes\n", offset);

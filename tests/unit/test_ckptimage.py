@@ -35,7 +35,7 @@ def body() -> bytes:
     page = bytes(range(256)) * 16
     return (
         record("TASK", 42, 1, 17, 0, 0, 0, 0, 0, b"counter", 50000, 50000, 0, 1)
-        + record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0, 0, 0)
+        + record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0, 0, 0, 0)
         + string("/usr/local/bin/counter")
         + record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0)
         + record("PGARR", 1) + record("BUFFER", payload=struct.pack("<Q", 0x10000))
@@ -248,8 +248,8 @@ def test_shmem_and_pty_records_are_checked() -> None:
     data = header() + record("SHMEM", 1, 3, 0, 0, 4096) + body()
     with pytest.raises(ImageError, match="shmem 1 of kind 3"):
         ckptimage.parse(data + tail(data))
-    data = header() + record("PTY", 1, 3, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
-    with pytest.raises(ImageError, match="pty 1 end 3"):
+    data = header() + record("PTY", 1, 4, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
+    with pytest.raises(ImageError, match="pty 1 end 4"):
         ckptimage.parse(data + tail(data))
 
 
@@ -410,6 +410,36 @@ def test_precopy_stream_parses() -> None:
 def test_precopy_stream_errors(stream: bytes, why: str) -> None:
     with pytest.raises(ImageError, match=why):
         ckptimage.parse(stream)
+
+
+def cow_body(mm_flags: int = ckptimage.MM_COW, vma_flags: int = ckptimage.VMA_INHERITED, cow_pages: int = 1) -> bytes:
+    """A forked child's task section: its memory a copy of its parent's, one inherited vma whose first
+    page is the parent's (PGCOW) and whose second is its own (PGARR)."""
+    b = body().replace(record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000,
+                              0, 0, 0, 0, 0, 0, 0),
+                       record("MM", 1, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000,
+                              0, 0, 0, 0, 0, mm_flags, 0))
+    b = b.replace(record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0),
+                  record("VMA", 1, vma_flags, 0x10000, 0x12000, 0x3, 0, 0))
+    return b.replace(record("PGARR", 1), record("PGCOW", cow_pages)
+                     + record("BUFFER", payload=struct.pack("<Q", 0x10000) * cow_pages) + record("PGARR", 1))
+
+
+def test_copy_on_write_pages_of_a_forked_child() -> None:
+    data = header() + cow_body()
+    s = ckptimage.parse(data + tail(data)).summary()
+    assert s["cow_pages"] == 1 and s["pages"] == 1
+
+
+@pytest.mark.parametrize("kw, why", [
+    ({"mm_flags": 0x2}, "bad mm flags 0x2"),
+    ({"vma_flags": 0x4}, "bad vma flags 0x4"),
+    ({"cow_pages": 0}, "PGCOW of 0 pages"),
+])
+def test_copy_on_write_records_are_checked(kw: dict[str, int], why: str) -> None:
+    data = header() + cow_body(**kw)
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(data + tail(data))
 
 
 def test_pgref_outside_a_last_pass() -> None:

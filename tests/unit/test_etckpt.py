@@ -54,7 +54,7 @@ def v4_image(files: bytes | None = None, timers: bytes = b"") -> bytes:
         + record("FS", 0o22, 0) + string("/") + string("/tmp")
         + (fd_table() if files is None else files)
         + record("MM", 4, 0, 0, 0x400000, 0x401000, 0, 0, 0x600000, 0x600000, 0x7ffd0000, 0, 0, 0, 0,
-                 0x7fff1000, 0)
+                 0x7fff1000, 0, 0)
         + string("/usr/local/bin/etworkload")
         + record("VMA", 1, 0, 0x10000, 0x12000, 0x3, 0, 0)
         + record("PGARR", 1) + record("BUFFER", payload=struct.pack("<Q", 0x11000)) + record("BUFFER", payload=PAGE)

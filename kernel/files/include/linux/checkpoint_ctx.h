@@ -220,6 +220,8 @@ pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
 		       bool (*match)(struct file *, const void *),
 		       const void *arg, int *ofd);
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
+struct mm_struct *ckpt_tree_parent_mm(struct ckpt_ctx *ctx);
+struct mm_struct *restore_tree_parent_mm(struct ckpt_ctx *ctx);
 bool ckpt_tree_holds(struct ckpt_ctx *ctx, struct file *file,
 		     struct ckpt_fd *fds, int n);
 int restore_tree_read(struct ckpt_ctx *ctx);
@@ -506,7 +508,7 @@ int restore_mm_read(struct ckpt_ctx *ctx, struct ckpt_hdr_mm *h, char **exe);
 void restore_mm_layout(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		       struct rlimit *rlim_stack);
 int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
-		unsigned long *prev_end);
+		unsigned long *prev_end, unsigned long *cow_end);
 int restore_mm_finish(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		      struct ckpt_hdr_mm *h);
 

@@ -170,4 +170,8 @@ int shm_ckpt_rmid(struct ipc_namespace *ns, int id, struct file *file);
 /* ipc/sem.c: semop(SEM_UNDO) adjustments left for the task's exit */
 bool sem_ckpt_has_undo(struct task_struct *tsk);
 
+/* kernel/fork.c: a copy of an mm for the current task, as fork() makes */
+struct mm_struct;
+struct mm_struct *ckpt_dup_mm(struct mm_struct *oldmm);
+
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

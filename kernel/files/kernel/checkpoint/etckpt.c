@@ -184,6 +184,9 @@ static int etckpt_read_core(struct ckpt_ctx *ctx, struct ckpt_hdr_mm *mmh)
 		ret = restore_auxv_read(ctx);
 	if (!ret)
 		ret = restore_mm_read(ctx, mmh, &exe);
+	if (!ret && mmh->mm_flags & CKPT_MM_COW)
+		ret = ckpt_err(ctx, -EINVAL,
+			       "mm: a copy of a parent's (a tree's): not an ET_CKPT image");
 	/* informative: /proc/PID/exe is the ET_CKPT file */
 	if (!IS_ERR_OR_NULL(exe))
 		kvfree(exe);
@@ -284,7 +287,7 @@ static int etckpt_build_mm(struct ckpt_ctx *ctx, struct linux_binprm *bprm,
 					       ph[i].p_paddr - 1);
 		}
 		if (!ret)
-			ret = restore_vma(ctx, mm, &prev_end);
+			ret = restore_vma(ctx, mm, &prev_end, NULL);
 		if (ctx->rst.vma_file)
 			fput(ctx->rst.vma_file);
 		ctx->rst.vma_file = NULL;

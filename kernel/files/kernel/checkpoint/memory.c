@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/checkpoint_ctx.h>
+#include <linux/checkpoint_hooks.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -58,6 +59,7 @@ struct ckpt_vma_desc {
 	int type;
 	bool has_anon;
 	bool softdirty;		/* VM_SOFTDIRTY: every page is dirty */
+	bool inherit;		/* the parent's, as fork() copied it */
 };
 
 /* a file made by the kernel (memfd, shmem object, ...): no path leads to it */
@@ -282,8 +284,9 @@ static int checkpoint_write_path(struct ckpt_ctx *ctx, struct file *file)
 	return ret;
 }
 
-int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
-		     unsigned int nr)
+/* a page array of the @nr pages of @pa from index @from */
+static int checkpoint_pgarr_at(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+			       unsigned int from, unsigned int nr)
 {
 	struct ckpt_hdr_pgarr h = { .nr_pages = nr };
 	unsigned int i;
@@ -294,7 +297,7 @@ int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 		return ret;
 	ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * sizeof(u64));
 	if (!ret)
-		ret = ckpt_kwrite(ctx, pa->addrs, nr * sizeof(u64));
+		ret = ckpt_kwrite(ctx, pa->addrs + from, nr * sizeof(u64));
 	if (!ret)
 		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * PAGE_SIZE);
 	/* fewer, larger writes: copy the pages to a buffer first */
@@ -302,13 +305,34 @@ int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 		unsigned int j, n = min_t(unsigned int, nr - i, CKPT_WRITE_BATCH);
 
 		for (j = 0; j < n; j++) {
-			void *kaddr = kmap_local_page(pa->pages[i + j]);
+			void *kaddr = kmap_local_page(pa->pages[from + i + j]);
 
 			memcpy(pa->buf + j * PAGE_SIZE, kaddr, PAGE_SIZE);
 			kunmap_local(kaddr);
 		}
 		ret = ckpt_kwrite(ctx, pa->buf, n * PAGE_SIZE);
 	}
+	return ret;
+}
+
+int checkpoint_pgarr(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+		     unsigned int nr)
+{
+	return checkpoint_pgarr_at(ctx, pa, 0, nr);
+}
+
+/* the @nr pages of @pa from index @from are the parent's */
+static int checkpoint_pgcow(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
+			    unsigned int from, unsigned int nr)
+{
+	struct ckpt_hdr_pgcow h = { .nr_pages = nr };
+	int ret;
+
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_PGCOW, sizeof(h));
+	if (!ret)
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * sizeof(u64));
+	if (!ret)
+		ret = ckpt_kwrite(ctx, pa->addrs + from, nr * sizeof(u64));
 	return ret;
 }
 
@@ -381,6 +405,66 @@ static const struct mm_walk_ops ckpt_walk_ops = {
 	.pte_entry = ckpt_walk_pte,
 };
 
+/*
+ * Is the parent's @pv the vma @d of its forked child, as fork() copied
+ * it: the same place, flags, offset and file, a private mapping that
+ * fork() copies with its pages (not MADV_DONTFORK or MADV_WIPEONFORK,
+ * not mlocked: fork() unlocks the child's copy)?
+ */
+static bool ckpt_vma_inheritable(struct vm_area_struct *pv,
+				 struct ckpt_vma_desc *d)
+{
+	return pv && (d->type == CKPT_VMA_ANON || d->type == CKPT_VMA_FILE) &&
+	       pv->vm_start == d->start && pv->vm_end == d->end &&
+	       (pv->vm_flags & CKPT_VMA_SAVED_FLAGS) == d->flags &&
+	       !(pv->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_DONTCOPY |
+				 VM_WIPEONFORK | VM_LOCKED | VM_LOCKONFAULT |
+				 CKPT_VMA_BAD_FLAGS)) &&
+	       pv->vm_pgoff == d->pgoff && pv->vm_file == d->file;
+}
+
+/*
+ * A batch of @nr pages of an inherited vma: the runs of those that are
+ * still the parent's page at the same address (shared copy-on-write since
+ * the fork) as PGCOW records, the others as page arrays, in address
+ * order.  The parent is frozen as the task is: its pages are those the
+ * image holds for it.
+ */
+static int checkpoint_cow_batch(struct ckpt_ctx *ctx, struct mm_struct *pmm,
+				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa,
+				unsigned int nr)
+{
+	DECLARE_BITMAP(cow, CKPT_PGARR_MAX);
+	struct vm_area_struct *pv;
+	unsigned int i, from;
+	int ret;
+
+	bitmap_zero(cow, CKPT_PGARR_MAX);
+	ret = mmap_read_lock_killable(pmm);
+	if (ret)
+		return ret;
+	pv = vma_lookup(pmm, d->start);
+	for (i = 0; i < nr && ckpt_vma_inheritable(pv, d); i++) {
+		struct page *page = pa->pages[i];
+
+		if (PageAnon(page) && page_mapcount(page) > 1 &&
+		    follow_page(pv, pa->addrs[i], 0) == page)
+			__set_bit(i, cow);
+	}
+	mmap_read_unlock(pmm);
+	for (from = 0; from < nr && !ret; from = i) {
+		bool shared = test_bit(from, cow);
+
+		for (i = from + 1; i < nr && test_bit(i, cow) == shared; i++)
+			;
+		if (shared)
+			ret = checkpoint_pgcow(ctx, pa, from, i - from);
+		else
+			ret = checkpoint_pgarr_at(ctx, pa, from, i - from);
+	}
+	return ret;
+}
+
 /* is @vma still the mapping recorded in @d? */
 static bool ckpt_vma_same(struct vm_area_struct *vma, struct ckpt_vma_desc *d)
 {
@@ -399,7 +483,8 @@ static bool ckpt_vma_same(struct vm_area_struct *vma, struct ckpt_vma_desc *d)
  * ends the walk and the CPU is yielded.
  */
 static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
-				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
+				struct ckpt_vma_desc *d, struct ckpt_pgarr *pa,
+				struct mm_struct *pmm)
 {
 	struct ckpt_walk w = { .pa = pa, .type = d->type,
 			       .delta = checkpoint_precopy_delta(ctx, mm) };
@@ -437,7 +522,10 @@ static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				       "page at %lx is swapped out or migrating",
 				       w.busy);
 		} else if (ret >= 0 && (w.nr || w.nref)) {
-			ret = w.nr ? checkpoint_pgarr(ctx, pa, w.nr) : 0;
+			if (w.nr && d->inherit)
+				ret = checkpoint_cow_batch(ctx, pmm, d, pa, w.nr);
+			else if (w.nr)
+				ret = checkpoint_pgarr(ctx, pa, w.nr);
 			if (!ret && w.nref)
 				ret = checkpoint_pgref(ctx, pa, w.nref);
 		} else if (ret > 0) {
@@ -453,7 +541,8 @@ static int checkpoint_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 }
 
 static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
-			  struct ckpt_vma_desc *d, struct ckpt_pgarr *pa)
+			  struct ckpt_vma_desc *d, struct ckpt_pgarr *pa,
+			  struct mm_struct *pmm)
 {
 	struct ckpt_hdr_vma h = { };
 	int ret;
@@ -465,8 +554,11 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	h.vm_pgoff = d->pgoff;
 	if (d->file)
 		h.file_size = i_size_read(file_inode(d->file));
+	if (d->inherit)
+		h.vma_flags = CKPT_VMA_INHERITED;
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_VMA, sizeof(h));
-	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_SHARED_FILE))
+	if (!ret && !d->inherit &&
+	    (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_SHARED_FILE))
 		ret = checkpoint_write_path(ctx, d->file);
 	if (!ret && d->type == CKPT_VMA_SHMEM)
 		ret = checkpoint_vma_shmem(ctx, d->file, d->start, d->end);
@@ -476,8 +568,47 @@ static int checkpoint_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (!ret && d->type == CKPT_VMA_SYSV_SHM)
 		ret = checkpoint_vma_sysv_shm(ctx, d->file, d->start, d->end);
 	if (!ret && (d->type == CKPT_VMA_FILE || d->type == CKPT_VMA_ANON))
-		ret = checkpoint_vma_pages(ctx, mm, d, pa);
+		ret = checkpoint_vma_pages(ctx, mm, d, pa, pmm);
 	return ret;
+}
+
+/*
+ * A forked child of a tree: the mm of its parent (which the image has
+ * before it), if the child still has vmas as fork() copied them (marked
+ * inherited) and the parent's vDSO; restart then builds the child's
+ * memory from the restored parent's and keeps the pages they still
+ * share.  NULL otherwise, and in a pre-copy (its rounds are of one task).
+ */
+static struct mm_struct *ckpt_cow_parent_mm(struct ckpt_ctx *ctx,
+					    struct ckpt_hdr_mm *h,
+					    struct ckpt_vma_desc *d, int n)
+{
+	struct mm_struct *pmm;
+	bool any = false;
+	int i;
+
+	if (ctx->uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST) ||
+	    checkpoint_precopy_delta(ctx, ctx->mm))
+		return NULL;
+	pmm = ckpt_tree_parent_mm(ctx);
+	if (!pmm)
+		return NULL;
+	if (mmap_read_lock_killable(pmm)) {
+		mmput(pmm);
+		return NULL;
+	}
+	for (i = 0; i < n && ckpt_arch_vdso(pmm) == h->vdso; i++) {
+		d[i].inherit = ckpt_vma_inheritable(vma_lookup(pmm, d[i].start),
+						    &d[i]);
+		any |= d[i].inherit;
+	}
+	mmap_read_unlock(pmm);
+	if (!any) {
+		mmput(pmm);
+		return NULL;
+	}
+	h->mm_flags |= CKPT_MM_COW;
+	return pmm;
 }
 
 /*
@@ -519,6 +650,7 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 	struct ckpt_hdr_mm h = { };
 	struct ckpt_vma_desc *d = NULL;
 	struct ckpt_pgarr *pa = NULL;
+	struct mm_struct *pmm = NULL;
 	struct file *exe;
 	int i, n, ret;
 
@@ -532,6 +664,8 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 		return n;
 	h.map_count = n;
 	ret = ckpt_check_sysv_shm(ctx, d, n);
+	if (!ret)
+		pmm = ckpt_cow_parent_mm(ctx, &h, d, n);
 	if (!ret)
 		ret = ckpt_write_obj(ctx, &h, CKPT_HDR_MM, sizeof(h));
 	if (ret)
@@ -548,8 +682,10 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 		goto out;
 	}
 	for (i = 0; i < n && !ret; i++)
-		ret = checkpoint_vma(ctx, mm, &d[i], pa);
+		ret = checkpoint_vma(ctx, mm, &d[i], pa, pmm);
 out:
+	if (pmm)
+		mmput(pmm);
 	ckpt_put_vmas(d, n);
 	kvfree(pa);
 	return ret;
@@ -598,22 +734,25 @@ struct mm_struct *ckpt_switch_mm(struct mm_struct *mm, bool fresh)
 }
 
 /*
- * The next record of a vma's pages: a page array, or in the last pass of a
- * pre-copy an array of pages of its rounds (@ref).  Both have the same
+ * The next record of a vma's pages: a page array, in the last pass of a
+ * pre-copy an array of pages of its rounds (PGREF), in an inherited vma
+ * (@cow) an array of pages still the parent's (PGCOW).  All have the same
  * layout.
  */
 static int restore_read_pgarr(struct ckpt_ctx *ctx, struct ckpt_hdr_pgarr *hp,
-			      bool *ref)
+			      bool cow)
 {
 	u64 at = ctx->total;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct ckpt_hdr_pgref) != sizeof(*hp));
+	BUILD_BUG_ON(sizeof(struct ckpt_hdr_pgcow) != sizeof(*hp));
 	ret = ckpt_kread(ctx, &hp->h, sizeof(hp->h));
 	if (ret)
 		return ret;
-	*ref = hp->h.type == CKPT_HDR_PGREF && ctx->rst.precopy;
-	if (hp->h.type != CKPT_HDR_PGARR && !*ref)
+	if (hp->h.type != CKPT_HDR_PGARR &&
+	    !(hp->h.type == CKPT_HDR_PGREF && ctx->rst.precopy) &&
+	    !(hp->h.type == CKPT_HDR_PGCOW && cow))
 		return ckpt_err(ctx, -EINVAL,
 				"record at offset %llu: type %u, expected %u",
 				at, hp->h.type, CKPT_HDR_PGARR);
@@ -624,17 +763,38 @@ static int restore_read_pgarr(struct ckpt_ctx *ctx, struct ckpt_hdr_pgarr *hp,
 	ret = ckpt_kread(ctx, &hp->h + 1, sizeof(*hp) - sizeof(hp->h));
 	if (!ret)
 		ret = ckpt_read_pad(ctx, sizeof(*hp));
-	if (!ret && *ref && !hp->nr_pages)
+	if (!ret && hp->h.type != CKPT_HDR_PGARR && !hp->nr_pages)
 		ret = ckpt_err(ctx, -EINVAL, "empty page reference at %llu", at);
 	return ret;
 }
 
+/* an inherited vma: no page in [@start, @end) (the task had none there) */
+static void restore_vma_zap(struct mm_struct *mm, unsigned long start,
+			    unsigned long end)
+{
+	struct vm_area_struct *vma;
+
+	if (start >= end)
+		return;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	if (vma && end <= vma->vm_end)
+		zap_page_range(vma, start, end - start);
+	mmap_read_unlock(mm);
+}
+
+/*
+ * The pages of a private vma.  Of an inherited one (@cow), made by the
+ * copy of the parent's mm: the page arrays' pages are written (a write
+ * breaks the sharing), the PGCOW ones kept, and every other page the
+ * parent had there is removed.
+ */
 static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
-			     unsigned long start, unsigned long end)
+			     unsigned long start, unsigned long end, bool cow)
 {
 	struct ckpt_hdr_pgarr hp;
 	struct ckpt_hdr h;
-	unsigned long next = start, next_ref = start;
+	unsigned long next = start, next_ref = start, kept = start;
 	unsigned long *pnext;
 	u64 *addrs;
 	unsigned int i;
@@ -645,11 +805,12 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (!addrs)
 		return -ENOMEM;
 	for (;;) {
-		ret = restore_read_pgarr(ctx, &hp, &ref);
+		ret = restore_read_pgarr(ctx, &hp, cow);
 		if (ret)
 			break;
 		if (!hp.nr_pages)
 			break;
+		ref = hp.h.type == CKPT_HDR_PGREF;
 		if (hp.nr_pages > CKPT_PGARR_MAX) {
 			ret = ckpt_err(ctx, -EINVAL, "page array too large: %llu",
 				       hp.nr_pages);
@@ -672,7 +833,13 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				goto out;
 			}
 			*pnext = addrs[i] + PAGE_SIZE;
+			if (cow) {
+				restore_vma_zap(mm, kept, addrs[i]);
+				kept = addrs[i] + PAGE_SIZE;
+			}
 		}
+		if (hp.h.type == CKPT_HDR_PGCOW)
+			continue;
 		if (ref) {
 			ret = restore_precopy_refs(ctx, mm, addrs, hp.nr_pages);
 			if (ret)
@@ -709,6 +876,8 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		if (ret)
 			break;
 	}
+	if (!ret && cow)
+		restore_vma_zap(mm, kept, end);
 out:
 	kfree(addrs);
 	return ret;
@@ -862,8 +1031,62 @@ static unsigned long restore_vma_map_flags(struct ckpt_hdr_vma *h,
 	return flags;
 }
 
+/* a CKPT_MM_COW mm: what the parent had in [@start, @end) is not the task's */
+static int restore_cow_unmap(struct ckpt_ctx *ctx, unsigned long start,
+			     unsigned long end)
+{
+	int ret = start < end ? vm_munmap(start, end - start) : 0;
+
+	if (ret)
+		return ckpt_err(ctx, ret, "cannot unmap %lx-%lx of the parent's",
+				start, end);
+	return 0;
+}
+
+/*
+ * A vma of a CKPT_MM_COW mm that the copy of the parent's has: an
+ * inherited private mapping, covered by one vma of the same kind, flags
+ * and (for a file) offset, or the vDSO at the same place.
+ */
+static int restore_vma_inherited(struct ckpt_ctx *ctx, struct mm_struct *mm,
+				 struct ckpt_hdr_vma *h)
+{
+	bool special = h->vma_type == CKPT_VMA_VDSO ||
+		       h->vma_type == CKPT_VMA_VVAR;
+	struct vm_area_struct *vma;
+	bool ok;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, h->vm_start);
+	ok = vma && vma->vm_end >= h->vm_end;
+	if (ok && special)
+		ok = vma->vm_start == h->vm_start && vma->vm_end == h->vm_end &&
+		     ckpt_arch_vma_type(mm, vma) == h->vma_type;
+	else if (ok)
+		ok = !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) &&
+		     (vma->vm_flags & CKPT_VMA_SAVED_FLAGS) == h->vm_flags &&
+		     !vma->vm_file == (h->vma_type == CKPT_VMA_ANON) &&
+		     (!vma->vm_file || vma->vm_pgoff +
+		      ((h->vm_start - vma->vm_start) >> PAGE_SHIFT) ==
+		      h->vm_pgoff);
+	mmap_read_unlock(mm);
+	if (!ok)
+		return ckpt_err(ctx, -EINVAL,
+				"vma %llx-%llx: not in the parent's memory as inherited",
+				h->vm_start, h->vm_end);
+	if (special)
+		return 0;
+	return restore_vma_pages(ctx, mm, h->vm_start, h->vm_end, true);
+}
+
+/*
+ * The next vma.  @cow_end: in a CKPT_MM_COW mm, the end of the previous
+ * one: the copy of the parent's mappings is removed up to this one, and
+ * up to its end unless the vma is kept (inherited, or the vDSO); NULL
+ * for a new mm.
+ */
 int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
-		unsigned long *prev_end)
+		unsigned long *prev_end, unsigned long *cow_end)
 {
 	struct ckpt_hdr_vma h;
 	unsigned long prot = 0, flags, addr = -EINVAL;
@@ -885,6 +1108,12 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	      h.vm_flags & VM_ACCOUNT)))
 		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad flags %llx",
 				h.vm_start, h.vm_end, h.vm_flags);
+	if (h.vma_flags & ~CKPT_VMA_INHERITED ||
+	    (h.vma_flags && (!cow_end || h.vm_flags & VM_LOCKED ||
+			     (h.vma_type != CKPT_VMA_ANON &&
+			      h.vma_type != CKPT_VMA_FILE))))
+		return ckpt_err(ctx, -EINVAL, "vma %llx-%llx: bad vma flags %x",
+				h.vm_start, h.vm_end, h.vma_flags);
 	/* what shmat() cannot make */
 	if (h.vma_type == CKPT_VMA_SYSV_SHM &&
 	    h.vm_flags & (VM_LOCKED | VM_GROWSDOWN | VM_NORESERVE))
@@ -900,6 +1129,19 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	if (h.vm_flags & VM_EXEC)
 		prot |= PROT_EXEC;
 	*prev_end = h.vm_end;
+
+	if (cow_end) {
+		bool keep = h.vma_flags || h.vma_type == CKPT_VMA_VDSO ||
+			    h.vma_type == CKPT_VMA_VVAR;
+
+		ret = restore_cow_unmap(ctx, *cow_end,
+					keep ? h.vm_start : h.vm_end);
+		*cow_end = h.vm_end;
+		if (ret)
+			return ret;
+		if (keep)
+			return restore_vma_inherited(ctx, mm, &h);
+	}
 
 	switch (h.vma_type) {
 	case CKPT_VMA_VDSO:
@@ -948,7 +1190,7 @@ int restore_vma(struct ckpt_ctx *ctx, struct mm_struct *mm,
 				h.vm_start, h.vm_end, addr);
 	/* a shared mapping's pages are the file's (or the shmem object's) */
 	if (!ckpt_vma_is_shared(h.vma_type))
-		ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end);
+		ret = restore_vma_pages(ctx, mm, h.vm_start, h.vm_end, false);
 	if (!ret && drop_write)
 		ret = restore_vma_drop_write(ctx, mm, h.vm_start, h.vm_end);
 	if (!ret)
@@ -969,8 +1211,8 @@ static int restore_mm_exe(struct ckpt_ctx *ctx, struct mm_struct *mm,
 	bool same;
 	int ret;
 
-	if (!*path)
-		return 0;
+	if (!*path)	/* none; a copy of the parent's mm had its */
+		return set_mm_exe_file(mm, NULL);
 	file = ckpt_open_path(path, O_RDONLY | O_LARGEFILE, CKPT_FILE_REG);
 	if (IS_ERR(file))
 		return ckpt_err(ctx, PTR_ERR(file) == -ESTALE ? -EACCES : PTR_ERR(file),
@@ -1003,6 +1245,8 @@ int restore_mm_read(struct ckpt_ctx *ctx, struct ckpt_hdr_mm *h, char **exe)
 		return ret;
 	if (h->map_count > sysctl_max_map_count)
 		return ckpt_err(ctx, -EINVAL, "too many vmas: %u", h->map_count);
+	if (h->mm_flags & ~CKPT_MM_FLAGS || h->_reserved)
+		return ckpt_err(ctx, -EINVAL, "bad mm flags %x", h->mm_flags);
 	/* as mlockall(MCL_FUTURE) and prctl(PR_SET_THP_DISABLE) allow */
 	if (h->def_flags & ~(u64)CKPT_MM_DEF_FLAGS ||
 	    (h->def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKONFAULT)
@@ -1080,7 +1324,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	struct ckpt_hdr_mm h;
 	struct rlimit rlim_stack;
 	struct mm_struct *mm;
-	unsigned long prev_end = 0;
+	unsigned long prev_end = 0, cow_end = 0;
 	char *exe;
 	int i, ret;
 
@@ -1088,7 +1332,19 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	if (ret)
 		return ret;
 
-	mm = mm_alloc();
+	if (h.mm_flags & CKPT_MM_COW) {
+		struct mm_struct *pmm = restore_tree_parent_mm(ctx);
+
+		if (!pmm || ctx->rst.precopy) {
+			kvfree(exe);
+			return ckpt_err(ctx, -EINVAL,
+					"mm of pid %d: a copy of its parent's, which is not restored before it",
+					ctx->rst.task.pid);
+		}
+		mm = ckpt_dup_mm(pmm);
+	} else {
+		mm = mm_alloc();
+	}
 	if (!mm) {
 		kvfree(exe);
 		return -ENOMEM;
@@ -1105,7 +1361,13 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	ctx->rst.old_mm = ckpt_switch_mm(mm, true);
 
 	for (i = 0; i < h.map_count && !ret; i++)
-		ret = restore_vma(ctx, mm, &prev_end);
+		ret = restore_vma(ctx, mm, &prev_end,
+				  h.mm_flags & CKPT_MM_COW ? &cow_end : NULL);
+	if (!ret && h.mm_flags & CKPT_MM_COW)
+		ret = restore_cow_unmap(ctx, cow_end, mm->task_size);
+	if (!ret && !h.vdso && ckpt_arch_vdso(mm))
+		ret = ckpt_err(ctx, -EINVAL, "vdso at %lx not in the image",
+			       ckpt_arch_vdso(mm));
 	if (ret)
 		return ret;
 	return restore_mm_finish(ctx, mm, &h);

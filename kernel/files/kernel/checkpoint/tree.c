@@ -137,6 +137,59 @@ bool ckpt_tree_multi(struct ckpt_ctx *ctx)
 	return ctx->tree && ctx->tree->multi;
 }
 
+/*
+ * Checkpoint: the mm of the parent of the task being saved, referenced,
+ * if the parent is a live task of the tree with an mm of its own (NULL
+ * for the root, a zombie's child or a clone(CLONE_VM) child).
+ */
+struct mm_struct *ckpt_tree_parent_mm(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	struct mm_struct *mm;
+	int i, p;
+
+	if (!tree || !tree->multi)
+		return NULL;
+	for (i = 1; i < tree->n; i++)
+		if (tree->ents[i].t == ctx->tsk)
+			break;
+	if (i >= tree->n)
+		return NULL;
+	p = tree->ents[i].h.parent;
+	if (p < 0 || p >= i || tree->ents[p].h.flags & CKPT_TREE_ZOMBIE)
+		return NULL;
+	mm = get_task_mm(tree->ents[p].t);
+	if (mm == ctx->mm) {
+		mmput(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/*
+ * Restart: the new mm of the parent of the task whose state is being
+ * read (tree->turn), built in its own turn before; NULL if there is none
+ * (the root, a zombie's child, a parent without one).
+ */
+struct mm_struct *restore_tree_parent_mm(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	struct ckpt_tree_ent *pe;
+	int p;
+
+	if (!tree || !tree->multi || tree->turn <= 0 || tree->turn >= tree->n)
+		return NULL;
+	p = tree->ents[tree->turn].h.parent;
+	if (p < 0 || p >= tree->turn)
+		return NULL;
+	pe = &tree->ents[p];
+	/* the root's state is put aside while the others read theirs */
+	if (pe->h.flags & CKPT_TREE_ZOMBIE || !pe->rst ||
+	    (p == 0 ? !tree->root_parked : !pe->live))
+		return NULL;
+	return pe->rst->new_mm;
+}
+
 static struct ckpt_tree *ckpt_tree_alloc(struct ckpt_ctx *ctx, int n)
 {
 	struct ckpt_tree *tree;

@@ -26,9 +26,13 @@
  * Refused at checkpoint (EOPNOTSUPP, naming the descriptor): a pty whose
  * line discipline is not N_TTY, unread input in canonical mode (its line
  * boundaries are not kept), 4095 bytes or more of unread input (more may
- * wait in the flip buffers), stopped output (^S), O_ASYNC, and /dev/tty
- * or a BSD pty.  A pty any open file of which (of either end) no task of
- * the checkpoint holds is refused with EBUSY, naming a holder outside.
+ * wait in the flip buffers), stopped output (^S), O_ASYNC, a BSD pty, and
+ * a pty opened through another device than /dev/ptmx, /dev/pts/N and
+ * /dev/tty (a file of /dev/tty is one of the slave, whatever the holder's
+ * controlling tty is now: restart opens /dev/tty with that slave as the
+ * opener's controlling tty for the time of the open).  A pty any open
+ * file of which (of either end) no task of the checkpoint holds is refused
+ * with EBUSY, naming a holder outside.
  *
  * A controlling tty of a session the tree leads must be a pty of the
  * image (else EBUSY); restart gives it to the session leader as TIOCSCTTY
@@ -164,7 +168,8 @@ int ckpt_pty_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: BSD pty (%s) not supported",
 				fd, path);
 	master = tty->driver->subtype == PTY_TYPE_MASTER;
-	if (master ? !ckpt_is_ptmx(inode) : !ckpt_is_pts(inode))
+	if (master ? !ckpt_is_ptmx(inode) :
+	    !ckpt_is_pts(inode) && inode->i_rdev != MKDEV(TTYAUX_MAJOR, 0))
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"fd %d: %s (a pty through another device) not supported",
 				fd, path);
@@ -260,6 +265,8 @@ int checkpoint_pty(struct ckpt_ctx *ctx, struct file *file, int fd)
 	master = tty->driver->subtype == PTY_TYPE_MASTER ? tty : tty->link;
 	slave = master->link;
 	h.end = tty == master ? CKPT_PTY_MASTER : CKPT_PTY_SLAVE;
+	if (file_inode(file)->i_rdev == MKDEV(TTYAUX_MAJOR, 0))
+		h.end = CKPT_PTY_DEVTTY;
 	ret = ckpt_pty_ref(ctx, master, &first);
 	if (ret < 0)
 		return ret;
@@ -485,6 +492,44 @@ static struct file *restore_pty_slave(struct ckpt_rst_pty *r, int flags)
 	return file;
 }
 
+/*
+ * restart: a file of /dev/tty on the slave of @r.  Opening /dev/tty opens
+ * the opener's controlling tty: for the time of the open, that is the
+ * slave (the restoring task runs no code of its own meanwhile; its own is
+ * put back at once, and the open changes no session: O_NOCTTY).  /dev/tty
+ * files are always non-blocking; the image's flags are set after.
+ */
+static struct file *restore_pty_devtty(struct ckpt_rst_pty *r, int flags)
+{
+	struct tty_struct *master = ckpt_tty(r->master);
+	struct tty_struct *slave = master->link, *own;
+	struct file *file;
+
+	spin_lock_irq(&current->sighand->siglock);
+	own = current->signal->tty;
+	current->signal->tty = tty_kref_get(slave);
+	spin_unlock_irq(&current->sighand->siglock);
+	clear_bit(TTY_PTY_LOCK, &master->flags);
+	file = ckpt_open_inode("/dev/tty", (flags & ~O_NONBLOCK) | O_NOCTTY,
+			       S_IFCHR, MKDEV(TTYAUX_MAJOR, 0));
+	if (r->locked)
+		set_bit(TTY_PTY_LOCK, &master->flags);
+	spin_lock_irq(&current->sighand->siglock);
+	current->signal->tty = own;
+	spin_unlock_irq(&current->sighand->siglock);
+	tty_kref_put(slave);
+	if (IS_ERR(file))
+		return file;
+	if (ckpt_tty(file) != slave) {
+		fput(file);
+		return ERR_PTR(-EIO);
+	}
+	spin_lock(&file->f_lock);
+	file->f_flags = (file->f_flags & ~O_NONBLOCK) | (flags & O_NONBLOCK);
+	spin_unlock(&file->f_lock);
+	return file;
+}
+
 /* restart: the file of a CKPT_FILE_PTY record @hf, from its CKPT_HDR_PTY */
 struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 {
@@ -503,14 +548,17 @@ struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 			return ERR_PTR(-ENOMEM);
 		ctx->ptys = p;
 	}
-	if ((h.end != CKPT_PTY_MASTER && h.end != CKPT_PTY_SLAVE) ||
+	if (h.end < CKPT_PTY_MASTER || h.end > CKPT_PTY_DEVTTY ||
 	    hf->f_flags & ~CKPT_PTY_FILE_FLAGS || hf->f_pos ||
-	    (h.end == CKPT_PTY_MASTER ?
-	     (hf->f_flags & O_ACCMODE) != O_RDWR ||
-	     hf->rdev != new_encode_dev(MKDEV(TTYAUX_MAJOR, 2)) :
-	     MAJOR(new_decode_dev(hf->rdev)) < UNIX98_PTY_SLAVE_MAJOR ||
-	     MAJOR(new_decode_dev(hf->rdev)) >=
-	     UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT))
+	    (h.end == CKPT_PTY_MASTER &&
+	     ((hf->f_flags & O_ACCMODE) != O_RDWR ||
+	      hf->rdev != new_encode_dev(MKDEV(TTYAUX_MAJOR, 2)))) ||
+	    (h.end == CKPT_PTY_DEVTTY &&
+	     hf->rdev != new_encode_dev(MKDEV(TTYAUX_MAJOR, 0))) ||
+	    (h.end == CKPT_PTY_SLAVE &&
+	     (MAJOR(new_decode_dev(hf->rdev)) < UNIX98_PTY_SLAVE_MAJOR ||
+	      MAJOR(new_decode_dev(hf->rdev)) >=
+	      UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT)))
 		return ERR_PTR(ckpt_err(ctx, -EINVAL,
 					"pty %d: bad end %u, device %#x or flags %#o",
 					h.pty_ref, h.end, hf->rdev, hf->f_flags));
@@ -535,6 +583,14 @@ struct file *restore_pty(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 						h.pty_ref));
 	} else {
 		return ERR_PTR(ckpt_err(ctx, -EINVAL, "bad pty ref %d", h.pty_ref));
+	}
+	if (h.end == CKPT_PTY_DEVTTY) {
+		file = restore_pty_devtty(r, hf->f_flags);
+		if (IS_ERR(file))
+			ckpt_err(ctx, PTR_ERR(file),
+				 "pty %d: cannot open /dev/tty on its slave",
+				 h.pty_ref);
+		return file;
 	}
 	if (h.end == CKPT_PTY_SLAVE) {
 		file = restore_pty_slave(r, hf->f_flags);

@@ -116,6 +116,8 @@ enum {
 #define CKPT_HDR_PGARR CKPT_HDR_PGARR
 	CKPT_HDR_SHMEM = 405,
 #define CKPT_HDR_SHMEM CKPT_HDR_SHMEM
+	CKPT_HDR_PGCOW = 406,	/* pages still shared with the parent */
+#define CKPT_HDR_PGCOW CKPT_HDR_PGCOW
 	/* 410-419: SysV shm segments (kernel/checkpoint/ipc_shm.c) */
 	CKPT_HDR_IPC_SHM = 410,
 #define CKPT_HDR_IPC_SHM CKPT_HDR_IPC_SHM
@@ -641,6 +643,7 @@ enum {
  */
 #define CKPT_PTY_MASTER		1
 #define CKPT_PTY_SLAVE		2
+#define CKPT_PTY_DEVTTY		3	/* the slave, opened as /dev/tty */
 
 #define CKPT_PTY_LOCKED		0x1	/* the slave is locked (unlockpt()) */
 #define CKPT_PTY_PACKET		0x2	/* packet mode (TIOCPKT) */
@@ -662,7 +665,7 @@ struct ckpt_termios {
 struct ckpt_hdr_pty {
 	struct ckpt_hdr h;
 	__s32 pty_ref;
-	__u32 end;		/* CKPT_PTY_MASTER, CKPT_PTY_SLAVE */
+	__u32 end;		/* CKPT_PTY_MASTER, _SLAVE, _DEVTTY */
 	__u32 index;		/* the pts number, kept */
 	__u32 flags;		/* CKPT_PTY_* */
 	__u32 pktstatus;	/* packet mode: TIOCPKT_* bits not yet read */
@@ -1128,8 +1131,19 @@ struct ckpt_hdr_mm {
 	__u64 env_start;
 	__u64 env_end;
 	__u64 vdso;		/* vDSO text address, 0 if none */
-	__u64 _reserved;
+	__u32 mm_flags;		/* CKPT_MM_* */
+	__u32 _reserved;
 };
+
+/*
+ * mm_flags: CKPT_MM_COW: the task is a forked child in a tree whose
+ * parent comes before it; its memory is built as fork() builds it, from
+ * the restored parent's mm, keeping the vmas marked CKPT_VMA_INHERITED
+ * (and the vDSO) and the pages of their CKPT_HDR_PGCOW records; every
+ * other mapping of the parent's is removed.
+ */
+#define CKPT_MM_COW		0x1
+#define CKPT_MM_FLAGS		CKPT_MM_COW
 
 /* vma types */
 enum {
@@ -1238,7 +1252,7 @@ struct ckpt_hdr_shmem {
 struct ckpt_hdr_vma {
 	struct ckpt_hdr h;
 	__u32 vma_type;		/* CKPT_VMA_* */
-	__u32 _padding;
+	__u32 vma_flags;	/* CKPT_VMA_INHERITED */
 	__u64 vm_start;
 	__u64 vm_end;
 	__u64 vm_flags;		/* VM_READ 0x1, VM_WRITE 0x2, VM_EXEC 0x4, */
@@ -1246,6 +1260,27 @@ struct ckpt_hdr_vma {
 				/* 0x200000 are restored */
 	__u64 vm_pgoff;
 	__u64 file_size;	/* CKPT_VMA_FILE: size of the file */
+};
+
+/*
+ * vma_flags: CKPT_VMA_INHERITED (only in a CKPT_MM_COW mm, private
+ * CKPT_VMA_ANON and CKPT_VMA_FILE vmas): the parent's vma at the same
+ * place, with the same flags, offset and file, as fork() copied it; no
+ * path follows it.  Its page arrays are CKPT_HDR_PGARR (content) and
+ * CKPT_HDR_PGCOW records, their addresses increasing across both; a page
+ * in neither is not present.
+ */
+#define CKPT_VMA_INHERITED	0x1
+
+/*
+ * CKPT_HDR_PGCOW: 16 bytes, like CKPT_HDR_PGREF: nr_pages
+ * (1..CKPT_PGARR_MAX) pages of an inherited vma that the task still
+ * shares copy-on-write with its parent, followed by a CKPT_HDR_BUFFER of
+ * their __u64 addresses.  Their content is the parent's at that address.
+ */
+struct ckpt_hdr_pgcow {
+	struct ckpt_hdr h;
+	__u64 nr_pages;
 };
 
 /* CKPT_HDR_PGARR: 16 bytes */
