@@ -23,7 +23,7 @@ ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
 MASK64 = (1 << 64) - 1
-CURRENT_VERSION = 4  # CHECKPOINT_VERSION of <linux/checkpoint.h>
+CURRENT_VERSION = 6  # CHECKPOINT_VERSION of <linux/checkpoint.h>
 
 # type -> (name, struct format of the fixed payload after ckpt_hdr, field names); "_" fields are padding.
 RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
@@ -371,8 +371,10 @@ def _decode(rtype: int, body: bytes, offset: int, rev: int | None = None) -> tup
     return fields, body[size:]
 
 
-def parse(data: bytes) -> Image:
-    """Parse and check a whole image; raise :class:`ImageError` on the first problem."""
+def parse(data: bytes, rev: int | None = None) -> Image:
+    """Parse and check a whole image; raise :class:`ImageError` on the first problem. ``rev``: the format
+    version of records without a HEADER (an ET_CKPT file's), for their layouts and checksum."""
+    headerless_rev = rev
     img = Image(size=len(data))
     pos = start = 0  # start: of the current image (a pre-copy stream is several)
     tail_seen = False
@@ -391,7 +393,7 @@ def parse(data: bytes) -> Image:
         if pos + length > len(data):
             raise ImageError(f"offset {pos:#x}: {RECORDS[rtype][0]} record of {length} bytes is truncated "
                              f"({len(data) - pos} left)")
-        rev = img.records[0].fields.get("rev") if img.records else None
+        rev = img.records[0].fields.get("rev", headerless_rev) if img.records else headerless_rev
         fields, rest = _decode(rtype, data[pos + HDR.size:pos + length], pos, rev)
         rec = Record(pos, rtype, length, fields, rest)
         if not img.records:

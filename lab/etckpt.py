@@ -117,6 +117,11 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
                 raise ConvertError(f"seccomp mode {r.fields['mode']}: an ET_CKPT file cannot carry seccomp")
             i += 1
             continue
+        if name == "TREE":  # the hierarchy (format 5): an ET_CKPT file holds one task, the loader no TREE
+            if r.fields["nr_tasks"] != 1:
+                raise ConvertError(f"a tree of {r.fields['nr_tasks']} tasks: an ET_CKPT file holds one task")
+            i += 1
+            continue
         if name == "THREADS":
             if r.fields["nr_threads"] != 1:
                 raise ConvertError(f"a process of {r.fields['nr_threads']} threads: an ET_CKPT file carries one thread")
@@ -224,7 +229,7 @@ def build(entry: int, segs: list[tuple[int, int, int, int, bytes, int]]) -> byte
         phdrs += PHDR.pack(kind, flags, off, vaddr, paddr, len(content), memsz, 8)
         off += len(content)
     body = b"".join(s[4] for s in segs)
-    s, s2 = ckptimage.checksum(body)
+    s, s2 = ckptimage.checksum(body, ckptimage.CURRENT_VERSION)  # as the kernel's loader sums it
     tail = struct.pack("<IIQQQ", 9001, TAIL_SIZE, ckptimage.MAGIC_TAIL, s, s2)
     ehdr = EHDR.pack(IDENT, ET_CKPT, EM_X86_64, 1, entry, EHDR.size, 0, 0, EHDR.size, PHDR.size, len(segs),
                      0, 0, 0)
@@ -277,7 +282,7 @@ def parse(data: bytes) -> ElfFile:
     if nxt + TAIL_SIZE != len(data):
         raise err(f"file of {len(data)} bytes, segments and tail end at {nxt + TAIL_SIZE}")
     start = phdrs[0].offset
-    img = ckptimage.parse(data[start:])
+    img = ckptimage.parse(data[start:], rev=ckptimage.CURRENT_VERSION)
     for r in img.records:
         r.offset += start
     img.size = len(data)
