@@ -12,9 +12,11 @@
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/checkpoint_hooks.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
+#include <linux/nsproxy.h>
 #include <linux/oom.h>
 #include <linux/path.h>
 #include <linux/personality.h>
@@ -36,6 +38,46 @@ static const char *const ckpt_rlimit_names[CKPT_RLIM_NLIMITS] = {
 	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
 	"rttime",
 };
+
+/*
+ * The namespaces of @t other than its pid namespace (tree.c) must be the
+ * checkpointer's: the image holds no hostname, mount table, network
+ * devices, cgroup root, clock offsets or user mapping, and restart puts
+ * every task in the caller's.  Any other is refused, never dropped.
+ */
+static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	struct nsproxy *mine = current->nsproxy, *ns;
+	const char *what = NULL;
+
+	task_lock(t);
+	ns = t->nsproxy;
+	if (!ns)
+		what = "no";	/* exiting */
+	else if (ns->uts_ns != mine->uts_ns)
+		what = "a UTS";
+	else if (ns->ipc_ns != mine->ipc_ns)
+		what = "an IPC";
+	else if (ns->mnt_ns != mine->mnt_ns)
+		what = "a mount";
+	else if (ns->net_ns != mine->net_ns)
+		what = "a network";
+	else if (ns->cgroup_ns != mine->cgroup_ns)
+		what = "a cgroup";
+#ifdef CONFIG_TIME_NS
+	else if (ns->time_ns != mine->time_ns ||
+		 ns->time_ns_for_children != mine->time_ns_for_children)
+		what = "a time";
+#endif
+	task_unlock(t);
+	if (!what && task_cred_xxx(t, user_ns) != current_user_ns())
+		what = "a user";
+	if (!what)
+		return 0;
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"pid %d (tid %d): %s namespace other than the checkpointer's: not supported",
+			ctx->tsk_pid, task_pid_vnr(t), what);
+}
 
 /* state that cannot be saved: refused, never dropped */
 int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
@@ -86,7 +128,7 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"pid %d: PR_SET_IO_FLUSHER: not supported",
 				ctx->tsk_pid);
-	return ckpt_arch_check_task(ctx, t);
+	return ckpt_check_namespaces(ctx, t) ?: ckpt_arch_check_task(ctx, t);
 }
 
 /* the prctl() and /proc state of the (frozen) task, in its TASK record */

@@ -1,0 +1,63 @@
+/*
+ * crns: a task in namespaces of its own, which checkpoint must refuse by name.
+ *
+ *   crns PREFIX KIND...
+ *
+ * For each KIND (uts, ipc, mnt, net, cgroup, time, user) unshare(2)s that namespace (uts: and sets
+ * another hostname; time: the next children's, so it forks one child in it, which sleeps too),
+ * writes PREFIX.ready and sleeps until killed.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const struct { const char *name; int flag; } kinds[] = {
+	{ "uts", CLONE_NEWUTS }, { "ipc", CLONE_NEWIPC }, { "mnt", CLONE_NEWNS },
+	{ "net", CLONE_NEWNET }, { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+	{ "user", CLONE_NEWUSER },
+};
+
+int main(int argc, char **argv)
+{
+	char path[4096];
+	FILE *f;
+	int i, k;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: crns PREFIX KIND...\n");
+		return 2;
+	}
+	for (i = 2; i < argc; i++) {
+		for (k = 0; k < (int)(sizeof(kinds) / sizeof(kinds[0])); k++)
+			if (!strcmp(argv[i], kinds[k].name))
+				break;
+		if (k == (int)(sizeof(kinds) / sizeof(kinds[0]))) {
+			fprintf(stderr, "crns: unknown namespace %s\n", argv[i]);
+			return 2;
+		}
+		if (unshare(kinds[k].flag)) {
+			perror(argv[i]);
+			return 2;
+		}
+		if (kinds[k].flag == CLONE_NEWUTS && sethostname("crns", 4)) {
+			perror("sethostname");
+			return 2;
+		}
+		if (kinds[k].flag == CLONE_NEWTIME && fork() == 0)
+			for (;;)
+				pause();
+	}
+	snprintf(path, sizeof(path), "%s.ready", argv[1]);
+	f = fopen(path, "w");
+	if (!f)
+		return 2;
+	fclose(f);
+	for (;;)
+		pause();
+}
