@@ -1,7 +1,7 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]: feed corrupted
- * variants of a good checkpoint image to restart(2) and check that every
- * restart fails cleanly with an errno.
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]
+ * [-p PID] [-N] [-G]: feed corrupted variants of a good checkpoint image to
+ * restart(2) and check that every restart fails cleanly with an errno.
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
@@ -563,12 +563,14 @@ int main(int argc, char *argv[])
 			break;
 		}
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v]"
+				" [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v]"
+			" [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
 		return 2;
 	}
 	/* the tasks of a restored tree are reparented to us (kill_orphans()) */

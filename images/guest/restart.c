@@ -1,6 +1,6 @@
 /*
- * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-F CGROUP]: become the task checkpointed
- * in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
+ * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-F CGROUP]: become the task
+ * checkpointed in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
  * failure.
  *
  * -p [PID]: restart with the image's pid (a multi-threaded process must: its
@@ -74,7 +74,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-E] [-F CGROUP]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-E]"
+		" [-F CGROUP]\n");
 	exit(2);
 }
 
