@@ -1,7 +1,7 @@
 /*
  * crpidns: a pid namespace with its init and a few children, judging itself.
  *
- *   crpidns PREFIX [nested]
+ *   crpidns PREFIX [nested | unshared]
  *
  * The program makes I with clone(CLONE_NEWPID), writes I's pid (as we see it) to PREFIX.init and
  * waits for it. I is pid 1 of the new namespace; it becomes a session leader (setsid) and forks,
@@ -18,7 +18,8 @@
  * PASS or "FAIL: reason" to PREFIX.result.
  *
  * With "nested", I also forks N (pid 6) that makes a pid namespace of its own (N1 is its init):
- * a checkpoint of I's namespace must refuse it.
+ * a checkpoint of I's namespace must refuse it. With "unshared", N instead calls
+ * unshare(CLONE_NEWPID) (its children would be of another namespace) and has none: refused too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -140,11 +141,18 @@ static int nested_init(void *arg)
 	return 0;
 }
 
-static void n(void)
+static void n(int mode)
 {
 	static char stack[65536];
-	pid_t c = clone(nested_init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD, NULL);
+	pid_t c;
 
+	if (mode == 2) {
+		if (unshare(CLONE_NEWPID))
+			exit(3);
+		for (;;)
+			pause();
+	}
+	c = clone(nested_init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD, NULL);
 	if (c < 0)
 		exit(3);
 	for (;;)
@@ -153,7 +161,7 @@ static void n(void)
 
 static int init(void *arg)
 {
-	int nested = arg != NULL, st, left = 4, sta = -1, sta1 = -1, stb = -1, stz = -1;
+	int nested = (int)(long)arg, st, left = 4, sta = -1, sta1 = -1, stb = -1, stz = -1;
 	char path[4096], result[300];
 	pid_t p;
 
@@ -169,7 +177,7 @@ static int init(void *arg)
 	if (fork() == 0)
 		_exit(42);
 	if (nested && fork() == 0)
-		n();
+		n(nested);
 	snprintf(path, sizeof(path), "%s.tick", prefix);
 	for (;;) {
 		siginfo_t si = { 0 };
@@ -227,16 +235,19 @@ int main(int argc, char *argv[])
 {
 	static char stack[65536];
 	char text[32];
+	int st, mode = 0;
 	pid_t i;
-	int st;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "nested"))) {
-		fprintf(stderr, "usage: crpidns PREFIX [nested]\n");
+	if (argc == 3 && !strcmp(argv[2], "nested"))
+		mode = 1;
+	else if (argc == 3 && !strcmp(argv[2], "unshared"))
+		mode = 2;
+	else if (argc != 2) {
+		fprintf(stderr, "usage: crpidns PREFIX [nested | unshared]\n");
 		return 2;
 	}
 	prefix = argv[1];
-	i = clone(init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD,
-		  argc == 3 ? (void *)1 : NULL);
+	i = clone(init, stack + sizeof(stack), CLONE_NEWPID | SIGCHLD, (void *)(long)mode);
 	if (i < 0) {
 		perror("clone(CLONE_NEWPID)");
 		return 1;
