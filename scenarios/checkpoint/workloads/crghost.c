@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * crghost: a session and a process group whose leaders have exited, judging itself.
  *

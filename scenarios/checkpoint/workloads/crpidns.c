@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * crpidns: a pid namespace with its init and a few children, judging itself.
  *
@@ -238,11 +239,11 @@ int main(int argc, char *argv[])
 	int st, mode = 0;
 	pid_t i;
 
-	if (argc == 3 && !strcmp(argv[2], "nested"))
+	if (argc == 3 && !strcmp(argv[2], "nested")) {
 		mode = 1;
-	else if (argc == 3 && !strcmp(argv[2], "unshared"))
+	} else if (argc == 3 && !strcmp(argv[2], "unshared")) {
 		mode = 2;
-	else if (argc != 2) {
+	} else if (argc != 2) {
 		fprintf(stderr, "usage: crpidns PREFIX [nested | unshared]\n");
 		return 2;
 	}
