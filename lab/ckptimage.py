@@ -179,6 +179,9 @@ TREE_MAX = 4096
 THREADS_MAX = 1024
 TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
 TREE_ZOMBIE = 0x1
+TREE_PIDNS = 0x2  # the root only: the image is of a pid namespace, its pids as seen in it (the root's is 1)
+TREE_GHOST = 0x4  # the dead leader of a group (and session) of the tree: no task section
+TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -200,6 +203,10 @@ class TreeTask:
     @property
     def zombie(self) -> bool:
         return bool(self.flags & TREE_ZOMBIE)
+
+    @property
+    def ghost(self) -> bool:
+        return bool(self.flags & TREE_GHOST)
 
 
 def tree_tasks(rec: Record) -> list[TreeTask]:
@@ -630,14 +637,23 @@ def _check_tree(r: Record, sections: int) -> None:
     if len(pids) != n:
         raise ImageError(f"offset {r.offset:#x}: a pid appears twice in the tree")
     for i, t in enumerate(tasks):
-        bad = t.pid <= 0 or t.flags & ~TREE_ZOMBIE or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
-        if bad or (i and tasks[t.parent].zombie) or (i == 0 and t.zombie):
+        bad = t.pid <= 0 or t.flags & ~TREE_FLAGS or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
+        if i == 0:
+            bad = bad or bool(t.flags & ~TREE_PIDNS) or (t.flags & TREE_PIDNS and t.pid != 1)
+        else:
+            bad = bad or bool(t.flags & TREE_PIDNS) or tasks[t.parent].zombie or tasks[t.parent].ghost
+        if t.ghost:
+            bad = bad or t.zombie or t.parent != 0 or t.pgid != t.pid
+        if bad:
             raise ImageError(f"offset {r.offset:#x}: tree task {i} (pid {t.pid}): bad parent {t.parent} "
                              f"or flags {t.flags:#x}")
         if (t.pgid and t.pgid not in pids) or (t.sid and t.sid not in pids) or (t.sid and not t.pgid):
             raise ImageError(f"offset {r.offset:#x}: pid {t.pid}: process group {t.pgid} or session {t.sid} "
                              "not in the tree")
-    live = sum(1 for t in tasks if not t.zombie)
+    for g in (t for t in tasks if t.ghost):
+        if not any(not t.ghost and g.pid in (t.pgid, t.sid) for t in tasks):
+            raise ImageError(f"offset {r.offset:#x}: ghost pid {g.pid} leads no group or session of a task")
+    live = sum(1 for t in tasks if not t.zombie and not t.ghost)
     if sections and live != sections:
         raise ImageError(f"offset {r.offset:#x}: {live} live tasks in the tree, {sections} task sections")
 
@@ -687,6 +703,10 @@ def tree_lines(tasks: list[TreeTask]) -> list[str]:
         d = 0 if t.parent < 0 else depth[t.parent] + 1
         depth.append(d)
         what = f" zombie \"{t.comm}\", exit code {t.exit_code:#x}" if t.zombie else ""
+        if t.ghost:
+            what = f" ghost (the dead leader of its group{' and session' if t.sid == t.pid else ''})"
+        if t.flags & TREE_PIDNS:
+            what = " init of a pid namespace (pids as seen in it)"
         lines.append(f"{'  ' * d}pid {t.pid} pgid {t.pgid or 'root'} sid {t.sid or 'root'} "
                      f"exit_signal {t.exit_signal}{what}")
     return lines

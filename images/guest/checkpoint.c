@@ -1,6 +1,10 @@
 /*
- * checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]: checkpoint a task (frozen by
- * the freezer cgroup, or the caller itself) to FILE or to stdout.
+ * checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R] [-N]: checkpoint a task (frozen by
+ * the freezer cgroup, or the caller itself) to FILE or to stdout, with its
+ * descendants (CHECKPOINT_SUBTREE).
+ * -N: PID is the init of a pid namespace, a child of ours: the namespace is
+ * checkpointed (flags 0, no CHECKPOINT_SUBTREE), its pids as seen in it;
+ * restart it with `restart -N`.
  * -T: hold its TCP connections (CHECKPOINT_TCP_HOLD: for a migration; kill
  * the task once it runs elsewhere, or release them); -R: write no image,
  * release the connections a -T checkpoint held (CHECKPOINT_TCP_RELEASE).
@@ -19,7 +23,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R]\n");
+	fprintf(stderr, "usage: checkpoint PID [-p | -P] [-o FILE] [-l LOG] [-T | -R] [-N]\n");
 	exit(2);
 }
 
@@ -32,8 +36,11 @@ int main(int argc, char *argv[])
 	long pid, ret;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "o:l:pPTRh")) != -1) {
+	while ((opt = getopt(argc, argv, "o:l:pPTRNh")) != -1) {
 		switch (opt) {
+		case 'N':
+			flags &= ~CHECKPOINT_SUBTREE;
+			break;
 		case 'T':
 			flags |= CHECKPOINT_TCP_HOLD;
 			break;

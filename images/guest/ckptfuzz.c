@@ -1,7 +1,7 @@
 /*
- * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]: feed corrupted
- * variants of a good checkpoint image to restart(2) and check that every
- * restart fails cleanly with an errno.
+ * ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...]
+ * [-p PID] [-N] [-G]: feed corrupted variants of a good checkpoint image to
+ * restart(2) and check that every restart fails cleanly with an errno.
  *
  * Variants: truncations, bit flips, record length fields set to 0, small,
  * huge and negative values, record types changed, 64-bit fields set to
@@ -28,6 +28,10 @@
  * long as the kernel stays clean.  -c only reports the counts and exits 0
  * unless a child hung in the kernel (could not be killed).  -t sets the
  * per-variant timeout in seconds (default 10, 2 with -c).
+ *
+ * -N makes each child the init of a new pid namespace (clone3() with
+ * CLONE_NEWPID), as `restart -N` does, for the image of a pid namespace
+ * (checkpoint -N); -G passes RESTART_GHOST, for an image with ghosts.
  *
  * -p PID makes each child with pid PID (clone3() with set_tid; root): the pid
  * of the image's process, so that restart of a multi-threaded image gets past
@@ -90,6 +94,8 @@ static int logfd = CHECKPOINT_FD_NONE;
 static int verbose;
 static unsigned long errno_count[256];
 static pid_t child_pid;		/* -p: the pid each child gets */
+static int child_pidns;		/* -N: each child the init of a new pid namespace */
+static unsigned long restart_flags = RESTART_TASKSELF;	/* -G: | RESTART_GHOST */
 
 static uint64_t rnd_state;
 static size_t elf_start;	/* ET_CKPT: offset of the first segment, else 0 */
@@ -164,7 +170,41 @@ static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
 	n = (ht->h.len - sizeof(*ht)) / sizeof(*t);
 	i = rnd() % n;
 	j = rnd() % n;
-	switch (rnd() % 10) {
+	switch (rnd() % 12) {
+	case 10:
+		/* the image of a pid namespace or not, the init's pid */
+		if (rnd() % 2) {
+			t[i].flags ^= CKPT_TREE_PIDNS;
+		} else {
+			t[0].flags |= CKPT_TREE_PIDNS;
+			t[0].pid = rnd() % 2 ? 1 : t[j].pid;
+		}
+		snprintf(desc, dlen, "tree: task %u flags %#x, root pid %d", i, t[i].flags,
+			 t[0].pid);
+		break;
+	case 11:
+		/* a ghost: made of a task, unmade, of another parent or group */
+		switch (rnd() % 4) {
+		case 0:
+			t[i].flags ^= CKPT_TREE_GHOST;
+			break;
+		case 1:
+			t[i].flags |= CKPT_TREE_GHOST;
+			t[i].pgid = t[i].pid;
+			t[i].exit_signal = 0;
+			t[i].parent = 0;
+			break;
+		case 2:
+			t[i].parent = j;
+			break;
+		default:
+			t[i].pgid = t[j].pid;
+			t[i].sid = t[j].sid;
+			break;
+		}
+		snprintf(desc, dlen, "tree: task %u flags %#x parent %d pgid %d sid %d", i,
+			 t[i].flags, t[i].parent, t[i].pgid, t[i].sid);
+		break;
 	case 0:
 		t[i].parent = i;
 		snprintf(desc, dlen, "tree: task %u its own parent", i);
@@ -430,7 +470,7 @@ static void child(const unsigned char *buf, size_t len, int use_pipe)
 		if (fd < 0)
 			_exit(254);
 	}
-	ret = syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, logfd);
+	ret = syscall(__NR_restart, 0, fd, restart_flags, logfd);
 	if (ret >= 0)
 		_exit(253);
 	_exit(errno & 0xff);
@@ -476,8 +516,14 @@ int main(int argc, char *argv[])
 	int opt, fd;
 
 	rnd_state = (uint64_t)time(NULL) | 1;
-	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:l:vct:r:p:NG")) != -1) {
 		switch (opt) {
+		case 'N':
+			child_pidns = 1;
+			break;
+		case 'G':
+			restart_flags |= RESTART_GHOST;
+			break;
 		case 'p':
 			child_pid = atoi(optarg);
 			break;
@@ -517,12 +563,14 @@ int main(int argc, char *argv[])
 			break;
 		}
 		default:
-			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
+			fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v]"
+				" [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v] [-c] [-t SECS] [-r TYPE,...] [-p PID]\n");
+		fprintf(stderr, "usage: ckptfuzz IMAGE [-n COUNT] [-s SEED] [-f FIRST] [-l LOG] [-v]"
+			" [-c] [-t SECS] [-r TYPE,...] [-p PID] [-N] [-G]\n");
 		return 2;
 	}
 	/* the tasks of a restored tree are reparented to us (kill_orphans()) */
@@ -576,10 +624,15 @@ int main(int argc, char *argv[])
 			}
 		}
 		fflush(stdout);
-		if (child_pid) {
-			struct clone_args ca = { .exit_signal = SIGCHLD, .set_tid_size = 1 };
+		if (child_pid || child_pidns) {
+			struct clone_args ca = { .exit_signal = SIGCHLD };
 
-			ca.set_tid = (uintptr_t)&child_pid;
+			if (child_pidns) {
+				ca.flags = CLONE_NEWPID;
+			} else {
+				ca.set_tid = (uintptr_t)&child_pid;
+				ca.set_tid_size = 1;
+			}
 			pid = syscall(SYS_clone3, &ca, sizeof(ca));
 		} else {
 			pid = fork();
@@ -628,8 +681,10 @@ int main(int argc, char *argv[])
 		/* a failure (with -c only a hang is one): the command that replays it */
 		if (status == -1 || (!fix_csum && (WIFSIGNALED(status) || WEXITSTATUS(status) == 253 ||
 						   WEXITSTATUS(status) == 254 || WEXITSTATUS(status) == 0)))
-			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s%s%.0d\n", argv[optind], seed, n,
-			       n + 1, fix_csum ? " -c" : "", child_pid ? " -p " : "", (int)child_pid);
+			printf("  replay: ckptfuzz %s -s %llu -f %lu -n %lu%s%s%s%s%.0d\n", argv[optind],
+			       seed, n, n + 1, fix_csum ? " -c" : "", child_pidns ? " -N" : "",
+			       restart_flags & RESTART_GHOST ? " -G" : "", child_pid ? " -p " : "",
+			       (int)child_pid);
 		/* reap pipe writers */
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;

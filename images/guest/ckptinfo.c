@@ -1118,15 +1118,22 @@ static uint32_t tree(void)
 	printf("            %u tasks", n);
 	if (ht->nr_ctty)
 		printf(", %u with a controlling tty", ht->nr_ctty);
+	if (t[0].flags & CKPT_TREE_PIDNS)
+		printf(", a pid namespace (pids as seen in it)");
 	printf("\n");
 	memcpy(tree_tasks, t, n * sizeof(*t));
 	tree_n = n;
 	tree_ctty = ht->nr_ctty;
 	for (i = 0; i < n; i++) {
 		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
-			(t[t[i].parent].flags & CKPT_TREE_ZOMBIE) : t[i].parent != -1 || t[i].flags)
+			(t[t[i].parent].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) :
+			t[i].parent != -1 || t[i].flags & ~CKPT_TREE_PIDNS)
 			bad("tree task %u (pid %d): bad parent %d", i, t[i].pid, t[i].parent);
-		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS)
+		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS ||
+		    (i && t[i].flags & CKPT_TREE_PIDNS) || (!i && t[i].flags & CKPT_TREE_PIDNS &&
+							   t[i].pid != 1) ||
+		    (t[i].flags & CKPT_TREE_GHOST && (t[i].flags & CKPT_TREE_ZOMBIE ||
+						      t[i].parent || t[i].pgid != t[i].pid)))
 			bad("tree task %u: bad pid %d or flags %#x", i, t[i].pid, t[i].flags);
 		for (j = 0; j < i; j++)
 			if (t[j].pid == t[i].pid)
@@ -1137,6 +1144,9 @@ static uint32_t tree(void)
 		t[i].comm[sizeof(t[i].comm) - 1] = 0;
 		if (t[i].flags & CKPT_TREE_ZOMBIE)
 			printf(" zombie \"%s\", exit code %#x", t[i].comm, t[i].exit_code);
+		else if (t[i].flags & CKPT_TREE_GHOST)
+			printf(" ghost (the dead leader of its group%s)",
+			       t[i].sid == t[i].pid ? " and session" : "");
 		else
 			live++;
 		printf("\n");

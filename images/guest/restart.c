@@ -1,6 +1,6 @@
 /*
- * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID]] [-F CGROUP]: become the task checkpointed
- * in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
+ * restart [-i FILE] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-F CGROUP]: become the task
+ * checkpointed in FILE (or stdin), with restart(2) and RESTART_TASKSELF.  Returns only on
  * failure.
  *
  * -p [PID]: restart with the image's pid (a multi-threaded process must: its
@@ -35,6 +35,17 @@
  * CLONE_UNTRACED): they wait in the kernel until the tracer lets the root
  * go (here: the detach), and so do their threads.
  *
+ * -N: the image of a pid namespace (checkpoint -N): the tool makes a child
+ * with clone3(CLONE_NEWPID), pid 1 of a new pid namespace, that calls
+ * restart(2) and becomes the namespace's init (the kernel makes the other
+ * tasks with their pids in it); the tool waits for it and exits with its
+ * status (128 + N if killed by signal N).  With -H, the held task is that
+ * child.
+ *
+ * -G: RESTART_GHOST: the dead leaders of process groups and sessions of the
+ * image (ghosts) are recreated as placeholders that hold their pids while
+ * the groups are set, then exit (the kernel reaps them).
+ *
  * -F CGROUP: RESTART_FROZEN: the tool moves itself into the cgroup v2
  * directory CGROUP (made if needed), and restart(2) freezes that cgroup once
  * every task is restored: none runs until `echo 0 > CGROUP/cgroup.freeze`.
@@ -63,7 +74,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID]] [-E] [-F CGROUP]\n");
+	fprintf(stderr, "usage: restart [-i FILE | -x ELF] [-l LOG] [-H HELD] [-p [PID] | -N] [-G] [-E]"
+		" [-F CGROUP]\n");
 	exit(2);
 }
 
@@ -389,10 +401,30 @@ static pid_t fork_with_pid(pid_t pid)
 	return syscall(SYS_clone3, &args, sizeof(args));
 }
 
+static int new_pidns;
+
+/* -N: a child that is pid 1 of a new pid namespace */
+static pid_t fork_pidns(void)
+{
+	struct clone_args args = { 0 };
+	pid_t child;
+
+	args.flags = CLONE_NEWPID;
+	args.exit_signal = SIGCHLD;
+	child = syscall(SYS_clone3, &args, sizeof(args));
+	if (child < 0)
+		fprintf(stderr, "restart: clone3(CLONE_NEWPID): %s (errno %d)\n", strerror(errno),
+			errno);
+	return child;
+}
+
 static pid_t make_child(pid_t pid)
 {
-	pid_t child = pid > 0 ? fork_with_pid(pid) : fork();
+	pid_t child;
 
+	if (new_pidns)
+		return fork_pidns();
+	child = pid > 0 ? fork_with_pid(pid) : fork();
 	if (child < 0 && pid > 0)
 		fprintf(stderr, "restart: clone3 with pid %d: %s (errno %d)\n", (int)pid,
 			strerror(errno), errno);
@@ -511,7 +543,7 @@ int main(int argc, char *argv[])
 	int opt, with_pid = 0;
 	pid_t pid = 0;
 
-	while ((opt = getopt(argc, argv, "+i:x:l:H:pEF:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+i:x:l:H:pNGEF:h")) != -1) {
 		switch (opt) {
 		case 'x':
 			exec_file = optarg;
@@ -528,6 +560,12 @@ int main(int argc, char *argv[])
 		case 'E':
 			drop_effective = 1;
 			break;
+		case 'N':
+			new_pidns = 1;
+			break;
+		case 'G':
+			restart_flags |= RESTART_GHOST;
+			break;
 		case 'F':
 			if (enter_cgroup(optarg) < 0)
 				return 1;
@@ -543,7 +581,7 @@ int main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc || (in && exec_file))
+	if (optind != argc || (in && exec_file) || (new_pidns && (with_pid || exec_file)))
 		usage();
 	if (in) {
 		fd = open(in, O_RDONLY);
@@ -565,7 +603,7 @@ int main(int argc, char *argv[])
 		return 1;
 	if (held)
 		return hold_restart(held, fd, logfd, pid);
-	if (with_pid)
+	if (with_pid || new_pidns)
 		return restart_with_pid(pid, fd, logfd);
 	return exec_file ? do_exec(logfd) : do_restart(fd, logfd);
 }

@@ -290,14 +290,16 @@ def test_unknown_fifo_flags_are_refused() -> None:
 
 def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
     """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
-    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0,
-                                             b"z" if flags else b"", 0, 0x200 if flags else 0)
+    z = ckptimage.TREE_ZOMBIE
+    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 0 if flags & ckptimage.TREE_GHOST else 17,
+                                             flags, code, 0, b"z" if flags & z else b"", 0,
+                                             0x200 if flags & z else 0)
                     for pid, parent, pgid, sid, flags, code in tasks)
     return record("TREE", len(tasks), 0, payload=rows)
 
 
 def tree_image(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
-    live = sum(1 for t in tasks if not t[4])
+    live = sum(1 for t in tasks if not t[4] & (ckptimage.TREE_ZOMBIE | ckptimage.TREE_GHOST))
     data = header() + tree_record(*tasks) + body() * live
     return data + tail(data)
 
@@ -324,6 +326,32 @@ def test_tree_is_decoded_and_drawn() -> None:
     (((10, -1, 0, 0, 0, 0), (11, 0, 0, 10, 0, 0)), "not in the tree"),     # a session without a group
 ])
 def test_hostile_trees_are_refused(tasks: tuple[tuple[int, int, int, int, int, int], ...], why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(tree_image(*tasks))
+
+
+def test_pid_namespace_and_ghosts_are_decoded() -> None:
+    pidns, ghost = ckptimage.TREE_PIDNS, ckptimage.TREE_GHOST
+    # the init of a namespace; a child in group 7 of session 7, both led by a dead task (a ghost)
+    img = ckptimage.parse(tree_image((1, -1, 0, 0, pidns, 0), (3, 0, 7, 7, 0, 0), (7, 0, 7, 7, ghost, 0)))
+    tasks = img.tree()
+    assert tasks[2].ghost and not tasks[1].ghost and tasks[0].flags == pidns
+    lines = ckptimage.tree_lines(tasks)
+    assert "init of a pid namespace" in lines[0]
+    assert "ghost (the dead leader of its group and session)" in lines[2]
+    assert img.summary()["tasks"] == 3
+
+
+@pytest.mark.parametrize(("tasks", "why"), [
+    (((2, -1, 0, 0, ckptimage.TREE_PIDNS, 0),), "bad parent"),                       # a namespace's init is pid 1
+    (((1, -1, 0, 0, 0, 0), (3, 0, 0, 0, ckptimage.TREE_PIDNS, 0)), "bad parent"),    # only the root's
+    (((1, -1, 0, 0, 0, 0), (3, 0, 0, 0, 0, 0), (7, 1, 7, 0, ckptimage.TREE_GHOST, 0)), "bad parent"),  # not the root's
+    (((1, -1, 0, 0, 0, 0), (3, 0, 7, 0, 0, 0), (7, 0, 3, 0, ckptimage.TREE_GHOST, 0)), "bad parent"),  # not its group
+    (((1, -1, 0, 0, 0, 0), (3, 0, 0, 0, 0, 0), (7, 0, 7, 0, ckptimage.TREE_GHOST, 0)), "leads no group"),
+    (((1, -1, 0, 0, 0, 0), (7, 0, 7, 0, ckptimage.TREE_GHOST, 0), (8, 1, 7, 0, 0, 0)), "bad parent"),  # its child
+])
+def test_hostile_namespaces_and_ghosts_are_refused(tasks: tuple[tuple[int, int, int, int, int, int], ...],
+                                                    why: str) -> None:
     with pytest.raises(ImageError, match=why):
         ckptimage.parse(tree_image(*tasks))
 

@@ -133,6 +133,7 @@ struct ckpt_ctx {
 	struct task_struct *tsk;	/* checkpoint: target task */
 	struct mm_struct *mm;		/* checkpoint: its mm, taken once */
 	pid_t tsk_pid;			/* its pid, for messages */
+	struct pid_namespace *pid_ns;	/* checkpoint of a pidns: its, ref */
 	u64 tsk_exec_id;		/* its self_exec_id when checked */
 	unsigned long tsk_ncsw;		/* its switch count, frozen */
 	bool tsk_ready;			/* checked: it must stay so */
@@ -222,6 +223,8 @@ pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
 struct mm_struct *ckpt_tree_parent_mm(struct ckpt_ctx *ctx);
 struct mm_struct *restore_tree_parent_mm(struct ckpt_ctx *ctx);
+pid_t ckpt_pid_nr(struct ckpt_ctx *ctx, struct pid *pid);
+pid_t ckpt_task_pid(struct ckpt_ctx *ctx, struct task_struct *t);
 bool ckpt_tree_holds(struct ckpt_ctx *ctx, struct file *file,
 		     struct ckpt_fd *fds, int n);
 int restore_tree_read(struct ckpt_ctx *ctx);

@@ -90,7 +90,7 @@ static int checkpoint_task_struct(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_task h = { };
 
-	h.pid = task_pid_vnr(t);
+	h.pid = ckpt_task_pid(ctx, t);
 	h.task_flags = t == current ? CKPT_TASK_SELF : 0;
 	h.exit_signal = t->exit_signal;
 	checkpoint_task_process(ctx, t, &h);
@@ -315,6 +315,35 @@ void checkpoint_put_target(struct ckpt_ctx *ctx)
  * exec_update_lock, and its mm and self_exec_id are taken under it; no
  * message is written (that may block) while it is held.
  */
+/*
+ * Without CHECKPOINT_SUBTREE the target is the init of a pid namespace
+ * that is a child of the caller's: its tree is the namespace, every pid
+ * saved as seen in it (ctx->pid_ns).
+ */
+static int checkpoint_pidns_root(struct ckpt_ctx *ctx, struct task_struct *t,
+				 pid_t pid, bool self)
+{
+	struct pid_namespace *ns;
+
+	if (ctx->uflags & (CHECKPOINT_PRECOPY | CHECKPOINT_PRECOPY_LAST |
+			   CHECKPOINT_TCP_RELEASE))
+		return ckpt_err(ctx, -EINVAL,
+				"pid %d: pre-copy and TCP release need CHECKPOINT_SUBTREE",
+				pid);
+	if (!is_child_reaper(task_pid(t)))
+		return ckpt_err(ctx, -EINVAL,
+				"pid %d is not a container init and CHECKPOINT_SUBTREE is not set",
+				pid);
+	ns = task_active_pid_ns(t);
+	if (self || ns->parent != task_active_pid_ns(current))
+		return ckpt_err(ctx, -EINVAL,
+				"pid %d: init of a pid namespace that is not a child of the caller's",
+				pid);
+	if (!ctx->pid_ns)
+		ctx->pid_ns = get_pid_ns(ns);
+	return 0;
+}
+
 /* the task of @pid (0 or its own: the caller), referenced; NULL: none */
 struct task_struct *checkpoint_find_task(pid_t pid, bool *self)
 {
@@ -371,10 +400,12 @@ int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	if (t->flags & (PF_KTHREAD | PF_EXITING) || !ctx->mm)
 		return ckpt_err(ctx, err, "pid %d is a kernel thread or exiting",
 				pid);
-	if (!(ctx->uflags & CHECKPOINT_SUBTREE) && !is_child_reaper(task_pid(t)))
-		return ckpt_err(ctx, err,
-				"pid %d is not a container init and CHECKPOINT_SUBTREE is not set",
-				pid);
+	/* the root: the init of a pid namespace, without CHECKPOINT_SUBTREE */
+	if (!ctx->tree && !(ctx->uflags & CHECKPOINT_SUBTREE)) {
+		err = checkpoint_pidns_root(ctx, t, pid, self);
+		if (err)
+			return err;
+	}
 	err = -EBUSY;
 	if (self && !thread_group_empty(t))
 		return ckpt_err(ctx, err,
@@ -384,15 +415,6 @@ int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 		return ckpt_err(ctx, err,
 				"pid %d is a thread: checkpoint its process (pid %d)",
 				pid, task_tgid_vnr(t));
-	/* with CHECKPOINT_SUBTREE, its children are checkpointed with it */
-	read_lock(&tasklist_lock);
-	if (!(ctx->uflags & CHECKPOINT_SUBTREE) && !list_empty(&t->children)) {
-		read_unlock(&tasklist_lock);
-		return ckpt_err(ctx, err,
-				"pid %d has children: a container (without CHECKPOINT_SUBTREE) is not supported",
-				pid);
-	}
-	read_unlock(&tasklist_lock);
 	if (!self && !frozen)
 		return ckpt_err(ctx, err,
 				"pid %d is not frozen (freeze it with the freezer cgroup)",

@@ -353,8 +353,6 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	if (!(ctx->uflags & RESTART_TASKSELF))
 		return ckpt_err(ctx, -EINVAL,
 				"only RESTART_TASKSELF restart is supported");
-	if (ctx->uflags & RESTART_GHOST)
-		return ckpt_err(ctx, -EINVAL, "RESTART_GHOST is not supported");
 	if (pid && pid != task_pid_vnr(current))
 		return ckpt_err(ctx, -EINVAL, "RESTART_TASKSELF: pid %d is not self",
 				pid);

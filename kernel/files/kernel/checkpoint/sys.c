@@ -473,6 +473,8 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	if (!(file->f_mode & FMODE_STREAM))
 		file->f_pos = ctx->pos;
 	ckpt_tree_free(ctx);
+	if (ctx->pid_ns)
+		put_pid_ns(ctx->pid_ns);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);

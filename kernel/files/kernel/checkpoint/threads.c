@@ -73,7 +73,7 @@ int checkpoint_get_threads(struct ckpt_ctx *ctx, struct task_struct *t)
 		}
 		get_task_struct(p);
 		ctx->threads[n].task = p;
-		ctx->threads[n].tid = task_pid_vnr(p);
+		ctx->threads[n].tid = ckpt_task_pid(ctx, p);
 		ctx->nr_threads = ++n;
 	}
 	rcu_read_unlock();
@@ -236,7 +236,7 @@ static int checkpoint_one_thread(struct ckpt_ctx *ctx, struct task_struct *t,
 		return ckpt_err(ctx, -EOPNOTSUPP, "pid %d: thread %d: %s",
 				task_tgid_vnr(t), tid, why);
 	h.tid = tid;
-	h.tgid = task_tgid_vnr(t);
+	h.tgid = ckpt_pid_nr(ctx, task_tgid(t));
 	h.set_child_tid = (unsigned long)p->set_child_tid;
 	h.clear_child_tid = (unsigned long)p->clear_child_tid;
 	BUILD_BUG_ON(sizeof(h.comm) != TASK_COMM_LEN);

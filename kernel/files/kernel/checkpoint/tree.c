@@ -84,6 +84,7 @@ struct ckpt_tree;
 struct ckpt_tree_ent {
 	struct ckpt_tree_task h;
 	struct task_struct *t;		/* referenced */
+	pid_t vpid;			/* checkpoint: its pid in the caller's */
 	/* checkpoint */
 	struct ckpt_tree_sel sel;
 	struct ckpt_fd *fds;		/* its descriptors, referenced */
@@ -112,6 +113,7 @@ enum {
 struct ckpt_tree {
 	refcount_t ref;			/* restart: the context and the tasks */
 	int n;
+	int max;			/* checkpoint: room for the ghosts */
 	struct ckpt_tree_ent *ents;	/* [0] is the root */
 	bool multi;			/* more than one task */
 	u32 nr_ctty;			/* tasks with a controlling tty */
@@ -156,7 +158,8 @@ struct mm_struct *ckpt_tree_parent_mm(struct ckpt_ctx *ctx)
 	if (i >= tree->n)
 		return NULL;
 	p = tree->ents[i].h.parent;
-	if (p < 0 || p >= i || tree->ents[p].h.flags & CKPT_TREE_ZOMBIE)
+	if (p < 0 || p >= i ||
+	    tree->ents[p].h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 		return NULL;
 	mm = get_task_mm(tree->ents[p].t);
 	if (mm == ctx->mm) {
@@ -184,26 +187,45 @@ struct mm_struct *restore_tree_parent_mm(struct ckpt_ctx *ctx)
 		return NULL;
 	pe = &tree->ents[p];
 	/* the root's state is put aside while the others read theirs */
-	if (pe->h.flags & CKPT_TREE_ZOMBIE || !pe->rst ||
+	if (pe->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST) || !pe->rst ||
 	    (p == 0 ? !tree->root_parked : !pe->live))
 		return NULL;
 	return pe->rst->new_mm;
 }
 
-static struct ckpt_tree *ckpt_tree_alloc(struct ckpt_ctx *ctx, int n)
+/* the pid namespace of the image's pids: the checkpointed one's, or ours */
+static struct pid_namespace *ckpt_pid_ns(struct ckpt_ctx *ctx)
+{
+	return ctx->pid_ns ?: task_active_pid_ns(current);
+}
+
+/* @pid as the image has it (0: not seen there) */
+pid_t ckpt_pid_nr(struct ckpt_ctx *ctx, struct pid *pid)
+{
+	return pid_nr_ns(pid, ckpt_pid_ns(ctx));
+}
+
+pid_t ckpt_task_pid(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	return task_pid_nr_ns(t, ckpt_pid_ns(ctx));
+}
+
+/* @n tasks, room for @max (the ghosts a checkpoint adds) */
+static struct ckpt_tree *ckpt_tree_alloc(struct ckpt_ctx *ctx, int n, int max)
 {
 	struct ckpt_tree *tree;
 
 	tree = kzalloc(sizeof(*tree), GFP_KERNEL);
 	if (!tree)
 		return NULL;
-	tree->ents = kvcalloc(n, sizeof(*tree->ents), GFP_KERNEL);
+	tree->ents = kvcalloc(max, sizeof(*tree->ents), GFP_KERNEL);
 	if (!tree->ents) {
 		kfree(tree);
 		return NULL;
 	}
 	refcount_set(&tree->ref, 1);
 	tree->n = n;
+	tree->max = max;
 	tree->multi = n > 1;
 	tree->ctx = ctx;
 	mutex_init(&tree->lock);
@@ -291,6 +313,16 @@ static void ckpt_tree_put_tasks(struct ckpt_tree *tree)
 	}
 }
 
+static bool ckpt_tree_has(struct ckpt_tree *tree, struct task_struct *p)
+{
+	int i;
+
+	for (i = 0; tree && i < tree->n; i++)
+		if (tree->ents[i].t == p)
+			return true;
+	return false;
+}
+
 /* the index of the task of pid @pid, -1 if none */
 static int ckpt_tree_find(struct ckpt_tree *tree, pid_t pid)
 {
@@ -303,48 +335,142 @@ static int ckpt_tree_find(struct ckpt_tree *tree, pid_t pid)
 }
 
 /*
+ * Is the task of @e of another pid namespace than the image's, or does it
+ * make its children in another (unshare(CLONE_NEWPID))?
+ */
+static bool ckpt_tree_nested(struct ckpt_tree_ent *e, struct pid_namespace *ns)
+{
+	bool nested;
+
+	if (task_active_pid_ns(e->t) != ns)
+		return true;
+	task_lock(e->t);
+	nested = e->t->nsproxy && e->t->nsproxy->pid_ns_for_children != ns;
+	task_unlock(e->t);
+	return nested;
+}
+
+/*
+ * The group or session @nr of the tree, named by task @e, has no task of
+ * the tree with that pid: its leader is dead (its pid names only them) and
+ * it is saved as a ghost, or it is alive outside and refused.
+ */
+static int ckpt_tree_ghost(struct ckpt_ctx *ctx, struct ckpt_tree *tree,
+			   struct ckpt_tree_ent *e, pid_t nr, bool session)
+{
+	const char *what = session ? "session" : "process group";
+	struct ckpt_tree_ent *g;
+	struct pid *pid;
+	bool dead;
+
+	rcu_read_lock();
+	pid = find_pid_ns(nr, ckpt_pid_ns(ctx));
+	dead = pid && !pid_task(pid, PIDTYPE_PID);
+	rcu_read_unlock();
+	if (!dead)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d: %s %d: its leader is outside the checkpoint",
+				e->h.pid, what, nr);
+	if (tree->n == tree->max || tree->n == CKPT_TREE_MAX)
+		return ckpt_err(ctx, -EBUSY, "%s %d: no room for its ghost leader",
+				what, nr);
+	/* its leader led its group (a session leader cannot leave its own) */
+	g = &tree->ents[tree->n++];
+	g->h.pid = nr;
+	g->h.parent = 0;
+	g->h.pgid = nr;
+	g->h.sid = session ? nr : e->h.sid;
+	g->h.flags = CKPT_TREE_GHOST;
+	ckpt_msg(ctx, "checkpoint: pid %d: the dead leader of %s %d, saved as a ghost",
+		 nr, what, nr);
+	return 0;
+}
+
+/*
  * Process group and session of every task: 0 when it is the root's and
  * the root does not lead it (restart gives the caller's), else the pid
- * of a task of the tree; refused otherwise.
+ * of a task of the tree or of a ghost (a dead leader); refused otherwise.
+ * Pids as seen in the image's pid namespace (the checkpointed one's).
  */
 static int ckpt_tree_groups(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
+	struct pid_namespace *ns = ckpt_pid_ns(ctx);
 	struct task_struct *root = tree->ents[0].t;
 	struct pid *rpgrp, *rsess, *pg, *sess;
-	int i;
+	bool outside;
+	int i, ret;
 
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
-		struct pid_namespace *ns;
 
 		rcu_read_lock();
 		rpgrp = task_pgrp(root);
 		rsess = task_session(root);
 		pg = task_pgrp(e->t);
 		sess = task_session(e->t);
-		ns = task_active_pid_ns(e->t);
-		e->h.pid = task_pid_vnr(e->t);
-		e->h.pgid = pg == rpgrp && pg != task_pid(root) ? 0 : pid_vnr(pg);
+		e->vpid = task_pid_vnr(e->t);
+		e->h.pid = task_pid_nr_ns(e->t, ns);
+		e->h.pgid = pg == rpgrp && pg != task_pid(root) ? 0 :
+			    pid_nr_ns(pg, ns);
 		e->h.sid = sess == rsess && sess != task_pid(root) ? 0 :
-			   pid_vnr(sess);
+			   pid_nr_ns(sess, ns);
+		/* a group or session of no pid in the namespace (not the root's) */
+		outside = (!e->h.pgid && pg != rpgrp) ||
+			  (!e->h.sid && sess != rsess);
 		rcu_read_unlock();
-		if (ns != task_active_pid_ns(current) || e->h.pid <= 0)
+		if (e->h.pid <= 0 || ckpt_tree_nested(e, ns)) {
+			if (ctx->pid_ns)
+				return ckpt_err(ctx, -EOPNOTSUPP,
+						"pid %d: nested pid namespace",
+						e->vpid);
 			return ckpt_err(ctx, -EOPNOTSUPP,
 					"pid %d: task of another pid namespace not supported",
-					e->h.pid);
+					e->vpid);
+		}
+		if (outside)
+			return ckpt_err(ctx, -EBUSY,
+					"pid %d: its process group or session is led from outside the pid namespace",
+					e->vpid);
 	}
+	/* the ghosts are added at the end: they are checked too */
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
+		ret = 0;
 		if (e->h.pgid && ckpt_tree_find(tree, e->h.pgid) < 0)
-			return ckpt_err(ctx, -EBUSY,
-					"pid %d: process group %d: its leader is outside the checkpoint",
-					e->h.pid, e->h.pgid);
-		if (e->h.sid && ckpt_tree_find(tree, e->h.sid) < 0)
-			return ckpt_err(ctx, -EBUSY,
-					"pid %d: session %d: its leader is outside the checkpoint",
-					e->h.pid, e->h.sid);
+			ret = ckpt_tree_ghost(ctx, tree, e, e->h.pgid, false);
+		if (!ret && e->h.sid && ckpt_tree_find(tree, e->h.sid) < 0)
+			ret = ckpt_tree_ghost(ctx, tree, e, e->h.sid, true);
+		if (ret)
+			return ret;
 	}
+	return 0;
+}
+
+/*
+ * A pid namespace: every task in it is of the tree (a task that entered
+ * it with setns() and is not a descendant of its init is refused).
+ */
+static int ckpt_tree_pidns_all(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	struct task_struct *p;
+	pid_t other = 0, nr = 0;
+
+	if (!ctx->pid_ns)
+		return 0;
+	rcu_read_lock();
+	for_each_process(p) {
+		nr = task_pid_nr_ns(p, ctx->pid_ns);
+		if (nr > 0 && !ckpt_tree_has(tree, p)) {
+			other = task_pid_vnr(p);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (other)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d (pid %d in the namespace): in the pid namespace, not a descendant of its init: not supported",
+				other, nr);
 	return 0;
 }
 
@@ -390,7 +516,7 @@ static int ckpt_tree_get_task(struct ckpt_ctx *ctx, struct ckpt_tree_ent *e)
 	}
 	e->h.exit_signal = t->exit_signal;
 	ckpt_tree_select(ctx, &e->sel, &none);
-	ret = checkpoint_get_target(ctx, e->h.pid);
+	ret = checkpoint_get_target(ctx, e->vpid);
 	if (!ret && ctx->tsk != t)
 		ret = ckpt_err(ctx, -EAGAIN, "pid %d changed during checkpoint",
 			       e->h.pid);
@@ -408,7 +534,7 @@ static u32 ckpt_tree_ctty_count(struct ckpt_tree *tree)
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & CKPT_TREE_ZOMBIE || !e->h.sid)
+		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST) || !e->h.sid)
 			continue;
 		spin_lock_irq(&e->t->sighand->siglock);
 		n += !!e->t->signal->tty;
@@ -448,7 +574,7 @@ static int checkpoint_tree_ctty(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	for (i = 0; i < tree->n && !ret && k <= tree->nr_ctty; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & CKPT_TREE_ZOMBIE || !e->h.sid)
+		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST) || !e->h.sid)
 			continue;
 		ret = checkpoint_ctty(ctx, e->t, e->h.pid, e->h.sid, &c[k]);
 		if (ret > 0) {
@@ -495,7 +621,7 @@ static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & CKPT_TREE_ZOMBIE)
+		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 			continue;
 		n = ckpt_collect_fds(e->t, &e->fds, &files);
 		if (n < 0)
@@ -526,7 +652,8 @@ again:
 	if (n > CKPT_TREE_MAX)
 		return ckpt_err(ctx, -EBUSY, "pid %d: %d tasks in the tree, at most %d",
 				ctx->tsk_pid, n, CKPT_TREE_MAX);
-	tree = ckpt_tree_alloc(ctx, n);
+	/* a group and a session of each task but the root may have a ghost */
+	tree = ckpt_tree_alloc(ctx, n, min(3 * n - 2, CKPT_TREE_MAX));
 	if (!tree)
 		return -ENOMEM;
 	read_lock(&tasklist_lock);
@@ -541,7 +668,11 @@ again:
 				ctx->tsk_pid);
 	}
 	tree->ents[0].h.exit_signal = root->exit_signal;
+	if (ctx->pid_ns)
+		tree->ents[0].h.flags = CKPT_TREE_PIDNS;
 	ret = ckpt_tree_groups(ctx, tree);
+	if (!ret)
+		ret = ckpt_tree_pidns_all(ctx, tree);
 	for (i = 1; i < n && !ret; i++)
 		ret = ckpt_tree_get_task(ctx, &tree->ents[i]);
 	if (!ret && tree->multi)
@@ -609,16 +740,6 @@ bool ckpt_tree_holds(struct ckpt_ctx *ctx, struct file *file,
 	}
 	for (j = 0; j < n; j++)
 		if (fds[j].file == file)
-			return true;
-	return false;
-}
-
-static bool ckpt_tree_has(struct ckpt_tree *tree, struct task_struct *p)
-{
-	int i;
-
-	for (i = 0; tree && i < tree->n; i++)
-		if (tree->ents[i].t == p)
 			return true;
 	return false;
 }
@@ -715,7 +836,7 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	for (i = 1; i < tree->n && !ret; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & CKPT_TREE_ZOMBIE)
+		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 			continue;
 		ckpt_tree_select(ctx, &root, &e->sel);
 		ret = checkpoint_task(ctx, ctx->tsk);
@@ -727,6 +848,8 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	for (i = 1; i < tree->n && !ret; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
+		if (e->h.flags & CKPT_TREE_GHOST)
+			continue;
 		if (e->h.flags & CKPT_TREE_ZOMBIE) {
 			if (READ_ONCE(e->t->exit_state) != EXIT_ZOMBIE)
 				ret = ckpt_err(ctx, -EAGAIN,
@@ -769,13 +892,72 @@ void checkpoint_tree_put(struct ckpt_ctx *ctx)
 
 /* restart */
 
+/*
+ * Every ghost leads a group or session of a task of the tree that is not
+ * a ghost; without RESTART_GHOST an image with one is refused.
+ */
+static int restore_tree_ghosts_check(struct ckpt_ctx *ctx,
+				     struct ckpt_tree *tree)
+{
+	int i, j;
+
+	for (i = 1; i < tree->n; i++) {
+		struct ckpt_tree_task *g = &tree->ents[i].h;
+
+		if (!(g->flags & CKPT_TREE_GHOST))
+			continue;
+		for (j = 0; j < tree->n; j++) {
+			struct ckpt_tree_task *h = &tree->ents[j].h;
+
+			if (!(h->flags & CKPT_TREE_GHOST) &&
+			    (h->pgid == g->pid || h->sid == g->pid))
+				break;
+		}
+		if (j == tree->n)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: ghost pid %d leads no group or session of a task",
+					g->pid);
+		if (!(ctx->uflags & RESTART_GHOST))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: pid %d is a ghost (the dead leader of process group %d, session %d): restart needs RESTART_GHOST",
+					g->pid, g->pgid, g->sid);
+	}
+	return 0;
+}
+
+/*
+ * The image of a pid namespace is restored by the init of a new one (it
+ * becomes the image's init, pid 1; the others get their pids in it), and
+ * only such an image.
+ */
+static int restore_tree_pidns_check(struct ckpt_ctx *ctx,
+				    struct ckpt_tree *tree)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	bool init = ns != &init_pid_ns && task_pid_vnr(current) == 1 &&
+		    is_child_reaper(task_pid(current));
+
+	if (tree->ents[0].h.flags & CKPT_TREE_PIDNS) {
+		if (!init)
+			return ckpt_err(ctx, -EINVAL,
+					"tree: image of a pid namespace: the caller must be the init of a new pid namespace (restart -N)");
+		return 0;
+	}
+	if (init)
+		return ckpt_err(ctx, -EINVAL,
+				"tree: image of pid %d, not of a pid namespace (CHECKPOINT_SUBTREE): the caller is the init of a pid namespace",
+				tree->ents[0].h.pid);
+	return 0;
+}
+
 static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ckpt_tree_task *r = &tree->ents[0].h;
-	int i, j;
+	int i, j, ret;
 
-	if (r->parent != -1 || r->flags)
+	if (r->parent != -1 || r->flags & ~CKPT_TREE_PIDNS ||
+	    (r->flags & CKPT_TREE_PIDNS && r->pid != 1))
 		return ckpt_err(ctx, -EINVAL, "tree: bad root entry");
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_task *h = &tree->ents[i].h;
@@ -786,14 +968,23 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 		tree->ents[i].size = 1;
 		if (h->pid <= 0 || h->pid >= pid_max || h->_padding ||
 		    h->flags & ~CKPT_TREE_FLAGS || h->exit_signal > _NSIG ||
+		    (i && h->flags & CKPT_TREE_PIDNS) ||
+		    (h->flags & CKPT_TREE_GHOST && h->flags & CKPT_TREE_ZOMBIE) ||
 		    (i && (h->parent < 0 || h->parent >= i)))
 			return ckpt_err(ctx, -EINVAL,
 					"tree: task %d (pid %d): bad pid, parent %d, flags %#x or exit signal %u",
 					i, h->pid, h->parent, h->flags,
 					h->exit_signal);
-		if (i && tree->ents[h->parent].h.flags & CKPT_TREE_ZOMBIE)
+		if (i && tree->ents[h->parent].h.flags &
+		    (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 			return ckpt_err(ctx, -EINVAL,
-					"tree: pid %d: its parent is a zombie",
+					"tree: pid %d: its parent is a zombie or a ghost",
+					h->pid);
+		/* a ghost: a child of the root, leader of its group, exit signal 0 */
+		if (h->flags & CKPT_TREE_GHOST &&
+		    (h->parent || h->pgid != h->pid || h->exit_signal))
+			return ckpt_err(ctx, -EINVAL,
+					"tree: ghost pid %d: bad parent, group or exit signal",
 					h->pid);
 		if (h->flags & CKPT_TREE_ZOMBIE ?
 		    (h->sigign | h->sigcatch) & (sigmask(SIGKILL) | sigmask(SIGSTOP)) ||
@@ -833,6 +1024,12 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 						tree->ents[i].h.pgid);
 	for (i = tree->n - 1; i > 0; i--)
 		tree->ents[tree->ents[i].h.parent].size += tree->ents[i].size;
+	ret = restore_tree_ghosts_check(ctx, tree);
+	if (ret)
+		return ret;
+	ret = restore_tree_pidns_check(ctx, tree);
+	if (ret)
+		return ret;
 	if (!tree->multi)
 		return 0;
 	/* what alloc_pid() would refuse, said first */
@@ -887,7 +1084,7 @@ int restore_tree_read(struct ckpt_ctx *ctx)
 		return ckpt_err(ctx, -EINVAL,
 				"tree: bad number of tasks %u or of controlling ttys %u",
 				h.nr_tasks, h.nr_ctty);
-	tree = ckpt_tree_alloc(ctx, h.nr_tasks);
+	tree = ckpt_tree_alloc(ctx, h.nr_tasks, h.nr_tasks);
 	if (!tree)
 		return -ENOMEM;
 	tree->nr_ctty = h.nr_ctty;
@@ -1001,7 +1198,7 @@ static int restore_tree_next(struct ckpt_tree *tree, int i, int phase)
 	for (i++; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & CKPT_TREE_ZOMBIE)
+		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 			continue;
 		if (phase != CKPT_TREE_ABORT || e->live)
 			return i;
@@ -1182,11 +1379,12 @@ static int restore_tree_child(void *arg)
 	restore_tree_spawn(tree, i);
 	restore_tree_created(tree, 1, 0);
 
-	if (e->h.flags & CKPT_TREE_ZOMBIE) {
+	/* a ghost holds its pid until the groups are set, then exits */
+	if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) {
 		wait_event_idle(tree->wq, READ_ONCE(tree->phase) >= CKPT_TREE_EXIT);
 		ret = READ_ONCE(tree->phase) == CKPT_TREE_ABORT ? SIGKILL :
 		      e->h.exit_code;
-		if (ret != SIGKILL)
+		if (ret != SIGKILL && e->h.flags & CKPT_TREE_ZOMBIE)
 			restore_tree_zombie(&e->h);
 		restore_tree_leave(tree);
 		do_exit(ret);
@@ -1319,7 +1517,8 @@ static int restore_tree_ctty_read(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 		struct ckpt_tree_ent *e;
 
 		i = ckpt_tree_find(tree, c[k].pid);
-		e = i > last ? &tree->ents[i] : NULL;
+		e = i > last && !(tree->ents[i].h.flags & CKPT_TREE_GHOST) ?
+		    &tree->ents[i] : NULL;
 		for (j = 0; e && j < tree->nr_ctty; j++)
 			if (c[j].pid == c[k].sid)
 				break;
@@ -1474,6 +1673,35 @@ static int restore_tree_ctty_set(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	return ret;
 }
 
+/*
+ * The ghosts exited once the groups were set (exit signal 0: no SIGCHLD):
+ * the caller, their parent, reaps them; their pids live on as the ids of
+ * the groups and sessions they led.
+ */
+static int restore_tree_reap_ghosts(struct ckpt_ctx *ctx,
+				    struct ckpt_tree *tree)
+{
+	int i, n = 0;
+	long ret;
+
+	for (i = 1; i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (!(e->h.flags & CKPT_TREE_GHOST))
+			continue;
+		ret = kernel_wait4(e->h.pid, NULL, __WALL, NULL);
+		if (ret == -ERESTARTSYS || fatal_signal_pending(current))
+			return -EINTR;
+		if (ret != e->h.pid)
+			return ckpt_err(ctx, -EINVAL, "tree: ghost pid %d: not reaped (%ld)",
+					e->h.pid, ret);
+		n++;
+	}
+	if (n)
+		ckpt_msg(ctx, "restart: %d ghosts reaped", n);
+	return 0;
+}
+
 /* all is read and checked: zombies exit, the others commit, root last */
 int restore_tree_commit(struct ckpt_ctx *ctx)
 {
@@ -1503,6 +1731,9 @@ int restore_tree_commit(struct ckpt_ctx *ctx)
 					"tree: zombie pid %d was reaped at once: the caller ignores SIGCHLD",
 					e->h.pid);
 	}
+	ret = restore_tree_reap_ghosts(ctx, tree);
+	if (ret)
+		return ret;
 	ret = restore_tree_ctty_set(ctx, tree);
 	if (ret)
 		return ret;

@@ -668,8 +668,8 @@ int checkpoint_ctty(struct ckpt_ctx *ctx, struct task_struct *t, pid_t pid,
 	pg = get_pid(tty->ctrl.pgrp);
 	sess = get_pid(tty->ctrl.session);
 	spin_unlock_irq(&tty->ctrl.lock);
-	c->pgrp = pid_vnr(pg);
-	c->sid = pid_vnr(sess);
+	c->pgrp = ckpt_pid_nr(ctx, pg);
+	c->sid = ckpt_pid_nr(ctx, sess);
 	if (!c->pty_ref || tty == master)
 		ret = ckpt_err(ctx, -EBUSY,
 			       "pid %d: session %d: its controlling tty %s is outside the checkpoint",

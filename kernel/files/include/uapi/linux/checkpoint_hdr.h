@@ -231,7 +231,20 @@ struct ckpt_hdr_tree {
 
 #define CKPT_TREE_COMM_LEN	16
 #define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
-#define CKPT_TREE_FLAGS		0x1
+/*
+ * the root only: the image is of a pid namespace (checkpoint without
+ * CHECKPOINT_SUBTREE of its init), every pid as seen in it, the root's 1;
+ * restart needs a caller that is the init of a new pid namespace
+ */
+#define CKPT_TREE_PIDNS		0x2
+/*
+ * not the root: the dead leader of a process group or session of the
+ * tree (its pid only names them): no task section; restart with
+ * RESTART_GHOST makes a placeholder with that pid that leads them, and
+ * exits (reaped by the kernel) before any task runs
+ */
+#define CKPT_TREE_GHOST		0x4
+#define CKPT_TREE_FLAGS		0x7
 
 /*
  * @pgid and @sid are pids of the image; 0 means "the root's", which is
