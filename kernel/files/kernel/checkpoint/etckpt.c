@@ -116,7 +116,7 @@ static int etckpt_check_phdrs(struct ckpt_ctx *ctx, const struct elf64_phdr *ph,
 		    p->p_align != 8 ||
 		    (p->p_paddr && (p->p_type != PT_CKPT_VMA ||
 				    p->p_paddr < ETCKPT_FD_MIN + 1 ||
-				    p->p_paddr > ETCKPT_FD_MAX + 1)))
+				    p->p_paddr > (u64)ETCKPT_FD_MAX + 1)))
 			return ckpt_err(ctx, -EINVAL,
 					"program header %d: bad segment (offset %llu, size %llu)",
 					i, p->p_offset, p->p_filesz);

@@ -712,7 +712,7 @@ int restore_ctty_set(struct ckpt_ctx *ctx, struct task_struct *t,
 	sess = task_session(t);
 	spin_lock_irq(&t->sighand->siglock);
 	spin_lock(&tty->ctrl.lock);
-	if (leader ? tty->ctrl.session : tty->ctrl.session != sess) {
+	if (leader ? !!tty->ctrl.session : tty->ctrl.session != sess) {
 		ret = -EBUSY;
 	} else if (t->signal->tty != tty) {
 		if (leader) {
