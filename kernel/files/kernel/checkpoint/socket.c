@@ -210,8 +210,11 @@ static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 	}
 	if (rcu_access_pointer(sk->sk_filter) && !(e && e->held))
 		return "a socket filter (SO_ATTACH_FILTER)";
-	if (READ_ONCE(sk->sk_bound_dev_if))
+	/* an inet socket keeps it (SOCKET_IP) */
+	if (READ_ONCE(sk->sk_bound_dev_if) && !ckpt_family_inet(sk->sk_family))
 		return "SO_BINDTODEVICE";
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		return "errors or timestamps queued (MSG_ERRQUEUE)";
 	if (READ_ONCE(sk->sk_tsflags))
 		return "SO_TIMESTAMPING";
 	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
@@ -334,7 +337,7 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
 	if (!ret && ckpt_family_inet(h->family))
-		ret = checkpoint_inet_opts(ctx, sock, h);
+		ret = checkpoint_inet_opts(ctx, sock, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd, h);
 	if (!ret && h->family == AF_UNIX)

@@ -96,7 +96,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock);
 void restore_inet_shutdown(struct ckpt_sk *e);
-int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h);
 int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			struct ckpt_hdr_socket *h);
