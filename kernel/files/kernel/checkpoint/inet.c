@@ -42,14 +42,18 @@
  * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
- * (IP options, multicast memberships, IP_PKTINFO and the
- * other ancillary data options, IP_RECVERR, IP_FREEBIND,
- * IP_TRANSPARENT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
- * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the IPv6 ones: hop limits,
- * traffic class, flow labels, IPv6 options, multicast and anycast
- * memberships, the interface options, the ancillary data options,
- * IPV6_RECVERR, IPV6_MTU(_DISCOVER), IPV6_DONTFRAG, address preferences;
- * the socket-level ones: socket.c).
+ * (IP options, source-specific multicast memberships, TCP_LINGER2,
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP;
+ * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
+ * memberships, address preferences; the socket-level ones: socket.c).
+ *
+ * The IP-level options (SO_BINDTODEVICE and the interface options by
+ * device name, IP_FREEBIND, IP_TRANSPARENT, IP_RECVERR, the IP_* and
+ * IPV6_* receive flags, the multicast settings, MTU discovery, hop limits,
+ * traffic class ...) and the IPv4 memberships are a SOCKET_IP record and
+ * SOCKET_MCAST ones (checkpoint_inet_ip(), restore_inet_ip()): restart
+ * sets what differs from a new socket before the bind; a device the
+ * restarting machine lacks is ENODEV.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 

@@ -18,8 +18,9 @@
  *
  * Refused at checkpoint, with a logfd line naming the descriptor: other
  * families, and the socket options that restart does not
- * set (a filter, SO_LINGER, SO_BINDTODEVICE, SO_OOBINLINE, SO_DONTROUTE,
- * SO_TIMESTAMPING, SO_ZEROCOPY, ...: ckpt_socket_unsupported()), all
+ * set (a filter, SO_LINGER, SO_BINDTODEVICE of a unix socket, SO_OOBINLINE,
+ * SO_DONTROUTE, SO_TIMESTAMPING, SO_ZEROCOPY, a queue of errors, ...:
+ * ckpt_socket_unsupported()), all
  * EOPNOTSUPP; and what the family refuses (unix.c, inet.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
