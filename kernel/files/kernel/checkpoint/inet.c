@@ -778,7 +778,6 @@ static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
  * is restarted.  The filter's program is named, so that a release finds
  * the connections checkpoint held and no other.
  */
-#define CKPT_TCP_HOLD_NAME "ckpt_tcp_hold"
 
 static bool ckpt_tcp_is_held(struct sock *sk)
 {
@@ -793,42 +792,32 @@ static bool ckpt_tcp_is_held(struct sock *sk)
 	return held;
 }
 
+/*
+ * The hold filter takes the place of the program's own classic filter,
+ * which it keeps as its original program (what SO_GET_FILTER reads, and
+ * checkpoint saves): ckpt_tcp_unhold() attaches it again.
+ */
 static int ckpt_tcp_hold(struct sock *sk)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog_kern fprog = { .len = 1, .filter = &drop };
-	struct sk_filter *fp;
-	struct bpf_prog *prog;
+	struct sk_filter *old, *fp = NULL;
 	int ret;
 
 	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
-	ret = bpf_prog_create(&prog, &fprog);
-	if (ret)
-		return ret;
-	strscpy(prog->aux->name, CKPT_TCP_HOLD_NAME, sizeof(prog->aux->name));
-	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
-	if (!fp) {
-		bpf_prog_destroy(prog);
-		return -ENOMEM;
-	}
-	fp->prog = prog;
-	refcount_set(&fp->refcnt, 1);
 	lock_sock(sk);
+	old = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
 	ret = -EBUSY;
-	if (!rcu_access_pointer(sk->sk_filter) && !tcp_sk(sk)->repair) {
-		ret = -ENOMEM;
-		if (sk_filter_charge(sk, fp)) {
-			/* the socket's reference only */
-			refcount_dec(&fp->refcnt);
-			rcu_assign_pointer(sk->sk_filter, fp);
-			ret = 0;
-		}
+	/* an eBPF filter has no original program: refused before */
+	if ((!old || old->prog->orig_prog) && !tcp_sk(sk)->repair) {
+		fp = ckpt_sk_filter_new(&drop, 1, old ? old->prog->orig_prog : NULL,
+					CKPT_TCP_HOLD_NAME);
+		ret = IS_ERR(fp) ? PTR_ERR(fp) : ckpt_sk_filter_swap(sk, fp);
 	}
 	release_sock(sk);
 	if (ret) {
-		bpf_prog_destroy(prog);
-		kfree(fp);
+		if (!IS_ERR_OR_NULL(fp))
+			ckpt_sk_filter_free(fp);
 		return ret;
 	}
 	/* a segment that passed the filter before is in the queues now */
@@ -851,6 +840,32 @@ static int ckpt_tcp_accept_get(struct sock *sk, struct sock **socks, int max);
  * kept; the filter goes.  A listener's: the connections of its accept
  * queue that checkpoint held too.
  */
+/*
+ * the program's own filter again in place of the hold filter (under the
+ * socket's lock, SO_LOCK_FILTER or not); none if it had none
+ */
+static void ckpt_tcp_unhold_filter(struct sock *sk)
+{
+	struct sk_filter *held, *fp = NULL;
+	struct sock_fprog_kern *own;
+
+	held = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	own = held->prog->orig_prog;
+	if (own) {
+		fp = ckpt_sk_filter_new(own->filter, own->len, own, NULL);
+		if (IS_ERR(fp) || ckpt_sk_filter_swap(sk, fp)) {
+			if (!IS_ERR(fp))
+				ckpt_sk_filter_free(fp);
+			pr_warn("socket of port %u released without its filter (no memory)\n",
+				inet_sk(sk)->inet_num);
+			fp = NULL;
+		} else {
+			return;
+		}
+	}
+	ckpt_sk_filter_swap(sk, NULL);
+}
+
 static void ckpt_tcp_unhold(struct sock *sk)
 {
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
@@ -866,7 +881,7 @@ static void ckpt_tcp_unhold(struct sock *sk)
 	}
 	lock_sock(sk);
 	if (ckpt_tcp_is_held(sk)) {
-		sk_detach_filter(sk);
+		ckpt_tcp_unhold_filter(sk);
 		if (tcp_sk(sk)->repair) {
 			tcp_sk(sk)->repair = 0;
 			tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
@@ -1092,6 +1107,8 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 		return "an interface or an option not supported";
 	if (!ckpt_inet_ip_same(lsk, sk))
 		return "IP options unlike its listener's";
+	if (!ckpt_sk_filter_same(lsk, sk))
+		return "a socket filter unlike its listener's";
 	ckpt_inet_opts(lsk, &lo);
 	ckpt_inet_opts(sk, &o);
 	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||

@@ -27,6 +27,7 @@
 
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/net.h>
@@ -173,6 +174,242 @@ int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max)
 	return 0;
 }
 
+/*
+ * A classic filter of @len instructions (checked as SO_ATTACH_FILTER
+ * checks them), named @name (or not), that keeps a copy of @orig as the
+ * program it was attached with (SO_GET_FILTER reads it, checkpoint saves
+ * it; freed with the program).  Not yet a socket's: ckpt_sk_filter_swap().
+ */
+struct sk_filter *ckpt_sk_filter_new(const struct sock_filter *insns, u16 len,
+				     const struct sock_fprog_kern *orig,
+				     const char *name)
+{
+	struct sock_fprog_kern fprog = {
+		.len = len, .filter = (struct sock_filter *)insns,
+	};
+	struct sock_fprog_kern *keep = NULL;
+	struct bpf_prog *prog;
+	struct sk_filter *fp;
+	int ret;
+
+	if (orig) {
+		keep = kmalloc(sizeof(*keep), GFP_KERNEL);
+		if (!keep)
+			return ERR_PTR(-ENOMEM);
+		keep->len = orig->len;
+		keep->filter = kmemdup(orig->filter, bpf_classic_proglen(orig),
+				       GFP_KERNEL | __GFP_NOWARN);
+		if (!keep->filter) {
+			kfree(keep);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
+	ret = bpf_prog_create(&prog, &fprog);
+	if (ret)
+		goto err;
+	prog->orig_prog = keep;
+	if (name)
+		strscpy(prog->aux->name, name, sizeof(prog->aux->name));
+	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
+	if (!fp) {
+		bpf_prog_destroy(prog);
+		return ERR_PTR(-ENOMEM);
+	}
+	fp->prog = prog;
+	refcount_set(&fp->refcnt, 1);
+	return fp;
+err:
+	if (keep)
+		kfree(keep->filter);
+	kfree(keep);
+	return ERR_PTR(ret);
+}
+
+/* a filter of ckpt_sk_filter_new() that no socket took */
+void ckpt_sk_filter_free(struct sk_filter *fp)
+{
+	bpf_prog_destroy(fp->prog);
+	kfree(fp);
+}
+
+/*
+ * @sk's filter becomes @fp (NULL: none), charged to it, the old one
+ * released (under the socket's lock); -ENOMEM above net.core.optmem_max
+ */
+int ckpt_sk_filter_swap(struct sock *sk, struct sk_filter *fp)
+{
+	struct sk_filter *old;
+
+	old = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	if (fp) {
+		if (!sk_filter_charge(sk, fp))
+			return -ENOMEM;
+		/* the socket's reference only */
+		refcount_dec(&fp->refcnt);
+	}
+	rcu_assign_pointer(sk->sk_filter, fp);
+	if (old)
+		sk_filter_uncharge(sk, old);
+	return 0;
+}
+
+/* the filter is one that CHECKPOINT_TCP_HOLD attached (inet.c) */
+static bool ckpt_sk_filter_held(struct sk_filter *f)
+{
+	return !strcmp(f->prog->aux->name, CKPT_TCP_HOLD_NAME);
+}
+
+/*
+ * the socket has a filter that SOCKET_FILTER cannot carry: an eBPF one
+ * (SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_*: no original classic program)
+ */
+static bool ckpt_sk_filter_ebpf(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool ebpf;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	ebpf = f && !f->prog->orig_prog && !ckpt_sk_filter_held(f);
+	rcu_read_unlock();
+	return ebpf;
+}
+
+/* the socket has a classic filter (the hold filter keeps it) or SO_LOCK_FILTER */
+static bool ckpt_sk_filter_any(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool any;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	any = f && f->prog->orig_prog;
+	rcu_read_unlock();
+	return any || sock_flag(sk, SOCK_FILTER_LOCKED);
+}
+
+/* @a and @b have the same classic filter (or none) and SO_LOCK_FILTER */
+bool ckpt_sk_filter_same(struct sock *a, struct sock *b)
+{
+	struct sock_fprog_kern *fa = NULL, *fb = NULL;
+	struct sk_filter *f;
+	bool same;
+
+	rcu_read_lock();
+	f = rcu_dereference(a->sk_filter);
+	if (f)
+		fa = f->prog->orig_prog;
+	f = rcu_dereference(b->sk_filter);
+	if (f)
+		fb = f->prog->orig_prog;
+	same = (!fa && !fb) ||
+	       (fa && fb && fa->len == fb->len &&
+		!memcmp(fa->filter, fb->filter, bpf_classic_proglen(fa)));
+	rcu_read_unlock();
+	return same && sock_flag(a, SOCK_FILTER_LOCKED) ==
+		       sock_flag(b, SOCK_FILTER_LOCKED);
+}
+
+/* checkpoint: SOCKET_FILTER and the BUFFER of its instructions */
+static int checkpoint_socket_filter(struct ckpt_ctx *ctx, struct sock *sk)
+{
+	struct ckpt_hdr_socket_filter h = { };
+	struct sock_filter *insns = NULL;
+	struct sk_filter *f;
+	int ret;
+
+	lock_sock(sk);
+	f = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	if (f && f->prog->orig_prog) {
+		h.len = f->prog->orig_prog->len;
+		insns = kmemdup(f->prog->orig_prog->filter,
+				bpf_classic_proglen(f->prog->orig_prog),
+				GFP_KERNEL | __GFP_NOWARN);
+	}
+	if (sock_flag(sk, SOCK_FILTER_LOCKED))
+		h.flags |= CKPT_FILTER_LOCKED;
+	release_sock(sk);
+	if (h.len && !insns)
+		return -ENOMEM;
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_SOCKET_FILTER, sizeof(h));
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, insns,
+					   h.len * sizeof(struct sock_filter));
+	kfree(insns);
+	return ret;
+}
+
+/* restart: SOCKET_FILTER and its BUFFER, checked, into @e */
+static int restore_socket_filter_read(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct ckpt_hdr_socket_filter h;
+	struct ckpt_hdr *buf;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_SOCKET_FILTER, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.len > BPF_MAXINSNS || h.flags & ~CKPT_FILTER_LOCKED ||
+	    h._padding)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad filter (%u instructions, flags %#x)",
+				e->h.sk_id, h.len, h.flags);
+	buf = restore_sk_read_buffer(ctx, h.len * sizeof(struct sock_filter));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	e->filter = buf;
+	e->filter_len = h.len;
+	e->filter_flags = h.flags;
+	return 0;
+}
+
+/* restart: the filter attached again (checked as SO_ATTACH_FILTER does), locked */
+static int restore_socket_filter(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+				 struct sock *sk)
+{
+	struct sock_fprog_kern orig = {
+		.len = e->filter_len, .filter = (struct sock_filter *)(e->filter + 1),
+	};
+	struct sk_filter *fp = NULL;
+	int ret = 0;
+	u32 i;
+
+	if (orig.len) {
+		fp = ckpt_sk_filter_new(orig.filter, orig.len, &orig, NULL);
+		if (IS_ERR(fp))
+			return ckpt_err(ctx, PTR_ERR(fp),
+					"socket %u: cannot attach its filter (SO_ATTACH_FILTER)",
+					e->h.sk_id);
+	}
+	lock_sock(sk);
+	if (fp)
+		ret = ckpt_sk_filter_swap(sk, fp);
+	if (!ret && (e->filter_flags & CKPT_FILTER_LOCKED))
+		sock_set_flag(sk, SOCK_FILTER_LOCKED);
+	release_sock(sk);
+	if (ret) {
+		ckpt_sk_filter_free(fp);
+		return ckpt_err(ctx, ret,
+				"socket %u: its filter is above net.core.optmem_max",
+				e->h.sk_id);
+	}
+	/* a listener's waiting connections share it, as the handshake does */
+	for (i = 0; i < e->nconns && !ret; i++) {
+		struct sock *c = e->conns[i];
+
+		lock_sock(c);
+		if (fp && sk_filter_charge(c, fp))
+			rcu_assign_pointer(c->sk_filter, fp);
+		else if (fp)
+			ret = ckpt_err(ctx, -ENOMEM,
+				       "socket %u: the filter of connection %u waiting to be accepted is above net.core.optmem_max",
+				       e->h.sk_id, i);
+		if (!ret && (e->filter_flags & CKPT_FILTER_LOCKED))
+			sock_set_flag(c, SOCK_FILTER_LOCKED);
+		release_sock(c);
+	}
+	return ret;
+}
+
 /* socket flags (sock_flag()) of options that restart does not set */
 static const struct {
 	enum sock_flags flag;
@@ -191,14 +428,13 @@ static const struct {
 
 /*
  * A socket-level option that restart does not set, or NULL.  A filter
- * that this checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
+ * that a checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
  * socket for an earlier descriptor: a listener shared by a tree) is not
- * the program's.
+ * the program's: the program's classic one is its original program.
  */
 static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 					   struct sock *sk)
 {
-	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++) {
@@ -209,8 +445,8 @@ static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
 			return ckpt_sock_flags_refused[i].option;
 	}
-	if (rcu_access_pointer(sk->sk_filter) && !(e && e->held))
-		return "a socket filter (SO_ATTACH_FILTER)";
+	if (ckpt_sk_filter_ebpf(sk))
+		return "an eBPF socket filter (SO_ATTACH_BPF)";
 	/* an inet socket keeps it (SOCKET_IP) */
 	if (READ_ONCE(sk->sk_bound_dev_if) && !ckpt_family_inet(sk->sk_family))
 		return "SO_BINDTODEVICE";
@@ -298,6 +534,8 @@ static void checkpoint_socket_common(struct socket *sock,
 		h->flags |= CKPT_SOCK_SNDBUF_LOCK;
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
 		h->flags |= CKPT_SOCK_RCVBUF_LOCK;
+	if (ckpt_sk_filter_any(sk))
+		h->flags |= CKPT_SOCK_FILTER;
 	h->shutdown = READ_ONCE(sk->sk_shutdown);
 	h->sndbuf = READ_ONCE(sk->sk_sndbuf);
 	h->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
@@ -337,6 +575,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret && (h->flags & CKPT_SOCK_FILTER))
+		ret = checkpoint_socket_filter(ctx, sock->sk);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_opts(ctx, sock, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
@@ -521,6 +761,11 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		e->peer = NULL;
 		goto out;
 	}
+	if (h->flags & CKPT_SOCK_FILTER) {
+		ret = restore_socket_filter_read(ctx, e);
+		if (ret)
+			goto out;
+	}
 	if (ckpt_family_inet(h->family) && (*bind || *e->peer))
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: bad paths", h->sk_id);
 	else if (ckpt_family_inet(h->family))
@@ -655,6 +900,9 @@ static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (h->state != TCP_LISTEN)
 		WRITE_ONCE(sk->sk_max_ack_backlog, e->backlog0);
 	WRITE_ONCE(sk->sk_err, h->err);
+	/* after the refill: the queued messages had passed it */
+	if (e->filter)
+		return restore_socket_filter(ctx, e, sk);
 	return 0;
 }
 
@@ -786,6 +1034,7 @@ void ckpt_sockets_free(struct ckpt_ctx *ctx)
 		kfree(e->conns);
 		kfree(e->bound);
 		kvfree(e->peer);
+		kvfree(e->filter);
 	}
 	kvfree(s->sk);
 	kfree(s);

@@ -151,6 +151,8 @@ enum {
 #define CKPT_HDR_SOCKET_IP CKPT_HDR_SOCKET_IP
 	CKPT_HDR_SOCKET_MCAST = 510,	/* ... one multicast membership */
 #define CKPT_HDR_SOCKET_MCAST CKPT_HDR_SOCKET_MCAST
+	CKPT_HDR_SOCKET_FILTER = 511,	/* a classic socket filter (socket.c) */
+#define CKPT_HDR_SOCKET_FILTER CKPT_HDR_SOCKET_FILTER
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -892,7 +894,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
  *   SOCKET STRING(bind path) STRING(peer path)
  *   SOCKET_QUEUE { SOCKET_MSG BUFFER(data) }*nmsgs
  * The two strings are absolute paths of a UNIX socket bound to a path (to
- * bind it again) and of the peer it reconnects to, "" if none.  An inet
+ * bind it again) and of the peer it reconnects to, "" if none.  A socket
+ * with a filter (CKPT_SOCK_FILTER) has SOCKET_FILTER BUFFER after them.  An inet
  * socket has between the strings and SOCKET_QUEUE: SOCKET_INET (with
  * CKPT_SOCK_INET_OPTS), SOCKET_IP SOCKET_MCAST*nmcast (with
  * CKPT_SOCK_IP_OPTS), SOCKET_RAW (a raw socket), SOCKET_TCP BUFFER BUFFER
@@ -929,7 +932,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_INET_OPTS	0x100000 /* a SOCKET_INET record follows */
 #define CKPT_SOCK_ACCEPTQ	0x200000 /* TCP listener: a SOCKET_ACCEPT follows */
 #define CKPT_SOCK_IP_OPTS	0x400000 /* inet: a SOCKET_IP record follows */
-#define CKPT_SOCK_FLAGS		0x7fffff
+#define CKPT_SOCK_FILTER	0x800000 /* a SOCKET_FILTER record follows */
+#define CKPT_SOCK_FLAGS		0xffffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -940,7 +944,7 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
 				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
 				 CKPT_SOCK_INET_OPTS | CKPT_SOCK_ACCEPTQ | \
-				 CKPT_SOCK_IP_OPTS)
+				 CKPT_SOCK_IP_OPTS | CKPT_SOCK_FILTER)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -1074,6 +1078,22 @@ struct ckpt_hdr_socket_mcast {
 	__u32 group;		/* imr_multiaddr (network order) */
 	__u32 address;		/* imr_address (network order) */
 	char dev[16];		/* imr_ifindex's device */
+};
+
+/* ckpt_hdr_socket_filter.flags */
+#define CKPT_FILTER_LOCKED	0x1	/* SO_LOCK_FILTER */
+
+/*
+ * CKPT_HDR_SOCKET_FILTER: 16 bytes, after the strings of a socket with
+ * CKPT_SOCK_FILTER: its classic filter (SO_ATTACH_FILTER), @len
+ * instructions (struct sock_filter, 8 bytes each, in the BUFFER that
+ * follows; 0: none, only SO_LOCK_FILTER), as SO_GET_FILTER reads it.
+ */
+struct ckpt_hdr_socket_filter {
+	struct ckpt_hdr h;
+	__u16 len;		/* instructions, <= BPF_MAXINSNS */
+	__u16 flags;		/* CKPT_FILTER_* */
+	__u32 _padding;
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
