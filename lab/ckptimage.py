@@ -109,6 +109,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "port_hi", "hop_limit", "mcast_hops", "tclass", "min_hopcount", "nmcast", "frag_size", "bind_dev",
            "mc_dev", "uc_dev", "mc6_dev", "uc6_dev")),
     510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
+    511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -157,6 +158,9 @@ IP_FLAGS = 0x1F7F  # CKPT_IP_*
 IP_CMSG_FLAGS = 0x1FF
 IP6_RXOPT = 0x7FFF
 SOCK_MCAST_MAX = 256
+SOCK_FILTER = 0x800000  # CKPT_SOCK_FILTER: a SOCKET_FILTER and the BUFFER of its program follow the strings
+FILTER_LOCKED = 0x1
+BPF_MAXINSNS = 4096
 
 
 def sockaddr_text(raw: bytes, length: int) -> str:
@@ -526,6 +530,29 @@ def _check_ip_sockets(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
 
 
+def _check_filters(img: Image) -> None:
+    """A SOCKET_FILTER follows the strings of a socket with CKPT_SOCK_FILTER, and only of one, then a
+    BUFFER of its ``len`` instructions (8 bytes each)."""
+    recs = img.records
+    sock: Record | None = None
+    for i, r in enumerate(recs):
+        if r.name == "SOCKET":
+            sock = r if r.fields["flags"] & SOCK_FILTER else None
+        elif r.name == "SOCKET_FILTER":
+            f = r.fields
+            if sock is None:
+                raise ImageError(f"offset {r.offset:#x}: a socket filter without a socket that has one")
+            if f["len"] > BPF_MAXINSNS or f["flags"] & ~FILTER_LOCKED or f["_"]:
+                raise ImageError(f"offset {r.offset:#x}: bad filter ({f['len']} instructions, flags {f['flags']:#x})")
+            nxt = recs[i + 1] if i + 1 < len(recs) else None
+            if nxt is None or nxt.name != "BUFFER" or nxt.length != 8 + 8 * f["len"]:
+                raise ImageError(f"offset {r.offset:#x}: a filter of {f['len']} instructions without their BUFFER")
+            sock = None
+        elif r.name in ("SOCKET_INET", "SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT",
+                        "SOCKET_QUEUE") and sock is not None:
+            raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_FILTER")
+
+
 def _check_structure(img: Image) -> None:
     recs = img.records
     if not recs:
@@ -561,6 +588,7 @@ def _check_structure(img: Image) -> None:
     _check_accept_queues(img)
     _check_raw_sockets(img)
     _check_ip_sockets(img)
+    _check_filters(img)
     for r in img.all("PTY"):
         f = r.fields
         if f["end"] not in (1, 2) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:

@@ -103,6 +103,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_RAW: return "SOCKET_RAW";
 	case CKPT_HDR_SOCKET_IP: return "SOCKET_IP";
 	case CKPT_HDR_SOCKET_MCAST: return "SOCKET_MCAST";
+	case CKPT_HDR_SOCKET_FILTER: return "SOCKET_FILTER";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -308,6 +309,17 @@ static void socket_records(void)
 	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
 	string("bind path");
 	string("peer path");
+	if (s.flags & CKPT_SOCK_FILTER) {
+		struct ckpt_hdr_socket_filter f = *(struct ckpt_hdr_socket_filter *)expect(
+			CKPT_HDR_SOCKET_FILTER, sizeof(f), sizeof(f));
+
+		if (f.len > 4096 || f.flags & ~CKPT_FILTER_LOCKED || f._padding)
+			bad("socket %u: bad filter (%u instructions, flags %#x)", s.sk_id, f.len,
+			    f.flags);
+		printf("            filter %u instructions%s\n", f.len,
+		       f.flags & CKPT_FILTER_LOCKED ? " locked" : "");
+		expect(CKPT_HDR_BUFFER, 8 + 8 * f.len, 8 + 8 * f.len);
+	}
 	if (s.flags & CKPT_SOCK_INET_OPTS) {
 		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(
 			CKPT_HDR_SOCKET_INET, sizeof(o), sizeof(o));
