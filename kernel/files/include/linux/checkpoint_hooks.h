@@ -170,4 +170,10 @@ int shm_ckpt_rmid(struct ipc_namespace *ns, int id, struct file *file);
 /* ipc/sem.c: semop(SEM_UNDO) adjustments left for the task's exit */
 bool sem_ckpt_has_undo(struct task_struct *tsk);
 
+/* net/core/filter.c: a classic filter that keeps a copy of @orig as its original program */
+struct bpf_prog;
+struct sock_fprog_kern;
+int bpf_prog_create_ckpt(struct bpf_prog **pfp, struct sock_fprog_kern *fprog,
+			 const struct sock_fprog_kern *orig);
+
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/checkpoint_hooks.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/filter.h>
@@ -187,27 +188,13 @@ struct sk_filter *ckpt_sk_filter_new(const struct sock_filter *insns, u16 len,
 	struct sock_fprog_kern fprog = {
 		.len = len, .filter = (struct sock_filter *)insns,
 	};
-	struct sock_fprog_kern *keep = NULL;
 	struct bpf_prog *prog;
 	struct sk_filter *fp;
 	int ret;
 
-	if (orig) {
-		keep = kmalloc(sizeof(*keep), GFP_KERNEL);
-		if (!keep)
-			return ERR_PTR(-ENOMEM);
-		keep->len = orig->len;
-		keep->filter = kmemdup(orig->filter, bpf_classic_proglen(orig),
-				       GFP_KERNEL | __GFP_NOWARN);
-		if (!keep->filter) {
-			kfree(keep);
-			return ERR_PTR(-ENOMEM);
-		}
-	}
-	ret = bpf_prog_create(&prog, &fprog);
+	ret = bpf_prog_create_ckpt(&prog, &fprog, orig);
 	if (ret)
-		goto err;
-	prog->orig_prog = keep;
+		return ERR_PTR(ret);
 	if (name)
 		strscpy(prog->aux->name, name, sizeof(prog->aux->name));
 	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
@@ -218,11 +205,6 @@ struct sk_filter *ckpt_sk_filter_new(const struct sock_filter *insns, u16 len,
 	fp->prog = prog;
 	refcount_set(&fp->refcnt, 1);
 	return fp;
-err:
-	if (keep)
-		kfree(keep->filter);
-	kfree(keep);
-	return ERR_PTR(ret);
 }
 
 /* a filter of ckpt_sk_filter_new() that no socket took */
