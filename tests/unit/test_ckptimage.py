@@ -616,3 +616,27 @@ def test_ip_option_records_are_decoded_and_checked() -> None:
         data = header() + body() + hostile
         with pytest.raises(ImageError, match=why):
             ckptimage.parse(data + tail(data))
+
+
+def filter_socket_records(length: int = 2, flags: int = 0x1, insns: int = 2, sock_flags: int = 0x800000) -> bytes:
+    """A UNIX dgram socket with a classic filter of ``length`` instructions (``insns`` in its BUFFER)."""
+    buf = record("BUFFER", payload=bytes(8 * insns))
+    return (record("SOCKET", 1, 0, 1, 2, 0, 7, sock_flags, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, 0, 0, b"", b"")
+            + string("") + string("") + record("SOCKET_FILTER", length, flags, 0) + buf
+            + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_filter_record_is_decoded_and_checked() -> None:
+    data = header() + body() + filter_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    f = img.first("SOCKET_FILTER")
+    assert f.length == 16  # struct ckpt_hdr_socket_filter
+    assert (f.fields["len"], f.fields["flags"]) == (2, 0x1)
+    for hostile, why in ((filter_socket_records(length=5000, insns=0), "bad filter \\(5000 instructions"),
+                         (filter_socket_records(flags=0x2), "flags 0x2"),
+                         (filter_socket_records(length=3), "3 instructions without their BUFFER"),
+                         (filter_socket_records(sock_flags=0), "without a socket that has one")):
+        data = header() + body() + hostile
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))
