@@ -110,6 +110,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
            "mc_dev", "uc_dev", "mc6_dev", "uc6_dev")),
     510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
+    512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -488,7 +489,7 @@ def _check_raw_sockets(img: Image) -> None:
     sock: Record | None = None
     for r in img.records:
         if r.name == "SOCKET":
-            sock = r if r.fields["type"] == SOCK_RAW else None
+            sock = r if r.fields["type"] == SOCK_RAW and r.fields["family"] in (2, 10) else None
         elif r.name == "SOCKET_RAW":
             if sock is None:
                 raise ImageError(f"offset {r.offset:#x}: raw socket options without a raw socket")

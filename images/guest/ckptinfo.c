@@ -104,6 +104,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_IP: return "SOCKET_IP";
 	case CKPT_HDR_SOCKET_MCAST: return "SOCKET_MCAST";
 	case CKPT_HDR_SOCKET_FILTER: return "SOCKET_FILTER";
+	case CKPT_HDR_SOCKET_NETLINK: return "SOCKET_NETLINK";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -320,6 +321,15 @@ static void socket_records(void)
 		       f.flags & CKPT_FILTER_LOCKED ? " locked" : "");
 		expect(CKPT_HDR_BUFFER, 8 + 8 * f.len, 8 + 8 * f.len);
 	}
+	if (s.family == 16) {	/* AF_NETLINK */
+		struct ckpt_hdr_socket_netlink n = *(struct ckpt_hdr_socket_netlink *)expect(
+			CKPT_HDR_SOCKET_NETLINK, sizeof(n), sizeof(n));
+
+		if (n.flags & ~CKPT_NL_FLAGS || n._padding || n.dst_group > 64)
+			bad("socket %u: bad netlink options (flags %#x)", s.sk_id, n.flags);
+		printf("            netlink protocol %u portid %u groups %#" PRIx64 " dst %u/%u flags %#x\n",
+		       s.protocol, n.portid, (uint64_t)n.groups, n.dst_portid, n.dst_group, n.flags);
+	}
 	if (s.flags & CKPT_SOCK_INET_OPTS) {
 		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(
 			CKPT_HDR_SOCKET_INET, sizeof(o), sizeof(o));
@@ -363,7 +373,7 @@ static void socket_records(void)
 			printf("            mcast group %s dev %s address %s\n", g, m.dev, a);
 		}
 	}
-	if (s.type == 3) {	/* SOCK_RAW */
+	if (s.type == 3 && (s.family == 2 || s.family == 10)) {	/* SOCK_RAW of inet */
 		struct ckpt_hdr_socket_raw r = *(struct ckpt_hdr_socket_raw *)expect(
 			CKPT_HDR_SOCKET_RAW, sizeof(r), sizeof(r));
 

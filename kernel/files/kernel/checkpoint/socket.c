@@ -470,6 +470,8 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	if (ckpt_family_inet(sk->sk_family))
 		return ckpt_inet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
+	if (sk->sk_family == AF_NETLINK)
+		return ckpt_netlink_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: %s socket (family %d, type %d) not supported",
 			fd, ckpt_family_name(sk->sk_family), sk->sk_family,
@@ -549,8 +551,13 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	checkpoint_socket_common(sock, h);
 	if (h->family == AF_UNIX)
 		ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
+	else if (h->family == AF_NETLINK)
+		ret = 0;
 	else
 		ret = checkpoint_inet(ctx, sock, fd, h);
+	/* its address flags: before the SOCKET record */
+	if (!ret && h->family == AF_NETLINK)
+		checkpoint_netlink_flags(sock->sk, h);
 	if (!ret)
 		ret = ckpt_write_obj(ctx, h, CKPT_HDR_SOCKET, sizeof(*h));
 	if (!ret)
@@ -559,12 +566,16 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
 	if (!ret && (h->flags & CKPT_SOCK_FILTER))
 		ret = checkpoint_socket_filter(ctx, sock->sk);
+	if (!ret && h->family == AF_NETLINK)
+		ret = checkpoint_netlink(ctx, sock->sk, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_opts(ctx, sock, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd, h);
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
+	else if (!ret && h->family == AF_NETLINK)
+		ret = checkpoint_netlink_queue(ctx, sock->sk, fd);
 	else if (!ret)
 		ret = checkpoint_inet_queue(ctx, sock, fd, h);
 	kfree(paths[0]);
@@ -582,7 +593,8 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 
 	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
 		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
-	if (h->family != AF_UNIX && !ckpt_family_inet(h->family))
+	if (h->family != AF_UNIX && h->family != AF_NETLINK &&
+	    !ckpt_family_inet(h->family))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
 				h->family);
 	if (h->peer_id == id || h->peer_id > ctx->socks->max)
@@ -611,6 +623,8 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 				id, h->backlog);
 	if (ckpt_family_inet(h->family))
 		return restore_inet_check(ctx, h);
+	if (h->family == AF_NETLINK)
+		return restore_netlink_check(ctx, h);
 	return restore_unix_check(ctx, h);
 }
 
@@ -651,7 +665,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
 	    q._padding ||
 	    (e->h.family != AF_UNIX && q.nmsgs &&
-	     (e->h.type != SOCK_DGRAM || e->h.protocol != IPPROTO_UDP)))
+	     (!ckpt_family_inet(e->h.family) || e->h.type != SOCK_DGRAM ||
+	      e->h.protocol != IPPROTO_UDP)))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);
@@ -748,10 +763,12 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		if (ret)
 			goto out;
 	}
-	if (ckpt_family_inet(h->family) && (*bind || *e->peer))
+	if (h->family != AF_UNIX && (*bind || *e->peer))
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: bad paths", h->sk_id);
 	else if (ckpt_family_inet(h->family))
 		ret = restore_inet(ctx, e, &sock);
+	else if (h->family == AF_NETLINK)
+		ret = restore_netlink(ctx, e, &sock);
 	else
 		ret = restore_unix(ctx, e, bind, &sock);
 	if (ret)

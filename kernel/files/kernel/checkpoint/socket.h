@@ -84,6 +84,16 @@ void ckpt_sk_filter_free(struct sk_filter *fp);
 int ckpt_sk_filter_swap(struct sock *sk, struct sk_filter *fp);
 bool ckpt_sk_filter_same(struct sock *a, struct sock *b);
 
+/* AF_NETLINK (netlink.c) */
+int ckpt_netlink_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_netlink(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+		       struct ckpt_hdr_socket *h);
+int checkpoint_netlink_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+void checkpoint_netlink_flags(struct sock *sk, struct ckpt_hdr_socket *h);
+int restore_netlink_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
+int restore_netlink(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		    struct socket **psock);
+
 /* AF_UNIX (unix.c) */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
 int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,

@@ -153,6 +153,8 @@ enum {
 #define CKPT_HDR_SOCKET_MCAST CKPT_HDR_SOCKET_MCAST
 	CKPT_HDR_SOCKET_FILTER = 511,	/* a classic socket filter (socket.c) */
 #define CKPT_HDR_SOCKET_FILTER CKPT_HDR_SOCKET_FILTER
+	CKPT_HDR_SOCKET_NETLINK = 512,	/* a netlink socket (netlink.c) */
+#define CKPT_HDR_SOCKET_NETLINK CKPT_HDR_SOCKET_NETLINK
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -1094,6 +1096,31 @@ struct ckpt_hdr_socket_filter {
 	__u16 len;		/* instructions, <= BPF_MAXINSNS */
 	__u16 flags;		/* CKPT_FILTER_* */
 	__u32 _padding;
+};
+
+/* ckpt_hdr_socket_netlink.flags: bit i the option i of ckpt_nl_opts[] */
+#define CKPT_NL_PKTINFO		0x1	/* NETLINK_PKTINFO */
+#define CKPT_NL_BROADCAST_ERROR	0x2	/* NETLINK_BROADCAST_ERROR */
+#define CKPT_NL_NO_ENOBUFS	0x4	/* NETLINK_NO_ENOBUFS */
+#define CKPT_NL_LISTEN_ALL_NSID	0x8	/* NETLINK_LISTEN_ALL_NSID */
+#define CKPT_NL_CAP_ACK		0x10	/* NETLINK_CAP_ACK */
+#define CKPT_NL_EXT_ACK		0x20	/* NETLINK_EXT_ACK */
+#define CKPT_NL_STRICT_CHK	0x40	/* NETLINK_GET_STRICT_CHK */
+#define CKPT_NL_BOUND		0x100	/* bound (bind(), or autobound) */
+#define CKPT_NL_FLAGS		0x17f
+
+/*
+ * CKPT_HDR_SOCKET_NETLINK: 32 bytes, after the strings of a netlink
+ * socket (SOCKET family 16, its protocol the netlink protocol).
+ */
+struct ckpt_hdr_socket_netlink {
+	struct ckpt_hdr h;
+	__u32 portid;		/* bound port id (nl_pid) */
+	__u32 dst_portid;	/* connected to this port id ... */
+	__u32 dst_group;	/* ... or group (1..64), 0: none */
+	__u16 flags;		/* CKPT_NL_* */
+	__u16 _padding;
+	__u64 groups;		/* bit g-1: in multicast group g */
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
