@@ -105,6 +105,13 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     507: ("SOCKET_CONN", "<HHIII128s128s", ("family", "state", "_", "laddr_len", "raddr_len", "laddr", "raddr")),
     508: ("SOCKET_RAW", "<III8II", ("flags", "offset", "icmp_filter") + tuple(f"icmp6_filter{i}" for i in range(8))
           + ("_",)),
+    509: ("SOCKET_IP", "<IHHBBBBIHHhhBBHI16s16s16s16s16s",
+          ("flags", "cmsg_flags", "rxopt", "mc_ttl", "pmtudisc", "min_ttl", "pmtudisc6", "mc_addr", "port_lo",
+           "port_hi", "hop_limit", "mcast_hops", "tclass", "min_hopcount", "nmcast", "frag_size", "bind_dev",
+           "mc_dev", "uc_dev", "mc6_dev", "uc6_dev")),
+    510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
+    511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
+    512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<II" + "QQ" * 16,
           ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
@@ -148,6 +155,14 @@ SOCK_ACCEPTQ = 0x200000  # CKPT_SOCK_ACCEPTQ: a TCP listener's SOCKET_ACCEPT fol
 SOCK_RAW = 3  # SOCK_RAW: a SOCKET_RAW follows its SOCKET
 RAW_FLAGS = 0x3  # CKPT_RAW_HDRINCL | CKPT_RAW_CHECKSUM
 RAW_CHECKSUM = 0x2
+SOCK_IP_OPTS = 0x400000  # CKPT_SOCK_IP_OPTS: a SOCKET_IP follows its SOCKET (and SOCKET_INET)
+IP_FLAGS = 0x1F7F  # CKPT_IP_*
+IP_CMSG_FLAGS = 0x1FF
+IP6_RXOPT = 0x7FFF
+SOCK_MCAST_MAX = 256
+SOCK_FILTER = 0x800000  # CKPT_SOCK_FILTER: a SOCKET_FILTER and the BUFFER of its program follow the strings
+FILTER_LOCKED = 0x1
+BPF_MAXINSNS = 4096
 
 
 def sockaddr_text(raw: bytes, length: int) -> str:
@@ -491,7 +506,7 @@ def _check_raw_sockets(img: Image) -> None:
     sock: Record | None = None
     for r in img.records:
         if r.name == "SOCKET":
-            sock = r if r.fields["type"] == SOCK_RAW else None
+            sock = r if r.fields["type"] == SOCK_RAW and r.fields["family"] in (2, 10) else None
         elif r.name == "SOCKET_RAW":
             if sock is None:
                 raise ImageError(f"offset {r.offset:#x}: raw socket options without a raw socket")
@@ -502,6 +517,58 @@ def _check_raw_sockets(img: Image) -> None:
             sock = None
         elif r.name == "SOCKET_QUEUE" and sock is not None:
             raise ImageError(f"offset {r.offset:#x}: raw socket {sock.fields['sk_id']} without its SOCKET_RAW")
+
+
+def _check_ip_sockets(img: Image) -> None:
+    """A SOCKET_IP follows the SOCKET of an inet socket with CKPT_SOCK_IP_OPTS, and only of one, with
+    flags and options that the kernel knows; its ``nmcast`` SOCKET_MCAST records follow it."""
+    sock: Record | None = None
+    mcast = 0
+    for r in img.records:
+        if r.name == "SOCKET_MCAST":
+            if not mcast:
+                raise ImageError(f"offset {r.offset:#x}: a multicast membership without its SOCKET_IP")
+            mcast -= 1
+            continue
+        if mcast:
+            raise ImageError(f"offset {r.offset:#x}: {mcast} multicast memberships missing before {r.name}")
+        if r.name == "SOCKET":
+            sock = r if r.fields["flags"] & SOCK_IP_OPTS else None
+        elif r.name == "SOCKET_IP":
+            f = r.fields
+            if sock is None:
+                raise ImageError(f"offset {r.offset:#x}: IP options without a socket that has them")
+            if (f["flags"] & ~IP_FLAGS or f["cmsg_flags"] & ~IP_CMSG_FLAGS or f["rxopt"] & ~IP6_RXOPT
+                    or f["nmcast"] > SOCK_MCAST_MAX):
+                raise ImageError(f"offset {r.offset:#x}: bad IP options (flags {f['flags']:#x}, "
+                                 f"{f['nmcast']} memberships)")
+            mcast = f["nmcast"]
+            sock = None
+        elif r.name in ("SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") and sock is not None:
+            raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
+
+
+def _check_filters(img: Image) -> None:
+    """A SOCKET_FILTER follows the strings of a socket with CKPT_SOCK_FILTER, and only of one, then a
+    BUFFER of its ``len`` instructions (8 bytes each)."""
+    recs = img.records
+    sock: Record | None = None
+    for i, r in enumerate(recs):
+        if r.name == "SOCKET":
+            sock = r if r.fields["flags"] & SOCK_FILTER else None
+        elif r.name == "SOCKET_FILTER":
+            f = r.fields
+            if sock is None:
+                raise ImageError(f"offset {r.offset:#x}: a socket filter without a socket that has one")
+            if f["len"] > BPF_MAXINSNS or f["flags"] & ~FILTER_LOCKED or f["_"]:
+                raise ImageError(f"offset {r.offset:#x}: bad filter ({f['len']} instructions, flags {f['flags']:#x})")
+            nxt = recs[i + 1] if i + 1 < len(recs) else None
+            if nxt is None or nxt.name != "BUFFER" or nxt.length != 8 + 8 * f["len"]:
+                raise ImageError(f"offset {r.offset:#x}: a filter of {f['len']} instructions without their BUFFER")
+            sock = None
+        elif r.name in ("SOCKET_INET", "SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT",
+                        "SOCKET_QUEUE") and sock is not None:
+            raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_FILTER")
 
 
 def _check_structure(img: Image) -> None:
@@ -538,6 +605,8 @@ def _check_structure(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: socket address longer than {SOCK_ADDR_MAX} bytes")
     _check_accept_queues(img)
     _check_raw_sockets(img)
+    _check_ip_sockets(img)
+    _check_filters(img)
     for r in img.all("PTY"):
         f = r.fields
         if f["end"] not in (1, 2, 3) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:

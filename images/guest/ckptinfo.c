@@ -102,6 +102,10 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SOCKET_ACCEPT: return "SOCKET_ACCEPT";
 	case CKPT_HDR_SOCKET_RAW: return "SOCKET_RAW";
+	case CKPT_HDR_SOCKET_IP: return "SOCKET_IP";
+	case CKPT_HDR_SOCKET_MCAST: return "SOCKET_MCAST";
+	case CKPT_HDR_SOCKET_FILTER: return "SOCKET_FILTER";
+	case CKPT_HDR_SOCKET_NETLINK: return "SOCKET_NETLINK";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -318,6 +322,26 @@ static void socket_records(void)
 	       s.backlog, (int64_t)s.rcvtimeo_us, (int64_t)s.sndtimeo_us, s.peek_off, s.err);
 	string("bind path");
 	string("peer path");
+	if (s.flags & CKPT_SOCK_FILTER) {
+		struct ckpt_hdr_socket_filter f = *(struct ckpt_hdr_socket_filter *)expect(
+			CKPT_HDR_SOCKET_FILTER, sizeof(f), sizeof(f));
+
+		if (f.len > 4096 || f.flags & ~CKPT_FILTER_LOCKED || f._padding)
+			bad("socket %u: bad filter (%u instructions, flags %#x)", s.sk_id, f.len,
+			    f.flags);
+		printf("            filter %u instructions%s\n", f.len,
+		       f.flags & CKPT_FILTER_LOCKED ? " locked" : "");
+		expect(CKPT_HDR_BUFFER, 8 + 8 * f.len, 8 + 8 * f.len);
+	}
+	if (s.family == 16) {	/* AF_NETLINK */
+		struct ckpt_hdr_socket_netlink n = *(struct ckpt_hdr_socket_netlink *)expect(
+			CKPT_HDR_SOCKET_NETLINK, sizeof(n), sizeof(n));
+
+		if (n.flags & ~CKPT_NL_FLAGS || n._padding || n.dst_group > 64)
+			bad("socket %u: bad netlink options (flags %#x)", s.sk_id, n.flags);
+		printf("            netlink protocol %u portid %u groups %#" PRIx64 " dst %u/%u flags %#x\n",
+		       s.protocol, n.portid, (uint64_t)n.groups, n.dst_portid, n.dst_group, n.flags);
+	}
 	if (s.flags & CKPT_SOCK_INET_OPTS) {
 		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(
 			CKPT_HDR_SOCKET_INET, sizeof(o), sizeof(o));
@@ -329,7 +353,39 @@ static void socket_records(void)
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
 	}
-	if (s.type == 3) {	/* SOCK_RAW */
+	if (s.flags & CKPT_SOCK_IP_OPTS) {
+		struct ckpt_hdr_socket_ip p = *(struct ckpt_hdr_socket_ip *)expect(
+			CKPT_HDR_SOCKET_IP, sizeof(p), sizeof(p));
+		char mca[INET_ADDRSTRLEN];
+
+		if (p.flags & ~CKPT_IP_FLAGS || p.cmsg_flags & ~CKPT_IP_CMSG_FLAGS ||
+		    p.rxopt & ~CKPT_IP6_RXOPT || p.nmcast > CKPT_SOCK_MCAST_MAX ||
+		    memchr(p.bind_dev, 0, 16) == NULL || memchr(p.mc_dev, 0, 16) == NULL ||
+		    memchr(p.uc_dev, 0, 16) == NULL || memchr(p.mc6_dev, 0, 16) == NULL ||
+		    memchr(p.uc6_dev, 0, 16) == NULL)
+			bad("socket %u: bad IP options (flags %#x, cmsg %#x, rxopt %#x, %u memberships)",
+			    s.sk_id, p.flags, p.cmsg_flags, p.rxopt, p.nmcast);
+		inet_ntop(AF_INET, &p.mc_addr, mca, sizeof(mca));
+		printf("            ip flags %#x cmsg %#x mc_ttl %u mc_if %s/\"%s\" pmtudisc %u min_ttl %u uc_if \"%s\" ports %u-%u bind_dev %s\n",
+		       p.flags, p.cmsg_flags, p.mc_ttl, mca, p.mc_dev, p.pmtudisc, p.min_ttl,
+		       p.uc_dev, p.port_lo, p.port_hi, p.bind_dev[0] ? p.bind_dev : "\"\"");
+		if (s.family == 10)
+			printf("            ipv6 rxopt %#x pmtudisc %u hops %d mcast_hops %d tclass %#x min_hopcount %u mtu %u mc_if \"%s\" uc_if \"%s\"\n",
+			       p.rxopt, p.pmtudisc6, p.hop_limit, p.mcast_hops, p.tclass,
+			       p.min_hopcount, p.frag_size, p.mc6_dev, p.uc6_dev);
+		for (uint32_t i = 0; i < p.nmcast; i++) {
+			struct ckpt_hdr_socket_mcast m = *(struct ckpt_hdr_socket_mcast *)expect(
+				CKPT_HDR_SOCKET_MCAST, sizeof(m), sizeof(m));
+			char g[INET_ADDRSTRLEN], a[INET_ADDRSTRLEN];
+
+			if (!memchr(m.dev, 0, 16))
+				bad("socket %u: bad multicast membership %u", s.sk_id, i);
+			inet_ntop(AF_INET, &m.group, g, sizeof(g));
+			inet_ntop(AF_INET, &m.address, a, sizeof(a));
+			printf("            mcast group %s dev %s address %s\n", g, m.dev, a);
+		}
+	}
+	if (s.type == 3 && (s.family == 2 || s.family == 10)) {	/* SOCK_RAW of inet */
 		struct ckpt_hdr_socket_raw r = *(struct ckpt_hdr_socket_raw *)expect(
 			CKPT_HDR_SOCKET_RAW, sizeof(r), sizeof(r));
 

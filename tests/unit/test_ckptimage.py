@@ -648,3 +648,53 @@ def test_mixed_checksum_matches_the_kernels_mix() -> None:
     assert ckptimage.csum_mix(w, 5) == m
     assert ckptimage.checksum(bytes(40) + w.to_bytes(8, "little"), 6)[0] == \
         (m + sum(ckptimage.csum_mix(0, i) for i in range(5))) % 2**64
+
+
+def ip_socket_records(flags: int = 0x4, nmcast: int = 1, mcasts: int = 1, sock_flags: int = 0x400000) -> bytes:
+    """An unbound UDP socket with IP_RECVERR, IP_RECVTTL and ``mcasts`` memberships of 239.1.2.3 on eth0."""
+    ip = record("SOCKET_IP", flags, 0x2, 0, 1, 1, 0, 0, 0, 0, 0, -1, -1, 0, 0, nmcast, 0, b"lo", b"", b"", b"",
+                b"")
+    mc = record("SOCKET_MCAST", 0x030201EF, 0, b"eth0") * mcasts
+    return (record("SOCKET", 1, 0, 2, 2, 17, 7, sock_flags, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, 0, 0, b"", b"")
+            + string("") + string("") + ip + mc + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_ip_option_records_are_decoded_and_checked() -> None:
+    data = header() + body() + ip_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    ip = img.first("SOCKET_IP")
+    assert ip.length == 120  # struct ckpt_hdr_socket_ip
+    assert img.first("SOCKET_MCAST").length == 32  # struct ckpt_hdr_socket_mcast
+    assert (ip.fields["flags"], ip.fields["cmsg_flags"], ip.fields["nmcast"]) == (0x4, 0x2, 1)
+    for hostile, why in ((ip_socket_records(flags=0x80), "bad IP options"),
+                         (ip_socket_records(nmcast=2), "1 multicast memberships missing"),
+                         (ip_socket_records(nmcast=0), "membership without its SOCKET_IP"),
+                         (ip_socket_records(sock_flags=0), "IP options without a socket")):
+        data = header() + body() + hostile
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))
+
+
+def filter_socket_records(length: int = 2, flags: int = 0x1, insns: int = 2, sock_flags: int = 0x800000) -> bytes:
+    """A UNIX dgram socket with a classic filter of ``length`` instructions (``insns`` in its BUFFER)."""
+    buf = record("BUFFER", payload=bytes(8 * insns))
+    return (record("SOCKET", 1, 0, 1, 2, 0, 7, sock_flags, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, 0, 0, b"", b"")
+            + string("") + string("") + record("SOCKET_FILTER", length, flags, 0) + buf
+            + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_filter_record_is_decoded_and_checked() -> None:
+    data = header() + body() + filter_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    f = img.first("SOCKET_FILTER")
+    assert f.length == 16  # struct ckpt_hdr_socket_filter
+    assert (f.fields["len"], f.fields["flags"]) == (2, 0x1)
+    for hostile, why in ((filter_socket_records(length=5000, insns=0), "bad filter \\(5000 instructions"),
+                         (filter_socket_records(flags=0x2), "flags 0x2"),
+                         (filter_socket_records(length=3), "3 instructions without their BUFFER"),
+                         (filter_socket_records(sock_flags=0), "without a socket that has one")):
+        data = header() + body() + hostile
+        with pytest.raises(ImageError, match=why):
+            ckptimage.parse(data + tail(data))

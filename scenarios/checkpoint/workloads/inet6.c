@@ -3,7 +3,7 @@
  *
  *   inet6 hold DIR RES   build the sockets below, write DIR/ready, wait for SIGUSR1, check, write
  *                        PASS or "FAIL: why" to RES
- *   inet6 refuse tclass  a TCP socket with IPV6_TCLASS set: self checkpoint must refuse it
+ *   inet6 refuse prefs   a TCP socket with IPV6_ADDR_PREFERENCES set: self checkpoint must refuse it
  *
  * The sockets of hold:
  *   l6     TCP listener on [::]:47101, dual-stack (IPV6_V6ONLY 0), backlog 4
@@ -278,13 +278,13 @@ static int hold(const char *dir, const char *res)
 }
 
 /* a socket with an option restart does not set: self checkpoint must refuse it */
-static int refuse_tclass(void)
+static int refuse_prefs(void)
 {
-	int s = sock6(SOCK_STREAM, 0), tclass = 0x20;
+	int s = sock6(SOCK_STREAM, 0), prefs = 0x0002;	/* IPV6_PREFER_SRC_PUBLIC */
 	long ret;
 
-	if (setsockopt(s, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass)))
-		die("IPV6_TCLASS");
+	if (setsockopt(s, IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, &prefs, sizeof(prefs)))
+		die("IPV6_ADDR_PREFERENCES");
 	ret = syscall(__NR_checkpoint, 0, STDOUT_FILENO, CHECKPOINT_SUBTREE, STDERR_FILENO);
 	if (ret >= 0) {
 		fprintf(stderr, "inet6: checkpoint succeeded (id %ld)\n", ret);
@@ -298,8 +298,8 @@ int main(int argc, char *argv[])
 {
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
-	if (argc == 3 && !strcmp(argv[1], "refuse") && !strcmp(argv[2], "tclass"))
-		return refuse_tclass();
-	fprintf(stderr, "usage: inet6 hold DIR RES | inet6 refuse tclass\n");
+	if (argc == 3 && !strcmp(argv[1], "refuse") && !strcmp(argv[2], "prefs"))
+		return refuse_prefs();
+	fprintf(stderr, "usage: inet6 hold DIR RES | inet6 refuse prefs\n");
 	return 2;
 }

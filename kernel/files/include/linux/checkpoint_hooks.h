@@ -174,4 +174,10 @@ bool sem_ckpt_has_undo(struct task_struct *tsk);
 struct mm_struct;
 struct mm_struct *ckpt_dup_mm(struct mm_struct *oldmm);
 
+/* net/core/filter.c: a classic filter that keeps a copy of @orig as its original program */
+struct bpf_prog;
+struct sock_fprog_kern;
+int bpf_prog_create_ckpt(struct bpf_prog **pfp, struct sock_fprog_kern *fprog,
+			 const struct sock_fprog_kern *orig);
+
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

@@ -42,14 +42,18 @@
  * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
- * (IP options, multicast memberships, IP_PKTINFO and the
- * other ancillary data options, IP_RECVERR, IP_FREEBIND,
- * IP_TRANSPARENT, TCP_LINGER2, TCP_SYNCNT, TCP_NOTSENT_LOWAT,
- * TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP; the IPv6 ones: hop limits,
- * traffic class, flow labels, IPv6 options, multicast and anycast
- * memberships, the interface options, the ancillary data options,
- * IPV6_RECVERR, IPV6_MTU(_DISCOVER), IPV6_DONTFRAG, address preferences;
- * the socket-level ones: socket.c).
+ * (IP options, source-specific multicast memberships, TCP_LINGER2,
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP;
+ * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
+ * memberships, address preferences; the socket-level ones: socket.c).
+ *
+ * The IP-level options (SO_BINDTODEVICE and the interface options by
+ * device name, IP_FREEBIND, IP_TRANSPARENT, IP_RECVERR, the IP_* and
+ * IPV6_* receive flags, the multicast settings, MTU discovery, hop limits,
+ * traffic class ...) and the IPv4 memberships are a SOCKET_IP record and
+ * SOCKET_MCAST ones (checkpoint_inet_ip(), restore_inet_ip()): restart
+ * sets what differs from a new socket before the bind; a device the
+ * restarting machine lacks is ENODEV.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -67,6 +71,9 @@
 #include <net/inet_connection_sock.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/igmp.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
 #include <linux/mroute_base.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -173,36 +180,17 @@ static const char *ckpt_inet6_unsupported(struct sock *sk)
 
 	if (sk->sk_family != AF_INET6 || !np)
 		return NULL;
-	if (np->hop_limit != -1)
-		return "IPV6_UNICAST_HOPS";
-	if (np->tclass)
-		return "IPV6_TCLASS";
 	if (np->sndflow || np->flow_label || rcu_access_pointer(np->ipv6_fl_list) ||
 	    np->autoflowlabel_set)
 		return "flow labels (IPV6_FLOWINFO_SEND, IPV6_FLOWLABEL_MGR, IPV6_AUTOFLOWLABEL)";
 	if (rcu_access_pointer(np->opt))
 		return "IPv6 options (IPV6_HOPOPTS, IPV6_RTHDR, IPV6_DSTOPTS ...)";
-	/*
-	 * multicast settings mean nothing to TCP (and an accepted socket has
-	 * the SYN's hop limit and interface there)
-	 */
+	/* the other IPv6 options are in SOCKET_IP (ckpt_inet_ip_opts()) */
 	if (!ckpt_inet_tcp(sk) &&
-	    (rcu_access_pointer(np->ipv6_mc_list) || np->ipv6_ac_list ||
-	     !np->mc_loop || !np->mc_all || np->mcast_oif ||
-	     np->mcast_hops != IPV6_DEFAULT_MCASTHOPS))
-		return "IPv6 multicast or anycast settings";
-	if (np->ucast_oif)
-		return "IPV6_UNICAST_IF";
-	if (np->rxopt.all)
-		return "IPV6_RECVPKTINFO and the other ancillary data options";
-	if (np->recverr || np->recverr_rfc4884)
-		return "IPV6_RECVERR";
-	if (np->frag_size || np->pmtudisc != IPV6_PMTUDISC_WANT || np->dontfrag)
-		return "IPV6_MTU, IPV6_MTU_DISCOVER or IPV6_DONTFRAG";
+	    (rcu_access_pointer(np->ipv6_mc_list) || np->ipv6_ac_list))
+		return "IPv6 multicast or anycast memberships (IPV6_JOIN_GROUP, IPV6_JOIN_ANYCAST)";
 	if (np->srcprefs)
 		return "IPV6_ADDR_PREFERENCES";
-	if (np->min_hopcount)
-		return "IPV6_MINHOPCOUNT";
 #endif
 	return NULL;
 }
@@ -267,6 +255,33 @@ static const char *ckpt_raw_unsupported(struct sock *sk)
 	return what;
 }
 
+/*
+ * IPv4 multicast memberships that SOCKET_MCAST cannot carry: a source
+ * filter (IP_ADD_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, IP_MSFILTER) or more
+ * than CKPT_SOCK_MCAST_MAX of them; or NULL
+ */
+static const char ckpt_ssm[] =
+	"source-specific multicast (IP_ADD_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, IP_MSFILTER)";
+
+static const char *ckpt_mcast_unsupported(struct sock *sk)
+{
+	struct ip_mc_socklist *iml;
+	const char *what = NULL;
+	int n = 0;
+
+	rcu_read_lock();
+	for (iml = rcu_dereference(inet_sk(sk)->mc_list); iml;
+	     iml = rcu_dereference(iml->next_rcu)) {
+		if (iml->sfmode != MCAST_EXCLUDE ||
+		    rcu_access_pointer(iml->sflist))
+			what = ckpt_ssm;
+		if (++n > CKPT_SOCK_MCAST_MAX)
+			what = "more than 256 multicast memberships";
+	}
+	rcu_read_unlock();
+	return what;
+}
+
 /* an option that restart does not set, or NULL */
 static const char *ckpt_inet_unsupported(struct sock *sk)
 {
@@ -274,16 +289,8 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 
 	if (rcu_access_pointer(inet->inet_opt))
 		return "IP_OPTIONS";
-	if (rcu_access_pointer(inet->mc_list))
-		return "multicast memberships";
-	if (inet->cmsg_flags)
-		return "IP_PKTINFO/IP_RECVTTL/IP_RECVTOS/IP_RECVOPTS (ancillary data)";
-	if (inet->recverr)
-		return "IP_RECVERR";
-	if (inet->freebind)
-		return "IP_FREEBIND";
-	if (inet->transparent)
-		return "IP_TRANSPARENT";
+	if (ckpt_mcast_unsupported(sk))
+		return ckpt_mcast_unsupported(sk);
 	if (ckpt_inet6_unsupported(sk))
 		return ckpt_inet6_unsupported(sk);
 	if (ckpt_raw_unsupported(sk))
@@ -359,8 +366,211 @@ static void ckpt_raw_opts(struct sock *sk, struct ckpt_hdr_socket_raw *r)
 #endif
 }
 
+#if IS_ENABLED(CONFIG_IPV6)
+/* the receive options of ipv6_pinfo.rxopt, in the order of ckpt_ip6_rxopts[] */
+static u16 ckpt_ip6_rxopt(struct ipv6_pinfo *np)
+{
+	return np->rxopt.bits.srcrt | np->rxopt.bits.osrcrt << 1 |
+	       np->rxopt.bits.rxinfo << 2 | np->rxopt.bits.rxoinfo << 3 |
+	       np->rxopt.bits.rxhlim << 4 | np->rxopt.bits.rxohlim << 5 |
+	       np->rxopt.bits.hopopts << 6 | np->rxopt.bits.ohopopts << 7 |
+	       np->rxopt.bits.dstopts << 8 | np->rxopt.bits.odstopts << 9 |
+	       np->rxopt.bits.rxflow << 10 | np->rxopt.bits.rxtclass << 11 |
+	       np->rxopt.bits.rxpmtu << 12 |
+	       np->rxopt.bits.rxorigdstaddr << 13 |
+	       np->rxopt.bits.recvfragsize << 14;
+}
+#endif
+
+/* the name of device @ifindex (under RTNL) into @name; -ENODEV if gone */
+static int ckpt_ifname(struct net *net, int ifindex, char *name)
+{
+	struct net_device *dev;
+
+	if (!ifindex)
+		return 0;
+	dev = __dev_get_by_index(net, ifindex);
+	if (!dev)
+		return -ENODEV;
+	strscpy(name, dev->name, IFNAMSIZ);
+	return 0;
+}
+
+/* SOCKET_IP of a socket with none of its options set */
+static void ckpt_inet_ip_default(struct sock *sk, struct ckpt_hdr_socket_ip *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->mc_ttl = 1;
+	p->pmtudisc = READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc) ?
+		      IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
+	p->hop_limit = -1;
+	p->mcast_hops = -1;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		p->pmtudisc6 = IPV6_PMTUDISC_WANT;
+		p->mcast_hops = IPV6_DEFAULT_MCASTHOPS;
+	}
+#endif
+}
+
+/*
+ * the IP-level options of SOCKET_IP, as their getsockopt() reads them,
+ * the devices by name (under RTNL and the socket's lock); @ifidx: the
+ * first interface index whose device is gone.  Multicast settings mean
+ * nothing to TCP (an accepted socket has the SYN's interface and TTL
+ * there): not saved.
+ */
+static void ckpt_inet_ip_opts(struct sock *sk, struct ckpt_hdr_socket_ip *p,
+			      int *ifidx)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	bool tcp = ckpt_inet_tcp(sk);
+	struct net *net = sock_net(sk);
+	struct ip_mc_socklist *iml;
+	int bound = READ_ONCE(sk->sk_bound_dev_if);
+
+	ckpt_inet_ip_default(sk, p);
+	*ifidx = 0;
+	p->flags |= inet->freebind ? CKPT_IP_FREEBIND : 0;
+	p->flags |= inet->transparent ? CKPT_IP_TRANSPARENT : 0;
+	p->flags |= inet->recverr ? CKPT_IP_RECVERR : 0;
+	p->flags |= inet->recverr_rfc4884 ? CKPT_IP_RECVERR_RFC4884 : 0;
+	p->flags |= inet->bind_address_no_port ? CKPT_IP_BIND_NO_PORT : 0;
+	p->cmsg_flags = inet->cmsg_flags & CKPT_IP_CMSG_FLAGS;
+	p->pmtudisc = inet->pmtudisc;
+	p->min_ttl = READ_ONCE(inet->min_ttl);
+	p->port_lo = inet->local_port_range.lo;
+	p->port_hi = inet->local_port_range.hi;
+	if (ckpt_ifname(net, bound, p->bind_dev))
+		*ifidx = bound;
+	if (ckpt_ifname(net, inet->uc_index, p->uc_dev))
+		*ifidx = inet->uc_index;
+	if (!tcp) {
+		p->flags |= inet->mc_loop ? 0 : CKPT_IP_MC_NOLOOP;
+		p->flags |= inet->mc_all ? 0 : CKPT_IP_MC_NOALL;
+		p->mc_ttl = inet->mc_ttl;
+		p->mc_addr = (__force u32)inet->mc_addr;
+		if (ckpt_ifname(net, inet->mc_index, p->mc_dev))
+			*ifidx = inet->mc_index;
+		for (iml = rtnl_dereference(inet->mc_list); iml;
+		     iml = rtnl_dereference(iml->next_rcu))
+			p->nmcast++;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		struct ipv6_pinfo *np = inet6_sk(sk);
+
+		p->flags |= np->recverr ? CKPT_IP6_RECVERR : 0;
+		p->flags |= np->recverr_rfc4884 ? CKPT_IP6_RECVERR_RFC4884 : 0;
+		p->flags |= np->dontfrag ? CKPT_IP6_DONTFRAG : 0;
+		p->rxopt = ckpt_ip6_rxopt(np);
+		p->pmtudisc6 = np->pmtudisc;
+		p->hop_limit = np->hop_limit;
+		p->tclass = np->tclass;
+		p->min_hopcount = READ_ONCE(np->min_hopcount);
+		p->frag_size = np->frag_size;
+		if (ckpt_ifname(net, np->ucast_oif, p->uc6_dev))
+			*ifidx = np->ucast_oif;
+		if (!tcp) {
+			p->flags |= np->mc_loop ? 0 : CKPT_IP6_MC_NOLOOP;
+			p->flags |= np->mc_all ? 0 : CKPT_IP6_MC_NOALL;
+			p->mcast_hops = np->mcast_hops;
+			if (ckpt_ifname(net, np->mcast_oif, p->mc6_dev))
+				*ifidx = np->mcast_oif;
+		}
+	}
+#endif
+}
+
+/* whether @sk has an option of SOCKET_IP set */
+static bool ckpt_inet_ip_any(struct sock *sk)
+{
+	struct ckpt_hdr_socket_ip p, d;
+	int gone;
+
+	rtnl_lock();
+	lock_sock(sk);
+	ckpt_inet_ip_opts(sk, &p, &gone);
+	release_sock(sk);
+	rtnl_unlock();
+	ckpt_inet_ip_default(sk, &d);
+	return gone || memcmp(&p, &d, sizeof(p));
+}
+
+/*
+ * the options of SOCKET_IP that a connection waiting in @lsk's accept
+ * queue takes from it at restart: the same in @sk?
+ */
+static bool ckpt_inet_ip_same(struct sock *lsk, struct sock *sk)
+{
+	struct ckpt_hdr_socket_ip lp, p;
+	int lgone, gone;
+
+	rtnl_lock();
+	ckpt_inet_ip_opts(lsk, &lp, &lgone);
+	ckpt_inet_ip_opts(sk, &p, &gone);
+	rtnl_unlock();
+	return !lgone && !gone && !memcmp(&lp, &p, sizeof(p));
+}
+
+/* checkpoint: SOCKET_IP and its SOCKET_MCAST records */
+static int checkpoint_inet_ip(struct ckpt_ctx *ctx, struct sock *sk, int fd)
+{
+	struct ckpt_hdr_socket_mcast *m = NULL;
+	struct ip_mc_socklist *iml;
+	struct ckpt_hdr_socket_ip p;
+	int i, n = 0, gone, ret = 0;
+
+	rtnl_lock();
+	lock_sock(sk);
+	ckpt_inet_ip_opts(sk, &p, &gone);
+	if (p.nmcast > CKPT_SOCK_MCAST_MAX) {
+		ret = -EOPNOTSUPP;
+		goto unlock;
+	}
+	m = kcalloc(max_t(u32, p.nmcast, 1), sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	/* the list has the last one joined first: saved in the order joined */
+	for (iml = rtnl_dereference(inet_sk(sk)->mc_list);
+	     iml && n < p.nmcast && !ckpt_inet_tcp(sk);
+	     iml = rtnl_dereference(iml->next_rcu), n++) {
+		struct ckpt_hdr_socket_mcast *e = &m[p.nmcast - 1 - n];
+
+		e->group = (__force u32)iml->multi.imr_multiaddr.s_addr;
+		e->address = (__force u32)iml->multi.imr_address.s_addr;
+		if (ckpt_ifname(sock_net(sk), iml->multi.imr_ifindex, e->dev) ||
+		    !e->dev[0])
+			gone = iml->multi.imr_ifindex ?: -1;
+	}
+unlock:
+	release_sock(sk);
+	rtnl_unlock();
+	if (ret == -EOPNOTSUPP)
+		ret = ckpt_err(ctx, ret,
+			       "fd %d: inet socket with more than %d multicast memberships not supported",
+			       fd, CKPT_SOCK_MCAST_MAX);
+	if (!ret && gone)
+		ret = ckpt_err(ctx, -ENODEV,
+			       "fd %d: inet socket with an option naming interface %d, which is gone",
+			       fd, gone);
+	if (!ret && n != p.nmcast)
+		ret = ckpt_err(ctx, -EAGAIN,
+			       "fd %d: its multicast memberships changed while it was saved",
+			       fd);
+	if (!ret)
+		ret = ckpt_write_obj(ctx, &p, CKPT_HDR_SOCKET_IP, sizeof(p));
+	for (i = 0; !ret && i < n; i++)
+		ret = ckpt_write_obj(ctx, &m[i], CKPT_HDR_SOCKET_MCAST,
+				     sizeof(m[i]));
+	kfree(m);
+	return ret;
+}
+
 /* checkpoint: SOCKET_INET, if the SOCKET said so; SOCKET_RAW, a raw one's */
-int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h)
 {
 	struct ckpt_hdr_socket_inet o;
@@ -373,6 +583,8 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
 		release_sock(sock->sk);
 		ret = ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 	}
+	if (!ret && (h->flags & CKPT_SOCK_IP_OPTS))
+		ret = checkpoint_inet_ip(ctx, sock->sk, fd);
 	if (!ret && ckpt_inet_raw(sock->sk)) {
 		lock_sock(sock->sk);
 		ckpt_raw_opts(sock->sk, &r);
@@ -510,6 +722,8 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	if (ckpt_inet_opts(sk, &o))
 		h->flags |= CKPT_SOCK_INET_OPTS;
 	release_sock(sk);
+	if (ckpt_inet_ip_any(sk))
+		h->flags |= CKPT_SOCK_IP_OPTS;
 	if (sk->sk_family == AF_INET6 && sk->sk_ipv6only)
 		h->flags |= CKPT_SOCK_V6ONLY;
 	/* its accept queue, even empty: it may fill while the task is saved */
@@ -564,7 +778,6 @@ static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
  * is restarted.  The filter's program is named, so that a release finds
  * the connections checkpoint held and no other.
  */
-#define CKPT_TCP_HOLD_NAME "ckpt_tcp_hold"
 
 static bool ckpt_tcp_is_held(struct sock *sk)
 {
@@ -579,42 +792,32 @@ static bool ckpt_tcp_is_held(struct sock *sk)
 	return held;
 }
 
+/*
+ * The hold filter takes the place of the program's own classic filter,
+ * which it keeps as its original program (what SO_GET_FILTER reads, and
+ * checkpoint saves): ckpt_tcp_unhold() attaches it again.
+ */
 static int ckpt_tcp_hold(struct sock *sk)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog_kern fprog = { .len = 1, .filter = &drop };
-	struct sk_filter *fp;
-	struct bpf_prog *prog;
+	struct sk_filter *old, *fp = NULL;
 	int ret;
 
 	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
-	ret = bpf_prog_create(&prog, &fprog);
-	if (ret)
-		return ret;
-	strscpy(prog->aux->name, CKPT_TCP_HOLD_NAME, sizeof(prog->aux->name));
-	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
-	if (!fp) {
-		bpf_prog_destroy(prog);
-		return -ENOMEM;
-	}
-	fp->prog = prog;
-	refcount_set(&fp->refcnt, 1);
 	lock_sock(sk);
+	old = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
 	ret = -EBUSY;
-	if (!rcu_access_pointer(sk->sk_filter) && !tcp_sk(sk)->repair) {
-		ret = -ENOMEM;
-		if (sk_filter_charge(sk, fp)) {
-			/* the socket's reference only */
-			refcount_dec(&fp->refcnt);
-			rcu_assign_pointer(sk->sk_filter, fp);
-			ret = 0;
-		}
+	/* an eBPF filter has no original program: refused before */
+	if ((!old || old->prog->orig_prog) && !tcp_sk(sk)->repair) {
+		fp = ckpt_sk_filter_new(&drop, 1, old ? old->prog->orig_prog : NULL,
+					CKPT_TCP_HOLD_NAME);
+		ret = IS_ERR(fp) ? PTR_ERR(fp) : ckpt_sk_filter_swap(sk, fp);
 	}
 	release_sock(sk);
 	if (ret) {
-		bpf_prog_destroy(prog);
-		kfree(fp);
+		if (!IS_ERR_OR_NULL(fp))
+			ckpt_sk_filter_free(fp);
 		return ret;
 	}
 	/* a segment that passed the filter before is in the queues now */
@@ -637,6 +840,32 @@ static int ckpt_tcp_accept_get(struct sock *sk, struct sock **socks, int max);
  * kept; the filter goes.  A listener's: the connections of its accept
  * queue that checkpoint held too.
  */
+/*
+ * the program's own filter again in place of the hold filter (under the
+ * socket's lock, SO_LOCK_FILTER or not); none if it had none
+ */
+static void ckpt_tcp_unhold_filter(struct sock *sk)
+{
+	struct sk_filter *held, *fp = NULL;
+	struct sock_fprog_kern *own;
+
+	held = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	own = held->prog->orig_prog;
+	if (own) {
+		fp = ckpt_sk_filter_new(own->filter, own->len, own, NULL);
+		if (IS_ERR(fp) || ckpt_sk_filter_swap(sk, fp)) {
+			if (!IS_ERR(fp))
+				ckpt_sk_filter_free(fp);
+			pr_warn("socket of port %u released without its filter (no memory)\n",
+				inet_sk(sk)->inet_num);
+			fp = NULL;
+		} else {
+			return;
+		}
+	}
+	ckpt_sk_filter_swap(sk, NULL);
+}
+
 static void ckpt_tcp_unhold(struct sock *sk)
 {
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
@@ -652,7 +881,7 @@ static void ckpt_tcp_unhold(struct sock *sk)
 	}
 	lock_sock(sk);
 	if (ckpt_tcp_is_held(sk)) {
-		sk_detach_filter(sk);
+		ckpt_tcp_unhold_filter(sk);
 		if (tcp_sk(sk)->repair) {
 			tcp_sk(sk)->repair = 0;
 			tcp_sk(sk)->repair_queue = TCP_NO_QUEUE;
@@ -873,8 +1102,13 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 		return "out-of-order or urgent data";
 	if (tcp_sk(sk)->write_seq != tcp_sk(sk)->snd_una)
 		return "data to send";
-	if (READ_ONCE(sk->sk_bound_dev_if) || ckpt_inet_unsupported(sk))
+	if (READ_ONCE(sk->sk_bound_dev_if) != READ_ONCE(lsk->sk_bound_dev_if) ||
+	    ckpt_inet_unsupported(sk))
 		return "an interface or an option not supported";
+	if (!ckpt_inet_ip_same(lsk, sk))
+		return "IP options unlike its listener's";
+	if (!ckpt_sk_filter_same(lsk, sk))
+		return "a socket filter unlike its listener's";
 	ckpt_inet_opts(lsk, &lo);
 	ckpt_inet_opts(sk, &o);
 	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||
@@ -1317,6 +1551,359 @@ static const char *restore_inet_set_opts(struct socket *sock,
 	return NULL;
 }
 
+/* the options of ckpt_hdr_socket_ip.cmsg_flags, by bit */
+static const struct {
+	int opt;
+	const char *name;
+} ckpt_ip_cmsgs[] = {
+	{ IP_PKTINFO, "IP_PKTINFO" }, { IP_RECVTTL, "IP_RECVTTL" },
+	{ IP_RECVTOS, "IP_RECVTOS" }, { IP_RECVOPTS, "IP_RECVOPTS" },
+	{ IP_RETOPTS, "IP_RETOPTS" }, { IP_PASSSEC, "IP_PASSSEC" },
+	{ IP_RECVORIGDSTADDR, "IP_RECVORIGDSTADDR" },
+	{ IP_CHECKSUM, "IP_CHECKSUM" }, { IP_RECVFRAGSIZE, "IP_RECVFRAGSIZE" },
+};
+
+/* ... and of ckpt_hdr_socket_ip.rxopt (ckpt_ip6_rxopt()) */
+static const struct {
+	int opt;
+	const char *name;
+} ckpt_ip6_rxopts[] = {
+	{ IPV6_RECVRTHDR, "IPV6_RECVRTHDR" },
+	{ IPV6_2292RTHDR, "IPV6_2292RTHDR" },
+	{ IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO" },
+	{ IPV6_2292PKTINFO, "IPV6_2292PKTINFO" },
+	{ IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT" },
+	{ IPV6_2292HOPLIMIT, "IPV6_2292HOPLIMIT" },
+	{ IPV6_RECVHOPOPTS, "IPV6_RECVHOPOPTS" },
+	{ IPV6_2292HOPOPTS, "IPV6_2292HOPOPTS" },
+	{ IPV6_RECVDSTOPTS, "IPV6_RECVDSTOPTS" },
+	{ IPV6_2292DSTOPTS, "IPV6_2292DSTOPTS" },
+	{ IPV6_FLOWINFO, "IPV6_FLOWINFO" },
+	{ IPV6_RECVTCLASS, "IPV6_RECVTCLASS" },
+	{ IPV6_RECVPATHMTU, "IPV6_RECVPATHMTU" },
+	{ IPV6_RECVORIGDSTADDR, "IPV6_RECVORIGDSTADDR" },
+	{ IPV6_RECVFRAGSIZE, "IPV6_RECVFRAGSIZE" },
+};
+
+static bool restore_ifname_ok(const char *name)
+{
+	return strnlen(name, IFNAMSIZ) < IFNAMSIZ;
+}
+
+/* restart: SOCKET_IP and its SOCKET_MCAST records, checked (kfree() *@pm) */
+static int restore_inet_ip_read(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_socket *h,
+				struct ckpt_hdr_socket_ip *p,
+				struct ckpt_hdr_socket_mcast **pm)
+{
+	bool tcp = h->type == SOCK_STREAM, v6 = h->family == AF_INET6;
+	u32 mc6 = CKPT_IP_MC_NOLOOP | CKPT_IP_MC_NOALL | CKPT_IP6_MC_NOLOOP |
+		  CKPT_IP6_MC_NOALL;
+	struct ckpt_hdr_socket_mcast *m;
+	u32 i;
+	int ret;
+
+	*pm = NULL;
+	ret = ckpt_read_obj(ctx, p, CKPT_HDR_SOCKET_IP, sizeof(*p));
+	if (ret)
+		return ret;
+	if (p->flags & ~CKPT_IP_FLAGS || p->cmsg_flags & ~CKPT_IP_CMSG_FLAGS ||
+	    p->rxopt & ~CKPT_IP6_RXOPT || p->pmtudisc > IP_PMTUDISC_OMIT ||
+	    p->pmtudisc6 > IPV6_PMTUDISC_OMIT ||
+	    p->hop_limit < -1 || p->hop_limit > 255 ||
+	    p->mcast_hops < -1 || p->mcast_hops > 255 ||
+	    (p->frag_size && p->frag_size < IPV6_MIN_MTU) ||
+	    p->frag_size > INT_MAX ||
+	    (p->port_lo && p->port_hi && p->port_lo > p->port_hi) ||
+	    p->nmcast > CKPT_SOCK_MCAST_MAX ||
+	    !restore_ifname_ok(p->bind_dev) || !restore_ifname_ok(p->mc_dev) ||
+	    !restore_ifname_ok(p->uc_dev) || !restore_ifname_ok(p->mc6_dev) ||
+	    !restore_ifname_ok(p->uc6_dev) ||
+	    (!v6 && ((p->flags & CKPT_IP6_FLAGS) || p->rxopt || p->pmtudisc6 ||
+		     p->hop_limit != -1 || p->mcast_hops != -1 || p->tclass ||
+		     p->min_hopcount || p->frag_size || p->mc6_dev[0] ||
+		     p->uc6_dev[0])) ||
+	    (tcp && ((p->flags & mc6) || p->mc_ttl != 1 || p->mc_addr ||
+		     p->mc_dev[0] || p->mc6_dev[0] || p->nmcast)))
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad IP options",
+				h->sk_id);
+	if (!p->nmcast)
+		return 0;
+	m = kcalloc(p->nmcast, sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < p->nmcast && !ret; i++) {
+		ret = ckpt_read_obj(ctx, &m[i], CKPT_HDR_SOCKET_MCAST,
+				    sizeof(m[i]));
+		if (!ret && (!ipv4_is_multicast((__force __be32)m[i].group) ||
+			     !m[i].dev[0] || !restore_ifname_ok(m[i].dev)))
+			ret = ckpt_err(ctx, -EINVAL,
+				       "socket %u: bad multicast membership %u",
+				       h->sk_id, i);
+	}
+	if (ret) {
+		kfree(m);
+		return ret;
+	}
+	*pm = m;
+	return 0;
+}
+
+/* restart: the index of device @name in @sock's netns, 0 for "" */
+static int restore_ifindex(struct ckpt_ctx *ctx, u32 id, struct socket *sock,
+			   const char *name, const char *opt, int *ifindex)
+{
+	struct net_device *dev;
+
+	*ifindex = 0;
+	if (!name[0])
+		return 0;
+	dev = dev_get_by_name(sock_net(sock->sk), name);
+	if (!dev)
+		return ckpt_err(ctx, -ENODEV, "socket %u: no device %s here (%s)",
+				id, name, opt);
+	*ifindex = dev->ifindex;
+	dev_put(dev);
+	return 0;
+}
+
+/* restart: a boolean option, if the new socket's @now is not @want */
+static int restore_inet_bool(struct socket *sock, int level, int opt,
+			     bool now, bool want)
+{
+	if (now == want)
+		return 0;
+	return restore_inet_setint(sock, level, opt, want);
+}
+
+/*
+ * restart: the options of SOCKET_IP that differ from the new socket's, as
+ * setsockopt() sets them, before the bind: the interface options first
+ * (IP_UNICAST_IF, IPV6_UNICAST_IF and the multicast ones refuse another
+ * device than a bound one), SO_BINDTODEVICE, the flags and values, the
+ * memberships in the order joined.  A device missing here is ENODEV.
+ */
+static int restore_inet_ip(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+			   struct socket *sock, struct ckpt_hdr_socket_ip *p,
+			   struct ckpt_hdr_socket_mcast *m)
+{
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	bool v6 = h->family == AF_INET6;
+	int lvl6 = v6 ? SOL_IPV6 : SOL_IP;
+	int ifindex, ret, i;
+	const char *what;
+	u16 cmsg;
+
+	ret = restore_ifindex(ctx, h->sk_id, sock, p->uc_dev, "IP_UNICAST_IF",
+			      &ifindex);
+	if (!ret && ifindex != inet->uc_index) {
+		what = "IP_UNICAST_IF";
+		ret = restore_inet_setint(sock, SOL_IP, IP_UNICAST_IF,
+					  (__force int)htonl(ifindex));
+		if (ret)
+			goto err;
+	}
+	if (!ret)
+		ret = restore_ifindex(ctx, h->sk_id, sock, p->mc_dev,
+				      "IP_MULTICAST_IF", &ifindex);
+	if (!ret && (ifindex != inet->mc_index ||
+		     p->mc_addr != (__force u32)inet->mc_addr)) {
+		struct ip_mreqn mr = {
+			.imr_address.s_addr = (__force __be32)p->mc_addr,
+			.imr_ifindex = ifindex,
+		};
+
+		what = "IP_MULTICAST_IF";
+		ret = sock->ops->setsockopt(sock, SOL_IP, IP_MULTICAST_IF,
+					    KERNEL_SOCKPTR(&mr), sizeof(mr));
+		if (ret)
+			goto err;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (!ret && v6)
+		ret = restore_ifindex(ctx, h->sk_id, sock, p->uc6_dev,
+				      "IPV6_UNICAST_IF", &ifindex);
+	if (!ret && v6 && ifindex != inet6_sk(sk)->ucast_oif) {
+		what = "IPV6_UNICAST_IF";
+		ret = restore_inet_setint(sock, SOL_IPV6, IPV6_UNICAST_IF,
+					  (__force int)htonl(ifindex));
+		if (ret)
+			goto err;
+	}
+	if (!ret && v6)
+		ret = restore_ifindex(ctx, h->sk_id, sock, p->mc6_dev,
+				      "IPV6_MULTICAST_IF", &ifindex);
+	if (!ret && v6 && ifindex != inet6_sk(sk)->mcast_oif) {
+		what = "IPV6_MULTICAST_IF";
+		ret = restore_inet_setint(sock, SOL_IPV6, IPV6_MULTICAST_IF,
+					  ifindex);
+		if (ret)
+			goto err;
+	}
+#endif
+	if (!ret)
+		ret = restore_ifindex(ctx, h->sk_id, sock, p->bind_dev,
+				      "SO_BINDTODEVICE", &ifindex);
+	if (ret)
+		return ret;
+	if (ifindex != READ_ONCE(sk->sk_bound_dev_if)) {
+		what = "SO_BINDTODEVICE";
+		ret = sk_setsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE,
+				    KERNEL_SOCKPTR(p->bind_dev),
+				    strlen(p->bind_dev));
+		if (ret)
+			goto err;
+	}
+	what = "IP_FREEBIND";
+	ret = restore_inet_bool(sock, lvl6, v6 ? IPV6_FREEBIND : IP_FREEBIND,
+				inet->freebind, p->flags & CKPT_IP_FREEBIND);
+	if (ret)
+		goto err;
+	what = "IP_TRANSPARENT";
+	ret = restore_inet_bool(sock, lvl6,
+				v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT,
+				inet->transparent,
+				p->flags & CKPT_IP_TRANSPARENT);
+	if (ret)
+		goto err;
+	what = "IP_RECVERR";
+	ret = restore_inet_bool(sock, SOL_IP, IP_RECVERR, inet->recverr,
+				p->flags & CKPT_IP_RECVERR);
+	if (ret)
+		goto err;
+	what = "IP_RECVERR_RFC4884";
+	ret = restore_inet_bool(sock, SOL_IP, IP_RECVERR_RFC4884,
+				inet->recverr_rfc4884,
+				p->flags & CKPT_IP_RECVERR_RFC4884);
+	if (ret)
+		goto err;
+	what = "IP_BIND_ADDRESS_NO_PORT";
+	ret = restore_inet_bool(sock, SOL_IP, IP_BIND_ADDRESS_NO_PORT,
+				inet->bind_address_no_port,
+				p->flags & CKPT_IP_BIND_NO_PORT);
+	if (ret)
+		goto err;
+	what = "IP_MULTICAST_LOOP";
+	ret = restore_inet_bool(sock, SOL_IP, IP_MULTICAST_LOOP, inet->mc_loop,
+				!(p->flags & CKPT_IP_MC_NOLOOP));
+	if (ret)
+		goto err;
+	what = "IP_MULTICAST_ALL";
+	ret = restore_inet_bool(sock, SOL_IP, IP_MULTICAST_ALL, inet->mc_all,
+				!(p->flags & CKPT_IP_MC_NOALL));
+	if (ret)
+		goto err;
+	cmsg = inet->cmsg_flags;
+	for (i = 0; i < ARRAY_SIZE(ckpt_ip_cmsgs); i++) {
+		what = ckpt_ip_cmsgs[i].name;
+		ret = restore_inet_bool(sock, SOL_IP, ckpt_ip_cmsgs[i].opt,
+					cmsg & BIT(i), p->cmsg_flags & BIT(i));
+		if (ret)
+			goto err;
+	}
+	what = "IP_MTU_DISCOVER";
+	if (p->pmtudisc != inet->pmtudisc) {
+		ret = restore_inet_setint(sock, SOL_IP, IP_MTU_DISCOVER,
+					  p->pmtudisc);
+		if (ret)
+			goto err;
+	}
+	what = "IP_MINTTL";
+	if (p->min_ttl != inet->min_ttl) {
+		ret = restore_inet_setint(sock, SOL_IP, IP_MINTTL, p->min_ttl);
+		if (ret)
+			goto err;
+	}
+	what = "IP_MULTICAST_TTL";
+	if (p->mc_ttl != inet->mc_ttl) {
+		ret = restore_inet_setint(sock, SOL_IP, IP_MULTICAST_TTL,
+					  p->mc_ttl);
+		if (ret)
+			goto err;
+	}
+	what = "IP_LOCAL_PORT_RANGE";
+	if (p->port_lo != inet->local_port_range.lo ||
+	    p->port_hi != inet->local_port_range.hi) {
+		ret = restore_inet_setint(sock, SOL_IP, IP_LOCAL_PORT_RANGE,
+					  p->port_hi << 16 | p->port_lo);
+		if (ret)
+			goto err;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (v6) {
+		struct ipv6_pinfo *np = inet6_sk(sk);
+		u16 rxopt = ckpt_ip6_rxopt(np);
+		const struct {
+			int opt;
+			const char *name;
+			int now, want;
+		} v[] = {
+			{ IPV6_RECVERR, "IPV6_RECVERR", np->recverr,
+			  !!(p->flags & CKPT_IP6_RECVERR) },
+			{ IPV6_RECVERR_RFC4884, "IPV6_RECVERR_RFC4884",
+			  np->recverr_rfc4884,
+			  !!(p->flags & CKPT_IP6_RECVERR_RFC4884) },
+			{ IPV6_DONTFRAG, "IPV6_DONTFRAG", np->dontfrag,
+			  !!(p->flags & CKPT_IP6_DONTFRAG) },
+			{ IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP",
+			  np->mc_loop, !(p->flags & CKPT_IP6_MC_NOLOOP) },
+			{ IPV6_MULTICAST_ALL, "IPV6_MULTICAST_ALL", np->mc_all,
+			  !(p->flags & CKPT_IP6_MC_NOALL) },
+			{ IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER", np->pmtudisc,
+			  p->pmtudisc6 },
+			{ IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", np->hop_limit,
+			  p->hop_limit },
+			{ IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS",
+			  np->mcast_hops, p->mcast_hops },
+			{ IPV6_TCLASS, "IPV6_TCLASS", np->tclass, p->tclass },
+			{ IPV6_MINHOPCOUNT, "IPV6_MINHOPCOUNT",
+			  np->min_hopcount, p->min_hopcount },
+			{ IPV6_MTU, "IPV6_MTU", np->frag_size, p->frag_size },
+		};
+
+		for (i = 0; i < ARRAY_SIZE(ckpt_ip6_rxopts); i++) {
+			what = ckpt_ip6_rxopts[i].name;
+			ret = restore_inet_bool(sock, SOL_IPV6,
+						ckpt_ip6_rxopts[i].opt,
+						rxopt & BIT(i),
+						p->rxopt & BIT(i));
+			if (ret)
+				goto err;
+		}
+		for (i = 0; i < ARRAY_SIZE(v); i++) {
+			what = v[i].name;
+			if (v[i].now == v[i].want)
+				continue;
+			ret = restore_inet_setint(sock, SOL_IPV6, v[i].opt,
+						  v[i].want);
+			if (ret)
+				goto err;
+		}
+	}
+#endif
+	for (i = 0; i < p->nmcast; i++) {
+		struct ip_mreqn mr = {
+			.imr_multiaddr.s_addr = (__force __be32)m[i].group,
+			.imr_address.s_addr = (__force __be32)m[i].address,
+		};
+
+		ret = restore_ifindex(ctx, h->sk_id, sock, m[i].dev,
+				      "IP_ADD_MEMBERSHIP", &mr.imr_ifindex);
+		if (ret)
+			return ret;
+		ret = sock->ops->setsockopt(sock, SOL_IP, IP_ADD_MEMBERSHIP,
+					    KERNEL_SOCKPTR(&mr), sizeof(mr));
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"socket %u: cannot set IP_ADD_MEMBERSHIP %pI4 on %s",
+					h->sk_id, &mr.imr_multiaddr, m[i].dev);
+	}
+	return 0;
+err:
+	return ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
+}
+
 /* restart: SOCKET_RAW, checked */
 static int restore_raw_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			    struct ckpt_hdr_socket_raw *r)
@@ -1619,6 +2206,8 @@ void restore_inet_commit(struct ckpt_sk *e)
  */
 static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			       struct ckpt_hdr_socket_inet *o,
+			       struct ckpt_hdr_socket_ip *ip,
+			       struct ckpt_hdr_socket_mcast *mc,
 			       struct ckpt_hdr_socket_tcp *t,
 			       struct ckpt_hdr *sq, struct ckpt_hdr *rq,
 			       struct socket **psock)
@@ -1672,6 +2261,11 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		ret = -EINVAL;
 		ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
 		goto err;
+	}
+	if (ip) {
+		ret = restore_inet_ip(ctx, h, sock, ip, mc);
+		if (ret)
+			goto err;
 	}
 	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */
 	if (t) {
@@ -1844,7 +2438,8 @@ static int restore_tcp_conn_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
  */
 static int restore_tcp_accept(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			      struct socket *lsock,
-			      struct ckpt_hdr_socket_inet *o)
+			      struct ckpt_hdr_socket_inet *o,
+			      struct ckpt_hdr_socket_ip *ip)
 {
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
 	struct ckpt_hdr_socket_accept a;
@@ -1882,7 +2477,8 @@ static int restore_tcp_accept(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 				       CKPT_SOCK_TOTAL_MAX);
 		if (!ret) {
 			ctx->socks->bytes += t.recv_len;
-			ret = restore_inet_socket(ctx, ch, o, &t, sq, rq, &sock);
+			ret = restore_inet_socket(ctx, ch, o, ip, NULL, &t, sq,
+						  rq, &sock);
 		}
 		if (!ret) {
 			ret = restore_tcp_enqueue(lsock->sk, sock,
@@ -1910,7 +2506,10 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket *h = &e->h;
 	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
 	bool opts = h->flags & CKPT_SOCK_INET_OPTS;
+	bool ipopts = h->flags & CKPT_SOCK_IP_OPTS;
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_mcast *mc = NULL;
+	struct ckpt_hdr_socket_ip *ip = NULL;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_raw r;
 	struct ckpt_hdr_socket_tcp t;
@@ -1923,18 +2522,26 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			return ret;
 	}
+	if (ipopts) {
+		ip = kmalloc(sizeof(*ip), GFP_KERNEL);
+		if (!ip)
+			return -ENOMEM;
+		ret = restore_inet_ip_read(ctx, h, ip, &mc);
+		if (ret)
+			goto out;
+	}
 	if (h->type == SOCK_RAW) {
 		ret = restore_raw_read(ctx, h, &r);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
 			goto out;
 	}
-	ret = restore_inet_socket(ctx, h, opts ? &o : NULL, tcp ? &t : NULL,
-				  sq, rq, &sock);
+	ret = restore_inet_socket(ctx, h, opts ? &o : NULL, ip, mc,
+				  tcp ? &t : NULL, sq, rq, &sock);
 	if (ret)
 		goto out;
 	what = h->type == SOCK_RAW ? restore_raw_set_opts(sock, &r) : NULL;
@@ -1946,7 +2553,7 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	e->tcp_repair = tcp;
 	if (h->flags & CKPT_SOCK_ACCEPTQ) {
-		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL);
+		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL, ip);
 		if (ret) {
 			sock_release(sock);
 			goto out;
@@ -1954,6 +2561,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	*psock = sock;
 out:
+	kfree(ip);
+	kfree(mc);
 	kvfree(sq);
 	kvfree(rq);
 	return ret;

@@ -18,14 +18,17 @@
  *
  * Refused at checkpoint, with a logfd line naming the descriptor: other
  * families, and the socket options that restart does not
- * set (a filter, SO_LINGER, SO_BINDTODEVICE, SO_OOBINLINE, SO_DONTROUTE,
- * SO_TIMESTAMPING, SO_ZEROCOPY, ...: ckpt_socket_unsupported()), all
+ * set (a filter, SO_LINGER, SO_BINDTODEVICE of a unix socket, SO_OOBINLINE,
+ * SO_DONTROUTE, SO_TIMESTAMPING, SO_ZEROCOPY, a queue of errors, ...:
+ * ckpt_socket_unsupported()), all
  * EOPNOTSUPP; and what the family refuses (unix.c, inet.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/checkpoint_hooks.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/net.h>
@@ -172,6 +175,223 @@ int ckpt_socks_add(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n, u32 max)
 	return 0;
 }
 
+/*
+ * A classic filter of @len instructions (checked as SO_ATTACH_FILTER
+ * checks them), named @name (or not), that keeps a copy of @orig as the
+ * program it was attached with (SO_GET_FILTER reads it, checkpoint saves
+ * it; freed with the program).  Not yet a socket's: ckpt_sk_filter_swap().
+ */
+struct sk_filter *ckpt_sk_filter_new(const struct sock_filter *insns, u16 len,
+				     const struct sock_fprog_kern *orig,
+				     const char *name)
+{
+	struct sock_fprog_kern fprog = {
+		.len = len, .filter = (struct sock_filter *)insns,
+	};
+	struct bpf_prog *prog;
+	struct sk_filter *fp;
+	int ret;
+
+	ret = bpf_prog_create_ckpt(&prog, &fprog, orig);
+	if (ret)
+		return ERR_PTR(ret);
+	if (name)
+		strscpy(prog->aux->name, name, sizeof(prog->aux->name));
+	fp = kmalloc(sizeof(*fp), GFP_KERNEL);
+	if (!fp) {
+		bpf_prog_destroy(prog);
+		return ERR_PTR(-ENOMEM);
+	}
+	fp->prog = prog;
+	refcount_set(&fp->refcnt, 1);
+	return fp;
+}
+
+/* a filter of ckpt_sk_filter_new() that no socket took */
+void ckpt_sk_filter_free(struct sk_filter *fp)
+{
+	bpf_prog_destroy(fp->prog);
+	kfree(fp);
+}
+
+/*
+ * @sk's filter becomes @fp (NULL: none), charged to it, the old one
+ * released (under the socket's lock); -ENOMEM above net.core.optmem_max
+ */
+int ckpt_sk_filter_swap(struct sock *sk, struct sk_filter *fp)
+{
+	struct sk_filter *old;
+
+	old = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	if (fp) {
+		if (!sk_filter_charge(sk, fp))
+			return -ENOMEM;
+		/* the socket's reference only */
+		refcount_dec(&fp->refcnt);
+	}
+	rcu_assign_pointer(sk->sk_filter, fp);
+	if (old)
+		sk_filter_uncharge(sk, old);
+	return 0;
+}
+
+/* the filter is one that CHECKPOINT_TCP_HOLD attached (inet.c) */
+static bool ckpt_sk_filter_held(struct sk_filter *f)
+{
+	return !strcmp(f->prog->aux->name, CKPT_TCP_HOLD_NAME);
+}
+
+/*
+ * the socket has a filter that SOCKET_FILTER cannot carry: an eBPF one
+ * (SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_*: no original classic program)
+ */
+static bool ckpt_sk_filter_ebpf(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool ebpf;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	ebpf = f && !f->prog->orig_prog && !ckpt_sk_filter_held(f);
+	rcu_read_unlock();
+	return ebpf;
+}
+
+/* the socket has a classic filter (the hold filter keeps it) or SO_LOCK_FILTER */
+static bool ckpt_sk_filter_any(struct sock *sk)
+{
+	struct sk_filter *f;
+	bool any;
+
+	rcu_read_lock();
+	f = rcu_dereference(sk->sk_filter);
+	any = f && f->prog->orig_prog;
+	rcu_read_unlock();
+	return any || sock_flag(sk, SOCK_FILTER_LOCKED);
+}
+
+/* @a and @b have the same classic filter (or none) and SO_LOCK_FILTER */
+bool ckpt_sk_filter_same(struct sock *a, struct sock *b)
+{
+	struct sock_fprog_kern *fa = NULL, *fb = NULL;
+	struct sk_filter *f;
+	bool same;
+
+	rcu_read_lock();
+	f = rcu_dereference(a->sk_filter);
+	if (f)
+		fa = f->prog->orig_prog;
+	f = rcu_dereference(b->sk_filter);
+	if (f)
+		fb = f->prog->orig_prog;
+	same = (!fa && !fb) ||
+	       (fa && fb && fa->len == fb->len &&
+		!memcmp(fa->filter, fb->filter, bpf_classic_proglen(fa)));
+	rcu_read_unlock();
+	return same && sock_flag(a, SOCK_FILTER_LOCKED) ==
+		       sock_flag(b, SOCK_FILTER_LOCKED);
+}
+
+/* checkpoint: SOCKET_FILTER and the BUFFER of its instructions */
+static int checkpoint_socket_filter(struct ckpt_ctx *ctx, struct sock *sk)
+{
+	struct ckpt_hdr_socket_filter h = { };
+	struct sock_filter *insns = NULL;
+	struct sk_filter *f;
+	int ret;
+
+	lock_sock(sk);
+	f = rcu_dereference_protected(sk->sk_filter, lockdep_sock_is_held(sk));
+	if (f && f->prog->orig_prog) {
+		h.len = f->prog->orig_prog->len;
+		insns = kmemdup(f->prog->orig_prog->filter,
+				bpf_classic_proglen(f->prog->orig_prog),
+				GFP_KERNEL | __GFP_NOWARN);
+	}
+	if (sock_flag(sk, SOCK_FILTER_LOCKED))
+		h.flags |= CKPT_FILTER_LOCKED;
+	release_sock(sk);
+	if (h.len && !insns)
+		return -ENOMEM;
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_SOCKET_FILTER, sizeof(h));
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, insns,
+					   h.len * sizeof(struct sock_filter));
+	kfree(insns);
+	return ret;
+}
+
+/* restart: SOCKET_FILTER and its BUFFER, checked, into @e */
+static int restore_socket_filter_read(struct ckpt_ctx *ctx, struct ckpt_sk *e)
+{
+	struct ckpt_hdr_socket_filter h;
+	struct ckpt_hdr *buf;
+	int ret;
+
+	ret = ckpt_read_obj(ctx, &h, CKPT_HDR_SOCKET_FILTER, sizeof(h));
+	if (ret)
+		return ret;
+	if (h.len > BPF_MAXINSNS || h.flags & ~CKPT_FILTER_LOCKED ||
+	    h._padding)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad filter (%u instructions, flags %#x)",
+				e->h.sk_id, h.len, h.flags);
+	buf = restore_sk_read_buffer(ctx, h.len * sizeof(struct sock_filter));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	e->filter = buf;
+	e->filter_len = h.len;
+	e->filter_flags = h.flags;
+	return 0;
+}
+
+/* restart: the filter attached again (checked as SO_ATTACH_FILTER does), locked */
+static int restore_socket_filter(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+				 struct sock *sk)
+{
+	struct sock_fprog_kern orig = {
+		.len = e->filter_len, .filter = (struct sock_filter *)(e->filter + 1),
+	};
+	struct sk_filter *fp = NULL;
+	int ret = 0;
+	u32 i;
+
+	if (orig.len) {
+		fp = ckpt_sk_filter_new(orig.filter, orig.len, &orig, NULL);
+		if (IS_ERR(fp))
+			return ckpt_err(ctx, PTR_ERR(fp),
+					"socket %u: cannot attach its filter (SO_ATTACH_FILTER)",
+					e->h.sk_id);
+	}
+	lock_sock(sk);
+	if (fp)
+		ret = ckpt_sk_filter_swap(sk, fp);
+	if (!ret && (e->filter_flags & CKPT_FILTER_LOCKED))
+		sock_set_flag(sk, SOCK_FILTER_LOCKED);
+	release_sock(sk);
+	if (ret) {
+		ckpt_sk_filter_free(fp);
+		return ckpt_err(ctx, ret,
+				"socket %u: its filter is above net.core.optmem_max",
+				e->h.sk_id);
+	}
+	/* a listener's waiting connections share it, as the handshake does */
+	for (i = 0; i < e->nconns && !ret; i++) {
+		struct sock *c = e->conns[i];
+
+		lock_sock(c);
+		if (fp && sk_filter_charge(c, fp))
+			rcu_assign_pointer(c->sk_filter, fp);
+		else if (fp)
+			ret = ckpt_err(ctx, -ENOMEM,
+				       "socket %u: the filter of connection %u waiting to be accepted is above net.core.optmem_max",
+				       e->h.sk_id, i);
+		if (!ret && (e->filter_flags & CKPT_FILTER_LOCKED))
+			sock_set_flag(c, SOCK_FILTER_LOCKED);
+		release_sock(c);
+	}
+	return ret;
+}
+
 /* socket flags (sock_flag()) of options that restart does not set */
 static const struct {
 	enum sock_flags flag;
@@ -190,14 +410,13 @@ static const struct {
 
 /*
  * A socket-level option that restart does not set, or NULL.  A filter
- * that this checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
+ * that a checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
  * socket for an earlier descriptor: a listener shared by a tree) is not
- * the program's.
+ * the program's: the program's classic one is its original program.
  */
 static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 					   struct sock *sk)
 {
-	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(ckpt_sock_flags_refused); i++) {
@@ -208,10 +427,13 @@ static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 		if (sock_flag(sk, ckpt_sock_flags_refused[i].flag))
 			return ckpt_sock_flags_refused[i].option;
 	}
-	if (rcu_access_pointer(sk->sk_filter) && !(e && e->held))
-		return "a socket filter (SO_ATTACH_FILTER)";
-	if (READ_ONCE(sk->sk_bound_dev_if))
+	if (ckpt_sk_filter_ebpf(sk))
+		return "an eBPF socket filter (SO_ATTACH_BPF)";
+	/* an inet socket keeps it (SOCKET_IP) */
+	if (READ_ONCE(sk->sk_bound_dev_if) && !ckpt_family_inet(sk->sk_family))
 		return "SO_BINDTODEVICE";
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		return "errors or timestamps queued (MSG_ERRQUEUE)";
 	if (READ_ONCE(sk->sk_tsflags))
 		return "SO_TIMESTAMPING";
 	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
@@ -248,6 +470,8 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_unix_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	if (ckpt_family_inet(sk->sk_family))
 		return ckpt_inet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
+	if (sk->sk_family == AF_NETLINK)
+		return ckpt_netlink_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: %s socket (family %d, type %d) not supported",
 			fd, ckpt_family_name(sk->sk_family), sk->sk_family,
@@ -294,6 +518,8 @@ static void checkpoint_socket_common(struct socket *sock,
 		h->flags |= CKPT_SOCK_SNDBUF_LOCK;
 	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
 		h->flags |= CKPT_SOCK_RCVBUF_LOCK;
+	if (ckpt_sk_filter_any(sk))
+		h->flags |= CKPT_SOCK_FILTER;
 	h->shutdown = READ_ONCE(sk->sk_shutdown);
 	h->sndbuf = READ_ONCE(sk->sk_sndbuf);
 	h->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
@@ -325,20 +551,31 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	checkpoint_socket_common(sock, h);
 	if (h->family == AF_UNIX)
 		ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
+	else if (h->family == AF_NETLINK)
+		ret = 0;
 	else
 		ret = checkpoint_inet(ctx, sock, fd, h);
+	/* its address flags: before the SOCKET record */
+	if (!ret && h->family == AF_NETLINK)
+		checkpoint_netlink_flags(sock->sk, h);
 	if (!ret)
 		ret = ckpt_write_obj(ctx, h, CKPT_HDR_SOCKET, sizeof(*h));
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[0] ?: "");
 	if (!ret)
 		ret = ckpt_write_string(ctx, paths[1] ?: "");
+	if (!ret && (h->flags & CKPT_SOCK_FILTER))
+		ret = checkpoint_socket_filter(ctx, sock->sk);
+	if (!ret && h->family == AF_NETLINK)
+		ret = checkpoint_netlink(ctx, sock->sk, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
-		ret = checkpoint_inet_opts(ctx, sock, h);
+		ret = checkpoint_inet_opts(ctx, sock, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_tcp(ctx, sock, fd, h);
 	if (!ret && h->family == AF_UNIX)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
+	else if (!ret && h->family == AF_NETLINK)
+		ret = checkpoint_netlink_queue(ctx, sock->sk, fd);
 	else if (!ret)
 		ret = checkpoint_inet_queue(ctx, sock, fd, h);
 	kfree(paths[0]);
@@ -356,7 +593,8 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 
 	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
 		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
-	if (h->family != AF_UNIX && !ckpt_family_inet(h->family))
+	if (h->family != AF_UNIX && h->family != AF_NETLINK &&
+	    !ckpt_family_inet(h->family))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
 				h->family);
 	if (h->peer_id == id || h->peer_id > ctx->socks->max)
@@ -385,6 +623,8 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 				id, h->backlog);
 	if (ckpt_family_inet(h->family))
 		return restore_inet_check(ctx, h);
+	if (h->family == AF_NETLINK)
+		return restore_netlink_check(ctx, h);
 	return restore_unix_check(ctx, h);
 }
 
@@ -425,7 +665,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (q.nmsgs > CKPT_SOCK_QUEUE_MSGS || q.bytes > CKPT_SOCK_QUEUE_MAX ||
 	    q._padding ||
 	    (e->h.family != AF_UNIX && q.nmsgs &&
-	     (e->h.type != SOCK_DGRAM || e->h.protocol != IPPROTO_UDP)))
+	     (!ckpt_family_inet(e->h.family) || e->h.type != SOCK_DGRAM ||
+	      e->h.protocol != IPPROTO_UDP)))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);
@@ -517,10 +758,17 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		e->peer = NULL;
 		goto out;
 	}
-	if (ckpt_family_inet(h->family) && (*bind || *e->peer))
+	if (h->flags & CKPT_SOCK_FILTER) {
+		ret = restore_socket_filter_read(ctx, e);
+		if (ret)
+			goto out;
+	}
+	if (h->family != AF_UNIX && (*bind || *e->peer))
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: bad paths", h->sk_id);
 	else if (ckpt_family_inet(h->family))
 		ret = restore_inet(ctx, e, &sock);
+	else if (h->family == AF_NETLINK)
+		ret = restore_netlink(ctx, e, &sock);
 	else
 		ret = restore_unix(ctx, e, bind, &sock);
 	if (ret)
@@ -651,6 +899,9 @@ static int restore_socket_options(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	if (h->state != TCP_LISTEN)
 		WRITE_ONCE(sk->sk_max_ack_backlog, e->backlog0);
 	WRITE_ONCE(sk->sk_err, h->err);
+	/* after the refill: the queued messages had passed it */
+	if (e->filter)
+		return restore_socket_filter(ctx, e, sk);
 	return 0;
 }
 
@@ -782,6 +1033,7 @@ void ckpt_sockets_free(struct ckpt_ctx *ctx)
 		kfree(e->conns);
 		kfree(e->bound);
 		kvfree(e->peer);
+		kvfree(e->filter);
 	}
 	kvfree(s->sk);
 	kfree(s);

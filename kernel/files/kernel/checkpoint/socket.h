@@ -12,8 +12,14 @@
 #include <linux/types.h>
 
 struct file;
+struct sk_filter;
 struct sock;
+struct sock_filter;
+struct sock_fprog_kern;
 struct socket;
+
+/* the name of the filter that CHECKPOINT_TCP_HOLD attaches */
+#define CKPT_TCP_HOLD_NAME "ckpt_tcp_hold"
 
 /* restart: a message to put back into a receive queue */
 #define CKPT_SOCK_TOTAL_MAX	(64U << 20)	/* bytes of all the queues */
@@ -43,6 +49,8 @@ struct ckpt_sk {
 	char *peer;			/* restart: the path to reconnect to */
 	int sndbuf0, rcvbuf0;		/* restart: the defaults at creation */
 	u32 backlog0;			/* (a listener's: its backlog) */
+	struct ckpt_hdr *filter;	/* restart: its filter's BUFFER, or NULL */
+	u16 filter_len, filter_flags;	/* restart: SOCKET_FILTER */
 	struct sock **conns;		/* restart: its accept queue (held) */
 	u32 nconns;
 };
@@ -67,6 +75,24 @@ struct ckpt_hdr *restore_sk_read_buffer(struct ckpt_ctx *ctx, u32 len);
 /* descriptors in flight: the table's fd of a file, and back */
 int ckpt_sk_fd_of(struct ckpt_ctx *ctx, struct file *file);
 struct file *restore_sk_file_of(struct ckpt_ctx *ctx, int fd);
+
+/* classic socket filters, with the program they were attached with */
+struct sk_filter *ckpt_sk_filter_new(const struct sock_filter *insns, u16 len,
+				     const struct sock_fprog_kern *orig,
+				     const char *name);
+void ckpt_sk_filter_free(struct sk_filter *fp);
+int ckpt_sk_filter_swap(struct sock *sk, struct sk_filter *fp);
+bool ckpt_sk_filter_same(struct sock *a, struct sock *b);
+
+/* AF_NETLINK (netlink.c) */
+int ckpt_netlink_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_netlink(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+		       struct ckpt_hdr_socket *h);
+int checkpoint_netlink_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+void checkpoint_netlink_flags(struct sock *sk, struct ckpt_hdr_socket *h);
+int restore_netlink_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
+int restore_netlink(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		    struct socket **psock);
 
 /* AF_UNIX (unix.c) */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
@@ -96,7 +122,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock);
 void restore_inet_shutdown(struct ckpt_sk *e);
-int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock,
+int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h);
 int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			struct ckpt_hdr_socket *h);

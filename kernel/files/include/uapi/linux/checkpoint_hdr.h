@@ -149,6 +149,14 @@ enum {
 #define CKPT_HDR_SOCKET_CONN CKPT_HDR_SOCKET_CONN
 	CKPT_HDR_SOCKET_RAW = 508,	/* options of a raw socket (inet.c) */
 #define CKPT_HDR_SOCKET_RAW CKPT_HDR_SOCKET_RAW
+	CKPT_HDR_SOCKET_IP = 509,	/* IP-level options of an inet socket */
+#define CKPT_HDR_SOCKET_IP CKPT_HDR_SOCKET_IP
+	CKPT_HDR_SOCKET_MCAST = 510,	/* ... one multicast membership */
+#define CKPT_HDR_SOCKET_MCAST CKPT_HDR_SOCKET_MCAST
+	CKPT_HDR_SOCKET_FILTER = 511,	/* a classic socket filter (socket.c) */
+#define CKPT_HDR_SOCKET_FILTER CKPT_HDR_SOCKET_FILTER
+	CKPT_HDR_SOCKET_NETLINK = 512,	/* a netlink socket (netlink.c) */
+#define CKPT_HDR_SOCKET_NETLINK CKPT_HDR_SOCKET_NETLINK
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -904,9 +912,11 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
  *   SOCKET STRING(bind path) STRING(peer path)
  *   SOCKET_QUEUE { SOCKET_MSG BUFFER(data) }*nmsgs
  * The two strings are absolute paths of a UNIX socket bound to a path (to
- * bind it again) and of the peer it reconnects to, "" if none.  An inet
+ * bind it again) and of the peer it reconnects to, "" if none.  A socket
+ * with a filter (CKPT_SOCK_FILTER) has SOCKET_FILTER BUFFER after them.  An inet
  * socket has between the strings and SOCKET_QUEUE: SOCKET_INET (with
- * CKPT_SOCK_INET_OPTS), SOCKET_RAW (a raw socket), SOCKET_TCP BUFFER BUFFER
+ * CKPT_SOCK_INET_OPTS), SOCKET_IP SOCKET_MCAST*nmcast (with
+ * CKPT_SOCK_IP_OPTS), SOCKET_RAW (a raw socket), SOCKET_TCP BUFFER BUFFER
  * (a connection), SOCKET_ACCEPT { SOCKET_CONN SOCKET_TCP BUFFER BUFFER
  * }*nconns (a TCP listener).
  */
@@ -939,7 +949,9 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_V6ONLY	0x80000	/* IPV6_V6ONLY (inet6) */
 #define CKPT_SOCK_INET_OPTS	0x100000 /* a SOCKET_INET record follows */
 #define CKPT_SOCK_ACCEPTQ	0x200000 /* TCP listener: a SOCKET_ACCEPT follows */
-#define CKPT_SOCK_FLAGS		0x3fffff
+#define CKPT_SOCK_IP_OPTS	0x400000 /* inet: a SOCKET_IP record follows */
+#define CKPT_SOCK_FILTER	0x800000 /* a SOCKET_FILTER record follows */
+#define CKPT_SOCK_FLAGS		0xffffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -949,7 +961,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_REUSEADDR | CKPT_SOCK_REUSEPORT | \
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
 				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
-				 CKPT_SOCK_INET_OPTS | CKPT_SOCK_ACCEPTQ)
+				 CKPT_SOCK_INET_OPTS | CKPT_SOCK_ACCEPTQ | \
+				 CKPT_SOCK_IP_OPTS | CKPT_SOCK_FILTER)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -1019,6 +1032,111 @@ struct ckpt_hdr_socket_raw {
 	__u32 icmp_filter;	/* ICMP_FILTER: bit t set, type t dropped */
 	__u32 icmp6_filter[8];	/* ICMPV6_FILTER: the same, ICMPv6 types */
 	__u32 _padding;
+};
+
+/* ckpt_hdr_socket_ip.flags */
+#define CKPT_IP_FREEBIND	0x1	/* IP_FREEBIND, IPV6_FREEBIND */
+#define CKPT_IP_TRANSPARENT	0x2	/* IP_TRANSPARENT, IPV6_TRANSPARENT */
+#define CKPT_IP_RECVERR		0x4	/* IP_RECVERR */
+#define CKPT_IP_RECVERR_RFC4884	0x8	/* IP_RECVERR_RFC4884 */
+#define CKPT_IP_BIND_NO_PORT	0x10	/* IP_BIND_ADDRESS_NO_PORT */
+#define CKPT_IP_MC_NOLOOP	0x20	/* IP_MULTICAST_LOOP 0 */
+#define CKPT_IP_MC_NOALL	0x40	/* IP_MULTICAST_ALL 0 */
+#define CKPT_IP6_RECVERR	0x100	/* IPV6_RECVERR */
+#define CKPT_IP6_RECVERR_RFC4884 0x200	/* IPV6_RECVERR_RFC4884 */
+#define CKPT_IP6_MC_NOLOOP	0x400	/* IPV6_MULTICAST_LOOP 0 */
+#define CKPT_IP6_MC_NOALL	0x800	/* IPV6_MULTICAST_ALL 0 */
+#define CKPT_IP6_DONTFRAG	0x1000	/* IPV6_DONTFRAG */
+#define CKPT_IP_FLAGS		0x1f7f
+#define CKPT_IP6_FLAGS		0x1f00	/* only on an IPv6 socket */
+#define CKPT_IP_CMSG_FLAGS	0x1ff	/* IP_PKTINFO .. IP_RECVFRAGSIZE */
+#define CKPT_IP6_RXOPT		0x7fff	/* IPV6_RECVRTHDR .. IPV6_RECVFRAGSIZE */
+#define CKPT_SOCK_MCAST_MAX	256	/* memberships of one socket */
+
+/*
+ * CKPT_HDR_SOCKET_IP: 120 bytes, after the strings (and SOCKET_INET) of an
+ * inet socket whose SOCKET has CKPT_SOCK_IP_OPTS: the IP-level options and
+ * the interface options, each device by its name ("": none), then @nmcast
+ * SOCKET_MCAST records.  The fields of IPv6 (@rxopt, @pmtudisc6,
+ * @hop_limit, @mcast_hops, @tclass, @min_hopcount, @frag_size, @mc6_dev,
+ * @uc6_dev, the CKPT_IP6_* flags) are 0 (-1 the hop limits) on an IPv4
+ * socket; the multicast ones and memberships are none on a TCP socket.
+ */
+struct ckpt_hdr_socket_ip {
+	struct ckpt_hdr h;
+	__u32 flags;		/* CKPT_IP_* */
+	__u16 cmsg_flags;	/* IP_PKTINFO, IP_RECVTTL ...: IP_CMSG_* bits */
+	__u16 rxopt;		/* IPV6_RECVPKTINFO ...: ipv6_pinfo.rxopt bits */
+	__u8 mc_ttl;		/* IP_MULTICAST_TTL */
+	__u8 pmtudisc;		/* IP_MTU_DISCOVER */
+	__u8 min_ttl;		/* IP_MINTTL */
+	__u8 pmtudisc6;		/* IPV6_MTU_DISCOVER */
+	__u32 mc_addr;		/* IP_MULTICAST_IF's address (network order) */
+	__u16 port_lo;		/* IP_LOCAL_PORT_RANGE */
+	__u16 port_hi;
+	__s16 hop_limit;	/* IPV6_UNICAST_HOPS, -1: the default */
+	__s16 mcast_hops;	/* IPV6_MULTICAST_HOPS */
+	__u8 tclass;		/* IPV6_TCLASS */
+	__u8 min_hopcount;	/* IPV6_MINHOPCOUNT */
+	__u16 nmcast;		/* SOCKET_MCAST records that follow */
+	__u32 frag_size;	/* IPV6_MTU, 0: the path's */
+	char bind_dev[16];	/* SO_BINDTODEVICE */
+	char mc_dev[16];	/* IP_MULTICAST_IF's device */
+	char uc_dev[16];	/* IP_UNICAST_IF */
+	char mc6_dev[16];	/* IPV6_MULTICAST_IF */
+	char uc6_dev[16];	/* IPV6_UNICAST_IF */
+};
+
+/*
+ * CKPT_HDR_SOCKET_MCAST: 32 bytes, one IPv4 multicast group the socket
+ * joined (IP_ADD_MEMBERSHIP, any source), in the order it joined them.
+ */
+struct ckpt_hdr_socket_mcast {
+	struct ckpt_hdr h;
+	__u32 group;		/* imr_multiaddr (network order) */
+	__u32 address;		/* imr_address (network order) */
+	char dev[16];		/* imr_ifindex's device */
+};
+
+/* ckpt_hdr_socket_filter.flags */
+#define CKPT_FILTER_LOCKED	0x1	/* SO_LOCK_FILTER */
+
+/*
+ * CKPT_HDR_SOCKET_FILTER: 16 bytes, after the strings of a socket with
+ * CKPT_SOCK_FILTER: its classic filter (SO_ATTACH_FILTER), @len
+ * instructions (struct sock_filter, 8 bytes each, in the BUFFER that
+ * follows; 0: none, only SO_LOCK_FILTER), as SO_GET_FILTER reads it.
+ */
+struct ckpt_hdr_socket_filter {
+	struct ckpt_hdr h;
+	__u16 len;		/* instructions, <= BPF_MAXINSNS */
+	__u16 flags;		/* CKPT_FILTER_* */
+	__u32 _padding;
+};
+
+/* ckpt_hdr_socket_netlink.flags: bit i the option i of ckpt_nl_opts[] */
+#define CKPT_NL_PKTINFO		0x1	/* NETLINK_PKTINFO */
+#define CKPT_NL_BROADCAST_ERROR	0x2	/* NETLINK_BROADCAST_ERROR */
+#define CKPT_NL_NO_ENOBUFS	0x4	/* NETLINK_NO_ENOBUFS */
+#define CKPT_NL_LISTEN_ALL_NSID	0x8	/* NETLINK_LISTEN_ALL_NSID */
+#define CKPT_NL_CAP_ACK		0x10	/* NETLINK_CAP_ACK */
+#define CKPT_NL_EXT_ACK		0x20	/* NETLINK_EXT_ACK */
+#define CKPT_NL_STRICT_CHK	0x40	/* NETLINK_GET_STRICT_CHK */
+#define CKPT_NL_BOUND		0x100	/* bound (bind(), or autobound) */
+#define CKPT_NL_FLAGS		0x17f
+
+/*
+ * CKPT_HDR_SOCKET_NETLINK: 32 bytes, after the strings of a netlink
+ * socket (SOCKET family 16, its protocol the netlink protocol).
+ */
+struct ckpt_hdr_socket_netlink {
+	struct ckpt_hdr h;
+	__u32 portid;		/* bound port id (nl_pid) */
+	__u32 dst_portid;	/* connected to this port id ... */
+	__u32 dst_group;	/* ... or group (1..64), 0: none */
+	__u16 flags;		/* CKPT_NL_* */
+	__u16 _padding;
+	__u64 groups;		/* bit g-1: in multicast group g */
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
