@@ -36,16 +36,19 @@ def snapshot(m: Machine, pid: str, timeout: float = 60.0) -> verify.Snapshot:
 
 def start_restart(m: Machine, image: str, *, log: str, held: str = "", cwd: str = "/",
                   err: str = "/dev/null", same_pid: bool = False, exec_elf: bool = False,
-                  pid: str = "") -> str:
+                  pid: str = "", pidns: bool = False, ghosts: bool = False) -> str:
     """Start ``restart`` reading ``image`` in the background in its own session; return its pid.
 
     With ``held`` (a guest path) the restored task is held (``restart -H``): the pid returned is then
     the holder's, and the restored pid appears in ``held`` (see :func:`wait_held`). With ``same_pid``
     the restored task gets the image's pid (``restart -p``, or ``-p PID`` with ``pid``: needed when
     ``image`` is a stream, e.g. a fifo). With ``exec_elf`` ``image`` is an ET_CKPT
-    file, restored by execve() (``restart -x``).
+    file, restored by execve() (``restart -x``). With ``pidns`` the restored root is the init of a
+    new pid namespace, a child of the tool (``restart -N``: see :func:`wait_child`); with ``ghosts``
+    the dead leaders of its groups and sessions are recreated (``restart -G``, RESTART_GHOST).
     """
     opt = (f"-H {shlex.quote(held)} " if held else "") + (f"-p {pid} ".replace("  ", " ") if same_pid else "")
+    opt += ("-N " if pidns else "") + ("-G " if ghosts else "")
     rm = f"rm -f {shlex.quote(held)}; " if held else ""
     cmd = (f"cd {shlex.quote(cwd)} && exec restart {opt}{'-x' if exec_elf else '-i'} {shlex.quote(image)} "
            f"-l {shlex.quote(log)}")
@@ -62,6 +65,17 @@ def deadline_sh(seconds: float) -> tuple[str, str]:
     once it has passed. The clock is the guest's uptime: a loop of short sleeps runs slow under TCG."""
     return (f"read t _ </proc/uptime; end=$((${{t%.*}} + {int(seconds) + 1}))",
             "{ read t _ </proc/uptime; [ ${t%.*} -ge $end ]; }")
+
+
+def wait_child(m: Machine, parent: str, timeout: float) -> str:
+    """The pid of ``parent``'s first child once it has one, or "" if ``parent`` is gone first or
+    ``timeout`` passed."""
+    start, expired = deadline_sh(timeout)
+    kids = f"/proc/{parent}/task/{parent}/children"
+    poll = (f"{start}; while [ -z \"$(cat {kids} 2>/dev/null)\" ] && kill -0 {parent} 2>/dev/null && ! {expired}; "
+            f"do usleep 5000; done; set -- $(cat {kids} 2>/dev/null); echo ${{1:-GONE}}")
+    pid = m.ssh.run(poll, timeout + 30).stdout.strip()
+    return pid if pid.isdigit() else ""
 
 
 def wait_held(m: Machine, holder: str, held: str, timeout: float) -> str:

@@ -272,7 +272,9 @@ def tree(snaps: Mapping[str, Snapshot], root: str) -> Snapshot:
     child (children in pid order, which is fork order within a restore that keeps it). Pid-valued
     fields become positions (``tree.0.1``) for tasks of the tree and ``outside`` for the others, so a
     restore is held to the relations — parent, process group, session — and not to pid numbers
-    (a difference in them is never legitimate: :func:`compare`).
+    (a difference in them is never legitimate: :func:`compare`). The pids of a task in the pid
+    namespaces below procsnap's (the NS* fields' further values: a checkpointed pid namespace)
+    stay numbers: a restore of the namespace keeps them.
     ``tree.tasks`` and each task's ``children`` count make a lost or extra task a difference. A
     single task (no descendants) is its own snapshot, unprefixed.
     """
@@ -298,8 +300,10 @@ def tree(snaps: Mapping[str, Snapshot], root: str) -> Snapshot:
         pos = position[pid]
         out[f"{pos}/children"] = str(len(children[pid]))
         for key, value in snaps[pid].items():
-            if key in TREE_PIDS:
-                value = " ".join(position.get(v, "outside") for v in value.split())
+            if key in TREE_PIDS and (pids := value.split()):
+                # the first pid is the one procsnap's namespace sees; the NS* fields go on with the
+                # task's pids in the pid namespaces below it, which a namespace's restore keeps exactly
+                value = " ".join([position.get(pids[0], "outside"), *pids[1:]])
             out[f"{pos}/{key}"] = value
     return out
 

@@ -31,15 +31,19 @@ class Engine(Protocol):
     packages: tuple[str, ...]  # what the guest needs (Debian packages)
     differences: tuple[verify.Rule, ...]  # known differences of its restores, each with the reason
 
-    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str, *, pidns: bool = False) -> str:
         """The guest shell command that checkpoints frozen task ``pid`` (frozen in ``cgroup_dir``)
-        into ``image``; the task stays frozen."""
+        into ``image``; the task stays frozen. With ``pidns``, ``pid`` is the init of a pid namespace
+        that is checkpointed whole (its pids as seen in it)."""
         ...
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float, *, same_pid: bool = False) -> Restarting:
+                      timeout: float, *, same_pid: bool = False, pidns: bool = False,
+                      ghosts: bool = False) -> Restarting:
         """Restart ``image`` (of task ``pid``) in the background; with ``hold``, stopped before it runs;
-        with ``same_pid``, with the image's pid (an engine that always restores pids ignores it)."""
+        with ``same_pid``, with the image's pid (an engine that always restores pids ignores it); with
+        ``pidns``, as the init of a new pid namespace (an image made with ``pidns``); with ``ghosts``,
+        recreating the dead leaders of its groups and sessions as placeholders."""
         ...
 
     def wait_restored(self, m: Machine, r: Restarting, timeout: float) -> str:
@@ -52,9 +56,9 @@ class Engine(Protocol):
 
 
 def checkpoint(engine: Engine, m: Machine, pid: str, image: str, log: str, cgroup_dir: str,
-               timeout: float) -> Result:
+               timeout: float, *, pidns: bool = False) -> Result:
     """Run ``engine``'s :meth:`Engine.checkpoint_command` on ``m``."""
-    return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir), timeout)
+    return m.ssh.run(engine.checkpoint_command(pid, image, log, cgroup_dir, pidns=pidns), timeout)
 
 
 def pid_in_use(pid: str) -> str:
@@ -68,6 +72,9 @@ def wait_pid_free(m: Machine, pid: str) -> None:
     are the tasks of its session or group (a pid stays taken while one is left)."""
     m.ssh.run(f"i=0; while {pid_in_use(pid)} && [ $i -lt 200 ]; do i=$((i+1)); usleep 50000; done", 20)
 
+
+# the engines whose checkpoint and restart steps can do a pid namespace (`pidns: true`)
+PIDNS_ENGINES = ("kernel",)
 
 ENGINES = ("kernel", "criu")  # what `lab bench cr --engine` compares (etckpt: its own etckpt= field)
 

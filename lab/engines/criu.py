@@ -26,7 +26,9 @@ class CriuEngine:
                     "are soft-dirty (sd) and accounted (ac)", when=verify.only_flags_differ("sd", "ac")),
     )
 
-    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str, *, pidns: bool = False) -> str:
+        if pidns:
+            raise ValueError("engine criu: the lab does not drive CRIU through a pid namespace (pidns)")
         d, lg = shlex.quote(image), shlex.quote(log)
         return (f"mkdir -p {d} && criu dump -t {pid} -D {d} -o {lg} -v4 "
                 f"--freeze-cgroup {shlex.quote(cgroup_dir)} --leave-running")
@@ -36,7 +38,11 @@ class CriuEngine:
         return f"cd {shlex.quote(cwd)} && criu restore -D {shlex.quote(image)} -o {shlex.quote(log)} -v4 -d{stop}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float, *, same_pid: bool = False) -> Restarting:
+                      timeout: float, *, same_pid: bool = False, pidns: bool = False,
+                      ghosts: bool = False) -> Restarting:
+        # CRIU restores the dead leaders of groups and sessions by itself (`ghosts` is ours)
+        if pidns:
+            raise ValueError("engine criu: the lab does not drive CRIU through a pid namespace (pidns)")
         # the same pid comes back: wait until the killed original is reaped (init does it, later),
         # and so are the tasks of its session or group (a pid stays taken while one is left)
         wait_pid_free(m, pid)

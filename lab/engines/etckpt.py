@@ -23,13 +23,16 @@ class EtckptEngine(KernelEngine):
     name = "etckpt"
     differences: tuple[verify.Rule, ...] = verify.KNOWN_GAPS + EXEC_DIFFERENCES
 
-    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str, *, pidns: bool = False) -> str:
         raw = shlex.quote(f"{image}.img")
-        return (f"{super().checkpoint_command(pid, f'{image}.img', log, cgroup_dir)} && "
+        return (f"{super().checkpoint_command(pid, f'{image}.img', log, cgroup_dir, pidns=pidns)} && "
                 f"ckpt2elf {raw} {shlex.quote(image)} 2>>{shlex.quote(log)}")
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float, *, same_pid: bool = False) -> Restarting:
+                      timeout: float, *, same_pid: bool = False, pidns: bool = False,
+                      ghosts: bool = False) -> Restarting:
+        if pidns or ghosts:
+            raise ValueError("engine etckpt: an ET_CKPT file holds one process, not a pid namespace or ghosts")
         if same_pid:
             raise ValueError("engine etckpt: the restored task is the exec'ing one, it cannot take the image's pid")
         holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",

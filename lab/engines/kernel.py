@@ -17,15 +17,22 @@ class KernelEngine:
     packages: tuple[str, ...] = ()
     differences: tuple[verify.Rule, ...] = verify.KNOWN_GAPS
 
-    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str) -> str:
-        return f"checkpoint {pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
+    def checkpoint_command(self, pid: str, image: str, log: str, cgroup_dir: str, *, pidns: bool = False) -> str:
+        return f"checkpoint {'-N ' if pidns else ''}{pid} -o {shlex.quote(image)} -l {shlex.quote(log)}"
 
     def start_restart(self, m: Machine, image: str, log: str, cwd: str, hold: bool, pid: str,
-                      timeout: float, *, same_pid: bool = False) -> Restarting:
+                      timeout: float, *, same_pid: bool = False, pidns: bool = False,
+                      ghosts: bool = False) -> Restarting:
+        if same_pid and pidns:
+            raise ValueError("a restart into a new pid namespace cannot also take the image's pid")
         if same_pid and pid:
             wait_pid_free(m, pid)
         holder = procsnap.start_restart(m, image, log=log, held=HELD if hold else "", cwd=cwd, err=f"{log}.err",
-                                        same_pid=same_pid, pid=pid if same_pid else "")
+                                        same_pid=same_pid, pid=pid if same_pid else "", pidns=pidns,
+                                        ghosts=ghosts)
+        if pidns and not hold:
+            # `restart -N` waits for its child, the new namespace's init: the restored root
+            return Restarting(holder=holder, pid=procsnap.wait_child(m, holder, timeout))
         if hold or not (same_pid and pid):
             return Restarting(holder=holder, pid="" if hold else holder)
         # unheld, `restart -p` waits for its child, which has the image's pid: wait until it is there

@@ -29,14 +29,26 @@ from .base import (
 from .process import CGROUP_ROOT, validate_cgroup
 
 
+def _validate_pidns(c: StepCheck) -> None:
+    if c.args.get("pidns"):
+        others = [e for e in c.engines if e not in engines.PIDNS_ENGINES]
+        if others:
+            raise c.fail("pidns", f"engine {others[0]} cannot do a pid namespace; "
+                                  f"use engine {' or '.join(engines.PIDNS_ENGINES)}")
+
+
 def _validate_checkpoint(c: StepCheck) -> None:
     validate_cgroup(c)
     validate_verify_restore(c)
+    _validate_pidns(c)
 
 
-# external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification
+# external checkpoint of a (frozen) task into `image`, with a procsnap of it for restore verification;
+# `pidns`: the task is the init of a pid namespace, checkpointed whole (`checkpoint -N`: its pids as
+# seen in it), restarted by a restart step with `pidns` too
 @kind("checkpoint", {"checkpoint": ((str, int), True), "image": (S, True), "log": (S, False), "cgroup": (S, False),
-                     "verify_restore": (B, False), "verify_reason": (S, False)}, validate=_validate_checkpoint)
+                     "pidns": (B, False), "verify_restore": (B, False), "verify_reason": (S, False)},
+      validate=_validate_checkpoint)
 def _checkpoint(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     engine = engines.get(ctx.scenario.engine)
@@ -50,7 +62,8 @@ def _checkpoint(ctx: Context, step: Step) -> None:
             raise StepFailure(step, f"restore verification: {exc}") from exc
     ctx.checkpointed[image] = pid
     cgroup_dir = f"{CGROUP_ROOT[step.args['cgroup']]}/lab-frozen"
-    res = engines.checkpoint(engine, m, pid, image, log, cgroup_dir, timeout_of(step, 120))
+    res = engines.checkpoint(engine, m, pid, image, log, cgroup_dir, timeout_of(step, 120),
+                             pidns=bool(step.get("pidns", False)))
     if not res.ok:
         log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout
         raise StepFailure(step, f"checkpoint ({engine.name}) failed; log:\n{log_text}", res)
@@ -58,6 +71,11 @@ def _checkpoint(ctx: Context, step: Step) -> None:
 
 def _validate_restart(c: StepCheck) -> None:
     validate_verify_restore(c)
+    _validate_pidns(c)
+    if c.args.get("pidns") and c.args.get("same_pid"):
+        raise c.fail("same_pid", "the init of a new pid namespace is its pid 1: pidns and same_pid exclude each other")
+    if c.args.get("ghosts") and "etckpt" in c.engines:
+        raise c.fail("ghosts", "engine etckpt restores one process: no ghosts")
     if ("expect_differences" in c.args or "while_held" in c.args) and c.args.get("verify_restore") is False:
         raise c.fail("expect_differences" if "expect_differences" in c.args else "while_held",
                      "needs restore verification")
@@ -67,10 +85,13 @@ def _validate_restart(c: StepCheck) -> None:
 # compared with the checkpointed one before it runs; its pid saved in `save`. `same_pid`: with the
 # image's pid (our engine: restart -p; CRIU always does): a multi-threaded process needs it (its
 # threads get their original tids), and so does the root of a tree whose children must see it.
+# `pidns`: the image of a pid namespace, restarted as the init of a new one (`restart -N`); `ghosts`:
+# RESTART_GHOST (`restart -G`), the dead leaders of the tree's groups and sessions held by placeholders.
 # The lab's own checks of the verifier: `while_held` (a command run on the held task, {pid}) and
 # `expect_differences` (the fields the verification must report, and no others).
 @kind("restart", {"restart": (S, True), "log": (S, False), "cwd": (S, False), "save": (S, False),
-                  "same_pid": (B, False), "verify_restore": (B, False), "verify_reason": (S, False),
+                  "same_pid": (B, False), "pidns": (B, False), "ghosts": (B, False),
+                  "verify_restore": (B, False), "verify_reason": (S, False),
                   "while_held": (S, False), "expect_differences": (L, False)}, validate=_validate_restart)
 def _restart(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
@@ -86,7 +107,8 @@ def _restart(ctx: Context, step: Step) -> None:
     cwd = ctx.text(step, "cwd") if "cwd" in step.args else "/"
     try:
         r = engine.start_restart(m, image, log, cwd, check, ctx.checkpointed.get(image, ""), timeout,
-                                 same_pid=bool(step.get("same_pid", False)))
+                                 same_pid=bool(step.get("same_pid", False)), pidns=bool(step.get("pidns", False)),
+                                 ghosts=bool(step.get("ghosts", False)))
         pid = engine.wait_restored(m, r, timeout)
         if not pid:
             log_text = m.ssh.run(f"tail -n 40 {shlex.quote(log)}", 10).stdout
@@ -108,7 +130,7 @@ def _restart(ctx: Context, step: Step) -> None:
                 ctx.measurements["caught"] = ",".join(got)
             else:
                 report_verdict(ctx, step, verdict, snapshots, f" ({engine.name})")
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise StepFailure(step, str(exc)) from exc
     if "save" in step.args:
         ctx.variables[step.args["save"]] = pid

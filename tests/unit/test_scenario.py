@@ -225,3 +225,24 @@ def test_lab_run_param_names_must_exist(tmp_path: Path, capsys: pytest.CaptureFi
     p = write(tmp_path, "params:\n  seed: 7\nguests:\n  - name: a\nsteps:\n  - run: echo ${seed}\n")
     assert cli.main(["run", str(p), "--param", "sead=1"]) == 2
     assert "--param: scenario s has no param 'sead' (has: seed)" in capsys.readouterr().err
+
+
+def test_pidns_steps_need_an_engine_that_does_pid_namespaces(tmp_path: Path) -> None:
+    steps = ("guests:\n  - name: a\nsteps:\n  - checkpoint: 1\n    image: /tmp/ns.img\n    pidns: true\n"
+             "  - restart: /tmp/ns.img\n    pidns: true\n    ghosts: true\n")
+    sc = scenario.load(write(tmp_path, steps))
+    assert sc.steps[0].args["pidns"] and sc.steps[1].args["ghosts"]
+    err = error_of(tmp_path, "engine: both\n" + steps)
+    assert err.field == "steps[0].pidns" and "engine criu cannot do a pid namespace" in err.problem
+    assert err.line == 7
+
+
+def test_pidns_restart_cannot_take_the_image_pid(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "guests:\n  - name: a\nsteps:\n  - restart: /tmp/ns.img\n    pidns: true\n"
+                             "    same_pid: true\n")
+    assert err.field == "steps[0].same_pid" and "exclude each other" in err.problem
+
+
+def test_etckpt_has_no_ghosts(tmp_path: Path) -> None:
+    err = error_of(tmp_path, "engine: etckpt\nguests:\n  - name: a\nsteps:\n  - restart: /tmp/x\n    ghosts: true\n")
+    assert err.field == "steps[0].ghosts" and "no ghosts" in err.problem

@@ -159,6 +159,22 @@ def test_a_tree_whose_relations_changed_fails_on_them() -> None:
     assert {"tree.tasks", "tree.0.0/children", "tree.0.0.0/status.Umask"} <= {d.key for d in grown.unexpected}
 
 
+def pidns_tree(base: int, inner: tuple[str, str]) -> verify.Snapshot:
+    """A pid namespace's init (pid base, 1 in its namespace) and a child (``inner``: its pids in it)."""
+    r, c = str(base), str(base + 3)
+    return verify.tree({r: task(r, "1", r, r, status__NSpid=f"{r} 1"),
+                        c: task(c, r, r, r, status__NSpid=f"{c} {inner[0]}", status__NSpgid=f"{r} {inner[1]}")}, r)
+
+
+def test_the_pids_inside_a_pid_namespace_are_compared_as_numbers() -> None:
+    before = pidns_tree(100, ("2", "1"))
+    assert before["tree.0/status.NSpid"] == "tree.0 1" and before["tree.0.0/status.NSpid"] == "tree.0.0 2"
+    assert verify.compare(before, pidns_tree(300, ("2", "1"))).ok  # a new namespace, the same pids in it
+    # a restore that gave the child another pid in the namespace (or group) is caught
+    verdict = verify.compare(before, pidns_tree(300, ("3", "3")))
+    assert sorted(d.key for d in verdict.unexpected) == ["tree.0.0/status.NSpgid", "tree.0.0/status.NSpid"]
+
+
 def test_rules_apply_to_each_task_of_a_tree() -> None:
     before = shell_tree(100)
     after = dict(shell_tree(300))
