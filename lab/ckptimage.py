@@ -113,8 +113,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
     601: ("SIGHAND", "<II", ("nr", "_")),
-    602: ("SIGNAL", "<II" + "QQ" * 16,
-          ("nr_rlim", "_") + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
+    602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
+          ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
+          + tuple(f"rlim{i}_{k}" for i in range(16) for k in ("cur", "max"))),
     603: ("SIGPENDING", "<IIQQ", ("nr", "_", "private_mask", "shared_mask")),
     701: ("ITIMERS", "<QQQQQQ", ("real_value_ns", "real_interval_ns", "virtual_value_ns", "virtual_interval_ns",
                                  "prof_value_ns", "prof_interval_ns")),

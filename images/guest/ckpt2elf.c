@@ -221,6 +221,7 @@ static void convert(uint64_t *entry)
 	const struct ckpt_hdr_sigpending *sp;
 	const struct ckpt_hdr_posix_timers *pt;
 	const struct ckpt_hdr_tree *tree;
+	const struct ckpt_hdr_signal *sig;
 	const struct ckpt_hdr_threads *th;
 	const struct ckpt_hdr_mm *mm;
 	uint32_t i, nvma;
@@ -246,7 +247,10 @@ static void convert(uint64_t *entry)
 	*entry = cpu->ip;
 	take(CKPT_HDR_FPU, 1);
 	take(CKPT_HDR_SIGHAND, 1);
-	take(CKPT_HDR_SIGNAL, 0);
+	sig = take(CKPT_HDR_SIGNAL, 0);
+	if (sig->stop_flags)
+		die("a process %s by job control: an ET_CKPT file cannot carry it (restart the image instead)",
+		    sig->stop_flags & CKPT_SIGNAL_STOPPED ? "stopped" : "continued");
 	sp = take(CKPT_HDR_SIGPENDING, 1);
 	if (sp->nr)
 		fprintf(stderr, "ckpt2elf: %u pending signals carried\n", sp->nr);

@@ -920,6 +920,14 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 		printf("            rlimit nofile %" PRIu64 "/%" PRIu64 " stack %" PRIu64 "/%" PRIu64 "\n",
 		       (uint64_t)hs->rlim[7].cur, (uint64_t)hs->rlim[7].max,
 		       (uint64_t)hs->rlim[3].cur, (uint64_t)hs->rlim[3].max);
+		if (hs->stop_flags & CKPT_SIGNAL_STOPPED)
+			printf("            stopped by signal %u%s\n", hs->stop_signal,
+			       hs->stop_code ? "" : " (reported to wait())");
+		else if (hs->stop_flags & CKPT_SIGNAL_CONTINUED)
+			printf("            continued (not yet reported to wait())\n");
+		else if (hs->stop_flags || hs->stop_signal || hs->stop_code)
+			bad("SIGNAL: job-control state %#x %u %u", hs->stop_flags, hs->stop_signal,
+			    hs->stop_code);
 	}
 	sigpending();
 	itimers();

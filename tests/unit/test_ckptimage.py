@@ -698,3 +698,12 @@ def test_filter_record_is_decoded_and_checked() -> None:
         data = header() + body() + hostile
         with pytest.raises(ImageError, match=why):
             ckptimage.parse(data + tail(data))
+
+
+def test_signal_record_carries_the_job_control_stop() -> None:
+    rlimits = [0] * 32
+    data = header() + record("TASK", 42, 1, 17, 0, 0, 0, 0, 0, b"stopped", 50000, 50000, 0, 1) \
+        + record("SIGNAL", 16, 1, 20, 0, 0, *rlimits)
+    img = ckptimage.parse(data + tail(data))
+    sig = img.all("SIGNAL")[0].fields
+    assert (sig["nr_rlim"], sig["stop_flags"], sig["stop_signal"], sig["stop_code"]) == (16, 1, 20, 0)

@@ -414,6 +414,7 @@ int restore_cred_read(struct ckpt_ctx *ctx);
 void restore_cred_commit(struct ckpt_ctx *ctx);
 void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
+void restore_signal_stop_commit(struct ckpt_ctx *ctx);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);
@@ -528,7 +529,7 @@ int ckpt_arch_prepare_fpu_into(struct ckpt_ctx *ctx, struct ckpt_hdr_fpu *hf,
 			       void **pfpstate, u32 *ppkru);
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx);
 long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
-			    bool restart_block);
+			    bool restart_block, bool via_signal);
 int ckpt_arch_vma_type(struct mm_struct *mm, struct vm_area_struct *vma);
 unsigned long ckpt_arch_vdso(struct mm_struct *mm);
 int ckpt_arch_map_vdso(struct ckpt_ctx *ctx, unsigned long start,

@@ -96,13 +96,14 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 		return ckpt_err(ctx, -EBUSY,
 				"pid %d is traced (ptrace): the tracer's hold cannot be saved",
 				ctx->tsk_pid);
+	/* a complete group stop is saved (checkpoint_signal()), one in progress is not */
 	if (t != current &&
-	    (task_is_stopped_or_traced(t) ||
-	     READ_ONCE(t->jobctl) & JOBCTL_STOP_PENDING ||
-	     READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED))
+	    (task_is_traced(t) || READ_ONCE(t->jobctl) & JOBCTL_STOP_PENDING ||
+	     (task_is_stopped(t) &&
+	      !(READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED))))
 		return ckpt_err(ctx, -EBUSY,
-				"pid %d is stopped (job control): the stop cannot be saved",
-				ctx->tsk_pid);
+				"pid %d (tid %d): a job-control stop in progress: try again",
+				ctx->tsk_pid, task_pid_vnr(t));
 #ifdef CONFIG_FUTEX_PI
 	if (!list_empty(&t->pi_state_list))
 		return ckpt_err(ctx, -EOPNOTSUPP,
@@ -314,11 +315,63 @@ void restore_auxv_commit(struct ckpt_ctx *ctx)
 	task_unlock(current);
 }
 
+/*
+ * The job-control state of the (frozen) process @t: a complete group stop
+ * (every thread stopped, by the same signal; none still to take part) or
+ * a continue its parent has not waited for.  A stop or continue whose
+ * notification to the parent (SIGNAL_CLD_*) the process has yet to send
+ * when it next runs is transient: EAGAIN.
+ */
+static int checkpoint_signal_stop(struct ckpt_ctx *ctx, struct task_struct *t,
+				  struct ckpt_hdr_signal *h)
+{
+	struct signal_struct *sig = t->signal;
+	struct task_struct *p;
+	unsigned long flags;
+	const char *why = NULL;
+	int err = -EBUSY;
+	u32 signr;
+
+	if (!lock_task_sighand(t, &flags))
+		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
+				ctx->tsk_pid);
+	signr = t->jobctl & JOBCTL_STOP_SIGMASK;
+	if (sig->flags & SIGNAL_CLD_MASK) {
+		why = "a stop or continue not yet notified to its parent";
+		err = -EAGAIN;
+	} else if (sig->group_stop_count) {
+		why = "a job-control stop in progress";
+	} else if (sig->flags & SIGNAL_STOP_STOPPED) {
+		for_each_thread(t, p)
+			if (!task_is_stopped(p) || p->jobctl & JOBCTL_STOP_PENDING ||
+			    (p->jobctl & JOBCTL_STOP_SIGMASK) != signr)
+				why = "stopped, but not every thread by the same stop";
+		if (!why && (!sig_kernel_stop(signr) ||
+			     (sig->group_exit_code &&
+			      sig->group_exit_code != signr)))
+			why = "a stop by a signal that is not a stop signal";
+		h->stop_flags = CKPT_SIGNAL_STOPPED;
+		h->stop_signal = signr;
+		h->stop_code = sig->group_exit_code;
+	} else if (sig->flags & SIGNAL_STOP_CONTINUED) {
+		h->stop_flags = CKPT_SIGNAL_CONTINUED;
+	}
+	unlock_task_sighand(t, &flags);
+	if (why)
+		return ckpt_err(ctx, err, "pid %d: %s: try again", ctx->tsk_pid,
+				why);
+	if (h->stop_flags & CKPT_SIGNAL_STOPPED)
+		ckpt_msg(ctx, "checkpoint: pid %d is stopped by signal %u%s",
+			 ctx->tsk_pid, signr,
+			 h->stop_code ? "" : " (reported to wait())");
+	return 0;
+}
+
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct ckpt_hdr_signal h = { .nr_rlim = CKPT_RLIM_NLIMITS };
 	struct task_struct *leader = t->group_leader;
-	int i;
+	int i, ret;
 
 	BUILD_BUG_ON(RLIM_NLIMITS != CKPT_RLIM_NLIMITS);
 	BUILD_BUG_ON(sizeof(h) != 272);
@@ -328,6 +381,9 @@ int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t)
 		h.rlim[i].max = t->signal->rlim[i].rlim_max;
 	}
 	task_unlock(leader);
+	ret = t == current ? 0 : checkpoint_signal_stop(ctx, t, &h);
+	if (ret)
+		return ret;
 	return ckpt_write_obj(ctx, &h, CKPT_HDR_SIGNAL, sizeof(h));
 }
 
@@ -418,6 +474,16 @@ int restore_signal_read(struct ckpt_ctx *ctx)
 	if (h->nr_rlim != CKPT_RLIM_NLIMITS)
 		return ckpt_err(ctx, -EINVAL, "bad number of rlimits %u",
 				h->nr_rlim);
+	if (h->_padding ||
+	    (h->stop_flags != CKPT_SIGNAL_STOPPED &&
+	     (h->stop_flags & ~CKPT_SIGNAL_CONTINUED || h->stop_signal ||
+	      h->stop_code)) ||
+	    (h->stop_flags == CKPT_SIGNAL_STOPPED &&
+	     (!valid_signal(h->stop_signal) || !sig_kernel_stop(h->stop_signal) ||
+	      (h->stop_code && h->stop_code != h->stop_signal))))
+		return ckpt_err(ctx, -EINVAL,
+				"bad job-control state: flags %#x signal %u code %u",
+				h->stop_flags, h->stop_signal, h->stop_code);
 	for (i = 0; i < RLIM_NLIMITS; i++) {
 		new.rlim_cur = h->rlim[i].cur;
 		new.rlim_max = h->rlim[i].max;
@@ -547,6 +613,44 @@ int restore_process_commit(struct ckpt_ctx *ctx)
 	restore_cred_commit(ctx);
 	restore_task_commit(ctx);
 	return 0;
+}
+
+/*
+ * At the very end of restart, on the restored leader with all its threads
+ * made (waiting to be released): the group stop of the image, complete as
+ * it was.  Each thread has the stop pending without taking part in it
+ * (no JOBCTL_STOP_CONSUME: it was counted and notified at the original
+ * stop), so on its way to user mode do_signal_stop() stops it, silently;
+ * SIGCONT or SIGKILL go on as for any stopped process, and wait(WUNTRACED)
+ * reports the stop if it had not.  A task being killed is not stopped.
+ */
+void restore_signal_stop_commit(struct ckpt_ctx *ctx)
+{
+	struct ckpt_hdr_signal *h = &ctx->rst.signal;
+	struct signal_struct *sig = current->signal;
+	struct task_struct *t;
+
+	if (!h->stop_flags)
+		return;
+	spin_lock_irq(&current->sighand->siglock);
+	if (sig->flags & SIGNAL_GROUP_EXIT || fatal_signal_pending(current)) {
+		spin_unlock_irq(&current->sighand->siglock);
+		return;
+	}
+	if (h->stop_flags & CKPT_SIGNAL_CONTINUED) {
+		signal_set_stop_flags(sig, SIGNAL_STOP_CONTINUED);
+	} else {
+		signal_set_stop_flags(sig, SIGNAL_STOP_STOPPED);
+		sig->group_exit_code = h->stop_code;
+		sig->group_stop_count = 0;
+		for_each_thread(current, t) {
+			t->jobctl &= ~(JOBCTL_STOP_SIGMASK | JOBCTL_STOP_CONSUME);
+			t->jobctl |= JOBCTL_STOP_PENDING | h->stop_signal;
+			/* a thread waiting to be released sleeps killable: no wake-up */
+			signal_wake_up(t, 0);
+		}
+	}
+	spin_unlock_irq(&current->sighand->siglock);
 }
 
 void restore_process_free(struct ckpt_ctx *ctx)

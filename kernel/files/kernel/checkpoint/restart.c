@@ -335,6 +335,8 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 		restore_threads_release(ctx, false);
 		return -EAGAIN;
 	}
+	/* last: a stop keeps the task from user mode, not from the kernel */
+	restore_signal_stop_commit(ctx);
 	/* the whole group is restored: the threads may run */
 	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);

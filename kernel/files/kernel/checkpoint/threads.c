@@ -444,6 +444,7 @@ struct ckpt_thread_start {
 	struct ckpt_thread_gate *gate;
 	struct ckpt_thread_ax *ax;
 	struct completion ready;
+	bool stopped;		/* the process is restored stopped */
 	int err;
 };
 
@@ -465,7 +466,7 @@ static int restore_thread_fn(void *arg)
 	restore_restart_block_apply(&rt->restart_block);
 	w->ax = ckpt_arch_restore_regs(&rt->cpu, rt->fpstate, rt->pkru,
 				       rt->restart_block.kind !=
-				       CKPT_RESTART_NONE);
+				       CKPT_RESTART_NONE, s->stopped);
 	/* get_signal() runs it before it applies a syscall restart rule */
 	init_task_work(&w->work, ckpt_thread_set_ax);
 	err = task_work_add(current, &w->work, TWA_SIGNAL);
@@ -486,7 +487,10 @@ static int restore_thread_fn(void *arg)
 static int restore_one_thread(struct ckpt_ctx *ctx, struct ckpt_rst_thread *rt,
 			      struct ckpt_thread_gate *gate)
 {
-	struct ckpt_thread_start s = { .rt = rt, .gate = gate };
+	struct ckpt_thread_start s = {
+		.rt = rt, .gate = gate,
+		.stopped = ctx->rst.signal.stop_flags & CKPT_SIGNAL_STOPPED,
+	};
 	pid_t tid = rt->task.tid;
 	struct kernel_clone_args args = {
 		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |

@@ -298,13 +298,22 @@ static void ckpt_restore_fpu(struct fpstate *tmp, u32 pkru)
  * again: -ERESTART_RESTARTBLOCK resumes through restart_syscall() when the
  * image had the restart block (a sleep, with the time it had left), else
  * it restarts the original call.
+ *
+ * A process restored stopped (job control) goes through the signal code
+ * before it reaches user mode: its stop is pending.  Its call is left
+ * with the -ERESTART* code for that code to apply the rule once the stop
+ * ends, as for the original: a signal with a handler that came while it
+ * was stopped makes the call return EINTR (or restarts it, SA_RESTART and
+ * -ERESTARTNOINTR), no handler makes it start again.
  */
 long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 {
 	return ckpt_arch_restore_regs(&ctx->rst.cpu, ctx->rst.fpstate,
 				      ctx->rst.pkru,
 				      ctx->rst.restart_block.kind !=
-				      CKPT_RESTART_NONE);
+				      CKPT_RESTART_NONE,
+				      ctx->rst.signal.stop_flags &
+				      CKPT_SIGNAL_STOPPED);
 }
 
 /*
@@ -312,7 +321,7 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
  * new thread in its kernel function (threads.c).
  */
 long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
-			    bool restart_block)
+			    bool restart_block, bool via_signal)
 {
 	struct pt_regs *regs = current_pt_regs();
 	long entry_ax = __x64_sys_ni_syscall(regs);
@@ -352,6 +361,11 @@ long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
 	if ((long)h->orig_ax >= 0) {
 		if (ret == entry_ax)	/* frozen in place inside the call */
 			ret = -ERESTARTNOINTR;
+		/* without its restart block: the original call starts again */
+		if (ret == -ERESTART_RESTARTBLOCK && !restart_block && via_signal)
+			ret = -ERESTARTNOHAND;
+		if (via_signal)
+			goto out;
 		switch (ret) {
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
@@ -365,6 +379,7 @@ long ckpt_arch_restore_regs(struct ckpt_hdr_cpu *h, void *fpstate, u32 pkru,
 			break;
 		}
 	}
+out:
 	regs->ax = ret;
 	return ret;
 }

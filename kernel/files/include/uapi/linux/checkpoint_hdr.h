@@ -516,10 +516,23 @@ struct ckpt_rlimit {
 	__u64 max;
 };
 
+/*
+ * ckpt_hdr_signal.stop_flags: the job-control state of the process.
+ * STOPPED: a group stop is complete (SIGNAL_STOP_STOPPED, every thread
+ * stopped by stop_signal); stop_code is what wait(WUNTRACED) would report
+ * (stop_signal, or 0 once reported).  CONTINUED: continued by SIGCONT and
+ * not yet reported to wait(WCONTINUED) (SIGNAL_STOP_CONTINUED).
+ */
+#define CKPT_SIGNAL_STOPPED	0x1
+#define CKPT_SIGNAL_CONTINUED	0x2
+
 struct ckpt_hdr_signal {
 	struct ckpt_hdr h;
 	__u32 nr_rlim;		/* CKPT_RLIM_NLIMITS */
-	__u32 _padding;
+	__u8 stop_flags;	/* CKPT_SIGNAL_* */
+	__u8 stop_signal;	/* with STOPPED: SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU */
+	__u8 stop_code;		/* with STOPPED: stop_signal or 0 */
+	__u8 _padding;
 	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
 };
 
