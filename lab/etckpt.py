@@ -109,6 +109,10 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
     while i < len(recs):
         r, raw = recs[i]
         name = r.name
+        if name == "SIGNAL" and r.fields["stop_flags"]:  # the rest of SIGNAL is the caller's
+            state = "stopped" if r.fields["stop_flags"] & 1 else "continued"
+            raise ConvertError(f"a process {state} by job control: an ET_CKPT file cannot carry it "
+                               "(restart the image instead)")
         if name in FROM_CALLER:
             i += 3 if name == "FS" else 1  # FS is followed by the root and cwd strings
             continue

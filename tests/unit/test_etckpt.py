@@ -39,7 +39,7 @@ def fd_table(extra: bytes = b"") -> bytes:
     return record("FILE_TABLE", n, 0) + null + record("FILE_DESC", 0, 1, 0, 0) + descs + extra
 
 
-def v6_image(files: bytes | None = None, timers: bytes = b"") -> bytes:
+def v6_image(files: bytes | None = None, timers: bytes = b"", stop: tuple[int, int, int] = (0, 0, 0)) -> bytes:
     cpu = [0] * 30
     cpu[16], cpu[17], cpu[19], cpu[20] = IP, 0x33, 0x7ffd0000, 0x2b  # ip, cs, sp, ss
     body = (
@@ -50,7 +50,7 @@ def v6_image(files: bytes | None = None, timers: bytes = b"") -> bytes:
         + record("CPU", *cpu)
         + record("FPU", 832, 0, 0x3, payload=bytes(832))
         + record("SIGHAND", 64, 0, payload=bytes(64 * 32))
-        + record("SIGNAL", 16, 0, *([~0 & ckptimage.MASK64] * 32))
+        + record("SIGNAL", 16, *stop, 0, *([~0 & ckptimage.MASK64] * 32))
         + record("SIGPENDING", 0, 0, 0, 0)
         + record("ITIMERS", 0, 0, 0, 0, 0, 0)
         + timers
@@ -145,6 +145,13 @@ def test_posix_timers_and_a_pty_are_refused_by_name() -> None:
         + record("FILE_DESC", 3, 2, 0, 0)
     with pytest.raises(etckpt.ConvertError, match="fd 3: pty /dev/ptmx: an ET_CKPT file cannot"):
         etckpt.convert(v6_image(fd_table(pty), timers=empty))
+
+
+def test_a_process_stopped_or_continued_by_job_control_is_refused() -> None:
+    with pytest.raises(etckpt.ConvertError, match="a process stopped by job control: an ET_CKPT file cannot"):
+        etckpt.convert(v6_image(stop=(1, 19, 19)))
+    with pytest.raises(etckpt.ConvertError, match="a process continued by job control"):
+        etckpt.convert(v6_image(stop=(2, 0, 0)))
 
 
 def test_stdout_on_a_file_is_refused() -> None:
