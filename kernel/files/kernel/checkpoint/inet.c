@@ -1651,7 +1651,7 @@ static const struct {
  */
 static int restore_tcp_congestion(struct ckpt_ctx *ctx,
 				  struct ckpt_hdr_socket *h,
-				  struct socket *sock, const char *name)
+				  struct socket *sock, char *name)
 {
 	int ret;
 
