@@ -7,8 +7,11 @@
  * bound or connected, with SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_BROADCAST and TCP_NODELAY, and (a SOCKET_INET record) SO_LINGER,
  * IP_TOS, IP_TTL, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
- * TCP_KEEPCNT and TCP_USER_TIMEOUT.  Restart binds again to the same address
- * and port with the caller's rights: a privileged port needs
+ * TCP_KEEPCNT and TCP_USER_TIMEOUT, and (a SOCKET_TCPOPT record)
+ * TCP_CONGESTION, TCP_WINDOW_CLAMP, TCP_TX_DELAY, TCP_THIN_LINEAR_TIMEOUTS,
+ * TCP_INQ, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE.  Restart binds
+ * again to the same address and port with the caller's rights: a
+ * privileged port needs
  * CAP_NET_BIND_SERVICE (EACCES), an address the machine lacks is
  * EADDRNOTAVAIL, a port taken EADDRINUSE; SO_REUSEPORT joins only a group
  * of the caller's own uid, as bind() does.
@@ -43,7 +46,8 @@
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
  * (IP options, source-specific multicast memberships, TCP_LINGER2,
- * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP;
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP,
+ * TCP_SAVE_SYN, TCP_MD5SIG, TCP_REPAIR left on;
  * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
  * memberships, address preferences; the socket-level ones: socket.c).
  *
