@@ -10,7 +10,8 @@
  *                            checkpoint itself into IMG ("tcpopts: checkpointed").  Restarted,
  *                            read every one again and compare ("tcpopts: kept N sockets", or
  *                            "LOST" with both values), accept W and compare its options with
- *                            its listener's, then send a line each way on both connections.
+ *                            its listener's, then send a line each way on both connections;
+ *                            and a UDP socket's SO_PEEK_OFF (the common SOCKET record's).
  *   tcpopts unpriv IMG LOG   one unbound socket with TCP_CONGESTION reno, checkpointed; restarted,
  *                            compared as above
  *   tcpopts restart IMG LOG  restart IMG in place of this task (an unprivileged user's way)
@@ -154,6 +155,16 @@ static int checkpoint_to(const char *img, const char *log)
 	return ret;
 }
 
+static int peek_off(int s)
+{
+	socklen_t len = sizeof(int);
+	int val = -2;
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &val, &len))
+		return -errno - 100;
+	return val;
+}
+
 /* a line through @from, read whole on @to */
 static int line(int from, int to, const char *what)
 {
@@ -176,7 +187,7 @@ static int self(const char *img, const char *log, int unpriv)
 {
 	char fresh[256], before[NSOCK][256], after[256], lopts[256], wopts[256];
 	struct sockaddr_in la = loopback(PORT_L), ba = loopback(PORT_B);
-	int s[NSOCK], n = unpriv ? 1 : NSOCK, one = 1, i, lost = 0, w;
+	int s[NSOCK], n = unpriv ? 1 : NSOCK, one = 1, i, lost = 0, w, u = -1, zero = 0, pk = 0;
 	long ret;
 
 	s[0] = tcp();
@@ -218,6 +229,13 @@ static int self(const char *img, const char *log, int unpriv)
 		if (connect(s[5], (struct sockaddr *)&la, sizeof(la)))
 			die("connect W");
 		usleep(100000);
+
+		/* SO_PEEK_OFF of a UDP socket: -1 (off) on a new one */
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		if (u < 0 || peek_off(u) != -1 ||
+		    setsockopt(u, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+			die("SO_PEEK_OFF");
+		pk = peek_off(u);
 	}
 	for (i = 0; i < n; i++) {
 		get(s[i], before[i], sizeof(before[i]), 1);
@@ -253,6 +271,12 @@ static int self(const char *img, const char *log, int unpriv)
 			       strerror(errno));
 			return 1;
 		}
+		if (peek_off(u) != pk) {
+			printf("tcpopts: LOST SO_PEEK_OFF: %d before, %d after\n", pk, peek_off(u));
+			lost++;
+		} else {
+			printf("tcpopts: UDP kept (peek_off=%d)\n", pk);
+		}
 		get(w, wopts, sizeof(wopts), 0);
 		if (strcmp(wopts, lopts)) {
 			printf("tcpopts: LOST W: %s, its listener's %s\n", wopts, lopts);
@@ -269,7 +293,7 @@ static int self(const char *img, const char *log, int unpriv)
 	if (lost)
 		printf("tcpopts: LOST %d\n", lost);
 	else
-		printf("tcpopts: kept %d sockets\n", n + !unpriv);
+		printf("tcpopts: kept %d sockets\n", n + 2 * !unpriv);
 	return lost ? 1 : 0;
 }
 
