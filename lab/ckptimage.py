@@ -112,6 +112,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
+    513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "_")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -161,6 +162,8 @@ IP_FLAGS = 0x1F7F  # CKPT_IP_*
 IP_CMSG_FLAGS = 0x1FF
 IP6_RXOPT = 0x7FFF
 SOCK_MCAST_MAX = 256
+SOCK_TCP_OPTS = 0x1000000  # CKPT_SOCK_TCP_OPTS: a SOCKET_TCPOPT follows its SOCKET (and SOCKET_INET)
+TCPOPT_FLAGS = 0xF  # CKPT_TCPOPT_THIN_LTO | _INQ | _FO_CONNECT | _FO_NO_COOKIE
 SOCK_FILTER = 0x800000  # CKPT_SOCK_FILTER: a SOCKET_FILTER and the BUFFER of its program follow the strings
 FILTER_LOCKED = 0x1
 BPF_MAXINSNS = 4096
@@ -549,6 +552,26 @@ def _check_ip_sockets(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
 
 
+def _check_tcp_opts(img: Image) -> None:
+    """A SOCKET_TCPOPT follows the SOCKET of a TCP socket with CKPT_SOCK_TCP_OPTS, and only of one, with
+    flags that the kernel knows, a congestion control name ended by a NUL and values up to INT_MAX."""
+    sock: Record | None = None
+    for r in img.records:
+        if r.name == "SOCKET":
+            sock = r if r.fields["flags"] & SOCK_TCP_OPTS else None
+        elif r.name == "SOCKET_TCPOPT":
+            f = r.fields
+            if sock is None or sock.fields["type"] != 1:
+                raise ImageError(f"offset {r.offset:#x}: TCP options without a TCP socket that has them")
+            if (f["flags"] & ~TCPOPT_FLAGS or f["_"] or b"\0" not in f["congestion"]
+                    or max(f["window_clamp"], f["tx_delay"]) > 0x7FFFFFFF):
+                raise ImageError(f"offset {r.offset:#x}: bad TCP options (flags {f['flags']:#x})")
+            sock = None
+        elif r.name in ("SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") \
+                and sock is not None:
+            raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_TCPOPT")
+
+
 def _check_filters(img: Image) -> None:
     """A SOCKET_FILTER follows the strings of a socket with CKPT_SOCK_FILTER, and only of one, then a
     BUFFER of its ``len`` instructions (8 bytes each)."""
@@ -567,7 +590,7 @@ def _check_filters(img: Image) -> None:
             if nxt is None or nxt.name != "BUFFER" or nxt.length != 8 + 8 * f["len"]:
                 raise ImageError(f"offset {r.offset:#x}: a filter of {f['len']} instructions without their BUFFER")
             sock = None
-        elif r.name in ("SOCKET_INET", "SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT",
+        elif r.name in ("SOCKET_INET", "SOCKET_TCPOPT", "SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT",
                         "SOCKET_QUEUE") and sock is not None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_FILTER")
 
@@ -607,6 +630,7 @@ def _check_structure(img: Image) -> None:
     _check_accept_queues(img)
     _check_raw_sockets(img)
     _check_ip_sockets(img)
+    _check_tcp_opts(img)
     _check_filters(img)
     for r in img.all("PTY"):
         f = r.fields
@@ -845,7 +869,7 @@ def field_offset(rtype: int, name: str) -> tuple[int, str]:
 
 def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
            umask: int | None = None, dumpable: int | None = None,
-           fields: dict[str, int] | None = None) -> bytes:
+           fields: dict[str, int | str] | None = None) -> bytes:
     """A copy of a good image claiming another kernel release or architecture (or, with ``umask``,
     another umask in the FS record; with ``dumpable``, another dumpable in the TASK record),
     checksum fixed up.
@@ -854,7 +878,8 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
     right reason (not because the checksum broke), and that restore verification notices a
     record that says something else than the task had. ``fields`` sets any integer field of the
     first record of a type: ``{"SOCKET.family": 99, "SOCKET_QUEUE.bytes": 1 << 40}``
-    (``RECORD.field``, or ``RECORD#N.field`` for the N-th record of that type, from 0).
+    (``RECORD.field``, or ``RECORD#N.field`` for the N-th record of that type, from 0); a string
+    field takes a str, NUL-padded to its size (``{"SOCKET_TCPOPT.congestion": "vegas"}``).
     """
     img = parse(data)
     out = bytearray(data)
@@ -867,8 +892,14 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
         if len(recs) <= int(index or 0):
             raise ImageError(f"no record {rname}#{int(index or 0)} to rewrite {fname} of")
         off, code = _entry_offset(rname, fname) if "[" in fname else field_offset(NAMES[rname], fname)
-        if code.endswith("s"):
-            raise ImageError(f"field {spec!r} is not an integer")
+        if code.endswith("s") != isinstance(value, str):
+            raise ImageError(f"field {spec!r} is {'a string' if code.endswith('s') else 'an integer'}")
+        if isinstance(value, str):
+            raw = value.encode()
+            if len(raw) > struct.calcsize(code):
+                raise ImageError(f"field {spec!r}: {value!r} is longer than {struct.calcsize(code)} bytes")
+            struct.pack_into("<" + code, out, recs[int(index or 0)].offset + off, raw)
+            continue
         bits = 8 * struct.calcsize(code)
         struct.pack_into("<" + code.upper(), out, recs[int(index or 0)].offset + off, value & ((1 << bits) - 1))
     if umask is not None:

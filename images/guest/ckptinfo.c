@@ -106,6 +106,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_MCAST: return "SOCKET_MCAST";
 	case CKPT_HDR_SOCKET_FILTER: return "SOCKET_FILTER";
 	case CKPT_HDR_SOCKET_NETLINK: return "SOCKET_NETLINK";
+	case CKPT_HDR_SOCKET_TCPOPT: return "SOCKET_TCPOPT";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -352,6 +353,20 @@ static void socket_records(void)
 		       o.flags & CKPT_INET_LINGER ? "" : "off ", o.linger_s, o.ttl, o.tos,
 		       !!(o.flags & CKPT_INET_CORK), o.maxseg, o.keepidle, o.keepintvl, o.keepcnt,
 		       o.user_timeout);
+	}
+	if (s.flags & CKPT_SOCK_TCP_OPTS) {
+		struct ckpt_hdr_socket_tcpopt t = *(struct ckpt_hdr_socket_tcpopt *)expect(
+			CKPT_HDR_SOCKET_TCPOPT, sizeof(t), sizeof(t));
+
+		if (t.flags & ~CKPT_TCPOPT_FLAGS || t._padding ||
+		    memchr(t.congestion, 0, sizeof(t.congestion)) == NULL ||
+		    t.window_clamp > INT32_MAX || t.tx_delay > INT32_MAX)
+			bad("socket %u: bad TCP options (flags %#x)", s.sk_id, t.flags);
+		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u\n",
+		       t.congestion, t.window_clamp, t.tx_delay,
+		       !!(t.flags & CKPT_TCPOPT_THIN_LTO), !!(t.flags & CKPT_TCPOPT_INQ),
+		       !!(t.flags & CKPT_TCPOPT_FO_CONNECT),
+		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE));
 	}
 	if (s.flags & CKPT_SOCK_IP_OPTS) {
 		struct ckpt_hdr_socket_ip p = *(struct ckpt_hdr_socket_ip *)expect(

@@ -508,6 +508,44 @@ def test_inet_option_record_has_the_c_size() -> None:
         ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_INET.flags": 0x80}))
 
 
+def tcp_socket_records(flags: int = 0x1000000, tcpopt: bytes | None = None) -> bytes:
+    """A TCP socket (IPv4, not bound) with CKPT_SOCK_TCP_OPTS in ``flags`` and its SOCKET_TCPOPT."""
+    if tcpopt is None:
+        tcpopt = record("SOCKET_TCPOPT", b"reno", 65536, 250, 0x5, 0)
+    return (record("SOCKET", 1, 0, 2, 1, 6, 7, flags, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, 0, 0, b"", b"")
+            + string("") + string("") + tcpopt + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_tcp_option_record_is_decoded_and_checked() -> None:
+    data = header() + body() + tcp_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    opts = img.first("SOCKET_TCPOPT")
+    assert opts.length == 40  # struct ckpt_hdr_socket_tcpopt
+    assert opts.fields["congestion"].rstrip(b"\0") == b"reno"
+    assert (opts.fields["window_clamp"], opts.fields["tx_delay"], opts.fields["flags"]) == (65536, 250, 0x5)
+    with pytest.raises(ImageError, match="bad TCP options"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_TCPOPT.flags": 0x10}))
+    with pytest.raises(ImageError, match="bad TCP options"):
+        ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_TCPOPT.window_clamp": 2**31}))
+    vegas = ckptimage.parse(ckptimage.tamper(data + tail(data), fields={"SOCKET_TCPOPT.congestion": "vegas"}))
+    assert vegas.first("SOCKET_TCPOPT").fields["congestion"] == b"vegas" + bytes(11)
+    with pytest.raises(ImageError, match="is a string"):
+        ckptimage.tamper(data + tail(data), fields={"SOCKET_TCPOPT.congestion": 1})
+    with pytest.raises(ImageError, match="is an integer"):
+        ckptimage.tamper(data + tail(data), fields={"SOCKET_TCPOPT.flags": "x"})
+    bad = record("SOCKET_TCPOPT", b"x" * 16, 0, 0, 0, 0)
+    data = header() + body() + tcp_socket_records(tcpopt=bad)
+    with pytest.raises(ImageError, match="bad TCP options"):
+        ckptimage.parse(data + tail(data))
+    data = header() + body() + tcp_socket_records(flags=0)
+    with pytest.raises(ImageError, match="without a TCP socket that has them"):
+        ckptimage.parse(data + tail(data))
+    data = header() + body() + tcp_socket_records(tcpopt=b"")
+    with pytest.raises(ImageError, match="without its SOCKET_TCPOPT"):
+        ckptimage.parse(data + tail(data))
+
+
 def raw_socket_records(flags: int = 0x2, offset: int = 4, with_raw: bool = True) -> bytes:
     """An IPv6 raw socket of protocol 253 bound to [::1], IPV6_CHECKSUM at ``offset``."""
     name = b"\n\0" + (253).to_bytes(2, "big") + bytes(4) + bytes(15) + b"\1" + bytes(4)

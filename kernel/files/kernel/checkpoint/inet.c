@@ -7,8 +7,11 @@
  * bound or connected, with SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE,
  * SO_BROADCAST and TCP_NODELAY, and (a SOCKET_INET record) SO_LINGER,
  * IP_TOS, IP_TTL, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL,
- * TCP_KEEPCNT and TCP_USER_TIMEOUT.  Restart binds again to the same address
- * and port with the caller's rights: a privileged port needs
+ * TCP_KEEPCNT and TCP_USER_TIMEOUT, and (a SOCKET_TCPOPT record)
+ * TCP_CONGESTION, TCP_WINDOW_CLAMP, TCP_TX_DELAY, TCP_THIN_LINEAR_TIMEOUTS,
+ * TCP_INQ, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE.  Restart binds
+ * again to the same address and port with the caller's rights: a
+ * privileged port needs
  * CAP_NET_BIND_SERVICE (EACCES), an address the machine lacks is
  * EADDRNOTAVAIL, a port taken EADDRINUSE; SO_REUSEPORT joins only a group
  * of the caller's own uid, as bind() does.
@@ -43,7 +46,8 @@
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
  * (IP options, source-specific multicast memberships, TCP_LINGER2,
- * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP;
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP,
+ * TCP_SAVE_SYN, TCP_MD5SIG, TCP_REPAIR left on;
  * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
  * memberships, address preferences; the socket-level ones: socket.c).
  *
@@ -101,6 +105,19 @@ static const char *ckpt_tcp_state(int state)
 	    ckpt_tcp_states[state])
 		return ckpt_tcp_states[state];
 	return "?";
+}
+
+/*
+ * a connection restored through repair mode: established, or half closed
+ * (CLOSE_WAIT: the peer's FIN came; FIN_WAIT1, FIN_WAIT2: this side sent
+ * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both, the peer's first;
+ * CLOSING: both, this side's first and not acknowledged).
+ */
+static bool ckpt_tcp_connected(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
+			       TCPF_CLOSING);
 }
 
 static bool ckpt_inet_tcp(struct sock *sk)
@@ -309,6 +326,15 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "TCP_FASTOPEN";
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return "TCP_ULP";
+	if (tcp_sk(sk)->save_syn || tcp_sk(sk)->saved_syn)
+		return "TCP_SAVE_SYN";
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
+		return "TCP_MD5SIG keys";
+#endif
+	/* an established one's is refused by ckpt_tcp_classify() */
+	if (tcp_sk(sk)->repair && !ckpt_tcp_connected(READ_ONCE(sk->sk_state)))
+		return "TCP_REPAIR on";
 	return NULL;
 }
 
@@ -341,6 +367,37 @@ static bool ckpt_inet_opts(struct sock *sk, struct ckpt_hdr_socket_inet *o)
 	}
 	return o->flags || o->ttl != -1 || o->tos || o->maxseg || o->keepidle ||
 	       o->keepintvl || o->keepcnt || o->user_timeout;
+}
+
+/*
+ * the options of SOCKET_TCPOPT, as getsockopt() reads them: the congestion
+ * control if set (TCP_CONGESTION) or other than the namespace's default
+ * (not one that a route locked: the route gives it again), the window
+ * clamp (the user's, TCP_WINDOW_CLAMP, on a socket not connected: 0 if
+ * none; the connection's, the kernel's or the user's, on a connected
+ * one), TCP_TX_DELAY and the flags; whether one differs from its default
+ */
+static bool ckpt_tcp_opts(struct sock *sk, struct ckpt_hdr_socket_tcpopt *o)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct tcp_congestion_ops *ca, *def;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(o, 0, sizeof(*o));
+	rcu_read_lock();
+	ca = icsk->icsk_ca_ops;
+	def = rcu_dereference(sock_net(sk)->ipv4.tcp_congestion_control);
+	if (ca && !icsk->icsk_ca_dst_locked &&
+	    (icsk->icsk_ca_setsockopt || ca != def))
+		strscpy(o->congestion, ca->name, sizeof(o->congestion));
+	rcu_read_unlock();
+	o->window_clamp = READ_ONCE(tp->window_clamp);
+	o->tx_delay = READ_ONCE(tp->tcp_tx_delay);
+	o->flags |= tp->thin_lto ? CKPT_TCPOPT_THIN_LTO : 0;
+	o->flags |= tp->recvmsg_inq ? CKPT_TCPOPT_INQ : 0;
+	o->flags |= tp->fastopen_connect ? CKPT_TCPOPT_FO_CONNECT : 0;
+	o->flags |= tp->fastopen_no_cookie ? CKPT_TCPOPT_FO_NO_COOKIE : 0;
+	return o->congestion[0] || o->window_clamp || o->tx_delay || o->flags;
 }
 
 /* a raw socket's options, as their getsockopt() reads them */
@@ -573,6 +630,7 @@ unlock:
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_raw r;
 	int ret = 0;
@@ -583,6 +641,13 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		release_sock(sock->sk);
 		ret = ckpt_write_obj(ctx, &o, CKPT_HDR_SOCKET_INET, sizeof(o));
 	}
+	if (!ret && (h->flags & CKPT_SOCK_TCP_OPTS)) {
+		lock_sock(sock->sk);
+		ckpt_tcp_opts(sock->sk, &to);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &to, CKPT_HDR_SOCKET_TCPOPT,
+				     sizeof(to));
+	}
 	if (!ret && (h->flags & CKPT_SOCK_IP_OPTS))
 		ret = checkpoint_inet_ip(ctx, sock->sk, fd);
 	if (!ret && ckpt_inet_raw(sock->sk)) {
@@ -592,19 +657,6 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		ret = ckpt_write_obj(ctx, &r, CKPT_HDR_SOCKET_RAW, sizeof(r));
 	}
 	return ret;
-}
-
-/*
- * a connection restored through repair mode: established, or half closed
- * (CLOSE_WAIT: the peer's FIN came; FIN_WAIT1, FIN_WAIT2: this side sent
- * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both, the peer's first;
- * CLOSING: both, this side's first and not acknowledged).
- */
-static bool ckpt_tcp_connected(int state)
-{
-	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
-			       TCPF_CLOSING);
 }
 
 /* the peer's FIN came: a sequence number of its own in rcv_nxt */
@@ -712,6 +764,7 @@ static bool ckpt_raw_bound(struct sock *sk)
 int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		    struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_inet o;
 	struct sock *sk = sock->sk;
 	int len;
@@ -721,6 +774,8 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	lock_sock(sk);
 	if (ckpt_inet_opts(sk, &o))
 		h->flags |= CKPT_SOCK_INET_OPTS;
+	if (ckpt_inet_tcp(sk) && ckpt_tcp_opts(sk, &to))
+		h->flags |= CKPT_SOCK_TCP_OPTS;
 	release_sock(sk);
 	if (ckpt_inet_ip_any(sk))
 		h->flags |= CKPT_SOCK_IP_OPTS;
@@ -1092,6 +1147,7 @@ static int ckpt_tcp_accept_get(struct sock *sk, struct sock **socks, int max)
  */
 static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 {
+	struct ckpt_hdr_socket_tcpopt lto, to;
 	struct ckpt_hdr_socket_inet lo, o;
 	int state = READ_ONCE(sk->sk_state);
 
@@ -1111,6 +1167,13 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 		return "a socket filter unlike its listener's";
 	ckpt_inet_opts(lsk, &lo);
 	ckpt_inet_opts(sk, &o);
+	/* its window clamp is the kernel's: made again from the listener's */
+	ckpt_tcp_opts(lsk, &lto);
+	ckpt_tcp_opts(sk, &to);
+	lto.window_clamp = 0;
+	to.window_clamp = 0;
+	if (memcmp(&lto, &to, sizeof(to)))
+		return "TCP options unlike its listener's";
 	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||
 	    sock_flag(sk, SOCK_KEEPOPEN) != sock_flag(lsk, SOCK_KEEPOPEN) ||
 	    (tcp_sk(sk)->nonagle & TCP_NAGLE_OFF) !=
@@ -1462,7 +1525,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !restore_inet_addr_ok(h->raddr, h->raddr_len, h->family) ||
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
-	    (udp && (f & CKPT_SOCK_NODELAY)) ||
+	    (udp && (f & (CKPT_SOCK_NODELAY | CKPT_SOCK_TCP_OPTS))) ||
 	    !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state) ||
 	    (ckpt_tcp_connected(h->state) && !(f & CKPT_SOCK_BOUND)) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)) ||
@@ -1492,6 +1555,24 @@ static int restore_inet_read_opts(struct ckpt_ctx *ctx,
 	    (!tcp && (o->keepcnt || o->keepidle || o->keepintvl ||
 		      o->user_timeout || o->maxseg || (o->flags & CKPT_INET_CORK))))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad inet options",
+				h->sk_id);
+	return 0;
+}
+
+/* restart: SOCKET_TCPOPT, checked */
+static int restore_tcp_read_opts(struct ckpt_ctx *ctx,
+				 struct ckpt_hdr_socket *h,
+				 struct ckpt_hdr_socket_tcpopt *to)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, to, CKPT_HDR_SOCKET_TCPOPT, sizeof(*to));
+	if (ret)
+		return ret;
+	if (to->flags & ~CKPT_TCPOPT_FLAGS || to->_padding ||
+	    !memchr(to->congestion, 0, sizeof(to->congestion)) ||
+	    to->window_clamp > INT_MAX || to->tx_delay > INT_MAX)
+		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP options",
 				h->sk_id);
 	return 0;
 }
@@ -1549,6 +1630,123 @@ static const char *restore_inet_set_opts(struct socket *sock,
 	    restore_tcp_opt(sock, TCP_USER_TIMEOUT, o->user_timeout))
 		return "TCP_USER_TIMEOUT";
 	return NULL;
+}
+
+/* the flags of SOCKET_TCPOPT, by bit, set before the bind */
+static const struct {
+	u32 flag;
+	int opt;
+	const char *name;
+} ckpt_tcpopt_flags[] = {
+	{ CKPT_TCPOPT_THIN_LTO, TCP_THIN_LINEAR_TIMEOUTS,
+	  "TCP_THIN_LINEAR_TIMEOUTS" },
+	{ CKPT_TCPOPT_INQ, TCP_INQ, "TCP_INQ" },
+	{ CKPT_TCPOPT_FO_NO_COOKIE, TCP_FASTOPEN_NO_COOKIE,
+	  "TCP_FASTOPEN_NO_COOKIE" },
+	{ CKPT_TCPOPT_FO_CONNECT, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT" },
+};
+
+/*
+ * restart: the congestion control of SOCKET_TCPOPT, by TCP_CONGESTION's
+ * code (tcp_set_congestion_control(), with its check: an algorithm
+ * outside net.ipv4.tcp_allowed_congestion_control needs CAP_NET_ADMIN),
+ * on the new socket (TCP_CLOSE: it takes icsk_ca_ops, which the
+ * connection, made after, initializes as connect() does)
+ */
+static int restore_tcp_congestion(struct ckpt_ctx *ctx,
+				  struct ckpt_hdr_socket *h,
+				  struct socket *sock, char *name)
+{
+	int ret;
+
+	ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_CONGESTION,
+				    KERNEL_SOCKPTR(name), strlen(name));
+	if (ret == -ENOENT)
+		return ckpt_err(ctx, ret,
+				"socket %u: congestion control %s (TCP_CONGESTION) is not in this kernel",
+				h->sk_id, name);
+	if (ret == -EPERM)
+		return ckpt_err(ctx, ret,
+				"socket %u: congestion control %s (TCP_CONGESTION) is not allowed (net.ipv4.tcp_allowed_congestion_control) without CAP_NET_ADMIN",
+				h->sk_id, name);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"socket %u: cannot set congestion control %s (TCP_CONGESTION)",
+				h->sk_id, name);
+	return 0;
+}
+
+/*
+ * restart: the options of SOCKET_TCPOPT that a new socket takes, as
+ * setsockopt() sets them; TCP_FASTOPEN_CONNECT of a connection after it is
+ * made (restore_tcp_set_late(): on a new socket, connect() would wait for
+ * data to send with its SYN), the window clamp of one waiting to be
+ * accepted (@child) before it is made, as its listener's went into its
+ * handshake
+ */
+static int restore_tcp_set_opts(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_socket *h, struct socket *sock,
+				struct ckpt_hdr_socket_tcpopt *to, bool conn,
+				bool child)
+{
+	const char *what = NULL;
+	int i, ret;
+
+	if (to->congestion[0]) {
+		ret = restore_tcp_congestion(ctx, h, sock, to->congestion);
+		if (ret)
+			return ret;
+	}
+	if (to->tx_delay && restore_tcp_opt(sock, TCP_TX_DELAY, to->tx_delay))
+		what = "TCP_TX_DELAY";
+	for (i = 0; !what && i < ARRAY_SIZE(ckpt_tcpopt_flags); i++) {
+		if (!(to->flags & ckpt_tcpopt_flags[i].flag) ||
+		    (conn && ckpt_tcpopt_flags[i].flag == CKPT_TCPOPT_FO_CONNECT))
+			continue;
+		ret = restore_tcp_opt(sock, ckpt_tcpopt_flags[i].opt, 1);
+		if (ret) {
+			what = ckpt_tcpopt_flags[i].name;
+			break;
+		}
+	}
+	if (!what && child && to->window_clamp &&
+	    restore_tcp_opt(sock, TCP_WINDOW_CLAMP, to->window_clamp))
+		what = "TCP_WINDOW_CLAMP";
+	if (what)
+		return ckpt_err(ctx, -EINVAL, "socket %u: cannot set %s",
+				h->sk_id, what);
+	return 0;
+}
+
+/*
+ * restart: the window clamp of SOCKET_TCPOPT once the socket listens or
+ * its connection is made (which computes one of its own), by
+ * TCP_WINDOW_CLAMP's code, exactly (EINVAL for a value that it would
+ * raise); TCP_FASTOPEN_CONNECT of a connection (its setsockopt() takes
+ * it only before connect())
+ */
+static int restore_tcp_set_late(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_socket *h, struct socket *sock,
+				struct ckpt_hdr_socket_tcpopt *to, bool conn)
+{
+	struct tcp_sock *tp = tcp_sk(sock->sk);
+	int ret = 0;
+
+	if (to->window_clamp) {
+		ret = restore_tcp_opt(sock, TCP_WINDOW_CLAMP, to->window_clamp);
+		if (!ret && READ_ONCE(tp->window_clamp) != to->window_clamp)
+			ret = -EINVAL;
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"socket %u: cannot set TCP_WINDOW_CLAMP %u",
+					h->sk_id, to->window_clamp);
+	}
+	if (conn && (to->flags & CKPT_TCPOPT_FO_CONNECT)) {
+		lock_sock(sock->sk);
+		tp->fastopen_connect = 1;
+		release_sock(sock->sk);
+	}
+	return 0;
 }
 
 /* the options of ckpt_hdr_socket_ip.cmsg_flags, by bit */
@@ -2206,6 +2404,7 @@ void restore_inet_commit(struct ckpt_sk *e)
  */
 static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			       struct ckpt_hdr_socket_inet *o,
+			       struct ckpt_hdr_socket_tcpopt *to, bool child,
 			       struct ckpt_hdr_socket_ip *ip,
 			       struct ckpt_hdr_socket_mcast *mc,
 			       struct ckpt_hdr_socket_tcp *t,
@@ -2262,6 +2461,11 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		ckpt_err(ctx, ret, "socket %u: cannot set %s", h->sk_id, what);
 		goto err;
 	}
+	if (to) {
+		ret = restore_tcp_set_opts(ctx, h, sock, to, !!t, child);
+		if (ret)
+			goto err;
+	}
 	if (ip) {
 		ret = restore_inet_ip(ctx, h, sock, ip, mc);
 		if (ret)
@@ -2311,6 +2515,16 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 				 h->sk_id, peer);
 			goto err;
 		}
+	}
+	if (to && !child) {
+		ret = restore_tcp_set_late(ctx, h, sock, to, !!t);
+		if (ret)
+			goto err;
+	}
+	if (to && child && (to->flags & CKPT_TCPOPT_FO_CONNECT)) {
+		lock_sock(sock->sk);
+		tcp_sk(sock->sk)->fastopen_connect = 1;
+		release_sock(sock->sk);
 	}
 	*psock = sock;
 	return 0;
@@ -2439,6 +2653,7 @@ static int restore_tcp_conn_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 static int restore_tcp_accept(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			      struct socket *lsock,
 			      struct ckpt_hdr_socket_inet *o,
+			      struct ckpt_hdr_socket_tcpopt *to,
 			      struct ckpt_hdr_socket_ip *ip)
 {
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
@@ -2477,8 +2692,8 @@ static int restore_tcp_accept(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 				       CKPT_SOCK_TOTAL_MAX);
 		if (!ret) {
 			ctx->socks->bytes += t.recv_len;
-			ret = restore_inet_socket(ctx, ch, o, ip, NULL, &t, sq,
-						  rq, &sock);
+			ret = restore_inet_socket(ctx, ch, o, to, true, ip,
+						  NULL, &t, sq, rq, &sock);
 		}
 		if (!ret) {
 			ret = restore_tcp_enqueue(lsock->sk, sock,
@@ -2507,7 +2722,9 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
 	bool opts = h->flags & CKPT_SOCK_INET_OPTS;
 	bool ipopts = h->flags & CKPT_SOCK_IP_OPTS;
+	bool tcpopts = h->flags & CKPT_SOCK_TCP_OPTS;
 	struct ckpt_hdr *sq = NULL, *rq = NULL;
+	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_mcast *mc = NULL;
 	struct ckpt_hdr_socket_ip *ip = NULL;
 	struct ckpt_hdr_socket_inet o;
@@ -2519,6 +2736,11 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 
 	if (opts) {
 		ret = restore_inet_read_opts(ctx, h, &o);
+		if (ret)
+			return ret;
+	}
+	if (tcpopts) {
+		ret = restore_tcp_read_opts(ctx, h, &to);
 		if (ret)
 			return ret;
 	}
@@ -2540,7 +2762,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto out;
 	}
-	ret = restore_inet_socket(ctx, h, opts ? &o : NULL, ip, mc,
+	ret = restore_inet_socket(ctx, h, opts ? &o : NULL,
+				  tcpopts ? &to : NULL, false, ip, mc,
 				  tcp ? &t : NULL, sq, rq, &sock);
 	if (ret)
 		goto out;
@@ -2553,7 +2776,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	}
 	e->tcp_repair = tcp;
 	if (h->flags & CKPT_SOCK_ACCEPTQ) {
-		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL, ip);
+		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL,
+					 tcpopts ? &to : NULL, ip);
 		if (ret) {
 			sock_release(sock);
 			goto out;

@@ -37,6 +37,7 @@
 #include <linux/sockptr.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/sock_reuseport.h>
 
 #include "socket.h"
 
@@ -408,6 +409,19 @@ static const struct {
 	{ SOCK_RCVMARK, "SO_RCVMARK" },
 };
 
+/* a program that selects in @sk's SO_REUSEPORT group */
+static bool ckpt_sk_reuseport_prog(struct sock *sk)
+{
+	struct sock_reuseport *reuse;
+	bool prog;
+
+	rcu_read_lock();
+	reuse = rcu_dereference(sk->sk_reuseport_cb);
+	prog = reuse && rcu_access_pointer(reuse->prog);
+	rcu_read_unlock();
+	return prog;
+}
+
 /*
  * A socket-level option that restart does not set, or NULL.  A filter
  * that a checkpoint attached (CHECKPOINT_TCP_HOLD, when it saved the
@@ -441,7 +455,13 @@ static const char *ckpt_socket_unsupported(struct ckpt_ctx *ctx,
 #ifdef CONFIG_NET_RX_BUSY_POLL
 	if (READ_ONCE(sk->sk_ll_usec))
 		return "SO_BUSY_POLL";
+	if (READ_ONCE(sk->sk_prefer_busy_poll))
+		return "SO_PREFER_BUSY_POLL";
+	if (READ_ONCE(sk->sk_busy_poll_budget))
+		return "SO_BUSY_POLL_BUDGET";
 #endif
+	if (ckpt_sk_reuseport_prog(sk))
+		return "a reuseport program (SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF)";
 	return NULL;
 }
 

@@ -545,7 +545,7 @@ int restore_unix_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    ((f & CKPT_SOCK_BOUND) && (f & CKPT_SOCK_INHERITED)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address", id);
 	if (f & (CKPT_SOCK_REUSEPORT | CKPT_SOCK_NODELAY | CKPT_SOCK_INET_OPTS |
-		 CKPT_SOCK_IP_OPTS))
+		 CKPT_SOCK_IP_OPTS | CKPT_SOCK_TCP_OPTS))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad flags %#x", id, f);
 	if (hweight32(conn) > 1 ||
 	    ((f & (CKPT_SOCK_PAIR | CKPT_SOCK_PENDING)) && !h->peer_id) ||

@@ -157,6 +157,8 @@ enum {
 #define CKPT_HDR_SOCKET_FILTER CKPT_HDR_SOCKET_FILTER
 	CKPT_HDR_SOCKET_NETLINK = 512,	/* a netlink socket (netlink.c) */
 #define CKPT_HDR_SOCKET_NETLINK CKPT_HDR_SOCKET_NETLINK
+	CKPT_HDR_SOCKET_TCPOPT = 513,	/* more options of a TCP socket (inet.c) */
+#define CKPT_HDR_SOCKET_TCPOPT CKPT_HDR_SOCKET_TCPOPT
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -928,10 +930,10 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
  * bind it again) and of the peer it reconnects to, "" if none.  A socket
  * with a filter (CKPT_SOCK_FILTER) has SOCKET_FILTER BUFFER after them.  An inet
  * socket has between the strings and SOCKET_QUEUE: SOCKET_INET (with
- * CKPT_SOCK_INET_OPTS), SOCKET_IP SOCKET_MCAST*nmcast (with
- * CKPT_SOCK_IP_OPTS), SOCKET_RAW (a raw socket), SOCKET_TCP BUFFER BUFFER
- * (a connection), SOCKET_ACCEPT { SOCKET_CONN SOCKET_TCP BUFFER BUFFER
- * }*nconns (a TCP listener).
+ * CKPT_SOCK_INET_OPTS), SOCKET_TCPOPT (with CKPT_SOCK_TCP_OPTS),
+ * SOCKET_IP SOCKET_MCAST*nmcast (with CKPT_SOCK_IP_OPTS), SOCKET_RAW (a
+ * raw socket), SOCKET_TCP BUFFER BUFFER (a connection), SOCKET_ACCEPT {
+ * SOCKET_CONN SOCKET_TCP BUFFER BUFFER }*nconns (a TCP listener).
  */
 #define CKPT_SOCK_ADDR_MAX	128	/* a sockaddr, as the kernel saw it */
 #define CKPT_SOCK_MSG_MAX	(4U << 20)	/* bytes of one message */
@@ -964,7 +966,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 #define CKPT_SOCK_ACCEPTQ	0x200000 /* TCP listener: a SOCKET_ACCEPT follows */
 #define CKPT_SOCK_IP_OPTS	0x400000 /* inet: a SOCKET_IP record follows */
 #define CKPT_SOCK_FILTER	0x800000 /* a SOCKET_FILTER record follows */
-#define CKPT_SOCK_FLAGS		0xffffff
+#define CKPT_SOCK_TCP_OPTS	0x1000000 /* TCP: a SOCKET_TCPOPT record follows */
+#define CKPT_SOCK_FLAGS		0x1ffffff
 /* the flags an inet socket may have */
 #define CKPT_SOCK_INET_FLAGS	(CKPT_SOCK_PASSCRED | CKPT_SOCK_SNDBUF_LOCK | \
 				 CKPT_SOCK_RCVBUF_LOCK | CKPT_SOCK_BOUND | \
@@ -975,7 +978,8 @@ struct ckpt_hdr_inotify_event {		/* 24 bytes */
 				 CKPT_SOCK_KEEPALIVE | CKPT_SOCK_BROADCAST | \
 				 CKPT_SOCK_NODELAY | CKPT_SOCK_V6ONLY | \
 				 CKPT_SOCK_INET_OPTS | CKPT_SOCK_ACCEPTQ | \
-				 CKPT_SOCK_IP_OPTS | CKPT_SOCK_FILTER)
+				 CKPT_SOCK_IP_OPTS | CKPT_SOCK_FILTER | \
+				 CKPT_SOCK_TCP_OPTS)
 
 /* CKPT_HDR_SOCKET: 344 bytes */
 struct ckpt_hdr_socket {
@@ -1025,6 +1029,30 @@ struct ckpt_hdr_socket_inet {
 	__u32 user_timeout;	/* TCP_USER_TIMEOUT ms, 0: none */
 	__u16 maxseg;		/* TCP_MAXSEG (user_mss), 0: none */
 	__u16 flags;		/* CKPT_INET_* */
+};
+
+/* ckpt_hdr_socket_tcpopt.flags */
+#define CKPT_TCPOPT_THIN_LTO	0x1	/* TCP_THIN_LINEAR_TIMEOUTS */
+#define CKPT_TCPOPT_INQ		0x2	/* TCP_INQ */
+#define CKPT_TCPOPT_FO_CONNECT	0x4	/* TCP_FASTOPEN_CONNECT */
+#define CKPT_TCPOPT_FO_NO_COOKIE 0x8	/* TCP_FASTOPEN_NO_COOKIE */
+#define CKPT_TCPOPT_FLAGS	0xf
+#define CKPT_TCPOPT_CA_NAME_MAX	16	/* TCP_CA_NAME_MAX */
+
+/*
+ * CKPT_HDR_SOCKET_TCPOPT: 40 bytes, after the SOCKET_INET (if any) of a
+ * TCP socket whose SOCKET has CKPT_SOCK_TCP_OPTS (an option below differs
+ * from its default; an established connection always has one: its window
+ * clamp), before its SOCKET_IP.  A connection waiting to be accepted has
+ * its listener's.
+ */
+struct ckpt_hdr_socket_tcpopt {
+	struct ckpt_hdr h;
+	char congestion[CKPT_TCPOPT_CA_NAME_MAX]; /* TCP_CONGESTION, "": the default */
+	__u32 window_clamp;	/* TCP_WINDOW_CLAMP, 0: none (not connected) */
+	__u32 tx_delay;		/* TCP_TX_DELAY microseconds, 0: none */
+	__u32 flags;		/* CKPT_TCPOPT_* */
+	__u32 _padding;
 };
 
 /* ckpt_hdr_socket_raw.flags */
