@@ -22,8 +22,10 @@
  * PREFIX.result.
  *
  * With "leak": R makes D (clone(CLONE_FILES)) with a child D1 and E (clone(CLONE_FS)): a
- * checkpoint of the subtree of D, or of E, must be refused naming R. D's and E's pids are in
- * PREFIX.leak ("D E"); that mode only sleeps.
+ * checkpoint of the subtree of D, or of E, must be refused naming R; and P, whose vfork() child
+ * V (CLONE_VM | CLONE_VFORK, as glibc's posix_spawn() makes its child) waits without exec: a
+ * checkpoint of P's subtree is refused, the mm being shared. D's, E's and P's pids are in
+ * PREFIX.leak ("D E P"), V's in PREFIX.vchild; that mode only sleeps.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -277,7 +279,7 @@ static void run_f(int dfd)
 static __attribute__((noreturn)) void leak(void)
 {
 	char buf[64];
-	pid_t d, e;
+	pid_t d, e, p;
 
 	d = clone_child(CLONE_FILES);
 	if (d == 0) {
@@ -291,7 +293,22 @@ static __attribute__((noreturn)) void leak(void)
 	if (e == 0)
 		for (;;)
 			pause();
-	snprintf(buf, sizeof(buf), "%d %d\n", d, e);
+	/* P, waiting for its vfork() child V, which shares its mm (as posix_spawn()'s does) */
+	p = fork();
+	if (p < 0)
+		die("fork");
+	if (p == 0) {
+		if (vfork() == 0) {
+			me = "V";
+			snprintf(buf, sizeof(buf), "%d\n", getpid());
+			write_file("vchild", buf);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	wait_file("vchild");
+	snprintf(buf, sizeof(buf), "%d %d %d\n", d, e, p);
 	write_file("leak", buf);
 	write_file("ready", "ready\n");
 	for (;;)
