@@ -16,7 +16,8 @@
  * file at its descriptor, offset and close-on-exec flag, S's own file and offset, every cwd and
  * umask), then, in turn: R opens PREFIX.new1, F and G must see it at its descriptor, S must not;
  * F opens PREFIX.new2, R and G must see it; S chdir()s to PREFIX.d3 and sets umask 077, R must
- * see both and F not; F chdir()s to PREFIX.d4 and sets umask 007, G must see both and R not.
+ * see both and F not; once G checked its cwd and umask, F chdir()s to PREFIX.d4 and sets umask
+ * 007, G must see both and R not.
  * Each child writes PASS or "FAIL: reason" to PREFIX.res.NAME and exits with 0 or 1; R checks
  * its children's exit statuses (F its child's) and writes PASS or "FAIL: reason" to
  * PREFIX.result.
@@ -44,7 +45,7 @@
 static volatile sig_atomic_t stop;
 static const char *prefix;
 static const char *me = "R";
-static char failure[300];
+static char failure[600];
 static pid_t kids[3];
 static int nkids;
 
@@ -229,6 +230,8 @@ static void run_g(int dfd)
 	check_data(dfd);
 	check_cwd("d2");
 	check_umask(022, "022");
+	/* checked: F may change their fs_struct */
+	write_file("g1", "1\n");
 	n1 = wait_file("n1");
 	n2 = wait_file("n2");
 	if (!fd_is(n1, "new1") || !fd_is(n2, "new2"))
@@ -268,6 +271,7 @@ static void run_f(int dfd)
 	wait_file("s1");
 	check_cwd("d2");
 	check_umask(022, "022 (its own, not S's)");
+	wait_file("g1");
 	if (chdir(name(path, sizeof(path), "d4")))
 		die("chdir d4");
 	umask(007);
@@ -315,10 +319,34 @@ static __attribute__((noreturn)) void leak(void)
 		pause();
 }
 
+/* child @who's verdict (PREFIX.res.WHO) and, for R's own children (@pid), its exit status */
+static void collect(pid_t pid, const char *who)
+{
+	char path[4096], res[32], got[300] = "", why[400];
+	int status = 0;
+	FILE *r;
+
+	if (pid && waitpid(pid, &status, 0) != pid)
+		status = -1;
+	snprintf(res, sizeof(res), "res.%s", who);
+	r = fopen(name(path, sizeof(path), res), "r");
+	if (!r || !fgets(got, sizeof(got), r))
+		snprintf(got, sizeof(got), "no verdict");
+	if (r)
+		fclose(r);
+	if (strcmp(got, "PASS")) {
+		snprintf(why, sizeof(why), "%s (exit status %#x): %s", who, status, got);
+		fail("%s", why);
+	} else if (pid && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+		snprintf(why, sizeof(why), "%s passed, then exit status %#x", who, status);
+		fail("%s", why);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096], buf[256];
-	int dfd, n1, n2, i, status;
+	int dfd, n1, n2, i;
 	pid_t s, f;
 
 	if (argc < 2) {
@@ -375,33 +403,8 @@ int main(int argc, char **argv)
 	check_umask(077, "077 (not F's)");
 	kids[0] = s;
 	kids[1] = f;
-	for (i = 0; i < 2; i++) {
-		const char *res = i ? "res.F" : "res.S";
-		char got[300] = "";
-		FILE *r;
-
-		if (waitpid(kids[i], &status, 0) != kids[i] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			fail("%s failed", i ? "F" : "S");
-		r = fopen(name(path, sizeof(path), res), "r");
-		if (!r || !fgets(got, sizeof(got), r))
-			fail("no %s", res);
-		else if (strcmp(got, "PASS") && !failure[0])
-			snprintf(failure, sizeof(failure), "%s", got);
-		if (r)
-			fclose(r);
-	}
-	{
-		FILE *r = fopen(name(path, sizeof(path), "res.G"), "r");
-		char got[300] = "";
-
-		if (!r || !fgets(got, sizeof(got), r))
-			fail("no %s", "res.G");
-		else if (strcmp(got, "PASS") && !failure[0])
-			snprintf(failure, sizeof(failure), "%s", got);
-		if (r)
-			fclose(r);
-	}
+	for (i = 0; i < 3; i++)
+		collect(i < 2 ? kids[i] : 0, i == 0 ? "S" : i == 1 ? "F" : "G");
 	write_file("result", failure[0] ? failure : "PASS");
 	return 0;
 }
