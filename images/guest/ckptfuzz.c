@@ -174,7 +174,7 @@ static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
 	j = rnd() % n;
 	switch (rnd() % 13) {
 	case 12:
-		/* a shared table named wrongly: its own, a later task, a sharer, a zombie, no flag */
+		/* a shared table named wrongly: its own, a later task's, a sharer's, a zombie's */
 		switch (rnd() % 5) {
 		case 0:
 			t[i].flags |= CKPT_TREE_FILES;

@@ -958,7 +958,8 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 	threads(xstate_size, leader);
 	shared = section_shared();
 	if (shared & CKPT_TREE_FS) {
-		printf("            root, cwd, umask: task %u's (CLONE_FS)\n", tree_tasks[section_ent].fs_of);
+		printf("            root, cwd, umask: task %u's (CLONE_FS)\n",
+		       tree_tasks[section_ent].fs_of);
 	} else {
 		hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
 		printf("            umask %#o\n", hfs->umask);
@@ -1239,7 +1240,7 @@ static uint32_t tree(void)
 		/* a shared table names an earlier live task that has its own */
 		if (share_bad(t, i, CKPT_TREE_FILES, t[i].files_of) ||
 		    share_bad(t, i, CKPT_TREE_FS, t[i].fs_of))
-			bad("tree task %u (pid %d): bad shared tables (flags %#x, file table of %u, fs of %u)",
+			bad("tree task %u (pid %d): bad shared tables (flags %#x, files of %u, fs of %u)",
 			    i, t[i].pid, t[i].flags, t[i].files_of, t[i].fs_of);
 		depth[i] = i ? depth[t[i].parent] + 1 : 0;
 		printf("            %*spid %d pgid %d sid %d exit_signal %u", 2 * depth[i], "",
