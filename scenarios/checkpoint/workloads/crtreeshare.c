@@ -7,7 +7,8 @@
  * The root R (cwd PREFIX.d1, umask 027) makes:
  *   S  clone(CLONE_FS): R's root, cwd and umask; its own table, with PREFIX.s open at offset 2;
  *   F  clone(CLONE_FILES): R's table; its own fs_struct: cwd PREFIX.d2, umask 022;
- *      G  clone(CLONE_FILES | CLONE_FS) by F: R's table (through F) and F's fs_struct;
+ *      G  clone(CLONE_FILES | CLONE_FS) by F: R's table (through F) and F's fs_struct, with a
+ *         second thread (which holds them too);
  * then R opens PREFIX.data (O_CLOEXEC, "abcdefghij", offset 3) in the shared table (S, whose
  * table was copied before, has no such file) and writes the pids to PREFIX.pids ("R S F G"),
  * then PREFIX.ready.
@@ -17,7 +18,7 @@
  * umask), then, in turn: R opens PREFIX.new1, F and G must see it at its descriptor, S must not;
  * F opens PREFIX.new2, R and G must see it; S chdir()s to PREFIX.d3 and sets umask 077, R must
  * see both and F not; once G checked its cwd and umask, F chdir()s to PREFIX.d4 and sets umask
- * 007, G must see both and R not.
+ * 007, G must see both and R not; G's thread opens PREFIX.new3, R must see it.
  * Each child writes PASS or "FAIL: reason" to PREFIX.res.NAME and exits with 0 or 1; R checks
  * its children's exit statuses (F its child's) and writes PASS or "FAIL: reason" to
  * PREFIX.result.
@@ -31,6 +32,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,16 +164,27 @@ static void check_data(int dfd)
 		fail("%s: the data file's content differs", "table");
 }
 
+/* PREFIX.newN opened, its descriptor in PREFIX.nN */
 static int open_new(const char *what)
 {
-	char path[4096], num[32];
+	char path[4096], num[32], nfile[8];
 	int fd = open(name(path, sizeof(path), what), O_RDWR | O_CREAT | O_TRUNC, 0644);
 
 	if (fd < 0)
 		die(path);
 	snprintf(num, sizeof(num), "%d\n", fd);
-	write_file(what[3] == '1' ? "n1" : "n2", num);
+	snprintf(nfile, sizeof(nfile), "n%s", what + 3);
+	write_file(nfile, num);
 	return fd;
+}
+
+/* G's second thread: made with G's tables (CLONE_FILES | CLONE_FS), so R's and F's */
+static void *g_thread(void *arg)
+{
+	(void)arg;
+	wait_stop();
+	open_new("new3");
+	return NULL;
 }
 
 static __attribute__((noreturn)) void finish_child(void)
@@ -223,8 +236,12 @@ static void run_g(int dfd)
 {
 	int n1, n2;
 
+	pthread_t th;
+
 	me = "G";
 	nkids = 0;
+	if (pthread_create(&th, NULL, g_thread, NULL))
+		die("pthread_create");
 	write_file("rdy.G", "1\n");
 	wait_stop();
 	check_data(dfd);
@@ -239,6 +256,7 @@ static void run_g(int dfd)
 	wait_file("f1");
 	check_cwd("d4");
 	check_umask(007, "007 (F's)");
+	pthread_join(th, NULL);
 	finish_child();
 }
 
@@ -401,6 +419,8 @@ int main(int argc, char **argv)
 	wait_file("f1");
 	check_cwd("d3");
 	check_umask(077, "077 (not F's)");
+	if (!fd_is(wait_file("n3"), "new3"))
+		fail("%s: does not see the descriptor G's thread opened", "table");
 	kids[0] = s;
 	kids[1] = f;
 	for (i = 0; i < 3; i++)
