@@ -196,11 +196,14 @@ PTIMER_FLAGS = 0xF
 PTIMERS_MAX = 65536
 TREE_MAX = 4096
 THREADS_MAX = 1024
-TREE_TASK = struct.Struct("<iiiiIIII16sQQ")  # struct ckpt_tree_task
+TREE_TASK = struct.Struct("<iiiiIIIHH16sQQ")  # struct ckpt_tree_task
+TREE_TASK_FIELDS = ("pid", "parent", "pgid", "sid", "exit_signal", "flags", "exit_code", "files_of", "fs_of")
 TREE_ZOMBIE = 0x1
 TREE_PIDNS = 0x2  # the root only: the image is of a pid namespace, its pids as seen in it (the root's is 1)
 TREE_GHOST = 0x4  # the dead leader of a group (and session) of the tree: no task section
-TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST
+TREE_FILES = 0x8  # shares the file table of task files_of (CLONE_FILES): no FILE_TABLE in its section
+TREE_FS = 0x10  # shares the fs_struct of task fs_of (CLONE_FS): no FS in its section
+TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -218,6 +221,8 @@ class TreeTask:
     comm: str = ""  # of a zombie
     sigign: int = 0
     sigcatch: int = 0
+    files_of: int = 0  # TREE_FILES: the index of the task whose file table it shares
+    fs_of: int = 0  # TREE_FS: likewise its fs_struct
 
     @property
     def zombie(self) -> bool:
@@ -231,8 +236,18 @@ class TreeTask:
 def tree_tasks(rec: Record) -> list[TreeTask]:
     """The tasks of a TREE record, in image (depth-first) order."""
     return [TreeTask(pid=v[0], parent=v[1], pgid=v[2], sid=v[3], exit_signal=v[4], flags=v[5], exit_code=v[6],
-                     comm=v[8].split(b"\0", 1)[0].decode(errors="replace"), sigign=v[9], sigcatch=v[10])
+                     files_of=v[7], fs_of=v[8], comm=v[9].split(b"\0", 1)[0].decode(errors="replace"),
+                     sigign=v[10], sigcatch=v[11])
             for v in TREE_TASK.iter_unpack(rec.payload)]
+
+
+def _share_bad(tasks: list[TreeTask], i: int, flag: int, of: int) -> bool:
+    """What restart refuses of a shared table's owner: an earlier live task that has its own."""
+    t = tasks[i]
+    if not t.flags & flag:
+        return of != 0
+    return (i == 0 or bool(t.flags & (TREE_ZOMBIE | TREE_GHOST)) or of >= i
+            or bool(tasks[of].flags & (TREE_ZOMBIE | TREE_GHOST | flag)))
 
 
 class ImageError(Exception):
@@ -603,7 +618,7 @@ def _check_structure(img: Image) -> None:
         if img.error is None:
             raise ImageError("the header is not followed by the three uts strings")
     for r in img.all("TREE"):
-        _check_tree(r, len(img.all("TASK")))
+        _check_tree(r, len(img.all("TASK")), (len(img.all("FILE_TABLE")), len(img.all("FS"))))
     _check_threads(img)
     _check_precopy(img)
     for r in img.all("PGARR"):
@@ -721,7 +736,7 @@ def _check_posix_timers(r: Record, tids: set[int]) -> None:
         last = t["id"]
 
 
-def _check_tree(r: Record, sections: int) -> None:
+def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
     """What restart checks of the hierarchy: parents before children, unique pids, groups inside."""
     n = r.fields["nr_tasks"]
     if not 1 <= n <= TREE_MAX or len(r.payload) != n * TREE_TASK.size:
@@ -741,6 +756,9 @@ def _check_tree(r: Record, sections: int) -> None:
         if bad:
             raise ImageError(f"offset {r.offset:#x}: tree task {i} (pid {t.pid}): bad parent {t.parent} "
                              f"or flags {t.flags:#x}")
+        if _share_bad(tasks, i, TREE_FILES, t.files_of) or _share_bad(tasks, i, TREE_FS, t.fs_of):
+            raise ImageError(f"offset {r.offset:#x}: tree task {i} (pid {t.pid}): bad shared tables (flags "
+                             f"{t.flags:#x}, file table of {t.files_of}, fs of {t.fs_of})")
         if (t.pgid and t.pgid not in pids) or (t.sid and t.sid not in pids) or (t.sid and not t.pgid):
             raise ImageError(f"offset {r.offset:#x}: pid {t.pid}: process group {t.pgid} or session {t.sid} "
                              "not in the tree")
@@ -750,6 +768,13 @@ def _check_tree(r: Record, sections: int) -> None:
     live = sum(1 for t in tasks if not t.zombie and not t.ghost)
     if sections and live != sections:
         raise ImageError(f"offset {r.offset:#x}: {live} live tasks in the tree, {sections} task sections")
+    for what, flag, have in (("FILE_TABLE", TREE_FILES, tables[0]), ("FS", TREE_FS, tables[1])):
+        sharers = sum(1 for t in tasks if t.flags & flag)
+        want = live - sharers
+        # (the lab's own images of a few records may have no tables at all)
+        if sections and (have or sharers) and have != want:
+            raise ImageError(f"offset {r.offset:#x}: {have} {what} records for {want} tasks of the tree "
+                             "that have their own")
 
 
 def ctty_entries(rec: Record) -> list[tuple[int, int, int, int]]:
@@ -801,6 +826,10 @@ def tree_lines(tasks: list[TreeTask]) -> list[str]:
             what = f" ghost (the dead leader of its group{' and session' if t.sid == t.pid else ''})"
         if t.flags & TREE_PIDNS:
             what = " init of a pid namespace (pids as seen in it)"
+        shared = ([f"file table of task {t.files_of} (CLONE_FILES)"] if t.flags & TREE_FILES else []) + \
+            ([f"fs_struct of task {t.fs_of} (CLONE_FS)"] if t.flags & TREE_FS else [])
+        if shared:
+            what += " " + ", ".join(shared)
         lines.append(f"{'  ' * d}pid {t.pid} pgid {t.pgid or 'root'} sid {t.sid or 'root'} "
                      f"exit_signal {t.exit_signal}{what}")
     return lines
@@ -839,10 +868,17 @@ def _check_threads(img: Image) -> None:
 
 
 def _entry_offset(rname: str, spec: str) -> tuple[int, str]:
-    """``timers[N].FIELD`` of a POSIX_TIMERS record: the offset and code of that field of timer N."""
+    """``timers[N].FIELD`` of a POSIX_TIMERS record, or ``tasks[N].FIELD`` of a TREE record: the offset
+    and code of that field of entry N."""
+    m = re.fullmatch(r"tasks\[(\d+)\]\.(\w+)", spec)
+    if rname == "TREE" and m and m.group(2) in TREE_TASK_FIELDS:
+        k = TREE_TASK_FIELDS.index(m.group(2))
+        codes = TREE_TASK.format.lstrip("<")
+        return HDR.size + 8 + TREE_TASK.size * int(m.group(1)) + struct.calcsize("<" + codes[:k]), codes[k]
     m = re.fullmatch(r"timers\[(\d+)\]\.(\w+)", spec)
     if rname != "POSIX_TIMERS" or not m or m.group(2) not in PTIMER_FIELDS:
-        raise ImageError(f"bad field {rname}.{spec!r}: only POSIX_TIMERS.timers[N].FIELD has entries")
+        raise ImageError(f"bad field {rname}.{spec!r}: only POSIX_TIMERS.timers[N].FIELD and "
+                         "TREE.tasks[N].FIELD have entries")
     k = PTIMER_FIELDS.index(m.group(2))
     codes = PTIMER.format.lstrip("<")
     off = HDR.size + 8 + PTIMER.size * int(m.group(1)) + struct.calcsize("<" + codes[:k])

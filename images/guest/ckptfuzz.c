@@ -8,7 +8,9 @@
  * extreme values, records swapped, deleted and duplicated, and the task
  * hierarchy (CKPT_HDR_TREE) made hostile: a task its own parent (a cycle),
  * a parent missing or later in the tree, a duplicate pid, a zombie parent,
- * a process group or session outside, bad flags and counts (of tasks, of
+ * a process group or session outside, a shared file table or fs_struct
+ * (CLONE_FILES, CLONE_FS) named wrongly (its own, a later task's, a
+ * sharer's, a zombie's, without the flag), bad flags and counts (of tasks, of
  * controlling ttys: the CTTY record missing or extra); in an image of
  * a multi-threaded process, also the thread count (THREADS) and the tids
  * and leader pids of the threads (THREAD_TASK): 0, negative, huge, the
@@ -170,7 +172,40 @@ static void tree_variant(unsigned char *buf, char *desc, size_t dlen)
 	n = (ht->h.len - sizeof(*ht)) / sizeof(*t);
 	i = rnd() % n;
 	j = rnd() % n;
-	switch (rnd() % 12) {
+	switch (rnd() % 13) {
+	case 12:
+		/* a shared table named wrongly: its own, a later task's, a sharer's, a zombie's */
+		switch (rnd() % 5) {
+		case 0:
+			t[i].flags |= CKPT_TREE_FILES;
+			t[i].files_of = i;
+			break;
+		case 1:
+			t[i].flags |= CKPT_TREE_FS;
+			t[i].fs_of = i + 1 + rnd() % 4;
+			break;
+		case 2:
+			t[j].flags |= CKPT_TREE_FILES | CKPT_TREE_FS;
+			t[i].flags |= CKPT_TREE_FILES | CKPT_TREE_FS;
+			t[i].files_of = j;
+			t[i].fs_of = j;
+			break;
+		case 3:
+			t[j].flags |= CKPT_TREE_ZOMBIE;
+			t[i].flags |= rnd() % 2 ? CKPT_TREE_FILES : CKPT_TREE_FS;
+			t[i].files_of = j;
+			t[i].fs_of = j;
+			break;
+		default:
+			/* a sharer made an owner or the reverse: its section does not match */
+			t[i].flags ^= rnd() % 2 ? CKPT_TREE_FILES : CKPT_TREE_FS;
+			if (rnd() % 2)
+				t[i].files_of = t[i].fs_of = rnd() % 2 ? j : 0xffff;
+			break;
+		}
+		snprintf(desc, dlen, "tree: task %u flags %#x, file table of %u, fs of %u", i,
+			 t[i].flags, t[i].files_of, t[i].fs_of);
+		break;
 	case 10:
 		/* the image of a pid namespace or not, the init's pid */
 		if (rnd() % 2) {

@@ -897,8 +897,32 @@ static uint32_t anon_record(uint32_t f_type)
 static int32_t objrefs, pipes, fifos, datas, shms, ptys, sysv_segs;
 
 /* the state of one task: TASK ... MM and its vmas */
+static struct ckpt_tree_task tree_tasks[CKPT_TREE_MAX];
+static uint32_t tree_n, section_ent, sections;
+
+/* the tree entry of the next task section: what of it is another task's */
+static uint32_t section_shared(void)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < tree_n; i++) {
+		if (tree_tasks[i].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
+			continue;
+		if (k++ == sections) {
+			section_ent = i;
+			sections++;
+			return tree_tasks[i].flags & (CKPT_TREE_FILES | CKPT_TREE_FS);
+		}
+	}
+	/* a single task (no TREE: ET_CKPT) */
+	sections++;
+	section_ent = 0;
+	return 0;
+}
+
 static void task(uint32_t xstate_size, uint32_t page_size)
 {
+	uint32_t shared;
 	struct ckpt_hdr_task *ht;
 	struct ckpt_hdr_signal *hs;
 	struct ckpt_hdr_fs *hfs;
@@ -955,10 +979,21 @@ static void task(uint32_t xstate_size, uint32_t page_size)
 	sched();
 	seccomp();
 	threads(xstate_size, leader);
-	hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
-	printf("            umask %#o\n", hfs->umask);
-	string("root");
-	string("cwd");
+	shared = section_shared();
+	if (shared & CKPT_TREE_FS) {
+		printf("            root, cwd, umask: task %u's (CLONE_FS)\n",
+		       tree_tasks[section_ent].fs_of);
+	} else {
+		hfs = expect(CKPT_HDR_FS, sizeof(*hfs), sizeof(*hfs));
+		printf("            umask %#o\n", hfs->umask);
+		string("root");
+		string("cwd");
+	}
+	if (shared & CKPT_TREE_FILES) {
+		printf("            descriptors: task %u's table (CLONE_FILES)\n",
+		       tree_tasks[section_ent].files_of);
+		goto mm;
+	}
 
 	hft = expect(CKPT_HDR_FILE_TABLE, sizeof(*hft), sizeof(*hft));
 	nfds = hft->nfds;
@@ -1146,8 +1181,7 @@ mm:
 
 }
 
-static struct ckpt_tree_task tree_tasks[CKPT_TREE_MAX];
-static uint32_t tree_n, tree_ctty;
+static uint32_t tree_ctty;
 
 /* the CTTY record after the last task section: restart's checks of each entry */
 static void ctty(int32_t ptys)
@@ -1180,6 +1214,15 @@ static void ctty(int32_t ptys)
 				bad("CTTY %u: pty %d of two sessions", k, c[k].pty_ref);
 		last = i;
 	}
+}
+
+/* what restart refuses of a shared table's owner (restore_tree_share_check()) */
+static int share_bad(const struct ckpt_tree_task *t, uint32_t i, uint32_t flag, uint32_t of)
+{
+	if (!(t[i].flags & flag))
+		return of != 0;
+	return !i || t[i].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST) || of >= i ||
+	       t[of].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST | flag);
 }
 
 /* the task hierarchy: the number of task sections that follow */
@@ -1217,6 +1260,11 @@ static uint32_t tree(void)
 		for (j = 0; j < i; j++)
 			if (t[j].pid == t[i].pid)
 				bad("pid %d appears twice", t[i].pid);
+		/* a shared table names an earlier live task that has its own */
+		if (share_bad(t, i, CKPT_TREE_FILES, t[i].files_of) ||
+		    share_bad(t, i, CKPT_TREE_FS, t[i].fs_of))
+			bad("tree task %u (pid %d): bad shared tables (flags %#x, files of %u, fs of %u)",
+			    i, t[i].pid, t[i].flags, t[i].files_of, t[i].fs_of);
 		depth[i] = i ? depth[t[i].parent] + 1 : 0;
 		printf("            %*spid %d pgid %d sid %d exit_signal %u", 2 * depth[i], "",
 		       t[i].pid, t[i].pgid, t[i].sid, t[i].exit_signal);
@@ -1228,6 +1276,11 @@ static uint32_t tree(void)
 			       t[i].sid == t[i].pid ? " and session" : "");
 		else
 			live++;
+		if (t[i].flags & CKPT_TREE_FILES)
+			printf(" file table of task %u (CLONE_FILES)%s", t[i].files_of,
+			       t[i].flags & CKPT_TREE_FS ? "," : "");
+		if (t[i].flags & CKPT_TREE_FS)
+			printf(" fs_struct of task %u (CLONE_FS)", t[i].fs_of);
 		printf("\n");
 	}
 	for (i = 0; i < n; i++) {

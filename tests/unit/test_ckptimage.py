@@ -292,7 +292,7 @@ def tree_record(*tasks: tuple[int, int, int, int, int, int]) -> bytes:
     """A TREE record of (pid, parent, pgid, sid, flags, exit_code) tasks; zombies named "z"."""
     z = ckptimage.TREE_ZOMBIE
     rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 0 if flags & ckptimage.TREE_GHOST else 17,
-                                             flags, code, 0, b"z" if flags & z else b"", 0,
+                                             flags, code, 0, 0, b"z" if flags & z else b"", 0,
                                              0x200 if flags & z else 0)
                     for pid, parent, pgid, sid, flags, code in tasks)
     return record("TREE", len(tasks), 0, payload=rows)
@@ -631,7 +631,7 @@ def ctty_image(nr: int, *entries: tuple[int, int, int, int], ptys: int = 1) -> b
     """A tree: root 10 (the caller's session), C 11 leading session 11, G 12 leading group 12 of it;
     ``ptys`` pairs (a master PTY record each) and a CTTY record of ``entries`` if any."""
     tasks = ((10, -1, 0, 0, 0, 0), (11, 0, 11, 11, 0, 0), (12, 1, 12, 11, 0, 0))
-    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0, b"", 0, 0)
+    rows = b"".join(ckptimage.TREE_TASK.pack(pid, parent, pgid, sid, 17, flags, code, 0, 0, b"", 0, 0)
                     for pid, parent, pgid, sid, flags, code in tasks)
     pty = b"".join(record("PTY", ref, 1, ref - 1, 0, 0, 0, 0, 24, 80, 0, 0, 0) for ref in range(1, ptys + 1))
     data = header() + record("TREE", 3, nr, payload=rows) + pty + body() * 3
@@ -745,3 +745,58 @@ def test_signal_record_carries_the_job_control_stop() -> None:
     img = ckptimage.parse(data + tail(data))
     sig = img.all("SIGNAL")[0].fields
     assert (sig["nr_rlim"], sig["stop_flags"], sig["stop_signal"], sig["stop_code"]) == (16, 1, 20, 0)
+
+
+def shared_image(rows: list[tuple[int, int, int, int]], fs: int, files: int) -> bytes:
+    """A tree of (pid, parent, flags, files_of | fs_of << 16) tasks, in the root's group, with
+    ``fs`` FS and ``files`` FILE_TABLE records among the task sections."""
+    packed = b"".join(ckptimage.TREE_TASK.pack(pid, parent, 0, 0, 17, flags, 0, of & 0xffff, of >> 16,
+                                               b"", 0, 0)
+                      for pid, parent, flags, of in rows)
+    tables = (record("FS", 0o22, 0) + string("/") + string("/tmp")) * fs + record("FILE_TABLE", 0, 0) * files
+    data = header() + record("TREE", len(rows), 0, payload=packed) + body() * len(rows) + tables
+    return data + tail(data)
+
+
+def test_shared_tables_are_decoded_and_drawn() -> None:
+    files, fs = ckptimage.TREE_FILES, ckptimage.TREE_FS
+    # R; S shares R's fs_struct; F R's table; G R's table and F's fs_struct
+    img = ckptimage.parse(shared_image([(10, -1, 0, 0), (11, 0, fs, 0), (12, 0, files, 0),
+                                        (13, 2, files | fs, 2 << 16)], fs=2, files=2))
+    tasks = img.tree()
+    assert (tasks[3].files_of, tasks[3].fs_of) == (0, 2) and tasks[1].flags == fs
+    lines = ckptimage.tree_lines(tasks)
+    assert lines[1].endswith("fs_struct of task 0 (CLONE_FS)")
+    assert lines[2].endswith("file table of task 0 (CLONE_FILES)")
+    assert lines[3].endswith("file table of task 0 (CLONE_FILES), fs_struct of task 2 (CLONE_FS)")
+
+
+@pytest.mark.parametrize(("rows", "why"), [
+    ([(10, -1, 0, 0), (11, 0, 0x8, 1)], "bad shared tables"),              # its own table
+    ([(10, -1, 0, 0), (11, 0, 0x8, 2), (12, 0, 0, 0)], "bad shared tables"),  # a later task's
+    ([(10, -1, 0, 0), (11, 0, 0x10, 1 << 16 | 5)], "bad shared tables"),  # fs of a missing task
+    ([(10, -1, 0, 0), (11, 0, 0x8, 0), (12, 0, 0x8, 1)], "bad shared tables"),  # a sharer's
+    ([(10, -1, 0, 0), (11, 0, 0, 1)], "bad shared tables"),                 # an index without the flag
+    ([(10, -1, 0x8, 0), (11, 0, 0, 0)], "bad parent"),                      # the root shares
+])
+def test_hostile_shared_tables_are_refused(rows: list[tuple[int, int, int, int]], why: str) -> None:
+    with pytest.raises(ImageError, match=why):
+        ckptimage.parse(shared_image(rows, fs=len(rows), files=len(rows)))
+
+
+def test_a_sharer_has_no_table_of_its_own() -> None:
+    files = ckptimage.TREE_FILES
+    rows = [(10, -1, 0, 0), (11, 0, files, 0)]
+    ckptimage.parse(shared_image(rows, fs=2, files=1))
+    with pytest.raises(ImageError, match="2 FILE_TABLE records for 1 tasks"):
+        ckptimage.parse(shared_image(rows, fs=2, files=2))
+    with pytest.raises(ImageError, match="1 FS records for 2 tasks"):
+        ckptimage.parse(shared_image(rows, fs=1, files=1))
+
+
+def test_tree_entries_can_be_tampered_with() -> None:
+    data = shared_image([(10, -1, 0, 0), (11, 0, ckptimage.TREE_FILES, 0)], fs=2, files=1)
+    bad = ckptimage.tamper(data, fields={"TREE.tasks[1].files_of": 1})
+    with pytest.raises(ImageError, match="bad shared tables"):
+        ckptimage.parse(bad)
+    assert ckptimage.tree_tasks(ckptimage.parse(data).all("TREE")[0])[1].files_of == 0

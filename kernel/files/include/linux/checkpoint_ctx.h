@@ -105,6 +105,8 @@ struct ckpt_restore {
 	struct mm_struct *new_mm;	/* built for the restarted task */
 	struct mm_struct *old_mm;	/* caller's mm while new_mm is built */
 	struct files_struct *old_files;	/* shared table, until the commit */
+	bool share_files;		/* the table of an earlier task of the tree */
+	bool share_fs;			/* its fs_struct likewise (no FS record) */
 	unsigned int xstate_size;	/* from the arch header */
 	void *fpstate;			/* checked FPU state, ready to load */
 	u32 pkru;
@@ -221,6 +223,8 @@ pid_t ckpt_tree_holder(struct ckpt_ctx *ctx,
 		       bool (*match)(struct file *, const void *),
 		       const void *arg, int *ofd);
 bool ckpt_tree_multi(struct ckpt_ctx *ctx);
+u32 ckpt_tree_shared(struct ckpt_ctx *ctx);
+u32 restore_tree_shared(struct ckpt_ctx *ctx);
 struct mm_struct *ckpt_tree_parent_mm(struct ckpt_ctx *ctx);
 struct mm_struct *restore_tree_parent_mm(struct ckpt_ctx *ctx);
 pid_t ckpt_pid_nr(struct ckpt_ctx *ctx, struct pid *pid);

@@ -272,12 +272,19 @@ static int checkpoint_check_sharing(struct ckpt_ctx *ctx, struct task_struct *t)
 	const char *what = "";
 	pid_t pid;
 
-	task_lock(t);
-	if (t->files && atomic_read(&t->files->count) > 1)
-		sh.files = t->files;
-	if (t->fs && READ_ONCE(t->fs->users) > 1)
-		sh.fs = t->fs;
-	task_unlock(t);
+	/*
+	 * Every checkpoint but a TCP release is of a tree (one task or more):
+	 * the descriptor table and fs_struct may be shared by its tasks, and
+	 * are checked once all of them are known (ckpt_tree_tables()).
+	 */
+	if (ctx->uflags & CHECKPOINT_TCP_RELEASE) {
+		task_lock(t);
+		if (t->files && atomic_read(&t->files->count) > 1)
+			sh.files = t->files;
+		if (t->fs && READ_ONCE(t->fs->users) > 1)
+			sh.fs = t->fs;
+		task_unlock(t);
+	}
 	/* the target's threads' and ours (from get_task_mm()) */
 	if (atomic_read(&ctx->mm->mm_users) <= ctx->nr_threads + 2)
 		sh.mm = NULL;
@@ -450,6 +457,7 @@ int checkpoint_task_restart_block(struct ckpt_ctx *ctx, struct task_struct *t)
 
 int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 {
+	u32 shared = ckpt_tree_shared(ctx);
 	int ret;
 
 	ret = ckpt_check_target(ctx);
@@ -487,11 +495,12 @@ int checkpoint_task(struct ckpt_ctx *ctx, struct task_struct *t)
 		ret = checkpoint_threads(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
-	if (!ret)
+	/* a table shared with an earlier task of the tree is saved with it */
+	if (!ret && !(shared & CKPT_TREE_FS))
 		ret = checkpoint_fs(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);
-	if (!ret)
+	if (!ret && !(shared & CKPT_TREE_FILES))
 		ret = checkpoint_files(ctx, t);
 	if (!ret)
 		ret = ckpt_check_target(ctx);

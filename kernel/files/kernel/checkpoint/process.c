@@ -608,7 +608,9 @@ int restore_process_commit(struct ckpt_ctx *ctx)
 		set_fs_root(fs, &ctx->rst.root);
 	if (ctx->rst.has_pwd)
 		set_fs_pwd(fs, &ctx->rst.pwd);
-	xchg(&fs->umask, ctx->rst.umask);
+	/* a shared fs_struct (CLONE_FS) has its owner's umask */
+	if (!ctx->rst.share_fs)
+		xchg(&fs->umask, ctx->rst.umask);
 	/* before the pdeath signal and dumpable, which a new cred resets */
 	restore_cred_commit(ctx);
 	restore_task_commit(ctx);

@@ -242,8 +242,12 @@ static void restore_files_rollback(struct ckpt_ctx *ctx)
 /* the state of one task, read, checked and built, not yet committed */
 int restore_task_read(struct ckpt_ctx *ctx)
 {
+	u32 shared = restore_tree_shared(ctx);
 	int ret;
 
+	/* tables of an earlier task of the tree: given at the commit */
+	ctx->rst.share_files = shared & CKPT_TREE_FILES;
+	ctx->rst.share_fs = shared & CKPT_TREE_FS;
 	ret = restore_read_task(ctx);
 	if (!ret)
 		ret = ckpt_arch_read_cpu(ctx);
@@ -269,9 +273,9 @@ int restore_task_read(struct ckpt_ctx *ctx)
 		ret = restore_threads_read(ctx);
 	if (!ret)
 		ret = restore_posix_timers_targets(ctx);
-	if (!ret)
+	if (!ret && !ctx->rst.share_fs)
 		ret = restore_fs_read(ctx);
-	if (!ret)
+	if (!ret && !ctx->rst.share_files)
 		ret = restore_files_read(ctx);
 	if (!ret)
 		ret = restore_mm_build(ctx);
@@ -383,10 +387,14 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = ckpt_arch_prepare_fpu(ctx);
 	if (!ret)
 		ret = restore_threads_prepare(ctx);
-	if (!ret)
-		ret = restore_tree_commit(ctx);
+	/*
+	 * The table the caller restores into is final before the other
+	 * tasks commit: those that share it (CKPT_TREE_FILES) take it then.
+	 */
 	if (!ret)
 		ret = restore_unshare_files(ctx);
+	if (!ret)
+		ret = restore_tree_commit(ctx);
 	if (!ret)
 		ret = restore_files_commit(ctx);
 	if (ret < 0) {

@@ -613,6 +613,139 @@ static int checkpoint_tree_ctty(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 }
 
 /* the descriptors of every live task: what the leak check looks at */
+static const void *ckpt_tree_table_of(struct task_struct *t, bool fs)
+{
+	return fs ? (const void *)READ_ONCE(t->fs) :
+		    (const void *)READ_ONCE(t->files);
+}
+
+/* a task outside the tree with @table as its fs_struct (@fs) or file table */
+static pid_t ckpt_tree_table_sharer(struct ckpt_tree *tree, const void *table,
+				    bool fs)
+{
+	struct task_struct *g, *p;
+	pid_t pid = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		if (p->flags & PF_KTHREAD || ckpt_tree_has(tree, g) ||
+		    ckpt_tree_table_of(p, fs) != table)
+			continue;
+		pid = task_pid_vnr(p) ?: -1;
+		break;
+	}
+	rcu_read_unlock();
+	return pid;
+}
+
+/*
+ * The file table (or fs_struct, @fs) of live task @i: if an earlier task
+ * of the tree has it (CLONE_FILES, CLONE_FS), task @i names the first
+ * one, its owner, which saves it once.  For an owner, every task and
+ * thread of the tree that has it holds one reference (files->count,
+ * fs->users): more are held outside the tree, refused naming the holder
+ * (the leak check).  A table of one process with no other holder is as
+ * for a single task: a reference without a task is transient.  The tasks
+ * are frozen: no new sharer can appear (only a holder can make one).
+ */
+static int ckpt_tree_table(struct ckpt_ctx *ctx, struct ckpt_tree *tree,
+			   int i, bool fs)
+{
+	struct ckpt_tree_ent *e = &tree->ents[i];
+	const char *what = fs ? "fs_struct: root, cwd, umask (CLONE_FS)" :
+			   "file table (CLONE_FILES)";
+	const void *table = ckpt_tree_table_of(e->t, fs);
+	unsigned int held = 0, procs = 0, refs;
+	pid_t pid = task_pid_vnr(e->t), other;
+	int j;
+
+	if (!table)
+		return ckpt_err(ctx, -ESRCH, "pid %d exited during checkpoint",
+				pid);
+	for (j = 0; j < tree->n; j++) {
+		struct ckpt_tree_ent *o = &tree->ents[j];
+
+		if (o->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST) ||
+		    ckpt_tree_table_of(o->t, fs) != table)
+			continue;
+		if (j < i) {
+			/* the first task that has it saves it */
+			if (fs) {
+				e->h.flags |= CKPT_TREE_FS;
+				e->h.fs_of = j;
+			} else {
+				e->h.flags |= CKPT_TREE_FILES;
+				e->h.files_of = j;
+			}
+			return 0;
+		}
+		/* the root's threads are on the context while collecting */
+		held += 1 + (j ? o->sel.nr_threads : ctx->nr_threads);
+		procs++;
+	}
+	refs = fs ? READ_ONCE(((struct fs_struct *)table)->users) :
+		    atomic_read(&((struct files_struct *)table)->count);
+	if (refs == held)
+		return 0;
+	other = ckpt_tree_table_sharer(tree, table, fs);
+	if (other > 0)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d: %s shared with pid %d, outside the checkpoint",
+				pid, what, other);
+	if (other < 0)
+		return ckpt_err(ctx, -EBUSY,
+				"pid %d: %s shared with a task outside this pid namespace",
+				pid, what);
+	if (procs == 1)
+		return 0;
+	return ckpt_err(ctx, -EBUSY,
+			"pid %d: %s of %u tasks of the checkpoint held %u times: held outside it",
+			pid, what, procs, refs);
+}
+
+static int ckpt_tree_tables(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < tree->n && !ret; i++) {
+		if (tree->ents[i].h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
+			continue;
+		ret = ckpt_tree_table(ctx, tree, i, false);
+		if (!ret)
+			ret = ckpt_tree_table(ctx, tree, i, true);
+	}
+	return ret;
+}
+
+/*
+ * Checkpoint: what of the task being saved is another's, saved with that
+ * one (CKPT_TREE_FILES: no file table in its section, CKPT_TREE_FS: no FS).
+ */
+u32 ckpt_tree_shared(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i;
+
+	if (!tree || !tree->multi || ctx->restart)
+		return 0;
+	for (i = 1; i < tree->n; i++)
+		if (tree->ents[i].t == ctx->tsk)
+			return tree->ents[i].h.flags &
+			       (CKPT_TREE_FILES | CKPT_TREE_FS);
+	return 0;
+}
+
+/* restart: likewise, of the task whose state is being read */
+u32 restore_tree_shared(struct ckpt_ctx *ctx)
+{
+	struct ckpt_tree *tree = ctx->tree;
+
+	if (!tree || !tree->multi || tree->turn <= 0 || tree->turn >= tree->n)
+		return 0;
+	return tree->ents[tree->turn].h.flags &
+	       (CKPT_TREE_FILES | CKPT_TREE_FS);
+}
+
 static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
 	struct files_struct *files;
@@ -621,7 +754,9 @@ static int ckpt_tree_fds(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	for (i = 0; i < tree->n; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
 
-		if (e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
+		/* a table shared with an earlier task: its owner's descriptors */
+		if (e->h.flags &
+		    (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST | CKPT_TREE_FILES))
 			continue;
 		n = ckpt_collect_fds(e->t, &e->fds, &files);
 		if (n < 0)
@@ -675,6 +810,8 @@ again:
 		ret = ckpt_tree_pidns_all(ctx, tree);
 	for (i = 1; i < n && !ret; i++)
 		ret = ckpt_tree_get_task(ctx, &tree->ents[i]);
+	if (!ret)
+		ret = ckpt_tree_tables(ctx, tree);
 	if (!ret && tree->multi)
 		ret = ckpt_tree_fds(ctx, tree);
 	if (!ret && tree->multi)
@@ -950,6 +1087,50 @@ static int restore_tree_pidns_check(struct ckpt_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Task @i names the task whose file table (or fs_struct) it shares: a
+ * live task before it that has its own; 0 without the flag.
+ */
+static int restore_tree_share_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree,
+				    int i, u32 flag, u16 of, const char *what)
+{
+	struct ckpt_tree_task *h = &tree->ents[i].h;
+	const char *why;
+
+	if (!(h->flags & flag)) {
+		if (!of)
+			return 0;
+		why = "without the flag";
+	} else if (!i || h->flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) {
+		why = "a task without a section";
+	} else if (of == i) {
+		why = "its own";
+	} else if (of > i) {
+		why = "a later task, not yet restored";
+	} else if (tree->ents[of].h.flags &
+		   (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST | flag)) {
+		why = "a task that has none of its own";
+	} else {
+		return 0;
+	}
+	return ckpt_err(ctx, -EINVAL, "tree: pid %d: the %s of task %u: %s",
+			h->pid, what, of, why);
+}
+
+static int restore_tree_shares_check(struct ckpt_ctx *ctx,
+				     struct ckpt_tree *tree, int i)
+{
+	struct ckpt_tree_task *h = &tree->ents[i].h;
+	int ret;
+
+	ret = restore_tree_share_check(ctx, tree, i, CKPT_TREE_FILES,
+				       h->files_of, "file table (CLONE_FILES)");
+	if (!ret)
+		ret = restore_tree_share_check(ctx, tree, i, CKPT_TREE_FS,
+					       h->fs_of, "fs_struct (CLONE_FS)");
+	return ret;
+}
+
 static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
@@ -966,7 +1147,7 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 
 		tree->ents[i].tree = tree;
 		tree->ents[i].size = 1;
-		if (h->pid <= 0 || h->pid >= pid_max || h->_padding ||
+		if (h->pid <= 0 || h->pid >= pid_max ||
 		    h->flags & ~CKPT_TREE_FLAGS || h->exit_signal > _NSIG ||
 		    (i && h->flags & CKPT_TREE_PIDNS) ||
 		    (h->flags & CKPT_TREE_GHOST && h->flags & CKPT_TREE_ZOMBIE) ||
@@ -975,6 +1156,9 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 					"tree: task %d (pid %d): bad pid, parent %d, flags %#x or exit signal %u",
 					i, h->pid, h->parent, h->flags,
 					h->exit_signal);
+		ret = restore_tree_shares_check(ctx, tree, i);
+		if (ret)
+			return ret;
 		if (i && tree->ents[h->parent].h.flags &
 		    (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST))
 			return ckpt_err(ctx, -EINVAL,
@@ -1242,6 +1426,80 @@ static int restore_tree_step_read(struct ckpt_tree *tree,
 	return ret;
 }
 
+/*
+ * Restart: the task (current) takes the file table and fs_struct of the
+ * earlier tasks it shares them with (CKPT_TREE_FILES, CKPT_TREE_FS).
+ * Not kernel_clone() with CLONE_FILES/CLONE_FS: the owner is not always
+ * the parent (a sibling, a grandparent), and the root's table may still
+ * be replaced before its commit (restore_unshare_files()).  Instead, as
+ * ksys_unshare() installs a new table and fs_struct (task_lock, the fs
+ * lock for the users count, the old one put), in reverse: a reference to
+ * the owner's, taken as copy_files() and copy_fs() do for CLONE_FILES
+ * and CLONE_FS, replaces the task's own (a copy of its parent's from
+ * kernel_clone(), never restored into).  The owners' objects are final:
+ * the root unshared its table before the tasks commit, and another
+ * task's is its own since its creation; each owner restores its content
+ * in place (replace_fd(), set_fs_pwd()), at its own commit: an earlier
+ * one, or the root's, last.  Done at the commit of the task, single-
+ * threaded until then: the threads it makes there share them.
+ */
+static int restore_tree_share(struct ckpt_tree *tree, struct ckpt_tree_ent *e)
+{
+	struct task_struct *fo = tree->ents[e->h.files_of].t;
+	struct task_struct *so = tree->ents[e->h.fs_of].t;
+	struct files_struct *files = NULL, *old_files;
+	struct fs_struct *fs = NULL, *old_fs;
+	bool kill;
+
+	if (e->h.flags & CKPT_TREE_FILES) {
+		task_lock(fo);
+		files = fo->files;
+		if (files)
+			atomic_inc(&files->count);
+		task_unlock(fo);
+		if (!files)
+			return -ESRCH;
+	}
+	if (e->h.flags & CKPT_TREE_FS) {
+		task_lock(so);
+		fs = so->fs;
+		if (fs) {
+			spin_lock(&fs->lock);
+			if (fs->in_exec) {
+				spin_unlock(&fs->lock);
+				fs = NULL;
+			} else {
+				fs->users++;
+				spin_unlock(&fs->lock);
+			}
+		}
+		task_unlock(so);
+		if (!fs) {
+			if (files)
+				put_files_struct(files);
+			return -ESRCH;
+		}
+	}
+	task_lock(current);
+	old_files = files ? current->files : NULL;
+	if (files)
+		current->files = files;
+	old_fs = fs ? current->fs : NULL;
+	kill = false;
+	if (fs) {
+		spin_lock(&old_fs->lock);
+		current->fs = fs;
+		kill = !--old_fs->users;
+		spin_unlock(&old_fs->lock);
+	}
+	task_unlock(current);
+	if (old_files)
+		put_files_struct(old_files);
+	if (kill)
+		free_fs_struct(old_fs);
+	return 0;
+}
+
 static int restore_tree_step_commit(struct ckpt_tree *tree,
 				    struct ckpt_tree_ent *e)
 {
@@ -1249,7 +1507,12 @@ static int restore_tree_step_commit(struct ckpt_tree *tree,
 	int ret;
 
 	restore_tree_swap(tree, e->rst);
-	ret = restore_files_commit(ctx);
+	ret = restore_tree_share(tree, e);
+	if (ret)
+		ckpt_err(ctx, ret, "tree: pid %d: the tables it shares are gone",
+			 e->h.pid);
+	else if (!ctx->rst.share_files)
+		ret = restore_files_commit(ctx);
 	if (ret >= 0) {
 		/* the point of no return of this task */
 		e->ret = restore_task_finish(ctx, ret);

@@ -254,7 +254,16 @@ struct ckpt_hdr_tree {
  * exits (reaped by the kernel) before any task runs
  */
 #define CKPT_TREE_GHOST		0x4
-#define CKPT_TREE_FLAGS		0x7
+/*
+ * not the root: shares the descriptor table (CLONE_FILES) of the live
+ * task of index @files_of, earlier in the tree, which has its own: the
+ * task's section has no CKPT_HDR_FILE_TABLE; restart gives it that very
+ * table
+ */
+#define CKPT_TREE_FILES		0x8
+/* likewise the fs_struct (CLONE_FS) of task @fs_of: no CKPT_HDR_FS */
+#define CKPT_TREE_FS		0x10
+#define CKPT_TREE_FLAGS		0x1f
 
 /*
  * @pgid and @sid are pids of the image; 0 means "the root's", which is
@@ -270,7 +279,8 @@ struct ckpt_tree_task {
 	__u32 exit_signal;	/* to the parent (clone()'s) */
 	__u32 flags;		/* CKPT_TREE_* */
 	__u32 exit_code;	/* of a zombie, as wait() reports it */
-	__u32 _padding;
+	__u16 files_of;		/* CKPT_TREE_FILES: the owner's index, else 0 */
+	__u16 fs_of;		/* CKPT_TREE_FS: the owner's index, else 0 */
 	char comm[CKPT_TREE_COMM_LEN];	/* of a zombie */
 	__u64 sigign;		/* of a zombie: bit N-1 = signal N */
 	__u64 sigcatch;
