@@ -40,10 +40,12 @@ static const char *const ckpt_rlimit_names[CKPT_RLIM_NLIMITS] = {
 };
 
 /*
- * The namespaces of @t other than its pid namespace (tree.c) must be the
- * checkpointer's: the image holds no hostname, mount table, network
- * devices, cgroup root, clock offsets or user mapping, and restart puts
- * every task in the caller's.  Any other is refused, never dropped.
+ * The namespaces of @t other than its pid namespace (tree.c) and its UTS
+ * namespace (ns.c: the tree root's, saved if not the checkpointer's) must
+ * be the checkpointer's: the image holds no mount table, network devices,
+ * SysV IPC namespace, cgroup root, clock offsets or user mapping, and
+ * restart puts every task in the caller's.  Any other is refused, never
+ * dropped.
  */
 static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 {
@@ -54,8 +56,8 @@ static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 	ns = t->nsproxy;
 	if (!ns)
 		what = "no";	/* exiting */
-	else if (ns->uts_ns != mine->uts_ns)
-		what = "a UTS";
+	else if (ckpt_check_uts_ns(ctx, t, ns->uts_ns))
+		what = "the tree root's";
 	else if (ns->ipc_ns != mine->ipc_ns)
 		what = "an IPC";
 	else if (ns->mnt_ns != mine->mnt_ns)
@@ -74,6 +76,10 @@ static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 		what = "a user";
 	if (!what)
 		return 0;
+	if (!strcmp(what, "the tree root's"))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d (tid %d): a UTS namespace other than the tree root's: not supported",
+				ctx->tsk_pid, task_pid_vnr(t));
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"pid %d (tid %d): %s namespace other than the checkpointer's: not supported",
 			ctx->tsk_pid, task_pid_vnr(t), what);

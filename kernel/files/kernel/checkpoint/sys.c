@@ -18,6 +18,7 @@
 #include <linux/sysctl.h>
 #include <linux/syscalls.h>
 #include <linux/vmalloc.h>
+#include <linux/utsname.h>
 #include <asm/unaligned.h>
 
 static int ckpt_unpriv_allowed = 1;
@@ -475,6 +476,9 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_tree_free(ctx);
 	if (ctx->pid_ns)
 		put_pid_ns(ctx->pid_ns);
+	if (ctx->uts_ns)
+		put_uts_ns(ctx->uts_ns);
+	restore_uts_ns_end(ctx, false);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);

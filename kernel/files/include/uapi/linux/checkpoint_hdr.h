@@ -39,6 +39,8 @@ enum {
 	/* 5-9, 10-29: process trees (kernel/checkpoint/tree.c) */
 	CKPT_HDR_TREE = 5,
 #define CKPT_HDR_TREE CKPT_HDR_TREE
+	CKPT_HDR_UTS_NS = 6,	/* after TREE: the tree's UTS namespace (ns.c) */
+#define CKPT_HDR_UTS_NS CKPT_HDR_UTS_NS
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -239,6 +241,20 @@ struct ckpt_hdr_tree {
 	__u32 nr_ctty;		/* entries of the CKPT_HDR_CTTY record */
 };
 
+/*
+ * CKPT_HDR_UTS_NS: 144 bytes: the names of the tree's UTS namespace that
+ * sethostname() and setdomainname() set, each NUL-terminated (the rest of
+ * utsname is the running kernel's)
+ */
+#define CKPT_UTS_LEN		65
+
+struct ckpt_hdr_uts_ns {
+	struct ckpt_hdr h;
+	char nodename[CKPT_UTS_LEN];
+	char domainname[CKPT_UTS_LEN];
+	__u8 _padding[6];
+};
+
 #define CKPT_TREE_COMM_LEN	16
 #define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
 /*
@@ -263,7 +279,13 @@ struct ckpt_hdr_tree {
 #define CKPT_TREE_FILES		0x8
 /* likewise the fs_struct (CLONE_FS) of task @fs_of: no CKPT_HDR_FS */
 #define CKPT_TREE_FS		0x10
-#define CKPT_TREE_FLAGS		0x1f
+/*
+ * the root only: every task is in a UTS namespace of the tree's own (not
+ * the checkpointer's), whose names CKPT_HDR_UTS_NS after TREE holds;
+ * restart makes a new one for the tree
+ */
+#define CKPT_TREE_UTSNS		0x20
+#define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_UTSNS)
 
 /*
  * @pgid and @sid are pids of the image; 0 means "the root's", which is
