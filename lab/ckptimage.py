@@ -34,6 +34,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     3: ("BUFFER", "", ()),
     4: ("STRING", "", ()),
     5: ("TREE", "<II", ("nr_tasks", "nr_ctty")),
+    6: ("UTS_NS", "<65s65s6s", ("nodename", "domainname", "_")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -203,7 +204,8 @@ TREE_PIDNS = 0x2  # the root only: the image is of a pid namespace, its pids as 
 TREE_GHOST = 0x4  # the dead leader of a group (and session) of the tree: no task section
 TREE_FILES = 0x8  # shares the file table of task files_of (CLONE_FILES): no FILE_TABLE in its section
 TREE_FS = 0x10  # shares the fs_struct of task fs_of (CLONE_FS): no FS in its section
-TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS
+TREE_UTSNS = 0x20  # the root only: the tree's UTS namespace is its own, UTS_NS follows TREE
+TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_UTSNS
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -619,6 +621,7 @@ def _check_structure(img: Image) -> None:
             raise ImageError("the header is not followed by the three uts strings")
     for r in img.all("TREE"):
         _check_tree(r, len(img.all("TASK")), (len(img.all("FILE_TABLE")), len(img.all("FS"))))
+    _check_uts_ns(img)
     _check_threads(img)
     _check_precopy(img)
     for r in img.all("PGARR"):
@@ -736,6 +739,17 @@ def _check_posix_timers(r: Record, tids: set[int]) -> None:
         last = t["id"]
 
 
+def _check_uts_ns(img: Image) -> None:
+    """One UTS_NS record, its names NUL-terminated, iff the root's TREE entry has TREE_UTSNS."""
+    trees, uts = img.all("TREE"), img.all("UTS_NS")
+    want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_UTSNS else 0
+    if len(uts) != want:
+        raise ImageError(f"{len(uts)} UTS_NS records for a tree {'with' if want else 'without'} a UTS namespace")
+    for r in uts:
+        if any(b"\0" not in r.fields[k] for k in ("nodename", "domainname")) or r.fields["_"].strip(b"\0"):
+            raise ImageError(f"offset {r.offset:#x}: UTS_NS: names not NUL-terminated, or padding")
+
+
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
     """What restart checks of the hierarchy: parents before children, unique pids, groups inside."""
     n = r.fields["nr_tasks"]
@@ -748,9 +762,9 @@ def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> N
     for i, t in enumerate(tasks):
         bad = t.pid <= 0 or t.flags & ~TREE_FLAGS or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
         if i == 0:
-            bad = bad or bool(t.flags & ~TREE_PIDNS) or (t.flags & TREE_PIDNS and t.pid != 1)
+            bad = bad or bool(t.flags & ~(TREE_PIDNS | TREE_UTSNS)) or (t.flags & TREE_PIDNS and t.pid != 1)
         else:
-            bad = bad or bool(t.flags & TREE_PIDNS) or tasks[t.parent].zombie or tasks[t.parent].ghost
+            bad = bad or bool(t.flags & (TREE_PIDNS | TREE_UTSNS)) or tasks[t.parent].zombie or tasks[t.parent].ghost
         if t.ghost:
             bad = bad or t.zombie or t.parent != 0 or t.pgid != t.pid
         if bad:

@@ -124,6 +124,9 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
         if name == "TREE":  # the hierarchy (format 5): an ET_CKPT file holds one task, the loader no TREE
             if r.fields["nr_tasks"] != 1:
                 raise ConvertError(f"a tree of {r.fields['nr_tasks']} tasks: an ET_CKPT file holds one task")
+            if ckptimage.tree_tasks(r)[0].flags & ckptimage.TREE_UTSNS:
+                raise ConvertError("a UTS namespace of its own: an ET_CKPT file cannot carry it "
+                                   "(restart the image instead)")
             i += 1
             continue
         if name == "THREADS":

@@ -286,7 +286,7 @@ def tree(snaps: Mapping[str, Snapshot], root: str) -> Snapshot:
         if pid != root and parent in children:
             children[parent].append(pid)
     if len(snaps) == 1:
-        return dict(snaps[root])
+        return _own_namespaces(dict(snaps[root]), [""])
     position = {root: "tree.0"}
     order = [root]
     for pid in order:
@@ -305,7 +305,22 @@ def tree(snaps: Mapping[str, Snapshot], root: str) -> Snapshot:
                 # task's pids in the pid namespaces below it, which a namespace's restore keeps exactly
                 value = " ".join([position.get(pids[0], "outside"), *pids[1:]])
             out[f"{pos}/{key}"] = value
-    return out
+    return _own_namespaces(out, [f"{position[pid]}/" for pid in order])
+
+
+def _own_namespaces(snap: Snapshot, prefixes: list[str]) -> Snapshot:
+    """Namespaces other than the snapshotter's (procsnap prints its own as "snapshotter's") as
+    ``own.K``, K numbering them by first appearance in ``prefixes`` order (the tree's): a restore
+    makes new ones, whose inode numbers say nothing; what matters is which tasks share one."""
+    names: dict[str, str] = {}
+    for prefix in prefixes:
+        for key in [k for k in snap if k.startswith(f"{prefix}ns.")]:
+            value = snap[key]
+            if ":[" in value:
+                kind = value.partition(":")[0]
+                label = names.setdefault(value, f"own.{sum(1 for v in names if v.startswith(kind + ':'))}")
+                snap[key] = label
+    return snap
 
 
 def first_rule(d: Difference, rules: Iterable[Rule],

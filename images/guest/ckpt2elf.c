@@ -240,6 +240,8 @@ static void convert(uint64_t *entry)
 	tree = take(CKPT_HDR_TREE, 0);
 	if (tree->nr_tasks != 1)
 		die("a tree of %u tasks: an ET_CKPT file holds one task", tree->nr_tasks);
+	if (((const struct ckpt_tree_task *)(tree + 1))->flags & CKPT_TREE_UTSNS)
+		die("a UTS namespace of its own: an ET_CKPT file cannot carry it (restart the image instead)");
 	take(CKPT_HDR_TASK, 1);
 	take(CKPT_HDR_CRED, 0);
 	take(CKPT_HDR_THREAD, 1);

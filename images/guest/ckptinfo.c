@@ -55,6 +55,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_BUFFER: return "BUFFER";
 	case CKPT_HDR_STRING: return "STRING";
 	case CKPT_HDR_TREE: return "TREE";
+	case CKPT_HDR_UTS_NS: return "UTS_NS";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -1249,10 +1250,11 @@ static uint32_t tree(void)
 	for (i = 0; i < n; i++) {
 		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
 			(t[t[i].parent].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) :
-			t[i].parent != -1 || t[i].flags & ~CKPT_TREE_PIDNS)
+			t[i].parent != -1 || t[i].flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_UTSNS))
 			bad("tree task %u (pid %d): bad parent %d", i, t[i].pid, t[i].parent);
 		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS ||
-		    (i && t[i].flags & CKPT_TREE_PIDNS) || (!i && t[i].flags & CKPT_TREE_PIDNS &&
+		    (i && t[i].flags & (CKPT_TREE_PIDNS | CKPT_TREE_UTSNS)) ||
+		    (!i && t[i].flags & CKPT_TREE_PIDNS &&
 							   t[i].pid != 1) ||
 		    (t[i].flags & CKPT_TREE_GHOST && (t[i].flags & CKPT_TREE_ZOMBIE ||
 						      t[i].parent || t[i].pgid != t[i].pid)))
@@ -1293,6 +1295,18 @@ static uint32_t tree(void)
 		if (!pg || !sid || (t[i].sid && !t[i].pgid))
 			bad("pid %d: process group %d or session %d not in the tree", t[i].pid,
 			    t[i].pgid, t[i].sid);
+	}
+	if (t[0].flags & CKPT_TREE_UTSNS) {
+		struct ckpt_hdr_uts_ns *u = expect(CKPT_HDR_UTS_NS, sizeof(*u), sizeof(*u));
+
+		if (memchr(u->nodename, 0, sizeof(u->nodename)) == NULL ||
+		    memchr(u->domainname, 0, sizeof(u->domainname)) == NULL)
+			bad("UTS_NS: names not NUL-terminated");
+		for (i = 0; i < sizeof(u->_padding); i++)
+			if (u->_padding[i])
+				bad("UTS_NS: padding");
+		printf("            a UTS namespace of its own: hostname \"%s\" domainname \"%s\"\n",
+		       u->nodename, u->domainname);
 	}
 	return live;
 }

@@ -10,7 +10,8 @@
  *   limits.NAME      soft and hard limit of each resource
  *   proc.NAME        cwd, root, exe, comm, cmdline, environ, auxv, timers,
  *                    timerslack_ns, oom_score_adj, personality, ...
- *   ns.NAME          the namespace links
+ *   ns.NAME          the namespace links; "snapshotter's" for procsnap's own (the
+ *                    namespace the tree was checkpointed from), else the link
  *   syscall          where the task is stopped: the number of the system
  *                    call it is in (the first field of /proc/PID/syscall),
  *                    -1 outside one, "running" if it runs
@@ -390,9 +391,19 @@ static void put_ns(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[PATH_MAX], mine[PATH_MAX], target[PATH_MAX];
+		ssize_t n, m;
+
 		snprintf(name, sizeof(name), "ns/%s", names[i]);
 		snprintf(key, sizeof(key), "ns.%s", names[i]);
-		put_link(key, name);
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+		n = readlink(path, target, sizeof(target));
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+		m = readlink(path, mine, sizeof(mine));
+		if (n > 0 && n == m && !memcmp(target, mine, n))
+			put(key, "snapshotter's", strlen("snapshotter's"));
+		else
+			put_link(key, name);
 	}
 }
 

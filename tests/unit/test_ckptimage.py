@@ -800,3 +800,22 @@ def test_tree_entries_can_be_tampered_with() -> None:
     with pytest.raises(ImageError, match="bad shared tables"):
         ckptimage.parse(bad)
     assert ckptimage.tree_tasks(ckptimage.parse(data).all("TREE")[0])[1].files_of == 0
+
+
+def uts_image(flags: int, uts: bytes) -> bytes:
+    root = ckptimage.TREE_TASK.pack(10, -1, 0, 0, 17, flags, 0, 0, 0, b"", 0, 0)
+    data = header() + record("TREE", 1, 0, payload=root) + uts + body()
+    return data + tail(data)
+
+
+def test_a_tree_s_own_uts_namespace_follows_the_tree() -> None:
+    uts = record("UTS_NS", b"box42", b"lab.example", b"")
+    img = ckptimage.parse(uts_image(ckptimage.TREE_UTSNS, uts))
+    names = img.all("UTS_NS")[0].fields
+    assert names["nodename"].rstrip(b"\0") == b"box42" and names["domainname"].rstrip(b"\0") == b"lab.example"
+    with pytest.raises(ImageError, match="0 UTS_NS records for a tree with a UTS namespace"):
+        ckptimage.parse(uts_image(ckptimage.TREE_UTSNS, b""))
+    with pytest.raises(ImageError, match="1 UTS_NS records for a tree without"):
+        ckptimage.parse(uts_image(0, uts))
+    with pytest.raises(ImageError, match="names not NUL-terminated"):
+        ckptimage.parse(uts_image(ckptimage.TREE_UTSNS, record("UTS_NS", b"x" * 65, b"", b"")))

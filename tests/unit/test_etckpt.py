@@ -260,3 +260,8 @@ def test_a_tree_is_refused_and_one_task_has_no_tree_in_the_core() -> None:
     two = two[:-32] + tail(two[:-32])
     with pytest.raises(etckpt.ConvertError, match="a tree of 2 tasks"):
         etckpt.convert(two)
+    uts = one.replace(tree_record((42, -1, 0, 0, 0, 0)),
+                      tree_record((42, -1, 0, 0, ckptimage.TREE_UTSNS, 0)) + record("UTS_NS", b"box", b"", b""))
+    uts = uts[:-32] + tail(uts[:-32])
+    with pytest.raises(etckpt.ConvertError, match="a UTS namespace of its own: an ET_CKPT file cannot carry it"):
+        etckpt.convert(uts)

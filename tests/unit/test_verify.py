@@ -286,3 +286,22 @@ def test_a_thread_s_mask_is_judged_by_that_thread_s_call() -> None:
     assert [d.key for d in v.unexpected] == ["status.SigBlk"]
     rule = next(r for r in verify.LEGITIMATE if r.given is not None)
     assert not rule.matches("status.SigBlk", "1", "2")  # without the snapshots it cannot judge
+
+
+def ns_tree(root_uts: str, child_uts: str, base: int = 100) -> verify.Snapshot:
+    r, c = str(base), str(base + 1)
+    return verify.tree({r: task(r, "1", r, r, ns__uts=root_uts, ns__net="snapshotter's"),
+                        c: task(c, r, r, r, ns__uts=child_uts, ns__net="snapshotter's")}, r)
+
+
+def test_namespaces_are_compared_by_which_tasks_share_them_not_inode_numbers() -> None:
+    before = ns_tree("uts:[4026532110]", "uts:[4026532110]")
+    assert before["tree.0/ns.uts"] == before["tree.0.0/ns.uts"] == "own.0"
+    assert before["tree.0/ns.net"] == "snapshotter's"
+    assert verify.compare(before, ns_tree("uts:[4026532999]", "uts:[4026532999]", 300)).ok  # a new one, shared
+    split = verify.compare(before, ns_tree("uts:[4026532999]", "uts:[4026532998]", 300))
+    assert [d.key for d in split.unexpected] == ["tree.0.0/ns.uts"]  # the child in another one
+    lost = verify.compare(before, ns_tree("snapshotter's", "snapshotter's", 300))
+    assert sorted(d.key for d in lost.unexpected) == ["tree.0.0/ns.uts", "tree.0/ns.uts"]  # restored into ours
+    lone = verify.tree({"7": task("7", "1", "7", "7", ns__uts="uts:[5]")}, "7")
+    assert lone["ns.uts"] == "own.0"

@@ -22,18 +22,23 @@
 #include <linux/string.h>
 #include <linux/utsname.h>
 
-/*
- * At the check of each task, under its task_lock: the first checked is
- * the root, whose namespace is the tree's; every other must be in it.
- */
+/* the first target of a checkpoint is the root: its UTS namespace is the tree's */
+void checkpoint_uts_ns_root(struct ckpt_ctx *ctx, struct task_struct *t)
+{
+	if (ctx->uts_ns)
+		return;
+	task_lock(t);
+	if (t->nsproxy) {
+		ctx->uts_ns = t->nsproxy->uts_ns;
+		get_uts_ns(ctx->uts_ns);
+	}
+	task_unlock(t);
+}
+
+/* at the check of each task, under its task_lock: it must be in the tree's */
 int ckpt_check_uts_ns(struct ckpt_ctx *ctx, struct task_struct *t,
 		      struct uts_namespace *uts)
 {
-	if (!ctx->uts_ns) {
-		get_uts_ns(uts);
-		ctx->uts_ns = uts;
-		return 0;
-	}
 	return uts == ctx->uts_ns ? 0 : -EOPNOTSUPP;
 }
 
