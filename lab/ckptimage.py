@@ -84,7 +84,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     402: ("VMA", "<IIQQQQQ", ("vma_type", "vma_flags", "vm_start", "vm_end", "vm_flags", "vm_pgoff", "file_size")),
     404: ("PGARR", "<Q", ("nr_pages",)),
     406: ("PGCOW", "<Q", ("nr_pages",)),  # pages of an inherited vma still the parent's
-    405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "_", "size")),
+    405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "mode", "size")),
     410: ("IPC_SHM", "<iiiIIIIIQII", ("shm_ref", "key", "id", "mode", "uid", "gid", "cuid", "cgid", "size", "flags",
                                       "_")),
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
@@ -137,7 +137,7 @@ OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 7: "sysv-shm", 8: "aio"}
 AIO_EVENT = 32  # struct io_event
-SHMEM_KINDS = {1: "anon", 2: "memfd"}
+SHMEM_KINDS = {1: "anon", 2: "memfd", 3: "deleted file"}  # 3: a deleted tmpfs file (its path after, unless a fd has it)
 IPC_SHM_MODE = 0o777 | 0o1000 | 0o2000  # permission bits, SHM_DEST, SHM_LOCKED
 IPC_SHM_NORESERVE = 0x1
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 312: "fifo",
@@ -659,8 +659,10 @@ def _check_structure(img: Image) -> None:
     for r in img.all("AIO"):
         _check_aio(r)
     for r in img.all("SHMEM"):
-        if r.fields["kind"] not in SHMEM_KINDS or r.fields["shm_ref"] < 1:
-            raise ImageError(f"offset {r.offset:#x}: shmem {r.fields['shm_ref']} of kind {r.fields['kind']}")
+        f = r.fields
+        if f["kind"] not in SHMEM_KINDS or f["shm_ref"] < 1 or f["mode"] & ~0o7777 or \
+                (f["mode"] and (f["kind"] != 3 or f["data_ref"])):
+            raise ImageError(f"offset {r.offset:#x}: shmem {f['shm_ref']} of kind {f['kind']} mode {f['mode']:#o}")
     _check_ipc_shm(img)
     tids = {t.fields["tid"] for t in img.all("THREAD_TASK")}
     for r in img.all("POSIX_TIMERS"):

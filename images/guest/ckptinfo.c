@@ -568,23 +568,36 @@ static void shmem(int32_t *shms, int32_t datas)
 	struct ckpt_hdr_shmem m = *(struct ckpt_hdr_shmem *)expect(CKPT_HDR_SHMEM, sizeof(m),
 								      sizeof(m));
 	int first = m.shm_ref == *shms + 1;
+	int own = m.kind == CKPT_SHMEM_ANON || (m.kind == CKPT_SHMEM_DELETED && !m.data_ref);
 	uint64_t left = m.size;
 
 	printf("            shmem %d %s size %" PRIu64 "%s", m.shm_ref,
-	       m.kind == CKPT_SHMEM_ANON ? "anon" : m.kind == CKPT_SHMEM_MEMFD ? "memfd" : "?",
-	       (uint64_t)m.size, first && m.kind == CKPT_SHMEM_ANON ? " content" : "");
-	if (m.kind == CKPT_SHMEM_MEMFD)
+	       m.kind == CKPT_SHMEM_ANON ? "anon" : m.kind == CKPT_SHMEM_MEMFD ? "memfd" :
+	       m.kind == CKPT_SHMEM_DELETED ? "deleted file" : "?",
+	       (uint64_t)m.size, first && own ? " content" : "");
+	if (m.data_ref)
 		printf(" (content %d)", m.data_ref);
+	if (m.mode)
+		printf(" mode %04o", m.mode);
 	printf("\n");
 	if (m.shm_ref < 1 || m.shm_ref > *shms + 1 ||
-	    (m.kind != CKPT_SHMEM_ANON && m.kind != CKPT_SHMEM_MEMFD) ||
+	    (m.kind != CKPT_SHMEM_ANON && m.kind != CKPT_SHMEM_MEMFD &&
+	     m.kind != CKPT_SHMEM_DELETED) ||
 	    (m.kind == CKPT_SHMEM_MEMFD && (m.data_ref < 1 || m.data_ref > datas)) ||
-	    (m.kind == CKPT_SHMEM_ANON && m.data_ref))
-		bad("SHMEM: ref %d kind %u content %d", m.shm_ref, m.kind, m.data_ref);
+	    (m.kind == CKPT_SHMEM_DELETED && (m.data_ref < 0 || m.data_ref > datas)) ||
+	    (m.kind == CKPT_SHMEM_ANON && m.data_ref) || m.mode & ~07777 ||
+	    (m.mode && (m.kind != CKPT_SHMEM_DELETED || m.data_ref)))
+		bad("SHMEM: ref %d kind %u content %d mode %#o", m.shm_ref, m.kind, m.data_ref,
+		    m.mode);
 	if (!first)
 		return;
 	(*shms)++;
-	while (m.kind == CKPT_SHMEM_ANON && left) {
+	if (m.kind == CKPT_SHMEM_DELETED && !m.data_ref) {
+		struct ckpt_hdr *s = expect(CKPT_HDR_STRING, 10, 8 + 4096);
+
+		printf("            path \"%.*s\"\n", (int)(s->len - 8), (char *)(s + 1));
+	}
+	while (own && left) {
 		uint64_t n = left < CKPT_DATA_CHUNK ? left : CKPT_DATA_CHUNK;
 
 		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);

@@ -245,8 +245,8 @@ def test_posix_timers_are_read_and_their_ids_must_increase() -> None:
 
 
 def test_shmem_and_pty_records_are_checked() -> None:
-    data = header() + record("SHMEM", 1, 3, 0, 0, 4096) + body()
-    with pytest.raises(ImageError, match="shmem 1 of kind 3"):
+    data = header() + record("SHMEM", 1, 4, 0, 0, 4096) + body()
+    with pytest.raises(ImageError, match="shmem 1 of kind 4"):
         ckptimage.parse(data + tail(data))
     data = header() + record("PTY", 1, 4, 0, 0, 0, 0, 0, 24, 80, 0, 0, 0) + body()
     with pytest.raises(ImageError, match="pty 1 end 4"):
@@ -819,3 +819,14 @@ def test_a_tree_s_own_uts_namespace_follows_the_tree() -> None:
         ckptimage.parse(uts_image(0, uts))
     with pytest.raises(ImageError, match="names not NUL-terminated"):
         ckptimage.parse(uts_image(ckptimage.TREE_UTSNS, record("UTS_NS", b"x" * 65, b"", b"")))
+
+
+def test_shmem_kinds_and_modes() -> None:
+    for kind, ref, mode, ok in ((3, 0, 0o640, True), (3, 2, 0, True), (3, 2, 0o600, False), (1, 0, 0o600, False),
+                                (3, 0, 0o10000, False), (4, 0, 0, False)):
+        data = header() + record("SHMEM", 1, kind, ref, mode, 4096)
+        if ok:
+            assert ckptimage.parse(data + tail(data)).all("SHMEM")[0].fields["mode"] == mode
+        else:
+            with pytest.raises(ImageError, match="shmem 1 of kind"):
+                ckptimage.parse(data + tail(data))

@@ -278,7 +278,10 @@ int checkpoint_file_data(struct ckpt_ctx *ctx, struct file *file, int fd,
 struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 			       const char *path);
 void restore_file_data_free(struct ckpt_ctx *ctx);
-struct file *restore_file_data_memfd(struct ckpt_ctx *ctx, int data_ref);
+struct file *restore_file_data_file(struct ckpt_ctx *ctx, int data_ref,
+				    u32 type);
+struct file *restore_deleted_file(struct ckpt_ctx *ctx, const char *path,
+				  umode_t perm);
 int ckpt_write_content(struct ckpt_ctx *ctx, struct file *file,
 		       const char *what, u64 size);
 int ckpt_read_content(struct ckpt_ctx *ctx, struct file *file, u64 size,
@@ -307,6 +310,7 @@ int restore_aio(struct ckpt_ctx *ctx, struct ckpt_hdr_vma *vh);
 
 /* shared memory: MAP_SHARED anonymous memory, /dev/zero, memfd (shmem.c) */
 bool ckpt_shmem_vma(struct vm_area_struct *vma);
+bool ckpt_shmem_deleted(struct file *file);
 int ckpt_shmem_note_memfd(struct ckpt_ctx *ctx, struct file *file,
 			  int data_ref);
 int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,

@@ -494,8 +494,10 @@ static int checkpoint_fds(struct ckpt_ctx *ctx, struct task_struct *t,
 				ret = ref;
 				break;
 			}
-			/* its mappings map the restored memfd (shmem.c) */
-			if (ref_first && types[i] == CKPT_FILE_MEMFD)
+			/* its mappings map the restored memfd or file (shmem.c) */
+			if (ref_first && (types[i] == CKPT_FILE_MEMFD ||
+					  (types[i] == CKPT_FILE_DELETED &&
+					   ckpt_shmem_deleted(fds[i].file))))
 				ret = ckpt_shmem_note_memfd(ctx, fds[i].file,
 							    ref);
 			/* O_PATH files have no locks, another file may */

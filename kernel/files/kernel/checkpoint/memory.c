@@ -89,7 +89,7 @@ static const char *ckpt_vma_shared(struct vm_area_struct *vma, int *type)
 			return "SysV shm attachment of a hugetlb segment (SHM_HUGETLB)";
 		if (vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT))
 			return "mlock()ed SysV shm attachment";
-	} else if (file && ckpt_shmem_vma(vma)) {
+	} else if (file && (ckpt_shmem_vma(vma) || ckpt_shmem_deleted(file))) {
 		*type = CKPT_VMA_SHMEM;
 	} else if (file && shmem_file(file) && ckpt_internal_file(file)) {
 		return "shared mapping of an internal shmem file";

@@ -16,6 +16,15 @@
  * still aliases the descriptor.  A mapping made without write access to
  * its file (no VM_MAYWRITE) is mapped on a read-only file again.
  *
+ * A deleted file of a tmpfs (POSIX shared memory or a named semaphore
+ * that was unlinked while mapped: glibc's sem_open() maps the file of
+ * /dev/shm, multiprocessing unlinks it at once) is a shmem object too: the
+ * file of its descriptor if the table holds one (restored by unlinked.c),
+ * else saved with its first mapping (its old path, permission bits and
+ * content) and made again as unlinked.c makes a deleted file (created
+ * under the old name, O_EXCL, unlinked at once), so that /proc/PID/maps
+ * names it as before.
+ *
  * Refused (memory.c names the mapping): a memfd that no descriptor holds
  * any more, MAP_PRIVATE mappings of a memfd.  SysV shm attachments are
  * ipc_shm.c's.
@@ -68,6 +77,17 @@ static bool ckpt_shmem_is_anon(struct file *file)
  * or of a memfd (not of a SysV shm segment, whose internal shmem file is
  * named "SYSV...", nor of a tmpfs file with a name).
  */
+/* a deleted regular file of a tmpfs, not a memfd: no name leads to it */
+bool ckpt_shmem_deleted(struct file *file)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct inode *inode = file_inode(file);
+
+	return shmem_file(file) && !IS_ROOT(dentry) && d_unlinked(dentry) &&
+	       S_ISREG(inode->i_mode) && !inode->i_nlink &&
+	       !ckpt_is_memfd(file);
+}
+
 bool ckpt_shmem_vma(struct vm_area_struct *vma)
 {
 	struct file *file = vma->vm_file;
@@ -121,6 +141,27 @@ int ckpt_shmem_note_memfd(struct ckpt_ctx *ctx, struct file *file,
 	return 0;
 }
 
+/* the old path of a deleted file, to make it again under */
+static int checkpoint_shm_deleted_path(struct ckpt_ctx *ctx, struct file *file,
+				       const char *what)
+{
+	char *buf = __getname(), *path;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	path = d_path(&file->f_path, buf, PATH_MAX);
+	if (IS_ERR(path)) {
+		ret = ckpt_err(ctx, PTR_ERR(path), "%s: no path for its deleted file",
+			       what);
+	} else {
+		ckpt_unlinked_path(path);
+		ret = ckpt_write_string(ctx, path);
+	}
+	__putname(buf);
+	return ret;
+}
+
 /* checkpoint: the SHMEM record of a CKPT_VMA_SHMEM vma, content the first time */
 int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,
 			 unsigned long start, unsigned long end)
@@ -129,21 +170,25 @@ int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,
 	struct inode *inode = file_inode(file);
 	struct ckpt_shm_obj *obj;
 	bool anon = ckpt_shmem_is_anon(file);
+	bool deleted = !anon && ckpt_shmem_deleted(file);
 	char what[48];
 	int ret;
 
 	BUILD_BUG_ON(sizeof(h) != 32);
 	snprintf(what, sizeof(what), "mapping %lx-%lx", start, end);
-	obj = ckpt_shm_lookup(ctx, inode, anon);
+	obj = ckpt_shm_lookup(ctx, inode, anon || deleted);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	if (!obj)	/* a memfd: files.c noted those of the table */
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"%s /%s (deleted): shared mapping of a memfd that no descriptor holds: not supported",
 				what, file->f_path.dentry->d_name.name);
-	h.kind = anon ? CKPT_SHMEM_ANON : CKPT_SHMEM_MEMFD;
+	h.kind = anon ? CKPT_SHMEM_ANON :
+		 deleted ? CKPT_SHMEM_DELETED : CKPT_SHMEM_MEMFD;
 	h.data_ref = obj->data_ref;
 	h.size = i_size_read(inode);
+	if (deleted && !h.data_ref)
+		h.mode = inode->i_mode & 07777;
 	if (obj->shm_ref) {
 		h.shm_ref = obj->shm_ref;
 		return ckpt_write_obj(ctx, &h, CKPT_HDR_SHMEM, sizeof(h));
@@ -151,9 +196,40 @@ int checkpoint_vma_shmem(struct ckpt_ctx *ctx, struct file *file,
 	obj->shm_ref = ++ctx->shm->next_ref;
 	h.shm_ref = obj->shm_ref;
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_SHMEM, sizeof(h));
-	if (!ret && anon && h.size)
+	if (!ret && deleted && !h.data_ref)
+		ret = checkpoint_shm_deleted_path(ctx, file, what);
+	if (!ret && (anon || (deleted && !h.data_ref)) && h.size)
 		ret = ckpt_write_content(ctx, file, what, h.size);
 	return ret;
+}
+
+/* restart: a deleted tmpfs file no descriptor held, made again and filled */
+static struct file *restore_shm_deleted(struct ckpt_ctx *ctx,
+					struct ckpt_hdr_shmem *h)
+{
+	struct file *file;
+	char *path;
+	int ret;
+
+	path = ckpt_read_string(ctx, PATH_MAX);
+	if (IS_ERR(path))
+		return ERR_CAST(path);
+	file = restore_deleted_file(ctx, path, h->mode);
+	if (!IS_ERR(file) && !shmem_file(file)) {
+		ckpt_err(ctx, -EINVAL, "shmem %d: %s is not on a tmpfs here",
+			 h->shm_ref, path);
+		fput(file);
+		file = ERR_PTR(-EINVAL);
+	}
+	kfree(path);
+	if (IS_ERR(file))
+		return file;
+	ret = ckpt_read_content(ctx, file, h->size, "deleted file");
+	if (ret) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
 }
 
 /* restart: a new object of the image, made (and filled) or the memfd's */
@@ -164,12 +240,18 @@ static struct file *restore_shm_new(struct ckpt_ctx *ctx,
 	struct file *file;
 	int ret;
 
-	if (h->kind == CKPT_SHMEM_MEMFD) {
-		file = restore_file_data_memfd(ctx, h->data_ref);
-		if (!file)
+	if (h->kind == CKPT_SHMEM_MEMFD ||
+	    (h->kind == CKPT_SHMEM_DELETED && h->data_ref)) {
+		file = restore_file_data_file(ctx, h->data_ref,
+					      h->kind == CKPT_SHMEM_MEMFD ?
+					      CKPT_FILE_MEMFD : CKPT_FILE_DELETED);
+		if (!file || (h->kind == CKPT_SHMEM_DELETED && !shmem_file(file)))
 			return ERR_PTR(ckpt_err(ctx, -EINVAL,
-						"shmem %d: no memfd %d in the file table",
-						h->shm_ref, h->data_ref));
+						"shmem %d: no %s %d in the file table",
+						h->shm_ref,
+						h->kind == CKPT_SHMEM_MEMFD ?
+						"memfd" : "deleted tmpfs file",
+						h->data_ref));
 		if (i_size_read(file_inode(file)) != h->size)
 			return ERR_PTR(ckpt_err(ctx, -EINVAL,
 						"shmem %d: memfd of %lld bytes, image %llu",
@@ -178,6 +260,8 @@ static struct file *restore_shm_new(struct ckpt_ctx *ctx,
 						h->size));
 		return get_file(file);
 	}
+	if (h->kind == CKPT_SHMEM_DELETED)
+		return restore_shm_deleted(ctx, h);
 	if (h->data_ref || !h->size)
 		return ERR_PTR(ckpt_err(ctx, -EINVAL, "shmem %d: bad anonymous object",
 					h->shm_ref));
@@ -212,8 +296,12 @@ static struct file *restore_shm_object(struct ckpt_ctx *ctx,
 	if (ret)
 		return ERR_PTR(ret);
 	/* a mapping may reach beyond the object (SIGBUS there) */
-	if ((h.kind != CKPT_SHMEM_ANON && h.kind != CKPT_SHMEM_MEMFD) ||
-	    h._padding || h.size > MAX_LFS_FILESIZE || h.size != v->file_size ||
+	if ((h.kind != CKPT_SHMEM_ANON && h.kind != CKPT_SHMEM_MEMFD &&
+	     h.kind != CKPT_SHMEM_DELETED) ||
+	    h.mode & ~07777 ||
+	    (h.mode && (h.kind != CKPT_SHMEM_DELETED || h.data_ref)) ||
+	    (h.kind == CKPT_SHMEM_ANON && h.data_ref) ||
+	    h.size > MAX_LFS_FILESIZE || h.size != v->file_size ||
 	    v->vm_pgoff > (ULONG_MAX >> PAGE_SHIFT) - (len >> PAGE_SHIFT))
 		return ERR_PTR(ckpt_err(ctx, -EINVAL,
 					"vma %llx-%llx: bad shmem record (kind %u size %llu offset %llu pages)",

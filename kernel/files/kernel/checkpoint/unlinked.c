@@ -408,15 +408,37 @@ struct file *restore_file_data(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf,
 	return file;
 }
 
-/* restart: the memfd made for FILE_DATA @data_ref, or NULL */
-struct file *restore_file_data_memfd(struct ckpt_ctx *ctx, int data_ref)
+/* restart: the file of @type made for FILE_DATA @data_ref, or NULL */
+struct file *restore_file_data_file(struct ckpt_ctx *ctx, int data_ref,
+				    u32 type)
 {
 	struct ckpt_rst_data *d;
 
 	if (data_ref < 1 || data_ref > ctx->rst.ndatas)
 		return NULL;
 	d = &ctx->rst.datas[data_ref - 1];
-	return d->type == CKPT_FILE_MEMFD ? d->file : NULL;
+	return d->type == type ? d->file : NULL;
+}
+
+/*
+ * restart, shmem.c: a deleted file that only a mapping held, made again
+ * under its old name with its permission bits
+ */
+struct file *restore_deleted_file(struct ckpt_ctx *ctx, const char *path,
+				  umode_t perm)
+{
+	struct file *file = restore_deleted_new(ctx, path);
+	int ret;
+
+	if (IS_ERR(file))
+		return file;
+	ret = ckpt_set_perm(file, perm);
+	if (ret) {
+		ckpt_err(ctx, ret, "%s: cannot set its mode %#o", path, perm);
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
 }
 
 void restore_file_data_free(struct ckpt_ctx *ctx)

@@ -1431,17 +1431,23 @@ struct ckpt_hdr_aio {
  * one object stay one object).  The first appearance of a
  * CKPT_SHMEM_ANON object is followed by its size bytes of content, in
  * CKPT_HDR_BUFFER records of CKPT_DATA_CHUNK bytes; a CKPT_SHMEM_MEMFD
- * object is the memfd of a CKPT_HDR_FILE_DATA of the file table.
+ * object is the memfd of a CKPT_HDR_FILE_DATA of the file table.  A
+ * CKPT_SHMEM_DELETED object (a deleted file of a tmpfs, POSIX shared
+ * memory or a named semaphore unlinked while mapped) is the file of a
+ * FILE_DATA of the table if a descriptor holds it (data_ref), else its
+ * first appearance is followed by a CKPT_HDR_STRING (its old path) and
+ * its content, and @mode holds its permission bits.
  */
 #define CKPT_SHMEM_ANON		1	/* MAP_SHARED|MAP_ANONYMOUS, /dev/zero */
 #define CKPT_SHMEM_MEMFD	2	/* a memfd: data_ref */
+#define CKPT_SHMEM_DELETED	3	/* a deleted tmpfs file: data_ref or path */
 
 struct ckpt_hdr_shmem {
 	struct ckpt_hdr h;
 	__s32 shm_ref;
 	__u32 kind;		/* CKPT_SHMEM_* */
-	__s32 data_ref;		/* CKPT_SHMEM_MEMFD: its FILE_DATA, else 0 */
-	__u32 _padding;
+	__s32 data_ref;		/* MEMFD, DELETED: its FILE_DATA, else 0 */
+	__u32 mode;		/* DELETED without data_ref: its bits 07777 */
 	__u64 size;		/* bytes of the object (its i_size) */
 };
 
