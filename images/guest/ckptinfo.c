@@ -355,7 +355,7 @@ static void socket_records(void)
 		    !memchr(p.ifname, 0, sizeof(p.ifname)))
 			bad("socket %u: bad packet options (flags %#x, version %u, %u memberships)",
 			    s.sk_id, p.flags, p.version, p.nmc);
-		printf("            packet protocol %#06x device %s version %u flags %#x reserve %u"
+		printf("            packet protocol 0x%04x device %s version %u flags %#x reserve %u"
 		       " copy_thresh %d tstamp %#x stats %u/%u memberships %u\n",
 		       ntohs(p.proto), p.flags & CKPT_PACKET_BOUND ? p.ifname : "(any)",
 		       p.version, p.flags, p.reserve, p.copy_thresh, p.tstamp,

@@ -43,7 +43,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -176,17 +175,22 @@ static void same(const char *who, int s, const struct look *b)
 	      b->filter);
 }
 
+/*
+ * the device's flags as the kernel keeps them (sysfs: SIOCGIFFLAGS and rtnetlink show only the
+ * promiscuous and allmulti modes that a user set, not those of packet socket memberships)
+ */
 static unsigned int ifflags(const char *dev)
 {
-	struct ifreq r;
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	char path[64];
+	unsigned int fl = 0;
+	FILE *f;
 
-	memset(&r, 0, sizeof(r));
-	strncpy(r.ifr_name, dev, sizeof(r.ifr_name) - 1);
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &r))
-		die("SIOCGIFFLAGS");
-	close(s);
-	return (unsigned short)r.ifr_flags;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/flags", dev);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%x", &fl) != 1)
+		die(path);
+	fclose(f);
+	return fl;
 }
 
 /* eth0 is in the multicast group 01:00:5e:00:00:fb by a packet socket (/proc/net/dev_mcast) */

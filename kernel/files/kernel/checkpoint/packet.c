@@ -219,7 +219,8 @@ int restore_packet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 		 CKPT_SOCK_TIMESTAMP | CKPT_SOCK_TIMESTAMPNS |
 		 CKPT_SOCK_TSTAMP_NEW | CKPT_SOCK_RXQ_OVFL | CKPT_SOCK_FILTER;
 
-	if ((h->type != SOCK_RAW && h->type != SOCK_DGRAM) ||
+	/* sk_protocol: packet_create() leaves it 0 (the protocol is po->num) */
+	if ((h->type != SOCK_RAW && h->type != SOCK_DGRAM) || h->protocol ||
 	    h->state != TCP_CLOSE || h->peer_id || (h->flags & ~ok) ||
 	    h->laddr_len || h->raddr_len || h->shutdown || h->backlog)
 		return ckpt_err(ctx, -EINVAL,
@@ -355,27 +356,26 @@ int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad packet socket options (flags %#x, version %u, %u memberships)",
 				h->sk_id, p.flags, p.version, p.nmc);
-	ret = sock_create(AF_PACKET, h->type, h->protocol, &sock);
+	/* with its protocol, as socket() made it: on every device until bound */
+	ret = sock_create(AF_PACKET, h->type, (__force int)p.proto, &sock);
 	if (ret)
 		return ckpt_err(ctx, ret,
 				"socket %u: cannot create its packet socket (protocol %#x)%s",
-				h->sk_id, ntohs((__force __be16)h->protocol),
+				h->sk_id, ntohs(p.proto),
 				ret == -EPERM ? ": CAP_NET_RAW needed" : "");
 	ret = restore_packet_opts(ctx, e, &p, sock);
 	if (ret)
 		goto err;
-	if ((p.flags & CKPT_PACKET_BOUND) || p.proto != pkt_sk(sock->sk)->num) {
+	if (p.flags & CKPT_PACKET_BOUND) {
 		a.sll_protocol = p.proto;
-		if (p.flags & CKPT_PACKET_BOUND) {
-			ret = restore_packet_ifindex(p.ifname);
-			if (ret < 0) {
-				ckpt_err(ctx, ret,
-					 "socket %u: no device %s to bind its packet socket to",
-					 h->sk_id, p.ifname);
-				goto err;
-			}
-			a.sll_ifindex = ret;
+		ret = restore_packet_ifindex(p.ifname);
+		if (ret < 0) {
+			ckpt_err(ctx, ret,
+				 "socket %u: no device %s to bind its packet socket to",
+				 h->sk_id, p.ifname);
+			goto err;
 		}
+		a.sll_ifindex = ret;
 		ret = kernel_bind(sock, (struct sockaddr *)&a, sizeof(a));
 		if (ret) {
 			ckpt_err(ctx, ret,

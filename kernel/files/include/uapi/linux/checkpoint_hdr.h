@@ -1200,8 +1200,8 @@ struct ckpt_hdr_socket_netlink {
 
 /*
  * CKPT_HDR_SOCKET_PACKET: 64 bytes, after the strings (and SOCKET_FILTER)
- * of a packet socket (SOCKET family 17, type SOCK_RAW or SOCK_DGRAM, its
- * protocol the one socket() was given, network order), followed by
+ * of a packet socket (SOCKET family 17, type SOCK_RAW or SOCK_DGRAM,
+ * protocol 0: 6.1 keeps a packet socket's in po->num), followed by
  * @nmc SOCKET_PACKET_MC records and its (empty) SOCKET_QUEUE.  The bound
  * device is saved by name: restart binds to the device of that name.
  */
