@@ -260,42 +260,50 @@ static int restore_packet_ifindex(const char *name)
 	return ifindex;
 }
 
-/* restart: one SOCKET_PACKET_MC, added as many times as it was */
-static int restore_packet_mc(struct ckpt_ctx *ctx, struct ckpt_sk *e,
-			     struct socket *sock)
+/* restart: one SOCKET_PACKET_MC, checked */
+static int restore_packet_mc_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+				  struct ckpt_hdr_socket_packet_mc *mc)
 {
-	struct ckpt_hdr_socket_packet_mc mc;
+	int ret = ckpt_read_obj(ctx, mc, CKPT_HDR_SOCKET_PACKET_MC, sizeof(*mc));
+
+	if (ret)
+		return ret;
+	if (!restore_packet_ifname_ok(mc->ifname, false) ||
+	    mc->type > PACKET_MR_UNICAST || mc->alen > CKPT_PACKET_ADDR_MAX ||
+	    mc->count < 1 || mc->count > CKPT_PACKET_MC_COUNT ||
+	    memchr_inv(mc->addr + mc->alen, 0, sizeof(mc->addr) - mc->alen))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad packet membership (type %u, %u bytes, %u times)",
+				e->h.sk_id, mc->type, mc->alen, mc->count);
+	return 0;
+}
+
+/* restart: a membership, added as many times as it was */
+static int restore_packet_mc(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			     struct socket *sock,
+			     const struct ckpt_hdr_socket_packet_mc *mc)
+{
 	struct ckpt_packet_mreq mreq = { };
 	u32 i;
 	int ret;
 
-	ret = ckpt_read_obj(ctx, &mc, CKPT_HDR_SOCKET_PACKET_MC, sizeof(mc));
-	if (ret)
-		return ret;
-	if (!restore_packet_ifname_ok(mc.ifname, false) ||
-	    mc.type > PACKET_MR_UNICAST || mc.alen > CKPT_PACKET_ADDR_MAX ||
-	    mc.count < 1 || mc.count > CKPT_PACKET_MC_COUNT ||
-	    memchr_inv(mc.addr + mc.alen, 0, sizeof(mc.addr) - mc.alen))
-		return ckpt_err(ctx, -EINVAL,
-				"socket %u: bad packet membership (type %u, %u bytes, %u times)",
-				e->h.sk_id, mc.type, mc.alen, mc.count);
-	ret = restore_packet_ifindex(mc.ifname);
+	ret = restore_packet_ifindex(mc->ifname);
 	if (ret < 0)
 		return ckpt_err(ctx, ret,
 				"socket %u: no device %s for its packet membership",
-				e->h.sk_id, mc.ifname);
+				e->h.sk_id, mc->ifname);
 	mreq.mr_ifindex = ret;
-	mreq.mr_type = mc.type;
-	mreq.mr_alen = mc.alen;
-	memcpy(mreq.mr_address, mc.addr, mc.alen);
-	for (i = 0; i < mc.count; i++) {
+	mreq.mr_type = mc->type;
+	mreq.mr_alen = mc->alen;
+	memcpy(mreq.mr_address, mc->addr, mc->alen);
+	for (i = 0; i < mc->count; i++) {
 		ret = sock->ops->setsockopt(sock, SOL_PACKET,
 					    PACKET_ADD_MEMBERSHIP,
 					    KERNEL_SOCKPTR(&mreq), sizeof(mreq));
 		if (ret)
 			return ckpt_err(ctx, ret,
 					"socket %u: cannot add its packet membership (type %u) of %s",
-					e->h.sk_id, mc.type, mc.ifname);
+					e->h.sk_id, mc->type, mc->ifname);
 	}
 	return 0;
 }
@@ -337,6 +345,7 @@ int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		   struct socket **psock)
 {
 	struct ckpt_hdr_socket *h = &e->h;
+	struct ckpt_hdr_socket_packet_mc *mc = NULL;
 	struct ckpt_hdr_socket_packet p;
 	struct sockaddr_ll a = { .sll_family = AF_PACKET };
 	struct packet_sock *po;
@@ -356,13 +365,25 @@ int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad packet socket options (flags %#x, version %u, %u memberships)",
 				h->sk_id, p.flags, p.version, p.nmc);
+	if (p.nmc) {
+		mc = kcalloc(p.nmc, sizeof(*mc), GFP_KERNEL);
+		if (!mc)
+			return -ENOMEM;
+	}
+	for (i = 0; i < p.nmc; i++) {
+		ret = restore_packet_mc_read(ctx, e, &mc[i]);
+		if (ret)
+			goto out;
+	}
 	/* with its protocol, as socket() made it: on every device until bound */
 	ret = sock_create(AF_PACKET, h->type, (__force int)p.proto, &sock);
-	if (ret)
-		return ckpt_err(ctx, ret,
-				"socket %u: cannot create its packet socket (protocol %#x)%s",
-				h->sk_id, ntohs(p.proto),
-				ret == -EPERM ? ": CAP_NET_RAW needed" : "");
+	if (ret) {
+		ckpt_err(ctx, ret,
+			 "socket %u: cannot create its packet socket (protocol %#x)%s",
+			 h->sk_id, ntohs(p.proto),
+			 ret == -EPERM ? ": CAP_NET_RAW needed" : "");
+		goto out;
+	}
 	ret = restore_packet_opts(ctx, e, &p, sock);
 	if (ret)
 		goto err;
@@ -385,8 +406,9 @@ int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 			goto err;
 		}
 	}
-	for (i = 0; i < p.nmc; i++) {
-		ret = restore_packet_mc(ctx, e, sock);
+	/* the last saved first: the kernel's list comes back in its order */
+	for (i = p.nmc; i > 0; i--) {
+		ret = restore_packet_mc(ctx, e, sock, &mc[i - 1]);
 		if (ret)
 			goto err;
 	}
@@ -397,8 +419,11 @@ int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	spin_unlock_bh(&sock->sk->sk_receive_queue.lock);
 	atomic_set(&po->tp_drops, p.stat_drops);
 	*psock = sock;
+	kfree(mc);
 	return 0;
 err:
 	sock_release(sock);
+out:
+	kfree(mc);
 	return ret;
 }
