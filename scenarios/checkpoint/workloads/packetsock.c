@@ -4,8 +4,9 @@
  *   packetsock hold DIR RES      build the sockets below, write DIR/ready, wait for SIGUSR1,
  *                                check, write PASS or "FAIL: why" to RES
  *   packetsock refuse WHAT IMG LOG
- *                                a packet socket with WHAT (ring, txring, fanout, queued,
- *                                txoff, spkt): self checkpoint must refuse it (EOPNOTSUPP)
+ *                                a packet socket with WHAT (ring, ringmap: mapped as tcpdump
+ *                                does, txring, fanout, queued, txoff, spkt): self checkpoint
+ *                                must refuse it (EOPNOTSUPP)
  *   packetsock self IMG LOG      (root) a packet socket bound to lo, then CAP_NET_RAW dropped
  *                                from the effective set, checkpoints itself; restarted, it
  *                                receives a frame and prints "restarted: packet socket kept"
@@ -43,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -388,7 +390,7 @@ static int refuse(const char *what, const char *img, const char *log)
 	int s = -1, fd, lfd;
 	long ret;
 
-	if (!strcmp(what, "ring") || !strcmp(what, "txring")) {
+	if (!strcmp(what, "ring") || !strcmp(what, "txring") || !strcmp(what, "ringmap")) {
 		struct tpacket_req3 req = { .tp_block_size = 4096, .tp_block_nr = 4,
 					    .tp_frame_size = 2048, .tp_frame_nr = 8,
 					    .tp_retire_blk_tov = 60 };
@@ -399,10 +401,13 @@ static int refuse(const char *what, const char *img, const char *log)
 			set(s, PACKET_VERSION, TPACKET_V2, "PACKET_VERSION");
 			req.tp_retire_blk_tov = 0;
 		}
-		/* not mapped: the ring is refused, not its mapping */
-		if (setsockopt(s, SOL_PACKET, !strcmp(what, "ring") ? PACKET_RX_RING : PACKET_TX_RING,
+		/* ring, txring: not mapped (the ring is refused, not its mapping); ringmap: as tcpdump */
+		if (setsockopt(s, SOL_PACKET, strcmp(what, "txring") ? PACKET_RX_RING : PACKET_TX_RING,
 			       &req, sizeof(req)))
 			die("PACKET_RX_RING/TX_RING");
+		if (!strcmp(what, "ringmap") &&
+		    mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0) == MAP_FAILED)
+			die("mmap");
 	} else if (!strcmp(what, "fanout")) {
 		s = pkt(SOCK_RAW, PROTO_TEST);
 		bind_to(s, "lo", PROTO_TEST);
