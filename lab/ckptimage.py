@@ -114,6 +114,10 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
     513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "_")),
+    # proto is the ethertype in network order, as the kernel keeps it (read it with socket.ntohs)
+    514: ("SOCKET_PACKET", "<16sHHIIiIIIIQ", ("ifname", "proto", "version", "flags", "reserve", "copy_thresh",
+                                            "tstamp", "nmc", "stat_packets", "stat_drops", "_")),
+    515: ("SOCKET_PACKET_MC", "<16sHHI32s", ("ifname", "type", "alen", "count", "addr")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -589,6 +593,52 @@ def _check_tcp_opts(img: Image) -> None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_TCPOPT")
 
 
+PACKET_FLAGS = 0x7F  # CKPT_PACKET_FLAGS
+PACKET_MC_MAX = 64  # CKPT_PACKET_MC_MAX: memberships of a packet socket
+PACKET_MC_COUNT = 256  # CKPT_PACKET_MC_COUNT: times one was added
+AF_PACKET = 17
+
+
+def _check_packet_sockets(img: Image) -> None:
+    """A SOCKET_PACKET follows the strings (and filter) of a packet socket (family 17, SOCK_RAW or
+    SOCK_DGRAM), and only of one, with known flags, a device name ended by a NUL, a TPACKET version, then
+    its ``nmc`` SOCKET_PACKET_MC records (each a type, an address of at most 32 bytes, 1..256 times)."""
+    sock: Record | None = None
+    want_mc = 0
+    for r in img.records:
+        if r.name == "SOCKET":
+            if want_mc:
+                raise ImageError(f"offset {r.offset:#x}: a packet socket without {want_mc} of its memberships")
+            sock = r if r.fields["family"] == AF_PACKET else None
+            if sock is not None and r.fields["type"] not in (SOCK_RAW, 2):
+                raise ImageError(f"offset {r.offset:#x}: packet socket of type {r.fields['type']}")
+        elif r.name == "SOCKET_PACKET":
+            f = r.fields
+            if sock is None:
+                raise ImageError(f"offset {r.offset:#x}: packet options without a packet socket")
+            if (f["flags"] & ~PACKET_FLAGS or f["_"] or f["version"] > 2 or f["nmc"] > PACKET_MC_MAX
+                    or b"\0" not in f["ifname"] or f["reserve"] > 0x7FFFFFFF
+                    or bool(f["flags"] & 0x40) != (f["ifname"][:1] != b"\0")):
+                raise ImageError(f"offset {r.offset:#x}: bad packet options (flags {f['flags']:#x}, version "
+                                 f"{f['version']}, {f['nmc']} memberships)")
+            want_mc = f["nmc"]
+            sock = None
+        elif r.name == "SOCKET_PACKET_MC":
+            f = r.fields
+            if not want_mc:
+                raise ImageError(f"offset {r.offset:#x}: a packet membership without a packet socket that has it")
+            if (f["type"] > 3 or f["alen"] > 32 or not 1 <= f["count"] <= PACKET_MC_COUNT
+                    or f["ifname"][:1] == b"\0" or b"\0" not in f["ifname"] or any(f["addr"][f["alen"]:])):
+                raise ImageError(f"offset {r.offset:#x}: bad packet membership (type {f['type']}, "
+                                 f"{f['alen']} bytes, {f['count']} times)")
+            want_mc -= 1
+        elif r.name == "SOCKET_QUEUE":
+            if sock is not None:
+                raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_PACKET")
+            if want_mc:
+                raise ImageError(f"offset {r.offset:#x}: a packet socket without {want_mc} of its memberships")
+
+
 def _check_filters(img: Image) -> None:
     """A SOCKET_FILTER follows the strings of a socket with CKPT_SOCK_FILTER, and only of one, then a
     BUFFER of its ``len`` instructions (8 bytes each)."""
@@ -650,6 +700,7 @@ def _check_structure(img: Image) -> None:
     _check_ip_sockets(img)
     _check_tcp_opts(img)
     _check_filters(img)
+    _check_packet_sockets(img)
     for r in img.all("PTY"):
         f = r.fields
         if f["end"] not in (1, 2, 3) or f["pty_ref"] < 1 or max(f["nbytes_master"], f["nbytes_slave"]) >= 4095:

@@ -108,6 +108,8 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_FILTER: return "SOCKET_FILTER";
 	case CKPT_HDR_SOCKET_NETLINK: return "SOCKET_NETLINK";
 	case CKPT_HDR_SOCKET_TCPOPT: return "SOCKET_TCPOPT";
+	case CKPT_HDR_SOCKET_PACKET: return "SOCKET_PACKET";
+	case CKPT_HDR_SOCKET_PACKET_MC: return "SOCKET_PACKET_MC";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -343,6 +345,36 @@ static void socket_records(void)
 			bad("socket %u: bad netlink options (flags %#x)", s.sk_id, n.flags);
 		printf("            netlink protocol %u portid %u groups %#" PRIx64 " dst %u/%u flags %#x\n",
 		       s.protocol, n.portid, (uint64_t)n.groups, n.dst_portid, n.dst_group, n.flags);
+	}
+	if (s.family == 17) {	/* AF_PACKET */
+		struct ckpt_hdr_socket_packet p = *(struct ckpt_hdr_socket_packet *)expect(
+			CKPT_HDR_SOCKET_PACKET, sizeof(p), sizeof(p));
+		uint32_t i;
+
+		if (p.flags & ~CKPT_PACKET_FLAGS || p._padding[0] || p._padding[1] ||
+		    p.version > 2 || p.nmc > CKPT_PACKET_MC_MAX ||
+		    !memchr(p.ifname, 0, sizeof(p.ifname)))
+			bad("socket %u: bad packet options (flags %#x, version %u, %u memberships)",
+			    s.sk_id, p.flags, p.version, p.nmc);
+		printf("            packet protocol 0x%04x device %s version %u flags %#x reserve %u"
+		       " copy_thresh %d tstamp %#x stats %u/%u memberships %u\n",
+		       ntohs(p.proto), p.flags & CKPT_PACKET_BOUND ? p.ifname : "(any)",
+		       p.version, p.flags, p.reserve, p.copy_thresh, p.tstamp,
+		       p.stat_packets, p.stat_drops, p.nmc);
+		for (i = 0; i < p.nmc; i++) {
+			struct ckpt_hdr_socket_packet_mc m = *(struct ckpt_hdr_socket_packet_mc *)expect(
+				CKPT_HDR_SOCKET_PACKET_MC, sizeof(m), sizeof(m));
+			uint16_t j;
+
+			if (m.alen > CKPT_PACKET_ADDR_MAX || m.type > 3 || !m.count ||
+			    m.count > CKPT_PACKET_MC_COUNT || !memchr(m.ifname, 0, sizeof(m.ifname)))
+				bad("socket %u: bad packet membership %u", s.sk_id, i);
+			printf("            membership %s type %u x%u address ", m.ifname, m.type,
+			       m.count);
+			for (j = 0; j < m.alen; j++)
+				printf("%s%02x", j ? ":" : "", m.addr[j]);
+			printf("\n");
+		}
 	}
 	if (s.flags & CKPT_SOCK_INET_OPTS) {
 		struct ckpt_hdr_socket_inet o = *(struct ckpt_hdr_socket_inet *)expect(

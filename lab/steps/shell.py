@@ -12,7 +12,7 @@ from .base import B, Context, N, S, StepCheck, StepFailure, check_output, kind, 
 
 ERRNO_NAMES = ("EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES",
                "EFAULT", "EBUSY", "EEXIST", "EINVAL", "ENOSPC", "ENOSYS", "EOPNOTSUPP", "ENOTSUP",
-               "EBADMSG", "E2BIG", "ENOEXEC", "ECHILD", "ESPIPE", "ERANGE", "EOVERFLOW")
+               "EBADMSG", "E2BIG", "ENOEXEC", "ECHILD", "ESPIPE", "ERANGE", "EOVERFLOW", "ENODEV")
 ERRNO_TEXT = {
     "EPERM": "Operation not permitted", "ENOENT": "No such file or directory",
     "ESRCH": "No such process", "EINTR": "Interrupted system call", "EIO": "I/O error",
@@ -24,6 +24,7 @@ ERRNO_TEXT = {
     "E2BIG": "Argument list too long", "ENOEXEC": "Exec format error", "ECHILD": "No child process",
     "ESPIPE": "Illegal seek", "ERANGE": "Result not representable", "EOVERFLOW": "Value too large",
     "EADDRINUSE": "Address already in use", "EADDRNOTAVAIL": "Cannot assign requested address",
+    "ENODEV": "No such device",
 }
 
 

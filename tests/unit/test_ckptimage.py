@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import struct
 from pathlib import Path
 
@@ -830,3 +831,43 @@ def test_shmem_kinds_and_modes() -> None:
         else:
             with pytest.raises(ImageError, match="shmem 1 of kind"):
                 ckptimage.parse(data + tail(data))
+
+
+def packet_socket_records(packet: bytes | None = None, mcs: bytes | None = None, nmc: int = 1) -> bytes:
+    """A raw packet socket (ETH_P_ARP) bound to eth0 with one membership: its SOCKET_PACKET and MC."""
+    if packet is None:
+        packet = record("SOCKET_PACKET", b"eth0", 0x0608, 2, 0x41, 16, 1500, 0, nmc, 7, 1, 0)
+    if mcs is None:
+        mcs = record("SOCKET_PACKET_MC", b"eth0", 1, 0, 2, b"")
+    return (record("SOCKET", 1, 0, 17, 3, 0x0608, 7, 0, 0, 212992, 212992, 0, -1, 1, 0, 0, 0, 2**64 - 1,
+                   2**64 - 1, 0, 0, b"", b"")
+            + string("") + string("") + packet + mcs + record("SOCKET_QUEUE", 0, 0, 0))
+
+
+def test_packet_socket_records_are_decoded_and_checked() -> None:
+    data = header() + body() + packet_socket_records()
+    img = ckptimage.parse(data + tail(data))
+    p = img.first("SOCKET_PACKET")
+    assert p.length == 64 and img.first("SOCKET_PACKET_MC").length == 64  # the C structs
+    assert p.fields["ifname"].rstrip(b"\0") == b"eth0" and socket.ntohs(p.fields["proto"]) == 0x0806
+    assert (p.fields["version"], p.fields["flags"], p.fields["reserve"], p.fields["stat_packets"]) == (2, 0x41, 16, 7)
+    assert img.first("SOCKET_PACKET_MC").fields["count"] == 2
+    for fields, match in (({"SOCKET_PACKET.flags": 0x80}, "bad packet options"),
+                          ({"SOCKET_PACKET.version": 3}, "bad packet options"),
+                          ({"SOCKET_PACKET.nmc": 65}, "bad packet options"),
+                          ({"SOCKET_PACKET.ifname": "x" * 16}, "bad packet options"),
+                          ({"SOCKET_PACKET.nmc": 2}, "without 1 of its memberships"),
+                          ({"SOCKET_PACKET.nmc": 0}, "membership without a packet socket"),
+                          ({"SOCKET_PACKET_MC.count": 0}, "bad packet membership"),
+                          ({"SOCKET_PACKET_MC.type": 9}, "bad packet membership"),
+                          ({"SOCKET_PACKET_MC.alen": 33}, "bad packet membership"),
+                          ({"SOCKET.type": 10}, "packet socket of type 10")):
+        with pytest.raises(ImageError, match=match):
+            ckptimage.parse(ckptimage.tamper(data + tail(data), fields=fields))
+    unbound = record("SOCKET_PACKET", b"eth0", 0x0608, 2, 0x1, 0, 0, 0, 1, 0, 0, 0)
+    data = header() + body() + packet_socket_records(packet=unbound)
+    with pytest.raises(ImageError, match="bad packet options"):
+        ckptimage.parse(data + tail(data))
+    data = header() + body() + packet_socket_records(packet=b"", mcs=b"")
+    with pytest.raises(ImageError, match="without its SOCKET_PACKET"):
+        ckptimage.parse(data + tail(data))

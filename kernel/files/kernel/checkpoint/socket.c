@@ -17,11 +17,12 @@
  * a failed restart releases the sockets and removes the paths it bound.
  *
  * Refused at checkpoint, with a logfd line naming the descriptor: other
- * families, and the socket options that restart does not
- * set (a filter, SO_LINGER, SO_BINDTODEVICE of a unix socket, SO_OOBINLINE,
- * SO_DONTROUTE, SO_TIMESTAMPING, SO_ZEROCOPY, a queue of errors, ...:
- * ckpt_socket_unsupported()), all
- * EOPNOTSUPP; and what the family refuses (unix.c, inet.c).
+ * families (AF_PACKET too without CONFIG_PACKET=y), and the socket
+ * options that restart does not set (a filter, SO_LINGER,
+ * SO_BINDTODEVICE of a unix socket, SO_OOBINLINE, SO_DONTROUTE,
+ * SO_TIMESTAMPING, SO_ZEROCOPY, a queue of errors, ...:
+ * ckpt_socket_unsupported()), all EOPNOTSUPP; and what the family
+ * refuses (unix.c, inet.c, netlink.c, packet.c).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -492,6 +493,8 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_inet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	if (sk->sk_family == AF_NETLINK)
 		return ckpt_netlink_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
+	if (ckpt_family_packet(sk->sk_family))
+		return ckpt_packet_classify(ctx, sk, fd) ?: CKPT_FILE_SOCKET;
 	return ckpt_err(ctx, -EOPNOTSUPP,
 			"fd %d: %s socket (family %d, type %d) not supported",
 			fd, ckpt_family_name(sk->sk_family), sk->sk_family,
@@ -571,7 +574,7 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 	checkpoint_socket_common(sock, h);
 	if (h->family == AF_UNIX)
 		ret = checkpoint_unix(ctx, sock->sk, fd, h, paths);
-	else if (h->family == AF_NETLINK)
+	else if (h->family == AF_NETLINK || h->family == AF_PACKET)
 		ret = 0;
 	else
 		ret = checkpoint_inet(ctx, sock, fd, h);
@@ -588,6 +591,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = checkpoint_socket_filter(ctx, sock->sk);
 	if (!ret && h->family == AF_NETLINK)
 		ret = checkpoint_netlink(ctx, sock->sk, fd, h);
+	if (!ret && h->family == AF_PACKET)
+		ret = checkpoint_packet(ctx, sock->sk, fd);
 	if (!ret && ckpt_family_inet(h->family))
 		ret = checkpoint_inet_opts(ctx, sock, fd, h);
 	if (!ret && ckpt_family_inet(h->family))
@@ -596,6 +601,8 @@ int checkpoint_socket(struct ckpt_ctx *ctx, struct file *file, int fd)
 		ret = checkpoint_unix_queue(ctx, sock->sk, fd, h);
 	else if (!ret && h->family == AF_NETLINK)
 		ret = checkpoint_netlink_queue(ctx, sock->sk, fd);
+	else if (!ret && h->family == AF_PACKET)
+		ret = checkpoint_packet_queue(ctx, sock->sk, fd);
 	else if (!ret)
 		ret = checkpoint_inet_queue(ctx, sock, fd, h);
 	kfree(paths[0]);
@@ -614,7 +621,7 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 	if (id != ctx->socks->n + 1 || id > ctx->socks->max)
 		return ckpt_err(ctx, -EINVAL, "socket %u out of order", id);
 	if (h->family != AF_UNIX && h->family != AF_NETLINK &&
-	    !ckpt_family_inet(h->family))
+	    !ckpt_family_packet(h->family) && !ckpt_family_inet(h->family))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad family %u", id,
 				h->family);
 	if (h->peer_id == id || h->peer_id > ctx->socks->max)
@@ -645,6 +652,8 @@ static int restore_socket_check(struct ckpt_ctx *ctx,
 		return restore_inet_check(ctx, h);
 	if (h->family == AF_NETLINK)
 		return restore_netlink_check(ctx, h);
+	if (h->family == AF_PACKET)
+		return restore_packet_check(ctx, h);
 	return restore_unix_check(ctx, h);
 }
 
@@ -789,6 +798,8 @@ struct file *restore_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_file *hf)
 		ret = restore_inet(ctx, e, &sock);
 	else if (h->family == AF_NETLINK)
 		ret = restore_netlink(ctx, e, &sock);
+	else if (h->family == AF_PACKET)
+		ret = restore_packet(ctx, e, &sock);
 	else
 		ret = restore_unix(ctx, e, bind, &sock);
 	if (ret)

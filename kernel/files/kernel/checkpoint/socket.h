@@ -94,6 +94,19 @@ int restore_netlink_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
 int restore_netlink(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		    struct socket **psock);
 
+/* AF_PACKET (packet.c), when built in */
+static inline bool ckpt_family_packet(int family)
+{
+	return IS_BUILTIN(CONFIG_PACKET) && family == AF_PACKET;
+}
+
+int ckpt_packet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_packet(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int checkpoint_packet_queue(struct ckpt_ctx *ctx, struct sock *sk, int fd);
+int restore_packet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h);
+int restore_packet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+		   struct socket **psock);
+
 /* AF_UNIX (unix.c) */
 int ckpt_unix_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd);
 int checkpoint_unix(struct ckpt_ctx *ctx, struct sock *sk, int fd,

@@ -161,6 +161,10 @@ enum {
 #define CKPT_HDR_SOCKET_NETLINK CKPT_HDR_SOCKET_NETLINK
 	CKPT_HDR_SOCKET_TCPOPT = 513,	/* more options of a TCP socket (inet.c) */
 #define CKPT_HDR_SOCKET_TCPOPT CKPT_HDR_SOCKET_TCPOPT
+	CKPT_HDR_SOCKET_PACKET = 514,	/* a packet socket (packet.c) */
+#define CKPT_HDR_SOCKET_PACKET CKPT_HDR_SOCKET_PACKET
+	CKPT_HDR_SOCKET_PACKET_MC = 515, /* ... one membership of it */
+#define CKPT_HDR_SOCKET_PACKET_MC CKPT_HDR_SOCKET_PACKET_MC
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -1210,6 +1214,55 @@ struct ckpt_hdr_socket_netlink {
 	__u16 flags;		/* CKPT_NL_* */
 	__u16 _padding;
 	__u64 groups;		/* bit g-1: in multicast group g */
+};
+
+/* ckpt_hdr_socket_packet.flags: the SOL_PACKET options that are on */
+#define CKPT_PACKET_AUXDATA	0x1	/* PACKET_AUXDATA */
+#define CKPT_PACKET_ORIGDEV	0x2	/* PACKET_ORIGDEV */
+#define CKPT_PACKET_VNET_HDR	0x4	/* PACKET_VNET_HDR (SOCK_RAW) */
+#define CKPT_PACKET_LOSS	0x8	/* PACKET_LOSS */
+#define CKPT_PACKET_QDISC_BYPASS 0x10	/* PACKET_QDISC_BYPASS */
+#define CKPT_PACKET_IGNORE_OUTGOING 0x20 /* PACKET_IGNORE_OUTGOING */
+#define CKPT_PACKET_BOUND	0x40	/* bound to @ifname (else any device) */
+#define CKPT_PACKET_FLAGS	0x7f
+#define CKPT_PACKET_IFNAMSIZ	16	/* IFNAMSIZ */
+#define CKPT_PACKET_MC_MAX	64	/* memberships of a socket */
+#define CKPT_PACKET_MC_COUNT	256	/* times one was added */
+#define CKPT_PACKET_ADDR_MAX	32	/* MAX_ADDR_LEN */
+
+/*
+ * CKPT_HDR_SOCKET_PACKET: 64 bytes, after the strings (and SOCKET_FILTER)
+ * of a packet socket (SOCKET family 17, type SOCK_RAW or SOCK_DGRAM,
+ * protocol 0: 6.1 keeps a packet socket's in po->num), followed by
+ * @nmc SOCKET_PACKET_MC records and its (empty) SOCKET_QUEUE.  The bound
+ * device is saved by name: restart binds to the device of that name.
+ */
+struct ckpt_hdr_socket_packet {
+	struct ckpt_hdr h;
+	char ifname[CKPT_PACKET_IFNAMSIZ];	/* bound device, NUL-terminated */
+	__be16 proto;		/* bound ethertype, network order, 0: none */
+	__u16 version;		/* PACKET_VERSION: TPACKET_V1..V3 */
+	__u32 flags;		/* CKPT_PACKET_* */
+	__u32 reserve;		/* PACKET_RESERVE, 0..INT_MAX */
+	__s32 copy_thresh;	/* PACKET_COPY_THRESH */
+	__u32 tstamp;		/* PACKET_TIMESTAMP (SOF_TIMESTAMPING_* bits) */
+	__u32 nmc;		/* SOCKET_PACKET_MC records, <= CKPT_PACKET_MC_MAX */
+	__u32 stat_packets;	/* PACKET_STATISTICS since it was last read */
+	__u32 stat_drops;
+	__u32 _padding[2];
+};
+
+/*
+ * CKPT_HDR_SOCKET_PACKET_MC: 64 bytes, one PACKET_ADD_MEMBERSHIP of a
+ * packet socket (its device by name), added @count times.
+ */
+struct ckpt_hdr_socket_packet_mc {
+	struct ckpt_hdr h;
+	char ifname[CKPT_PACKET_IFNAMSIZ];	/* NUL-terminated */
+	__u16 type;		/* PACKET_MR_MULTICAST, _PROMISC, _ALLMULTI, _UNICAST */
+	__u16 alen;		/* bytes of @addr, <= CKPT_PACKET_ADDR_MAX */
+	__u32 count;		/* 1 .. CKPT_PACKET_MC_COUNT */
+	__u8 addr[CKPT_PACKET_ADDR_MAX];
 };
 
 /* ckpt_hdr_socket_tcp.flags: the options the connection negotiated */
