@@ -426,8 +426,6 @@ void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 void restore_signal_stop_commit(struct ckpt_ctx *ctx);
 void checkpoint_uts_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
-int ckpt_check_uts_ns(struct ckpt_ctx *ctx, struct task_struct *t,
-		      struct uts_namespace *uts);
 bool ckpt_uts_ns_saved(struct ckpt_ctx *ctx);
 int checkpoint_uts_ns(struct ckpt_ctx *ctx);
 int restore_uts_ns(struct ckpt_ctx *ctx);

@@ -35,13 +35,6 @@ void checkpoint_uts_ns_root(struct ckpt_ctx *ctx, struct task_struct *t)
 	task_unlock(t);
 }
 
-/* at the check of each task, under its task_lock: it must be in the tree's */
-int ckpt_check_uts_ns(struct ckpt_ctx *ctx, struct task_struct *t,
-		      struct uts_namespace *uts)
-{
-	return uts == ctx->uts_ns ? 0 : -EOPNOTSUPP;
-}
-
 bool ckpt_uts_ns_saved(struct ckpt_ctx *ctx)
 {
 	return ctx->uts_ns && ctx->uts_ns != current->nsproxy->uts_ns;

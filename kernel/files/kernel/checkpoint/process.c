@@ -50,14 +50,14 @@ static const char *const ckpt_rlimit_names[CKPT_RLIM_NLIMITS] = {
 static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 {
 	struct nsproxy *mine = current->nsproxy, *ns;
-	const char *what = NULL;
+	const char *what = NULL, *than = "the checkpointer's";
 
 	task_lock(t);
 	ns = t->nsproxy;
 	if (!ns)
 		what = "no";	/* exiting */
-	else if (ckpt_check_uts_ns(ctx, t, ns->uts_ns))
-		what = "the tree root's";
+	else if (ns->uts_ns != ctx->uts_ns)	/* the root's (ns.c) */
+		what = "a UTS", than = "the tree root's";
 	else if (ns->ipc_ns != mine->ipc_ns)
 		what = "an IPC";
 	else if (ns->mnt_ns != mine->mnt_ns)
@@ -76,13 +76,9 @@ static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 		what = "a user";
 	if (!what)
 		return 0;
-	if (!strcmp(what, "the tree root's"))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d (tid %d): a UTS namespace other than the tree root's: not supported",
-				ctx->tsk_pid, task_pid_vnr(t));
 	return ckpt_err(ctx, -EOPNOTSUPP,
-			"pid %d (tid %d): %s namespace other than the checkpointer's: not supported",
-			ctx->tsk_pid, task_pid_vnr(t), what);
+			"pid %d (tid %d): %s namespace other than %s: not supported",
+			ctx->tsk_pid, task_pid_vnr(t), what, than);
 }
 
 /* state that cannot be saved: refused, never dropped */
