@@ -9,7 +9,8 @@
  *                              echo every byte back to it, until it closes
  *                              (exit 0) or the connection fails (exit 1,
  *                              the error on stderr).  One task, no threads:
- *                              the task the lab migrates.
+ *                              the task the lab migrates.  The listener has
+ *                              SO_REUSEADDR unless TCPECHO_NOREUSE is set.
  *   tcpecho client ADDR PORT BYTES OUT
  *                              connect, send BYTES bytes of a known
  *                              sequence (4 KiB every 20 ms) and read the
@@ -135,7 +136,9 @@ static int serve(const char *a, const char *p, size_t mib, int last)
 	}
 
 	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	if (l < 0 ||
+	    (!getenv("TCPECHO_NOREUSE") &&
+	     setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
 	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 4)) {
 		perror("tcpecho: listen");
 		return 1;

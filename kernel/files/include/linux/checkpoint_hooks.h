@@ -180,4 +180,19 @@ struct sock_fprog_kern;
 int bpf_prog_create_ckpt(struct bpf_prog **pfp, struct sock_fprog_kern *fprog,
 			 const struct sock_fprog_kern *orig);
 
+/*
+ * net/ipv4/tcp.c: tcp_close() of a connection in repair mode asks whether
+ * checkpoint held it: if so it stays, orphaned and silent, until its
+ * keepalive timer ends the hold or a restart takes its place
+ */
+struct sock;
+#ifdef CONFIG_CHECKPOINT
+bool checkpoint_tcp_keep_held(struct sock *sk);
+#else
+static inline bool checkpoint_tcp_keep_held(struct sock *sk)
+{
+	return false;
+}
+#endif
+
 #endif /* _LINUX_CHECKPOINT_HOOKS_H */

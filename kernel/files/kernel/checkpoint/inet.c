@@ -113,7 +113,7 @@ static const char *ckpt_tcp_state(int state)
  * its FIN, acknowledged in FIN_WAIT2; LAST_ACK: both, the peer's first;
  * CLOSING: both, this side's first and not acknowledged).
  */
-static bool ckpt_tcp_connected(int state)
+bool ckpt_tcp_connected(int state)
 {
 	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
@@ -834,7 +834,7 @@ static int ckpt_tcp_copy(struct sk_buff *skb, u32 seq, u32 len, u8 *buf)
  * the connections checkpoint held and no other.
  */
 
-static bool ckpt_tcp_is_held(struct sock *sk)
+bool ckpt_tcp_is_held(struct sock *sk)
 {
 	struct sk_filter *f;
 	bool held;
@@ -2275,6 +2275,7 @@ static int restore_tcp(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		ret = restore_tcp_opt(sock, TCP_QUEUE_SEQ, t->recv_seq);
 	if (!ret) {
 		what = "connect";
+		restore_tcp_take_held(ctx, sk, peer);
 		ret = kernel_connect(sock, peer, h->raddr_len, 0);
 	}
 	opts[n].opt_code = TCPOPT_MSS;
@@ -2482,6 +2483,10 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	}
 	if (h->flags & CKPT_SOCK_BOUND) {
 		ret = kernel_bind(sock, name, h->laddr_len);
+		/* a port that connections held after their close keep */
+		if (ret == -EADDRINUSE &&
+		    restore_tcp_end_held_port(ctx, sock->sk, name))
+			ret = kernel_bind(sock, name, h->laddr_len);
 		if (ret) {
 			ckpt_err(ctx, ret, "socket %u: cannot bind %pISpc",
 				 h->sk_id, name);

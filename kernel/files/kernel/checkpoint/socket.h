@@ -145,5 +145,13 @@ int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd);
 int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			  struct ckpt_hdr_socket *h);
 int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e);
+bool ckpt_tcp_connected(int state);
+bool ckpt_tcp_is_held(struct sock *sk);
+
+/* held connections after their close (tcphold.c) */
+void restore_tcp_take_held(struct ckpt_ctx *ctx, struct sock *sk,
+			   const struct sockaddr *peer);
+bool restore_tcp_end_held_port(struct ckpt_ctx *ctx, struct sock *sk,
+			       const struct sockaddr *addr);
 
 #endif /* _CHECKPOINT_SOCKET_H */
