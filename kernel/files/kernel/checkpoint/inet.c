@@ -38,9 +38,12 @@
  * without CAP_NET_RAW EPERM.  What they have queued is refused: replies
  * and packets cannot be queued again as they came.
  *
- * Refused at checkpoint by name (EOPNOTSUPP): TCP connections in SYN_SENT
- * (a SYN in flight: repair mode makes no connection that sends its SYN
- * again with its initial sequence number), UDP datagrams queued from
+ * A connection in SYN_SENT is saved with its initial sequence number and
+ * connects again at restart, not in repair mode (its SYN sent again with
+ * that sequence number: restore_tcp_syn_sent()); one with data for its
+ * SYN (TCP_FASTOPEN_CONNECT, MSG_FASTOPEN) is refused.
+ *
+ * Refused at checkpoint by name (EOPNOTSUPP): UDP datagrams queued from
  * outside the checkpoint, anything queued on a ping or raw socket (or
  * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
@@ -118,6 +121,12 @@ bool ckpt_tcp_connected(int state)
 	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK |
 			       TCPF_CLOSING);
+}
+
+/* a connection with a peer: connected, or connecting (its SYN sent) */
+static bool ckpt_tcp_has_peer(int state)
+{
+	return ckpt_tcp_connected(state) || state == TCP_SYN_SENT;
 }
 
 static bool ckpt_inet_tcp(struct sock *sk)
@@ -709,6 +718,31 @@ static int ckpt_tcp_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	return 0;
 }
 
+/*
+ * SYN_SENT: restart connects again with the same initial sequence number
+ * and timestamps, so the SYN is the one the peer may have answered; what
+ * a SYN cannot carry again is refused
+ */
+static int ckpt_tcp_classify_syn_sent(struct ckpt_ctx *ctx, struct sock *sk,
+				      int fd)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const char *what = NULL;
+
+	lock_sock(sk);
+	if (tp->repair)
+		what = "in repair";
+	else if (tp->fastopen_req || inet_sk(sk)->defer_connect ||
+		 tp->write_seq != tp->snd_una + 1)
+		what = "with data in its SYN (TCP_FASTOPEN_CONNECT, MSG_FASTOPEN)";
+	release_sock(sk);
+	if (!what)
+		return 0;
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"fd %d: TCP connection in SYN_SENT %s not supported",
+			fd, what);
+}
+
 int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 {
 	int state = READ_ONCE(sk->sk_state);
@@ -717,6 +751,11 @@ int ckpt_inet_classify(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	if (ckpt_inet_tcp(sk)) {
 		if (ckpt_tcp_connected(state)) {
 			int ret = ckpt_tcp_classify(ctx, sk, fd);
+
+			if (ret)
+				return ret;
+		} else if (state == TCP_SYN_SENT) {
+			int ret = ckpt_tcp_classify_syn_sent(ctx, sk, fd);
 
 			if (ret)
 				return ret;
@@ -795,6 +834,10 @@ int checkpoint_inet(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
 	    (ckpt_inet_ping(sk) || ckpt_inet_raw(sk))) {
 		/* connected to port 0: getpeername() says ENOTCONN */
+		h->raddr_len = ckpt_inet_name(sk, true, h->raddr);
+		h->flags |= CKPT_SOCK_CONNECT;
+	} else if (h->state == TCP_SYN_SENT && ckpt_inet_tcp(sk)) {
+		/* connecting: getpeername() says ENOTCONN */
 		h->raddr_len = ckpt_inet_name(sk, true, h->raddr);
 		h->flags |= CKPT_SOCK_CONNECT;
 	} else if (READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ||
@@ -983,7 +1026,7 @@ static int ckpt_tcp_hold_one(struct ckpt_ctx *ctx, struct sock *sk, int fd)
 	struct ckpt_sk *e = ckpt_sk_get(ctx, ckpt_sk_id(ctx, sk));
 	int state = READ_ONCE(sk->sk_state), ret;
 
-	if (!ckpt_tcp_connected(state) && state != TCP_LISTEN)
+	if (!ckpt_tcp_has_peer(state) && state != TCP_LISTEN)
 		return 0;
 	ret = e ? ckpt_tcp_hold(sk) : -EINVAL;
 	if (ret)
@@ -1091,6 +1134,37 @@ unlock:
 		ret = ckpt_sk_write_buffer(ctx, rq, t.recv_len);
 	kvfree(sq);
 	kvfree(rq);
+	return ret;
+}
+
+/*
+ * checkpoint: a connection in SYN_SENT, still so under its lock (held, its
+ * SYN-ACK is dropped): a TCP record of its initial sequence number, MSS
+ * clamp and timestamp, and two empty BUFFERs
+ */
+static int ckpt_tcp_save_syn_sent(struct ckpt_ctx *ctx, struct sock *sk,
+				  const char *who)
+{
+	struct ckpt_hdr_socket_tcp t = { };
+	struct tcp_sock *tp = tcp_sk(sk);
+	int ret;
+
+	lock_sock(sk);
+	ret = sk->sk_state == TCP_SYN_SENT && tp->write_seq == tp->snd_una + 1 &&
+	      !tp->fastopen_req ? 0 : -EAGAIN;
+	t.send_seq = tp->snd_una;
+	t.mss_clamp = tp->rx_opt.mss_clamp;
+	t.timestamp = tcp_time_stamp_raw() + tp->tsoffset;
+	release_sock(sk);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"%s: its TCP connection changed while it was saved (no longer in SYN_SENT)",
+				who);
+	ret = ckpt_write_obj(ctx, &t, CKPT_HDR_SOCKET_TCP, sizeof(t));
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, NULL, 0);
+	if (!ret)
+		ret = ckpt_sk_write_buffer(ctx, NULL, 0);
 	return ret;
 }
 
@@ -1291,9 +1365,11 @@ int checkpoint_inet_tcp(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	if (h->flags & CKPT_SOCK_ACCEPTQ)
 		return ckpt_tcp_accept_save(ctx, sk, fd);
 	state = READ_ONCE(sk->sk_state);
+	snprintf(who, sizeof(who), "fd %d", fd);
+	if (h->state == TCP_SYN_SENT)
+		return ckpt_tcp_save_syn_sent(ctx, sk, who);
 	if (!ckpt_tcp_connected(state))
 		return 0;
-	snprintf(who, sizeof(who), "fd %d", fd);
 	return ckpt_tcp_save(ctx, sk, state, who);
 }
 
@@ -1515,7 +1591,7 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad type %u protocol %u",
 				id, h->type, h->protocol);
 	if ((tcp && h->state != TCP_CLOSE && h->state != TCP_LISTEN &&
-	     !ckpt_tcp_connected(h->state)) ||
+	     !ckpt_tcp_has_peer(h->state)) ||
 	    (udp && h->state != TCP_CLOSE && h->state != TCP_ESTABLISHED))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad state %u", id,
 				h->state);
@@ -1526,8 +1602,9 @@ int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 	    !(f & CKPT_SOCK_BOUND) != !h->laddr_len ||
 	    !(f & CKPT_SOCK_CONNECT) != !h->raddr_len ||
 	    (udp && (f & (CKPT_SOCK_NODELAY | CKPT_SOCK_TCP_OPTS))) ||
-	    !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state) ||
-	    (ckpt_tcp_connected(h->state) && !(f & CKPT_SOCK_BOUND)) ||
+	    (tcp && !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_has_peer(h->state)) ||
+	    (!tcp && !(f & CKPT_SOCK_CONNECT) != !ckpt_tcp_connected(h->state)) ||
+	    (ckpt_tcp_has_peer(h->state) && !(f & CKPT_SOCK_BOUND)) ||
 	    (h->state == TCP_LISTEN && !(f & CKPT_SOCK_BOUND)) ||
 	    ((f & CKPT_SOCK_ACCEPTQ) && (!tcp || h->state != TCP_LISTEN)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad address or flags %#x",
@@ -2198,7 +2275,11 @@ static int restore_tcp_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 	    (h->state == TCP_FIN_WAIT2 && t->send_len) ||
 	    ((t->flags & CKPT_TCP_FIN_READ) &&
 	     (!(t->flags & CKPT_TCP_FIN_RCVD) || t->recv_len)) ||
-	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE)
+	    t->snd_wscale > TCP_MAX_WSCALE || t->rcv_wscale > TCP_MAX_WSCALE ||
+	    (h->state == TCP_SYN_SENT &&
+	     (t->send_len || t->recv_len || t->recv_seq || t->flags ||
+	      t->snd_wl1 || t->snd_wnd || t->max_window || t->rcv_wnd ||
+	      t->rcv_wup || t->snd_wscale || t->rcv_wscale)))
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP state",
 				h->sk_id);
 	*sq = restore_sk_read_buffer(ctx, t->send_len);
@@ -2403,6 +2484,33 @@ void restore_inet_commit(struct ckpt_sk *e)
  * restart: create, options that bind needs, bind, listen or connect (@t:
  * a TCP connection, restored in repair mode); @o: SOCKET_INET, or NULL
  */
+/*
+ * restart: a connection in SYN_SENT connects again, not in repair mode (it
+ * sends its SYN), non-blocking, with the initial sequence number it had
+ * (tcp_v4_connect() and tcp_v6_connect() keep a write_seq already set), so
+ * that a SYN-ACK the peer sends again answers it.  Its timestamps are the
+ * restarting kernel's: on another machine a peer that still has a
+ * half-open request from the first SYN may take them as old (PAWS) until
+ * that request expires, and the SYN is sent again meanwhile.
+ */
+static int restore_tcp_syn_sent(struct ckpt_ctx *ctx,
+				struct ckpt_hdr_socket *h, struct socket *sock,
+				struct ckpt_hdr_socket_tcp *t)
+{
+	struct sockaddr *peer = (struct sockaddr *)h->raddr;
+	int ret;
+
+	lock_sock(sock->sk);
+	WRITE_ONCE(tcp_sk(sock->sk)->write_seq, t->send_seq);
+	release_sock(sock->sk);
+	ret = kernel_connect(sock, peer, h->raddr_len, O_NONBLOCK);
+	if (ret == -EINPROGRESS || !ret)
+		return 0;
+	return ckpt_err(ctx, ret,
+			"socket %u: cannot connect to %pISpc again (SYN_SENT)",
+			h->sk_id, peer);
+}
+
 static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			       struct ckpt_hdr_socket_inet *o,
 			       struct ckpt_hdr_socket_tcpopt *to, bool child,
@@ -2414,6 +2522,8 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 {
 	struct sockaddr *name = (struct sockaddr *)h->laddr;
 	struct sockaddr *peer = (struct sockaddr *)h->raddr;
+	bool syn_sent = t && h->state == TCP_SYN_SENT;
+	bool conn = t && !syn_sent;
 	struct socket *sock;
 	const char *what;
 	int ret;
@@ -2463,7 +2573,7 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		goto err;
 	}
 	if (to) {
-		ret = restore_tcp_set_opts(ctx, h, sock, to, !!t, child);
+		ret = restore_tcp_set_opts(ctx, h, sock, to, conn, child);
 		if (ret)
 			goto err;
 	}
@@ -2473,7 +2583,7 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			goto err;
 	}
 	/* after SO_REUSEADDR: repair mode binds with SK_FORCE_REUSE */
-	if (t) {
+	if (conn) {
 		ret = restore_tcp_opt(sock, TCP_REPAIR, TCP_REPAIR_ON);
 		if (ret) {
 			ckpt_err(ctx, ret, "socket %u: a TCP connection is restored in repair mode (TCP_REPAIR), which needs CAP_NET_ADMIN",
@@ -2509,7 +2619,11 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 			goto err;
 		}
 	}
-	if (t) {
+	if (syn_sent) {
+		ret = restore_tcp_syn_sent(ctx, h, sock, t);
+		if (ret)
+			goto err;
+	} else if (t) {
 		ret = restore_tcp(ctx, h, sock, t, sq, rq);
 		if (ret)
 			goto err;
@@ -2522,7 +2636,7 @@ static int restore_inet_socket(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		}
 	}
 	if (to && !child) {
-		ret = restore_tcp_set_late(ctx, h, sock, to, !!t);
+		ret = restore_tcp_set_late(ctx, h, sock, to, conn);
 		if (ret)
 			goto err;
 	}
@@ -2724,7 +2838,7 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		 struct socket **psock)
 {
 	struct ckpt_hdr_socket *h = &e->h;
-	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_connected(h->state);
+	bool tcp = h->type == SOCK_STREAM && ckpt_tcp_has_peer(h->state);
 	bool opts = h->flags & CKPT_SOCK_INET_OPTS;
 	bool ipopts = h->flags & CKPT_SOCK_IP_OPTS;
 	bool tcpopts = h->flags & CKPT_SOCK_TCP_OPTS;
@@ -2779,7 +2893,7 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		sock_release(sock);
 		goto out;
 	}
-	e->tcp_repair = tcp;
+	e->tcp_repair = tcp && h->state != TCP_SYN_SENT;
 	if (h->flags & CKPT_SOCK_ACCEPTQ) {
 		ret = restore_tcp_accept(ctx, e, sock, opts ? &o : NULL,
 					 tcpopts ? &to : NULL, ip);
