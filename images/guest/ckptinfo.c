@@ -1354,6 +1354,8 @@ static uint32_t tree(void)
 		printf("            a UTS namespace of its own: hostname \"%s\" domainname \"%s\"\n",
 		       u->nodename, u->domainname);
 	}
+	if (t[0].flags & CKPT_TREE_IPCNS)
+		printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records)\n");
 	if (t[0].flags & CKPT_TREE_NETNS) {
 		struct ckpt_hdr_net_ns *nn = expect(CKPT_HDR_NET_NS, sizeof(*nn), sizeof(*nn));
 

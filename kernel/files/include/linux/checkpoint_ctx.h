@@ -138,6 +138,7 @@ struct ckpt_ctx {
 	struct pid_namespace *pid_ns;	/* checkpoint of a pidns: its, ref */
 	struct uts_namespace *uts_ns;	/* checkpoint: the tree root's, ref */
 	struct net *net_ns;		/* checkpoint: the tree root's, ref */
+	struct ipc_namespace *ipc_ns;	/* checkpoint: the tree root's, ref */
 	struct nsproxy *rst_old_ns;	/* restart: the caller's, until the commit */
 	u64 tsk_exec_id;		/* its self_exec_id when checked */
 	unsigned long tsk_ncsw;		/* its switch count, frozen */
@@ -429,6 +430,8 @@ void restore_signal_stop_commit(struct ckpt_ctx *ctx);
 void checkpoint_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
 u32 ckpt_tree_ns_flags(struct ckpt_ctx *ctx);
 int checkpoint_tree_ns(struct ckpt_ctx *ctx);
+int checkpoint_tree_ns_end(struct ckpt_ctx *ctx);
+unsigned int ckpt_sysv_shm_saved(struct ckpt_ctx *ctx);
 int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags);
 void restore_ns_end(struct ckpt_ctx *ctx, bool ok);
 void ckpt_ns_free(struct ckpt_ctx *ctx);

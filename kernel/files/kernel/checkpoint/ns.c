@@ -23,15 +23,31 @@
  * (and down again) as it was, sets the sysctls and checks lo's addresses,
  * before any task and any socket is made: the sockets of the image are
  * made in it.
+ *
+ * And the IPC namespace (CKPT_TREE_IPCNS, no record of its own): one
+ * whose SysV shm segments are all attached by the tree (each saved as an
+ * IPC_SHM record, ipc_shm.c), with no semaphore set, message queue or
+ * POSIX message queue and its limits at their defaults (refused by name
+ * otherwise); restart makes a new one in the same unshare, and the
+ * segments are made in it.
  */
+
+/* ipc/util.h's indices of ipc_namespace.ids */
+#define CKPT_IPC_SEM_IDS	0
+#define CKPT_IPC_MSG_IDS	1
+#define CKPT_IPC_SHM_IDS	2
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/checkpoint_ctx.h>
 #include <linux/inetdevice.h>
+#include <linux/ipc_namespace.h>
+#include <linux/msg.h>
 #include <linux/netdevice.h>
 #include <linux/nsproxy.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched.h>
+#include <linux/sem.h>
+#include <linux/shm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
@@ -52,6 +68,7 @@ void checkpoint_ns_root(struct ckpt_ctx *ctx, struct task_struct *t)
 		ctx->uts_ns = t->nsproxy->uts_ns;
 		get_uts_ns(ctx->uts_ns);
 		ctx->net_ns = get_net(t->nsproxy->net_ns);
+		ctx->ipc_ns = get_ipc_ns(t->nsproxy->ipc_ns);
 	}
 	task_unlock(t);
 }
@@ -66,11 +83,17 @@ static bool ckpt_net_ns_saved(struct ckpt_ctx *ctx)
 	return ctx->net_ns && !net_eq(ctx->net_ns, current->nsproxy->net_ns);
 }
 
+static bool ckpt_ipc_ns_saved(struct ckpt_ctx *ctx)
+{
+	return ctx->ipc_ns && ctx->ipc_ns != current->nsproxy->ipc_ns;
+}
+
 /* the root's TREE flags: the namespaces of the tree's own */
 u32 ckpt_tree_ns_flags(struct ckpt_ctx *ctx)
 {
 	return (ckpt_uts_ns_saved(ctx) ? CKPT_TREE_UTSNS : 0) |
-	       (ckpt_net_ns_saved(ctx) ? CKPT_TREE_NETNS : 0);
+	       (ckpt_net_ns_saved(ctx) ? CKPT_TREE_NETNS : 0) |
+	       (ckpt_ipc_ns_saved(ctx) ? CKPT_TREE_IPCNS : 0);
 }
 
 void ckpt_ns_free(struct ckpt_ctx *ctx)
@@ -81,6 +104,9 @@ void ckpt_ns_free(struct ckpt_ctx *ctx)
 	if (ctx->net_ns)
 		put_net(ctx->net_ns);
 	ctx->net_ns = NULL;
+	if (ctx->ipc_ns)
+		put_ipc_ns(ctx->ipc_ns);
+	ctx->ipc_ns = NULL;
 	restore_ns_end(ctx, false);
 }
 
@@ -178,13 +204,16 @@ static int checkpoint_net_state(struct ckpt_ctx *ctx, struct net *net,
 			       lo ? lo->flags : 0);
 		goto out;
 	}
-	custom = net->ipv4.fib_has_custom_rules;
-#if IS_ENABLED(CONFIG_IPV6)
+	custom = net->ipv4.fib_has_custom_local_routes;
+#ifdef CONFIG_IP_MULTIPLE_TABLES
+	custom |= net->ipv4.fib_has_custom_rules;
+#endif
+#ifdef CONFIG_IPV6_MULTIPLE_TABLES
 	custom |= net->ipv6.fib6_has_custom_rules;
 #endif
 	if (custom) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "pid %d: network namespace with routing rules of its own: not supported",
+			       "pid %d: network namespace with routing rules or local routes of its own: not supported",
 			       ctx->tsk_pid);
 		goto out;
 	}
@@ -227,10 +256,70 @@ static int checkpoint_net_ns(struct ckpt_ctx *ctx)
 	return ckpt_write_obj(ctx, &h, CKPT_HDR_NET_NS, sizeof(h));
 }
 
+/* the IPC namespace of the tree's own: what restart cannot make again is refused by name */
+static int checkpoint_ipc_ns(struct ckpt_ctx *ctx)
+{
+	struct ipc_namespace *ns = ctx->ipc_ns;
+	const char *what = NULL;
+	int n = 0;
+
+	if (!ckpt_ipc_ns_saved(ctx))
+		return 0;
+	if (READ_ONCE(ns->ids[CKPT_IPC_SEM_IDS].in_use))
+		what = "SysV semaphore sets", n = READ_ONCE(ns->ids[CKPT_IPC_SEM_IDS].in_use);
+	else if (READ_ONCE(ns->ids[CKPT_IPC_MSG_IDS].in_use))
+		what = "SysV message queues", n = READ_ONCE(ns->ids[CKPT_IPC_MSG_IDS].in_use);
+	else if (READ_ONCE(ns->mq_queues_count))
+		what = "POSIX message queues", n = READ_ONCE(ns->mq_queues_count);
+	if (what)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: IPC namespace with %d %s: not supported",
+				ctx->tsk_pid, n, what);
+	if (ns->shm_ctlmax != SHMMAX || ns->shm_ctlall != SHMALL ||
+	    ns->shm_ctlmni != SHMMNI || ns->shm_rmid_forced)
+		what = "kernel.shmmax, shmall, shmmni or shm_rmid_forced";
+	else if (ns->msg_ctlmax != MSGMAX || ns->msg_ctlmnb != MSGMNB ||
+		 ns->msg_ctlmni != MSGMNI)
+		what = "kernel.msgmax, msgmnb or msgmni";
+	else if (ns->sem_ctls[0] != SEMMSL || ns->sem_ctls[1] != SEMMNS ||
+		 ns->sem_ctls[2] != SEMOPM || ns->sem_ctls[3] != SEMMNI)
+		what = "kernel.sem";
+#ifdef CONFIG_POSIX_MQUEUE
+	else if (ns->mq_queues_max != DFLT_QUEUESMAX ||
+		 ns->mq_msg_max != DFLT_MSGMAX ||
+		 ns->mq_msgsize_max != DFLT_MSGSIZEMAX ||
+		 ns->mq_msg_default != DFLT_MSG ||
+		 ns->mq_msgsize_default != DFLT_MSGSIZE)
+		what = "fs.mqueue limits";
+#endif
+	if (what)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: IPC namespace whose %s differ from the defaults: not supported",
+				ctx->tsk_pid, what);
+	ckpt_msg(ctx, "checkpoint: an IPC namespace of the tree's own");
+	return 0;
+}
+
+/* after every task: each segment of the namespace was saved (attached by the tree) */
+int checkpoint_tree_ns_end(struct ckpt_ctx *ctx)
+{
+	int n;
+
+	if (!ckpt_ipc_ns_saved(ctx))
+		return 0;
+	n = READ_ONCE(ctx->ipc_ns->ids[CKPT_IPC_SHM_IDS].in_use);
+	if (n != ckpt_sysv_shm_saved(ctx))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: IPC namespace with %d SysV shm segments, %d of them attached by the tree: not supported",
+				ctx->tsk_pid, n, ckpt_sysv_shm_saved(ctx));
+	return 0;
+}
+
 /* after TREE, as the root's entry says */
 int checkpoint_tree_ns(struct ckpt_ctx *ctx)
 {
-	return checkpoint_uts_ns(ctx) ?: checkpoint_net_ns(ctx);
+	return checkpoint_uts_ns(ctx) ?: checkpoint_net_ns(ctx) ?:
+	       checkpoint_ipc_ns(ctx);
 }
 
 static int restore_uts_ns_read(struct ckpt_ctx *ctx,
@@ -345,12 +434,15 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 		ret = restore_net_ns_read(ctx, &nh);
 		clone |= CLONE_NEWNET;
 	}
+	if (flags & CKPT_TREE_IPCNS)
+		clone |= CLONE_NEWIPC;
 	if (ret)
 		goto out;
 	ret = unshare_nsproxy_namespaces(clone, &new, NULL, NULL);
 	if (ret) {
 		ckpt_err(ctx, ret, "%s namespace: cannot make a new one%s",
-			 clone & CLONE_NEWUTS ? "UTS" : "network",
+			 clone & CLONE_NEWUTS ? "UTS" :
+			 clone & CLONE_NEWNET ? "network" : "IPC",
 			 ret == -EPERM ? ": it needs CAP_SYS_ADMIN" : "");
 		goto out;
 	}
@@ -374,6 +466,8 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 			ckpt_msg(ctx, "restart: a new network namespace, lo %s",
 				 nh.flags & CKPT_NETNS_LO_UP ? "up" : "down");
 	}
+	if (!ret && clone & CLONE_NEWIPC)
+		ckpt_msg(ctx, "restart: a new IPC namespace");
 out:
 	kfree(uh);
 	return ret;

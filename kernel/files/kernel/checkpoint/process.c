@@ -60,8 +60,8 @@ static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 		what = "a UTS", than = "the tree root's";
 	else if (ns->net_ns != ctx->net_ns)	/* the root's (ns.c) */
 		what = "a network", than = "the tree root's";
-	else if (ns->ipc_ns != mine->ipc_ns)
-		what = "an IPC";
+	else if (ns->ipc_ns != ctx->ipc_ns)	/* the root's (ns.c) */
+		what = "an IPC", than = "the tree root's";
 	else if (ns->mnt_ns != mine->mnt_ns)
 		what = "a mount";
 	else if (ns->cgroup_ns != mine->cgroup_ns)

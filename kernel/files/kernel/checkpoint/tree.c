@@ -984,6 +984,9 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	}
 	if (!ret && tree->nr_ctty)
 		ret = checkpoint_tree_ctty(ctx, tree);
+	/* every task saved: nothing of its own namespaces was left out */
+	if (!ret)
+		ret = checkpoint_tree_ns_end(ctx);
 	/* none ran meanwhile: everything is of one frozen moment */
 	for (i = 1; i < tree->n && !ret; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];

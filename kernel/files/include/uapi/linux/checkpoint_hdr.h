@@ -320,7 +320,13 @@ struct ckpt_hdr_net_ns {
  * makes a new one for the tree
  */
 #define CKPT_TREE_NETNS		0x40
-#define CKPT_TREE_NS		(CKPT_TREE_UTSNS | CKPT_TREE_NETNS)
+/*
+ * the root only: every task is in an IPC namespace of the tree's own, whose
+ * SysV shm segments are all attached by the tree (IPC_SHM records) and
+ * which has nothing else; restart makes a new one for the tree
+ */
+#define CKPT_TREE_IPCNS		0x80
+#define CKPT_TREE_NS		(CKPT_TREE_UTSNS | CKPT_TREE_NETNS | CKPT_TREE_IPCNS)
 #define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_NS)
 
 /*
