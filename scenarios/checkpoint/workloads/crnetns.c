@@ -1,7 +1,7 @@
 /*
  * crnetns: a container's TCP conversation over its own loopback, judging itself.
  *
- *   unshare -n -p -f crnetns PREFIX
+ *   unshare -n -p -f setsid crnetns PREFIX
  *
  * R, the init of a pid and a network namespace, brings lo up (SIOCSIFFLAGS), sets the
  * namespace's net.ipv4.ip_local_port_range to 40000 40999 and ping_group_range to 0 4242,
