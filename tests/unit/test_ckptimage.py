@@ -888,3 +888,9 @@ def test_a_tree_s_own_network_namespace_follows_the_tree() -> None:
         ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x8, 65536, 40000, 40999, 0, 0, b"")))
     with pytest.raises(ImageError, match="NET_NS: bad lo state or port range"):
         ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0, 65536, 500, 40999, 0, 0, b"")))
+
+
+def test_a_tree_s_own_ipc_namespace_is_a_root_flag_without_a_record() -> None:
+    img = ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, b""))
+    assert ckptimage.tree_tasks(img.all("TREE")[0])[0].flags == ckptimage.TREE_IPCNS
+    assert not img.all("NET_NS") and not img.all("UTS_NS")
