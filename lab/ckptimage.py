@@ -35,6 +35,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     4: ("STRING", "", ()),
     5: ("TREE", "<II", ("nr_tasks", "nr_ctty")),
     6: ("UTS_NS", "<65s65s6s", ("nodename", "domainname", "_")),
+    7: ("NET_NS", "<IIiiII8s", ("flags", "lo_mtu", "port_low", "port_high", "ping_low", "ping_high", "_")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -209,7 +210,11 @@ TREE_GHOST = 0x4  # the dead leader of a group (and session) of the tree: no tas
 TREE_FILES = 0x8  # shares the file table of task files_of (CLONE_FILES): no FILE_TABLE in its section
 TREE_FS = 0x10  # shares the fs_struct of task fs_of (CLONE_FS): no FS in its section
 TREE_UTSNS = 0x20  # the root only: the tree's UTS namespace is its own, UTS_NS follows TREE
-TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_UTSNS
+TREE_NETNS = 0x40  # the root only: the tree's network namespace is its own, NET_NS follows TREE (and UTS_NS)
+TREE_IPCNS = 0x80  # the root only: the tree's IPC namespace is its own (no record: its segments are IPC_SHM's)
+TREE_NS = TREE_UTSNS | TREE_NETNS | TREE_IPCNS
+TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_NS
+NETNS_FLAGS = 0x7  # NET_NS flags: lo up, lo has 127.0.0.1/8, lo has ::1
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -793,7 +798,7 @@ def _check_posix_timers(r: Record, tids: set[int]) -> None:
 
 
 def _check_uts_ns(img: Image) -> None:
-    """One UTS_NS record, its names NUL-terminated, iff the root's TREE entry has TREE_UTSNS."""
+    """One UTS_NS (names NUL-terminated) and one NET_NS record iff the root's TREE entry has TREE_UTSNS, TREE_NETNS."""
     trees, uts = img.all("TREE"), img.all("UTS_NS")
     want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_UTSNS else 0
     if len(uts) != want:
@@ -801,6 +806,15 @@ def _check_uts_ns(img: Image) -> None:
     for r in uts:
         if any(b"\0" not in r.fields[k] for k in ("nodename", "domainname")) or r.fields["_"].strip(b"\0"):
             raise ImageError(f"offset {r.offset:#x}: UTS_NS: names not NUL-terminated, or padding")
+    nets = img.all("NET_NS")
+    want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_NETNS else 0
+    if len(nets) != want:
+        raise ImageError(f"{len(nets)} NET_NS records for a tree {'with' if want else 'without'} a network namespace")
+    for r in nets:
+        f = r.fields
+        if (f["flags"] & ~NETNS_FLAGS or f["lo_mtu"] != 65536 or f["_"].strip(b"\0")
+                or not 1024 <= f["port_low"] <= f["port_high"] <= 65535):
+            raise ImageError(f"offset {r.offset:#x}: NET_NS: bad lo state or port range")
 
 
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
@@ -815,9 +829,9 @@ def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> N
     for i, t in enumerate(tasks):
         bad = t.pid <= 0 or t.flags & ~TREE_FLAGS or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
         if i == 0:
-            bad = bad or bool(t.flags & ~(TREE_PIDNS | TREE_UTSNS)) or (t.flags & TREE_PIDNS and t.pid != 1)
+            bad = bad or bool(t.flags & ~(TREE_PIDNS | TREE_NS)) or (t.flags & TREE_PIDNS and t.pid != 1)
         else:
-            bad = bad or bool(t.flags & (TREE_PIDNS | TREE_UTSNS)) or tasks[t.parent].zombie or tasks[t.parent].ghost
+            bad = bad or bool(t.flags & (TREE_PIDNS | TREE_NS)) or tasks[t.parent].zombie or tasks[t.parent].ghost
         if t.ghost:
             bad = bad or t.zombie or t.parent != 0 or t.pgid != t.pid
         if bad:

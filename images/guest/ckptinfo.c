@@ -56,6 +56,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_STRING: return "STRING";
 	case CKPT_HDR_TREE: return "TREE";
 	case CKPT_HDR_UTS_NS: return "UTS_NS";
+	case CKPT_HDR_NET_NS: return "NET_NS";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -1295,10 +1296,10 @@ static uint32_t tree(void)
 	for (i = 0; i < n; i++) {
 		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
 			(t[t[i].parent].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) :
-			t[i].parent != -1 || t[i].flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_UTSNS))
+			t[i].parent != -1 || t[i].flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_NS))
 			bad("tree task %u (pid %d): bad parent %d", i, t[i].pid, t[i].parent);
 		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS ||
-		    (i && t[i].flags & (CKPT_TREE_PIDNS | CKPT_TREE_UTSNS)) ||
+		    (i && t[i].flags & (CKPT_TREE_PIDNS | CKPT_TREE_NS)) ||
 		    (!i && t[i].flags & CKPT_TREE_PIDNS &&
 							   t[i].pid != 1) ||
 		    (t[i].flags & CKPT_TREE_GHOST && (t[i].flags & CKPT_TREE_ZOMBIE ||
@@ -1352,6 +1353,23 @@ static uint32_t tree(void)
 				bad("UTS_NS: padding");
 		printf("            a UTS namespace of its own: hostname \"%s\" domainname \"%s\"\n",
 		       u->nodename, u->domainname);
+	}
+	if (t[0].flags & CKPT_TREE_IPCNS)
+		printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records)\n");
+	if (t[0].flags & CKPT_TREE_NETNS) {
+		struct ckpt_hdr_net_ns *nn = expect(CKPT_HDR_NET_NS, sizeof(*nn), sizeof(*nn));
+
+		if (nn->flags & ~CKPT_NETNS_FLAGS || nn->lo_mtu != 65536 || nn->_padding[0] ||
+		    nn->_padding[1] || nn->port_range[0] < 1024 || nn->port_range[1] > 65535 ||
+		    nn->port_range[1] < nn->port_range[0])
+			bad("NET_NS: flags %#x, MTU %u, port range %d %d", nn->flags, nn->lo_mtu,
+			    nn->port_range[0], nn->port_range[1]);
+		printf("            a network namespace of its own: lo %s%s%s mtu %u"
+		       " ip_local_port_range %d %d ping_group_range %u %u\n",
+		       nn->flags & CKPT_NETNS_LO_UP ? "up" : "down",
+		       nn->flags & CKPT_NETNS_LO_INET ? " 127.0.0.1/8" : "",
+		       nn->flags & CKPT_NETNS_LO_INET6 ? " ::1/128" : "", nn->lo_mtu,
+		       nn->port_range[0], nn->port_range[1], nn->ping_gid[0], nn->ping_gid[1]);
 	}
 	return live;
 }

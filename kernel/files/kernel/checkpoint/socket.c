@@ -484,6 +484,11 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EBADF, "fd %d: socket without a sock",
 				fd);
 	sk = sock->sk;
+	/* restart makes every socket in the tree's network namespace (ns.c) */
+	if (ctx->net_ns && !net_eq(sock_net(sk), ctx->net_ns))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: socket of another network namespace than the tree's: not supported",
+				fd);
 	if (ckpt_socket_unsupported(ctx, sk))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: socket with %s not supported",
 				fd, ckpt_socket_unsupported(ctx, sk));

@@ -41,6 +41,8 @@ enum {
 #define CKPT_HDR_TREE CKPT_HDR_TREE
 	CKPT_HDR_UTS_NS = 6,	/* after TREE: the tree's UTS namespace (ns.c) */
 #define CKPT_HDR_UTS_NS CKPT_HDR_UTS_NS
+	CKPT_HDR_NET_NS = 7,	/* after TREE (and UTS_NS): its net namespace (ns.c) */
+#define CKPT_HDR_NET_NS CKPT_HDR_NET_NS
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -259,6 +261,29 @@ struct ckpt_hdr_uts_ns {
 	__u8 _padding[6];
 };
 
+/* ckpt_hdr_net_ns.flags: the state of its loopback device */
+#define CKPT_NETNS_LO_UP	0x1	/* lo is up */
+#define CKPT_NETNS_LO_INET	0x2	/* lo has 127.0.0.1/8, its only IPv4 address */
+#define CKPT_NETNS_LO_INET6	0x4	/* lo has ::1/128, its only IPv6 address */
+#define CKPT_NETNS_FLAGS	0x7
+
+/*
+ * CKPT_HDR_NET_NS: 40 bytes: the tree's network namespace, whose only
+ * device is its loopback (any other is refused at checkpoint, and so are
+ * addresses other than lo's own, an MTU other than 65536, rules and
+ * routes of its own): lo's state and the namespace's sysctls that a
+ * program in it may have changed.  @ping_gid are gids of the
+ * checkpointer's user namespace (restart: of the caller's).
+ */
+struct ckpt_hdr_net_ns {
+	struct ckpt_hdr h;
+	__u32 flags;		/* CKPT_NETNS_* */
+	__u32 lo_mtu;		/* 65536 */
+	__s32 port_range[2];	/* net.ipv4.ip_local_port_range */
+	__u32 ping_gid[2];	/* net.ipv4.ping_group_range */
+	__u32 _padding[2];
+};
+
 #define CKPT_TREE_COMM_LEN	16
 #define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
 /*
@@ -289,7 +314,20 @@ struct ckpt_hdr_uts_ns {
  * restart makes a new one for the tree
  */
 #define CKPT_TREE_UTSNS		0x20
-#define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_UTSNS)
+/*
+ * the root only: every task is in a network namespace of the tree's own,
+ * whose state CKPT_HDR_NET_NS after TREE (and UTS_NS) holds; restart
+ * makes a new one for the tree
+ */
+#define CKPT_TREE_NETNS		0x40
+/*
+ * the root only: every task is in an IPC namespace of the tree's own, whose
+ * SysV shm segments are all attached by the tree (IPC_SHM records) and
+ * which has nothing else; restart makes a new one for the tree
+ */
+#define CKPT_TREE_IPCNS		0x80
+#define CKPT_TREE_NS		(CKPT_TREE_UTSNS | CKPT_TREE_NETNS | CKPT_TREE_IPCNS)
+#define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_NS)
 
 /*
  * @pgid and @sid are pids of the image; 0 means "the root's", which is
