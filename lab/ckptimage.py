@@ -118,6 +118,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     514: ("SOCKET_PACKET", "<16sHHIIiIIIIQ", ("ifname", "proto", "version", "flags", "reserve", "copy_thresh",
                                             "tstamp", "nmc", "stat_packets", "stat_drops", "_")),
     515: ("SOCKET_PACKET_MC", "<16sHHI32s", ("ifname", "type", "alen", "count", "addr")),
+    # a UDP datagram from outside the checkpoint: addresses IPv4-mapped, ports in network order
+    516: ("SOCKET_DGRAM", "<q16s16sHHBBBBII16s", ("tstamp", "saddr", "daddr", "sport", "dport", "ttl", "tos",
+                                                 "flags", "_", "spec_dst", "_2", "ifname")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")

@@ -29,6 +29,7 @@ struct ckpt_sk_msg {
 	struct ckpt_hdr_socket_msg h;
 	struct ckpt_hdr *data;		/* its BUFFER: @h.len bytes after it */
 	struct ckpt_hdr *fds;		/* BUFFER of @h.nfds fds, or NULL */
+	struct ckpt_hdr_socket_dgram dgram;	/* with CKPT_MSG_DGRAM */
 };
 
 /* one socket of the image, by sk_id */
@@ -145,5 +146,7 @@ int checkpoint_inet_release(struct ckpt_ctx *ctx, struct file *file, int fd);
 int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			  struct ckpt_hdr_socket *h);
 int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e);
+int restore_inet_dgram_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			    struct ckpt_sk_msg *m);
 
 #endif /* _CHECKPOINT_SOCKET_H */
