@@ -1395,8 +1395,8 @@ static int ckpt_udp_dgram(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 				fd, ckpt_inet_sa(&ss, &saddr, udp_hdr(skb)->source));
 	memcpy(d->saddr, &saddr, sizeof(d->saddr));
 	ipv6_addr_set_v4mapped(iph->daddr, (struct in6_addr *)d->daddr);
-	d->sport = udp_hdr(skb)->source;
-	d->dport = udp_hdr(skb)->dest;
+	d->sport = (__force __u16)udp_hdr(skb)->source;
+	d->dport = (__force __u16)udp_hdr(skb)->dest;
 	d->ttl = iph->ttl;
 	d->tos = iph->tos;
 	d->tstamp = ktime_to_ns(skb->tstamp);
@@ -1416,7 +1416,7 @@ static int ckpt_udp_dgram(struct ckpt_ctx *ctx, struct sock *sk, int fd,
 	if (ret)
 		return ckpt_err(ctx, ret,
 				"fd %d: UDP datagram queued from %pISpc by device %d, gone or not its IP_PKTINFO interface %d: not supported",
-				fd, ckpt_inet_sa(&ss, &saddr, d->sport),
+				fd, ckpt_inet_sa(&ss, &saddr, udp_hdr(skb)->source),
 				skb->skb_iif, pi->ipi_ifindex);
 	return 0;
 }
@@ -1558,6 +1558,7 @@ static int restore_udp_dgram(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct udphdr *uh;
 	struct iphdr *iph;
 	int ifindex = 0;
+	int ret;
 
 	if (d->ifname[0]) {
 		dev = dev_get_by_name(sock_net(sk), d->ifname);
@@ -1599,8 +1600,15 @@ static int restore_udp_dgram(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		pi->ipi_ifindex = ifindex;
 		pi->ipi_spec_dst.s_addr = (__force __be32)d->spec_dst;
 	}
-	/* consumes @skb: a drop (the queue full) is an error */
-	if (__udp_enqueue_schedule_skb(sk, skb) < 0)
+	/* as the softirq of its receive does; a drop (the queue full) is an
+	 * error, the skb then ours to free
+	 */
+	local_bh_disable();
+	ret = __udp_enqueue_schedule_skb(sk, skb);
+	local_bh_enable();
+	if (ret < 0)
+		kfree_skb(skb);
+	if (ret < 0)
 		return ckpt_err(ctx, -ENOBUFS,
 				"socket %u: its queue took no more datagrams",
 				e->h.sk_id);
