@@ -392,15 +392,15 @@ static void socket_records(void)
 		struct ckpt_hdr_socket_tcpopt t = *(struct ckpt_hdr_socket_tcpopt *)expect(
 			CKPT_HDR_SOCKET_TCPOPT, sizeof(t), sizeof(t));
 
-		if (t.flags & ~CKPT_TCPOPT_FLAGS || t._padding ||
+		if (t.flags & ~CKPT_TCPOPT_FLAGS || t.fastopen_qlen > INT32_MAX ||
 		    memchr(t.congestion, 0, sizeof(t.congestion)) == NULL ||
 		    t.window_clamp > INT32_MAX || t.tx_delay > INT32_MAX)
 			bad("socket %u: bad TCP options (flags %#x)", s.sk_id, t.flags);
-		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u\n",
+		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u fastopen %u\n",
 		       t.congestion, t.window_clamp, t.tx_delay,
 		       !!(t.flags & CKPT_TCPOPT_THIN_LTO), !!(t.flags & CKPT_TCPOPT_INQ),
 		       !!(t.flags & CKPT_TCPOPT_FO_CONNECT),
-		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE));
+		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE), t.fastopen_qlen);
 	}
 	if (s.flags & CKPT_SOCK_IP_OPTS) {
 		struct ckpt_hdr_socket_ip p = *(struct ckpt_hdr_socket_ip *)expect(

@@ -322,8 +322,9 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "TCP_NOTSENT_LOWAT";
 	if (inet_csk(sk)->icsk_accept_queue.rskq_defer_accept)
 		return "TCP_DEFER_ACCEPT";
-	if (inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen)
-		return "TCP_FASTOPEN";
+	/* TCP_FASTOPEN itself is saved (SOCKET_TCPOPT), not a key of its own */
+	if (rcu_access_pointer(inet_csk(sk)->icsk_accept_queue.fastopenq.ctx))
+		return "TCP_FASTOPEN_KEY";
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return "TCP_ULP";
 	if (tcp_sk(sk)->save_syn || tcp_sk(sk)->saved_syn)
@@ -397,7 +398,9 @@ static bool ckpt_tcp_opts(struct sock *sk, struct ckpt_hdr_socket_tcpopt *o)
 	o->flags |= tp->recvmsg_inq ? CKPT_TCPOPT_INQ : 0;
 	o->flags |= tp->fastopen_connect ? CKPT_TCPOPT_FO_CONNECT : 0;
 	o->flags |= tp->fastopen_no_cookie ? CKPT_TCPOPT_FO_NO_COOKIE : 0;
-	return o->congestion[0] || o->window_clamp || o->tx_delay || o->flags;
+	o->fastopen_qlen = READ_ONCE(icsk->icsk_accept_queue.fastopenq.max_qlen);
+	return o->congestion[0] || o->window_clamp || o->tx_delay || o->flags ||
+	       o->fastopen_qlen;
 }
 
 /* a raw socket's options, as their getsockopt() reads them */
@@ -1172,6 +1175,8 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 	ckpt_tcp_opts(sk, &to);
 	lto.window_clamp = 0;
 	to.window_clamp = 0;
+	/* a listener's own: a connection has no fast open queue */
+	lto.fastopen_qlen = 0;
 	if (memcmp(&lto, &to, sizeof(to)))
 		return "TCP options unlike its listener's";
 	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||
@@ -1769,7 +1774,10 @@ static int restore_tcp_read_opts(struct ckpt_ctx *ctx,
 	ret = ckpt_read_obj(ctx, to, CKPT_HDR_SOCKET_TCPOPT, sizeof(*to));
 	if (ret)
 		return ret;
-	if (to->flags & ~CKPT_TCPOPT_FLAGS || to->_padding ||
+	if (to->flags & ~CKPT_TCPOPT_FLAGS ||
+	    (to->fastopen_qlen && ((h->state != TCP_LISTEN &&
+				    h->state != TCP_CLOSE) ||
+				   to->fastopen_qlen > INT_MAX)) ||
 	    !memchr(to->congestion, 0, sizeof(to->congestion)) ||
 	    to->window_clamp > INT_MAX || to->tx_delay > INT_MAX)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP options",
@@ -1899,6 +1907,12 @@ static int restore_tcp_set_opts(struct ckpt_ctx *ctx,
 	}
 	if (to->tx_delay && restore_tcp_opt(sock, TCP_TX_DELAY, to->tx_delay))
 		what = "TCP_TX_DELAY";
+	/* the queue length as fastopen_queue_tune() keeps it: below somaxconn */
+	if (!what && to->fastopen_qlen && !conn && !child &&
+	    (restore_tcp_opt(sock, TCP_FASTOPEN, to->fastopen_qlen) ||
+	     READ_ONCE(inet_csk(sock->sk)->icsk_accept_queue.fastopenq.max_qlen) !=
+	     to->fastopen_qlen))
+		what = "TCP_FASTOPEN";
 	for (i = 0; !what && i < ARRAY_SIZE(ckpt_tcpopt_flags); i++) {
 		if (!(to->flags & ckpt_tcpopt_flags[i].flag) ||
 		    (conn && ckpt_tcpopt_flags[i].flag == CKPT_TCPOPT_FO_CONNECT))

@@ -1090,7 +1090,7 @@ struct ckpt_hdr_socket_tcpopt {
 	__u32 window_clamp;	/* TCP_WINDOW_CLAMP, 0: none (not connected) */
 	__u32 tx_delay;		/* TCP_TX_DELAY microseconds, 0: none */
 	__u32 flags;		/* CKPT_TCPOPT_* */
-	__u32 _padding;
+	__u32 fastopen_qlen;	/* TCP_FASTOPEN of a listener, 0: none */
 };
 
 /* ckpt_hdr_socket_raw.flags */
