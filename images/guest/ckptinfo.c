@@ -488,7 +488,8 @@ static void socket_records(void)
 			bad("socket %u: message of %u bytes", s.sk_id, m.len);
 		printf("            message %u: %u bytes from %s %u, %u fds in flight\n", i, m.len,
 		       m.sender_id ? "socket" : m.flags & CKPT_MSG_PEER ? "the closed peer" :
-		       "an unnamed socket", m.sender_id, m.nfds);
+		       m.flags & CKPT_MSG_DGRAM ? "outside the checkpoint" : "an unnamed socket",
+		       m.sender_id, m.nfds);
 		if (m.nfds > CKPT_SOCK_MSG_FDS)
 			bad("socket %u: %u fds in flight", s.sk_id, m.nfds);
 		if (m.flags & ~CKPT_MSG_FLAGS)
