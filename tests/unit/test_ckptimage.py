@@ -871,3 +871,18 @@ def test_packet_socket_records_are_decoded_and_checked() -> None:
     data = header() + body() + packet_socket_records(packet=b"", mcs=b"")
     with pytest.raises(ImageError, match="without its SOCKET_PACKET"):
         ckptimage.parse(data + tail(data))
+
+
+def test_a_datagram_from_outside_is_decoded_and_tampered_by_name() -> None:
+    """SOCKET_DGRAM (516, 80 bytes): the addresses of a UDP datagram from outside the checkpoint."""
+    mapped = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 2])
+    dst = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 1])
+    dgram = record("SOCKET_DGRAM", 0, mapped, dst, socket.htons(40000), socket.htons(53),
+                   64, 0, 1, 0, 0x01004D0A, 0, b"net0")
+    data = header() + body() + socket_records() + dgram
+    img = ckptimage.parse(data + tail(data))
+    d = img.first("SOCKET_DGRAM")
+    assert d.length == 80  # struct ckpt_hdr_socket_dgram
+    assert d.fields["ttl"] == 64 and d.fields["ifname"].rstrip(b"\0") == b"net0"
+    other = ckptimage.tamper(data + tail(data), fields={"SOCKET_DGRAM.ifname": "nosuch0"})
+    assert ckptimage.parse(other).first("SOCKET_DGRAM").fields["ifname"].rstrip(b"\0") == b"nosuch0"
