@@ -41,12 +41,15 @@
  * Refused at checkpoint by name (EOPNOTSUPP): TCP connections in SYN_SENT
  * (a SYN in flight: repair mode makes no connection that sends its SYN
  * again with its initial sequence number), UDP datagrams queued from
- * outside the checkpoint, anything queued on a ping or raw socket (or
+ * outside the checkpoint on an IPv6 socket or with IP options (an IPv4
+ * one's are saved as they came, SOCKET_DGRAM, and queued again as
+ * received by their device: restore_udp_dgram()), anything queued on a
+ * ping or raw socket (or
  * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
  * (IP options, source-specific multicast memberships, TCP_LINGER2,
- * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP,
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN_KEY, TCP_ULP,
  * TCP_SAVE_SYN, TCP_MD5SIG, TCP_REPAIR left on;
  * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
  * memberships, address preferences; the socket-level ones: socket.c).
