@@ -114,11 +114,14 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
-    513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "_")),
+    513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "fastopen_qlen")),
     # proto is the ethertype in network order, as the kernel keeps it (read it with socket.ntohs)
     514: ("SOCKET_PACKET", "<16sHHIIiIIIIQ", ("ifname", "proto", "version", "flags", "reserve", "copy_thresh",
                                             "tstamp", "nmc", "stat_packets", "stat_drops", "_")),
     515: ("SOCKET_PACKET_MC", "<16sHHI32s", ("ifname", "type", "alen", "count", "addr")),
+    # a UDP datagram from outside the checkpoint: addresses IPv4-mapped, ports in network order
+    516: ("SOCKET_DGRAM", "<q16s16sHHBBBBII16s", ("tstamp", "saddr", "daddr", "sport", "dport", "ttl", "tos",
+                                                 "flags", "_", "spec_dst", "_2", "ifname")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -589,8 +592,8 @@ def _check_tcp_opts(img: Image) -> None:
             f = r.fields
             if sock is None or sock.fields["type"] != 1:
                 raise ImageError(f"offset {r.offset:#x}: TCP options without a TCP socket that has them")
-            if (f["flags"] & ~TCPOPT_FLAGS or f["_"] or b"\0" not in f["congestion"]
-                    or max(f["window_clamp"], f["tx_delay"]) > 0x7FFFFFFF):
+            if (f["flags"] & ~TCPOPT_FLAGS or b"\0" not in f["congestion"]
+                    or max(f["window_clamp"], f["tx_delay"], f["fastopen_qlen"]) > 0x7FFFFFFF):
                 raise ImageError(f"offset {r.offset:#x}: bad TCP options (flags {f['flags']:#x})")
             sock = None
         elif r.name in ("SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") \

@@ -100,6 +100,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_INOTIFY_EVENT: return "INOTIFY_EVENT";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
+	case CKPT_HDR_SOCKET_DGRAM: return "SOCKET_DGRAM";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SOCKET_ACCEPT: return "SOCKET_ACCEPT";
@@ -392,15 +393,15 @@ static void socket_records(void)
 		struct ckpt_hdr_socket_tcpopt t = *(struct ckpt_hdr_socket_tcpopt *)expect(
 			CKPT_HDR_SOCKET_TCPOPT, sizeof(t), sizeof(t));
 
-		if (t.flags & ~CKPT_TCPOPT_FLAGS || t._padding ||
+		if (t.flags & ~CKPT_TCPOPT_FLAGS || t.fastopen_qlen > INT32_MAX ||
 		    memchr(t.congestion, 0, sizeof(t.congestion)) == NULL ||
 		    t.window_clamp > INT32_MAX || t.tx_delay > INT32_MAX)
 			bad("socket %u: bad TCP options (flags %#x)", s.sk_id, t.flags);
-		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u\n",
+		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u fastopen %u\n",
 		       t.congestion, t.window_clamp, t.tx_delay,
 		       !!(t.flags & CKPT_TCPOPT_THIN_LTO), !!(t.flags & CKPT_TCPOPT_INQ),
 		       !!(t.flags & CKPT_TCPOPT_FO_CONNECT),
-		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE));
+		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE), t.fastopen_qlen);
 	}
 	if (s.flags & CKPT_SOCK_IP_OPTS) {
 		struct ckpt_hdr_socket_ip p = *(struct ckpt_hdr_socket_ip *)expect(
@@ -488,9 +489,29 @@ static void socket_records(void)
 			bad("socket %u: message of %u bytes", s.sk_id, m.len);
 		printf("            message %u: %u bytes from %s %u, %u fds in flight\n", i, m.len,
 		       m.sender_id ? "socket" : m.flags & CKPT_MSG_PEER ? "the closed peer" :
-		       "an unnamed socket", m.sender_id, m.nfds);
+		       m.flags & CKPT_MSG_DGRAM ? "outside the checkpoint" : "an unnamed socket",
+		       m.sender_id, m.nfds);
 		if (m.nfds > CKPT_SOCK_MSG_FDS)
 			bad("socket %u: %u fds in flight", s.sk_id, m.nfds);
+		if (m.flags & ~CKPT_MSG_FLAGS)
+			bad("socket %u: message flags %#x", s.sk_id, m.flags);
+		if (m.flags & CKPT_MSG_DGRAM) {
+			struct ckpt_hdr_socket_dgram d = *(struct ckpt_hdr_socket_dgram *)expect(
+				CKPT_HDR_SOCKET_DGRAM, sizeof(d), sizeof(d));
+			char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], sd[INET_ADDRSTRLEN];
+
+			if (memchr(d.ifname, 0, sizeof(d.ifname)) == NULL ||
+			    d.flags & ~CKPT_DGRAM_FLAGS)
+				bad("socket %u: datagram %u: bad SOCKET_DGRAM", s.sk_id, i);
+			inet_ntop(AF_INET, d.saddr + 12, src, sizeof(src));
+			inet_ntop(AF_INET, d.daddr + 12, dst, sizeof(dst));
+			inet_ntop(AF_INET, &d.spec_dst, sd, sizeof(sd));
+			printf("              datagram from %s:%u to %s:%u by %s ttl %u tos %u%s%s"
+			       " tstamp %" PRId64 "\n", src, ntohs(d.sport), dst, ntohs(d.dport),
+			       d.ifname[0] ? d.ifname : "-", d.ttl, d.tos,
+			       d.flags & CKPT_DGRAM_PKTINFO ? " pktinfo spec_dst " : "",
+			       d.flags & CKPT_DGRAM_PKTINFO ? sd : "", (int64_t)d.tstamp);
+		}
 		expect(CKPT_HDR_BUFFER, 8 + m.len, 8 + m.len);
 		if (m.nfds)
 			expect(CKPT_HDR_BUFFER, 8 + 4 * m.nfds, 8 + 4 * m.nfds);

@@ -894,3 +894,18 @@ def test_a_tree_s_own_ipc_namespace_is_a_root_flag_without_a_record() -> None:
     img = ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, b""))
     assert ckptimage.tree_tasks(img.all("TREE")[0])[0].flags == ckptimage.TREE_IPCNS
     assert not img.all("NET_NS") and not img.all("UTS_NS")
+
+
+def test_a_datagram_from_outside_is_decoded_and_tampered_by_name() -> None:
+    """SOCKET_DGRAM (516, 80 bytes): the addresses of a UDP datagram from outside the checkpoint."""
+    mapped = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 2])
+    dst = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 1])
+    dgram = record("SOCKET_DGRAM", 0, mapped, dst, socket.htons(40000), socket.htons(53),
+                   64, 0, 1, 0, 0x01004D0A, 0, b"net0")
+    data = header() + body() + socket_records() + dgram
+    img = ckptimage.parse(data + tail(data))
+    d = img.first("SOCKET_DGRAM")
+    assert d.length == 80  # struct ckpt_hdr_socket_dgram
+    assert d.fields["ttl"] == 64 and d.fields["ifname"].rstrip(b"\0") == b"net0"
+    other = ckptimage.tamper(data + tail(data), fields={"SOCKET_DGRAM.ifname": "nosuch0"})
+    assert ckptimage.parse(other).first("SOCKET_DGRAM").fields["ifname"].rstrip(b"\0") == b"nosuch0"

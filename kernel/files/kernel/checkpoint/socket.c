@@ -729,6 +729,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 			return ckpt_err(ctx, -EINVAL,
 					"socket %u: bad message %u", id, i);
 		ret = restore_socket_msg_check(e, i);
+		if (!ret && (m->h.flags & CKPT_MSG_DGRAM))
+			ret = restore_inet_dgram_read(ctx, e, m);
 		if (ret)
 			return ckpt_err(ctx, ret, "socket %u: bad message %u", id,
 					i);

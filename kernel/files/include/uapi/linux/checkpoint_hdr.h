@@ -167,6 +167,8 @@ enum {
 #define CKPT_HDR_SOCKET_PACKET CKPT_HDR_SOCKET_PACKET
 	CKPT_HDR_SOCKET_PACKET_MC = 515, /* ... one membership of it */
 #define CKPT_HDR_SOCKET_PACKET_MC CKPT_HDR_SOCKET_PACKET_MC
+	CKPT_HDR_SOCKET_DGRAM = 516,	/* a UDP datagram's addresses (inet.c) */
+#define CKPT_HDR_SOCKET_DGRAM CKPT_HDR_SOCKET_DGRAM
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -1126,7 +1128,7 @@ struct ckpt_hdr_socket_tcpopt {
 	__u32 window_clamp;	/* TCP_WINDOW_CLAMP, 0: none (not connected) */
 	__u32 tx_delay;		/* TCP_TX_DELAY microseconds, 0: none */
 	__u32 flags;		/* CKPT_TCPOPT_* */
-	__u32 _padding;
+	__u32 fastopen_qlen;	/* TCP_FASTOPEN of a listener, 0: none */
 };
 
 /* ckpt_hdr_socket_raw.flags */
@@ -1379,7 +1381,8 @@ struct ckpt_hdr_socket_queue {
 #define CKPT_MSG_CREDS		0x2	/* carries credentials (SO_PASSCRED) */
 #define CKPT_MSG_CONN		0x4	/* listener: a connection from sender */
 #define CKPT_MSG_EMBRYO		0x8	/* data the sender sent on that one */
-#define CKPT_MSG_FLAGS		0xf
+#define CKPT_MSG_DGRAM		0x10	/* UDP, from outside: a SOCKET_DGRAM follows */
+#define CKPT_MSG_FLAGS		0x1f
 
 #define CKPT_SOCK_MSG_FDS	253	/* descriptors in flight (SCM_MAX_FD) */
 
@@ -1395,6 +1398,34 @@ struct ckpt_hdr_socket_msg {
 	__u32 flags;		/* CKPT_MSG_*; sender 0 without PEER: unnamed */
 	__u32 nfds;		/* files in flight, at most CKPT_SOCK_MSG_FDS */
 };
+
+/*
+ * CKPT_HDR_SOCKET_DGRAM: 80 bytes, after a SOCKET_MSG with CKPT_MSG_DGRAM
+ * (before its BUFFER): an IPv4 UDP datagram from a socket outside the
+ * checkpoint (another machine, or a local socket not in the image), as it
+ * came: its addresses and ports, the IP header's TTL and TOS, the device it
+ * came by (by name; the ifindex and specific destination IP_PKTINFO gives),
+ * its receive time. Restart queues it again as received on that device.
+ */
+struct ckpt_hdr_socket_dgram {
+	struct ckpt_hdr h;
+	__s64 tstamp;		/* skb->tstamp (real time, ns); 0: none */
+	__u8 saddr[16];		/* IPv4-mapped IPv6 address, network order */
+	__u8 daddr[16];		/* the destination address of its IP header */
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
+	__u8 ttl;
+	__u8 tos;
+	__u8 flags;		/* CKPT_DGRAM_* */
+	__u8 _padding;
+	__u32 spec_dst;		/* IP_PKTINFO ipi_spec_dst, network order */
+	__u32 _padding2;
+	char ifname[CKPT_PACKET_IFNAMSIZ];	/* "" none; NUL-terminated */
+};
+
+/* ckpt_hdr_socket_dgram.flags */
+#define CKPT_DGRAM_PKTINFO	0x1	/* IP_PKTINFO's ifindex and spec_dst set */
+#define CKPT_DGRAM_FLAGS	0x1
 
 /* CKPT_HDR_FILE_DESC: 24 bytes */
 struct ckpt_hdr_file_desc {
