@@ -185,6 +185,10 @@ __printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
 /* image stream */
 int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count);
 int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count);
+int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
+		      unsigned int nr);
+int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     unsigned int nr);
 int ckpt_write_obj(struct ckpt_ctx *ctx, void *rec, u32 type, u32 len);
 int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, size_t payload);
 int ckpt_write_pad(struct ckpt_ctx *ctx, size_t len);
@@ -509,6 +513,8 @@ int restore_precopy_read(struct ckpt_ctx *ctx);
 int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			 const u64 *addrs, unsigned int nr);
 void restore_precopy_free(struct ckpt_ctx *ctx);
+int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
+			struct page *page);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);

@@ -4,16 +4,19 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/bvec.h>
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
+#include <linux/highmem.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/mm.h>
 #include <linux/sysctl.h>
 #include <linux/syscalls.h>
@@ -185,6 +188,145 @@ int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count)
 		ctx->total += n;
 	}
 	return 0;
+}
+
+/* the checksum of @nr whole pages, in order */
+static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		void *kaddr = kmap_local_page(pages[i]);
+
+		ckpt_csum_update(&ctx->csum, kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+	}
+}
+
+static struct bio_vec *ckpt_pages_bvec(struct page **pages, unsigned int nr)
+{
+	struct bio_vec *bv = kmalloc_array(nr, sizeof(*bv), GFP_KERNEL);
+	unsigned int i;
+
+	for (i = 0; bv && i < nr; i++) {
+		bv[i].bv_page = pages[i];
+		bv[i].bv_len = PAGE_SIZE;
+		bv[i].bv_offset = 0;
+	}
+	return bv;
+}
+
+/*
+ * @nr whole pages to the image, written straight from the pages (a bvec
+ * iterator: no copy to a buffer first), in as few writes as the file
+ * takes; the checksum is taken from the pages.  A file without
+ * ->write_iter gets them through ckpt_kwrite(), a page at a time.
+ */
+int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
+		      unsigned int nr)
+{
+	struct file *file = ctx->file;
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct iov_iter iter;
+	struct bio_vec *bv;
+	unsigned int i;
+	ssize_t n;
+	int ret = 0;
+
+	if (!nr)
+		return 0;
+	if (!file->f_op->write_iter) {
+		for (i = 0; i < nr && !ret; i++) {
+			void *kaddr = kmap_local_page(pages[i]);
+
+			ret = ckpt_kwrite(ctx, kaddr, PAGE_SIZE);
+			kunmap_local(kaddr);
+		}
+		return ret;
+	}
+	bv = ckpt_pages_bvec(pages, nr);
+	if (!bv)
+		return -ENOMEM;
+	iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, (size_t)nr * PAGE_SIZE);
+	while (iov_iter_count(&iter)) {
+		/* as ckpt_kwrite(): the target has not run since it was read */
+		if (!ctx->writing_error) {
+			ret = ckpt_check_target(ctx);
+			if (ret)
+				goto out;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out;
+		}
+		file_start_write(file);
+		n = vfs_iter_write(file, &iter, ppos, 0);
+		file_end_write(file);
+		if (n <= 0) {
+			ret = n < 0 ? n : -EIO;
+			goto out;
+		}
+		ctx->total += n;
+	}
+	ckpt_csum_pages(ctx, pages, nr);
+out:
+	kfree(bv);
+	return ret;
+}
+
+/*
+ * @nr whole pages from the image, read straight into the pages (a bvec
+ * iterator), then checksummed there
+ */
+int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     unsigned int nr)
+{
+	struct file *file = ctx->file;
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct iov_iter iter;
+	struct bio_vec *bv;
+	unsigned int i;
+	ssize_t n;
+	int ret = 0;
+
+	if (!nr)
+		return 0;
+	if (!file->f_op->read_iter) {
+		for (i = 0; i < nr && !ret; i++) {
+			void *kaddr = kmap_local_page(pages[i]);
+
+			ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
+			kunmap_local(kaddr);
+		}
+		return ret;
+	}
+	bv = ckpt_pages_bvec(pages, nr);
+	if (!bv)
+		return -ENOMEM;
+	iov_iter_bvec(&iter, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
+	while (iov_iter_count(&iter)) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out;
+		}
+		n = vfs_iter_read(file, &iter, ppos, 0);
+		if (n < 0) {
+			ret = n;
+			goto out;
+		}
+		if (n == 0) {
+			ret = ckpt_err(ctx, -EINVAL,
+				       "image truncated at offset %llu",
+				       ctx->total);
+			goto out;
+		}
+		ctx->total += n;
+	}
+	ckpt_csum_pages(ctx, pages, nr);
+out:
+	kfree(bv);
+	return ret;
 }
 
 static const char ckpt_zero_pad[CKPT_HDR_ALIGN];
