@@ -108,9 +108,30 @@ int ckpt_err(struct ckpt_ctx *ctx, int err, const char *fmt, ...)
 
 /* image stream: never seeks, so the image may be a pipe or a socket */
 
+/*
+ * One word of ckpt_csum_mix(w, n) into the sums, with @ik = n * the mix's
+ * index constant kept by addition (the same value modulo 2^64)
+ */
+static __always_inline void ckpt_csum_word(u64 w, u64 *ik, u64 *sum,
+					   u64 *sum2)
+{
+	w ^= *ik;
+	w ^= w >> 31;
+	w *= 0x7fb5d329728ea185ULL;
+	w ^= w >> 27;
+	*sum += w;
+	*sum2 += *sum;
+	*ik += 0x9e3779b97f4a7c15ULL;
+}
+
+/*
+ * The words of the stream are checksummed 8 at a time (64 bytes per
+ * pass of the loop): under TCG each pass of a loop costs the reload and
+ * store of the registers it uses, as much as the words it mixes.
+ */
 static void ckpt_csum_update(struct ckpt_csum *c, const u8 *buf, size_t len)
 {
-	u64 sum = c->sum, sum2 = c->sum2, n = c->n;
+	u64 sum = c->sum, sum2 = c->sum2, n = c->n, ik;
 
 	while (len && c->fill) {
 		c->word |= (u64)*buf++ << (8 * c->fill);
@@ -122,10 +143,19 @@ static void ckpt_csum_update(struct ckpt_csum *c, const u8 *buf, size_t len)
 			c->word = 0;
 		}
 	}
-	for (; len >= 8; len -= 8, buf += 8) {
-		sum += ckpt_csum_mix(get_unaligned_le64(buf), n++);
-		sum2 += sum;
+	ik = n * 0x9e3779b97f4a7c15ULL;
+	for (; len >= 64; len -= 64, buf += 64, n += 8) {
+		ckpt_csum_word(get_unaligned_le64(buf), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 8), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 16), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 24), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 32), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 40), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 48), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 56), &ik, &sum, &sum2);
 	}
+	for (; len >= 8; len -= 8, buf += 8, n++)
+		ckpt_csum_word(get_unaligned_le64(buf), &ik, &sum, &sum2);
 	for (; len; len--)
 		c->word |= (u64)*buf++ << (8 * c->fill++);
 	c->sum = sum;
