@@ -124,6 +124,14 @@ struct ckpt_csum {
 	unsigned int fill;	/* number of them */
 };
 
+/* where the time of a task's memory went (ns), for the log */
+struct ckpt_mem_stats {
+	u64 pages;			/* page contents written or read */
+	u64 io_ns;			/* writing or reading them */
+	u64 csum_ns;			/* checksumming them */
+	u64 map_ns;			/* restart: allocating and mapping them */
+};
+
 struct ckpt_ctx {
 	unsigned long uflags;		/* flags given to the syscall */
 	bool restart;
@@ -163,18 +171,15 @@ struct ckpt_ctx {
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
 	struct ckpt_chain *chain;	/* PRECOPY(_LAST): its rounds so far */
+	struct ckpt_mem_stats mstat;	/* the current task's memory */
 	struct ckpt_restore rst;
 };
-
-/* pages written to the image per write */
-#define CKPT_WRITE_BATCH	64
 
 /* a page array being written (memory.c, precopy.c) */
 struct ckpt_pgarr {
 	u64 addrs[CKPT_PGARR_MAX];
 	struct page *pages[CKPT_PGARR_MAX];
 	u64 refs[CKPT_PGARR_MAX];	/* PGREF of a delta */
-	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 /* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */

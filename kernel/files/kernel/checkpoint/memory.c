@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/memcontrol.h>
 #include <linux/mman.h>
@@ -635,6 +636,20 @@ bad:
 			d[i].start, d[i].end, d[i].file->f_path.dentry->d_name.name);
 }
 
+/* where the time of the task's memory went */
+static void ckpt_msg_mem(struct ckpt_ctx *ctx, ktime_t t0)
+{
+	struct ckpt_mem_stats *m = &ctx->mstat;
+
+	ckpt_msg(ctx,
+		 "%s: pid %d: memory: %llu pages in %lld us: %llu us %s them, %llu us checksumming, %llu us allocating and mapping",
+		 ctx->restart ? "restart" : "checkpoint",
+		 ctx->restart ? ctx->rst.task.pid : ctx->tsk_pid, m->pages,
+		 ktime_us_delta(ktime_get(), t0), div_u64(m->io_ns, 1000),
+		 ctx->restart ? "reading" : "writing",
+		 div_u64(m->csum_ns, 1000), div_u64(m->map_ns, 1000));
+}
+
 int checkpoint_mm(struct ckpt_ctx *ctx)
 {
 	struct mm_struct *mm = ctx->mm;
@@ -643,6 +658,7 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 	struct ckpt_pgarr *pa = NULL;
 	struct mm_struct *pmm = NULL;
 	struct file *exe;
+	ktime_t t0;
 	int i, n, ret;
 
 	if (get_mm_counter(mm, MM_SWAPENTS))
@@ -672,8 +688,12 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 		ret = -ENOMEM;
 		goto out;
 	}
+	memset(&ctx->mstat, 0, sizeof(ctx->mstat));
+	t0 = ktime_get();
 	for (i = 0; i < n && !ret; i++)
 		ret = checkpoint_vma(ctx, mm, &d[i], pa, pmm);
+	if (!ret)
+		ckpt_msg_mem(ctx, t0);
 out:
 	if (pmm)
 		mmput(pmm);
@@ -823,6 +843,7 @@ static int restore_pages_fresh(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			       struct page **pages)
 {
 	unsigned int i, n;
+	ktime_t t0 = ktime_get(), t1;
 	struct page *page;
 	long got;
 	int ret = 0;
@@ -840,12 +861,14 @@ static int restore_pages_fresh(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			break;
 		}
 	}
+	ctx->mstat.map_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
 	if (!ret)
 		ret = ckpt_kread_pages(ctx, pages, n);
 	if (!ret)
 		ret = mmap_read_lock_killable(mm);
 	if (ret)
 		goto out;
+	t1 = ktime_get();
 	for (i = 0; i < n; i++) {
 		if (!restore_precopy_map(mm, addrs[i], pages[i])) {
 			pages[i] = NULL;	/* the mm's now */
@@ -863,6 +886,7 @@ static int restore_pages_fresh(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		unpin_user_pages_dirty_lock(&page, 1, true);
 	}
 	mmap_read_unlock(mm);
+	ctx->mstat.map_ns += ktime_to_ns(ktime_sub(ktime_get(), t1));
 out:
 	for (i = 0; i < n; i++)
 		if (pages[i])
@@ -1408,6 +1432,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	struct rlimit rlim_stack;
 	struct mm_struct *mm;
 	unsigned long prev_end = 0, cow_end = 0;
+	ktime_t t0;
 	char *exe;
 	int i, ret;
 
@@ -1443,9 +1468,13 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 
 	ctx->rst.old_mm = ckpt_switch_mm(mm, true);
 
+	memset(&ctx->mstat, 0, sizeof(ctx->mstat));
+	t0 = ktime_get();
 	for (i = 0; i < h.map_count && !ret; i++)
 		ret = restore_vma(ctx, mm, &prev_end,
 				  h.mm_flags & CKPT_MM_COW ? &cow_end : NULL);
+	if (!ret)
+		ckpt_msg_mem(ctx, t0);
 	if (!ret && h.mm_flags & CKPT_MM_COW)
 		ret = restore_cow_unmap(ctx, cow_end, mm->task_size);
 	if (!ret && !h.vdso && ckpt_arch_vdso(mm))

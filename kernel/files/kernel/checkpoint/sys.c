@@ -13,6 +13,7 @@
 #include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/init.h>
+#include <linux/ktime.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -222,8 +223,9 @@ int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count)
 
 /* the checksum of @nr whole pages, in order */
 static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
-			    unsigned int nr)
+			    unsigned int nr, ktime_t t0)
 {
+	ktime_t t1 = ktime_get();
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
@@ -232,6 +234,9 @@ static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
 		ckpt_csum_update(&ctx->csum, kaddr, PAGE_SIZE);
 		kunmap_local(kaddr);
 	}
+	ctx->mstat.pages += nr;
+	ctx->mstat.io_ns += ktime_to_ns(ktime_sub(t1, t0));
+	ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t1));
 }
 
 static struct bio_vec *ckpt_pages_bvec(struct page **pages, unsigned int nr)
@@ -261,6 +266,7 @@ int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 	struct iov_iter iter;
 	struct bio_vec *bv;
 	unsigned int i;
+	ktime_t t0;
 	ssize_t n;
 	int ret = 0;
 
@@ -278,6 +284,7 @@ int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 	bv = ckpt_pages_bvec(pages, nr);
 	if (!bv)
 		return -ENOMEM;
+	t0 = ktime_get();
 	iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, (size_t)nr * PAGE_SIZE);
 	while (iov_iter_count(&iter)) {
 		/* as ckpt_kwrite(): the target has not run since it was read */
@@ -299,7 +306,7 @@ int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 		}
 		ctx->total += n;
 	}
-	ckpt_csum_pages(ctx, pages, nr);
+	ckpt_csum_pages(ctx, pages, nr, t0);
 out:
 	kfree(bv);
 	return ret;
@@ -317,6 +324,7 @@ int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
 	struct iov_iter iter;
 	struct bio_vec *bv;
 	unsigned int i;
+	ktime_t t0;
 	ssize_t n;
 	int ret = 0;
 
@@ -334,6 +342,7 @@ int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
 	bv = ckpt_pages_bvec(pages, nr);
 	if (!bv)
 		return -ENOMEM;
+	t0 = ktime_get();
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
 	while (iov_iter_count(&iter)) {
 		if (fatal_signal_pending(current)) {
@@ -353,7 +362,7 @@ int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
 		}
 		ctx->total += n;
 	}
-	ckpt_csum_pages(ctx, pages, nr);
+	ckpt_csum_pages(ctx, pages, nr, t0);
 out:
 	kfree(bv);
 	return ret;
