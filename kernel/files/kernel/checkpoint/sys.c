@@ -223,9 +223,8 @@ int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count)
 
 /* the checksum of @nr whole pages, in order */
 static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
-			    unsigned int nr, ktime_t t0)
+			    unsigned int nr)
 {
-	ktime_t t1 = ktime_get();
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
@@ -234,44 +233,46 @@ static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
 		ckpt_csum_update(&ctx->csum, kaddr, PAGE_SIZE);
 		kunmap_local(kaddr);
 	}
-	ctx->mstat.pages += nr;
-	ctx->mstat.io_ns += ktime_to_ns(ktime_sub(t1, t0));
-	ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t1));
 }
 
-static struct bio_vec *ckpt_pages_bvec(struct page **pages, unsigned int nr)
+static void ckpt_pages_bvec(struct bio_vec *bv, struct page **pages,
+			    unsigned int nr)
 {
-	struct bio_vec *bv = kmalloc_array(nr, sizeof(*bv), GFP_KERNEL);
 	unsigned int i;
 
-	for (i = 0; bv && i < nr; i++) {
+	for (i = 0; i < nr; i++) {
 		bv[i].bv_page = pages[i];
 		bv[i].bv_len = PAGE_SIZE;
 		bv[i].bv_offset = 0;
 	}
-	return bv;
 }
 
 /*
+ * Pages per write or read of ckpt_kwrite_pages() and ckpt_kread_pages(),
+ * each checksummed right before or after it: its 128 KiB are still in the
+ * (host's) cache for the other pass.
+ */
+#define CKPT_IO_PAGES	32
+
+/*
  * @nr whole pages to the image, written straight from the pages (a bvec
- * iterator: no copy to a buffer first), in as few writes as the file
- * takes; the checksum is taken from the pages.  A file without
- * ->write_iter gets them through ckpt_kwrite(), a page at a time.
+ * iterator: no copy to a buffer first), CKPT_IO_PAGES at a time, in as
+ * few writes as the file takes; the checksum is taken from the pages.  A
+ * file without ->write_iter gets them through ckpt_kwrite(), a page at a
+ * time.
  */
 int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 		      unsigned int nr)
 {
 	struct file *file = ctx->file;
 	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct bio_vec bv[CKPT_IO_PAGES];
 	struct iov_iter iter;
-	struct bio_vec *bv;
-	unsigned int i;
+	unsigned int i, n;
 	ktime_t t0;
-	ssize_t n;
+	ssize_t got;
 	int ret = 0;
 
-	if (!nr)
-		return 0;
 	if (!file->f_op->write_iter) {
 		for (i = 0; i < nr && !ret; i++) {
 			void *kaddr = kmap_local_page(pages[i]);
@@ -281,55 +282,52 @@ int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 		}
 		return ret;
 	}
-	bv = ckpt_pages_bvec(pages, nr);
-	if (!bv)
-		return -ENOMEM;
-	t0 = ktime_get();
-	iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, (size_t)nr * PAGE_SIZE);
-	while (iov_iter_count(&iter)) {
-		/* as ckpt_kwrite(): the target has not run since it was read */
-		if (!ctx->writing_error) {
-			ret = ckpt_check_target(ctx);
-			if (ret)
-				goto out;
+	for (; nr; nr -= n, pages += n) {
+		n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+		ckpt_pages_bvec(bv, pages, n);
+		t0 = ktime_get();
+		ckpt_csum_pages(ctx, pages, n);
+		ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		t0 = ktime_get();
+		iov_iter_bvec(&iter, ITER_SOURCE, bv, n, (size_t)n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			/* as ckpt_kwrite(): the target has not run since it was read */
+			if (!ctx->writing_error) {
+				ret = ckpt_check_target(ctx);
+				if (ret)
+					return ret;
+			}
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			file_start_write(file);
+			got = vfs_iter_write(file, &iter, ppos, 0);
+			file_end_write(file);
+			if (got <= 0)
+				return got < 0 ? got : -EIO;
+			ctx->total += got;
 		}
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto out;
-		}
-		file_start_write(file);
-		n = vfs_iter_write(file, &iter, ppos, 0);
-		file_end_write(file);
-		if (n <= 0) {
-			ret = n < 0 ? n : -EIO;
-			goto out;
-		}
-		ctx->total += n;
+		ctx->mstat.io_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		ctx->mstat.pages += n;
 	}
-	ckpt_csum_pages(ctx, pages, nr, t0);
-out:
-	kfree(bv);
-	return ret;
+	return 0;
 }
 
 /*
  * @nr whole pages from the image, read straight into the pages (a bvec
- * iterator), then checksummed there
+ * iterator), CKPT_IO_PAGES at a time, each then checksummed there
  */
 int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
 		     unsigned int nr)
 {
 	struct file *file = ctx->file;
 	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct bio_vec bv[CKPT_IO_PAGES];
 	struct iov_iter iter;
-	struct bio_vec *bv;
-	unsigned int i;
+	unsigned int i, n;
 	ktime_t t0;
-	ssize_t n;
+	ssize_t got;
 	int ret = 0;
 
-	if (!nr)
-		return 0;
 	if (!file->f_op->read_iter) {
 		for (i = 0; i < nr && !ret; i++) {
 			void *kaddr = kmap_local_page(pages[i]);
@@ -339,33 +337,30 @@ int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
 		}
 		return ret;
 	}
-	bv = ckpt_pages_bvec(pages, nr);
-	if (!bv)
-		return -ENOMEM;
-	t0 = ktime_get();
-	iov_iter_bvec(&iter, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
-	while (iov_iter_count(&iter)) {
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto out;
+	for (; nr; nr -= n, pages += n) {
+		n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+		ckpt_pages_bvec(bv, pages, n);
+		t0 = ktime_get();
+		iov_iter_bvec(&iter, ITER_DEST, bv, n, (size_t)n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			got = vfs_iter_read(file, &iter, ppos, 0);
+			if (got < 0)
+				return got;
+			if (got == 0)
+				return ckpt_err(ctx, -EINVAL,
+						"image truncated at offset %llu",
+						ctx->total);
+			ctx->total += got;
 		}
-		n = vfs_iter_read(file, &iter, ppos, 0);
-		if (n < 0) {
-			ret = n;
-			goto out;
-		}
-		if (n == 0) {
-			ret = ckpt_err(ctx, -EINVAL,
-				       "image truncated at offset %llu",
-				       ctx->total);
-			goto out;
-		}
-		ctx->total += n;
+		ctx->mstat.io_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		t0 = ktime_get();
+		ckpt_csum_pages(ctx, pages, n);
+		ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		ctx->mstat.pages += n;
 	}
-	ckpt_csum_pages(ctx, pages, nr, t0);
-out:
-	kfree(bv);
-	return ret;
+	return 0;
 }
 
 static const char ckpt_zero_pad[CKPT_HDR_ALIGN];
