@@ -257,9 +257,7 @@ static void ckpt_pages_bvec(struct bio_vec *bv, struct page **pages,
 /*
  * @nr whole pages to the image, written straight from the pages (a bvec
  * iterator: no copy to a buffer first), CKPT_IO_PAGES at a time, in as
- * few writes as the file takes; the checksum is taken from the pages.  A
- * file without ->write_iter gets them through ckpt_kwrite(), a page at a
- * time.
+ * few writes as the file takes; the checksum is taken from the pages.
  */
 int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 		      unsigned int nr)
@@ -273,13 +271,24 @@ int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
 	ssize_t got;
 	int ret = 0;
 
-	if (!file->f_op->write_iter) {
-		for (i = 0; i < nr && !ret; i++) {
-			void *kaddr = kmap_local_page(pages[i]);
+	/*
+	 * A pre-copy round's target runs: its pages may change under the
+	 * write, so they are copied first and the copy checksummed and
+	 * written.  So is a file without ->write_iter.
+	 */
+	if ((ctx->uflags & CHECKPOINT_PRECOPY) || !file->f_op->write_iter) {
+		char *buf = kvmalloc(CKPT_IO_PAGES * PAGE_SIZE, GFP_KERNEL);
 
-			ret = ckpt_kwrite(ctx, kaddr, PAGE_SIZE);
-			kunmap_local(kaddr);
+		if (!buf)
+			return -ENOMEM;
+		for (; nr && !ret; nr -= n, pages += n) {
+			n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+			for (i = 0; i < n; i++)
+				memcpy_from_page(buf + i * PAGE_SIZE, pages[i], 0,
+						 PAGE_SIZE);
+			ret = ckpt_kwrite(ctx, buf, n * PAGE_SIZE);
 		}
+		kvfree(buf);
 		return ret;
 	}
 	for (; nr; nr -= n, pages += n) {
