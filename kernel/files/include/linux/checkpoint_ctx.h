@@ -124,6 +124,14 @@ struct ckpt_csum {
 	unsigned int fill;	/* number of them */
 };
 
+/* where the time of a task's memory went (ns), for the log */
+struct ckpt_mem_stats {
+	u64 pages;			/* page contents written or read */
+	u64 io_ns;			/* writing or reading them */
+	u64 csum_ns;			/* checksumming them */
+	u64 map_ns;			/* restart: allocating and mapping them */
+};
+
 struct ckpt_ctx {
 	unsigned long uflags;		/* flags given to the syscall */
 	bool restart;
@@ -165,18 +173,15 @@ struct ckpt_ctx {
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
 	struct ckpt_chain *chain;	/* PRECOPY(_LAST): its rounds so far */
+	struct ckpt_mem_stats mstat;	/* the current task's memory */
 	struct ckpt_restore rst;
 };
-
-/* pages written to the image per write */
-#define CKPT_WRITE_BATCH	64
 
 /* a page array being written (memory.c, precopy.c) */
 struct ckpt_pgarr {
 	u64 addrs[CKPT_PGARR_MAX];
 	struct page *pages[CKPT_PGARR_MAX];
 	u64 refs[CKPT_PGARR_MAX];	/* PGREF of a delta */
-	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 /* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */
@@ -187,6 +192,10 @@ __printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
 /* image stream */
 int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count);
 int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count);
+int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
+		      unsigned int nr);
+int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     unsigned int nr);
 int ckpt_write_obj(struct ckpt_ctx *ctx, void *rec, u32 type, u32 len);
 int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, size_t payload);
 int ckpt_write_pad(struct ckpt_ctx *ctx, size_t len);
@@ -514,6 +523,8 @@ int restore_precopy_read(struct ckpt_ctx *ctx);
 int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			 const u64 *addrs, unsigned int nr);
 void restore_precopy_free(struct ckpt_ctx *ctx);
+int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
+			struct page *page);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);
