@@ -118,6 +118,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     514: ("SOCKET_PACKET", "<16sHHIIiIIIIQ", ("ifname", "proto", "version", "flags", "reserve", "copy_thresh",
                                             "tstamp", "nmc", "stat_packets", "stat_drops", "_")),
     515: ("SOCKET_PACKET_MC", "<16sHHI32s", ("ifname", "type", "alen", "count", "addr")),
+    516: ("SOCKET_UDPLITE", "<HHI", ("send_cscov", "recv_cscov", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -569,7 +570,8 @@ def _check_ip_sockets(img: Image) -> None:
                                  f"{f['nmcast']} memberships)")
             mcast = f["nmcast"]
             sock = None
-        elif r.name in ("SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") and sock is not None:
+        elif r.name in ("SOCKET_RAW", "SOCKET_UDPLITE", "SOCKET_TCP", "SOCKET_ACCEPT",
+                        "SOCKET_QUEUE") and sock is not None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
 
 

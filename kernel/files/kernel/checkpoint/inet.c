@@ -75,6 +75,7 @@
 #include <linux/sockptr.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/udplite.h>
 #include <net/inet_connection_sock.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
@@ -134,9 +135,29 @@ static bool ckpt_inet_tcp(struct sock *sk)
 	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
 }
 
+/* UDP or UDP-Lite (one udp_sock, one queue) */
 static bool ckpt_inet_udp(struct sock *sk)
 {
-	return sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP;
+	return sk->sk_type == SOCK_DGRAM &&
+	       (sk->sk_protocol == IPPROTO_UDP ||
+		sk->sk_protocol == IPPROTO_UDPLITE);
+}
+
+/* the checksum coverage of a UDP-Lite socket, as getsockopt() reads it */
+static void ckpt_udplite_opts(struct sock *sk,
+			      struct ckpt_hdr_socket_udplite *u)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	memset(u, 0, sizeof(*u));
+	if (up->pcflag & UDPLITE_SEND_CC) {
+		u->flags |= CKPT_UDPLITE_SEND;
+		u->send_cscov = up->pcslen;
+	}
+	if (up->pcflag & UDPLITE_RECV_CC) {
+		u->flags |= CKPT_UDPLITE_RECV;
+		u->recv_cscov = up->pcrlen;
+	}
 }
 
 /* an ICMP ping socket of @family: SOCK_DGRAM with the family's ICMP */
@@ -639,6 +660,7 @@ unlock:
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_raw r;
@@ -664,6 +686,14 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		ckpt_raw_opts(sock->sk, &r);
 		release_sock(sock->sk);
 		ret = ckpt_write_obj(ctx, &r, CKPT_HDR_SOCKET_RAW, sizeof(r));
+	}
+	if (!ret && ckpt_inet_udp(sock->sk) &&
+	    sock->sk->sk_protocol == IPPROTO_UDPLITE) {
+		lock_sock(sock->sk);
+		ckpt_udplite_opts(sock->sk, &u);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &u, CKPT_HDR_SOCKET_UDPLITE,
+				     sizeof(u));
 	}
 	return ret;
 }
@@ -1394,16 +1424,18 @@ static bool ckpt_inet_any(const struct in6_addr *a)
  * the socket of the image of @family bound to @addr:@port (UDP), or 0:
  * restart sends its datagrams again from it, to the receiver's address
  */
-static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, int family,
+static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, struct sock *sk,
 			   const struct in6_addr *addr, __be16 port)
 {
 	struct ckpt_inet_ends it;
 	u32 id;
 
+	/* of the receiver's family and protocol (UDP, UDP-Lite) */
 	for (id = 1; id <= ctx->socks->n; id++) {
 		struct sock *o = ctx->socks->sk[id].sk;
 
-		if (o->sk_family != family || !ckpt_inet_udp(o))
+		if (o->sk_family != sk->sk_family || !ckpt_inet_udp(o) ||
+		    o->sk_protocol != sk->sk_protocol)
 			continue;
 		ckpt_inet_ends(o, &it);
 		if (it.lport == port &&
@@ -1473,11 +1505,20 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	for (i = 0; i < n && !ret; i++) {
 		hq.nmsgs++;
 		hq.bytes += udp_skb_len(skbs[i]);
-		if (!udp_skb_csum_unnecessary(skbs[i]) ||
-		    hq.bytes > CKPT_SOCK_QUEUE_MAX ||
-		    udp_skb_len(skbs[i]) > CKPT_SOCK_MSG_MAX)
+		/*
+		 * a checksum not checked yet is checked as recvmsg() checks it
+		 * (our reference makes the skb shared: it stays as it is); a
+		 * datagram that recvmsg() would drop is refused, not resent
+		 */
+		if (!udp_skb_csum_unnecessary(skbs[i]) &&
+		    __udp_lib_checksum_complete(skbs[i]))
 			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: a datagram with its checksum unchecked, or above %u bytes in all: not supported",
+				       "fd %d: a datagram with a bad checksum (recvmsg() would drop it): not supported",
+				       fd);
+		else if (hq.bytes > CKPT_SOCK_QUEUE_MAX ||
+			 udp_skb_len(skbs[i]) > CKPT_SOCK_MSG_MAX)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: datagrams above %u bytes in all: not supported",
 				       fd, CKPT_SOCK_QUEUE_MAX);
 	}
 	if (!ret)
@@ -1490,7 +1531,7 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		__be16 sport;
 
 		ckpt_udp_source(skbs[i], &saddr, &sport);
-		m.sender_id = ckpt_udp_sender(ctx, sk->sk_family, &saddr, sport);
+		m.sender_id = ckpt_udp_sender(ctx, sk, &saddr, sport);
 		if (!m.sender_id || ((h->flags & CKPT_SOCK_CONNECT) &&
 				     (!ipv6_addr_equal(&me.raddr, &saddr) ||
 				      me.rport != sport)))
@@ -1543,7 +1584,7 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 
 		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
 		    se->h.family != e->h.family || se->h.type != SOCK_DGRAM ||
-		    se->h.protocol != IPPROTO_UDP || m->h.flags || m->h.nfds)
+		    se->h.protocol != e->h.protocol || m->h.flags || m->h.nfds)
 			ret = -EINVAL;
 		else
 			ret = kernel_sendmsg(sock_from_file(se->file), &msg, &vec,
@@ -1580,7 +1621,8 @@ static bool restore_inet_addr_ok(const u8 *buf, u32 len, int family)
 int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 {
 	bool tcp = h->type == SOCK_STREAM && h->protocol == IPPROTO_TCP;
-	bool udp = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDP;
+	bool udp = h->type == SOCK_DGRAM &&
+		   (h->protocol == IPPROTO_UDP || h->protocol == IPPROTO_UDPLITE);
 	bool raw = h->type == SOCK_RAW && h->protocol && h->protocol < 256;
 	u32 id = h->sk_id, f = h->flags;
 
@@ -2201,6 +2243,41 @@ static int restore_raw_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad raw socket options",
 				h->sk_id);
 	return 0;
+}
+
+/* restart: SOCKET_UDPLITE, checked (a coverage below 8 is made 8: not saved) */
+static int restore_udplite_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+				struct ckpt_hdr_socket_udplite *u)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, u, CKPT_HDR_SOCKET_UDPLITE, sizeof(*u));
+	if (ret)
+		return ret;
+	if (u->flags & ~CKPT_UDPLITE_FLAGS ||
+	    (!(u->flags & CKPT_UDPLITE_SEND) && u->send_cscov) ||
+	    (!(u->flags & CKPT_UDPLITE_RECV) && u->recv_cscov) ||
+	    (u->send_cscov && u->send_cscov < 8) ||
+	    (u->recv_cscov && u->recv_cscov < 8))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad UDP-Lite checksum coverage",
+				h->sk_id);
+	return 0;
+}
+
+/* restart: the coverage of SOCKET_UDPLITE, as setsockopt() sets it */
+static const char *restore_udplite_set_opts(struct socket *sock,
+					    struct ckpt_hdr_socket_udplite *u)
+{
+	if ((u->flags & CKPT_UDPLITE_SEND) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_SEND_CSCOV,
+				u->send_cscov))
+		return "UDPLITE_SEND_CSCOV";
+	if ((u->flags & CKPT_UDPLITE_RECV) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_RECV_CSCOV,
+				u->recv_cscov))
+		return "UDPLITE_RECV_CSCOV";
+	return NULL;
 }
 
 /* restart: the options of SOCKET_RAW, as setsockopt() sets them; what failed */
@@ -2847,6 +2924,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket_mcast *mc = NULL;
 	struct ckpt_hdr_socket_ip *ip = NULL;
 	struct ckpt_hdr_socket_inet o;
+	bool udplite = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDPLITE;
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_raw r;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
@@ -2876,6 +2955,11 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto out;
 	}
+	if (udplite) {
+		ret = restore_udplite_read(ctx, h, &u);
+		if (ret)
+			goto out;
+	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
@@ -2887,6 +2971,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret)
 		goto out;
 	what = h->type == SOCK_RAW ? restore_raw_set_opts(sock, &r) : NULL;
+	if (!what && udplite)
+		what = restore_udplite_set_opts(sock, &u);
 	if (what) {
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: cannot set %s",
 			       h->sk_id, what);
