@@ -22,7 +22,8 @@
  *                            another process: saved, "succeeded"), tcp-hold
  *                            PORT (the same with CHECKPOINT_TCP_HOLD),
  *                            udp-queue (a datagram
- *                            from a socket that is gone)),
+ *                            from a socket that is gone, the socket
+ *                            connected to another one since)),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
  *   sockets inet-hold DIR RES  IPv4 sockets without connection state (see
@@ -1165,6 +1166,12 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("sendto");
 		close(sv[0]);	/* its sender is gone */
 		usleep(100000);
+		/* a datagram from outside is saved as it came, unless the
+		 * socket is connected to another peer since
+		 */
+		sin.sin_port = htons(9);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			die("connect");
 	} else {
 		printf("sockets: unknown refusal %s\n", kind);
 		return 2;

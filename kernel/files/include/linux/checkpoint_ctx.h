@@ -137,6 +137,8 @@ struct ckpt_ctx {
 	pid_t tsk_pid;			/* its pid, for messages */
 	struct pid_namespace *pid_ns;	/* checkpoint of a pidns: its, ref */
 	struct uts_namespace *uts_ns;	/* checkpoint: the tree root's, ref */
+	struct net *net_ns;		/* checkpoint: the tree root's, ref */
+	struct ipc_namespace *ipc_ns;	/* checkpoint: the tree root's, ref */
 	struct nsproxy *rst_old_ns;	/* restart: the caller's, until the commit */
 	u64 tsk_exec_id;		/* its self_exec_id when checked */
 	unsigned long tsk_ncsw;		/* its switch count, frozen */
@@ -425,11 +427,14 @@ void restore_cred_commit(struct ckpt_ctx *ctx);
 void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 void restore_signal_stop_commit(struct ckpt_ctx *ctx);
-void checkpoint_uts_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
-bool ckpt_uts_ns_saved(struct ckpt_ctx *ctx);
-int checkpoint_uts_ns(struct ckpt_ctx *ctx);
-int restore_uts_ns(struct ckpt_ctx *ctx);
-void restore_uts_ns_end(struct ckpt_ctx *ctx, bool ok);
+void checkpoint_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
+u32 ckpt_tree_ns_flags(struct ckpt_ctx *ctx);
+int checkpoint_tree_ns(struct ckpt_ctx *ctx);
+int checkpoint_tree_ns_end(struct ckpt_ctx *ctx);
+unsigned int ckpt_sysv_shm_saved(struct ckpt_ctx *ctx);
+int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags);
+void restore_ns_end(struct ckpt_ctx *ctx, bool ok);
+void ckpt_ns_free(struct ckpt_ctx *ctx);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);

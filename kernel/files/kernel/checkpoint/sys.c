@@ -476,9 +476,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_tree_free(ctx);
 	if (ctx->pid_ns)
 		put_pid_ns(ctx->pid_ns);
-	if (ctx->uts_ns)
-		put_uts_ns(ctx->uts_ns);
-	restore_uts_ns_end(ctx, false);
+	ckpt_ns_free(ctx);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);
