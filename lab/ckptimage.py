@@ -122,6 +122,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     # a UDP datagram from outside the checkpoint: addresses IPv4-mapped, ports in network order
     516: ("SOCKET_DGRAM", "<q16s16sHHBBBBII16s", ("tstamp", "saddr", "daddr", "sport", "dport", "ttl", "tos",
                                                  "flags", "_", "spec_dst", "_2", "ifname")),
+    517: ("SOCKET_UDPLITE", "<HHI", ("send_cscov", "recv_cscov", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -577,7 +578,8 @@ def _check_ip_sockets(img: Image) -> None:
                                  f"{f['nmcast']} memberships)")
             mcast = f["nmcast"]
             sock = None
-        elif r.name in ("SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") and sock is not None:
+        elif r.name in ("SOCKET_RAW", "SOCKET_UDPLITE", "SOCKET_TCP", "SOCKET_ACCEPT",
+                        "SOCKET_QUEUE") and sock is not None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
 
 

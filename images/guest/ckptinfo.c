@@ -112,6 +112,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_TCPOPT: return "SOCKET_TCPOPT";
 	case CKPT_HDR_SOCKET_PACKET: return "SOCKET_PACKET";
 	case CKPT_HDR_SOCKET_PACKET_MC: return "SOCKET_PACKET_MC";
+	case CKPT_HDR_SOCKET_UDPLITE: return "SOCKET_UDPLITE";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -449,10 +450,23 @@ static void socket_records(void)
 		       r.icmp6_filter[0], r.icmp6_filter[1], r.icmp6_filter[2], r.icmp6_filter[3],
 		       r.icmp6_filter[4], r.icmp6_filter[5], r.icmp6_filter[6], r.icmp6_filter[7]);
 	}
-	/* a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) */
+	if ((s.family == 2 || s.family == 10) && s.type == 2 && s.protocol == IPPROTO_UDPLITE) {
+		struct ckpt_hdr_socket_udplite u = *(struct ckpt_hdr_socket_udplite *)expect(
+			CKPT_HDR_SOCKET_UDPLITE, sizeof(u), sizeof(u));
+
+		if (u.flags & ~CKPT_UDPLITE_FLAGS)
+			bad("socket %u: bad UDP-Lite options (flags %#x)", s.sk_id, u.flags);
+		printf("            udplite send_cscov %d recv_cscov %d\n",
+		       u.flags & CKPT_UDPLITE_SEND ? u.send_cscov : -1,
+		       u.flags & CKPT_UDPLITE_RECV ? u.recv_cscov : -1);
+	}
+	/*
+	 * a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK,
+	 * CLOSING), or connecting (SYN_SENT: its initial sequence number)
+	 */
 	if ((s.family == 2 || s.family == 10) && s.type == 1 &&
-	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9 ||
-	     s.state == 11))
+	    (s.state == 1 || s.state == 2 || s.state == 8 || s.state == 4 || s.state == 5 ||
+	     s.state == 9 || s.state == 11))
 		tcp_conn(s.sk_id);
 	if (s.flags & CKPT_SOCK_ACCEPTQ) {
 		struct ckpt_hdr_socket_accept a = *(struct ckpt_hdr_socket_accept *)expect(

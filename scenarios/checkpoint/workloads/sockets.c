@@ -1123,9 +1123,15 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 			die("SO_LINGER");
 	} else if (!strcmp(kind, "inet")) {
+		/* UDP-Lite with a corked datagram: restart cannot cork it again */
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
 		fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
-		if (fd < 0)
+		if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)))
 			die("socket");
+		if (send(fd, "corked", 6, MSG_MORE) != 6)
+			die("send MSG_MORE");
 	} else if (!strcmp(kind, "tcp-est")) {
 		/* timeo: SO_RCVTIMEO, which a waiting connection inherits; relisten: 3 > 0 + 1 */
 		struct timeval tv = { .tv_sec = 5 };

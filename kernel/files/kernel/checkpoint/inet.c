@@ -78,6 +78,7 @@
 #include <linux/sockptr.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/udplite.h>
 #include <net/inet_connection_sock.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
@@ -137,9 +138,29 @@ static bool ckpt_inet_tcp(struct sock *sk)
 	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
 }
 
+/* UDP or UDP-Lite (one udp_sock, one queue) */
 static bool ckpt_inet_udp(struct sock *sk)
 {
-	return sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP;
+	return sk->sk_type == SOCK_DGRAM &&
+	       (sk->sk_protocol == IPPROTO_UDP ||
+		sk->sk_protocol == IPPROTO_UDPLITE);
+}
+
+/* the checksum coverage of a UDP-Lite socket, as getsockopt() reads it */
+static void ckpt_udplite_opts(struct sock *sk,
+			      struct ckpt_hdr_socket_udplite *u)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	memset(u, 0, sizeof(*u));
+	if (up->pcflag & UDPLITE_SEND_CC) {
+		u->flags |= CKPT_UDPLITE_SEND;
+		u->send_cscov = up->pcslen;
+	}
+	if (up->pcflag & UDPLITE_RECV_CC) {
+		u->flags |= CKPT_UDPLITE_RECV;
+		u->recv_cscov = up->pcrlen;
+	}
 }
 
 /* an ICMP ping socket of @family: SOCK_DGRAM with the family's ICMP */
@@ -645,6 +666,7 @@ unlock:
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_raw r;
@@ -670,6 +692,14 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		ckpt_raw_opts(sock->sk, &r);
 		release_sock(sock->sk);
 		ret = ckpt_write_obj(ctx, &r, CKPT_HDR_SOCKET_RAW, sizeof(r));
+	}
+	if (!ret && ckpt_inet_udp(sock->sk) &&
+	    sock->sk->sk_protocol == IPPROTO_UDPLITE) {
+		lock_sock(sock->sk);
+		ckpt_udplite_opts(sock->sk, &u);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &u, CKPT_HDR_SOCKET_UDPLITE,
+				     sizeof(u));
 	}
 	return ret;
 }
@@ -1402,16 +1432,18 @@ static bool ckpt_inet_any(const struct in6_addr *a)
  * the socket of the image of @family bound to @addr:@port (UDP), or 0:
  * restart sends its datagrams again from it, to the receiver's address
  */
-static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, int family,
+static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, struct sock *sk,
 			   const struct in6_addr *addr, __be16 port)
 {
 	struct ckpt_inet_ends it;
 	u32 id;
 
+	/* of the receiver's family and protocol (UDP, UDP-Lite) */
 	for (id = 1; id <= ctx->socks->n; id++) {
 		struct sock *o = ctx->socks->sk[id].sk;
 
-		if (o->sk_family != family || !ckpt_inet_udp(o))
+		if (o->sk_family != sk->sk_family || !ckpt_inet_udp(o) ||
+		    o->sk_protocol != sk->sk_protocol)
 			continue;
 		ckpt_inet_ends(o, &it);
 		if (it.lport == port &&
@@ -1446,10 +1478,14 @@ static int ckpt_udp_get(struct sk_buff_head *q, struct sk_buff **skbs, int n,
  */
 static bool ckpt_udp_csum_ok(struct sk_buff *skb)
 {
+	int len = skb->len;
+
 	if (udp_skb_csum_unnecessary(skb))
 		return true;
-	return !csum_fold(csum_add(skb->csum,
-				   skb_checksum(skb, 0, skb->len, 0)));
+	/* UDP-Lite's covers its first cscov bytes (udplite_rcv() checked it fits) */
+	if (UDP_SKB_CB(skb)->partial_cov)
+		len = UDP_SKB_CB(skb)->cscov;
+	return !csum_fold(csum_add(skb->csum, skb_checksum(skb, 0, len, 0)));
 }
 
 /*
@@ -1565,7 +1601,7 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		__be16 sport;
 
 		ckpt_udp_source(skbs[i], &saddr, &sport);
-		m.sender_id = ckpt_udp_sender(ctx, sk->sk_family, &saddr, sport);
+		m.sender_id = ckpt_udp_sender(ctx, sk, &saddr, sport);
 		if ((h->flags & CKPT_SOCK_CONNECT) &&
 		    (!ipv6_addr_equal(&me.raddr, &saddr) || me.rport != sport))
 			ret = ckpt_err(ctx, -EOPNOTSUPP,
@@ -1573,6 +1609,11 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 				       fd, ckpt_inet_sa(&ss, &saddr, sport));
 		else if (!data)
 			ret = -ENOMEM;
+		/* UDP-Lite's coverage is not rebuilt on a datagram from outside */
+		else if (!m.sender_id && sk->sk_protocol == IPPROTO_UDPLITE)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: UDP-Lite datagram queued from %pISpc, outside the checkpoint: not supported",
+				       fd, ckpt_inet_sa(&ss, &saddr, sport));
 		/* from outside: queued again as it came, with its addresses */
 		else if (!m.sender_id)
 			ret = ckpt_udp_dgram(ctx, sk, fd, skbs[i], &d);
@@ -1759,7 +1800,7 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 		}
 		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
 		    se->h.family != e->h.family || se->h.type != SOCK_DGRAM ||
-		    se->h.protocol != IPPROTO_UDP || m->h.flags || m->h.nfds)
+		    se->h.protocol != e->h.protocol || m->h.flags || m->h.nfds)
 			ret = -EINVAL;
 		else
 			ret = kernel_sendmsg(sock_from_file(se->file), &msg, &vec,
@@ -1788,7 +1829,8 @@ static bool restore_inet_addr_ok(const u8 *buf, u32 len, int family)
 int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 {
 	bool tcp = h->type == SOCK_STREAM && h->protocol == IPPROTO_TCP;
-	bool udp = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDP;
+	bool udp = h->type == SOCK_DGRAM &&
+		   (h->protocol == IPPROTO_UDP || h->protocol == IPPROTO_UDPLITE);
 	bool raw = h->type == SOCK_RAW && h->protocol && h->protocol < 256;
 	u32 id = h->sk_id, f = h->flags;
 
@@ -2418,6 +2460,41 @@ static int restore_raw_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad raw socket options",
 				h->sk_id);
 	return 0;
+}
+
+/* restart: SOCKET_UDPLITE, checked (a coverage below 8 is made 8: not saved) */
+static int restore_udplite_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+				struct ckpt_hdr_socket_udplite *u)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, u, CKPT_HDR_SOCKET_UDPLITE, sizeof(*u));
+	if (ret)
+		return ret;
+	if (u->flags & ~CKPT_UDPLITE_FLAGS ||
+	    (!(u->flags & CKPT_UDPLITE_SEND) && u->send_cscov) ||
+	    (!(u->flags & CKPT_UDPLITE_RECV) && u->recv_cscov) ||
+	    (u->send_cscov && u->send_cscov < 8) ||
+	    (u->recv_cscov && u->recv_cscov < 8))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad UDP-Lite checksum coverage",
+				h->sk_id);
+	return 0;
+}
+
+/* restart: the coverage of SOCKET_UDPLITE, as setsockopt() sets it */
+static const char *restore_udplite_set_opts(struct socket *sock,
+					    struct ckpt_hdr_socket_udplite *u)
+{
+	if ((u->flags & CKPT_UDPLITE_SEND) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_SEND_CSCOV,
+				u->send_cscov))
+		return "UDPLITE_SEND_CSCOV";
+	if ((u->flags & CKPT_UDPLITE_RECV) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_RECV_CSCOV,
+				u->recv_cscov))
+		return "UDPLITE_RECV_CSCOV";
+	return NULL;
 }
 
 /* restart: the options of SOCKET_RAW, as setsockopt() sets them; what failed */
@@ -3064,6 +3141,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket_mcast *mc = NULL;
 	struct ckpt_hdr_socket_ip *ip = NULL;
 	struct ckpt_hdr_socket_inet o;
+	bool udplite = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDPLITE;
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_raw r;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
@@ -3093,6 +3172,11 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto out;
 	}
+	if (udplite) {
+		ret = restore_udplite_read(ctx, h, &u);
+		if (ret)
+			goto out;
+	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
@@ -3104,6 +3188,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret)
 		goto out;
 	what = h->type == SOCK_RAW ? restore_raw_set_opts(sock, &r) : NULL;
+	if (!what && udplite)
+		what = restore_udplite_set_opts(sock, &u);
 	if (what) {
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: cannot set %s",
 			       h->sk_id, what);

@@ -700,7 +700,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	    q._padding ||
 	    (e->h.family != AF_UNIX && q.nmsgs &&
 	     (!ckpt_family_inet(e->h.family) || e->h.type != SOCK_DGRAM ||
-	      e->h.protocol != IPPROTO_UDP)))
+	      (e->h.protocol != IPPROTO_UDP &&
+	       e->h.protocol != IPPROTO_UDPLITE))))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);

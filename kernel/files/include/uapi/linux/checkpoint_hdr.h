@@ -169,6 +169,8 @@ enum {
 #define CKPT_HDR_SOCKET_PACKET_MC CKPT_HDR_SOCKET_PACKET_MC
 	CKPT_HDR_SOCKET_DGRAM = 516,	/* a UDP datagram's addresses (inet.c) */
 #define CKPT_HDR_SOCKET_DGRAM CKPT_HDR_SOCKET_DGRAM
+	CKPT_HDR_SOCKET_UDPLITE = 517,	/* checksum coverage of UDP-Lite (inet.c) */
+#define CKPT_HDR_SOCKET_UDPLITE CKPT_HDR_SOCKET_UDPLITE
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -1149,6 +1151,25 @@ struct ckpt_hdr_socket_raw {
 	__u32 icmp_filter;	/* ICMP_FILTER: bit t set, type t dropped */
 	__u32 icmp6_filter[8];	/* ICMPV6_FILTER: the same, ICMPv6 types */
 	__u32 _padding;
+};
+
+/* ckpt_hdr_socket_udplite.flags */
+#define CKPT_UDPLITE_SEND	0x1	/* UDPLITE_SEND_CSCOV set: @send_cscov */
+#define CKPT_UDPLITE_RECV	0x2	/* UDPLITE_RECV_CSCOV set: @recv_cscov */
+#define CKPT_UDPLITE_FLAGS	0x3
+
+/*
+ * CKPT_HDR_SOCKET_UDPLITE: 16 bytes, after the SOCKET_IP (if any) of every
+ * UDP-Lite socket (SOCK_DGRAM, IPPROTO_UDPLITE): the checksum coverage it
+ * sends with and the least it accepts, as UDPLITE_SEND_CSCOV and
+ * UDPLITE_RECV_CSCOV read them (0: the whole datagram, else 8 or more);
+ * each 0 without its flag.
+ */
+struct ckpt_hdr_socket_udplite {
+	struct ckpt_hdr h;
+	__u16 send_cscov;
+	__u16 recv_cscov;
+	__u32 flags;		/* CKPT_UDPLITE_* */
 };
 
 /* ckpt_hdr_socket_ip.flags */
