@@ -35,6 +35,7 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     4: ("STRING", "", ()),
     5: ("TREE", "<II", ("nr_tasks", "nr_ctty")),
     6: ("UTS_NS", "<65s65s6s", ("nodename", "domainname", "_")),
+    7: ("NET_NS", "<IIiiII8s", ("flags", "lo_mtu", "port_low", "port_high", "ping_low", "ping_high", "_")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -113,11 +114,15 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     510: ("SOCKET_MCAST", "<II16s", ("group", "address", "dev")),
     511: ("SOCKET_FILTER", "<HHI", ("len", "flags", "_")),
     512: ("SOCKET_NETLINK", "<IIIHHQ", ("portid", "dst_portid", "dst_group", "flags", "_", "groups")),
-    513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "_")),
+    513: ("SOCKET_TCPOPT", "<16sIIII", ("congestion", "window_clamp", "tx_delay", "flags", "fastopen_qlen")),
     # proto is the ethertype in network order, as the kernel keeps it (read it with socket.ntohs)
     514: ("SOCKET_PACKET", "<16sHHIIiIIIIQ", ("ifname", "proto", "version", "flags", "reserve", "copy_thresh",
                                             "tstamp", "nmc", "stat_packets", "stat_drops", "_")),
     515: ("SOCKET_PACKET_MC", "<16sHHI32s", ("ifname", "type", "alen", "count", "addr")),
+    # a UDP datagram from outside the checkpoint: addresses IPv4-mapped, ports in network order
+    516: ("SOCKET_DGRAM", "<q16s16sHHBBBBII16s", ("tstamp", "saddr", "daddr", "sport", "dport", "ttl", "tos",
+                                                 "flags", "_", "spec_dst", "_2", "ifname")),
+    517: ("SOCKET_UDPLITE", "<HHI", ("send_cscov", "recv_cscov", "flags")),
     601: ("SIGHAND", "<II", ("nr", "_")),
     602: ("SIGNAL", "<IBBBB" + "QQ" * 16,
           ("nr_rlim", "stop_flags", "stop_signal", "stop_code", "_")
@@ -209,7 +214,11 @@ TREE_GHOST = 0x4  # the dead leader of a group (and session) of the tree: no tas
 TREE_FILES = 0x8  # shares the file table of task files_of (CLONE_FILES): no FILE_TABLE in its section
 TREE_FS = 0x10  # shares the fs_struct of task fs_of (CLONE_FS): no FS in its section
 TREE_UTSNS = 0x20  # the root only: the tree's UTS namespace is its own, UTS_NS follows TREE
-TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_UTSNS
+TREE_NETNS = 0x40  # the root only: the tree's network namespace is its own, NET_NS follows TREE (and UTS_NS)
+TREE_IPCNS = 0x80  # the root only: the tree's IPC namespace is its own (no record: its segments are IPC_SHM's)
+TREE_NS = TREE_UTSNS | TREE_NETNS | TREE_IPCNS
+TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_NS
+NETNS_FLAGS = 0x7  # NET_NS flags: lo up, lo has 127.0.0.1/8, lo has ::1
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -569,7 +578,8 @@ def _check_ip_sockets(img: Image) -> None:
                                  f"{f['nmcast']} memberships)")
             mcast = f["nmcast"]
             sock = None
-        elif r.name in ("SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") and sock is not None:
+        elif r.name in ("SOCKET_RAW", "SOCKET_UDPLITE", "SOCKET_TCP", "SOCKET_ACCEPT",
+                        "SOCKET_QUEUE") and sock is not None:
             raise ImageError(f"offset {r.offset:#x}: socket {sock.fields['sk_id']} without its SOCKET_IP")
 
 
@@ -584,8 +594,8 @@ def _check_tcp_opts(img: Image) -> None:
             f = r.fields
             if sock is None or sock.fields["type"] != 1:
                 raise ImageError(f"offset {r.offset:#x}: TCP options without a TCP socket that has them")
-            if (f["flags"] & ~TCPOPT_FLAGS or f["_"] or b"\0" not in f["congestion"]
-                    or max(f["window_clamp"], f["tx_delay"]) > 0x7FFFFFFF):
+            if (f["flags"] & ~TCPOPT_FLAGS or b"\0" not in f["congestion"]
+                    or max(f["window_clamp"], f["tx_delay"], f["fastopen_qlen"]) > 0x7FFFFFFF):
                 raise ImageError(f"offset {r.offset:#x}: bad TCP options (flags {f['flags']:#x})")
             sock = None
         elif r.name in ("SOCKET_IP", "SOCKET_RAW", "SOCKET_TCP", "SOCKET_ACCEPT", "SOCKET_QUEUE") \
@@ -793,7 +803,7 @@ def _check_posix_timers(r: Record, tids: set[int]) -> None:
 
 
 def _check_uts_ns(img: Image) -> None:
-    """One UTS_NS record, its names NUL-terminated, iff the root's TREE entry has TREE_UTSNS."""
+    """One UTS_NS (names NUL-terminated) and one NET_NS record iff the root's TREE entry has TREE_UTSNS, TREE_NETNS."""
     trees, uts = img.all("TREE"), img.all("UTS_NS")
     want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_UTSNS else 0
     if len(uts) != want:
@@ -801,6 +811,15 @@ def _check_uts_ns(img: Image) -> None:
     for r in uts:
         if any(b"\0" not in r.fields[k] for k in ("nodename", "domainname")) or r.fields["_"].strip(b"\0"):
             raise ImageError(f"offset {r.offset:#x}: UTS_NS: names not NUL-terminated, or padding")
+    nets = img.all("NET_NS")
+    want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_NETNS else 0
+    if len(nets) != want:
+        raise ImageError(f"{len(nets)} NET_NS records for a tree {'with' if want else 'without'} a network namespace")
+    for r in nets:
+        f = r.fields
+        if (f["flags"] & ~NETNS_FLAGS or f["lo_mtu"] != 65536 or f["_"].strip(b"\0")
+                or not 1024 <= f["port_low"] <= f["port_high"] <= 65535):
+            raise ImageError(f"offset {r.offset:#x}: NET_NS: bad lo state or port range")
 
 
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
@@ -815,9 +834,9 @@ def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> N
     for i, t in enumerate(tasks):
         bad = t.pid <= 0 or t.flags & ~TREE_FLAGS or (t.parent != -1 if i == 0 else not 0 <= t.parent < i)
         if i == 0:
-            bad = bad or bool(t.flags & ~(TREE_PIDNS | TREE_UTSNS)) or (t.flags & TREE_PIDNS and t.pid != 1)
+            bad = bad or bool(t.flags & ~(TREE_PIDNS | TREE_NS)) or (t.flags & TREE_PIDNS and t.pid != 1)
         else:
-            bad = bad or bool(t.flags & (TREE_PIDNS | TREE_UTSNS)) or tasks[t.parent].zombie or tasks[t.parent].ghost
+            bad = bad or bool(t.flags & (TREE_PIDNS | TREE_NS)) or tasks[t.parent].zombie or tasks[t.parent].ghost
         if t.ghost:
             bad = bad or t.zombie or t.parent != 0 or t.pgid != t.pid
         if bad:

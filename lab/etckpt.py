@@ -127,6 +127,12 @@ def convert(data: bytes, drop_fd: int = -1, by_fd: bool = False) -> tuple[bytes,
             if ckptimage.tree_tasks(r)[0].flags & ckptimage.TREE_UTSNS:
                 raise ConvertError("a UTS namespace of its own: an ET_CKPT file cannot carry it "
                                    "(restart the image instead)")
+            if ckptimage.tree_tasks(r)[0].flags & ckptimage.TREE_NETNS:
+                raise ConvertError("a network namespace of its own: an ET_CKPT file cannot carry it "
+                                   "(restart the image instead)")
+            if ckptimage.tree_tasks(r)[0].flags & ckptimage.TREE_IPCNS:
+                raise ConvertError("an IPC namespace of its own: an ET_CKPT file cannot carry it "
+                                   "(restart the image instead)")
             i += 1
             continue
         if name == "THREADS":

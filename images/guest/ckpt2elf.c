@@ -242,6 +242,10 @@ static void convert(uint64_t *entry)
 		die("a tree of %u tasks: an ET_CKPT file holds one task", tree->nr_tasks);
 	if (((const struct ckpt_tree_task *)(tree + 1))->flags & CKPT_TREE_UTSNS)
 		die("a UTS namespace of its own: an ET_CKPT file cannot carry it (restart the image instead)");
+	if (((const struct ckpt_tree_task *)(tree + 1))->flags & CKPT_TREE_NETNS)
+		die("a network namespace of its own: an ET_CKPT file cannot carry it (restart the image instead)");
+	if (((const struct ckpt_tree_task *)(tree + 1))->flags & CKPT_TREE_IPCNS)
+		die("an IPC namespace of its own: an ET_CKPT file cannot carry it (restart the image instead)");
 	take(CKPT_HDR_TASK, 1);
 	take(CKPT_HDR_CRED, 0);
 	take(CKPT_HDR_THREAD, 1);

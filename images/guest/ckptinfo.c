@@ -56,6 +56,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_STRING: return "STRING";
 	case CKPT_HDR_TREE: return "TREE";
 	case CKPT_HDR_UTS_NS: return "UTS_NS";
+	case CKPT_HDR_NET_NS: return "NET_NS";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -99,6 +100,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_INOTIFY_EVENT: return "INOTIFY_EVENT";
 	case CKPT_HDR_SOCKET_QUEUE: return "SOCKET_QUEUE";
 	case CKPT_HDR_SOCKET_MSG: return "SOCKET_MSG";
+	case CKPT_HDR_SOCKET_DGRAM: return "SOCKET_DGRAM";
 	case CKPT_HDR_SOCKET_TCP: return "SOCKET_TCP";
 	case CKPT_HDR_SOCKET_INET: return "SOCKET_INET";
 	case CKPT_HDR_SOCKET_ACCEPT: return "SOCKET_ACCEPT";
@@ -110,6 +112,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_SOCKET_TCPOPT: return "SOCKET_TCPOPT";
 	case CKPT_HDR_SOCKET_PACKET: return "SOCKET_PACKET";
 	case CKPT_HDR_SOCKET_PACKET_MC: return "SOCKET_PACKET_MC";
+	case CKPT_HDR_SOCKET_UDPLITE: return "SOCKET_UDPLITE";
 	case CKPT_HDR_SOCKET_CONN: return "SOCKET_CONN";
 	case CKPT_HDR_SIGPENDING: return "SIGPENDING";
 	case CKPT_HDR_ITIMERS: return "ITIMERS";
@@ -391,15 +394,15 @@ static void socket_records(void)
 		struct ckpt_hdr_socket_tcpopt t = *(struct ckpt_hdr_socket_tcpopt *)expect(
 			CKPT_HDR_SOCKET_TCPOPT, sizeof(t), sizeof(t));
 
-		if (t.flags & ~CKPT_TCPOPT_FLAGS || t._padding ||
+		if (t.flags & ~CKPT_TCPOPT_FLAGS || t.fastopen_qlen > INT32_MAX ||
 		    memchr(t.congestion, 0, sizeof(t.congestion)) == NULL ||
 		    t.window_clamp > INT32_MAX || t.tx_delay > INT32_MAX)
 			bad("socket %u: bad TCP options (flags %#x)", s.sk_id, t.flags);
-		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u\n",
+		printf("            tcp congestion \"%s\" window_clamp %u tx_delay %u thin_lto %u inq %u fastopen_connect %u fastopen_no_cookie %u fastopen %u\n",
 		       t.congestion, t.window_clamp, t.tx_delay,
 		       !!(t.flags & CKPT_TCPOPT_THIN_LTO), !!(t.flags & CKPT_TCPOPT_INQ),
 		       !!(t.flags & CKPT_TCPOPT_FO_CONNECT),
-		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE));
+		       !!(t.flags & CKPT_TCPOPT_FO_NO_COOKIE), t.fastopen_qlen);
 	}
 	if (s.flags & CKPT_SOCK_IP_OPTS) {
 		struct ckpt_hdr_socket_ip p = *(struct ckpt_hdr_socket_ip *)expect(
@@ -447,10 +450,23 @@ static void socket_records(void)
 		       r.icmp6_filter[0], r.icmp6_filter[1], r.icmp6_filter[2], r.icmp6_filter[3],
 		       r.icmp6_filter[4], r.icmp6_filter[5], r.icmp6_filter[6], r.icmp6_filter[7]);
 	}
-	/* a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK) */
+	if ((s.family == 2 || s.family == 10) && s.type == 2 && s.protocol == IPPROTO_UDPLITE) {
+		struct ckpt_hdr_socket_udplite u = *(struct ckpt_hdr_socket_udplite *)expect(
+			CKPT_HDR_SOCKET_UDPLITE, sizeof(u), sizeof(u));
+
+		if (u.flags & ~CKPT_UDPLITE_FLAGS)
+			bad("socket %u: bad UDP-Lite options (flags %#x)", s.sk_id, u.flags);
+		printf("            udplite send_cscov %d recv_cscov %d\n",
+		       u.flags & CKPT_UDPLITE_SEND ? u.send_cscov : -1,
+		       u.flags & CKPT_UDPLITE_RECV ? u.recv_cscov : -1);
+	}
+	/*
+	 * a TCP connection, established or half closed (CLOSE_WAIT, FIN_WAIT1/2, LAST_ACK,
+	 * CLOSING), or connecting (SYN_SENT: its initial sequence number)
+	 */
 	if ((s.family == 2 || s.family == 10) && s.type == 1 &&
-	    (s.state == 1 || s.state == 8 || s.state == 4 || s.state == 5 || s.state == 9 ||
-	     s.state == 11))
+	    (s.state == 1 || s.state == 2 || s.state == 8 || s.state == 4 || s.state == 5 ||
+	     s.state == 9 || s.state == 11))
 		tcp_conn(s.sk_id);
 	if (s.flags & CKPT_SOCK_ACCEPTQ) {
 		struct ckpt_hdr_socket_accept a = *(struct ckpt_hdr_socket_accept *)expect(
@@ -487,9 +503,29 @@ static void socket_records(void)
 			bad("socket %u: message of %u bytes", s.sk_id, m.len);
 		printf("            message %u: %u bytes from %s %u, %u fds in flight\n", i, m.len,
 		       m.sender_id ? "socket" : m.flags & CKPT_MSG_PEER ? "the closed peer" :
-		       "an unnamed socket", m.sender_id, m.nfds);
+		       m.flags & CKPT_MSG_DGRAM ? "outside the checkpoint" : "an unnamed socket",
+		       m.sender_id, m.nfds);
 		if (m.nfds > CKPT_SOCK_MSG_FDS)
 			bad("socket %u: %u fds in flight", s.sk_id, m.nfds);
+		if (m.flags & ~CKPT_MSG_FLAGS)
+			bad("socket %u: message flags %#x", s.sk_id, m.flags);
+		if (m.flags & CKPT_MSG_DGRAM) {
+			struct ckpt_hdr_socket_dgram d = *(struct ckpt_hdr_socket_dgram *)expect(
+				CKPT_HDR_SOCKET_DGRAM, sizeof(d), sizeof(d));
+			char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], sd[INET_ADDRSTRLEN];
+
+			if (memchr(d.ifname, 0, sizeof(d.ifname)) == NULL ||
+			    d.flags & ~CKPT_DGRAM_FLAGS)
+				bad("socket %u: datagram %u: bad SOCKET_DGRAM", s.sk_id, i);
+			inet_ntop(AF_INET, d.saddr + 12, src, sizeof(src));
+			inet_ntop(AF_INET, d.daddr + 12, dst, sizeof(dst));
+			inet_ntop(AF_INET, &d.spec_dst, sd, sizeof(sd));
+			printf("              datagram from %s:%u to %s:%u by %s ttl %u tos %u%s%s"
+			       " tstamp %" PRId64 "\n", src, ntohs(d.sport), dst, ntohs(d.dport),
+			       d.ifname[0] ? d.ifname : "-", d.ttl, d.tos,
+			       d.flags & CKPT_DGRAM_PKTINFO ? " pktinfo spec_dst " : "",
+			       d.flags & CKPT_DGRAM_PKTINFO ? sd : "", (int64_t)d.tstamp);
+		}
 		expect(CKPT_HDR_BUFFER, 8 + m.len, 8 + m.len);
 		if (m.nfds)
 			expect(CKPT_HDR_BUFFER, 8 + 4 * m.nfds, 8 + 4 * m.nfds);
@@ -1295,10 +1331,10 @@ static uint32_t tree(void)
 	for (i = 0; i < n; i++) {
 		if (i ? t[i].parent < 0 || (uint32_t)t[i].parent >= i ||
 			(t[t[i].parent].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) :
-			t[i].parent != -1 || t[i].flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_UTSNS))
+			t[i].parent != -1 || t[i].flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_NS))
 			bad("tree task %u (pid %d): bad parent %d", i, t[i].pid, t[i].parent);
 		if (t[i].pid <= 0 || t[i].flags & ~CKPT_TREE_FLAGS ||
-		    (i && t[i].flags & (CKPT_TREE_PIDNS | CKPT_TREE_UTSNS)) ||
+		    (i && t[i].flags & (CKPT_TREE_PIDNS | CKPT_TREE_NS)) ||
 		    (!i && t[i].flags & CKPT_TREE_PIDNS &&
 							   t[i].pid != 1) ||
 		    (t[i].flags & CKPT_TREE_GHOST && (t[i].flags & CKPT_TREE_ZOMBIE ||
@@ -1352,6 +1388,23 @@ static uint32_t tree(void)
 				bad("UTS_NS: padding");
 		printf("            a UTS namespace of its own: hostname \"%s\" domainname \"%s\"\n",
 		       u->nodename, u->domainname);
+	}
+	if (t[0].flags & CKPT_TREE_IPCNS)
+		printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records)\n");
+	if (t[0].flags & CKPT_TREE_NETNS) {
+		struct ckpt_hdr_net_ns *nn = expect(CKPT_HDR_NET_NS, sizeof(*nn), sizeof(*nn));
+
+		if (nn->flags & ~CKPT_NETNS_FLAGS || nn->lo_mtu != 65536 || nn->_padding[0] ||
+		    nn->_padding[1] || nn->port_range[0] < 1024 || nn->port_range[1] > 65535 ||
+		    nn->port_range[1] < nn->port_range[0])
+			bad("NET_NS: flags %#x, MTU %u, port range %d %d", nn->flags, nn->lo_mtu,
+			    nn->port_range[0], nn->port_range[1]);
+		printf("            a network namespace of its own: lo %s%s%s mtu %u"
+		       " ip_local_port_range %d %d ping_group_range %u %u\n",
+		       nn->flags & CKPT_NETNS_LO_UP ? "up" : "down",
+		       nn->flags & CKPT_NETNS_LO_INET ? " 127.0.0.1/8" : "",
+		       nn->flags & CKPT_NETNS_LO_INET6 ? " ::1/128" : "", nn->lo_mtu,
+		       nn->port_range[0], nn->port_range[1], nn->ping_gid[0], nn->ping_gid[1]);
 	}
 	return live;
 }

@@ -1,6 +1,8 @@
 /*
- * crbench [-m MB[,MB...]] [-d DIR]: checkpoint/restart throughput inside
- * the guest, compared with the guest's memcpy bandwidth.
+ * crbench [-m MB[,MB...]] [-d DIR] [-l LOG]: checkpoint/restart throughput
+ * inside the guest, compared with the guest's memcpy bandwidth.  -l: the
+ * checkpoint's and the restart's logfd messages appended to LOG (where
+ * the memory time went: "memory: N pages in T us: ...").
  *
  * For each size a child touches MB of anonymous memory and checkpoints
  * itself to DIR/crbench.img (default /tmp); a second child restarts from
@@ -29,7 +31,17 @@
 
 #include <linux/checkpoint.h>
 
-static char img_path[256], start_path[256], ckpt_path[256], rst_path[256], elf_path[256];
+static char log_path[256], img_path[256], start_path[256], ckpt_path[256], rst_path[256], elf_path[256];
+
+static int open_log(void)
+{
+	return log_path[0] ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+}
+
+static unsigned long log_fd(int fd)
+{
+	return fd >= 0 ? (unsigned long)fd : (unsigned long)CHECKPOINT_FD_NONE;
+}
 
 static double now(void)
 {
@@ -91,7 +103,7 @@ static void ckpt_child(size_t mb)
 {
 	size_t len = mb << 20, i;
 	uint64_t *mem = malloc(len);
-	int fd, nul;
+	int fd, nul, lfd;
 	double t;
 	long ret;
 
@@ -107,9 +119,11 @@ static void ckpt_child(size_t mb)
 	fd = open(img_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		_exit(4);
+	/* after the image's: that one is fd 3 (ckpt2elf -D 3) */
+	lfd = open_log();
 	t = now();
 	ret = syscall(__NR_checkpoint, 0, fd, (unsigned long)CHECKPOINT_SUBTREE,
-		      CHECKPOINT_FD_NONE);
+		      log_fd(lfd));
 	if (ret > 0) {
 		put_double(ckpt_path, now() - t);
 		_exit(0);
@@ -128,12 +142,12 @@ static void ckpt_child(size_t mb)
 
 static void rst_child(void)
 {
-	int fd = open(img_path, O_RDONLY);
+	int fd = open(img_path, O_RDONLY), lfd = open_log();
 
 	if (fd < 0)
 		_exit(7);
 	put_double(start_path, now());
-	syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, CHECKPOINT_FD_NONE);
+	syscall(__NR_restart, 0, fd, (unsigned long)RESTART_TASKSELF, log_fd(lfd));
 	_exit(8);
 }
 
@@ -178,7 +192,7 @@ int main(int argc, char *argv[])
 	struct stat st;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "m:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:d:l:")) != -1) {
 		switch (opt) {
 		case 'm':
 			sizes = optarg;
@@ -186,8 +200,11 @@ int main(int argc, char *argv[])
 		case 'd':
 			dir = optarg;
 			break;
+		case 'l':
+			snprintf(log_path, sizeof(log_path), "%s", optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: crbench [-m MB[,MB...]] [-d DIR]\n");
+			fprintf(stderr, "usage: crbench [-m MB[,MB...]] [-d DIR] [-l LOG]\n");
 			return 2;
 		}
 	}

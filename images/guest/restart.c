@@ -49,6 +49,10 @@
  * -F CGROUP: RESTART_FROZEN: the tool moves itself into the cgroup v2
  * directory CGROUP (made if needed), and restart(2) freezes that cgroup once
  * every task is restored: none runs until `echo 0 > CGROUP/cgroup.freeze`.
+ *
+ * With RESTART_SHOW_NS in the environment, a failed restart prints the
+ * UTS, IPC and network namespaces the caller is in afterwards (its own
+ * again, if the kernel rolled back the tree's new ones).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +124,24 @@ static int drop_restore_caps(void)
 	return syscall(SYS_capset, &h, d);
 }
 
+/* RESTART_SHOW_NS: after a failed restart, the namespaces the caller is in (back in its own?) */
+static void show_ns(void)
+{
+	static const char *const names[] = { "uts", "ipc", "net" };
+	char path[64], link[128];
+	size_t i;
+	ssize_t n;
+
+	fprintf(stderr, "restart: the caller's namespaces:");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", names[i]);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		fprintf(stderr, " %s", link);
+	}
+	fprintf(stderr, "\n");
+}
+
 static int do_restart(int fd, int logfd)
 {
 	long ret;
@@ -134,6 +156,8 @@ static int do_restart(int fd, int logfd)
 	err = errno;
 	fprintf(stderr, "restart: %s (errno %d)\n", ret < 0 ? strerror(err) : "returned",
 		ret < 0 ? err : 0);
+	if (getenv("RESTART_SHOW_NS"))
+		show_ns();
 	return 1;
 }
 

@@ -871,3 +871,41 @@ def test_packet_socket_records_are_decoded_and_checked() -> None:
     data = header() + body() + packet_socket_records(packet=b"", mcs=b"")
     with pytest.raises(ImageError, match="without its SOCKET_PACKET"):
         ckptimage.parse(data + tail(data))
+
+
+def test_a_tree_s_own_network_namespace_follows_the_tree() -> None:
+    net = record("NET_NS", 0x7, 65536, 40000, 40999, 0, 4242, b"")
+    img = ckptimage.parse(uts_image(ckptimage.TREE_NETNS, net))
+    f = img.all("NET_NS")[0].fields
+    assert (f["flags"], f["port_low"], f["port_high"], f["ping_high"]) == (7, 40000, 40999, 4242)
+    both = record("UTS_NS", b"box42", b"", b"") + net
+    assert len(ckptimage.parse(uts_image(ckptimage.TREE_NS, both)).all("NET_NS")) == 1
+    with pytest.raises(ImageError, match="0 NET_NS records for a tree with a network namespace"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, b""))
+    with pytest.raises(ImageError, match="1 NET_NS records for a tree without"):
+        ckptimage.parse(uts_image(0, net))
+    with pytest.raises(ImageError, match="NET_NS: bad lo state or port range"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x8, 65536, 40000, 40999, 0, 0, b"")))
+    with pytest.raises(ImageError, match="NET_NS: bad lo state or port range"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0, 65536, 500, 40999, 0, 0, b"")))
+
+
+def test_a_tree_s_own_ipc_namespace_is_a_root_flag_without_a_record() -> None:
+    img = ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, b""))
+    assert ckptimage.tree_tasks(img.all("TREE")[0])[0].flags == ckptimage.TREE_IPCNS
+    assert not img.all("NET_NS") and not img.all("UTS_NS")
+
+
+def test_a_datagram_from_outside_is_decoded_and_tampered_by_name() -> None:
+    """SOCKET_DGRAM (516, 80 bytes): the addresses of a UDP datagram from outside the checkpoint."""
+    mapped = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 2])
+    dst = bytes(10) + b"\xff\xff" + bytes([10, 77, 0, 1])
+    dgram = record("SOCKET_DGRAM", 0, mapped, dst, socket.htons(40000), socket.htons(53),
+                   64, 0, 1, 0, 0x01004D0A, 0, b"net0")
+    data = header() + body() + socket_records() + dgram
+    img = ckptimage.parse(data + tail(data))
+    d = img.first("SOCKET_DGRAM")
+    assert d.length == 80  # struct ckpt_hdr_socket_dgram
+    assert d.fields["ttl"] == 64 and d.fields["ifname"].rstrip(b"\0") == b"net0"
+    other = ckptimage.tamper(data + tail(data), fields={"SOCKET_DGRAM.ifname": "nosuch0"})
+    assert ckptimage.parse(other).first("SOCKET_DGRAM").fields["ifname"].rstrip(b"\0") == b"nosuch0"

@@ -22,7 +22,8 @@
  *                            another process: saved, "succeeded"), tcp-hold
  *                            PORT (the same with CHECKPOINT_TCP_HOLD),
  *                            udp-queue (a datagram
- *                            from a socket that is gone)),
+ *                            from a socket that is gone, the socket
+ *                            connected to another one since)),
  *                            self checkpoint into IMG with logfd LOG, print
  *                            "checkpoint: errno NAME" and the log.
  *   sockets inet-hold DIR RES  IPv4 sockets without connection state (see
@@ -1122,9 +1123,15 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 			die("SO_LINGER");
 	} else if (!strcmp(kind, "inet")) {
+		/* UDP-Lite with a corked datagram: restart cannot cork it again */
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
 		fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
-		if (fd < 0)
+		if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)))
 			die("socket");
+		if (send(fd, "corked", 6, MSG_MORE) != 6)
+			die("send MSG_MORE");
 	} else if (!strcmp(kind, "tcp-est")) {
 		/* timeo: SO_RCVTIMEO, which a waiting connection inherits; relisten: 3 > 0 + 1 */
 		struct timeval tv = { .tv_sec = 5 };
@@ -1165,6 +1172,12 @@ static int refuse(const char *kind, const char *arg, const char *img, const char
 			die("sendto");
 		close(sv[0]);	/* its sender is gone */
 		usleep(100000);
+		/* a datagram from outside is saved as it came, unless the
+		 * socket is connected to another peer since
+		 */
+		sin.sin_port = htons(9);
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			die("connect");
 	} else {
 		printf("sockets: unknown refusal %s\n", kind);
 		return 2;

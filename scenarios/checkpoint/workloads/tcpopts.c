@@ -6,7 +6,8 @@
  *                            connection waiting in L's accept queue (W), set on them
  *                            TCP_CONGESTION reno (the default is cubic), TCP_WINDOW_CLAMP,
  *                            TCP_THIN_LINEAR_TIMEOUTS, TCP_INQ, TCP_TX_DELAY,
- *                            TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_NO_COOKIE, read them back,
+ *                            TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_NO_COOKIE, a listener's
+ *                            TCP_FASTOPEN, read them back,
  *                            checkpoint itself into IMG ("tcpopts: checkpointed").  Restarted,
  *                            read every one again and compare ("tcpopts: kept N sockets", or
  *                            "LOST" with both values), accept W and compare its options with
@@ -214,6 +215,10 @@ static int self(const char *img, const char *log, int unpriv)
 		seti(s[2], SOL_SOCKET, SO_REUSEADDR, one, "SO_REUSEADDR");
 		if (bind(s[2], (struct sockaddr *)&la, sizeof(la)) || listen(s[2], 4))
 			die("bind/listen L");
+		/* a listener's fast open queue (dnsmasq sets one), after its listen */
+		seti(s[2], SOL_TCP, TCP_FASTOPEN, 3, "TCP_FASTOPEN");
+		if (geti(s[2], TCP_FASTOPEN) != 3)
+			die("TCP_FASTOPEN");
 
 		/* the client's clamp is set before connect(), which may lower it */
 		s[3] = tcp();
@@ -270,6 +275,13 @@ static int self(const char *img, const char *log, int unpriv)
 			printf("tcpopts: LOST the connection waiting to be accepted: %s\n",
 			       strerror(errno));
 			return 1;
+		}
+		if (geti(s[2], TCP_FASTOPEN) != 3) {
+			printf("tcpopts: LOST L's TCP_FASTOPEN: 3 before, %d after\n",
+			       geti(s[2], TCP_FASTOPEN));
+			lost++;
+		} else {
+			printf("tcpopts: L kept its TCP_FASTOPEN (3)\n");
 		}
 		if (peek_off(u) != pk) {
 			printf("tcpopts: LOST SO_PEEK_OFF: %d before, %d after\n", pk, peek_off(u));

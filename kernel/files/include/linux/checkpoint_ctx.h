@@ -124,6 +124,14 @@ struct ckpt_csum {
 	unsigned int fill;	/* number of them */
 };
 
+/* where the time of a task's memory went (ns), for the log */
+struct ckpt_mem_stats {
+	u64 pages;			/* page contents written or read */
+	u64 io_ns;			/* writing or reading them */
+	u64 csum_ns;			/* checksumming them */
+	u64 map_ns;			/* restart: allocating and mapping them */
+};
+
 struct ckpt_ctx {
 	unsigned long uflags;		/* flags given to the syscall */
 	bool restart;
@@ -137,6 +145,8 @@ struct ckpt_ctx {
 	pid_t tsk_pid;			/* its pid, for messages */
 	struct pid_namespace *pid_ns;	/* checkpoint of a pidns: its, ref */
 	struct uts_namespace *uts_ns;	/* checkpoint: the tree root's, ref */
+	struct net *net_ns;		/* checkpoint: the tree root's, ref */
+	struct ipc_namespace *ipc_ns;	/* checkpoint: the tree root's, ref */
 	struct nsproxy *rst_old_ns;	/* restart: the caller's, until the commit */
 	u64 tsk_exec_id;		/* its self_exec_id when checked */
 	unsigned long tsk_ncsw;		/* its switch count, frozen */
@@ -163,18 +173,15 @@ struct ckpt_ctx {
 	struct ckpt_fd *ckpt_fds;	/* checkpoint: the table, while saved */
 	int ckpt_nfds;
 	struct ckpt_chain *chain;	/* PRECOPY(_LAST): its rounds so far */
+	struct ckpt_mem_stats mstat;	/* the current task's memory */
 	struct ckpt_restore rst;
 };
-
-/* pages written to the image per write */
-#define CKPT_WRITE_BATCH	64
 
 /* a page array being written (memory.c, precopy.c) */
 struct ckpt_pgarr {
 	u64 addrs[CKPT_PGARR_MAX];
 	struct page *pages[CKPT_PGARR_MAX];
 	u64 refs[CKPT_PGARR_MAX];	/* PGREF of a delta */
-	char buf[CKPT_WRITE_BATCH * PAGE_SIZE];
 };
 
 /* logging: ckpt_msg() to logfd; ckpt_err() also records the first error */
@@ -185,6 +192,10 @@ __printf(3, 4) int ckpt_err(struct ckpt_ctx *ctx, int err,
 /* image stream */
 int ckpt_kwrite(struct ckpt_ctx *ctx, const void *buf, size_t count);
 int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count);
+int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
+		      unsigned int nr);
+int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     unsigned int nr);
 int ckpt_write_obj(struct ckpt_ctx *ctx, void *rec, u32 type, u32 len);
 int ckpt_write_hdr(struct ckpt_ctx *ctx, u32 type, size_t payload);
 int ckpt_write_pad(struct ckpt_ctx *ctx, size_t len);
@@ -425,11 +436,14 @@ void restore_cred_commit(struct ckpt_ctx *ctx);
 void restore_cred_free(struct ckpt_ctx *ctx);
 int checkpoint_signal(struct ckpt_ctx *ctx, struct task_struct *t);
 void restore_signal_stop_commit(struct ckpt_ctx *ctx);
-void checkpoint_uts_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
-bool ckpt_uts_ns_saved(struct ckpt_ctx *ctx);
-int checkpoint_uts_ns(struct ckpt_ctx *ctx);
-int restore_uts_ns(struct ckpt_ctx *ctx);
-void restore_uts_ns_end(struct ckpt_ctx *ctx, bool ok);
+void checkpoint_ns_root(struct ckpt_ctx *ctx, struct task_struct *t);
+u32 ckpt_tree_ns_flags(struct ckpt_ctx *ctx);
+int checkpoint_tree_ns(struct ckpt_ctx *ctx);
+int checkpoint_tree_ns_end(struct ckpt_ctx *ctx);
+unsigned int ckpt_sysv_shm_saved(struct ckpt_ctx *ctx);
+int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags);
+void restore_ns_end(struct ckpt_ctx *ctx, bool ok);
+void ckpt_ns_free(struct ckpt_ctx *ctx);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);
@@ -509,6 +523,8 @@ int restore_precopy_read(struct ckpt_ctx *ctx);
 int restore_precopy_refs(struct ckpt_ctx *ctx, struct mm_struct *mm,
 			 const u64 *addrs, unsigned int nr);
 void restore_precopy_free(struct ckpt_ctx *ctx);
+int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
+			struct page *page);
 int restore_mm_build(struct ckpt_ctx *ctx);
 void restore_mm_abort(struct ckpt_ctx *ctx);
 void restore_mm_commit(struct ckpt_ctx *ctx);

@@ -435,8 +435,8 @@ int checkpoint_get_target(struct ckpt_ctx *ctx, pid_t pid)
 	err = checkpoint_check_sharing(ctx, t);
 	if (err)
 		return err;
-	/* the first target is the root: its UTS namespace is the tree's */
-	checkpoint_uts_ns_root(ctx, t);
+	/* the first target is the root: its UTS and net namespaces are the tree's */
+	checkpoint_ns_root(ctx, t);
 	/* from now on, it must stay what was checked */
 	ctx->tsk_ready = true;
 	return ckpt_check_target(ctx);

@@ -44,12 +44,15 @@
  * SYN (TCP_FASTOPEN_CONNECT, MSG_FASTOPEN) is refused.
  *
  * Refused at checkpoint by name (EOPNOTSUPP): UDP datagrams queued from
- * outside the checkpoint, anything queued on a ping or raw socket (or
+ * outside the checkpoint on an IPv6 socket or with IP options (an IPv4
+ * one's are saved as they came, SOCKET_DGRAM, and queued again as
+ * received by their device: restore_udp_dgram()), anything queued on a
+ * ping or raw socket (or
  * corked in it, MSG_MORE), the raw sockets of multicast routing (MRT_INIT,
  * MRT6_INIT, MRT_TABLE) or with IP_ROUTER_ALERT, IPV6_ROUTER_ALERT,
  * IP_NODEFRAG, and options not restored
  * (IP options, source-specific multicast memberships, TCP_LINGER2,
- * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_ULP,
+ * TCP_SYNCNT, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT, TCP_FASTOPEN_KEY, TCP_ULP,
  * TCP_SAVE_SYN, TCP_MD5SIG, TCP_REPAIR left on;
  * the IPv6 ones: flow labels, IPv6 options, multicast and anycast
  * memberships, address preferences; the socket-level ones: socket.c).
@@ -75,6 +78,7 @@
 #include <linux/sockptr.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/udplite.h>
 #include <net/inet_connection_sock.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
@@ -134,9 +138,29 @@ static bool ckpt_inet_tcp(struct sock *sk)
 	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
 }
 
+/* UDP or UDP-Lite (one udp_sock, one queue) */
 static bool ckpt_inet_udp(struct sock *sk)
 {
-	return sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP;
+	return sk->sk_type == SOCK_DGRAM &&
+	       (sk->sk_protocol == IPPROTO_UDP ||
+		sk->sk_protocol == IPPROTO_UDPLITE);
+}
+
+/* the checksum coverage of a UDP-Lite socket, as getsockopt() reads it */
+static void ckpt_udplite_opts(struct sock *sk,
+			      struct ckpt_hdr_socket_udplite *u)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	memset(u, 0, sizeof(*u));
+	if (up->pcflag & UDPLITE_SEND_CC) {
+		u->flags |= CKPT_UDPLITE_SEND;
+		u->send_cscov = up->pcslen;
+	}
+	if (up->pcflag & UDPLITE_RECV_CC) {
+		u->flags |= CKPT_UDPLITE_RECV;
+		u->recv_cscov = up->pcrlen;
+	}
 }
 
 /* an ICMP ping socket of @family: SOCK_DGRAM with the family's ICMP */
@@ -331,8 +355,9 @@ static const char *ckpt_inet_unsupported(struct sock *sk)
 		return "TCP_NOTSENT_LOWAT";
 	if (inet_csk(sk)->icsk_accept_queue.rskq_defer_accept)
 		return "TCP_DEFER_ACCEPT";
-	if (inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen)
-		return "TCP_FASTOPEN";
+	/* TCP_FASTOPEN itself is saved (SOCKET_TCPOPT), not a key of its own */
+	if (rcu_access_pointer(inet_csk(sk)->icsk_accept_queue.fastopenq.ctx))
+		return "TCP_FASTOPEN_KEY";
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return "TCP_ULP";
 	if (tcp_sk(sk)->save_syn || tcp_sk(sk)->saved_syn)
@@ -406,7 +431,9 @@ static bool ckpt_tcp_opts(struct sock *sk, struct ckpt_hdr_socket_tcpopt *o)
 	o->flags |= tp->recvmsg_inq ? CKPT_TCPOPT_INQ : 0;
 	o->flags |= tp->fastopen_connect ? CKPT_TCPOPT_FO_CONNECT : 0;
 	o->flags |= tp->fastopen_no_cookie ? CKPT_TCPOPT_FO_NO_COOKIE : 0;
-	return o->congestion[0] || o->window_clamp || o->tx_delay || o->flags;
+	o->fastopen_qlen = READ_ONCE(icsk->icsk_accept_queue.fastopenq.max_qlen);
+	return o->congestion[0] || o->window_clamp || o->tx_delay || o->flags ||
+	       o->fastopen_qlen;
 }
 
 /* a raw socket's options, as their getsockopt() reads them */
@@ -639,6 +666,7 @@ unlock:
 int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 			 struct ckpt_hdr_socket *h)
 {
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_tcpopt to;
 	struct ckpt_hdr_socket_inet o;
 	struct ckpt_hdr_socket_raw r;
@@ -664,6 +692,14 @@ int checkpoint_inet_opts(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 		ckpt_raw_opts(sock->sk, &r);
 		release_sock(sock->sk);
 		ret = ckpt_write_obj(ctx, &r, CKPT_HDR_SOCKET_RAW, sizeof(r));
+	}
+	if (!ret && ckpt_inet_udp(sock->sk) &&
+	    sock->sk->sk_protocol == IPPROTO_UDPLITE) {
+		lock_sock(sock->sk);
+		ckpt_udplite_opts(sock->sk, &u);
+		release_sock(sock->sk);
+		ret = ckpt_write_obj(ctx, &u, CKPT_HDR_SOCKET_UDPLITE,
+				     sizeof(u));
 	}
 	return ret;
 }
@@ -1246,6 +1282,8 @@ static const char *ckpt_tcp_conn_unsupported(struct sock *lsk, struct sock *sk)
 	ckpt_tcp_opts(sk, &to);
 	lto.window_clamp = 0;
 	to.window_clamp = 0;
+	/* a listener's own: a connection has no fast open queue */
+	lto.fastopen_qlen = 0;
 	if (memcmp(&lto, &to, sizeof(to)))
 		return "TCP options unlike its listener's";
 	if (memcmp(&lo, &o, sizeof(o)) || sk->sk_reuse != lsk->sk_reuse ||
@@ -1394,16 +1432,18 @@ static bool ckpt_inet_any(const struct in6_addr *a)
  * the socket of the image of @family bound to @addr:@port (UDP), or 0:
  * restart sends its datagrams again from it, to the receiver's address
  */
-static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, int family,
+static u32 ckpt_udp_sender(struct ckpt_ctx *ctx, struct sock *sk,
 			   const struct in6_addr *addr, __be16 port)
 {
 	struct ckpt_inet_ends it;
 	u32 id;
 
+	/* of the receiver's family and protocol (UDP, UDP-Lite) */
 	for (id = 1; id <= ctx->socks->n; id++) {
 		struct sock *o = ctx->socks->sk[id].sk;
 
-		if (o->sk_family != family || !ckpt_inet_udp(o))
+		if (o->sk_family != sk->sk_family || !ckpt_inet_udp(o) ||
+		    o->sk_protocol != sk->sk_protocol)
 			continue;
 		ckpt_inet_ends(o, &it);
 		if (it.lport == port &&
@@ -1429,6 +1469,76 @@ static int ckpt_udp_get(struct sk_buff_head *q, struct sk_buff **skbs, int n,
 	}
 	spin_unlock_bh(&q->lock);
 	return n;
+}
+
+/*
+ * a datagram whose checksum is not checked yet is checked as recvmsg()
+ * would (udp_lib_checksum_complete()), without changing the skb: the
+ * checksum of its data added to the pseudo header's in skb->csum
+ */
+static bool ckpt_udp_csum_ok(struct sk_buff *skb)
+{
+	int len = skb->len;
+
+	if (udp_skb_csum_unnecessary(skb))
+		return true;
+	/* UDP-Lite's covers its first cscov bytes (udplite_rcv() checked it fits) */
+	if (UDP_SKB_CB(skb)->partial_cov)
+		len = UDP_SKB_CB(skb)->cscov;
+	return !csum_fold(csum_add(skb->csum, skb_checksum(skb, 0, len, 0)));
+}
+
+/*
+ * checkpoint: an IPv4 datagram from a socket outside the checkpoint, as it
+ * came (SOCKET_DGRAM): its addresses and ports, TTL and TOS, the device it
+ * came by, what IP_PKTINFO says (ipv4_pktinfo_prepare() stored it in the
+ * control block when the socket asked for it), its receive time.
+ */
+static int ckpt_udp_dgram(struct ckpt_ctx *ctx, struct sock *sk, int fd,
+			  struct sk_buff *skb, struct ckpt_hdr_socket_dgram *d)
+{
+	const struct in_pktinfo *pi = PKTINFO_SKB_CB(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sockaddr_storage ss;
+	struct in6_addr saddr;
+	struct net_device *dev;
+	int ret = 0;
+
+	ipv6_addr_set_v4mapped(iph->saddr, &saddr);
+	if (sk->sk_family != AF_INET || skb->protocol != htons(ETH_P_IP))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: UDP datagram queued from %pISpc, a socket outside the checkpoint, on an IPv6 socket: not supported",
+				fd, ckpt_inet_sa(&ss, &saddr, udp_hdr(skb)->source));
+	if (iph->ihl != 5)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: UDP datagram queued from %pISpc with IP options: not supported",
+				fd, ckpt_inet_sa(&ss, &saddr, udp_hdr(skb)->source));
+	memcpy(d->saddr, &saddr, sizeof(d->saddr));
+	ipv6_addr_set_v4mapped(iph->daddr, (struct in6_addr *)d->daddr);
+	d->sport = (__force __u16)udp_hdr(skb)->source;
+	d->dport = (__force __u16)udp_hdr(skb)->dest;
+	d->ttl = iph->ttl;
+	d->tos = iph->tos;
+	d->tstamp = ktime_to_ns(skb->tstamp);
+	if (pi->ipi_ifindex || pi->ipi_spec_dst.s_addr) {
+		d->flags |= CKPT_DGRAM_PKTINFO;
+		d->spec_dst = (__force __u32)pi->ipi_spec_dst.s_addr;
+	}
+	rcu_read_lock();
+	dev = skb->skb_iif ? dev_get_by_index_rcu(sock_net(sk), skb->skb_iif) :
+			     NULL;
+	if (dev)
+		strscpy(d->ifname, dev->name, sizeof(d->ifname));
+	if ((skb->skb_iif && !dev) || (pi->ipi_ifindex &&
+				       pi->ipi_ifindex != skb->skb_iif))
+		ret = -EOPNOTSUPP;
+	rcu_read_unlock();
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"fd %d: UDP datagram queued from %pISpc by device %d, gone or not its IP_PKTINFO interface %d: not supported",
+				fd, ckpt_inet_sa(&ss, &saddr, udp_hdr(skb)->source),
+				skb->skb_iif, pi->ipi_ifindex);
+	return 0;
 }
 
 /*
@@ -1473,11 +1583,11 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	for (i = 0; i < n && !ret; i++) {
 		hq.nmsgs++;
 		hq.bytes += udp_skb_len(skbs[i]);
-		if (!udp_skb_csum_unnecessary(skbs[i]) ||
+		if (!ckpt_udp_csum_ok(skbs[i]) ||
 		    hq.bytes > CKPT_SOCK_QUEUE_MAX ||
 		    udp_skb_len(skbs[i]) > CKPT_SOCK_MSG_MAX)
 			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: a datagram with its checksum unchecked, or above %u bytes in all: not supported",
+				       "fd %d: a datagram with a bad checksum, or above %u bytes in all: not supported",
 				       fd, CKPT_SOCK_QUEUE_MAX);
 	}
 	if (!ret)
@@ -1486,23 +1596,36 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	for (i = 0; i < n && !ret; i++) {
 		struct ckpt_hdr_socket_msg m = { .len = udp_skb_len(skbs[i]) };
 		u8 *data = kvmalloc(max_t(u32, m.len, 1), GFP_KERNEL);
+		struct ckpt_hdr_socket_dgram d = { };
 		struct in6_addr saddr;
 		__be16 sport;
 
 		ckpt_udp_source(skbs[i], &saddr, &sport);
-		m.sender_id = ckpt_udp_sender(ctx, sk->sk_family, &saddr, sport);
-		if (!m.sender_id || ((h->flags & CKPT_SOCK_CONNECT) &&
-				     (!ipv6_addr_equal(&me.raddr, &saddr) ||
-				      me.rport != sport)))
+		m.sender_id = ckpt_udp_sender(ctx, sk, &saddr, sport);
+		if ((h->flags & CKPT_SOCK_CONNECT) &&
+		    (!ipv6_addr_equal(&me.raddr, &saddr) || me.rport != sport))
 			ret = ckpt_err(ctx, -EOPNOTSUPP,
-				       "fd %d: UDP datagram queued from %pISpc, a socket outside the checkpoint, of another family, or not its peer: not supported",
+				       "fd %d: UDP datagram queued from %pISpc, not its peer: not supported",
 				       fd, ckpt_inet_sa(&ss, &saddr, sport));
 		else if (!data)
 			ret = -ENOMEM;
-		else
+		/* UDP-Lite's coverage is not rebuilt on a datagram from outside */
+		else if (!m.sender_id && sk->sk_protocol == IPPROTO_UDPLITE)
+			ret = ckpt_err(ctx, -EOPNOTSUPP,
+				       "fd %d: UDP-Lite datagram queued from %pISpc, outside the checkpoint: not supported",
+				       fd, ckpt_inet_sa(&ss, &saddr, sport));
+		/* from outside: queued again as it came, with its addresses */
+		else if (!m.sender_id)
+			ret = ckpt_udp_dgram(ctx, sk, fd, skbs[i], &d);
+		if (!ret && !m.sender_id)
+			m.flags = CKPT_MSG_DGRAM;
+		if (!ret)
 			ret = skb_copy_bits(skbs[i], 0, data, m.len);
 		if (!ret)
 			ret = ckpt_write_obj(ctx, &m, CKPT_HDR_SOCKET_MSG, sizeof(m));
+		if (!ret && m.sender_id == 0)
+			ret = ckpt_write_obj(ctx, &d, CKPT_HDR_SOCKET_DGRAM,
+					     sizeof(d));
 		if (!ret)
 			ret = ckpt_sk_write_buffer(ctx, data, m.len);
 		kvfree(data);
@@ -1513,6 +1636,129 @@ int checkpoint_inet_queue(struct ckpt_ctx *ctx, struct socket *sock, int fd,
 	return ret;
 }
 
+/*
+ * restart: the SOCKET_DGRAM of message @m (CKPT_MSG_DGRAM), read into it
+ * and checked: an IPv4 UDP socket's, no sender, IPv4 addresses, a length
+ * an IPv4 datagram can have, a device name that ends.
+ */
+int restore_inet_dgram_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			    struct ckpt_sk_msg *m)
+{
+	struct ckpt_hdr_socket_dgram *d = &m->dgram;
+	int ret;
+
+	if (e->h.family != AF_INET || e->h.type != SOCK_DGRAM ||
+	    e->h.protocol != IPPROTO_UDP || m->h.flags != CKPT_MSG_DGRAM ||
+	    m->h.sender_id || m->h.nfds ||
+	    m->h.len > U16_MAX - sizeof(struct iphdr) - sizeof(struct udphdr))
+		return -EINVAL;
+	ret = ckpt_read_obj(ctx, &d->h, CKPT_HDR_SOCKET_DGRAM, sizeof(*d));
+	if (ret)
+		return ret;
+	if ((d->flags & ~CKPT_DGRAM_FLAGS) || d->_padding || d->_padding2 ||
+	    !ipv6_addr_v4mapped((struct in6_addr *)d->saddr) ||
+	    !ipv6_addr_v4mapped((struct in6_addr *)d->daddr) ||
+	    (!(d->flags & CKPT_DGRAM_PKTINFO) && d->spec_dst) ||
+	    strnlen(d->ifname, sizeof(d->ifname)) == sizeof(d->ifname) ||
+	    d->tstamp < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * restart: a datagram that came from outside, queued again as it came:
+ * its IP and UDP headers made from the record (checksum checked), received
+ * by the device of its name (ENODEV if the machine lacks it), with what
+ * IP_PKTINFO gives and its receive time, through the queueing of
+ * udp_queue_rcv_one_skb() after its checks
+ */
+static int restore_udp_dgram(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			     struct sock *sk, struct ckpt_sk_msg *m)
+{
+	const struct ckpt_hdr_socket_dgram *d = &m->dgram;
+	u32 hlen = sizeof(struct iphdr) + sizeof(struct udphdr);
+	struct in_pktinfo *pi;
+	struct net_device *dev;
+	struct sk_buff *skb;
+	struct udphdr *uh;
+	struct iphdr *iph;
+	int ifindex = 0;
+	int ret;
+
+	if (d->ifname[0]) {
+		dev = dev_get_by_name(sock_net(sk), d->ifname);
+		if (!dev)
+			return ckpt_err(ctx, -ENODEV,
+					"socket %u: no device %s that its queued datagram came by",
+					e->h.sk_id, d->ifname);
+		ifindex = dev->ifindex;
+		dev_put(dev);
+	}
+	skb = alloc_skb(hlen + m->h.len, GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	skb_reset_network_header(skb);
+	iph = skb_put_zero(skb, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = d->tos;
+	iph->tot_len = htons(hlen + m->h.len);
+	iph->ttl = d->ttl;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = ((struct in6_addr *)d->saddr)->s6_addr32[3];
+	iph->daddr = ((struct in6_addr *)d->daddr)->s6_addr32[3];
+	ip_send_check(iph);
+	skb_set_transport_header(skb, sizeof(*iph));
+	uh = skb_put_zero(skb, sizeof(*uh));
+	uh->source = (__force __be16)d->sport;
+	uh->dest = (__force __be16)d->dport;
+	uh->len = htons(sizeof(*uh) + m->h.len);
+	skb_put_data(skb, m->data + 1, m->h.len);
+	__skb_pull(skb, hlen);
+	skb->protocol = htons(ETH_P_IP);
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->skb_iif = ifindex;
+	skb->tstamp = ns_to_ktime(d->tstamp);
+	pi = PKTINFO_SKB_CB(skb);
+	if (d->flags & CKPT_DGRAM_PKTINFO) {
+		pi->ipi_ifindex = ifindex;
+		pi->ipi_spec_dst.s_addr = (__force __be32)d->spec_dst;
+	}
+	/* as the softirq of its receive does; a drop (the queue full) is an
+	 * error, the skb then ours to free
+	 */
+	local_bh_disable();
+	ret = __udp_enqueue_schedule_skb(sk, skb);
+	local_bh_enable();
+	if (ret < 0)
+		kfree_skb(skb);
+	if (ret < 0)
+		return ckpt_err(ctx, -ENOBUFS,
+				"socket %u: its queue took no more datagrams",
+				e->h.sk_id);
+	return 0;
+}
+
+static u32 restore_udp_queued(struct sock *sk)
+{
+	return skb_queue_len_lockless(&udp_sk(sk)->reader_queue) +
+	       skb_queue_len_lockless(&sk->sk_receive_queue);
+}
+
+/* loopback delivers from the softirq that the send ran: the first @n */
+static int restore_udp_wait(struct sock *sk, u32 n)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (restore_udp_queued(sk) >= n)
+			return 0;
+		msleep(20);
+	}
+	return -EAGAIN;
+}
+
 /* restart: the datagrams of a UDP socket, sent again by their senders */
 int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 {
@@ -1520,7 +1766,7 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&to;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 	struct sock *sk;
-	u32 i, queued;
+	u32 i;
 	int ret = 0;
 
 	if (!e->nmsgs)
@@ -1541,25 +1787,28 @@ int restore_inet_refill(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 				      .msg_flags = MSG_DONTWAIT };
 		struct kvec vec = { .iov_base = m->data + 1, .iov_len = m->h.len };
 
+		/* after the ones before it, sent and delivered */
+		if (m->h.flags & CKPT_MSG_DGRAM) {
+			ret = restore_udp_wait(sk, i);
+			if (!ret)
+				ret = restore_udp_dgram(ctx, e, sk, m);
+			if (ret)
+				return ret == -EAGAIN ? ckpt_err(ctx, ret,
+					"socket %u: cannot queue its datagrams again",
+					e->h.sk_id) : ret;
+			continue;
+		}
 		if (!se || !se->file || m->h.sender_id > ctx->socks->n ||
 		    se->h.family != e->h.family || se->h.type != SOCK_DGRAM ||
-		    se->h.protocol != IPPROTO_UDP || m->h.flags || m->h.nfds)
+		    se->h.protocol != e->h.protocol || m->h.flags || m->h.nfds)
 			ret = -EINVAL;
 		else
 			ret = kernel_sendmsg(sock_from_file(se->file), &msg, &vec,
 					     1, m->h.len);
 		ret = ret < 0 ? ret : (ret == m->h.len ? 0 : -EMSGSIZE);
 	}
-	/* loopback delivers from the softirq that the send ran */
-	for (i = 0; i < 50 && !ret; i++) {
-		queued = skb_queue_len_lockless(&udp_sk(sk)->reader_queue) +
-			 skb_queue_len_lockless(&sk->sk_receive_queue);
-		if (queued >= e->nmsgs)
-			break;
-		msleep(20);
-	}
-	if (!ret && i == 50)
-		ret = -EAGAIN;
+	if (!ret)
+		ret = restore_udp_wait(sk, e->nmsgs);
 	if (ret)
 		return ckpt_err(ctx, ret, "socket %u: cannot queue its datagrams again",
 				e->h.sk_id);
@@ -1580,7 +1829,8 @@ static bool restore_inet_addr_ok(const u8 *buf, u32 len, int family)
 int restore_inet_check(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h)
 {
 	bool tcp = h->type == SOCK_STREAM && h->protocol == IPPROTO_TCP;
-	bool udp = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDP;
+	bool udp = h->type == SOCK_DGRAM &&
+		   (h->protocol == IPPROTO_UDP || h->protocol == IPPROTO_UDPLITE);
 	bool raw = h->type == SOCK_RAW && h->protocol && h->protocol < 256;
 	u32 id = h->sk_id, f = h->flags;
 
@@ -1646,7 +1896,10 @@ static int restore_tcp_read_opts(struct ckpt_ctx *ctx,
 	ret = ckpt_read_obj(ctx, to, CKPT_HDR_SOCKET_TCPOPT, sizeof(*to));
 	if (ret)
 		return ret;
-	if (to->flags & ~CKPT_TCPOPT_FLAGS || to->_padding ||
+	if (to->flags & ~CKPT_TCPOPT_FLAGS ||
+	    (to->fastopen_qlen && ((h->state != TCP_LISTEN &&
+				    h->state != TCP_CLOSE) ||
+				   to->fastopen_qlen > INT_MAX)) ||
 	    !memchr(to->congestion, 0, sizeof(to->congestion)) ||
 	    to->window_clamp > INT_MAX || to->tx_delay > INT_MAX)
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad TCP options",
@@ -1776,6 +2029,12 @@ static int restore_tcp_set_opts(struct ckpt_ctx *ctx,
 	}
 	if (to->tx_delay && restore_tcp_opt(sock, TCP_TX_DELAY, to->tx_delay))
 		what = "TCP_TX_DELAY";
+	/* the queue length as fastopen_queue_tune() keeps it: below somaxconn */
+	if (!what && to->fastopen_qlen && !conn && !child &&
+	    (restore_tcp_opt(sock, TCP_FASTOPEN, to->fastopen_qlen) ||
+	     READ_ONCE(inet_csk(sock->sk)->icsk_accept_queue.fastopenq.max_qlen) !=
+	     to->fastopen_qlen))
+		what = "TCP_FASTOPEN";
 	for (i = 0; !what && i < ARRAY_SIZE(ckpt_tcpopt_flags); i++) {
 		if (!(to->flags & ckpt_tcpopt_flags[i].flag) ||
 		    (conn && ckpt_tcpopt_flags[i].flag == CKPT_TCPOPT_FO_CONNECT))
@@ -2201,6 +2460,41 @@ static int restore_raw_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
 		return ckpt_err(ctx, -EINVAL, "socket %u: bad raw socket options",
 				h->sk_id);
 	return 0;
+}
+
+/* restart: SOCKET_UDPLITE, checked (a coverage below 8 is made 8: not saved) */
+static int restore_udplite_read(struct ckpt_ctx *ctx, struct ckpt_hdr_socket *h,
+				struct ckpt_hdr_socket_udplite *u)
+{
+	int ret;
+
+	ret = ckpt_read_obj(ctx, u, CKPT_HDR_SOCKET_UDPLITE, sizeof(*u));
+	if (ret)
+		return ret;
+	if (u->flags & ~CKPT_UDPLITE_FLAGS ||
+	    (!(u->flags & CKPT_UDPLITE_SEND) && u->send_cscov) ||
+	    (!(u->flags & CKPT_UDPLITE_RECV) && u->recv_cscov) ||
+	    (u->send_cscov && u->send_cscov < 8) ||
+	    (u->recv_cscov && u->recv_cscov < 8))
+		return ckpt_err(ctx, -EINVAL,
+				"socket %u: bad UDP-Lite checksum coverage",
+				h->sk_id);
+	return 0;
+}
+
+/* restart: the coverage of SOCKET_UDPLITE, as setsockopt() sets it */
+static const char *restore_udplite_set_opts(struct socket *sock,
+					    struct ckpt_hdr_socket_udplite *u)
+{
+	if ((u->flags & CKPT_UDPLITE_SEND) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_SEND_CSCOV,
+				u->send_cscov))
+		return "UDPLITE_SEND_CSCOV";
+	if ((u->flags & CKPT_UDPLITE_RECV) &&
+	    restore_inet_setint(sock, SOL_UDPLITE, UDPLITE_RECV_CSCOV,
+				u->recv_cscov))
+		return "UDPLITE_RECV_CSCOV";
+	return NULL;
 }
 
 /* restart: the options of SOCKET_RAW, as setsockopt() sets them; what failed */
@@ -2847,6 +3141,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	struct ckpt_hdr_socket_mcast *mc = NULL;
 	struct ckpt_hdr_socket_ip *ip = NULL;
 	struct ckpt_hdr_socket_inet o;
+	bool udplite = h->type == SOCK_DGRAM && h->protocol == IPPROTO_UDPLITE;
+	struct ckpt_hdr_socket_udplite u;
 	struct ckpt_hdr_socket_raw r;
 	struct ckpt_hdr_socket_tcp t;
 	struct socket *sock;
@@ -2876,6 +3172,11 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 		if (ret)
 			goto out;
 	}
+	if (udplite) {
+		ret = restore_udplite_read(ctx, h, &u);
+		if (ret)
+			goto out;
+	}
 	if (tcp) {
 		ret = restore_tcp_read(ctx, h, &t, &sq, &rq);
 		if (ret)
@@ -2887,6 +3188,8 @@ int restore_inet(struct ckpt_ctx *ctx, struct ckpt_sk *e,
 	if (ret)
 		goto out;
 	what = h->type == SOCK_RAW ? restore_raw_set_opts(sock, &r) : NULL;
+	if (!what && udplite)
+		what = restore_udplite_set_opts(sock, &u);
 	if (what) {
 		ret = ckpt_err(ctx, -EINVAL, "socket %u: cannot set %s",
 			       h->sk_id, what);

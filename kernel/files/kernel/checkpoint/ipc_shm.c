@@ -29,7 +29,9 @@
  * shm_ctime), the pids (shm_cpid, shm_lpid), shm_nattch (the restored
  * attachments).  Refused at checkpoint (memory.c names the mapping):
  * hugetlb segments (SHM_HUGETLB), mlock()ed attachments, parts of an
- * attachment; here: a segment of another IPC namespace than the caller's.
+ * attachment; here: a segment of another IPC namespace than the tree's
+ * (the checkpointer's, or the tree's own: ns.c, which makes the restart
+ * create them in a new one).
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -92,6 +94,12 @@ static struct ckpt_sysv_table *ckpt_sysv_table(struct ckpt_ctx *ctx)
 	return ctx->sysvshm;
 }
 
+/* checkpoint: the segments saved so far */
+unsigned int ckpt_sysv_shm_saved(struct ckpt_ctx *ctx)
+{
+	return ctx->sysvshm ? ctx->sysvshm->nsaved : 0;
+}
+
 static u32 ckpt_sysv_flags(struct file *file)
 {
 	return SHMEM_I(file_inode(file))->flags & VM_NORESERVE ?
@@ -122,9 +130,9 @@ int checkpoint_vma_sysv_shm(struct ckpt_ctx *ctx, struct file *file,
 	if (ret)
 		return ckpt_err(ctx, ret, "%s: its SysV shm segment %d is gone",
 				what, id);
-	if (ns != current->nsproxy->ipc_ns) {
+	if (ns != ctx->ipc_ns) {
 		ret = ckpt_err(ctx, -EOPNOTSUPP,
-			       "%s /SYSV%08x: SysV shm segment %d of another IPC namespace than the caller's: not supported",
+			       "%s /SYSV%08x: SysV shm segment %d of another IPC namespace than the tree's: not supported",
 			       what, st.key, st.id);
 		goto out;
 	}

@@ -13,7 +13,9 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/memcontrol.h>
 #include <linux/mman.h>
 #include <linux/mmu_context.h>
 #include <linux/namei.h>
@@ -289,7 +291,6 @@ static int checkpoint_pgarr_at(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 			       unsigned int from, unsigned int nr)
 {
 	struct ckpt_hdr_pgarr h = { .nr_pages = nr };
-	unsigned int i;
 	int ret;
 
 	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_PGARR, sizeof(h));
@@ -300,18 +301,9 @@ static int checkpoint_pgarr_at(struct ckpt_ctx *ctx, struct ckpt_pgarr *pa,
 		ret = ckpt_kwrite(ctx, pa->addrs + from, nr * sizeof(u64));
 	if (!ret)
 		ret = ckpt_write_hdr(ctx, CKPT_HDR_BUFFER, nr * PAGE_SIZE);
-	/* fewer, larger writes: copy the pages to a buffer first */
-	for (i = 0; i < nr && !ret; i += CKPT_WRITE_BATCH) {
-		unsigned int j, n = min_t(unsigned int, nr - i, CKPT_WRITE_BATCH);
-
-		for (j = 0; j < n; j++) {
-			void *kaddr = kmap_local_page(pa->pages[from + i + j]);
-
-			memcpy(pa->buf + j * PAGE_SIZE, kaddr, PAGE_SIZE);
-			kunmap_local(kaddr);
-		}
-		ret = ckpt_kwrite(ctx, pa->buf, n * PAGE_SIZE);
-	}
+	/* straight from the pages, in as few writes as the file takes */
+	if (!ret)
+		ret = ckpt_kwrite_pages(ctx, pa->pages + from, nr);
 	return ret;
 }
 
@@ -644,6 +636,20 @@ bad:
 			d[i].start, d[i].end, d[i].file->f_path.dentry->d_name.name);
 }
 
+/* where the time of the task's memory went */
+static void ckpt_msg_mem(struct ckpt_ctx *ctx, ktime_t t0)
+{
+	struct ckpt_mem_stats *m = &ctx->mstat;
+
+	ckpt_msg(ctx,
+		 "%s: pid %d: memory: %llu pages in %lld us: %llu us %s them, %llu us checksumming, %llu us allocating and mapping",
+		 ctx->restart ? "restart" : "checkpoint",
+		 ctx->restart ? ctx->rst.task.pid : ctx->tsk_pid, m->pages,
+		 ktime_us_delta(ktime_get(), t0), div_u64(m->io_ns, 1000),
+		 ctx->restart ? "reading" : "writing",
+		 div_u64(m->csum_ns, 1000), div_u64(m->map_ns, 1000));
+}
+
 int checkpoint_mm(struct ckpt_ctx *ctx)
 {
 	struct mm_struct *mm = ctx->mm;
@@ -652,6 +658,7 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 	struct ckpt_pgarr *pa = NULL;
 	struct mm_struct *pmm = NULL;
 	struct file *exe;
+	ktime_t t0;
 	int i, n, ret;
 
 	if (get_mm_counter(mm, MM_SWAPENTS))
@@ -681,8 +688,12 @@ int checkpoint_mm(struct ckpt_ctx *ctx)
 		ret = -ENOMEM;
 		goto out;
 	}
+	memset(&ctx->mstat, 0, sizeof(ctx->mstat));
+	t0 = ktime_get();
 	for (i = 0; i < n && !ret; i++)
 		ret = checkpoint_vma(ctx, mm, &d[i], pa, pmm);
+	if (!ret)
+		ckpt_msg_mem(ctx, t0);
 out:
 	if (pmm)
 		mmput(pmm);
@@ -784,6 +795,106 @@ static void restore_vma_zap(struct mm_struct *mm, unsigned long start,
 }
 
 /*
+ * The @nr pages of a page array at @addrs (checked: in the vma,
+ * increasing), read into the task's own pages: each run of contiguous
+ * addresses pinned at once (populated, and left alone by reclaim while it
+ * is filled), then read straight into them.
+ */
+static int restore_pages_pinned(struct ckpt_ctx *ctx, struct mm_struct *mm,
+				const u64 *addrs, unsigned int nr,
+				struct page **pages)
+{
+	unsigned int i, j, got;
+	long n;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i = j) {
+		for (j = i + 1; j < nr && addrs[j] == addrs[j - 1] + PAGE_SIZE; j++)
+			;
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			break;
+		for (got = 0, n = 0; got < j - i; got += n) {
+			n = pin_user_pages_remote(mm, addrs[i + got], j - i - got,
+						  FOLL_WRITE | FOLL_FORCE,
+						  pages + got, NULL, NULL);
+			if (n <= 0)
+				break;
+		}
+		mmap_read_unlock(mm);
+		if (got < j - i)
+			ret = ckpt_err(ctx, n < 0 ? n : -EFAULT,
+				       "cannot populate page %llx",
+				       addrs[i + got]);
+		else
+			ret = ckpt_kread_pages(ctx, pages, got);
+		unpin_user_pages_dirty_lock(pages, got, true);
+	}
+	return ret;
+}
+
+/*
+ * The same in a new vma: new pages (charged to the task's memory cgroup,
+ * not cleared) are read, then mapped as they are; one that cannot be
+ * mapped so is copied into the task's page instead.
+ */
+static int restore_pages_fresh(struct ckpt_ctx *ctx, struct mm_struct *mm,
+			       const u64 *addrs, unsigned int nr,
+			       struct page **pages)
+{
+	unsigned int i, n;
+	ktime_t t0 = ktime_get(), t1;
+	struct page *page;
+	long got;
+	int ret = 0;
+
+	for (n = 0; n < nr; n++) {
+		pages[n] = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+		if (!pages[n]) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (mem_cgroup_charge(page_folio(pages[n]), mm, GFP_KERNEL)) {
+			put_page(pages[n]);
+			ret = ckpt_err(ctx, -ENOMEM, "no memory for page %llx",
+				       addrs[n]);
+			break;
+		}
+	}
+	ctx->mstat.map_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+	if (!ret)
+		ret = ckpt_kread_pages(ctx, pages, n);
+	if (!ret)
+		ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out;
+	t1 = ktime_get();
+	for (i = 0; i < n; i++) {
+		if (!restore_precopy_map(mm, addrs[i], pages[i])) {
+			pages[i] = NULL;	/* the mm's now */
+			continue;
+		}
+		got = pin_user_pages_remote(mm, addrs[i], 1,
+					    FOLL_WRITE | FOLL_FORCE, &page,
+					    NULL, NULL);
+		if (got != 1) {
+			ret = ckpt_err(ctx, got < 0 ? got : -EFAULT,
+				       "cannot populate page %llx", addrs[i]);
+			break;
+		}
+		copy_highpage(page, pages[i]);
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	}
+	mmap_read_unlock(mm);
+	ctx->mstat.map_ns += ktime_to_ns(ktime_sub(ktime_get(), t1));
+out:
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			put_page(pages[i]);
+	return ret;
+}
+
+/*
  * The pages of a private vma.  Of an inherited one (@cow), made by the
  * copy of the parent's mm: the page arrays' pages are written (a write
  * breaks the sharing), the PGCOW ones kept, and every other page the
@@ -794,16 +905,29 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 {
 	struct ckpt_hdr_pgarr hp;
 	struct ckpt_hdr h;
+	struct vm_area_struct *vma;
 	unsigned long next = start, next_ref = start, kept = start;
 	unsigned long *pnext;
+	struct page **pages;
 	u64 *addrs;
 	unsigned int i;
-	bool ref;
+	bool ref, fresh;
 	int ret;
 
+	/* pages of a new vma are read, then mapped; mlock() populated its */
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		return ret;
+	vma = vma_lookup(mm, start);
+	fresh = IS_ENABLED(CONFIG_USERFAULTFD) && !cow && vma &&
+		!(vma->vm_flags & VM_LOCKED);
+	mmap_read_unlock(mm);
 	addrs = kmalloc_array(CKPT_PGARR_MAX, sizeof(*addrs), GFP_KERNEL);
-	if (!addrs)
-		return -ENOMEM;
+	pages = kmalloc_array(CKPT_PGARR_MAX, sizeof(*pages), GFP_KERNEL);
+	if (!addrs || !pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		ret = restore_read_pgarr(ctx, &hp, cow);
 		if (ret)
@@ -849,36 +973,19 @@ static int restore_vma_pages(struct ckpt_ctx *ctx, struct mm_struct *mm,
 		ret = ckpt_read_hdr(ctx, &h, CKPT_HDR_BUFFER,
 				    sizeof(h) + hp.nr_pages * PAGE_SIZE,
 				    sizeof(h) + hp.nr_pages * PAGE_SIZE);
-		for (i = 0; i < hp.nr_pages && !ret; i++) {
-			struct page *page;
-			void *kaddr;
-			long got;
-
-			ret = mmap_read_lock_killable(mm);
-			if (ret)
-				break;
-			/* pinned: reclaim leaves it alone while it is filled */
-			got = pin_user_pages_remote(mm, addrs[i], 1,
-						    FOLL_WRITE | FOLL_FORCE,
-						    &page, NULL, NULL);
-			mmap_read_unlock(mm);
-			if (got != 1) {
-				ret = ckpt_err(ctx, got < 0 ? got : -EFAULT,
-					       "cannot populate page %llx",
-					       addrs[i]);
-				break;
-			}
-			kaddr = kmap_local_page(page);
-			ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
-			kunmap_local(kaddr);
-			unpin_user_pages_dirty_lock(&page, 1, true);
-		}
+		if (!ret && fresh)
+			ret = restore_pages_fresh(ctx, mm, addrs, hp.nr_pages,
+						  pages);
+		else if (!ret)
+			ret = restore_pages_pinned(ctx, mm, addrs, hp.nr_pages,
+						   pages);
 		if (ret)
 			break;
 	}
 	if (!ret && cow)
 		restore_vma_zap(mm, kept, end);
 out:
+	kfree(pages);
 	kfree(addrs);
 	return ret;
 }
@@ -1325,6 +1432,7 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 	struct rlimit rlim_stack;
 	struct mm_struct *mm;
 	unsigned long prev_end = 0, cow_end = 0;
+	ktime_t t0;
 	char *exe;
 	int i, ret;
 
@@ -1360,9 +1468,13 @@ int restore_mm_build(struct ckpt_ctx *ctx)
 
 	ctx->rst.old_mm = ckpt_switch_mm(mm, true);
 
+	memset(&ctx->mstat, 0, sizeof(ctx->mstat));
+	t0 = ktime_get();
 	for (i = 0; i < h.map_count && !ret; i++)
 		ret = restore_vma(ctx, mm, &prev_end,
 				  h.mm_flags & CKPT_MM_COW ? &cow_end : NULL);
+	if (!ret)
+		ckpt_msg_mem(ctx, t0);
 	if (!ret && h.mm_flags & CKPT_MM_COW)
 		ret = restore_cow_unmap(ctx, cow_end, mm->task_size);
 	if (!ret && !h.vdso && ckpt_arch_vdso(mm))

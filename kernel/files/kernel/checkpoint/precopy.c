@@ -652,10 +652,11 @@ int restore_precopy_read(struct ckpt_ctx *ctx)
 /*
  * Map the kept page @page itself at @addr of the new mm (under its mmap
  * lock), as UFFDIO_COPY maps the page it filled: no fault, no copy.  0, or
- * an error and the caller copies it instead.
+ * an error and the caller copies it instead.  Also restart's way to map
+ * the pages it read (memory.c).
  */
-static int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
-			       struct page *page)
+int restore_precopy_map(struct mm_struct *mm, unsigned long addr,
+			struct page *page)
 {
 #ifdef CONFIG_USERFAULTFD
 	struct vm_area_struct *vma = vma_lookup(mm, addr);

@@ -58,12 +58,12 @@ static int ckpt_check_namespaces(struct ckpt_ctx *ctx, struct task_struct *t)
 		what = "no";	/* exiting */
 	else if (ns->uts_ns != ctx->uts_ns)	/* the root's (ns.c) */
 		what = "a UTS", than = "the tree root's";
-	else if (ns->ipc_ns != mine->ipc_ns)
-		what = "an IPC";
+	else if (ns->net_ns != ctx->net_ns)	/* the root's (ns.c) */
+		what = "a network", than = "the tree root's";
+	else if (ns->ipc_ns != ctx->ipc_ns)	/* the root's (ns.c) */
+		what = "an IPC", than = "the tree root's";
 	else if (ns->mnt_ns != mine->mnt_ns)
 		what = "a mount";
-	else if (ns->net_ns != mine->net_ns)
-		what = "a network";
 	else if (ns->cgroup_ns != mine->cgroup_ns)
 		what = "a cgroup";
 #ifdef CONFIG_TIME_NS

@@ -399,13 +399,13 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 		ret = restore_files_commit(ctx);
 	if (ret < 0) {
 		restore_tree_abort(ctx);
-		restore_uts_ns_end(ctx, false);
+		restore_ns_end(ctx, false);
 		restore_files_rollback(ctx);
 		restore_mm_abort(ctx);
 		return ret;
 	}
 	/* point of no return */
-	restore_uts_ns_end(ctx, true);
+	restore_ns_end(ctx, true);
 	restore_sysv_shm_commit(ctx);
 	if (ctx->rst.old_files)
 		put_files_struct(ctx->rst.old_files);

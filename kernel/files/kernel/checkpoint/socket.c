@@ -484,6 +484,11 @@ int ckpt_socket_classify(struct ckpt_ctx *ctx, struct ckpt_fd *fds, int n,
 		return ckpt_err(ctx, -EBADF, "fd %d: socket without a sock",
 				fd);
 	sk = sock->sk;
+	/* restart makes every socket in the tree's network namespace (ns.c) */
+	if (ctx->net_ns && !net_eq(sock_net(sk), ctx->net_ns))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"fd %d: socket of another network namespace than the tree's: not supported",
+				fd);
 	if (ckpt_socket_unsupported(ctx, sk))
 		return ckpt_err(ctx, -EOPNOTSUPP, "fd %d: socket with %s not supported",
 				fd, ckpt_socket_unsupported(ctx, sk));
@@ -695,7 +700,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 	    q._padding ||
 	    (e->h.family != AF_UNIX && q.nmsgs &&
 	     (!ckpt_family_inet(e->h.family) || e->h.type != SOCK_DGRAM ||
-	      e->h.protocol != IPPROTO_UDP)))
+	      (e->h.protocol != IPPROTO_UDP &&
+	       e->h.protocol != IPPROTO_UDPLITE))))
 		return ckpt_err(ctx, -EINVAL,
 				"socket %u: bad queue (%u messages, %llu bytes)",
 				id, q.nmsgs, q.bytes);
@@ -724,6 +730,8 @@ static int restore_socket_queue(struct ckpt_ctx *ctx, struct ckpt_sk *e)
 			return ckpt_err(ctx, -EINVAL,
 					"socket %u: bad message %u", id, i);
 		ret = restore_socket_msg_check(e, i);
+		if (!ret && (m->h.flags & CKPT_MSG_DGRAM))
+			ret = restore_inet_dgram_read(ctx, e, m);
 		if (ret)
 			return ckpt_err(ctx, ret, "socket %u: bad message %u", id,
 					i);

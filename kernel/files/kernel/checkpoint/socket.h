@@ -29,6 +29,7 @@ struct ckpt_sk_msg {
 	struct ckpt_hdr_socket_msg h;
 	struct ckpt_hdr *data;		/* its BUFFER: @h.len bytes after it */
 	struct ckpt_hdr *fds;		/* BUFFER of @h.nfds fds, or NULL */
+	struct ckpt_hdr_socket_dgram dgram;	/* with CKPT_MSG_DGRAM */
 };
 
 /* one socket of the image, by sk_id */
@@ -153,5 +154,7 @@ void restore_tcp_take_held(struct ckpt_ctx *ctx, struct sock *sk,
 			   const struct sockaddr *peer);
 bool restore_tcp_end_held_port(struct ckpt_ctx *ctx, struct sock *sk,
 			       const struct sockaddr *addr);
+int restore_inet_dgram_read(struct ckpt_ctx *ctx, struct ckpt_sk *e,
+			    struct ckpt_sk_msg *m);
 
 #endif /* _CHECKPOINT_SOCKET_H */

@@ -4,16 +4,20 @@
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
+#include <linux/bvec.h>
 #include <linux/capability.h>
 #include <linux/checkpoint_ctx.h>
 #include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
+#include <linux/highmem.h>
 #include <linux/init.h>
+#include <linux/ktime.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/mm.h>
 #include <linux/sysctl.h>
 #include <linux/syscalls.h>
@@ -105,9 +109,30 @@ int ckpt_err(struct ckpt_ctx *ctx, int err, const char *fmt, ...)
 
 /* image stream: never seeks, so the image may be a pipe or a socket */
 
+/*
+ * One word of ckpt_csum_mix(w, n) into the sums, with @ik = n * the mix's
+ * index constant kept by addition (the same value modulo 2^64)
+ */
+static __always_inline void ckpt_csum_word(u64 w, u64 *ik, u64 *sum,
+					   u64 *sum2)
+{
+	w ^= *ik;
+	w ^= w >> 31;
+	w *= 0x7fb5d329728ea185ULL;
+	w ^= w >> 27;
+	*sum += w;
+	*sum2 += *sum;
+	*ik += 0x9e3779b97f4a7c15ULL;
+}
+
+/*
+ * The words of the stream are checksummed 8 at a time (64 bytes per
+ * pass of the loop): under TCG each pass of a loop costs the reload and
+ * store of the registers it uses, as much as the words it mixes.
+ */
 static void ckpt_csum_update(struct ckpt_csum *c, const u8 *buf, size_t len)
 {
-	u64 sum = c->sum, sum2 = c->sum2, n = c->n;
+	u64 sum = c->sum, sum2 = c->sum2, n = c->n, ik;
 
 	while (len && c->fill) {
 		c->word |= (u64)*buf++ << (8 * c->fill);
@@ -119,10 +144,19 @@ static void ckpt_csum_update(struct ckpt_csum *c, const u8 *buf, size_t len)
 			c->word = 0;
 		}
 	}
-	for (; len >= 8; len -= 8, buf += 8) {
-		sum += ckpt_csum_mix(get_unaligned_le64(buf), n++);
-		sum2 += sum;
+	ik = n * 0x9e3779b97f4a7c15ULL;
+	for (; len >= 64; len -= 64, buf += 64, n += 8) {
+		ckpt_csum_word(get_unaligned_le64(buf), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 8), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 16), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 24), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 32), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 40), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 48), &ik, &sum, &sum2);
+		ckpt_csum_word(get_unaligned_le64(buf + 56), &ik, &sum, &sum2);
 	}
+	for (; len >= 8; len -= 8, buf += 8, n++)
+		ckpt_csum_word(get_unaligned_le64(buf), &ik, &sum, &sum2);
 	for (; len; len--)
 		c->word |= (u64)*buf++ << (8 * c->fill++);
 	c->sum = sum;
@@ -183,6 +217,157 @@ int ckpt_kread(struct ckpt_ctx *ctx, void *buf, size_t count)
 		buf += n;
 		count -= n;
 		ctx->total += n;
+	}
+	return 0;
+}
+
+/* the checksum of @nr whole pages, in order */
+static void ckpt_csum_pages(struct ckpt_ctx *ctx, struct page **pages,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		void *kaddr = kmap_local_page(pages[i]);
+
+		ckpt_csum_update(&ctx->csum, kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+	}
+}
+
+static void ckpt_pages_bvec(struct bio_vec *bv, struct page **pages,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		bv[i].bv_page = pages[i];
+		bv[i].bv_len = PAGE_SIZE;
+		bv[i].bv_offset = 0;
+	}
+}
+
+/*
+ * Pages per write or read of ckpt_kwrite_pages() and ckpt_kread_pages(),
+ * each checksummed right before or after it: its 128 KiB are still in the
+ * (host's) cache for the other pass.
+ */
+#define CKPT_IO_PAGES	32
+
+/*
+ * @nr whole pages to the image, written straight from the pages (a bvec
+ * iterator: no copy to a buffer first), CKPT_IO_PAGES at a time, in as
+ * few writes as the file takes; the checksum is taken from the pages.
+ */
+int ckpt_kwrite_pages(struct ckpt_ctx *ctx, struct page **pages,
+		      unsigned int nr)
+{
+	struct file *file = ctx->file;
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct bio_vec bv[CKPT_IO_PAGES];
+	struct iov_iter iter;
+	unsigned int i, n;
+	ktime_t t0;
+	ssize_t got;
+	int ret = 0;
+
+	/*
+	 * A pre-copy round's target runs: its pages may change under the
+	 * write, so they are copied first and the copy checksummed and
+	 * written.  So is a file without ->write_iter.
+	 */
+	if ((ctx->uflags & CHECKPOINT_PRECOPY) || !file->f_op->write_iter) {
+		char *buf = kvmalloc(CKPT_IO_PAGES * PAGE_SIZE, GFP_KERNEL);
+
+		if (!buf)
+			return -ENOMEM;
+		for (; nr && !ret; nr -= n, pages += n) {
+			n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+			for (i = 0; i < n; i++)
+				memcpy_from_page(buf + i * PAGE_SIZE, pages[i], 0,
+						 PAGE_SIZE);
+			ret = ckpt_kwrite(ctx, buf, n * PAGE_SIZE);
+		}
+		kvfree(buf);
+		return ret;
+	}
+	for (; nr; nr -= n, pages += n) {
+		n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+		ckpt_pages_bvec(bv, pages, n);
+		t0 = ktime_get();
+		ckpt_csum_pages(ctx, pages, n);
+		ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		t0 = ktime_get();
+		iov_iter_bvec(&iter, ITER_SOURCE, bv, n, (size_t)n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			/* as ckpt_kwrite(): the target has not run since it was read */
+			if (!ctx->writing_error) {
+				ret = ckpt_check_target(ctx);
+				if (ret)
+					return ret;
+			}
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			file_start_write(file);
+			got = vfs_iter_write(file, &iter, ppos, 0);
+			file_end_write(file);
+			if (got <= 0)
+				return got < 0 ? got : -EIO;
+			ctx->total += got;
+		}
+		ctx->mstat.io_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		ctx->mstat.pages += n;
+	}
+	return 0;
+}
+
+/*
+ * @nr whole pages from the image, read straight into the pages (a bvec
+ * iterator), CKPT_IO_PAGES at a time, each then checksummed there
+ */
+int ckpt_kread_pages(struct ckpt_ctx *ctx, struct page **pages,
+		     unsigned int nr)
+{
+	struct file *file = ctx->file;
+	loff_t *ppos = (file->f_mode & FMODE_STREAM) ? NULL : &ctx->pos;
+	struct bio_vec bv[CKPT_IO_PAGES];
+	struct iov_iter iter;
+	unsigned int i, n;
+	ktime_t t0;
+	ssize_t got;
+	int ret = 0;
+
+	if (!file->f_op->read_iter) {
+		for (i = 0; i < nr && !ret; i++) {
+			void *kaddr = kmap_local_page(pages[i]);
+
+			ret = ckpt_kread(ctx, kaddr, PAGE_SIZE);
+			kunmap_local(kaddr);
+		}
+		return ret;
+	}
+	for (; nr; nr -= n, pages += n) {
+		n = min_t(unsigned int, nr, CKPT_IO_PAGES);
+		ckpt_pages_bvec(bv, pages, n);
+		t0 = ktime_get();
+		iov_iter_bvec(&iter, ITER_DEST, bv, n, (size_t)n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			got = vfs_iter_read(file, &iter, ppos, 0);
+			if (got < 0)
+				return got;
+			if (got == 0)
+				return ckpt_err(ctx, -EINVAL,
+						"image truncated at offset %llu",
+						ctx->total);
+			ctx->total += got;
+		}
+		ctx->mstat.io_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		t0 = ktime_get();
+		ckpt_csum_pages(ctx, pages, n);
+		ctx->mstat.csum_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+		ctx->mstat.pages += n;
 	}
 	return 0;
 }
@@ -476,9 +661,7 @@ void ckpt_ctx_free(struct ckpt_ctx *ctx)
 	ckpt_tree_free(ctx);
 	if (ctx->pid_ns)
 		put_pid_ns(ctx->pid_ns);
-	if (ctx->uts_ns)
-		put_uts_ns(ctx->uts_ns);
-	restore_uts_ns_end(ctx, false);
+	ckpt_ns_free(ctx);
 	ckpt_sockets_free(ctx);
 	ckpt_obj_hash_free(ctx);
 	ckpt_shmem_free(ctx);

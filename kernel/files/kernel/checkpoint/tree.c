@@ -958,8 +958,7 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 
 	h.nr_tasks = tree->n;
 	h.nr_ctty = tree->nr_ctty;
-	if (ckpt_uts_ns_saved(ctx))
-		tree->ents[0].h.flags |= CKPT_TREE_UTSNS;
+	tree->ents[0].h.flags |= ckpt_tree_ns_flags(ctx);
 	ret = ckpt_check_target(ctx);
 	if (!ret)
 		ret = ckpt_write_hdr(ctx, CKPT_HDR_TREE, len - sizeof(h.h));
@@ -970,7 +969,7 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	if (!ret)
 		ret = ckpt_write_pad(ctx, len);
 	if (!ret)
-		ret = checkpoint_uts_ns(ctx);
+		ret = checkpoint_tree_ns(ctx);
 	if (!ret)
 		ret = checkpoint_task(ctx, ctx->tsk);
 	/* the other tasks, each made the target in turn */
@@ -985,6 +984,9 @@ int checkpoint_tree_write(struct ckpt_ctx *ctx)
 	}
 	if (!ret && tree->nr_ctty)
 		ret = checkpoint_tree_ctty(ctx, tree);
+	/* every task saved: nothing of its own namespaces was left out */
+	if (!ret)
+		ret = checkpoint_tree_ns_end(ctx);
 	/* none ran meanwhile: everything is of one frozen moment */
 	for (i = 1; i < tree->n && !ret; i++) {
 		struct ckpt_tree_ent *e = &tree->ents[i];
@@ -1141,7 +1143,7 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 	struct ckpt_tree_task *r = &tree->ents[0].h;
 	int i, j, ret;
 
-	if (r->parent != -1 || r->flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_UTSNS) ||
+	if (r->parent != -1 || r->flags & ~(CKPT_TREE_PIDNS | CKPT_TREE_NS) ||
 	    (r->flags & CKPT_TREE_PIDNS && r->pid != 1))
 		return ckpt_err(ctx, -EINVAL, "tree: bad root entry");
 	for (i = 0; i < tree->n; i++) {
@@ -1153,7 +1155,7 @@ static int restore_tree_check(struct ckpt_ctx *ctx, struct ckpt_tree *tree)
 		tree->ents[i].size = 1;
 		if (h->pid <= 0 || h->pid >= pid_max ||
 		    h->flags & ~CKPT_TREE_FLAGS || h->exit_signal > _NSIG ||
-		    (i && h->flags & (CKPT_TREE_PIDNS | CKPT_TREE_UTSNS)) ||
+		    (i && h->flags & (CKPT_TREE_PIDNS | CKPT_TREE_NS)) ||
 		    (h->flags & CKPT_TREE_GHOST && h->flags & CKPT_TREE_ZOMBIE) ||
 		    (i && (h->parent < 0 || h->parent >= i)))
 			return ckpt_err(ctx, -EINVAL,
@@ -1282,8 +1284,8 @@ int restore_tree_read(struct ckpt_ctx *ctx)
 		ret = ckpt_read_pad(ctx, len);
 	if (!ret)
 		ret = restore_tree_check(ctx, tree);
-	if (!ret && tree->ents[0].h.flags & CKPT_TREE_UTSNS)
-		ret = restore_uts_ns(ctx);
+	if (!ret && tree->ents[0].h.flags & CKPT_TREE_NS)
+		ret = restore_tree_ns(ctx, tree->ents[0].h.flags);
 	return ret;
 }
 

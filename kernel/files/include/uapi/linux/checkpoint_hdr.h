@@ -41,6 +41,8 @@ enum {
 #define CKPT_HDR_TREE CKPT_HDR_TREE
 	CKPT_HDR_UTS_NS = 6,	/* after TREE: the tree's UTS namespace (ns.c) */
 #define CKPT_HDR_UTS_NS CKPT_HDR_UTS_NS
+	CKPT_HDR_NET_NS = 7,	/* after TREE (and UTS_NS): its net namespace (ns.c) */
+#define CKPT_HDR_NET_NS CKPT_HDR_NET_NS
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -165,6 +167,10 @@ enum {
 #define CKPT_HDR_SOCKET_PACKET CKPT_HDR_SOCKET_PACKET
 	CKPT_HDR_SOCKET_PACKET_MC = 515, /* ... one membership of it */
 #define CKPT_HDR_SOCKET_PACKET_MC CKPT_HDR_SOCKET_PACKET_MC
+	CKPT_HDR_SOCKET_DGRAM = 516,	/* a UDP datagram's addresses (inet.c) */
+#define CKPT_HDR_SOCKET_DGRAM CKPT_HDR_SOCKET_DGRAM
+	CKPT_HDR_SOCKET_UDPLITE = 517,	/* checksum coverage of UDP-Lite (inet.c) */
+#define CKPT_HDR_SOCKET_UDPLITE CKPT_HDR_SOCKET_UDPLITE
 
 	CKPT_HDR_SIGHAND = 601,
 #define CKPT_HDR_SIGHAND CKPT_HDR_SIGHAND
@@ -259,6 +265,29 @@ struct ckpt_hdr_uts_ns {
 	__u8 _padding[6];
 };
 
+/* ckpt_hdr_net_ns.flags: the state of its loopback device */
+#define CKPT_NETNS_LO_UP	0x1	/* lo is up */
+#define CKPT_NETNS_LO_INET	0x2	/* lo has 127.0.0.1/8, its only IPv4 address */
+#define CKPT_NETNS_LO_INET6	0x4	/* lo has ::1/128, its only IPv6 address */
+#define CKPT_NETNS_FLAGS	0x7
+
+/*
+ * CKPT_HDR_NET_NS: 40 bytes: the tree's network namespace, whose only
+ * device is its loopback (any other is refused at checkpoint, and so are
+ * addresses other than lo's own, an MTU other than 65536, rules and
+ * routes of its own): lo's state and the namespace's sysctls that a
+ * program in it may have changed.  @ping_gid are gids of the
+ * checkpointer's user namespace (restart: of the caller's).
+ */
+struct ckpt_hdr_net_ns {
+	struct ckpt_hdr h;
+	__u32 flags;		/* CKPT_NETNS_* */
+	__u32 lo_mtu;		/* 65536 */
+	__s32 port_range[2];	/* net.ipv4.ip_local_port_range */
+	__u32 ping_gid[2];	/* net.ipv4.ping_group_range */
+	__u32 _padding[2];
+};
+
 #define CKPT_TREE_COMM_LEN	16
 #define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
 /*
@@ -289,7 +318,20 @@ struct ckpt_hdr_uts_ns {
  * restart makes a new one for the tree
  */
 #define CKPT_TREE_UTSNS		0x20
-#define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_UTSNS)
+/*
+ * the root only: every task is in a network namespace of the tree's own,
+ * whose state CKPT_HDR_NET_NS after TREE (and UTS_NS) holds; restart
+ * makes a new one for the tree
+ */
+#define CKPT_TREE_NETNS		0x40
+/*
+ * the root only: every task is in an IPC namespace of the tree's own, whose
+ * SysV shm segments are all attached by the tree (IPC_SHM records) and
+ * which has nothing else; restart makes a new one for the tree
+ */
+#define CKPT_TREE_IPCNS		0x80
+#define CKPT_TREE_NS		(CKPT_TREE_UTSNS | CKPT_TREE_NETNS | CKPT_TREE_IPCNS)
+#define CKPT_TREE_FLAGS		(0x1f | CKPT_TREE_NS)
 
 /*
  * @pgid and @sid are pids of the image; 0 means "the root's", which is
@@ -1088,7 +1130,7 @@ struct ckpt_hdr_socket_tcpopt {
 	__u32 window_clamp;	/* TCP_WINDOW_CLAMP, 0: none (not connected) */
 	__u32 tx_delay;		/* TCP_TX_DELAY microseconds, 0: none */
 	__u32 flags;		/* CKPT_TCPOPT_* */
-	__u32 _padding;
+	__u32 fastopen_qlen;	/* TCP_FASTOPEN of a listener, 0: none */
 };
 
 /* ckpt_hdr_socket_raw.flags */
@@ -1109,6 +1151,25 @@ struct ckpt_hdr_socket_raw {
 	__u32 icmp_filter;	/* ICMP_FILTER: bit t set, type t dropped */
 	__u32 icmp6_filter[8];	/* ICMPV6_FILTER: the same, ICMPv6 types */
 	__u32 _padding;
+};
+
+/* ckpt_hdr_socket_udplite.flags */
+#define CKPT_UDPLITE_SEND	0x1	/* UDPLITE_SEND_CSCOV set: @send_cscov */
+#define CKPT_UDPLITE_RECV	0x2	/* UDPLITE_RECV_CSCOV set: @recv_cscov */
+#define CKPT_UDPLITE_FLAGS	0x3
+
+/*
+ * CKPT_HDR_SOCKET_UDPLITE: 16 bytes, after the SOCKET_IP (if any) of every
+ * UDP-Lite socket (SOCK_DGRAM, IPPROTO_UDPLITE): the checksum coverage it
+ * sends with and the least it accepts, as UDPLITE_SEND_CSCOV and
+ * UDPLITE_RECV_CSCOV read them (0: the whole datagram, else 8 or more);
+ * each 0 without its flag.
+ */
+struct ckpt_hdr_socket_udplite {
+	struct ckpt_hdr h;
+	__u16 send_cscov;
+	__u16 recv_cscov;
+	__u32 flags;		/* CKPT_UDPLITE_* */
 };
 
 /* ckpt_hdr_socket_ip.flags */
@@ -1341,7 +1402,8 @@ struct ckpt_hdr_socket_queue {
 #define CKPT_MSG_CREDS		0x2	/* carries credentials (SO_PASSCRED) */
 #define CKPT_MSG_CONN		0x4	/* listener: a connection from sender */
 #define CKPT_MSG_EMBRYO		0x8	/* data the sender sent on that one */
-#define CKPT_MSG_FLAGS		0xf
+#define CKPT_MSG_DGRAM		0x10	/* UDP, from outside: a SOCKET_DGRAM follows */
+#define CKPT_MSG_FLAGS		0x1f
 
 #define CKPT_SOCK_MSG_FDS	253	/* descriptors in flight (SCM_MAX_FD) */
 
@@ -1357,6 +1419,34 @@ struct ckpt_hdr_socket_msg {
 	__u32 flags;		/* CKPT_MSG_*; sender 0 without PEER: unnamed */
 	__u32 nfds;		/* files in flight, at most CKPT_SOCK_MSG_FDS */
 };
+
+/*
+ * CKPT_HDR_SOCKET_DGRAM: 80 bytes, after a SOCKET_MSG with CKPT_MSG_DGRAM
+ * (before its BUFFER): an IPv4 UDP datagram from a socket outside the
+ * checkpoint (another machine, or a local socket not in the image), as it
+ * came: its addresses and ports, the IP header's TTL and TOS, the device it
+ * came by (by name; the ifindex and specific destination IP_PKTINFO gives),
+ * its receive time. Restart queues it again as received on that device.
+ */
+struct ckpt_hdr_socket_dgram {
+	struct ckpt_hdr h;
+	__s64 tstamp;		/* skb->tstamp (real time, ns); 0: none */
+	__u8 saddr[16];		/* IPv4-mapped IPv6 address, network order */
+	__u8 daddr[16];		/* the destination address of its IP header */
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
+	__u8 ttl;
+	__u8 tos;
+	__u8 flags;		/* CKPT_DGRAM_* */
+	__u8 _padding;
+	__u32 spec_dst;		/* IP_PKTINFO ipi_spec_dst, network order */
+	__u32 _padding2;
+	char ifname[CKPT_PACKET_IFNAMSIZ];	/* "" none; NUL-terminated */
+};
+
+/* ckpt_hdr_socket_dgram.flags */
+#define CKPT_DGRAM_PKTINFO	0x1	/* IP_PKTINFO's ifindex and spec_dst set */
+#define CKPT_DGRAM_FLAGS	0x1
 
 /* CKPT_HDR_FILE_DESC: 24 bytes */
 struct ckpt_hdr_file_desc {
