@@ -1307,6 +1307,8 @@ static void restore_tree_swap(struct ckpt_tree *tree, struct ckpt_restore *slot)
 	/* the objects of the image stay on the context */
 	swap(ctx->rst.pipes, slot->pipes);
 	swap(ctx->rst.npipes, slot->npipes);
+	swap(ctx->rst.fifos, slot->fifos);
+	swap(ctx->rst.nfifos, slot->nfifos);
 	swap(ctx->rst.datas, slot->datas);
 	swap(ctx->rst.ndatas, slot->ndatas);
 	swap(ctx->rst.xstate_size, slot->xstate_size);
