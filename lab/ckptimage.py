@@ -23,7 +23,7 @@ ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
 MASK64 = (1 << 64) - 1
-CURRENT_VERSION = 6  # CHECKPOINT_VERSION of <linux/checkpoint.h>
+CURRENT_VERSION = 7  # CHECKPOINT_VERSION of <linux/checkpoint.h>
 
 # type -> (name, struct format of the fixed payload after ckpt_hdr, field names); "_" fields are padding.
 RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
@@ -40,8 +40,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
                                        "default_timer_slack_ns", "oom_score_adj", "dumpable")),
-    103: ("THREAD", "<QQQIIQIIQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
-                                    "rseq_sig", "_", "robust_list", "robust_list_len")),
+    103: ("THREAD", "<QQQIIQIIQQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
+                                     "rseq_sig", "flags", "robust_list", "robust_list_len", "temp_blocked")),
     104: ("CPU", "<" + "Q" * 30,
           ("r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si", "di",
            "orig_ax", "ip", "cs", "flags", "sp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
@@ -144,6 +144,11 @@ OLD_FILE = ("FILE", "<iIIIqQ", ("objref", "f_type", "f_flags", "f_mode", "f_pos"
 OLD_RECORDS[2][304] = OLD_FILE
 OLD_RECORDS[1] = OLD_RECORDS[2]
 OLD_RECORDS[3] = {304: OLD_FILE}
+# before version 7: no flags (padding) and no temp_blocked
+OLD_THREAD = ("THREAD", "<QQQIIQIIQQ", ("blocked", "sas_ss_sp", "sas_ss_size", "sas_ss_flags", "rseq_len", "rseq",
+                                      "rseq_sig", "_", "robust_list", "robust_list_len"))
+for _rev in range(1, 7):
+    OLD_RECORDS.setdefault(_rev, {})[103] = OLD_THREAD
 VMA_TYPES = {1: "anon", 2: "file", 3: "vdso", 4: "vvar", 5: "shared-file", 6: "shmem", 7: "sysv-shm", 8: "aio"}
 AIO_EVENT = 32  # struct io_event
 SHMEM_KINDS = {1: "anon", 2: "memfd", 3: "deleted file"}  # 3: a deleted tmpfs file (its path after, unless a fd has it)

@@ -145,21 +145,6 @@ def only_signals_added(*signals: int) -> Callable[[str | None, str | None], bool
     return check
 
 
-# System calls that run with a temporary signal mask (sigsuspend(), pselect6(), ppoll(),
-# epoll_pwait(), epoll_pwait2(), io_pgetevents() on x86_64): /proc shows that mask while the task
-# is stopped in them; checkpoint saves the task's own mask (saved_sigmask) and the call, made again
-# after restart, sets the temporary one again.
-TEMPORARY_MASK_SYSCALLS = frozenset({"130", "270", "271", "281", "333", "441"})
-
-
-def in_temporary_mask_call(field: Lookup) -> bool:
-    """The source was stopped in a call with a temporary mask, and the restored task is about to make
-    it again (held at restart's exit, /proc shows the call's number: its registers are the source's)
-    or is outside any call; a restored task that is in another call is not covered."""
-    before, after = field("syscall")
-    return before in TEMPORARY_MASK_SYSCALLS and after in (before, "-1")
-
-
 # SIGALRM, SIGVTALRM, SIGPROF: what the interval timers send
 ITIMER_SIGNALS = (14, 26, 27)
 
@@ -182,9 +167,6 @@ LEGITIMATE: tuple[Rule, ...] = (
          "restore is soft-dirty until a tracker clears it", when=only_flags_differ("sd")),
     Rule(r"syscall", "where each is stopped: the source in the freezer (inside a system call, or on its way "
          "out of one), the restored task at the exit of restart(2); the restored task resumes the call"),
-    Rule(r"status\.SigBlk|stat\.blocked", "the source is stopped in sigsuspend(), pselect(), ppoll() or "
-         "epoll_pwait(), whose temporary mask /proc shows; the restored task, held before it makes the call "
-         "again, has its own mask (saved) and the call sets the temporary one again", given=in_temporary_mask_call),
     Rule(r"stat\.exit_code", "the wait status while the lab holds the task (CRIU's holds it with SIGSTOP)"),
     Rule(r"status\.(ShdPnd|SigPnd)", "an interval timer, armed again at restart with the time it had left, fired "
          "while the lab held the restored task for its snapshot", when=only_signals_added(*ITIMER_SIGNALS)),

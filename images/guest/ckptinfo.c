@@ -801,6 +801,12 @@ static void thread_cpu_fpu(uint32_t xstate_size)
 	printf("            blocked %#" PRIx64 " altstack %#" PRIx64 "/%" PRIu64 " robust_list %#" PRIx64 "\n",
 	       (uint64_t)th->blocked, (uint64_t)th->sas_ss_sp, (uint64_t)th->sas_ss_size,
 	       (uint64_t)th->robust_list);
+	if (th->flags & ~CKPT_THREAD_TEMP_MASK ||
+	    (!(th->flags & CKPT_THREAD_TEMP_MASK) && th->temp_blocked))
+		bad("THREAD flags %#x", th->flags);
+	if (th->flags & CKPT_THREAD_TEMP_MASK)
+		printf("            in a call with the temporary mask %#" PRIx64 " (its own one restored on the way out)\n",
+		       (uint64_t)th->temp_blocked);
 	hc = expect(CKPT_HDR_CPU, sizeof(*hc), sizeof(*hc));
 	printf("            ip %#" PRIx64 " sp %#" PRIx64 " ax %#" PRIx64 " orig_ax %" PRId64
 	       " fs_base %#" PRIx64 "\n", (uint64_t)hc->ip, (uint64_t)hc->sp,

@@ -111,13 +111,19 @@ int checkpoint_thread(struct ckpt_ctx *ctx, struct task_struct *t)
 				ctx->tsk_pid);
 	/*
 	 * A task frozen in sigsuspend(), ppoll(), pselect() or epoll_pwait()
-	 * runs with the call's temporary mask; the call is made again at
-	 * restart and sets it again: its own mask is the one saved.
+	 * runs with the call's temporary mask, its own one saved until the
+	 * signal code has run on its way out: both are saved, and restart
+	 * leaves it so (the signal code then restores its own mask and
+	 * applies the call's restart rule, or runs the handler of a signal
+	 * with the mask to restore in the frame, as for the original).
 	 */
-	if (test_tsk_restore_sigmask(t))
+	if (test_tsk_restore_sigmask(t)) {
+		h.flags |= CKPT_THREAD_TEMP_MASK;
 		h.blocked = t->saved_sigmask.sig[0];
-	else
+		h.temp_blocked = t->blocked.sig[0];
+	} else {
 		h.blocked = t->blocked.sig[0];
+	}
 	unlock_task_sighand(t, &flags);
 	h.sas_ss_sp = t->sas_ss_sp;
 	h.sas_ss_size = t->sas_ss_size;

@@ -125,6 +125,9 @@ int restore_thread_check(struct ckpt_ctx *ctx, struct ckpt_hdr_thread *th)
 		return ret;
 	if (th->sas_ss_flags & ~(SS_AUTODISARM | SS_DISABLE))
 		return ckpt_err(ctx, -EINVAL, "bad sigaltstack flags");
+	if (th->flags & ~CKPT_THREAD_TEMP_MASK ||
+	    (!(th->flags & CKPT_THREAD_TEMP_MASK) && th->temp_blocked))
+		return ckpt_err(ctx, -EINVAL, "bad thread flags %#x", th->flags);
 	if (th->robust_list && th->robust_list_len != sizeof(struct robust_list_head))
 		return ckpt_err(ctx, -EINVAL, "bad robust list length");
 	if (th->rseq && (th->rseq_len != sizeof(struct rseq) ||
@@ -187,6 +190,16 @@ void restore_thread_apply(struct ckpt_hdr_thread *th, const char *comm,
 	t->clear_child_tid = u64_to_user_ptr(clear_child_tid);
 
 	blocked.sig[0] = th->blocked;
+	if (th->flags & CKPT_THREAD_TEMP_MASK) {
+		/* as the call left it: the signal code restores its own mask */
+		sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+		t->saved_sigmask = blocked;
+		set_restore_sigmask();
+		blocked.sig[0] = th->temp_blocked;
+	} else {
+		/* a new thread has its leader's flag (copied at its clone) */
+		clear_restore_sigmask();
+	}
 	set_current_blocked(&blocked);
 	t->sas_ss_sp = th->sas_ss_sp;
 	t->sas_ss_size = th->sas_ss_size;
@@ -344,6 +357,12 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 	/* the whole group is restored: the threads may run */
 	restore_threads_release(ctx, true);
 	ret = ckpt_arch_restore_cpu(ctx);
+	/*
+	 * With a call's temporary mask: through the signal code on the way
+	 * out (a tree's task and a new thread go there for their task work)
+	 */
+	if (ctx->rst.thread.flags & CKPT_THREAD_TEMP_MASK)
+		set_notify_signal(current);
 	if (ctx->rst.precopy)
 		ckpt_msg(ctx, "restart: the last pass took %lld us",
 			 ktime_us_delta(ktime_get(), ctx->rst.precopy_t0));

@@ -466,7 +466,9 @@ static int restore_thread_fn(void *arg)
 	restore_restart_block_apply(&rt->restart_block);
 	w->ax = ckpt_arch_restore_regs(&rt->cpu, rt->fpstate, rt->pkru,
 				       rt->restart_block.kind !=
-				       CKPT_RESTART_NONE, s->stopped);
+				       CKPT_RESTART_NONE, s->stopped ||
+				       (rt->thread.flags &
+					CKPT_THREAD_TEMP_MASK));
 	/* get_signal() runs it before it applies a syscall restart rule */
 	init_task_work(&w->work, ckpt_thread_set_ax);
 	err = task_work_add(current, &w->work, TWA_SIGNAL);

@@ -300,7 +300,9 @@ static void ckpt_restore_fpu(struct fpstate *tmp, u32 pkru)
  * it restarts the original call.
  *
  * A process restored stopped (job control) goes through the signal code
- * before it reaches user mode: its stop is pending.  Its call is left
+ * before it reaches user mode: its stop is pending.  So does a task
+ * restored with the temporary mask of a call (sigsuspend(), ppoll()...),
+ * whose own mask the signal code restores.  Their call is left
  * with the -ERESTART* code for that code to apply the rule once the stop
  * ends, as for the original: a signal with a handler that came while it
  * was stopped makes the call return EINTR (or restarts it, SA_RESTART and
@@ -312,8 +314,10 @@ long ckpt_arch_restore_cpu(struct ckpt_ctx *ctx)
 				      ctx->rst.pkru,
 				      ctx->rst.restart_block.kind !=
 				      CKPT_RESTART_NONE,
-				      ctx->rst.signal.stop_flags &
-				      CKPT_SIGNAL_STOPPED);
+				      (ctx->rst.signal.stop_flags &
+				       CKPT_SIGNAL_STOPPED) ||
+				      (ctx->rst.thread.flags &
+				       CKPT_THREAD_TEMP_MASK));
 }
 
 /*

@@ -514,7 +514,7 @@ struct ckpt_hdr_sched {
 	__u64 cpus[CKPT_SCHED_CPU_WORDS];	/* bit N of word N / 64: CPU N */
 };
 
-/* CKPT_HDR_THREAD: 72 bytes */
+/* CKPT_HDR_THREAD: 80 bytes */
 struct ckpt_hdr_thread {
 	struct ckpt_hdr h;
 	__u64 blocked;		/* blocked signal mask */
@@ -524,10 +524,18 @@ struct ckpt_hdr_thread {
 	__u32 rseq_len;
 	__u64 rseq;
 	__u32 rseq_sig;
-	__u32 _padding;
+	__u32 flags;		/* CKPT_THREAD_* */
 	__u64 robust_list;
 	__u64 robust_list_len;
+	__u64 temp_blocked;	/* CKPT_THREAD_TEMP_MASK: the call's mask */
 };
+
+/*
+ * The task is in sigsuspend(), ppoll(), pselect() or epoll_pwait(), or on its
+ * way out of one (TS_RESTORE_SIGMASK): it runs with the call's temporary mask
+ * (temp_blocked), its own one (blocked) is restored on the way to user mode.
+ */
+#define CKPT_THREAD_TEMP_MASK	0x1
 
 /* CKPT_HDR_CPU: 248 bytes, x86-64 general registers and TLS */
 struct ckpt_hdr_cpu {
