@@ -9,7 +9,9 @@
  * the image's first TASK record (FILE must then be a regular file), or PID.  The tool makes a child
  * with that pid (clone3() with set_tid, in its own pid namespace; it needs
  * CAP_CHECKPOINT_RESTORE), the child calls restart(2), and the tool waits for
- * it and exits with its status (128 + N if killed by signal N).
+ * it and exits with its status (128 + N if killed by signal N).  A pid of
+ * the image's tree held by a zombie (a task killed just before, not yet
+ * reaped by its parent) is waited for, 2 s at most.
  *
  * -E: drop CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE from the effective set
  * before restart(2) (they stay permitted): to test the kernel's own checks
@@ -414,6 +416,64 @@ static pid_t image_pid(int fd)
 	return -1;
 }
 
+/*
+ * A task killed just before holds its pid until its parent reaps it: while
+ * @pid is a zombie (or dead, not yet reaped), wait for that, 2 s at most.  A
+ * live holder is not waited for: its pid is taken (EEXIST).
+ */
+static void wait_reaped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 200; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (!p || (p[2] != 'Z' && p[2] != 'X'))
+			return;
+		usleep(10000);
+	}
+}
+
+/*
+ * -p: the pids of the image's tree (TREE record, before the first TASK),
+ * read without consuming the stream, each waited for if its holder exits.
+ */
+static void wait_image_pids_reaped(int fd)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	struct ckpt_hdr_tree t;
+	struct ckpt_tree_task e;
+	struct ckpt_hdr h;
+	uint32_t j;
+	int i;
+
+	for (i = 0; pos >= 0 && i < 8; i++) {
+		if (pread(fd, &h, sizeof(h), pos) != sizeof(h) || h.len < sizeof(h) ||
+		    h.type == CKPT_HDR_TASK)
+			return;
+		if (h.type == CKPT_HDR_TREE) {
+			if (pread(fd, &t, sizeof(t), pos) != sizeof(t) || t.nr_tasks > CKPT_TREE_MAX)
+				return;
+			for (j = 0; j < t.nr_tasks; j++)
+				if (pread(fd, &e, sizeof(e), pos + sizeof(t) + j * sizeof(e)) == sizeof(e) &&
+				    e.pid > 0)
+					wait_reaped(e.pid);
+			return;
+		}
+		pos += (h.len + CKPT_HDR_ALIGN - 1) & ~(off_t)(CKPT_HDR_ALIGN - 1);
+	}
+}
+
 /* a child with pid @pid in our pid namespace: clone3() with set_tid */
 static pid_t fork_with_pid(pid_t pid)
 {
@@ -625,6 +685,8 @@ int main(int argc, char *argv[])
 		pid = image_pid(fd);
 	if (with_pid && pid <= 0)
 		return 1;
+	if (with_pid)
+		wait_image_pids_reaped(fd);
 	if (held)
 		return hold_restart(held, fd, logfd, pid);
 	if (with_pid || new_pidns)
