@@ -35,7 +35,8 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     4: ("STRING", "", ()),
     5: ("TREE", "<II", ("nr_tasks", "nr_ctty")),
     6: ("UTS_NS", "<65s65s6s", ("nodename", "domainname", "_")),
-    7: ("NET_NS", "<IIiiII8s", ("flags", "lo_mtu", "port_low", "port_high", "ping_low", "ping_high", "_")),
+    7: ("NET_NS", "<III20s", ("flags", "lo_mtu", "nr_sysctl", "_")),
+    8: ("NET_SYSCTL", "<HHI", ("name_len", "value_len", "_")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -224,6 +225,9 @@ TREE_IPCNS = 0x80  # the root only: the tree's IPC namespace is its own (no reco
 TREE_NS = TREE_UTSNS | TREE_NETNS | TREE_IPCNS
 TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_NS
 NETNS_FLAGS = 0x7  # NET_NS flags: lo up, lo has 127.0.0.1/8, lo has ::1
+NET_SYSCTL_MAX = 4096  # NET_SYSCTL records after a NET_NS
+NET_SYSCTL_NAME_MAX = 128  # bytes of a NET_SYSCTL's name, at most one less (likewise 1024 of its value)
+NET_SYSCTL_VALUE_MAX = 1024
 CTTY_ENTRY = struct.Struct("<iiii")  # struct ckpt_ctty: pid, pty_ref, pgrp, sid
 
 
@@ -300,6 +304,10 @@ class Record:
                 parts.append(f"{k}={v}")
         if self.name == "STRING":
             parts.append(repr(self.payload.split(b"\0", 1)[0].decode(errors="replace")))
+        elif self.name == "NET_SYSCTL":
+            n = self.fields["name_len"]
+            parts.append(f"{self.payload[:n].decode(errors='replace')}="
+                         f"{self.payload[n:n + self.fields['value_len']].decode(errors='replace')!r}")
         elif self.name == "CRED":
             groups = struct.iter_unpack("<I", self.payload[:len(self.payload) // 4 * 4])
             parts.append("groups=" + ",".join(str(g) for (g,) in groups))
@@ -823,8 +831,27 @@ def _check_uts_ns(img: Image) -> None:
     for r in nets:
         f = r.fields
         if (f["flags"] & ~NETNS_FLAGS or f["lo_mtu"] != 65536 or f["_"].strip(b"\0")
-                or not 1024 <= f["port_low"] <= f["port_high"] <= 65535):
-            raise ImageError(f"offset {r.offset:#x}: NET_NS: bad lo state or port range")
+                or f["nr_sysctl"] > NET_SYSCTL_MAX):
+            raise ImageError(f"offset {r.offset:#x}: NET_NS: bad lo state or number of sysctls")
+    sysctls = img.all("NET_SYSCTL")
+    want = sum(r.fields["nr_sysctl"] for r in nets)
+    if len(sysctls) != want:
+        raise ImageError(f"{len(sysctls)} NET_SYSCTL records, NET_NS says {want}")
+    for r in sysctls:
+        f = r.fields
+        n, v = f["name_len"], f["value_len"]
+        if (not 0 < n < NET_SYSCTL_NAME_MAX or v >= NET_SYSCTL_VALUE_MAX or f["_"]
+                or len(r.payload) != n + v or b"\0" in r.payload):
+            raise ImageError(f"offset {r.offset:#x}: NET_SYSCTL: bad lengths ({n}, {v}) or a NUL")
+
+
+def net_sysctls(img: Image) -> dict[str, str]:
+    """The NET_SYSCTL records of an image: path under /proc/sys -> the text a read gave."""
+    out = {}
+    for r in img.all("NET_SYSCTL"):
+        n = r.fields["name_len"]
+        out[r.payload[:n].decode()] = r.payload[n:n + r.fields["value_len"]].decode()
+    return out
 
 
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
@@ -996,7 +1023,8 @@ def field_offset(rtype: int, name: str) -> tuple[int, str]:
 
 def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
            umask: int | None = None, dumpable: int | None = None,
-           fields: dict[str, int | str] | None = None) -> bytes:
+           fields: dict[str, int | str] | None = None,
+           sysctls: dict[str, dict[str, str]] | None = None) -> bytes:
     """A copy of a good image claiming another kernel release or architecture (or, with ``umask``,
     another umask in the FS record; with ``dumpable``, another dumpable in the TASK record),
     checksum fixed up.
@@ -1007,6 +1035,8 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
     first record of a type: ``{"SOCKET.family": 99, "SOCKET_QUEUE.bytes": 1 << 40}``
     (``RECORD.field``, or ``RECORD#N.field`` for the N-th record of that type, from 0); a string
     field takes a str, NUL-padded to its size (``{"SOCKET_TCPOPT.congestion": "vegas"}``).
+    ``sysctls`` rewrites the NET_SYSCTL record of a sysctl with another name and/or value, of any
+    length (the record's lengths follow): ``{"net/core/somaxconn": {"value": "abc\\n"}}``.
     """
     img = parse(data)
     out = bytearray(data)
@@ -1050,10 +1080,29 @@ def tamper(data: bytes, *, release: str | None = None, arch: int | None = None,
             raise ImageError(f"release {release!r} does not fit the {room}-byte string record")
         out[rec.offset + HDR.size:rec.offset + rec.length] = raw.ljust(room, b"\0")
     tail = img.all("TAIL")
+    tail_at = tail[0].offset if tail else 0
+    for name, new in sorted((sysctls or {}).items(), key=lambda kv: -_sysctl_record(img, kv[0]).offset):
+        r = _sysctl_record(img, name)
+        n = r.fields["name_len"]
+        raw_name = new.get("name", name).encode()
+        raw_value = new.get("value", r.payload[n:].decode()).encode()
+        body = struct.pack("<HHI", len(raw_name), len(raw_value), 0) + raw_name + raw_value
+        raw = HDR.pack(r.type, HDR.size + len(body)) + body
+        raw += b"\0" * (-len(raw) % 8)
+        old = r.length + (-r.length % 8)
+        out[r.offset:r.offset + old] = raw
+        tail_at += len(raw) - old
     if tail:
-        s, s2 = checksum(bytes(out[:tail[0].offset]), img.header.fields["rev"])
-        struct.pack_into("<QQ", out, tail[0].offset + HDR.size + 8, s, s2)
+        s, s2 = checksum(bytes(out[:tail_at]), img.header.fields["rev"])
+        struct.pack_into("<QQ", out, tail_at + HDR.size + 8, s, s2)
     return bytes(out)
+
+
+def _sysctl_record(img: Image, name: str) -> Record:
+    for r in img.all("NET_SYSCTL"):
+        if r.payload[:r.fields["name_len"]].decode(errors="replace") == name:
+            return r
+    raise ImageError(f"no NET_SYSCTL record of {name!r} to rewrite")
 
 
 def read(path: Path) -> Image:

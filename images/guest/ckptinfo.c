@@ -57,6 +57,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_TREE: return "TREE";
 	case CKPT_HDR_UTS_NS: return "UTS_NS";
 	case CKPT_HDR_NET_NS: return "NET_NS";
+	case CKPT_HDR_NET_SYSCTL: return "NET_SYSCTL";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -1313,6 +1314,35 @@ static int share_bad(const struct ckpt_tree_task *t, uint32_t i, uint32_t flag, 
 	       t[of].flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST | flag);
 }
 
+/* one NET_SYSCTL after NET_NS: "path = value", the value's tabs and newlines escaped */
+static void net_sysctl(uint32_t i)
+{
+	struct ckpt_hdr_net_sysctl *ns = expect(CKPT_HDR_NET_SYSCTL, sizeof(*ns) + 1,
+						sizeof(*ns) + CKPT_NET_SYSCTL_NAME_MAX +
+						CKPT_NET_SYSCTL_VALUE_MAX - 2);
+	const char *name = (const char *)(ns + 1), *value = name + ns->name_len;
+
+	if (!ns->name_len || ns->name_len >= CKPT_NET_SYSCTL_NAME_MAX ||
+	    ns->value_len >= CKPT_NET_SYSCTL_VALUE_MAX || ns->_padding ||
+	    ns->h.len != sizeof(*ns) + ns->name_len + ns->value_len)
+		bad("NET_SYSCTL %u: lengths %u, name %u, value %u", i, ns->h.len, ns->name_len,
+		    ns->value_len);
+	if (memchr(name, 0, ns->name_len + ns->value_len))
+		bad("NET_SYSCTL %u: a NUL in its name or value", i);
+	printf("            sysctl %.*s = \"", (int)ns->name_len, name);
+	for (uint32_t k = 0; k < ns->value_len; k++) {
+		if (value[k] == '\n')
+			printf("\\n");
+		else if (value[k] == '\t')
+			printf("\\t");
+		else if (value[k] < ' ' || value[k] == '"' || value[k] == '\\')
+			printf("\\x%02x", (unsigned char)value[k]);
+		else
+			putchar(value[k]);
+	}
+	printf("\"\n");
+}
+
 /* the task hierarchy: the number of task sections that follow */
 static uint32_t tree(void)
 {
@@ -1332,6 +1362,7 @@ static uint32_t tree(void)
 		printf(", a pid namespace (pids as seen in it)");
 	printf("\n");
 	memcpy(tree_tasks, t, n * sizeof(*t));
+	t = tree_tasks;	/* the records after TREE (UTS_NS, NET_NS...) reuse rec */
 	tree_n = n;
 	tree_ctty = ht->nr_ctty;
 	for (i = 0; i < n; i++) {
@@ -1399,18 +1430,21 @@ static uint32_t tree(void)
 		printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records)\n");
 	if (t[0].flags & CKPT_TREE_NETNS) {
 		struct ckpt_hdr_net_ns *nn = expect(CKPT_HDR_NET_NS, sizeof(*nn), sizeof(*nn));
+		uint32_t nr = nn->nr_sysctl;
 
-		if (nn->flags & ~CKPT_NETNS_FLAGS || nn->lo_mtu != 65536 || nn->_padding[0] ||
-		    nn->_padding[1] || nn->port_range[0] < 1024 || nn->port_range[1] > 65535 ||
-		    nn->port_range[1] < nn->port_range[0])
-			bad("NET_NS: flags %#x, MTU %u, port range %d %d", nn->flags, nn->lo_mtu,
-			    nn->port_range[0], nn->port_range[1]);
-		printf("            a network namespace of its own: lo %s%s%s mtu %u"
-		       " ip_local_port_range %d %d ping_group_range %u %u\n",
+		if (nn->flags & ~CKPT_NETNS_FLAGS || nn->lo_mtu != 65536 ||
+		    nn->nr_sysctl > CKPT_NET_SYSCTL_MAX)
+			bad("NET_NS: flags %#x, MTU %u, %u sysctls", nn->flags, nn->lo_mtu,
+			    nn->nr_sysctl);
+		for (i = 0; i < sizeof(nn->_padding) / sizeof(nn->_padding[0]); i++)
+			if (nn->_padding[i])
+				bad("NET_NS: padding");
+		printf("            a network namespace of its own: lo %s%s%s mtu %u, %u sysctls\n",
 		       nn->flags & CKPT_NETNS_LO_UP ? "up" : "down",
 		       nn->flags & CKPT_NETNS_LO_INET ? " 127.0.0.1/8" : "",
-		       nn->flags & CKPT_NETNS_LO_INET6 ? " ::1/128" : "", nn->lo_mtu,
-		       nn->port_range[0], nn->port_range[1], nn->ping_gid[0], nn->ping_gid[1]);
+		       nn->flags & CKPT_NETNS_LO_INET6 ? " ::1/128" : "", nn->lo_mtu, nr);
+		for (i = 0; i < nr; i++)
+			net_sysctl(i);
 	}
 	return live;
 }

@@ -40,14 +40,14 @@ def _ckptinfo(ctx: Context, step: Step) -> None:
 # rewrite a field of a checkpoint image in place (the tail checksum is recomputed), to make an
 # image that looks as if it came from another kernel or architecture
 @kind("tamper", {"tamper": (S, True), "release": (S, False), "arch": ((int,), False), "umask": ((int,), False),
-                 "dumpable": ((int,), False), "fields": ((dict,), False)})
+                 "dumpable": ((int,), False), "fields": ((dict,), False), "sysctls": ((dict,), False)})
 def _tamper(ctx: Context, step: Step) -> None:
     m = ctx.guest(step)
     remote = ctx.text(step, "tamper")
     try:
         data = ckptimage.tamper(m.ssh.read_bytes(remote), release=step.get("release"), arch=step.get("arch"),
                                 umask=step.get("umask"), dumpable=step.get("dumpable"),
-                                fields=step.get("fields"))
+                                fields=step.get("fields"), sysctls=step.get("sysctls"))
     except ckptimage.ImageError as exc:
         raise StepFailure(step, f"cannot tamper with {remote}: {exc}") from exc
     m.ssh.write_bytes(remote, data)

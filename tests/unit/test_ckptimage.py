@@ -873,21 +873,51 @@ def test_packet_socket_records_are_decoded_and_checked() -> None:
         ckptimage.parse(data + tail(data))
 
 
+def sysctl(name: str, value: str) -> bytes:
+    return record("NET_SYSCTL", len(name), len(value), 0, payload=name.encode() + value.encode())
+
+
 def test_a_tree_s_own_network_namespace_follows_the_tree() -> None:
-    net = record("NET_NS", 0x7, 65536, 40000, 40999, 0, 4242, b"")
+    sysctls = sysctl("net/core/somaxconn", "321\n") + sysctl("net/ipv4/ip_local_port_range", "40000\t40999\n")
+    net = record("NET_NS", 0x7, 65536, 2, b"") + sysctls
     img = ckptimage.parse(uts_image(ckptimage.TREE_NETNS, net))
     f = img.all("NET_NS")[0].fields
-    assert (f["flags"], f["port_low"], f["port_high"], f["ping_high"]) == (7, 40000, 40999, 4242)
+    assert (f["flags"], f["nr_sysctl"]) == (7, 2)
+    assert ckptimage.net_sysctls(img) == {"net/core/somaxconn": "321\n",
+                                          "net/ipv4/ip_local_port_range": "40000\t40999\n"}
+    assert "net/core/somaxconn='321\\n'" in img.all("NET_SYSCTL")[0].describe()
     both = record("UTS_NS", b"box42", b"", b"") + net
     assert len(ckptimage.parse(uts_image(ckptimage.TREE_NS, both)).all("NET_NS")) == 1
     with pytest.raises(ImageError, match="0 NET_NS records for a tree with a network namespace"):
         ckptimage.parse(uts_image(ckptimage.TREE_NETNS, b""))
     with pytest.raises(ImageError, match="1 NET_NS records for a tree without"):
         ckptimage.parse(uts_image(0, net))
-    with pytest.raises(ImageError, match="NET_NS: bad lo state or port range"):
-        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x8, 65536, 40000, 40999, 0, 0, b"")))
-    with pytest.raises(ImageError, match="NET_NS: bad lo state or port range"):
-        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0, 65536, 500, 40999, 0, 0, b"")))
+    with pytest.raises(ImageError, match="NET_NS: bad lo state or number of sysctls"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x8, 65536, 0, b"")))
+    with pytest.raises(ImageError, match="NET_NS: bad lo state or number of sysctls"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0, 65536, 4097, b"")))
+    with pytest.raises(ImageError, match="1 NET_SYSCTL records, NET_NS says 2"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x7, 65536, 2, b"") + sysctl("a", "1")))
+    with pytest.raises(ImageError, match="NET_SYSCTL: bad lengths"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x7, 65536, 1, b"")
+                                  + record("NET_SYSCTL", 5, 1, 0, payload=b"a1")))
+    with pytest.raises(ImageError, match="NET_SYSCTL: bad lengths"):
+        ckptimage.parse(uts_image(ckptimage.TREE_NETNS, record("NET_NS", 0x7, 65536, 1, b"")
+                                  + sysctl("a\0b", "1")))
+
+
+def test_tamper_rewrites_a_sysctl_record_of_another_length() -> None:
+    net = (record("NET_NS", 0x7, 65536, 3, b"") + sysctl("net/core/somaxconn", "321\n")
+           + sysctl("net/unix/max_dgram_qlen", "77\n") + sysctl("net/x", "1\n"))
+    data = uts_image(ckptimage.TREE_NETNS, net)
+    out = ckptimage.tamper(data, sysctls={"net/unix/max_dgram_qlen": {"name": "net/unix/nosuch_long_name",
+                                                                      "value": "a longer value\n"},
+                                          "net/core/somaxconn": {"value": "1\n"}})
+    img = ckptimage.parse(out)  # the checksum was fixed up
+    assert ckptimage.net_sysctls(img) == {"net/core/somaxconn": "1\n", "net/unix/nosuch_long_name": "a longer value\n",
+                                          "net/x": "1\n"}
+    with pytest.raises(ImageError, match="no NET_SYSCTL record of 'net/nope'"):
+        ckptimage.tamper(data, sysctls={"net/nope": {"value": "1"}})
 
 
 def test_a_tree_s_own_ipc_namespace_is_a_root_flag_without_a_record() -> None:

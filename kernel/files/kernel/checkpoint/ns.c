@@ -17,12 +17,36 @@
  * UTS_NS): one whose only device is its loopback, with lo's own
  * addresses only (127.0.0.1/8, ::1) and no rules of its own; anything
  * else is refused by name.  The record says whether lo is up and has its
- * addresses, and holds the namespace's ip_local_port_range and
- * ping_group_range; restart makes a new one (unshare(CLONE_NEWNET)'s
- * code and check) in the same unshare as the UTS namespace, brings lo up
- * (and down again) as it was, sets the sysctls and checks lo's addresses,
- * before any task and any socket is made: the sockets of the image are
- * made in it.
+ * addresses; a CKPT_HDR_NET_SYSCTL record after it holds each sysctl of
+ * the namespace (below); restart makes a new one (unshare(CLONE_NEWNET)'s
+ * code and check) in the same unshare as the UTS namespace, sets the
+ * sysctls, brings lo up (and down again) as it was and checks lo's
+ * addresses, before any task and any socket is made: the sockets of the
+ * image are made in it.
+ *
+ * The sysctls are every entry of the namespace's ctl_table_set
+ * (net->sysctls, what register_net_sysctl() registered: net.core.*,
+ * net.ipv4.*, net.ipv4.conf.{all,default,lo}.*, net.ipv4.neigh.*,
+ * net.ipv6.*, net.unix.*, ...), walked with sysctl_set_for_each(), read
+ * at checkpoint through the entry's own proc_handler as a read of its
+ * /proc/sys file would be (with the checkpointer's rights to read it, else
+ * EACCES), all of them: restart reads the same entry of the namespace it
+ * made and writes the saved text through the handler where it differs,
+ * with the caller's rights to write the file (sysctl_entry_perm(): the
+ * entry's mode, which net_ctl_permissions() extends to whoever has
+ * CAP_NET_ADMIN over the namespace's user namespace), then reads them
+ * all again until none differs (a write may change others:
+ * net.ipv4.ip_forward sets every device's forwarding; one may need
+ * another first: ip_local_port_range above ip_unprivileged_port_start),
+ * at most CKPT_SYSCTL_PASSES times.  A write the handler refuses fails the
+ * restart with its errno, naming the sysctl; so does an entry of the image
+ * the new namespace lacks (ENOENT), and one that stays unlike the image
+ * (EOPNOTSUPP).  An entry the image lacks is left as the namespace was
+ * made.  Not saved: entries no one may read (net.ipv4.route.flush,
+ * net.ipv6.route.flush, 0200: actions, not state) or write (0444:
+ * counters and state of the kernel's own), and those whose read fails
+ * (net.ipv6.conf.*.stable_secret while it is not set: EIO), each named
+ * in the log.
  *
  * And the IPC namespace (CKPT_TREE_IPCNS, no record of its own): one
  * whose SysV shm segments are all attached by the tree (each saved as an
@@ -39,6 +63,7 @@
 #define pr_fmt(fmt) "c/r: " fmt
 
 #include <linux/checkpoint_ctx.h>
+#include <linux/delay.h>
 #include <linux/inetdevice.h>
 #include <linux/ipc_namespace.h>
 #include <linux/msg.h>
@@ -46,10 +71,13 @@
 #include <linux/nsproxy.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sem.h>
 #include <linux/shm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysctl.h>
 #include <linux/utsname.h>
 #include <net/addrconf.h>
 #include <net/if_inet6.h>
@@ -181,10 +209,7 @@ static int ckpt_lo_addrs(struct ckpt_ctx *ctx, struct net_device *lo,
 static int checkpoint_net_state(struct ckpt_ctx *ctx, struct net *net,
 				struct ckpt_hdr_net_ns *h)
 {
-	struct user_namespace *user_ns = current_user_ns();
 	struct net_device *dev, *lo = net->loopback_dev;
-	unsigned int seq;
-	kgid_t low, high;
 	bool custom;
 	int ret = 0;
 
@@ -223,37 +248,193 @@ static int checkpoint_net_state(struct ckpt_ctx *ctx, struct net *net,
 	h->lo_mtu = lo->mtu;
 out:
 	rtnl_unlock();
-	if (ret)
-		return ret;
-	if (READ_ONCE(net->ipv4.sysctl_ip_prot_sock) != PROT_SOCK)
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: network namespace with net.ipv4.ip_unprivileged_port_start %d: not supported",
-				ctx->tsk_pid, READ_ONCE(net->ipv4.sysctl_ip_prot_sock));
-	inet_get_local_port_range(net, &h->port_range[0], &h->port_range[1]);
+	return ret;
+}
+
+/* the sysctls: at most this many walks of the new namespace's at restart */
+#define CKPT_SYSCTL_PASSES	8
+
+/*
+ * A handler that found rtnl taken asks for the system call again
+ * (restart_syscall(): -ERESTARTNOINTR and TIF_SIGPENDING): the flag off
+ * again (a real signal keeps it), a moment, and the call again here.
+ */
+static bool ckpt_sysctl_again(int *ret, int *tries)
+{
+	if (*ret != -ERESTARTNOINTR)
+		return false;
+	spin_lock_irq(&current->sighand->siglock);
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+	if (fatal_signal_pending(current)) {
+		*ret = -EINTR;
+		return false;
+	}
+	if (++*tries > 1000) {
+		*ret = -EBUSY;
+		return false;
+	}
+	usleep_range(100, 200);
+	return true;
+}
+
+/* what a read of the sysctl gives, in @buf (CKPT_NET_SYSCTL_VALUE_MAX + 1 bytes) */
+static int ckpt_sysctl_read(struct ctl_table *table, char *buf, size_t *len)
+{
+	int ret, tries = 0;
+	loff_t pos;
+
 	do {
-		seq = read_seqbegin(&net->ipv4.ping_group_range.lock);
-		low = net->ipv4.ping_group_range.range[0];
-		high = net->ipv4.ping_group_range.range[1];
-	} while (read_seqretry(&net->ipv4.ping_group_range.lock, seq));
-	h->ping_gid[0] = from_kgid_munged(user_ns, low);
-	h->ping_gid[1] = from_kgid_munged(user_ns, high);
+		memset(buf, 0, CKPT_NET_SYSCTL_VALUE_MAX + 1);
+		*len = CKPT_NET_SYSCTL_VALUE_MAX;
+		pos = 0;
+		ret = table->proc_handler(table, 0, buf, len, &pos);
+	} while (ckpt_sysctl_again(&ret, &tries));
+	if (!ret && *len >= CKPT_NET_SYSCTL_VALUE_MAX)
+		ret = -E2BIG;
+	return ret;
+}
+
+/* a write of @len bytes of @value, as a write() of them to its file */
+static int ckpt_sysctl_write(struct ctl_table *table, const char *value,
+			     size_t len, char *buf)
+{
+	int ret, tries = 0;
+	size_t n;
+	loff_t pos;
+
+	do {
+		memset(buf, 0, CKPT_NET_SYSCTL_VALUE_MAX + 1);
+		memcpy(buf, value, len);
+		n = len;
+		pos = 0;
+		ret = table->proc_handler(table, 1, buf, &n, &pos);
+	} while (ckpt_sysctl_again(&ret, &tries));
+	return ret;
+}
+
+/* the length of a value to print in a message: without its newline */
+static int ckpt_sysctl_shown(const char *value, size_t len)
+{
+	while (len && (value[len - 1] == '\n' || value[len - 1] == ' '))
+		len--;
+	return len;
+}
+
+/* checkpoint: the records, made in @recs as they are written */
+struct ckpt_sysctl_save {
+	struct ckpt_ctx *ctx;
+	char *buf;
+	void *recs;
+	size_t size, alloc;
+	u32 nr;
+};
+
+static int ckpt_sysctl_save_one(struct ctl_table_header *head,
+				struct ctl_table *table, const char *path,
+				void *arg)
+{
+	struct ckpt_sysctl_save *s = arg;
+	struct ckpt_ctx *ctx = s->ctx;
+	struct ckpt_hdr_net_sysctl *h;
+	size_t nlen = strlen(path), vlen, len, need;
+	void *recs;
+	int ret;
+
+	/* write-only (an action: route.flush) or read-only (the kernel's) */
+	if (!(table->mode & 0444) || !(table->mode & 0222) ||
+	    !table->proc_handler)
+		return 0;
+	if (nlen >= CKPT_NET_SYSCTL_NAME_MAX)
+		return ckpt_err(ctx, -ENAMETOOLONG,
+				"pid %d: network namespace: sysctl %s: name too long",
+				ctx->tsk_pid, path);
+	ret = sysctl_entry_perm(head, table, MAY_READ);
+	if (ret)
+		return ckpt_err(ctx, ret,
+				"pid %d: network namespace: sysctl %s: the checkpointer may not read it",
+				ctx->tsk_pid, path);
+	ret = ckpt_sysctl_read(table, s->buf, &vlen);
+	if (ret == -E2BIG)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: network namespace: sysctl %s: a value over %d bytes: not supported",
+				ctx->tsk_pid, path, CKPT_NET_SYSCTL_VALUE_MAX - 1);
+	if (ret == -EINTR || ret == -EBUSY || ret == -ENOMEM)
+		return ckpt_err(ctx, ret,
+				"pid %d: network namespace: sysctl %s: cannot read it now",
+				ctx->tsk_pid, path);
+	if (ret) {
+		ckpt_msg(ctx,
+			 "checkpoint: network namespace: sysctl %s not saved: its read fails (%d)",
+			 path, ret);
+		return 0;
+	}
+	if (memchr(s->buf, 0, vlen))
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: network namespace: sysctl %s: a value with a NUL: not supported",
+				ctx->tsk_pid, path);
+	if (s->nr >= CKPT_NET_SYSCTL_MAX)
+		return ckpt_err(ctx, -EOPNOTSUPP,
+				"pid %d: network namespace: more than %d sysctls: not supported",
+				ctx->tsk_pid, CKPT_NET_SYSCTL_MAX);
+	len = sizeof(*h) + nlen + vlen;
+	need = s->size + ALIGN(len, CKPT_HDR_ALIGN);
+	if (need > s->alloc) {
+		need = max3(need, 2 * s->alloc, (size_t)SZ_16K);
+		recs = kvrealloc(s->recs, s->alloc, need, GFP_KERNEL);
+		if (!recs)
+			return -ENOMEM;
+		s->recs = recs;
+		s->alloc = need;
+		need = s->size + ALIGN(len, CKPT_HDR_ALIGN);
+	}
+	h = s->recs + s->size;
+	memset(h, 0, ALIGN(len, CKPT_HDR_ALIGN));
+	h->h.type = CKPT_HDR_NET_SYSCTL;
+	h->h.len = len;
+	h->name_len = nlen;
+	h->value_len = vlen;
+	memcpy(h + 1, path, nlen);
+	memcpy((char *)(h + 1) + nlen, s->buf, vlen);
+	s->size = need;
+	s->nr++;
 	return 0;
 }
 
 static int checkpoint_net_ns(struct ckpt_ctx *ctx)
 {
+	struct ckpt_sysctl_save s = { .ctx = ctx };
 	struct ckpt_hdr_net_ns h = { };
+	ktime_t t0;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(h) != 40);
+	BUILD_BUG_ON(sizeof(struct ckpt_hdr_net_sysctl) != 16);
+	BUILD_BUG_ON(CKPT_NET_SYSCTL_NAME_MAX > SYSCTL_SET_PATH_MAX);
 	if (!ckpt_net_ns_saved(ctx))
 		return 0;
 	ret = checkpoint_net_state(ctx, ctx->net_ns, &h);
 	if (ret)
 		return ret;
-	ckpt_msg(ctx, "checkpoint: a network namespace of the tree's own, lo %s",
-		 h.flags & CKPT_NETNS_LO_UP ? "up" : "down");
-	return ckpt_write_obj(ctx, &h, CKPT_HDR_NET_NS, sizeof(h));
+	s.buf = kmalloc(CKPT_NET_SYSCTL_VALUE_MAX + 1, GFP_KERNEL);
+	if (!s.buf)
+		return -ENOMEM;
+	t0 = ktime_get();
+	ret = sysctl_set_for_each(&ctx->net_ns->sysctls, ckpt_sysctl_save_one, &s);
+	if (ret)
+		goto out;
+	h.nr_sysctl = s.nr;
+	ckpt_msg(ctx,
+		 "checkpoint: a network namespace of the tree's own, lo %s, %u sysctls (%zu bytes, read in %lld us)",
+		 h.flags & CKPT_NETNS_LO_UP ? "up" : "down", s.nr, s.size,
+		 ktime_us_delta(ktime_get(), t0));
+	ret = ckpt_write_obj(ctx, &h, CKPT_HDR_NET_NS, sizeof(h));
+	if (!ret && s.size)
+		ret = ckpt_kwrite(ctx, s.recs, s.size);
+out:
+	kvfree(s.recs);
+	kfree(s.buf);
+	return ret;
 }
 
 /* the IPC namespace of the tree's own: what restart cannot make again is refused by name */
@@ -336,7 +517,187 @@ static int restore_uts_ns_read(struct ckpt_ctx *ctx,
 	return 0;
 }
 
-static int restore_net_ns_read(struct ckpt_ctx *ctx, struct ckpt_hdr_net_ns *h)
+/* restart: the NET_SYSCTL records, and a walk of the new namespace's */
+struct ckpt_sysctl_rst {
+	struct ckpt_ctx *ctx;
+	struct ckpt_hdr_net_sysctl **v;
+	bool *seen;
+	char *buf;
+	u32 nr, hint;
+	u32 differ, written, first;	/* in a walk: @first differs */
+	int err;			/* of the first refused write, @err_at */
+	u32 err_at;
+	u32 total;			/* writes of all walks */
+	u32 walks;
+};
+
+static const char *ckpt_sysctl_name(struct ckpt_hdr_net_sysctl *h)
+{
+	return (const char *)(h + 1);
+}
+
+static const char *ckpt_sysctl_value(struct ckpt_hdr_net_sysctl *h)
+{
+	return ckpt_sysctl_name(h) + h->name_len;
+}
+
+/* the records after NET_NS, before the namespace is made: bad ones fail early */
+static int restore_net_sysctls_read(struct ckpt_ctx *ctx,
+				    struct ckpt_sysctl_rst *r)
+{
+	struct ckpt_hdr_net_sysctl *h;
+	const char *name;
+	u32 i;
+
+	if (!r->nr)
+		return 0;
+	r->v = kvcalloc(r->nr, sizeof(*r->v), GFP_KERNEL);
+	r->seen = kvcalloc(r->nr, sizeof(*r->seen), GFP_KERNEL);
+	r->buf = kmalloc(CKPT_NET_SYSCTL_VALUE_MAX + 1, GFP_KERNEL);
+	if (!r->v || !r->seen || !r->buf)
+		return -ENOMEM;
+	for (i = 0; i < r->nr; i++) {
+		h = ckpt_read_obj_var(ctx, CKPT_HDR_NET_SYSCTL, sizeof(*h) + 1,
+				      sizeof(*h) + CKPT_NET_SYSCTL_NAME_MAX +
+				      CKPT_NET_SYSCTL_VALUE_MAX - 2);
+		if (IS_ERR(h))
+			return PTR_ERR(h);
+		r->v[i] = h;
+		name = ckpt_sysctl_name(h);
+		if (!h->name_len || h->name_len >= CKPT_NET_SYSCTL_NAME_MAX ||
+		    h->value_len >= CKPT_NET_SYSCTL_VALUE_MAX ||
+		    h->h.len != sizeof(*h) + h->name_len + h->value_len ||
+		    h->_padding)
+			return ckpt_err(ctx, -EINVAL,
+					"network namespace: sysctl record %u: bad lengths (%u, %u, %u)",
+					i, h->h.len, h->name_len, h->value_len);
+		if (memchr(name, 0, h->name_len + h->value_len))
+			return ckpt_err(ctx, -EINVAL,
+					"network namespace: sysctl record %u: a NUL in its name or value",
+					i);
+	}
+	return 0;
+}
+
+static void restore_net_sysctls_free(struct ckpt_sysctl_rst *r)
+{
+	u32 i;
+
+	for (i = 0; r->v && i < r->nr; i++)
+		kvfree(r->v[i]);
+	kvfree(r->v);
+	kvfree(r->seen);
+	kfree(r->buf);
+}
+
+/* the record of @path: most often the one after the last found */
+static int restore_sysctl_find(struct ckpt_sysctl_rst *r, const char *path)
+{
+	size_t n = strlen(path);
+	struct ckpt_hdr_net_sysctl *h;
+	u32 i, k;
+
+	for (k = 0; k < r->nr; k++) {
+		i = (r->hint + k) % r->nr;
+		h = r->v[i];
+		if (h->name_len == n && !memcmp(ckpt_sysctl_name(h), path, n))
+			return i;
+	}
+	return -1;
+}
+
+static int restore_sysctl_one(struct ctl_table_header *head,
+			      struct ctl_table *table, const char *path,
+			      void *arg)
+{
+	struct ckpt_sysctl_rst *r = arg;
+	struct ckpt_hdr_net_sysctl *h;
+	size_t len;
+	int i, ret;
+
+	i = restore_sysctl_find(r, path);
+	if (i < 0)
+		return 0;	/* not in the image: as the namespace was made */
+	r->hint = i + 1;
+	r->seen[i] = true;
+	h = r->v[i];
+	ret = table->proc_handler ? ckpt_sysctl_read(table, r->buf, &len) : -EIO;
+	if (ret == -EINTR)
+		return ret;
+	/* a read that fails (stable_secret not set): not what was saved */
+	if (!ret && len == h->value_len &&
+	    !memcmp(r->buf, ckpt_sysctl_value(h), len))
+		return 0;
+	if (!r->differ++)
+		r->first = i;
+	ret = sysctl_entry_perm(head, table, MAY_WRITE);
+	if (!ret)
+		ret = table->proc_handler ?
+		      ckpt_sysctl_write(table, ckpt_sysctl_value(h),
+					h->value_len, r->buf) : -EIO;
+	if (ret == -EINTR)
+		return ret;
+	if (ret) {
+		if (!r->err) {
+			r->err = ret;
+			r->err_at = i;
+		}
+		return 0;
+	}
+	r->written++;
+	r->total++;
+	return 0;
+}
+
+/* the new namespace's sysctls as the image has them, or a refusal naming one */
+static int restore_net_sysctls(struct ckpt_ctx *ctx, struct net *net,
+			       struct ckpt_sysctl_rst *r)
+{
+	struct ckpt_hdr_net_sysctl *h;
+	int pass, ret;
+	u32 i;
+
+	for (pass = 0; pass < CKPT_SYSCTL_PASSES; pass++) {
+		r->hint = 0;
+		r->differ = 0;
+		r->written = 0;
+		r->err = 0;
+		r->walks++;
+		ret = sysctl_set_for_each(&net->sysctls, restore_sysctl_one, r);
+		if (ret)
+			return ckpt_err(ctx, ret,
+					"network namespace: its sysctls: a walk fails");
+		for (i = 0; i < r->nr; i++) {
+			h = r->v[i];
+			if (!r->seen[i])
+				return ckpt_err(ctx, -ENOENT,
+						"network namespace: sysctl %.*s: not in the new namespace (or twice in the image)",
+						h->name_len, ckpt_sysctl_name(h));
+		}
+		if (!r->differ)
+			return 0;
+		if (!r->written)
+			break;
+	}
+	if (r->err) {
+		h = r->v[r->err_at];
+		return ckpt_err(ctx, r->err,
+				"network namespace: sysctl %.*s: cannot set it to \"%.*s\"%s",
+				h->name_len, ckpt_sysctl_name(h),
+				ckpt_sysctl_shown(ckpt_sysctl_value(h), h->value_len),
+				ckpt_sysctl_value(h),
+				r->err == -EACCES ? ": the caller may not write it" : "");
+	}
+	h = r->v[r->first];
+	return ckpt_err(ctx, -EOPNOTSUPP,
+			"network namespace: sysctl %.*s: cannot be made \"%.*s\" again: it reads otherwise after %d walks",
+			h->name_len, ckpt_sysctl_name(h),
+			ckpt_sysctl_shown(ckpt_sysctl_value(h), h->value_len),
+			ckpt_sysctl_value(h), CKPT_SYSCTL_PASSES);
+}
+
+static int restore_net_ns_read(struct ckpt_ctx *ctx, struct ckpt_hdr_net_ns *h,
+			       struct ckpt_sysctl_rst *r)
 {
 	int ret = ckpt_read_obj(ctx, h, CKPT_HDR_NET_NS, sizeof(*h));
 
@@ -349,35 +710,31 @@ static int restore_net_ns_read(struct ckpt_ctx *ctx, struct ckpt_hdr_net_ns *h)
 		return ckpt_err(ctx, -EINVAL,
 				"network namespace: bad lo state (flags %#x, MTU %u)",
 				h->flags, h->lo_mtu);
-	/* what the sysctl accepts (ip_unprivileged_port_start is 1024) */
-	if (h->port_range[0] < PROT_SOCK || h->port_range[1] > 65535 ||
-	    h->port_range[1] < h->port_range[0])
+	if (h->nr_sysctl > CKPT_NET_SYSCTL_MAX)
 		return ckpt_err(ctx, -EINVAL,
-				"network namespace: bad net.ipv4.ip_local_port_range %d %d",
-				h->port_range[0], h->port_range[1]);
-	return 0;
+				"network namespace: %u sysctls, more than %d",
+				h->nr_sysctl, CKPT_NET_SYSCTL_MAX);
+	r->ctx = ctx;
+	r->nr = h->nr_sysctl;
+	return restore_net_sysctls_read(ctx, r);
 }
 
-/* the new namespace, the caller's already: lo and the sysctls as saved */
+/*
+ * the new namespace, the caller's already: the sysctls and lo as saved
+ * (the sysctls first: with disable_ipv6 lo comes up without ::1), the
+ * sysctls checked again after lo
+ */
 static int restore_net_state(struct ckpt_ctx *ctx, struct net *net,
-			     struct ckpt_hdr_net_ns *h)
+			     struct ckpt_hdr_net_ns *h,
+			     struct ckpt_sysctl_rst *r)
 {
-	struct user_namespace *user_ns = current_user_ns();
 	struct net_device *lo = net->loopback_dev;
-	kgid_t low, high;
 	u32 flags;
-	int ret = 0;
+	int ret;
 
-	low = make_kgid(user_ns, h->ping_gid[0]);
-	high = make_kgid(user_ns, h->ping_gid[1]);
-	if (!gid_valid(low) || !gid_valid(high))
-		return ckpt_err(ctx, -EINVAL,
-				"network namespace: net.ipv4.ping_group_range %u %u: gids the caller's user namespace does not map",
-				h->ping_gid[0], h->ping_gid[1]);
-	if (h->ping_gid[1] < h->ping_gid[0] || gid_lt(high, low)) {
-		low = make_kgid(&init_user_ns, 1);	/* nobody: the default */
-		high = make_kgid(&init_user_ns, 0);
-	}
+	ret = restore_net_sysctls(ctx, net, r);
+	if (ret)
+		return ret;
 	rtnl_lock();
 	/* lo gets its addresses when it comes up: up, and down again if it was */
 	if (h->flags & (CKPT_NETNS_LO_UP | CKPT_NETNS_LO_INET | CKPT_NETNS_LO_INET6))
@@ -397,15 +754,7 @@ static int restore_net_state(struct ckpt_ctx *ctx, struct net *net,
 	rtnl_unlock();
 	if (ret)
 		return ret;
-	write_seqlock_bh(&net->ipv4.ip_local_ports.lock);
-	net->ipv4.ip_local_ports.range[0] = h->port_range[0];
-	net->ipv4.ip_local_ports.range[1] = h->port_range[1];
-	write_sequnlock_bh(&net->ipv4.ip_local_ports.lock);
-	write_seqlock(&net->ipv4.ping_group_range.lock);
-	net->ipv4.ping_group_range.range[0] = low;
-	net->ipv4.ping_group_range.range[1] = high;
-	write_sequnlock(&net->ipv4.ping_group_range.lock);
-	return 0;
+	return restore_net_sysctls(ctx, net, r);
 }
 
 /*
@@ -416,7 +765,9 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 {
 	struct ckpt_hdr_uts_ns *uh = NULL;
 	struct ckpt_hdr_net_ns nh = { };
+	struct ckpt_sysctl_rst nr = { };
 	unsigned long clone = 0;
+	ktime_t t0;
 	struct uts_namespace *uts;
 	struct nsproxy *new;
 	int ret = 0;
@@ -431,7 +782,7 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 		clone |= CLONE_NEWUTS;
 	}
 	if (!ret && flags & CKPT_TREE_NETNS) {
-		ret = restore_net_ns_read(ctx, &nh);
+		ret = restore_net_ns_read(ctx, &nh, &nr);
 		clone |= CLONE_NEWNET;
 	}
 	if (flags & CKPT_TREE_IPCNS)
@@ -461,14 +812,19 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 		ckpt_msg(ctx, "restart: a new UTS namespace, hostname \"%s\"",
 			 uh->nodename);
 	if (clone & CLONE_NEWNET) {
-		ret = restore_net_state(ctx, new->net_ns, &nh);
+		t0 = ktime_get();
+		ret = restore_net_state(ctx, new->net_ns, &nh, &nr);
 		if (!ret)
-			ckpt_msg(ctx, "restart: a new network namespace, lo %s",
-				 nh.flags & CKPT_NETNS_LO_UP ? "up" : "down");
+			ckpt_msg(ctx,
+				 "restart: a new network namespace, lo %s, %u sysctls as saved (%u written, %u walks, %lld us)",
+				 nh.flags & CKPT_NETNS_LO_UP ? "up" : "down",
+				 nr.nr, nr.total, nr.walks,
+				 ktime_us_delta(ktime_get(), t0));
 	}
 	if (!ret && clone & CLONE_NEWIPC)
 		ckpt_msg(ctx, "restart: a new IPC namespace");
 out:
+	restore_net_sysctls_free(&nr);
 	kfree(uh);
 	return ret;
 }

@@ -43,6 +43,8 @@ enum {
 #define CKPT_HDR_UTS_NS CKPT_HDR_UTS_NS
 	CKPT_HDR_NET_NS = 7,	/* after TREE (and UTS_NS): its net namespace (ns.c) */
 #define CKPT_HDR_NET_NS CKPT_HDR_NET_NS
+	CKPT_HDR_NET_SYSCTL = 8, /* after NET_NS: a sysctl of the namespace (ns.c) */
+#define CKPT_HDR_NET_SYSCTL CKPT_HDR_NET_SYSCTL
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -275,17 +277,37 @@ struct ckpt_hdr_uts_ns {
  * CKPT_HDR_NET_NS: 40 bytes: the tree's network namespace, whose only
  * device is its loopback (any other is refused at checkpoint, and so are
  * addresses other than lo's own, an MTU other than 65536, rules and
- * routes of its own): lo's state and the namespace's sysctls that a
- * program in it may have changed.  @ping_gid are gids of the
- * checkpointer's user namespace (restart: of the caller's).
+ * routes of its own): lo's state; @nr_sysctl CKPT_HDR_NET_SYSCTL records
+ * follow, the namespace's sysctls.
  */
+#define CKPT_NET_SYSCTL_MAX	4096	/* NET_SYSCTL records after a NET_NS */
+
 struct ckpt_hdr_net_ns {
 	struct ckpt_hdr h;
 	__u32 flags;		/* CKPT_NETNS_* */
 	__u32 lo_mtu;		/* 65536 */
-	__s32 port_range[2];	/* net.ipv4.ip_local_port_range */
-	__u32 ping_gid[2];	/* net.ipv4.ping_group_range */
-	__u32 _padding[2];
+	__u32 nr_sysctl;	/* NET_SYSCTL records after it */
+	__u32 _padding[5];
+};
+
+/*
+ * CKPT_HDR_NET_SYSCTL: 16 bytes + @name_len + @value_len: one sysctl of
+ * the tree's network namespace (every one of its ctl_table_set, the
+ * network namespace's /proc/sys/net, that can be read and written): its
+ * path under /proc/sys ("net/ipv4/tcp_syncookies"), then the text a read
+ * of it gives ("1\n"), neither with a NUL; restart writes that text to
+ * the same sysctl of the new namespace, when it reads otherwise there.
+ * Gids and uids in it (net.ipv4.ping_group_range) are of the
+ * checkpointer's user namespace (restart: of the caller's).
+ */
+#define CKPT_NET_SYSCTL_NAME_MAX	128	/* bytes of @name, at most one less */
+#define CKPT_NET_SYSCTL_VALUE_MAX	1024	/* bytes of the value, likewise */
+
+struct ckpt_hdr_net_sysctl {
+	struct ckpt_hdr h;
+	__u16 name_len;
+	__u16 value_len;
+	__u32 _padding;
 };
 
 #define CKPT_TREE_COMM_LEN	16
