@@ -37,6 +37,10 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     6: ("UTS_NS", "<65s65s6s", ("nodename", "domainname", "_")),
     7: ("NET_NS", "<III20s", ("flags", "lo_mtu", "nr_sysctl", "_")),
     8: ("NET_SYSCTL", "<HHI", ("name_len", "value_len", "_")),
+    9: ("IPC_NS", "<QQIIIIIiiiiII" + "iII" * 3,
+        ("shmmax", "shmall", "shmmni", "shm_rmid_forced", "msgmax", "msgmnb", "msgmni", "semmsl", "semmns", "semopm",
+         "semmni", "nr_msq", "nr_sem", "sem_last_idx", "sem_seq", "sem_cursor", "msg_last_idx", "msg_seq",
+         "msg_cursor", "shm_last_idx", "shm_seq", "shm_cursor")),
     101: ("TASK", "<iIIIIIQQ16sQQiI", ("pid", "task_flags", "exit_signal", "personality", "pdeath_signal",
                                        "coredump_filter",
                                        "set_child_tid", "clear_child_tid", "comm", "timer_slack_ns",
@@ -89,6 +93,10 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     405: ("SHMEM", "<iIiIQ", ("shm_ref", "kind", "data_ref", "mode", "size")),
     410: ("IPC_SHM", "<iiiIIIIIQII", ("shm_ref", "key", "id", "mode", "uid", "gid", "cuid", "cgid", "size", "flags",
                                       "_")),
+    411: ("IPC_MSQ", "<iiIIIIIiiIQQqqq", ("key", "id", "mode", "uid", "gid", "cuid", "cgid", "lspid", "lrpid", "qnum",
+                                          "qbytes", "cbytes", "stime", "rtime", "ctime")),
+    412: ("IPC_MSG", "<qQ", ("mtype", "len")),  # then its len bytes
+    413: ("IPC_SEM", "<iiIIIIIIq", ("key", "id", "mode", "uid", "gid", "cuid", "cgid", "nsems", "ctime")),  # + sems[]
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
     430: ("AIO", "<QQ" + "I" * 10, ("user_id", "ring_size", "max_reqs", "nr_ring_events", "id", "nr", "head", "tail",
                                     "magic", "compat_features", "incompat_features", "header_length")),
@@ -155,6 +163,9 @@ AIO_EVENT = 32  # struct io_event
 SHMEM_KINDS = {1: "anon", 2: "memfd", 3: "deleted file"}  # 3: a deleted tmpfs file (its path after, unless a fd has it)
 IPC_SHM_MODE = 0o777 | 0o1000 | 0o2000  # permission bits, SHM_DEST, SHM_LOCKED
 IPC_SHM_NORESERVE = 0x1
+IPC_SEM_VAL = struct.Struct("<iiq")  # an IPC_SEM record's semaphores: semval, sempid, otime
+IPC_SEM_VAL_FIELDS = ("semval", "sempid", "otime")
+SEMVMX = 32767
 FILE_TYPES = {1: "reg", 2: "chr", 3: "dir", 4: "path", 5: "pipe", 6: "deleted", 7: "memfd", 312: "fifo",
               320: "eventfd",
               321: "epoll", 323: "signalfd",
@@ -221,7 +232,7 @@ TREE_FILES = 0x8  # shares the file table of task files_of (CLONE_FILES): no FIL
 TREE_FS = 0x10  # shares the fs_struct of task fs_of (CLONE_FS): no FS in its section
 TREE_UTSNS = 0x20  # the root only: the tree's UTS namespace is its own, UTS_NS follows TREE
 TREE_NETNS = 0x40  # the root only: the tree's network namespace is its own, NET_NS follows TREE (and UTS_NS)
-TREE_IPCNS = 0x80  # the root only: the tree's IPC namespace is its own (no record: its segments are IPC_SHM's)
+TREE_IPCNS = 0x80  # the root only: the tree's IPC namespace is its own, IPC_NS follows TREE (UTS_NS, NET_NS)
 TREE_NS = TREE_UTSNS | TREE_NETNS | TREE_IPCNS
 TREE_FLAGS = TREE_ZOMBIE | TREE_PIDNS | TREE_GHOST | TREE_FILES | TREE_FS | TREE_NS
 NETNS_FLAGS = 0x7  # NET_NS flags: lo up, lo has 127.0.0.1/8, lo has ::1
@@ -695,6 +706,7 @@ def _check_structure(img: Image) -> None:
     for r in img.all("TREE"):
         _check_tree(r, len(img.all("TASK")), (len(img.all("FILE_TABLE")), len(img.all("FS"))))
     _check_uts_ns(img)
+    _check_ipc_ns(img)
     _check_threads(img)
     _check_precopy(img)
     for r in img.all("PGARR"):
@@ -854,6 +866,56 @@ def net_sysctls(img: Image) -> dict[str, str]:
     return out
 
 
+def _check_ipc_ns(img: Image) -> None:
+    """One IPC_NS iff the root's TREE entry has TREE_IPCNS, its queues (each with its messages) and sets after it,
+    as restart checks them."""
+    trees, nss = img.all("TREE"), img.all("IPC_NS")
+    want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_IPCNS else 0
+    if len(nss) != want:
+        raise ImageError(f"{len(nss)} IPC_NS records for a tree {'with' if want else 'without'} an IPC namespace")
+    msqs, msgs, sems = img.all("IPC_MSQ"), img.all("IPC_MSG"), img.all("IPC_SEM")
+    if not nss:
+        if msqs or msgs or sems:
+            raise ImageError("SysV queue or semaphore records without an IPC_NS record")
+        return
+    n = nss[0].fields
+    if (n["shm_rmid_forced"] > 1 or n["nr_msq"] > n["msgmni"] or n["semmni"] < 0
+            or n["nr_sem"] > n["semmni"] or len(msqs) != n["nr_msq"] or len(sems) != n["nr_sem"]):
+        raise ImageError(f"offset {nss[0].offset:#x}: IPC_NS: {n['nr_msq']} queues (msgmni {n['msgmni']}, "
+                         f"{len(msqs)} IPC_MSQ), {n['nr_sem']} sets (semmni {n['semmni']}, {len(sems)} IPC_SEM)")
+    if sum(q.fields["qnum"] for q in msqs) != len(msgs):
+        raise ImageError(f"{len(msgs)} IPC_MSG records for {sum(q.fields['qnum'] for q in msqs)} messages")
+    ids: set[tuple[str, int]] = set()
+    i = 0
+    for q in msqs:
+        f = q.fields
+        if (f["id"] < 0 or f["mode"] & ~0o777 or f["cbytes"] > f["qbytes"] or f["qnum"] > f["qbytes"]
+                or ("q", f["id"]) in ids):
+            raise ImageError(f"offset {q.offset:#x}: bad SysV message queue {f['id']} (mode {f['mode']:#o}, "
+                             f"{f['qnum']} messages, {f['cbytes']} bytes, qbytes {f['qbytes']})")
+        ids.add(("q", f["id"]))
+        size = 0
+        for m in msgs[i:i + f["qnum"]]:
+            if m.fields["len"] != len(m.payload) or m.fields["mtype"] < 1 or m.offset < q.offset:
+                raise ImageError(f"offset {m.offset:#x}: SysV message of type {m.fields['mtype']}: "
+                                 f"{m.fields['len']} bytes in a record of {m.length}")
+            size += m.fields["len"]
+        i += f["qnum"]
+        if size != f["cbytes"]:
+            raise ImageError(f"offset {q.offset:#x}: SysV message queue {f['id']}: messages of {size} bytes, "
+                             f"not {f['cbytes']}")
+    for r in sems:
+        f = r.fields
+        if (f["id"] < 0 or f["mode"] & ~0o777 or not 1 <= f["nsems"] <= n["semmsl"]
+                or len(r.payload) != f["nsems"] * IPC_SEM_VAL.size or ("s", f["id"]) in ids):
+            raise ImageError(f"offset {r.offset:#x}: bad SysV semaphore set {f['id']} (mode {f['mode']:#o}, "
+                             f"{f['nsems']} semaphores)")
+        ids.add(("s", f["id"]))
+        for k, (val, _pid, _otime) in enumerate(IPC_SEM_VAL.iter_unpack(r.payload)):
+            if not 0 <= val <= SEMVMX:
+                raise ImageError(f"offset {r.offset:#x}: SysV semaphore set {f['id']}: semaphore {k} value {val}")
+
+
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:
     """What restart checks of the hierarchy: parents before children, unique pids, groups inside."""
     n = r.fields["nr_tasks"]
@@ -993,10 +1055,16 @@ def _entry_offset(rname: str, spec: str) -> tuple[int, str]:
         k = TREE_TASK_FIELDS.index(m.group(2))
         codes = TREE_TASK.format.lstrip("<")
         return HDR.size + 8 + TREE_TASK.size * int(m.group(1)) + struct.calcsize("<" + codes[:k]), codes[k]
+    m = re.fullmatch(r"sems\[(\d+)\]\.(\w+)", spec)
+    if rname == "IPC_SEM" and m and m.group(2) in IPC_SEM_VAL_FIELDS:
+        k = IPC_SEM_VAL_FIELDS.index(m.group(2))
+        codes = IPC_SEM_VAL.format.lstrip("<")
+        fixed = struct.calcsize(RECORDS[NAMES["IPC_SEM"]][1])
+        return HDR.size + fixed + IPC_SEM_VAL.size * int(m.group(1)) + struct.calcsize("<" + codes[:k]), codes[k]
     m = re.fullmatch(r"timers\[(\d+)\]\.(\w+)", spec)
     if rname != "POSIX_TIMERS" or not m or m.group(2) not in PTIMER_FIELDS:
         raise ImageError(f"bad field {rname}.{spec!r}: only POSIX_TIMERS.timers[N].FIELD and "
-                         "TREE.tasks[N].FIELD have entries")
+                         "TREE.tasks[N].FIELD (and IPC_SEM.sems[N].FIELD) have entries")
     k = PTIMER_FIELDS.index(m.group(2))
     codes = PTIMER.format.lstrip("<")
     off = HDR.size + 8 + PTIMER.size * int(m.group(1)) + struct.calcsize("<" + codes[:k])

@@ -58,6 +58,10 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_UTS_NS: return "UTS_NS";
 	case CKPT_HDR_NET_NS: return "NET_NS";
 	case CKPT_HDR_NET_SYSCTL: return "NET_SYSCTL";
+	case CKPT_HDR_IPC_NS: return "IPC_NS";
+	case CKPT_HDR_IPC_MSQ: return "IPC_MSQ";
+	case CKPT_HDR_IPC_MSG: return "IPC_MSG";
+	case CKPT_HDR_IPC_SEM: return "IPC_SEM";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -697,6 +701,86 @@ static void aio(uint64_t start, uint64_t end)
 		expect(CKPT_HDR_BUFFER, 8 + n, 8 + n);
 		left -= n;
 	}
+}
+
+/* a message queue's IPC_MSQ record and its messages */
+static void ipc_msq(void)
+{
+	struct ckpt_hdr_ipc_msq q = *(struct ckpt_hdr_ipc_msq *)expect(CKPT_HDR_IPC_MSQ, sizeof(q),
+								       sizeof(q));
+	uint64_t bytes = 0;
+	uint32_t i;
+
+	printf("            sysv msg queue %d key %#x mode %#o owner %u:%u creator %u:%u"
+	       " %u messages %" PRIu64 " bytes qbytes %" PRIu64 " lspid %d lrpid %d"
+	       " stime %" PRId64 " rtime %" PRId64 " ctime %" PRId64 "\n",
+	       q.id, q.key, q.mode, q.uid, q.gid, q.cuid, q.cgid, q.qnum, (uint64_t)q.cbytes,
+	       (uint64_t)q.qbytes, q.lspid, q.lrpid, (int64_t)q.stime, (int64_t)q.rtime,
+	       (int64_t)q.ctime);
+	if (q.id < 0 || q.mode & ~0777 || q.cbytes > q.qbytes || q.qnum > q.qbytes)
+		bad("IPC_MSQ: msqid %d mode %#o %u messages %" PRIu64 " bytes qbytes %" PRIu64,
+		    q.id, q.mode, q.qnum, (uint64_t)q.cbytes, (uint64_t)q.qbytes);
+	for (i = 0; i < q.qnum; i++) {
+		struct ckpt_hdr_ipc_msg *m = expect(CKPT_HDR_IPC_MSG, sizeof(*m), UINT32_MAX);
+
+		printf("              message %u: type %" PRId64 ", %" PRIu64 " bytes\n", i,
+		       (int64_t)m->mtype, (uint64_t)m->len);
+		if (m->len != m->h.len - sizeof(*m) || m->mtype < 1)
+			bad("IPC_MSG: type %" PRId64 ", %" PRIu64 " bytes in a record of %u",
+			    (int64_t)m->mtype, (uint64_t)m->len, m->h.len);
+		bytes += m->len;
+	}
+	if (bytes != q.cbytes)
+		bad("IPC_MSQ %d: its messages hold %" PRIu64 " bytes, not %" PRIu64, q.id, bytes,
+		    (uint64_t)q.cbytes);
+}
+
+/* a semaphore set's IPC_SEM record */
+static void ipc_sem(int semmsl)
+{
+	struct ckpt_hdr_ipc_sem *s = expect(CKPT_HDR_IPC_SEM, sizeof(*s), UINT32_MAX);
+	struct ckpt_ipc_sem_val *v = (struct ckpt_ipc_sem_val *)(s + 1);
+	uint32_t i;
+
+	printf("            sysv sem set %d key %#x mode %#o owner %u:%u creator %u:%u"
+	       " %u semaphores ctime %" PRId64 "\n", s->id, s->key, s->mode, s->uid, s->gid,
+	       s->cuid, s->cgid, s->nsems, (int64_t)s->ctime);
+	if (s->id < 0 || s->mode & ~0777 || !s->nsems || s->nsems > (uint32_t)semmsl ||
+	    s->h.len != sizeof(*s) + (uint64_t)s->nsems * sizeof(*v))
+		bad("IPC_SEM: semid %d mode %#o %u semaphores in a record of %u", s->id, s->mode,
+		    s->nsems, s->h.len);
+	for (i = 0; i < s->nsems; i++) {
+		printf("              semaphore %u: value %d pid %d otime %" PRId64 "\n", i,
+		       v[i].semval, v[i].sempid, (int64_t)v[i].otime);
+		if (v[i].semval < 0 || v[i].semval > 32767)
+			bad("IPC_SEM %d: semaphore %u value %d", s->id, i, v[i].semval);
+	}
+}
+
+/* the IPC_NS record after TREE (UTS_NS, NET_NS), its queues and sets */
+static void ipc_ns(void)
+{
+	struct ckpt_hdr_ipc_ns n = *(struct ckpt_hdr_ipc_ns *)expect(CKPT_HDR_IPC_NS, sizeof(n),
+								     sizeof(n));
+	uint32_t i;
+
+	printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records):"
+	       " shmmax %" PRIu64 " shmall %" PRIu64 " shmmni %u shm_rmid_forced %u msgmax %u"
+	       " msgmnb %u msgmni %u sem %d %d %d %d, %u message queues, %u semaphore sets\n",
+	       (uint64_t)n.shmmax, (uint64_t)n.shmall, n.shmmni, n.shm_rmid_forced, n.msgmax,
+	       n.msgmnb, n.msgmni, n.sem[0], n.sem[1], n.sem[2], n.sem[3], n.nr_msq, n.nr_sem);
+	for (i = 0; i < 3; i++)
+		printf("            %s ids: last index %d sequence %u cursor %u\n",
+		       i == 0 ? "semaphore set" : i == 1 ? "message queue" : "shm segment",
+		       n.ids[i].last_idx, n.ids[i].seq, n.ids[i].cursor);
+	if (n.shm_rmid_forced > 1 || n.nr_msq > n.msgmni ||
+	    n.sem[3] < 0 || n.nr_sem > (uint32_t)n.sem[3])
+		bad("IPC_NS: %u queues (msgmni %u), %u sets (semmni %d)", n.nr_msq, n.msgmni,
+		    n.nr_sem, n.sem[3]);
+	for (i = 0; i < n.nr_msq; i++)
+		ipc_msq();
+	for (i = 0; i < n.nr_sem; i++)
+		ipc_sem(n.sem[0]);
 }
 
 /* the IPC_SHM record of a SysV shm attachment's vma; @segs segments seen */
@@ -1426,8 +1510,6 @@ static uint32_t tree(void)
 		printf("            a UTS namespace of its own: hostname \"%s\" domainname \"%s\"\n",
 		       u->nodename, u->domainname);
 	}
-	if (t[0].flags & CKPT_TREE_IPCNS)
-		printf("            an IPC namespace of its own (its SysV shm segments: the IPC_SHM records)\n");
 	if (t[0].flags & CKPT_TREE_NETNS) {
 		struct ckpt_hdr_net_ns *nn = expect(CKPT_HDR_NET_NS, sizeof(*nn), sizeof(*nn));
 		uint32_t nr = nn->nr_sysctl;
@@ -1446,6 +1528,8 @@ static uint32_t tree(void)
 		for (i = 0; i < nr; i++)
 			net_sysctl(i);
 	}
+	if (t[0].flags & CKPT_TREE_IPCNS)
+		ipc_ns();
 	return live;
 }
 

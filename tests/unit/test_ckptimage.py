@@ -887,7 +887,7 @@ def test_a_tree_s_own_network_namespace_follows_the_tree() -> None:
                                           "net/ipv4/ip_local_port_range": "40000\t40999\n"}
     assert "net/core/somaxconn='321\\n'" in img.all("NET_SYSCTL")[0].describe()
     both = record("UTS_NS", b"box42", b"", b"") + net
-    assert len(ckptimage.parse(uts_image(ckptimage.TREE_NS, both)).all("NET_NS")) == 1
+    assert len(ckptimage.parse(uts_image(ckptimage.TREE_NS, both + ipc_ns_records())).all("NET_NS")) == 1
     with pytest.raises(ImageError, match="0 NET_NS records for a tree with a network namespace"):
         ckptimage.parse(uts_image(ckptimage.TREE_NETNS, b""))
     with pytest.raises(ImageError, match="1 NET_NS records for a tree without"):
@@ -920,10 +920,44 @@ def test_tamper_rewrites_a_sysctl_record_of_another_length() -> None:
         ckptimage.tamper(data, sysctls={"net/nope": {"value": "1"}})
 
 
-def test_a_tree_s_own_ipc_namespace_is_a_root_flag_without_a_record() -> None:
-    img = ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, b""))
+def ipc_ns_records(*, msgs: tuple[tuple[int, bytes], ...] = ((3, b"abc"), (1, b"")),
+                   sems: tuple[int, ...] = (5, 0, 7)) -> bytes:
+    """IPC_NS with a queue of ``msgs`` and a set of ``sems``, as ipc_ns.c writes them."""
+    ns = record("IPC_NS", 1 << 40, 1 << 30, 4096, 0, 12000, 20000, 32000, 250, 32000, 32, 200, 1, 1,
+                0, 0, 1, 2, 0, 3, -1, 0, 0)
+    cbytes = sum(len(m) for _, m in msgs)
+    msq = record("IPC_MSQ", 0x4D534731, 32768, 0o640, 1234, 4321, 0, 0, 10, 0, len(msgs), 19000, cbytes,
+                 1700000001, 1700000002, 1700000003)
+    body_ = b"".join(record("IPC_MSG", t, len(m), payload=m) for t, m in msgs)
+    vals = b"".join(ckptimage.IPC_SEM_VAL.pack(v, 10, 1700000004) for v in sems)
+    sem = record("IPC_SEM", 0x53454D31, 0, 0o660, 0, 0, 0, 0, len(sems), 1700000005, payload=vals)
+    return ns + msq + body_ + sem
+
+
+def test_a_tree_s_own_ipc_namespace_has_its_queues_and_sets_after_the_tree() -> None:
+    img = ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, ipc_ns_records()))
     assert ckptimage.tree_tasks(img.all("TREE")[0])[0].flags == ckptimage.TREE_IPCNS
     assert not img.all("NET_NS") and not img.all("UTS_NS")
+    n, q = img.all("IPC_NS")[0].fields, img.all("IPC_MSQ")[0].fields
+    assert (n["msgmax"], n["semmni"], n["nr_msq"], n["nr_sem"]) == (12000, 200, 1, 1)
+    assert (q["id"], q["qnum"], q["cbytes"], q["lspid"]) == (32768, 2, 3, 10)
+    assert [m.payload for m in img.all("IPC_MSG")] == [b"abc", b""]
+    assert img.all("IPC_SEM")[0].fields["nsems"] == 3
+    with pytest.raises(ImageError, match="0 IPC_NS records for a tree with an IPC namespace"):
+        ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, b""))
+    with pytest.raises(ImageError, match="1 IPC_NS records for a tree without"):
+        ckptimage.parse(uts_image(0, ipc_ns_records()))
+    good = uts_image(ckptimage.TREE_IPCNS, ipc_ns_records())
+    for fields, match in (({"IPC_MSG.len": 4}, "4 bytes in a record of 27"),
+                          ({"IPC_MSG#1.mtype": 0}, "message of type 0"),
+                          ({"IPC_MSQ.cbytes": 4}, "messages of 3 bytes, not 4"),
+                          ({"IPC_MSQ.qbytes": 2}, "bad SysV message queue"),
+                          ({"IPC_NS.nr_msq": 2}, "IPC_NS: 2 queues"),
+                          ({"IPC_SEM.nsems": 0}, "bad SysV semaphore set"),
+                          ({"IPC_SEM.nsems": 300}, "bad SysV semaphore set"),
+                          ({"IPC_SEM.sems[1].semval": 32768}, "semaphore 1 value 32768")):
+        with pytest.raises(ImageError, match=match):
+            ckptimage.parse(ckptimage.tamper(good, fields=fields))
 
 
 def test_a_datagram_from_outside_is_decoded_and_tampered_by_name() -> None:

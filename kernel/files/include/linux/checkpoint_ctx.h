@@ -28,6 +28,8 @@ struct rlimit;
 struct ckpt_socks;
 struct ckpt_shm_table;
 struct ckpt_sysv_table;
+struct ckpt_ipcns;
+struct ipc_namespace;
 struct ckpt_fd;
 struct pid;
 struct tty_struct;
@@ -164,6 +166,7 @@ struct ckpt_ctx {
 	struct ckpt_socks *socks;	/* sockets of the image (socket.c) */
 	struct ckpt_shm_table *shm;	/* shmem objects (shmem.c) */
 	struct ckpt_sysv_table *sysvshm;	/* SysV shm segments (ipc_shm.c) */
+	struct ckpt_ipcns *ipcns;	/* restart: SysV queues, sets (ipc_ns.c) */
 	struct ckpt_ptys *ptys;		/* pty pairs (tty.c) */
 	struct ckpt_tree *tree;		/* the tasks of the image (tree.c) */
 	struct hlist_head *obj_inodes;	/* pipes, contents (objhash.c) */
@@ -444,6 +447,34 @@ unsigned int ckpt_sysv_shm_saved(struct ckpt_ctx *ctx);
 int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags);
 void restore_ns_end(struct ckpt_ctx *ctx, bool ok);
 void ckpt_ns_free(struct ckpt_ctx *ctx);
+/* the SysV objects of a tree's own IPC namespace (ipc_ns.c) */
+#ifdef CONFIG_SYSVIPC
+int checkpoint_ipc_ns_objects(struct ckpt_ctx *ctx, struct ipc_namespace *ns);
+int restore_ipc_ns_objects(struct ckpt_ctx *ctx, struct ipc_namespace *ns);
+void restore_ipc_ns_commit(struct ckpt_ctx *ctx);
+void ckpt_ipc_ns_free(struct ckpt_ctx *ctx);
+#else
+static inline int checkpoint_ipc_ns_objects(struct ckpt_ctx *ctx,
+					    struct ipc_namespace *ns)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int restore_ipc_ns_objects(struct ckpt_ctx *ctx,
+					 struct ipc_namespace *ns)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void restore_ipc_ns_commit(struct ckpt_ctx *ctx)
+{
+}
+
+static inline void ckpt_ipc_ns_free(struct ckpt_ctx *ctx)
+{
+}
+#endif
+struct pid *restore_tree_find_pid(struct ckpt_ctx *ctx, pid_t nr);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);

@@ -167,8 +167,73 @@ int shm_ckpt_set_owner(struct ipc_namespace *ns, int id, struct file *file,
 		       const struct shm_ckpt *st);
 int shm_ckpt_rmid(struct ipc_namespace *ns, int id, struct file *file);
 
+/* ipc/msg.c: a message queue, read and made again */
+struct pid;
+
+struct msg_ckpt {
+	key_t key;
+	int id;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	time64_t stime;
+	time64_t rtime;
+	time64_t ctime;
+	unsigned long qbytes;
+	unsigned long cbytes;
+	unsigned long qnum;
+	struct pid *lspid;	/* stat: referenced; set: given */
+	struct pid *lrpid;
+	bool waiters;		/* a task sleeps in msgsnd() or msgrcv() */
+};
+
+/* a message of msg_ckpt_copy(): then its len bytes, up to a multiple of 8 */
+struct msg_ckpt_msg {
+	long mtype;
+	size_t len;
+};
+
+int msg_ckpt_stat(struct ipc_namespace *ns, int *idx, struct msg_ckpt *st);
+int msg_ckpt_copy(struct ipc_namespace *ns, int id, const struct msg_ckpt *st,
+		  void *buf, size_t size);
+int msg_ckpt_next_id(struct ipc_namespace *ns, int was, int id);
+int msg_ckpt_append(struct ipc_namespace *ns, int id, long mtype,
+		    const void *data, size_t len);
+int msg_ckpt_set(struct ipc_namespace *ns, int id, const struct msg_ckpt *st);
+/* ipc/msgutil.c: the largest msgmni, semmni and shmmni */
+int ipc_ckpt_mni(void);
+
 /* ipc/sem.c: semop(SEM_UNDO) adjustments left for the task's exit */
 bool sem_ckpt_has_undo(struct task_struct *tsk);
+
+/* ipc/sem.c: a semaphore set, read and made again */
+struct sem_ckpt {
+	key_t key;
+	int id;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	time64_t ctime;
+	int nsems;
+	bool waiters;		/* a task sleeps in semop() on it */
+	bool undo;		/* a task has SEM_UNDO adjustments of it */
+};
+
+struct sem_ckpt_val {
+	int semval;
+	struct pid *sempid;	/* stat: referenced; set: given */
+	time64_t otime;
+};
+
+int sem_ckpt_stat(struct ipc_namespace *ns, int *idx, struct sem_ckpt *st,
+		  struct sem_ckpt_val *vals);
+int sem_ckpt_next_id(struct ipc_namespace *ns, int was, int id);
+int sem_ckpt_set(struct ipc_namespace *ns, int id, const struct sem_ckpt *st,
+		 const struct sem_ckpt_val *vals);
 
 /* kernel/fork.c: a copy of an mm for the current task, as fork() makes */
 struct mm_struct;

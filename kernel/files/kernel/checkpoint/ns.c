@@ -48,11 +48,13 @@
  * (net.ipv6.conf.*.stable_secret while it is not set: EIO), each named
  * in the log.
  *
- * And the IPC namespace (CKPT_TREE_IPCNS, no record of its own): one
- * whose SysV shm segments are all attached by the tree (each saved as an
- * IPC_SHM record, ipc_shm.c), with no semaphore set, message queue or
- * POSIX message queue and its limits at their defaults (refused by name
- * otherwise); restart makes a new one in the same unshare, and the
+ * And the IPC namespace (CKPT_TREE_IPCNS, CKPT_HDR_IPC_NS after NET_NS):
+ * one whose SysV shm segments are all attached by the tree (each saved as
+ * an IPC_SHM record, ipc_shm.c), with no POSIX message queue and its
+ * fs.mqueue limits at their defaults (refused by name otherwise); its
+ * limits (kernel.shm*, msg*, sem), message queues and semaphore sets are
+ * saved by ipc_ns.c.  Restart makes a new one in the same unshare, sets
+ * its limits and makes its queues and sets in it before any task; the
  * segments are made in it.
  */
 
@@ -136,6 +138,7 @@ void ckpt_ns_free(struct ckpt_ctx *ctx)
 		put_ipc_ns(ctx->ipc_ns);
 	ctx->ipc_ns = NULL;
 	restore_ns_end(ctx, false);
+	ckpt_ipc_ns_free(ctx);
 }
 
 static int checkpoint_uts_ns(struct ckpt_ctx *ctx)
@@ -437,48 +440,36 @@ out:
 	return ret;
 }
 
-/* the IPC namespace of the tree's own: what restart cannot make again is refused by name */
+/*
+ * the IPC namespace of the tree's own: its limits, message queues and
+ * semaphore sets saved (ipc_ns.c), what restart cannot make again refused
+ * by name
+ */
 static int checkpoint_ipc_ns(struct ckpt_ctx *ctx)
 {
 	struct ipc_namespace *ns = ctx->ipc_ns;
-	const char *what = NULL;
-	int n = 0;
+	int ret;
 
 	if (!ckpt_ipc_ns_saved(ctx))
 		return 0;
-	if (READ_ONCE(ns->ids[CKPT_IPC_SEM_IDS].in_use))
-		what = "SysV semaphore sets", n = READ_ONCE(ns->ids[CKPT_IPC_SEM_IDS].in_use);
-	else if (READ_ONCE(ns->ids[CKPT_IPC_MSG_IDS].in_use))
-		what = "SysV message queues", n = READ_ONCE(ns->ids[CKPT_IPC_MSG_IDS].in_use);
-	else if (READ_ONCE(ns->mq_queues_count))
-		what = "POSIX message queues", n = READ_ONCE(ns->mq_queues_count);
-	if (what)
+	if (READ_ONCE(ns->mq_queues_count))
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: IPC namespace with %d %s: not supported",
-				ctx->tsk_pid, n, what);
-	if (ns->shm_ctlmax != SHMMAX || ns->shm_ctlall != SHMALL ||
-	    ns->shm_ctlmni != SHMMNI || ns->shm_rmid_forced)
-		what = "kernel.shmmax, shmall, shmmni or shm_rmid_forced";
-	else if (ns->msg_ctlmax != MSGMAX || ns->msg_ctlmnb != MSGMNB ||
-		 ns->msg_ctlmni != MSGMNI)
-		what = "kernel.msgmax, msgmnb or msgmni";
-	else if (ns->sem_ctls[0] != SEMMSL || ns->sem_ctls[1] != SEMMNS ||
-		 ns->sem_ctls[2] != SEMOPM || ns->sem_ctls[3] != SEMMNI)
-		what = "kernel.sem";
+				"pid %d: IPC namespace with %d POSIX message queues: not supported",
+				ctx->tsk_pid, READ_ONCE(ns->mq_queues_count));
 #ifdef CONFIG_POSIX_MQUEUE
-	else if (ns->mq_queues_max != DFLT_QUEUESMAX ||
-		 ns->mq_msg_max != DFLT_MSGMAX ||
-		 ns->mq_msgsize_max != DFLT_MSGSIZEMAX ||
-		 ns->mq_msg_default != DFLT_MSG ||
-		 ns->mq_msgsize_default != DFLT_MSGSIZE)
-		what = "fs.mqueue limits";
-#endif
-	if (what)
+	if (ns->mq_queues_max != DFLT_QUEUESMAX ||
+	    ns->mq_msg_max != DFLT_MSGMAX ||
+	    ns->mq_msgsize_max != DFLT_MSGSIZEMAX ||
+	    ns->mq_msg_default != DFLT_MSG ||
+	    ns->mq_msgsize_default != DFLT_MSGSIZE)
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: IPC namespace whose %s differ from the defaults: not supported",
-				ctx->tsk_pid, what);
-	ckpt_msg(ctx, "checkpoint: an IPC namespace of the tree's own");
-	return 0;
+				"pid %d: IPC namespace whose fs.mqueue limits differ from the defaults: not supported",
+				ctx->tsk_pid);
+#endif
+	ret = checkpoint_ipc_ns_objects(ctx, ns);
+	if (!ret)
+		ckpt_msg(ctx, "checkpoint: an IPC namespace of the tree's own");
+	return ret;
 }
 
 /* after every task: each segment of the namespace was saved (attached by the tree) */
@@ -821,8 +812,10 @@ int restore_tree_ns(struct ckpt_ctx *ctx, u32 flags)
 				 nr.nr, nr.total, nr.walks,
 				 ktime_us_delta(ktime_get(), t0));
 	}
-	if (!ret && clone & CLONE_NEWIPC)
+	if (!ret && clone & CLONE_NEWIPC) {
 		ckpt_msg(ctx, "restart: a new IPC namespace");
+		ret = restore_ipc_ns_objects(ctx, new->ipc_ns);
+	}
 out:
 	restore_net_sysctls_free(&nr);
 	kfree(uh);

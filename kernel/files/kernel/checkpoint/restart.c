@@ -426,6 +426,7 @@ long do_restart(struct ckpt_ctx *ctx, pid_t pid)
 	/* point of no return */
 	restore_ns_end(ctx, true);
 	restore_sysv_shm_commit(ctx);
+	restore_ipc_ns_commit(ctx);
 	if (ctx->rst.old_files)
 		put_files_struct(ctx->rst.old_files);
 	ctx->rst.old_files = NULL;

@@ -1835,6 +1835,12 @@ static struct pid *restore_tree_pid(struct ckpt_tree *tree, pid_t nr)
 	return find_vpid(nr);
 }
 
+/* the same, for the commit of the rest of restart (under RCU, no reference) */
+struct pid *restore_tree_find_pid(struct ckpt_ctx *ctx, pid_t nr)
+{
+	return ctx->tree ? restore_tree_pid(ctx->tree, nr) : find_vpid(nr);
+}
+
 /* process groups and sessions of the other tasks, as in the image */
 static void restore_tree_groups(struct ckpt_tree *tree)
 {

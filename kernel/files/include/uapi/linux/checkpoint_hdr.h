@@ -45,6 +45,8 @@ enum {
 #define CKPT_HDR_NET_NS CKPT_HDR_NET_NS
 	CKPT_HDR_NET_SYSCTL = 8, /* after NET_NS: a sysctl of the namespace (ns.c) */
 #define CKPT_HDR_NET_SYSCTL CKPT_HDR_NET_SYSCTL
+	CKPT_HDR_IPC_NS = 9,	/* after TREE (UTS_NS, NET_NS): its IPC namespace (ipc_ns.c) */
+#define CKPT_HDR_IPC_NS CKPT_HDR_IPC_NS
 
 	CKPT_HDR_TASK = 101,
 #define CKPT_HDR_TASK CKPT_HDR_TASK
@@ -127,6 +129,12 @@ enum {
 	/* 410-419: SysV shm segments (kernel/checkpoint/ipc_shm.c) */
 	CKPT_HDR_IPC_SHM = 410,
 #define CKPT_HDR_IPC_SHM CKPT_HDR_IPC_SHM
+	CKPT_HDR_IPC_MSQ = 411,	/* after IPC_NS: a message queue (ipc_ns.c) */
+#define CKPT_HDR_IPC_MSQ CKPT_HDR_IPC_MSQ
+	CKPT_HDR_IPC_MSG = 412,	/* after its IPC_MSQ: a message */
+#define CKPT_HDR_IPC_MSG CKPT_HDR_IPC_MSG
+	CKPT_HDR_IPC_SEM = 413,	/* after the queues: a semaphore set */
+#define CKPT_HDR_IPC_SEM CKPT_HDR_IPC_SEM
 
 	/* 430-439: aio contexts (kernel/checkpoint/aio.c) */
 	CKPT_HDR_AIO = 430,
@@ -310,6 +318,97 @@ struct ckpt_hdr_net_sysctl {
 	__u32 _padding;
 };
 
+/*
+ * the id counters of one kind of SysV object of an IPC namespace (sets,
+ * queues, segments: ipc_ids): where the next id's index is looked for
+ * from (the idr's cursor), the last index given and the sequence number
+ */
+struct ckpt_ipc_ids {
+	__s32 last_idx;		/* -1: none yet */
+	__u32 seq;
+	__u32 cursor;
+};
+
+/*
+ * CKPT_HDR_IPC_NS: 104 bytes, after TREE (and UTS_NS, NET_NS) when the
+ * root's entry has CKPT_TREE_IPCNS: the limits of the tree's IPC
+ * namespace (its sysctls) and its id counters, then @nr_msq IPC_MSQ
+ * records (each followed by its messages) and @nr_sem IPC_SEM records,
+ * in order of id index.
+ */
+struct ckpt_hdr_ipc_ns {
+	struct ckpt_hdr h;
+	__u64 shmmax;		/* kernel.shmmax */
+	__u64 shmall;
+	__u32 shmmni;
+	__u32 shm_rmid_forced;
+	__u32 msgmax;
+	__u32 msgmnb;
+	__u32 msgmni;
+	__s32 sem[4];		/* kernel.sem: semmsl, semmns, semopm, semmni */
+	__u32 nr_msq;
+	__u32 nr_sem;
+	struct ckpt_ipc_ids ids[3];	/* semaphore sets, message queues, shm segments */
+};
+
+/*
+ * CKPT_HDR_IPC_MSQ: 88 bytes: a SysV message queue of the tree's IPC
+ * namespace, followed by its @qnum messages in queue order (CKPT_HDR_IPC_MSG
+ * records), whose sizes add up to @cbytes.  The ids are those of the
+ * checkpointing caller's user namespace, the pids those of the image
+ * (0: none, or not seen there).
+ */
+struct ckpt_hdr_ipc_msq {
+	struct ckpt_hdr h;
+	__s32 key;		/* IPC_PRIVATE (0) or its key */
+	__s32 id;		/* the msqid */
+	__u32 mode;		/* 0777 bits */
+	__u32 uid;		/* owner */
+	__u32 gid;
+	__u32 cuid;		/* creator */
+	__u32 cgid;
+	__s32 lspid;		/* msg_lspid */
+	__s32 lrpid;		/* msg_lrpid */
+	__u32 qnum;		/* messages */
+	__u64 qbytes;		/* msg_qbytes */
+	__u64 cbytes;		/* bytes of the messages */
+	__s64 stime;		/* msg_stime, msg_rtime, msg_ctime (s) */
+	__s64 rtime;
+	__s64 ctime;
+};
+
+/* CKPT_HDR_IPC_MSG: 24 bytes + @len: a message, its @len bytes follow */
+struct ckpt_hdr_ipc_msg {
+	struct ckpt_hdr h;
+	__s64 mtype;		/* >= 1 */
+	__u64 len;		/* the record's length - 24 */
+};
+
+/* a semaphore of a CKPT_HDR_IPC_SEM record */
+struct ckpt_ipc_sem_val {
+	__s32 semval;		/* 0..SEMVMX */
+	__s32 sempid;		/* a pid of the image, 0: none or not seen */
+	__s64 otime;		/* the last semop() on it (s) */
+};
+
+/*
+ * CKPT_HDR_IPC_SEM: 48 bytes + 16 * @nsems: a SysV semaphore set of the
+ * tree's IPC namespace and its semaphores.  Ids as for IPC_MSQ.
+ */
+struct ckpt_hdr_ipc_sem {
+	struct ckpt_hdr h;
+	__s32 key;
+	__s32 id;		/* the semid */
+	__u32 mode;		/* 0777 bits */
+	__u32 uid;
+	__u32 gid;
+	__u32 cuid;
+	__u32 cgid;
+	__u32 nsems;		/* 1..semmsl */
+	__s64 ctime;		/* sem_ctime (s) */
+	/* struct ckpt_ipc_sem_val sems[nsems] follow */
+};
+
 #define CKPT_TREE_COMM_LEN	16
 #define CKPT_TREE_ZOMBIE	0x1	/* exited, not reaped: @exit_code */
 /*
@@ -348,8 +447,10 @@ struct ckpt_hdr_net_sysctl {
 #define CKPT_TREE_NETNS		0x40
 /*
  * the root only: every task is in an IPC namespace of the tree's own, whose
- * SysV shm segments are all attached by the tree (IPC_SHM records) and
- * which has nothing else; restart makes a new one for the tree
+ * SysV shm segments are all attached by the tree (IPC_SHM records), whose
+ * limits, message queues and semaphore sets CKPT_HDR_IPC_NS after TREE
+ * (UTS_NS, NET_NS) and its records hold, and which has no POSIX message
+ * queue; restart makes a new one for the tree
  */
 #define CKPT_TREE_IPCNS		0x80
 #define CKPT_TREE_NS		(CKPT_TREE_UTSNS | CKPT_TREE_NETNS | CKPT_TREE_IPCNS)
