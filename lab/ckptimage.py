@@ -23,7 +23,7 @@ ALIGN = 8
 HDR = struct.Struct("<II")
 PAGE_SIZE = 4096
 MASK64 = (1 << 64) - 1
-CURRENT_VERSION = 7  # CHECKPOINT_VERSION of <linux/checkpoint.h>
+CURRENT_VERSION = 8  # CHECKPOINT_VERSION of <linux/checkpoint.h>
 
 # type -> (name, struct format of the fixed payload after ckpt_hdr, field names); "_" fields are padding.
 RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
@@ -96,7 +96,9 @@ RECORDS: dict[int, tuple[str, str, tuple[str, ...]]] = {
     411: ("IPC_MSQ", "<iiIIIIIiiIQQqqq", ("key", "id", "mode", "uid", "gid", "cuid", "cgid", "lspid", "lrpid", "qnum",
                                           "qbytes", "cbytes", "stime", "rtime", "ctime")),
     412: ("IPC_MSG", "<qQ", ("mtype", "len")),  # then its len bytes
-    413: ("IPC_SEM", "<iiIIIIIIq", ("key", "id", "mode", "uid", "gid", "cuid", "cgid", "nsems", "ctime")),  # + sems[]
+    413: ("IPC_SEM", "<iiIIIIIIqII", ("key", "id", "mode", "uid", "gid", "cuid", "cgid", "nsems", "ctime",
+                                      "nr_undo", "_")),  # + sems[], then nr_undo IPC_SEM_UNDO
+    414: ("IPC_SEM_UNDO", "<iI", ("pid", "nsems")),  # + nsems x s16 semadj
     420: ("PRECOPY", "<QII", ("chain", "round", "_")),
     430: ("AIO", "<QQ" + "I" * 10, ("user_id", "ring_size", "max_reqs", "nr_ring_events", "id", "nr", "head", "tail",
                                     "magic", "compat_features", "incompat_features", "header_length")),
@@ -870,12 +872,14 @@ def _check_ipc_ns(img: Image) -> None:
     """One IPC_NS iff the root's TREE entry has TREE_IPCNS, its queues (each with its messages) and sets after it,
     as restart checks them."""
     trees, nss = img.all("TREE"), img.all("IPC_NS")
-    want = 1 if trees and tree_tasks(trees[0]) and tree_tasks(trees[0])[0].flags & TREE_IPCNS else 0
+    tasks = tree_tasks(trees[0]) if trees else []
+    live = {t.pid for t in tasks if not t.zombie and not t.ghost}
+    want = 1 if tasks and tasks[0].flags & TREE_IPCNS else 0
     if len(nss) != want:
         raise ImageError(f"{len(nss)} IPC_NS records for a tree {'with' if want else 'without'} an IPC namespace")
     msqs, msgs, sems = img.all("IPC_MSQ"), img.all("IPC_MSG"), img.all("IPC_SEM")
     if not nss:
-        if msqs or msgs or sems:
+        if msqs or msgs or sems or img.all("IPC_SEM_UNDO"):
             raise ImageError("SysV queue or semaphore records without an IPC_NS record")
         return
     n = nss[0].fields
@@ -914,6 +918,31 @@ def _check_ipc_ns(img: Image) -> None:
         for k, (val, _pid, _otime) in enumerate(IPC_SEM_VAL.iter_unpack(r.payload)):
             if not 0 <= val <= SEMVMX:
                 raise ImageError(f"offset {r.offset:#x}: SysV semaphore set {f['id']}: semaphore {k} value {val}")
+    _check_sem_undos(img, sems, live)
+
+
+def _check_sem_undos(img: Image, sems: list[Record], live: set[int]) -> None:
+    """Each set's IPC_SEM_UNDO records right after it: as many as its nr_undo, of its number of semaphores, each of
+    a live process of the tree (``live``, its pids), once per set."""
+    undos = img.all("IPC_SEM_UNDO")
+    if len(undos) != sum(r.fields["nr_undo"] for r in sems):
+        raise ImageError(f"{len(undos)} IPC_SEM_UNDO records for {sum(r.fields['nr_undo'] for r in sems)} "
+                         "adjustments of semaphore sets")
+    i = 0
+    for r, nxt in zip(sems, [*sems[1:], None], strict=True):
+        f = r.fields
+        mine = [u for u in undos[i:i + f["nr_undo"]] if u.offset > r.offset and (nxt is None or u.offset < nxt.offset)]
+        if len(mine) != f["nr_undo"] or f["nr_undo"] > TREE_MAX or f["_"]:
+            raise ImageError(f"offset {r.offset:#x}: SysV semaphore set {f['id']}: {f['nr_undo']} adjustments "
+                             f"announced, {len(mine)} IPC_SEM_UNDO after it")
+        pids: set[int] = set()
+        for u in mine:
+            g = u.fields
+            if g["nsems"] != f["nsems"] or len(u.payload) != 2 * g["nsems"] or g["pid"] not in live or g["pid"] in pids:
+                raise ImageError(f"offset {u.offset:#x}: SysV semaphore set {f['id']}: bad adjustments of pid "
+                                 f"{g['pid']} ({g['nsems']} semaphores, {len(u.payload)} bytes)")
+            pids.add(g["pid"])
+        i += f["nr_undo"]
 
 
 def _check_tree(r: Record, sections: int, tables: tuple[int, int] = (0, 0)) -> None:

@@ -62,6 +62,7 @@ static const char *type_name(uint32_t type)
 	case CKPT_HDR_IPC_MSQ: return "IPC_MSQ";
 	case CKPT_HDR_IPC_MSG: return "IPC_MSG";
 	case CKPT_HDR_IPC_SEM: return "IPC_SEM";
+	case CKPT_HDR_IPC_SEM_UNDO: return "IPC_SEM_UNDO";
 	case CKPT_HDR_TASK: return "TASK";
 	case CKPT_HDR_THREAD: return "THREAD";
 	case CKPT_HDR_CPU: return "CPU";
@@ -740,20 +741,41 @@ static void ipc_sem(int semmsl)
 {
 	struct ckpt_hdr_ipc_sem *s = expect(CKPT_HDR_IPC_SEM, sizeof(*s), UINT32_MAX);
 	struct ckpt_ipc_sem_val *v = (struct ckpt_ipc_sem_val *)(s + 1);
-	uint32_t i;
+	uint32_t i, nsems, nr_undo;
+	int id;
 
 	printf("            sysv sem set %d key %#x mode %#o owner %u:%u creator %u:%u"
-	       " %u semaphores ctime %" PRId64 "\n", s->id, s->key, s->mode, s->uid, s->gid,
-	       s->cuid, s->cgid, s->nsems, (int64_t)s->ctime);
+	       " %u semaphores ctime %" PRId64 "%s\n", s->id, s->key, s->mode, s->uid, s->gid,
+	       s->cuid, s->cgid, s->nsems, (int64_t)s->ctime,
+	       s->nr_undo ? ", adjustments (SEM_UNDO) of:" : "");
 	if (s->id < 0 || s->mode & ~0777 || !s->nsems || s->nsems > (uint32_t)semmsl ||
-	    s->h.len != sizeof(*s) + (uint64_t)s->nsems * sizeof(*v))
-		bad("IPC_SEM: semid %d mode %#o %u semaphores in a record of %u", s->id, s->mode,
-		    s->nsems, s->h.len);
+	    s->h.len != sizeof(*s) + (uint64_t)s->nsems * sizeof(*v) || s->nr_undo > 4096 ||
+	    s->_padding)
+		bad("IPC_SEM: semid %d mode %#o %u semaphores in a record of %u, %u undo lists",
+		    s->id, s->mode, s->nsems, s->h.len, s->nr_undo);
 	for (i = 0; i < s->nsems; i++) {
 		printf("              semaphore %u: value %d pid %d otime %" PRId64 "\n", i,
 		       v[i].semval, v[i].sempid, (int64_t)v[i].otime);
 		if (v[i].semval < 0 || v[i].semval > 32767)
 			bad("IPC_SEM %d: semaphore %u value %d", s->id, i, v[i].semval);
+	}
+	/* the next record is read where this one was */
+	id = s->id;
+	nsems = s->nsems;
+	nr_undo = s->nr_undo;
+	for (i = 0; i < nr_undo; i++) {
+		struct ckpt_hdr_ipc_sem_undo *u = expect(CKPT_HDR_IPC_SEM_UNDO, sizeof(*u) + 2,
+							 UINT32_MAX);
+		const int16_t *adj = (const int16_t *)(u + 1);
+		uint32_t k;
+
+		if (u->nsems != nsems || u->h.len != sizeof(*u) + 2 * (uint64_t)u->nsems)
+			bad("IPC_SEM_UNDO of set %d: %u semaphores in a record of %u", id,
+			    u->nsems, u->h.len);
+		printf("              undo pid %d:", u->pid);
+		for (k = 0; k < u->nsems; k++)
+			printf(" %d", adj[k]);
+		printf("\n");
 	}
 }
 

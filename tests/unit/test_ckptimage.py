@@ -921,8 +921,9 @@ def test_tamper_rewrites_a_sysctl_record_of_another_length() -> None:
 
 
 def ipc_ns_records(*, msgs: tuple[tuple[int, bytes], ...] = ((3, b"abc"), (1, b"")),
-                   sems: tuple[int, ...] = (5, 0, 7)) -> bytes:
-    """IPC_NS with a queue of ``msgs`` and a set of ``sems``, as ipc_ns.c writes them."""
+                   sems: tuple[int, ...] = (5, 0, 7), undos: tuple[tuple[int, tuple[int, ...]], ...] = ()) -> bytes:
+    """IPC_NS with a queue of ``msgs`` and a set of ``sems`` with the adjustments ``undos`` (pid, semadj),
+    as ipc_ns.c writes them."""
     ns = record("IPC_NS", 1 << 40, 1 << 30, 4096, 0, 12000, 20000, 32000, 250, 32000, 32, 200, 1, 1,
                 0, 0, 1, 2, 0, 3, -1, 0, 0)
     cbytes = sum(len(m) for _, m in msgs)
@@ -930,7 +931,9 @@ def ipc_ns_records(*, msgs: tuple[tuple[int, bytes], ...] = ((3, b"abc"), (1, b"
                  1700000001, 1700000002, 1700000003)
     body_ = b"".join(record("IPC_MSG", t, len(m), payload=m) for t, m in msgs)
     vals = b"".join(ckptimage.IPC_SEM_VAL.pack(v, 10, 1700000004) for v in sems)
-    sem = record("IPC_SEM", 0x53454D31, 0, 0o660, 0, 0, 0, 0, len(sems), 1700000005, payload=vals)
+    sem = record("IPC_SEM", 0x53454D31, 0, 0o660, 0, 0, 0, 0, len(sems), 1700000005, len(undos), 0, payload=vals)
+    for pid, adj in undos:
+        sem += record("IPC_SEM_UNDO", pid, len(adj), payload=struct.pack(f"<{len(adj)}h", *adj))
     return ns + msq + body_ + sem
 
 
@@ -958,6 +961,23 @@ def test_a_tree_s_own_ipc_namespace_has_its_queues_and_sets_after_the_tree() -> 
                           ({"IPC_SEM.sems[1].semval": 32768}, "semaphore 1 value 32768")):
         with pytest.raises(ImageError, match=match):
             ckptimage.parse(ckptimage.tamper(good, fields=fields))
+
+
+def test_a_set_s_undo_adjustments_follow_it_each_of_a_live_process_of_the_tree() -> None:
+    """IPC_SEM_UNDO (414): a process's semop(SEM_UNDO) adjustments of a set, right after the set's IPC_SEM."""
+    good = uts_image(ckptimage.TREE_IPCNS, ipc_ns_records(undos=((10, (3, 0, -2)),)))
+    img = ckptimage.parse(good)
+    assert img.all("IPC_SEM")[0].fields["nr_undo"] == 1
+    u = img.first("IPC_SEM_UNDO")
+    assert u.length == 16 + 6 and u.fields["pid"] == 10
+    assert struct.unpack("<3h", u.payload) == (3, 0, -2)
+    for fields, match in (({"IPC_SEM_UNDO.pid": 11}, "bad adjustments of pid 11"),
+                          ({"IPC_SEM_UNDO.nsems": 2}, "bad adjustments of pid 10"),
+                          ({"IPC_SEM.nr_undo": 0}, "1 IPC_SEM_UNDO records for 0 adjustments")):
+        with pytest.raises(ImageError, match=match):
+            ckptimage.parse(ckptimage.tamper(good, fields=fields))
+    with pytest.raises(ImageError, match="bad adjustments of pid 10"):
+        ckptimage.parse(uts_image(ckptimage.TREE_IPCNS, ipc_ns_records(undos=((10, (1, 1, 1)), (10, (1, 1, 1))))))
 
 
 def test_a_datagram_from_outside_is_decoded_and_tampered_by_name() -> None:

@@ -452,6 +452,7 @@ void ckpt_ns_free(struct ckpt_ctx *ctx);
 int checkpoint_ipc_ns_objects(struct ckpt_ctx *ctx, struct ipc_namespace *ns);
 int restore_ipc_ns_objects(struct ckpt_ctx *ctx, struct ipc_namespace *ns);
 void restore_ipc_ns_commit(struct ckpt_ctx *ctx);
+int restore_ipc_undo_commit(struct ckpt_ctx *ctx);
 void ckpt_ipc_ns_free(struct ckpt_ctx *ctx);
 #else
 static inline int checkpoint_ipc_ns_objects(struct ckpt_ctx *ctx,
@@ -470,11 +471,18 @@ static inline void restore_ipc_ns_commit(struct ckpt_ctx *ctx)
 {
 }
 
+static inline int restore_ipc_undo_commit(struct ckpt_ctx *ctx)
+{
+	return 0;
+}
+
 static inline void ckpt_ipc_ns_free(struct ckpt_ctx *ctx)
 {
 }
 #endif
 struct pid *restore_tree_find_pid(struct ckpt_ctx *ctx, pid_t nr);
+pid_t ckpt_tree_undo_owner(struct ckpt_ctx *ctx, const void *ulp);
+bool restore_tree_has_process(struct ckpt_ctx *ctx, pid_t nr);
 int checkpoint_fs(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending(struct ckpt_ctx *ctx, struct task_struct *t);
 int checkpoint_sigpending_private(struct ckpt_ctx *ctx, struct task_struct *t);

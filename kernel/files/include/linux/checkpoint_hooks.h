@@ -220,7 +220,7 @@ struct sem_ckpt {
 	time64_t ctime;
 	int nsems;
 	bool waiters;		/* a task sleeps in semop() on it */
-	bool undo;		/* a task has SEM_UNDO adjustments of it */
+	int nr_undo;		/* undo lists with SEM_UNDO adjustments of it */
 };
 
 struct sem_ckpt_val {
@@ -234,6 +234,11 @@ int sem_ckpt_stat(struct ipc_namespace *ns, int *idx, struct sem_ckpt *st,
 int sem_ckpt_next_id(struct ipc_namespace *ns, int was, int id);
 int sem_ckpt_set(struct ipc_namespace *ns, int id, const struct sem_ckpt *st,
 		 const struct sem_ckpt_val *vals);
+int sem_ckpt_undos(struct ipc_namespace *ns, int id, int nsems, int nr,
+		   const void **owners, short *adj);
+int sem_ckpt_undo_users(struct task_struct *tsk);
+int sem_ckpt_set_undo(struct ipc_namespace *ns, int id, int nsems,
+		      const short *adj);
 
 /* kernel/fork.c: a copy of an mm for the current task, as fork() makes */
 struct mm_struct;

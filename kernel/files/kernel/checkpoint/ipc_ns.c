@@ -34,14 +34,21 @@
  * when frozen: the freeze's wakeup made the call return -ERESTARTNOHAND,
  * and the restored task calls it again.  One in semop() got EINTR from
  * the freeze itself (semop() is never restarted after a signal's wakeup)
- * and calls it again if it loops, as programs do.  Refused at checkpoint
- * (EOPNOTSUPP, naming the object): a task outside the tree waiting on a
- * queue or a set, SEM_UNDO adjustments of a set (any task's: not saved),
- * more objects than the limits (restart could not make them again).
- * Refused at restart (EINVAL): counts or sizes that do not add up (a
- * message longer than its record, more bytes than msg_qbytes, nsems 0 or
- * beyond semmsl), a value beyond SEMVMX, a type below 1, a duplicate id
- * or key.
+ * and calls it again if it loops, as programs do.
+ *
+ * The semop(SEM_UNDO) adjustments of a set follow it (IPC_SEM_UNDO): a
+ * record per process of the tree that has some (the undo list all its
+ * threads share), applied when it exits; each restored process is given
+ * its own at its commit, before it makes its other threads.
+ *
+ * Refused at checkpoint (EOPNOTSUPP, naming the object): a task outside
+ * the tree waiting on a queue or a set, or with adjustments of a set
+ * (EBUSY), more objects than the limits (restart could not make them
+ * again).  Refused at restart (EINVAL): counts or sizes that do not add
+ * up (a message longer than its record, more bytes than msg_qbytes, nsems
+ * 0 or beyond semmsl, adjustments of another number of semaphores), a
+ * value beyond SEMVMX, a type below 1, a duplicate id or key, adjustments
+ * of a pid that is no live process of the tree or twice of one.
  */
 #define pr_fmt(fmt) "c/r: " fmt
 
@@ -76,6 +83,9 @@ struct ckpt_ipcns_sem {
 	struct sem_ckpt st;
 	struct sem_ckpt_val *vals;	/* sempid NULL until the commit */
 	pid_t *pids;			/* the image's */
+	/* the IPC_SEM_UNDO records, given to their processes at their commit */
+	struct ckpt_hdr_ipc_sem_undo **undo;
+	unsigned int nr_undo;
 };
 
 struct ckpt_ipcns {
@@ -213,6 +223,55 @@ out:
 	return ret;
 }
 
+/*
+ * checkpoint: the IPC_SEM_UNDO records of the set @st, the adjustments
+ * of each process of the tree that has some; one of a task outside the
+ * tree is refused
+ */
+static int checkpoint_ipc_sem_undos(struct ckpt_ctx *ctx,
+				    struct ipc_namespace *ns,
+				    const struct sem_ckpt *st)
+{
+	struct ckpt_hdr_ipc_sem_undo h = { };
+	size_t len = (size_t)st->nsems * sizeof(short);
+	const void **owners;
+	short *adj;
+	int i, ret;
+
+	owners = kcalloc(st->nr_undo, sizeof(*owners), GFP_KERNEL);
+	adj = kvcalloc((size_t)st->nr_undo * st->nsems, sizeof(*adj), GFP_KERNEL);
+	ret = owners && adj ? 0 : -ENOMEM;
+	if (!ret) {
+		ret = sem_ckpt_undos(ns, st->id, st->nsems, st->nr_undo, owners,
+				     adj);
+		if (ret)
+			ret = ckpt_err(ctx, ret,
+				       "SysV semaphore set %d (key %#x): its adjustments (semop() SEM_UNDO) changed while checkpointed",
+				       st->id, st->key);
+	}
+	for (i = 0; !ret && i < st->nr_undo; i++) {
+		h.pid = ckpt_tree_undo_owner(ctx, owners[i]);
+		if (!h.pid) {
+			ret = ckpt_err(ctx, -EBUSY,
+				       "SysV semaphore set %d (key %#x): a task outside the checkpoint has adjustments of it (semop() SEM_UNDO)",
+				       st->id, st->key);
+			break;
+		}
+		h.nsems = st->nsems;
+		ret = ckpt_write_hdr(ctx, CKPT_HDR_IPC_SEM_UNDO,
+				     sizeof(h) - sizeof(h.h) + len);
+		if (!ret)
+			ret = ckpt_kwrite(ctx, &h.h + 1, sizeof(h) - sizeof(h.h));
+		if (!ret)
+			ret = ckpt_kwrite(ctx, adj + (size_t)i * st->nsems, len);
+		if (!ret)
+			ret = ckpt_write_pad(ctx, sizeof(h) + len);
+	}
+	kfree(owners);
+	kvfree(adj);
+	return ret;
+}
+
 /* checkpoint: the set @st (its semaphores read again) */
 static int checkpoint_ipc_sem(struct ckpt_ctx *ctx, struct ipc_namespace *ns,
 			      int idx, struct sem_ckpt *st, int semmsl)
@@ -228,11 +287,10 @@ static int checkpoint_ipc_sem(struct ckpt_ctx *ctx, struct ipc_namespace *ns,
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"SysV semaphore set %d (key %#x): a task outside the tree waits in semop() on it: not supported",
 				st->id, st->key);
-	/* a task of the tree with adjustments would be refused too (process.c) */
-	if (st->undo)
+	if (st->nr_undo > CKPT_TREE_MAX)
 		return ckpt_err(ctx, -EOPNOTSUPP,
-				"SysV semaphore set %d (key %#x): a task has adjustments of it (semop() SEM_UNDO), which are not saved: not supported",
-				st->id, st->key);
+				"SysV semaphore set %d (key %#x): %d processes have adjustments of it (semop() SEM_UNDO): not supported",
+				st->id, st->key, st->nr_undo);
 	if (st->nsems < 1 || st->nsems > semmsl)
 		return ckpt_err(ctx, -EOPNOTSUPP,
 				"SysV semaphore set %d (key %#x): %d semaphores, more than kernel.sem's semmsl %d: not supported",
@@ -269,6 +327,7 @@ static int checkpoint_ipc_sem(struct ckpt_ctx *ctx, struct ipc_namespace *ns,
 	h.cgid = from_kgid_munged(uns, st->cgid);
 	h.nsems = st->nsems;
 	h.ctime = st->ctime;
+	h.nr_undo = st->nr_undo;
 	ret = ckpt_write_hdr(ctx, CKPT_HDR_IPC_SEM, len - sizeof(h.h));
 	if (!ret)
 		ret = ckpt_kwrite(ctx, &h.h + 1, sizeof(h) - sizeof(h.h));
@@ -276,6 +335,8 @@ static int checkpoint_ipc_sem(struct ckpt_ctx *ctx, struct ipc_namespace *ns,
 		ret = ckpt_kwrite(ctx, out, len - sizeof(h));
 	if (!ret)
 		ret = ckpt_write_pad(ctx, len);
+	if (!ret && st->nr_undo)
+		ret = checkpoint_ipc_sem_undos(ctx, ns, st);
 out:
 	kvfree(vals);
 	kvfree(out);
@@ -314,7 +375,8 @@ int checkpoint_ipc_ns_objects(struct ckpt_ctx *ctx, struct ipc_namespace *ns)
 	BUILD_BUG_ON(sizeof(h) != 104);
 	BUILD_BUG_ON(sizeof(struct ckpt_hdr_ipc_msq) != 88);
 	BUILD_BUG_ON(sizeof(struct ckpt_hdr_ipc_msg) != 24);
-	BUILD_BUG_ON(sizeof(struct ckpt_hdr_ipc_sem) != 48);
+	BUILD_BUG_ON(sizeof(struct ckpt_hdr_ipc_sem) != 56);
+	BUILD_BUG_ON(sizeof(struct ckpt_hdr_ipc_sem_undo) != 16);
 	BUILD_BUG_ON(sizeof(struct ckpt_ipc_sem_val) != 16);
 	ret = checkpoint_ipc_limits(ctx, ns, &h);
 	if (!ret)
@@ -520,6 +582,41 @@ static int restore_ipc_msq(struct ckpt_ctx *ctx, struct ckpt_ipcns *t,
 	return ret;
 }
 
+/*
+ * restart: the @n IPC_SEM_UNDO records of the set @r, each of a live
+ * process of the image's tree, once; kept until the process commits
+ */
+static int restore_ipc_sem_undos(struct ckpt_ctx *ctx, struct ckpt_ipcns_sem *r,
+				 unsigned int n)
+{
+	struct ckpt_hdr_ipc_sem_undo *u;
+	size_t len = sizeof(*u) + (size_t)r->st.nsems * sizeof(short);
+	unsigned int i, k;
+
+	r->undo = kcalloc(n, sizeof(*r->undo), GFP_KERNEL);
+	if (!r->undo)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		u = ckpt_read_obj_var(ctx, CKPT_HDR_IPC_SEM_UNDO,
+				      sizeof(*u) + sizeof(short), len);
+		if (IS_ERR(u))
+			return PTR_ERR(u);
+		r->undo[r->nr_undo++] = u;
+		if (u->nsems != r->st.nsems || u->h.len != len ||
+		    !restore_tree_has_process(ctx, u->pid))
+			return ckpt_err(ctx, -EINVAL,
+					"SysV semaphore set %d: bad adjustments of pid %d (%u semaphores in %u bytes, the set has %d)",
+					r->st.id, u->pid, u->nsems, u->h.len,
+					r->st.nsems);
+		for (k = 0; k < i; k++)
+			if (r->undo[k]->pid == u->pid)
+				return ckpt_err(ctx, -EINVAL,
+						"SysV semaphore set %d: adjustments of pid %d twice",
+						r->st.id, u->pid);
+	}
+	return 0;
+}
+
 /* restart: the set of the next IPC_SEM record, in the new namespace @ns */
 static int restore_ipc_sem(struct ckpt_ctx *ctx, struct ckpt_ipcns *t,
 			   struct ipc_namespace *ns, int semmsl)
@@ -541,7 +638,8 @@ static int restore_ipc_sem(struct ckpt_ctx *ctx, struct ckpt_ipcns *t,
 		return PTR_ERR(h);
 	v = (struct ckpt_ipc_sem_val *)(h + 1);
 	if (h->id < 0 || h->mode & ~0777 || !h->nsems || h->nsems > (u32)semmsl ||
-	    h->h.len != sizeof(*h) + (u64)h->nsems * sizeof(*v) || h->ctime < 0) {
+	    h->h.len != sizeof(*h) + (u64)h->nsems * sizeof(*v) || h->ctime < 0 ||
+	    h->nr_undo > CKPT_TREE_MAX || h->_padding) {
 		ret = ckpt_err(ctx, -EINVAL,
 			       "SysV semaphore set %d (key %#x): bad record (mode %#o, %u semaphores in %u bytes, semmsl %d)",
 			       h->id, h->key, h->mode, h->nsems, h->h.len, semmsl);
@@ -603,6 +701,8 @@ static int restore_ipc_sem(struct ckpt_ctx *ctx, struct ckpt_ipcns *t,
 	if (ret)
 		ckpt_err(ctx, ret, "SysV semaphore set %d (key %#x): cannot restore it",
 			 h->id, h->key);
+	if (!ret && h->nr_undo)
+		ret = restore_ipc_sem_undos(ctx, r, h->nr_undo);
 out:
 	kvfree(h);
 	return ret;
@@ -698,6 +798,39 @@ void restore_ipc_ns_commit(struct ckpt_ctx *ctx)
 	}
 }
 
+/*
+ * the commit of each task of the tree, on it, before it makes its other
+ * threads (they share its undo list): its adjustments of each set
+ */
+int restore_ipc_undo_commit(struct ckpt_ctx *ctx)
+{
+	struct ckpt_ipcns *t = ctx->ipcns;
+	unsigned int i, k;
+	int ret = 0;
+
+	for (i = 0; t && i < t->nsem && !ret; i++) {
+		struct ckpt_ipcns_sem *s = &t->sem[i];
+
+		for (k = 0; k < s->nr_undo && !ret; k++) {
+			struct ckpt_hdr_ipc_sem_undo *u = s->undo[k];
+			bool mine;
+
+			rcu_read_lock();
+			mine = restore_tree_find_pid(ctx, u->pid) == task_tgid(current);
+			rcu_read_unlock();
+			if (!mine)
+				continue;
+			ret = sem_ckpt_set_undo(t->ns, s->st.id, s->st.nsems,
+						(const short *)(u + 1));
+			if (ret)
+				ckpt_err(ctx, ret,
+					 "pid %d: its adjustments of SysV semaphore set %d: cannot restore them",
+					 u->pid, s->st.id);
+		}
+	}
+	return ret;
+}
+
 /* the end of a restart: a failed one's namespace goes with its objects */
 void ckpt_ipc_ns_free(struct ckpt_ctx *ctx)
 {
@@ -708,8 +841,13 @@ void ckpt_ipc_ns_free(struct ckpt_ctx *ctx)
 		return;
 	kfree(t->msq);
 	for (i = 0; i < t->nsem; i++) {
+		unsigned int k;
+
 		kvfree(t->sem[i].vals);
 		kvfree(t->sem[i].pids);
+		for (k = 0; k < t->sem[i].nr_undo; k++)
+			kvfree(t->sem[i].undo[k]);
+		kfree(t->sem[i].undo);
 	}
 	kfree(t->sem);
 	if (t->ns)

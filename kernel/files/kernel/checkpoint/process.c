@@ -119,11 +119,21 @@ int checkpoint_process_check(struct ckpt_ctx *ctx, struct task_struct *t)
 				"pid %d: speculation control (PR_SET_SPECULATION_CTRL): not supported",
 				ctx->tsk_pid);
 #ifdef CONFIG_SYSVIPC
-	/* the adjustments semop(SEM_UNDO) leaves for the task's exit */
-	if (sem_ckpt_has_undo(t))
-		return ckpt_err(ctx, -EOPNOTSUPP,
-				"pid %d: SysV semaphore undo (semop() SEM_UNDO): not supported",
-				ctx->tsk_pid);
+	/*
+	 * The adjustments semop(SEM_UNDO) leaves for the task's exit: saved
+	 * with the sets of the tree's own IPC namespace (ipc_ns.c), one undo
+	 * list for all the threads of the process
+	 */
+	if (sem_ckpt_has_undo(t)) {
+		if (!ctx->ipc_ns || ctx->ipc_ns == current->nsproxy->ipc_ns)
+			return ckpt_err(ctx, -EOPNOTSUPP,
+					"pid %d: SysV semaphore undo (semop() SEM_UNDO) of sets outside an IPC namespace of the tree's own: not supported",
+					ctx->tsk_pid);
+		if (sem_ckpt_undo_users(t) != get_nr_threads(t))
+			return ckpt_err(ctx, -EBUSY,
+					"pid %d: SysV semaphore undo list not shared by exactly its threads (clone() with or without CLONE_SYSVSEM): not supported",
+					ctx->tsk_pid);
+	}
 #endif
 	/* PR_SET_IO_FLUSHER sets both */
 	if ((READ_ONCE(t->flags) & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)) ==

@@ -327,6 +327,12 @@ long restore_task_finish(struct ckpt_ctx *ctx, int files_ret)
 		force_fatal_sig(SIGKILL);
 		return -EPERM;
 	}
+	/* its semop(SEM_UNDO) adjustments, which its other threads share */
+	ret = restore_ipc_undo_commit(ctx);
+	if (ret) {
+		force_fatal_sig(SIGKILL);
+		return ret;
+	}
 	/*
 	 * The other threads, made by the restored leader (they inherit its
 	 * credentials, scheduling and tables), before its own pending signals

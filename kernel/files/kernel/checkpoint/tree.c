@@ -1841,6 +1841,37 @@ struct pid *restore_tree_find_pid(struct ckpt_ctx *ctx, pid_t nr)
 	return ctx->tree ? restore_tree_pid(ctx->tree, nr) : find_vpid(nr);
 }
 
+#ifdef CONFIG_SYSVIPC
+/*
+ * checkpoint: the image's pid of the live process of the tree whose
+ * SysV semaphore undo list is @ulp (never dereferenced), 0 if none
+ */
+pid_t ckpt_tree_undo_owner(struct ckpt_ctx *ctx, const void *ulp)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i;
+
+	for (i = 0; tree && i < tree->n; i++) {
+		struct ckpt_tree_ent *e = &tree->ents[i];
+
+		if (e->t && !(e->h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST)) &&
+		    READ_ONCE(e->t->sysvsem.undo_list) == ulp)
+			return e->h.pid;
+	}
+	return 0;
+}
+#endif
+
+/* restart: is @nr the pid of a live process of the image's TREE? */
+bool restore_tree_has_process(struct ckpt_ctx *ctx, pid_t nr)
+{
+	struct ckpt_tree *tree = ctx->tree;
+	int i = tree ? ckpt_tree_find(tree, nr) : -1;
+
+	return i >= 0 &&
+	       !(tree->ents[i].h.flags & (CKPT_TREE_ZOMBIE | CKPT_TREE_GHOST));
+}
+
 /* process groups and sessions of the other tasks, as in the image */
 static void restore_tree_groups(struct ckpt_tree *tree)
 {

@@ -12,7 +12,7 @@
 #include <linux/checkpoint_hdr.h>
 
 /* image format revision (struct ckpt_hdr_header.rev) */
-#define CHECKPOINT_VERSION	7
+#define CHECKPOINT_VERSION	8
 
 /* no log file descriptor */
 #define CHECKPOINT_FD_NONE	-1

@@ -135,6 +135,8 @@ enum {
 #define CKPT_HDR_IPC_MSG CKPT_HDR_IPC_MSG
 	CKPT_HDR_IPC_SEM = 413,	/* after the queues: a semaphore set */
 #define CKPT_HDR_IPC_SEM CKPT_HDR_IPC_SEM
+	CKPT_HDR_IPC_SEM_UNDO = 414,	/* after its IPC_SEM: a process's adjustments */
+#define CKPT_HDR_IPC_SEM_UNDO CKPT_HDR_IPC_SEM_UNDO
 
 	/* 430-439: aio contexts (kernel/checkpoint/aio.c) */
 	CKPT_HDR_AIO = 430,
@@ -392,8 +394,9 @@ struct ckpt_ipc_sem_val {
 };
 
 /*
- * CKPT_HDR_IPC_SEM: 48 bytes + 16 * @nsems: a SysV semaphore set of the
- * tree's IPC namespace and its semaphores.  Ids as for IPC_MSQ.
+ * CKPT_HDR_IPC_SEM: 56 bytes + 16 * @nsems: a SysV semaphore set of the
+ * tree's IPC namespace and its semaphores, followed by @nr_undo
+ * IPC_SEM_UNDO records.  Ids as for IPC_MSQ.
  */
 struct ckpt_hdr_ipc_sem {
 	struct ckpt_hdr h;
@@ -406,7 +409,21 @@ struct ckpt_hdr_ipc_sem {
 	__u32 cgid;
 	__u32 nsems;		/* 1..semmsl */
 	__s64 ctime;		/* sem_ctime (s) */
+	__u32 nr_undo;		/* processes with adjustments of it */
+	__u32 _padding;
 	/* struct ckpt_ipc_sem_val sems[nsems] follow */
+};
+
+/*
+ * CKPT_HDR_IPC_SEM_UNDO: 16 bytes + 2 * @nsems, padded to 8: the
+ * adjustments semop(SEM_UNDO) left a process of the tree (all its
+ * threads: one undo list) for one set, applied when it exits.
+ */
+struct ckpt_hdr_ipc_sem_undo {
+	struct ckpt_hdr h;
+	__s32 pid;		/* the process, its pid in the image's TREE */
+	__u32 nsems;		/* the set's */
+	/* __s16 semadj[nsems] follow */
 };
 
 #define CKPT_TREE_COMM_LEN	16
